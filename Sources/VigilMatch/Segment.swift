@@ -1,0 +1,392 @@
+import Dispatch
+
+/// How one block of bits is cut out of a hash and indexed.
+///
+/// A block is `width` consecutive bits of the 256-bit hash, counted from the most significant bit of `w0`.
+/// Its top `high` bits address an offsets table (a CSR row per value); the remaining `low` bits are stored
+/// beside each posting so a bucket can be filtered without touching the hashes.
+struct Block: Equatable, Sendable {
+    var bitOffset: Int
+    var width: Int
+    var high: Int
+    var low: Int { width - high }
+    /// Bytes stored per posting for the low bits: 0, 1 or 2.
+    var lowBytes: Int { low == 0 ? 0 : (low <= 8 ? 1 : 2) }
+}
+
+/// Where one block's arrays lie inside a segment's region, and how to extract the block from a hash.
+struct BlockGeometry {
+    var word: Int
+    var shift: UInt64
+    var spans: Bool
+    var rightShift: UInt64
+    var high: Int
+    var low: Int
+    var lowMask: UInt32
+    var lowBytes: Int
+    var offsets: UnsafeMutablePointer<UInt32>
+    var ids: UnsafeMutablePointer<UInt32>
+    var lows: UnsafeMutableRawPointer
+
+    @inline(__always)
+    func extract(_ p: UnsafePointer<UInt64>) -> UInt32 {
+        var v = p[word] &<< shift
+        if spans { v |= p[word &+ 1] &>> (64 &- shift) }
+        return UInt32(truncatingIfNeeded: v &>> rightShift)
+    }
+}
+
+/// Whether a segment may answer a query by scanning when the cost model says scanning is cheaper.
+enum ProbePolicy: Sendable {
+    /// Probe or scan, whichever the cost model expects to be cheaper for the radius.
+    case automatic
+    /// Always probe (tests use it to exercise multi-index hashing at every radius).
+    case alwaysProbe
+}
+
+/// Reusable per-thread buffers for one search at a time.
+final class SearchScratch {
+    var candidates: UnsafeMutablePointer<UInt32>
+    var capacity: Int
+    let keys: UnsafeMutablePointer<UInt32>
+    let query: UnsafeMutablePointer<UInt64>
+
+    init() {
+        capacity = 4096
+        candidates = .allocate(capacity: capacity)
+        keys = .allocate(capacity: 64)
+        query = .allocate(capacity: 4)
+    }
+
+    func set(_ q: Hash256) {
+        query[0] = q.w0
+        query[1] = q.w1
+        query[2] = q.w2
+        query[3] = q.w3
+    }
+
+    @inline(never)
+    func grow(toHold needed: Int) {
+        var newCapacity = capacity
+        while newCapacity < needed { newCapacity *= 2 }
+        let fresh = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
+        fresh.update(from: candidates, count: capacity)
+        candidates.deallocate()
+        candidates = fresh
+        capacity = newCapacity
+    }
+
+    deinit {
+        candidates.deallocate()
+        keys.deallocate()
+        query.deallocate()
+    }
+}
+
+/// An immutable multi-index-hashing index over the contiguous id range `start ..< start + count`.
+///
+/// The 256 bits are cut into `m` disjoint blocks. For radius r, block j is probed with threshold
+/// t_j where the t_j + 1 sum to r + 1 (so if every block differed by more than its threshold, the total
+/// distance would exceed r — the pigeonhole guarantee). Probing block j enumerates every value of its high
+/// bits within t_j of the query's and filters each bucket by the stored low bits, so it finds exactly the
+/// postings whose block lies within t_j. A hash found in block j is reported only if no earlier probed
+/// block also lies within its threshold, so each hash is verified and reported once, without a seen-set.
+final class Segment: @unchecked Sendable {
+    let start: Int
+    let count: Int
+    let blocks: [Block]
+    let region: Region
+    let geometry: UnsafeMutablePointer<BlockGeometry>
+    /// For every radius 0...256: true when a linear scan is expected to be cheaper than probing.
+    private let scanRadii: [Bool]
+
+    static let maxBlocks = 11
+
+    init(start: Int, count: Int, blocks: [Block], region: Region, policy: ProbePolicy = .automatic) {
+        self.start = start
+        self.count = count
+        self.blocks = blocks
+        self.region = region
+        geometry = .allocate(capacity: blocks.count)
+        var offset = 0
+        for (j, block) in blocks.enumerated() {
+            let word = block.bitOffset >> 6
+            let bit = block.bitOffset & 63
+            let offsets = (region.base + offset).assumingMemoryBound(to: UInt32.self)
+            offset += Self.align((1 << block.high + 1) * 4)
+            let ids = (region.base + offset).assumingMemoryBound(to: UInt32.self)
+            offset += Self.align(count * 4)
+            let lows = region.base + offset
+            offset += Self.align(count * block.lowBytes)
+            geometry[j] = BlockGeometry(
+                word: word, shift: UInt64(bit), spans: bit + block.width > 64, rightShift: UInt64(64 - block.width),
+                high: block.high, low: block.low, lowMask: UInt32((UInt64(1) << UInt64(block.low)) - 1),
+                lowBytes: block.lowBytes, offsets: offsets, ids: ids, lows: lows)
+        }
+        scanRadii = (0...256).map { radius in
+            switch policy {
+            case .automatic: Self.probeCost(blocks: blocks, count: count, radius: radius) >= Self.scanCost(count: count)
+            case .alwaysProbe: false
+            }
+        }
+    }
+
+    deinit { geometry.deallocate() }
+
+    // MARK: layout
+
+    static func align(_ bytes: Int) -> Int { (bytes + 63) & ~63 }
+
+    /// The region size for `blocks` over `count` postings.
+    static func regionByteCount(blocks: [Block], count: Int) -> Int {
+        blocks.reduce(0) { total, block in
+            total + align((1 << block.high + 1) * 4) + align(count * 4) + align(count * block.lowBytes)
+        }
+    }
+
+    /// Cuts 256 bits into `m` blocks (wider ones first) with at most `highBits` bits addressed per block.
+    static func blocks(m: Int, highBits: Int) -> [Block] {
+        var result: [Block] = []
+        var offset = 0
+        for j in 0..<m {
+            let width = 256 / m + (j < 256 % m ? 1 : 0)
+            var high = min(width, highBits)
+            if width - high > 16 { high = width - 16 }
+            result.append(Block(bitOffset: offset, width: width, high: high))
+            offset += width
+        }
+        return result
+    }
+
+    /// Chooses the block layout that minimises the modelled cost of a radius-31 query over `count` hashes.
+    static func layout(count: Int) -> [Block] {
+        let log2n = count > 1 ? Int.bitWidth - 1 - count.leadingZeroBitCount : 0
+        let highBits = max(0, min(24, log2n - 3))
+        var best: [Block] = blocks(m: maxBlocks, highBits: highBits)
+        var bestCost = Double.infinity
+        for m in 8...maxBlocks {
+            let candidate = blocks(m: m, highBits: highBits)
+            let cost = probeCost(blocks: candidate, count: count, radius: 31)
+            if cost < bestCost {
+                bestCost = cost
+                best = candidate
+            }
+        }
+        return best
+    }
+
+    /// The threshold of block `j` of `m` for radius `radius` (-1: the block is not probed).
+    @inline(__always)
+    static func threshold(block j: Int, of m: Int, radius: Int) -> Int {
+        let s = radius + 1
+        return s / m - 1 + (j < s % m ? 1 : 0)
+    }
+
+    /// The number of values within distance `k` of a `n`-bit value.
+    static func ball(_ n: Int, _ k: Int) -> Double {
+        guard k >= 0 else { return 0 }
+        var total = 0.0
+        var term = 1.0
+        for i in 0...min(n, k) {
+            total += term
+            term = term * Double(n - i) / Double(i + 1)
+        }
+        return total
+    }
+
+    /// A cost model of one probed query, in units of a random memory access.
+    static func probeCost(blocks: [Block], count: Int, radius: Int) -> Double {
+        let n = Double(count)
+        var cost = 20.0
+        for (j, block) in blocks.enumerated() {
+            let t = threshold(block: j, of: blocks.count, radius: radius)
+            guard t >= 0 else { continue }
+            let probes = ball(block.high, min(t, block.high))
+            let scanned = probes * n / Double(1 << block.high)
+            let candidates = n * ball(block.width, t) / Double(UInt64(1) << UInt64(block.width))
+            cost += probes * 2 + scanned * 0.1 + candidates
+        }
+        return cost
+    }
+
+    static func scanCost(count: Int) -> Double { 20 + Double(count) * 0.15 }
+
+    // MARK: build
+
+    /// Builds a segment over `hashes[start ..< start + count]`, one block per job.
+    static func build(
+        hashes: UnsafePointer<UInt64>, start: Int, count: Int, jobs: Int, policy: ProbePolicy = .automatic
+    ) -> Segment {
+        let blocks = layout(count: count)
+        let region = Region(uninitializedByteCount: regionByteCount(blocks: blocks, count: count))
+        let segment = Segment(start: start, count: count, blocks: blocks, region: region, policy: policy)
+        let work = UncheckedSendable(segment)
+        let hashBox = UncheckedSendable(hashes)
+        let m = blocks.count
+        if jobs <= 1 || m == 1 {
+            for j in 0..<m { segment.buildBlock(j, hashes: hashes) }
+        } else {
+            let workers = min(jobs, m)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for j in stride(from: worker, to: m, by: workers) {
+                    work.value.buildBlock(j, hashes: hashBox.value)
+                }
+            }
+        }
+        return segment
+    }
+
+    private func buildBlock(_ j: Int, hashes: UnsafePointer<UInt64>) {
+        let g = geometry[j]
+        let buckets = 1 << g.high
+        g.offsets.initialize(repeating: 0, count: buckets + 1)
+        let base = hashes + start &* 4
+        for i in 0..<count {
+            let key = g.extract(base + i &* 4)
+            g.offsets[Int(key >> UInt32(g.low)) &+ 1] &+= 1
+        }
+        for b in 0..<buckets { g.offsets[b + 1] &+= g.offsets[b] }
+        let cursor = UnsafeMutablePointer<UInt32>.allocate(capacity: buckets)
+        defer { cursor.deallocate() }
+        cursor.update(from: g.offsets, count: buckets)
+        let lows8 = g.lows.assumingMemoryBound(to: UInt8.self)
+        let lows16 = g.lows.assumingMemoryBound(to: UInt16.self)
+        for i in 0..<count {
+            let key = g.extract(base + i &* 4)
+            let bucket = Int(key >> UInt32(g.low))
+            let position = Int(cursor[bucket])
+            cursor[bucket] = UInt32(position + 1)
+            g.ids[position] = UInt32(truncatingIfNeeded: start &+ i)
+            switch g.lowBytes {
+            case 1: lows8[position] = UInt8(truncatingIfNeeded: key & g.lowMask)
+            case 2: lows16[position] = UInt16(truncatingIfNeeded: key & g.lowMask)
+            default: break
+            }
+        }
+    }
+
+    // MARK: search
+
+    /// Appends every hash of this segment within `radius` of the query in `scratch` to `out` (unsorted).
+    func search(
+        radius: Int, hashes: UnsafePointer<UInt64>, hashCount: Int, scratch: SearchScratch, into out: inout [Match]
+    ) {
+        let q = UnsafePointer(scratch.query)
+        if scanRadii[min(max(radius, 0), 256)] {
+            Self.scan(query: q, range: start..<(start + count), radius: radius, hashes: hashes, into: &out)
+            return
+        }
+        let m = blocks.count
+        let keys = scratch.keys
+        for j in 0..<m { keys[j] = geometry[j].extract(q) }
+        for j in 0..<m {
+            let t = Self.threshold(block: j, of: m, radius: radius)
+            if t < 0 { continue }
+            let g = geometry[j]
+            let key = keys[j]
+            let qh = UInt64(key >> UInt32(g.low))
+            let ql = key & g.lowMask
+            var n = 0
+            let maxFlips = min(t, g.high)
+            for flips in 0...maxFlips {
+                let slack = t - flips
+                if flips == 0 {
+                    n = collect(g, bucket: Int(qh), lowKey: ql, slack: slack, scratch: scratch, filled: n)
+                    continue
+                }
+                let limit = UInt64(1) << UInt64(g.high)
+                var mask = (UInt64(1) << UInt64(flips)) &- 1
+                while mask < limit {
+                    n = collect(g, bucket: Int(qh ^ mask), lowKey: ql, slack: slack, scratch: scratch, filled: n)
+                    let lowest = mask & (0 &- mask)
+                    let ripple = mask &+ lowest
+                    mask = (((ripple ^ mask) &>> 2) &>> UInt64(lowest.trailingZeroBitCount)) | ripple
+                }
+            }
+            verify(block: j, candidates: n, radius: radius, hashes: hashes, hashCount: hashCount,
+                   scratch: scratch, into: &out)
+        }
+    }
+
+    @inline(__always)
+    private func collect(
+        _ g: BlockGeometry, bucket: Int, lowKey: UInt32, slack: Int, scratch: SearchScratch, filled: Int
+    ) -> Int {
+        let lo = Int(g.offsets[bucket])
+        let hi = Int(g.offsets[bucket &+ 1])
+        if lo == hi { return filled }
+        if filled &+ (hi &- lo) > scratch.capacity { scratch.grow(toHold: filled &+ (hi &- lo)) }
+        let out = scratch.candidates
+        var n = filled
+        if slack >= g.low {
+            (out + n).update(from: g.ids + lo, count: hi &- lo)
+            return n &+ (hi &- lo)
+        }
+        if g.lowBytes == 1 {
+            let lows = g.lows.assumingMemoryBound(to: UInt8.self)
+            let ql = UInt8(truncatingIfNeeded: lowKey)
+            for e in lo..<hi where (lows[e] ^ ql).nonzeroBitCount <= slack {
+                out[n] = g.ids[e]
+                n &+= 1
+            }
+        } else {
+            let lows = g.lows.assumingMemoryBound(to: UInt16.self)
+            let ql = UInt16(truncatingIfNeeded: lowKey)
+            for e in lo..<hi where (lows[e] ^ ql).nonzeroBitCount <= slack {
+                out[n] = g.ids[e]
+                n &+= 1
+            }
+        }
+        return n
+    }
+
+    @inline(__always)
+    private func verify(
+        block j: Int, candidates n: Int, radius: Int, hashes: UnsafePointer<UInt64>, hashCount: Int,
+        scratch: SearchScratch, into out: inout [Match]
+    ) {
+        let q = scratch.query
+        let q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3]
+        let m = blocks.count
+        let candidates = scratch.candidates
+        for c in 0..<n {
+            let id = Int(candidates[c])
+            if id >= hashCount { continue }  // only a corrupt snapshot can get here
+            let p = hashes + id &* 4
+            let d = (p[0] ^ q0).nonzeroBitCount &+ (p[1] ^ q1).nonzeroBitCount
+                &+ (p[2] ^ q2).nonzeroBitCount &+ (p[3] ^ q3).nonzeroBitCount
+            if d > radius { continue }
+            var first = true
+            var i = 0
+            while i < j {
+                let t = Self.threshold(block: i, of: m, radius: radius)
+                if t >= 0 && (geometry[i].extract(p) ^ scratch.keys[i]).nonzeroBitCount <= t {
+                    first = false
+                    break
+                }
+                i &+= 1
+            }
+            if first { out.append(Match(id: UInt32(truncatingIfNeeded: id), distance: d)) }
+        }
+    }
+
+    /// Appends every hash in `range` within `radius` of `q` to `out`.
+    static func scan(
+        query q: UnsafePointer<UInt64>, range: Range<Int>, radius: Int, hashes: UnsafePointer<UInt64>,
+        into out: inout [Match]
+    ) {
+        let q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3]
+        for id in range {
+            let p = hashes + id &* 4
+            let d = (p[0] ^ q0).nonzeroBitCount &+ (p[1] ^ q1).nonzeroBitCount
+                &+ (p[2] ^ q2).nonzeroBitCount &+ (p[3] ^ q3).nonzeroBitCount
+            if d <= radius { out.append(Match(id: UInt32(truncatingIfNeeded: id), distance: d)) }
+        }
+    }
+}
+
+/// Carries a value the caller knows is safe to share into a `@Sendable` closure.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
