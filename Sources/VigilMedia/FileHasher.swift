@@ -1,0 +1,201 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import PDQ
+
+/// Plain POSIX file reading, in chunks of `chunkSize`.
+public enum FileReader {
+    /// Bytes read (and digested) per step: large enough to amortise system calls, small enough that the chunk
+    /// stays in L2 cache while MD5, SHA-1 and SHA-256 each walk over it.
+    public static let chunkSize = 256 << 10
+    /// Bytes asked of each `read` call when streaming.
+    public static let readSize = 1 << 20
+}
+
+/// Fingerprints files one at a time. Holds the scratch buffers and decoder handles of one worker thread, so it
+/// must not be shared between threads; `HashRun` gives each worker its own.
+public final class FileHasher {
+    public let options: HashOptions
+    private var file = Scratch<UInt8>()
+    private var pixels = Scratch<UInt8>()
+    private var luma = Scratch<Float>()
+    private lazy var turbo: TurboJPEG? = TurboJPEG()
+
+    /// A hasher applying `options` (its `jobs` field is ignored here).
+    public init(options: HashOptions) {
+        self.options = options
+        file.reserve(FileReader.readSize)
+    }
+
+    /// Fingerprints one file. Never throws: every failure becomes the outcome's `problem`.
+    public func hash(path: String) -> FileOutcome {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return FileOutcome(problem: HashProblem(path: path, error: systemError("open"))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            return FileOutcome(problem: HashProblem(path: path, error: systemError("stat")))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            return FileOutcome(problem: HashProblem(path: path, error: .notRegularFile(kind: fileKind(info.st_mode))))
+        }
+        do {
+            return try hash(fd: fd, path: path, declaredSize: Int(info.st_size))
+        } catch {
+            return FileOutcome(problem: HashProblem(path: path, error: error))
+        }
+    }
+
+    private func hash(fd: Int32, path: String, declaredSize: Int) throws(MediaError) -> FileOutcome {
+        #if canImport(Glibc)
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        #endif
+        let wantDigests = options.content != .pdqOnly
+        let wantPDQ = options.content != .digestsOnly
+        var total = try readFully(fd, into: 0, upTo: min(FileReader.chunkSize, max(declaredSize, MediaType.sniffLength)))
+        let type = MediaType.sniff(UnsafeRawBufferPointer(start: file.bytes, count: min(total, MediaType.sniffLength)))
+        let decode = wantPDQ && type.isImage
+        let declared = type.declaredDimensions(
+            UnsafeRawBufferPointer(start: file.bytes, count: min(total, MediaType.sniffLength)))
+
+        if !decode && !wantDigests {
+            return FileOutcome(record: HashRecord(path: path, size: declaredSize, type: type, digests: nil, pdq: nil))
+        }
+
+        var digests: FileDigests?
+        var inMemory = decode && declaredSize <= options.inMemoryLimit
+        if inMemory {
+            // Read the rest of the file after the first chunk; a file growing past the limit while we read
+            // falls back to streaming.
+            let limit = options.inMemoryLimit
+            file.reserveKeeping(max(declaredSize + 1, FileReader.chunkSize), used: total)
+            while total <= limit {
+                if total == file.capacity { file.reserveKeeping(min(total * 2, limit + 1), used: total) }
+                let room = min(file.capacity, limit + 1) - total
+                let n = try readFully(fd, into: total, upTo: room)
+                total += n
+                if n < room { break }
+            }
+            if total > options.inMemoryLimit { inMemory = false }
+        }
+        if inMemory {
+            if wantDigests {
+                digests = DigestAccumulator.digests(of: UnsafeRawBufferPointer(start: file.bytes, count: total))
+            }
+        } else if wantDigests {
+            var acc = DigestAccumulator()
+            acc.update(UnsafeRawBufferPointer(start: file.bytes, count: total))
+            while true {
+                let n = try readFully(fd, into: 0, upTo: min(file.capacity, FileReader.readSize))
+                if n == 0 { break }
+                acc.update(UnsafeRawBufferPointer(start: file.bytes, count: n))
+                total += n
+            }
+            digests = acc.finalize()
+        } else {
+            total = declaredSize
+        }
+
+        var record = HashRecord(path: path, size: total, type: type, digests: digests, pdq: nil)
+        guard decode else { return FileOutcome(record: record) }
+        do {
+            if let declared { try checkPixels(width: declared.width, height: declared.height) }
+            let source: VipsSource =
+                inMemory ? .buffer(UnsafeRawBufferPointer(start: file.bytes, count: total)) : .file(path)
+            let (result, dihedral) = try perceptualHash(source: source, type: type)
+            record.pdq = result
+            record.dihedral = dihedral
+            return FileOutcome(record: record)
+        } catch {
+            return FileOutcome(record: wantDigests ? record : nil, problem: HashProblem(path: path, error: error))
+        }
+    }
+
+    /// Decodes and hashes one image.
+    func perceptualHash(source: VipsSource, type: MediaType) throws(MediaError) -> (PDQResult, [PDQHash]?) {
+        if type == .jpeg, options.jpegDecoder == .turboJPEG, case .buffer(let bytes) = source, let turbo {
+            let header = try turbo.header(bytes)
+            try checkPixels(width: header.width, height: header.height)
+            if !header.isCMYK {
+                let denominator = options.mode == .fast
+                    ? TurboJPEG.reduction(width: header.width, height: header.height, minSide: options.fastMinSide)
+                    : 1
+                let grey = header.isGrey || options.mode == .fast
+                let (width, height) = try turbo.decode(
+                    bytes, header: header, denominator: denominator, grey: grey, into: &pixels)
+                return hashPixels(
+                    UnsafeBufferPointer(start: pixels.bytes, count: width * height * (grey ? 1 : 3)),
+                    width: width, height: height, channels: grey ? 1 : 3)
+            }
+        }
+        var shrink = 1
+        if type == .jpeg, options.mode == .fast {
+            // libvips' JPEG shrink-on-load needs the size first: read the header cheaply with TurboJPEG.
+            if case .buffer(let bytes) = source, let turbo, let header = try? turbo.header(bytes) {
+                shrink = TurboJPEG.reduction(width: header.width, height: header.height, minSide: options.fastMinSide)
+            }
+        }
+        return try Vips.withPixels(from: source, format: type, shrink: shrink, maxPixels: options.maxPixels) {
+            pixels, width, height, bands in
+            hashPixels(pixels, width: width, height: height, channels: bands)
+        }
+    }
+
+    private func checkPixels(width: Int, height: Int) throws(MediaError) {
+        let (product, overflow) = width.multipliedReportingOverflow(by: height)
+        if overflow || product > options.maxPixels {
+            throw .tooManyPixels(width: width, height: height, cap: options.maxPixels)
+        }
+    }
+
+    private func hashPixels(_ pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int)
+        -> (PDQResult, [PDQHash]?)
+    {
+        let count = width * height
+        luma.reserve(count)
+        let lumaBuffer = UnsafeMutableBufferPointer(start: luma.bytes, count: count)
+        PDQ.luma(pixels: pixels, width: width, height: height, channels: channels, into: lumaBuffer)
+        let input = UnsafeBufferPointer(lumaBuffer)
+        if options.dihedral {
+            let (result, variants) = PDQ.hashWithDihedral(luma: input, width: width, height: height)
+            return (result, variants)
+        }
+        return (PDQ.hash(luma: input, width: width, height: height), nil)
+    }
+
+    /// Reads until `count` bytes arrived at `offset` or the file ended; retries interrupted calls.
+    private func readFully(_ fd: Int32, into offset: Int, upTo count: Int) throws(MediaError) -> Int {
+        var done = 0
+        while done < count {
+            let n = read(fd, file.bytes + offset + done, count - done)
+            if n > 0 {
+                done += n
+            } else if n == 0 {
+                break
+            } else if errno == EINTR || errno == EAGAIN {
+                continue
+            } else {
+                throw systemError("read")
+            }
+        }
+        return done
+    }
+}
+
+func systemError(_ operation: String, _ code: Int32 = errno) -> MediaError {
+    .system(operation: operation, errno: code, message: String(cString: strerror(code)))
+}
+
+func fileKind(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFIFO: return "FIFO"
+    case S_IFSOCK: return "socket"
+    case S_IFCHR: return "character device"
+    case S_IFBLK: return "block device"
+    case S_IFDIR: return "directory"
+    case S_IFLNK: return "symbolic link"
+    default: return "unknown kind"
+    }
+}

@@ -1,0 +1,156 @@
+import CVips
+
+/// Process-wide libvips state. libvips is started once, lazily, and told not to cache operations
+/// (every file is decoded once) and not to spawn its own worker threads (Vigil parallelises per file).
+enum Vips {
+    /// `true` when libvips started; `false` leaves every non-JPEG image undecodable with a clear reason.
+    static let isReady: Bool = {
+        guard vigil_vips_init() == 0 else { return false }
+        vips_concurrency_set(1)
+        vips_cache_set_max(0)
+        vips_cache_set_max_mem(0)
+        return true
+    }()
+
+    /// The pending libvips error text of this thread, trimmed to its first line, and clears it.
+    static func takeError(default fallback: String) -> String {
+        guard let raw = vips_error_buffer_copy() else { return fallback }
+        defer { g_free(raw) }
+        let text = String(cString: raw)
+        let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        return firstLine.isEmpty ? fallback : firstLine
+    }
+
+    /// Frees this thread's libvips buffers; call when a worker thread ends.
+    static func threadShutdown() {
+        if isReady { vips_thread_shutdown() }
+    }
+}
+
+/// Where a libvips decode reads from.
+enum VipsSource {
+    case buffer(UnsafeRawBufferPointer)
+    case file(String)
+}
+
+extension Vips {
+    /// The libvips loaders allowed for each sniffed type: nothing else (SVG, PDF, CSV, Matlab, FITS …) may ever
+    /// be reached with untrusted bytes, whatever libvips itself would guess.
+    static func allowedLoaders(for format: MediaType) -> [String] {
+        switch format {
+        case .jpeg: return ["jpeg"]
+        case .png: return ["png"]
+        case .gif: return ["gif"]
+        case .webp: return ["webp"]
+        case .tiff: return ["tiff"]
+        case .bmp: return ["magick"]
+        case .heif, .avif: return ["heif"]
+        case .other: return []
+        }
+    }
+
+    /// `loader` is a GType name such as "VipsForeignLoadJpegBuffer" or "VipsForeignLoadNsgifFile".
+    private static func checkLoader(_ loader: UnsafePointer<CChar>?, for format: MediaType) throws(MediaError) {
+        guard let loader else {
+            _ = takeError(default: "")
+            throw .unsupportedFormat(format)
+        }
+        let name = String(cString: loader)
+        let family = name.lowercased().replacingPrefix("vipsforeignload")
+        guard let family, allowedLoaders(for: format).contains(where: { family.hasPrefix($0) || family.hasPrefix("ns" + $0) })
+        else {
+            throw .undecodable(format: format, reason: "libvips would read it as \(name); refused")
+        }
+    }
+
+    /// Decodes the first frame/page of an image to interleaved 8-bit pixels (1...4 bands) and hands them to
+    /// `body` while they are alive.
+    /// - Parameters:
+    ///   - shrink: JPEG-only shrink-on-load factor (1 = full size).
+    ///   - maxPixels: the decompression-bomb cap, checked on the header before any pixel is decoded.
+    static func withPixels<R>(
+        from source: VipsSource, format: MediaType, shrink: Int, maxPixels: Int,
+        _ body: (_ pixels: UnsafeBufferPointer<UInt8>, _ width: Int, _ height: Int, _ bands: Int) -> R
+    ) throws(MediaError) -> R {
+        guard isReady else { throw .undecodable(format: format, reason: "libvips failed to start") }
+        let loaded: UnsafeMutablePointer<VipsImage>?
+        let loader: UnsafePointer<CChar>?
+        switch source {
+        case .buffer(let bytes):
+            guard let base = bytes.baseAddress, bytes.count > 0 else {
+                throw .undecodable(format: format, reason: "empty file")
+            }
+            loader = vips_foreign_find_load_buffer(base, bytes.count)
+            try checkLoader(loader, for: format)
+            loaded = vigil_vips_load_buffer(base, bytes.count, Int32(shrink))
+        case .file(let path):
+            loader = vips_foreign_find_load(path)
+            try checkLoader(loader, for: format)
+            loaded = vigil_vips_load_file(path, Int32(shrink))
+        }
+        guard var image = loaded else {
+            throw .undecodable(format: format, reason: takeError(default: "libvips could not read the header"))
+        }
+        defer { vigil_vips_unref(image) }
+        let width = Int(vips_image_get_width(image))
+        let height = Int(vips_image_get_height(image))
+        guard width > 0, height > 0 else { throw .undecodable(format: format, reason: "empty image") }
+        guard width.multipliedReportingOverflow(by: height).partialValue <= maxPixels, width <= maxPixels,
+            height <= maxPixels
+        else {
+            throw .tooManyPixels(width: width, height: height, cap: maxPixels)
+        }
+
+        // Normalise to 8-bit grey or sRGB (with or without alpha); each step replaces `image`.
+        var owned: [UnsafeMutablePointer<VipsImage>] = []
+        defer { owned.forEach { vigil_vips_unref($0) } }
+        func step(_ op: (UnsafeMutablePointer<VipsImage>, UnsafeMutablePointer<UnsafeMutablePointer<VipsImage>?>) -> Int32)
+            throws(MediaError)
+        {
+            var out: UnsafeMutablePointer<VipsImage>?
+            guard op(image, &out) == 0, let next = out else {
+                throw .undecodable(format: format, reason: takeError(default: "libvips conversion failed"))
+            }
+            owned.append(next)
+            image = next
+        }
+        let interpretation = vips_image_get_interpretation(image)
+        let bandFormat = vips_image_get_format(image)
+        let plain: [VipsInterpretation] = [VIPS_INTERPRETATION_sRGB, VIPS_INTERPRETATION_B_W,
+                                           VIPS_INTERPRETATION_MULTIBAND]
+        if bandFormat != VIPS_FORMAT_UCHAR || !plain.contains(interpretation) {
+            let bands = vips_image_get_bands(image)
+            let target = (interpretation == VIPS_INTERPRETATION_B_W || interpretation == VIPS_INTERPRETATION_GREY16
+                || (bands <= 2 && interpretation != VIPS_INTERPRETATION_CMYK))
+                ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB
+            try step { vigil_vips_colourspace($0, $1, target) }
+        }
+        if vips_image_get_format(image) != VIPS_FORMAT_UCHAR {
+            try step { vigil_vips_cast_uchar($0, $1) }
+        }
+        if vips_image_get_bands(image) > 4 {
+            try step { vigil_vips_extract_bands($0, $1, 0, 3) }
+        }
+        let bands = Int(vips_image_get_bands(image))
+        let outWidth = Int(vips_image_get_width(image))
+        let outHeight = Int(vips_image_get_height(image))
+
+        var size = 0
+        guard let memory = vips_image_write_to_memory(image, &size) else {
+            throw .undecodable(format: format, reason: takeError(default: "libvips could not decode the pixels"))
+        }
+        defer { g_free(memory) }
+        guard size >= outWidth * outHeight * bands else {
+            throw .undecodable(format: format, reason: "libvips returned fewer pixels than declared")
+        }
+        let pixels = UnsafeBufferPointer(start: memory.assumingMemoryBound(to: UInt8.self), count: size)
+        return body(pixels, outWidth, outHeight, bands)
+    }
+}
+
+extension String {
+    /// The rest of the string after `prefix`, or `nil` when it does not start with it.
+    fileprivate func replacingPrefix(_ prefix: String) -> String? {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
+    }
+}

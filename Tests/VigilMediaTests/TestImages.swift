@@ -1,0 +1,137 @@
+import CVips
+import Foundation
+
+/// Benign synthetic images for tests: noise, gradients and shapes, written with libvips.
+enum TestImages {
+    /// Interleaved 8-bit pixels.
+    struct Pixels {
+        var width: Int
+        var height: Int
+        var bands: Int
+        var bytes: [UInt8]
+    }
+
+    /// Deterministic noise (a fixed linear congruential generator, so tests never read a random source).
+    static func noise(width: Int, height: Int, bands: Int = 3, seed: UInt64 = 1) -> Pixels {
+        var state = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        var bytes = [UInt8](repeating: 0, count: width * height * bands)
+        for i in bytes.indices {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            bytes[i] = UInt8(truncatingIfNeeded: state >> 33)
+        }
+        return Pixels(width: width, height: height, bands: bands, bytes: bytes)
+    }
+
+    /// A smooth diagonal colour gradient with a few bright discs on it (a photo-like smooth field).
+    static func shapes(width: Int, height: Int, bands: Int = 3) -> Pixels {
+        var bytes = [UInt8](repeating: 0, count: width * height * bands)
+        let discs = [(0.3, 0.4, 0.15), (0.7, 0.6, 0.2), (0.5, 0.2, 0.08)]
+        for y in 0..<height {
+            for x in 0..<width {
+                let fx = Double(x) / Double(width)
+                let fy = Double(y) / Double(height)
+                var value = [fx * 200 + 20, fy * 180 + 30, (1 - fx) * 120 + fy * 60]
+                for (cx, cy, r) in discs where (fx - cx) * (fx - cx) + (fy - cy) * (fy - cy) < r * r {
+                    value = [250 - value[0] / 3, 240 - value[1] / 4, 60 + value[2] / 2]
+                }
+                for band in 0..<bands {
+                    bytes[(y * width + x) * bands + band] = UInt8(max(0, min(255, value[band % 3])))
+                }
+            }
+        }
+        return Pixels(width: width, height: height, bands: bands, bytes: bytes)
+    }
+
+    enum WriteError: Error { case vips(String) }
+
+    /// Writes `pixels` to `path`; the format follows the suffix (.png, .jpg, .gif, .webp, .tif, …).
+    static func write(_ pixels: Pixels, to path: String) throws {
+        guard vigil_vips_init() == 0 else { throw WriteError.vips("init") }
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let image = pixels.bytes.withUnsafeBytes { raw in
+            vips_image_new_from_memory_copy(
+                raw.baseAddress, raw.count, Int32(pixels.width), Int32(pixels.height), Int32(pixels.bands),
+                VIPS_FORMAT_UCHAR)
+        }
+        guard let image else { throw WriteError.vips("new_from_memory") }
+        defer { vigil_vips_unref(image) }
+        guard vigil_vips_write_file(image, path) == 0 else { throw WriteError.vips("write \(path)") }
+    }
+
+    /// An uncompressed 24-bit BMP (bottom-up rows, BGR, padded to 4 bytes), written by hand.
+    static func bmp(_ pixels: Pixels) -> [UInt8] {
+        let rowSize = (pixels.width * 3 + 3) / 4 * 4
+        let imageSize = rowSize * pixels.height
+        var out: [UInt8] = []
+        func le32(_ v: Int) { out += [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: v >> $0) } }
+        func le16(_ v: Int) { out += [0, 8].map { UInt8(truncatingIfNeeded: v >> $0) } }
+        out += Array("BM".utf8)
+        le32(54 + imageSize); le32(0); le32(54)
+        le32(40); le32(pixels.width); le32(pixels.height); le16(1); le16(24); le32(0); le32(imageSize)
+        le32(2835); le32(2835); le32(0); le32(0)
+        for y in (0..<pixels.height).reversed() {
+            var row: [UInt8] = []
+            for x in 0..<pixels.width {
+                let p = (y * pixels.width + x) * pixels.bands
+                let rgb = pixels.bands >= 3 ? [pixels.bytes[p], pixels.bytes[p + 1], pixels.bytes[p + 2]]
+                    : [pixels.bytes[p], pixels.bytes[p], pixels.bytes[p]]
+                row += [rgb[2], rgb[1], rgb[0]]
+            }
+            row += [UInt8](repeating: 0, count: rowSize - row.count)
+            out += row
+        }
+        return out
+    }
+
+    /// A PNG signature and a valid IHDR chunk declaring `width` x `height` RGB, then nothing: a bomb's header.
+    static func pngHeader(width: Int, height: Int) -> [UInt8] {
+        var ihdr: [UInt8] = Array("IHDR".utf8)
+        for v in [width, height] { ihdr += [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> $0) } }
+        ihdr += [8, 2, 0, 0, 0]
+        let crc = crc32(ihdr)
+        var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]
+        out += ihdr
+        out += [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: crc >> $0) }
+        return out
+    }
+
+    private static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = (crc >> 1) ^ (crc & 1 == 1 ? 0xEDB8_8320 : 0) }
+        }
+        return ~crc
+    }
+}
+
+/// A fresh directory under the system temporary directory, removed by `remove()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init(_ name: String = #function) throws {
+        let base = FileManager.default.temporaryDirectory.path
+        let safe = name.filter { $0.isLetter || $0.isNumber }
+        path = base + "/vigil-media-\(safe)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ relative: String) -> String { path + "/" + relative }
+
+    func write(_ bytes: [UInt8], to relative: String) throws {
+        let target = file(relative)
+        try FileManager.default.createDirectory(
+            atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: target))
+    }
+
+    func bytes(of relative: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: file(relative))))
+    }
+
+    func remove() {
+        // Make everything removable again (a test may have chmod-ed a file to 000).
+        _ = try? FileManager.default.removeItem(atPath: path)
+    }
+}
