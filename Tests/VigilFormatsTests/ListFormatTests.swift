@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import VigilCore
+
+@testable import VigilFormats
+
+@Suite("md5sum, sha1sum, sha256sum and ThreatExchange lines")
+struct ListFormatTests {
+    @Test("md5sum text, binary, bare, escaped and tagged lines parse; bad lines are rejected with their number")
+    func md5sumParses() throws {
+        // given
+        let directory = try TemporaryDirectory()
+        let path = try directory.file(
+            "list.md5",
+            """
+            \(md5A.uppercased())  photos/a b.jpg
+            \(md5B) *bin.dat
+            # comment
+
+            \\\(md5A)  dir\\\\new\\nline.jpg
+            xyz  broken.jpg
+            \(md5B)
+            MD5 (tagged (1).png) = \(md5A)
+            \(sha1A)  wrong-length.jpg\r
+
+            """, bom: true)
+        // when
+        let (records, rejections) = try importAll(.md5sum, path, options: HashSetImportOptions(source: "case-7"))
+        // then
+        #expect(records.map { $0.digests[0].value } == [md5A, md5B, md5A, md5B, md5A])
+        #expect(records.map(\.fileName) == ["photos/a b.jpg", "bin.dat", "dir\\new\nline.jpg", nil, "tagged (1).png"])
+        #expect(records.allSatisfy { $0.provenance.contributor == "case-7" })
+        #expect(rejections.map(\.line) == [6, 9])
+        #expect(rejections[0].reason.contains("3 characters"))
+        #expect(rejections[1].reason.contains("40 characters, expected 32"))
+    }
+
+    @Test("md5sum, sha1sum and sha256sum round trip the digest and file name")
+    func digestListsRoundTrip() throws {
+        // given
+        let directory = try TemporaryDirectory()
+        let cases: [(HashSetFormat, String)] = [(.md5sum, md5A), (.sha1sum, sha1A), (.sha256sum, sha256A)]
+        for (format, hex) in cases {
+            let path = try directory.file(
+                "in.\(format.rawValue)", "\(hex)  a.jpg\n\\\(hex)  back\\\\slash\n\(hex.uppercased()) *c d.png\n\(hex)\n")
+            // when
+            let (first, second) = try roundTrip(format, path, in: directory)
+            // then
+            #expect(first.count == 4)
+            #expect(first.map(\.fileName) == ["a.jpg", "back\\slash", "c d.png", nil])
+            #expect(second == first)
+        }
+    }
+
+    @Test("a record without the list's digest is skipped by the writer")
+    func writerSkipsOtherAlgorithms() throws {
+        // given
+        let directory = try TemporaryDirectory()
+        let records = [HashSetRecord(digests: [digest(.pdq, pdqA)]), HashSetRecord(digests: [digest(.md5, md5A)])]
+        // when
+        let written = try exportAll(.md5sum, records, to: directory.path("out.md5"))
+        // then
+        #expect(written == 1)
+        #expect(try String(contentsOfFile: directory.path("out.md5"), encoding: .utf8) == "\(md5A)\n")
+    }
+
+    @Test("ThreatExchange lines: space, comma, tab, extra fields; unknown types rejected; round trip")
+    func threatExchange() throws {
+        // given
+        let directory = try TemporaryDirectory()
+        let path = try directory.file(
+            "te.txt",
+            """
+            signal_type,signal
+            pdq \(pdqA)
+            pdq,\(pdqA.uppercased()),extra,fields
+            video_md5\t\(md5A) 2024-01-01
+            tmk abcdef
+            pdq 1234
+
+            """)
+        // when
+        let (records, rejections) = try importAll(.te, path)
+        let (first, second) = try roundTrip(.te, path, in: directory)
+        // then
+        #expect(records.map(\.digests) == [[digest(.pdq, pdqA)], [digest(.pdq, pdqA)], [digest(.md5, md5A)]])
+        #expect(rejections.map(\.line) == [5, 6])
+        #expect(rejections[0].reason.contains("unknown signal type"))
+        #expect(second == first)
+    }
+}
