@@ -114,9 +114,11 @@ public final class HammingIndex: @unchecked Sendable {
         let s = state
         var storage = s.storage
         var count = s.count
+        let expected = hashes.underestimatedCount
         for hash in hashes {
             if !storage.writable || count == storage.capacity {
-                storage = storage.copy(count: count, capacity: max(1024, count + count / 2))
+                let needed = max(count + 1, s.count + expected)
+                storage = storage.copy(count: count, capacity: max(1024, needed, count + count / 2))
             }
             precondition(count < Int(UInt32.max), "HammingIndex: more than 2^32 - 1 hashes")
             storage.store(hash, at: count)

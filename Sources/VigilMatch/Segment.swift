@@ -48,12 +48,21 @@ enum ProbePolicy: Sendable {
 final class SearchScratch {
     var candidates: UnsafeMutablePointer<UInt32>
     var capacity: Int
+    /// Per probed bucket: its value, then its [lo, hi) range and the low-bit slack left for it.
+    var buckets: UnsafeMutablePointer<UInt32>
+    var ranges: UnsafeMutablePointer<UInt32>
+    var slacks: UnsafeMutablePointer<Int32>
+    var bucketCapacity: Int
     let keys: UnsafeMutablePointer<UInt32>
     let query: UnsafeMutablePointer<UInt64>
 
     init() {
         capacity = 4096
         candidates = .allocate(capacity: capacity)
+        bucketCapacity = 4096
+        buckets = .allocate(capacity: bucketCapacity)
+        ranges = .allocate(capacity: bucketCapacity * 2)
+        slacks = .allocate(capacity: bucketCapacity)
         keys = .allocate(capacity: 64)
         query = .allocate(capacity: 4)
     }
@@ -76,8 +85,23 @@ final class SearchScratch {
         capacity = newCapacity
     }
 
+    /// Makes room for `needed` buckets (their contents need not survive).
+    func reserveBuckets(_ needed: Int) {
+        guard needed > bucketCapacity else { return }
+        buckets.deallocate()
+        ranges.deallocate()
+        slacks.deallocate()
+        bucketCapacity = needed
+        buckets = .allocate(capacity: needed)
+        ranges = .allocate(capacity: needed * 2)
+        slacks = .allocate(capacity: needed)
+    }
+
     deinit {
         candidates.deallocate()
+        buckets.deallocate()
+        ranges.deallocate()
+        slacks.deallocate()
         keys.deallocate()
         query.deallocate()
     }
@@ -286,23 +310,59 @@ final class Segment: @unchecked Sendable {
             let key = keys[j]
             let qh = UInt64(key >> UInt32(g.low))
             let ql = key & g.lowMask
-            var n = 0
             let maxFlips = min(t, g.high)
+            // 1. every bucket within the threshold, with the slack its low bits may use
+            scratch.reserveBuckets(Int(Self.ball(g.high, maxFlips)))
+            let buckets = scratch.buckets
+            let slacks = scratch.slacks
+            var nb = 0
             for flips in 0...maxFlips {
-                let slack = t - flips
+                let slack = Int32(t - flips)
                 if flips == 0 {
-                    n = collect(g, bucket: Int(qh), lowKey: ql, slack: slack, scratch: scratch, filled: n)
+                    buckets[0] = UInt32(truncatingIfNeeded: qh)
+                    slacks[0] = slack
+                    nb = 1
                     continue
                 }
                 let limit = UInt64(1) << UInt64(g.high)
                 var mask = (UInt64(1) << UInt64(flips)) &- 1
                 while mask < limit {
-                    n = collect(g, bucket: Int(qh ^ mask), lowKey: ql, slack: slack, scratch: scratch, filled: n)
+                    buckets[nb] = UInt32(truncatingIfNeeded: qh ^ mask)
+                    slacks[nb] = slack
+                    nb &+= 1
                     let lowest = mask & (0 &- mask)
                     let ripple = mask &+ lowest
                     mask = (((ripple ^ mask) &>> 2) &>> UInt64(lowest.trailingZeroBitCount)) | ripple
                 }
             }
+            // 2. their ranges (independent loads, so the memory system overlaps them)
+            let ranges = scratch.ranges
+            var total = 0
+            var touch: UInt32 = 0
+            for b in 0..<nb {
+                let v = Int(buckets[b])
+                let lo = g.offsets[v]
+                let hi = g.offsets[v &+ 1]
+                ranges[2 &* b] = lo
+                ranges[2 &* b &+ 1] = hi
+                total &+= Int(hi &- lo)
+            }
+            // 3. touch the first posting of every non-empty bucket, again overlapped
+            if g.lowBytes == 1 {
+                let lows = g.lows.assumingMemoryBound(to: UInt8.self)
+                for b in 0..<nb where ranges[2 &* b] != ranges[2 &* b &+ 1] {
+                    touch &+= UInt32(lows[Int(ranges[2 &* b])])
+                }
+            }
+            if total > scratch.capacity { scratch.grow(toHold: total) }
+            // 4. filter each bucket by its low bits
+            var n = 0
+            for b in 0..<nb {
+                n = collect(g, lo: Int(ranges[2 &* b]), hi: Int(ranges[2 &* b &+ 1]), lowKey: ql,
+                            slack: Int(slacks[b]), out: scratch.candidates, filled: n)
+            }
+            if touch == UInt32.max { n = 0 }  // keeps the touches alive; never true for a real bucket
+            // 5. verify the candidates against the full hashes
             verify(block: j, candidates: n, radius: radius, hashes: hashes, hashCount: hashCount,
                    scratch: scratch, into: &out)
         }
@@ -310,13 +370,10 @@ final class Segment: @unchecked Sendable {
 
     @inline(__always)
     private func collect(
-        _ g: BlockGeometry, bucket: Int, lowKey: UInt32, slack: Int, scratch: SearchScratch, filled: Int
+        _ g: BlockGeometry, lo: Int, hi: Int, lowKey: UInt32, slack: Int, out: UnsafeMutablePointer<UInt32>,
+        filled: Int
     ) -> Int {
-        let lo = Int(g.offsets[bucket])
-        let hi = Int(g.offsets[bucket &+ 1])
         if lo == hi { return filled }
-        if filled &+ (hi &- lo) > scratch.capacity { scratch.grow(toHold: filled &+ (hi &- lo)) }
-        let out = scratch.candidates
         var n = filled
         if slack >= g.low {
             (out + n).update(from: g.ids + lo, count: hi &- lo)

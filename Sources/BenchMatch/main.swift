@@ -1,0 +1,342 @@
+// BenchMatch: the VigilMatch side of `bench/match/run.sh`.
+//
+//   BenchMatch generate --out DIR [--sets random_1m,random_10m,clustered_10m] [--jobs N]
+//       writes DIR/SET.bin (raw 32-byte big-endian records, the `bytes.fromhex()` layout faiss reads),
+//       DIR/SET.queries.bin (1,000 queries: even positions planted near-duplicates at distances 0–31,
+//       odd positions random) and DIR/SET.truth.r31.txt (brute force: "query id distance" per line).
+//   BenchMatch run --out DIR --set SET [--radius 31] [--jobs N]
+//       builds the index, times queries with one thread and with N, checks recall against the truth, times a
+//       snapshot save and load, and appends one JSON line to DIR/results.jsonl.
+import Dispatch
+import Foundation
+import VigilMatch
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct SplitMix64 {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func hash() -> Hash256 { Hash256(w0: next(), w1: next(), w2: next(), w3: next()) }
+    mutating func flip(_ h: Hash256, bits: Int) -> Hash256 {
+        var words = [h.w0, h.w1, h.w2, h.w3]
+        var done = Set<Int>()
+        while done.count < bits {
+            let p = Int(next() % 256)
+            if done.insert(p).inserted { words[p >> 6] ^= UInt64(1) << UInt64(p & 63) }
+        }
+        return Hash256(w0: words[0], w1: words[1], w2: words[2], w3: words[3])
+    }
+}
+
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
+
+/// VmRSS and VmHWM of this process, in bytes.
+func memory() -> (rss: Int, peak: Int) {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+    var rss = 0
+    var peak = 0
+    for line in text.split(separator: "\n") {
+        let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard parts.count >= 2, let kb = Int(parts[1]) else { continue }
+        if parts[0] == "VmRSS:" { rss = kb * 1024 }
+        if parts[0] == "VmHWM:" { peak = kb * 1024 }
+    }
+    return (rss, peak)
+}
+
+func writeRecords(_ hashes: [Hash256], to path: String) throws {
+    var bytes = [UInt8]()
+    bytes.reserveCapacity(hashes.count * 32)
+    for h in hashes {
+        for w in [h.w0, h.w1, h.w2, h.w3] {
+            for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: w >> UInt64(s))) }
+        }
+    }
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+}
+
+/// A read-only mapped file of 32-byte records.
+final class RecordFile: Sequence {
+    let base: UnsafeRawPointer
+    let count: Int
+    private let size: Int
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw CocoaError(.fileNoSuchFile) }
+        defer { close(fd) }
+        var info = stat()
+        fstat(fd, &info)
+        size = Int(info.st_size)
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw CocoaError(.fileReadUnknown)
+        }
+        base = UnsafeRawPointer(p)
+        count = size / 32
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+
+    subscript(i: Int) -> Hash256 {
+        let p = base + i * 32
+        return Hash256(
+            w0: UInt64(bigEndian: p.loadUnaligned(as: UInt64.self)),
+            w1: UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+            w2: UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+            w3: UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+    }
+
+    struct Iterator: IteratorProtocol {
+        let file: RecordFile
+        var i = 0
+        mutating func next() -> Hash256? {
+            guard i < file.count else { return nil }
+            defer { i += 1 }
+            return file[i]
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(file: self) }
+    var underestimatedCount: Int { count }
+}
+
+struct Options {
+    var command = ""
+    var out = "bench/out/match"
+    var sets = ["random_1m", "random_10m", "clustered_10m"]
+    var set = ""
+    var radius = 31
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+    var queries = 1000
+    var quick = false
+
+    init(_ args: [String]) {
+        var i = 1
+        if args.count > 1 { command = args[1]; i = 2 }
+        while i < args.count {
+            let value = i + 1 < args.count ? args[i + 1] : ""
+            switch args[i] {
+            case "--out": out = value
+            case "--sets": sets = value.split(separator: ",").map(String.init)
+            case "--set": set = value
+            case "--radius": radius = Int(value) ?? 31
+            case "--jobs": jobs = Int(value) ?? jobs
+            case "--queries": queries = Int(value) ?? queries
+            case "--quick": quick = true; i -= 1
+            default: break
+            }
+            i += 2
+        }
+    }
+}
+
+func size(of set: String) -> Int {
+    if set.hasSuffix("_10m") { return 10_000_000 }
+    if set.hasSuffix("_1m") { return 1_000_000 }
+    if set.hasSuffix("_100k") { return 100_000 }
+    return 1_000_000
+}
+
+func generate(_ o: Options) throws {
+    try FileManager.default.createDirectory(atPath: o.out, withIntermediateDirectories: true)
+    for set in o.sets {
+        let n = size(of: set)
+        var rng = SplitMix64(state: UInt64(n) &* 31 &+ (set.hasPrefix("clustered") ? 7 : 3))
+        var hashes: [Hash256] = []
+        hashes.reserveCapacity(n)
+        if set.hasPrefix("clustered") {
+            // Families of 1–99 near-duplicates (mean 50): a random centre, members 1–20 bits from it.
+            while hashes.count < n {
+                let centre = rng.hash()
+                hashes.append(centre)
+                let size = 1 + Int(rng.next() % 99)
+                for _ in 1..<size where hashes.count < n {
+                    hashes.append(rng.flip(centre, bits: 1 + Int(rng.next() % 20)))
+                }
+            }
+        } else {
+            for _ in 0..<n { hashes.append(rng.hash()) }
+        }
+        var queries: [Hash256] = []
+        for i in 0..<o.queries {
+            if i % 2 == 0 {
+                let base = hashes[Int(rng.next() % UInt64(n))]
+                queries.append(rng.flip(base, bits: (i / 2) % 32))
+            } else {
+                queries.append(rng.hash())
+            }
+        }
+        try writeRecords(hashes, to: "\(o.out)/\(set).bin")
+        try writeRecords(queries, to: "\(o.out)/\(set).queries.bin")
+        // Brute force over every hash, queries spread over the cores.
+        let start = now()
+        let truth = UnsafeMutableBufferPointer<[(UInt32, Int)]>.allocate(capacity: queries.count)
+        truth.initialize(repeating: [])
+        let radius = o.radius
+        let jobs = o.jobs
+        let box = UncheckedBox((truth, queries))
+        hashes.withUnsafeBufferPointer { data in
+            let dataBox = UncheckedBox(data)
+            DispatchQueue.concurrentPerform(iterations: jobs) { worker in
+                let (truth, queries) = box.value
+                for qi in stride(from: worker, to: queries.count, by: jobs) {
+                    let q = queries[qi]
+                    var found: [(UInt32, Int)] = []
+                    for (id, h) in dataBox.value.enumerated() {
+                        let d = h.distance(to: q)
+                        if d <= radius { found.append((UInt32(id), d)) }
+                    }
+                    truth[qi] = found
+                }
+            }
+        }
+        var text = ""
+        var pairs = 0
+        for (qi, found) in truth.enumerated() {
+            for (id, d) in found {
+                text += "\(qi) \(id) \(d)\n"
+                pairs += 1
+            }
+        }
+        try text.write(toFile: "\(o.out)/\(set).truth.r\(radius).txt", atomically: true, encoding: .utf8)
+        truth.deinitialize()
+        truth.deallocate()
+        print("generated \(set): \(n) hashes, \(queries.count) queries, \(pairs) pairs within \(radius)"
+            + String(format: " (brute force %.1f s on %d threads)", now() - start, jobs))
+    }
+}
+
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+func readTruth(_ path: String) throws -> [Set<UInt64>] {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    var out: [Int: Set<UInt64>] = [:]
+    var maxQuery = -1
+    for line in text.split(separator: "\n") {
+        let p = line.split(separator: " ")
+        guard p.count == 3, let q = Int(p[0]), let id = UInt64(p[1]), let d = UInt64(p[2]) else { continue }
+        out[q, default: []].insert(id << 16 | d)
+        maxQuery = max(maxQuery, q)
+    }
+    return (0...max(maxQuery, 0)).map { out[$0] ?? [] }
+}
+
+func run(_ o: Options) throws {
+    let set = o.set
+    let file = try RecordFile(path: "\(o.out)/\(set).bin")
+    let queryFile = try RecordFile(path: "\(o.out)/\(set).queries.bin")
+    let queries = Array(queryFile)
+    let truth = try readTruth("\(o.out)/\(set).truth.r\(o.radius).txt")
+    let before = memory()
+    var t = now()
+    let index = HammingIndex(file, jobs: o.jobs)
+    let buildSeconds = now() - t
+    let footprint = index.memoryFootprint
+    let afterBuild = memory()
+
+    // single thread: best of 3 passes over all queries
+    var single = Double.infinity
+    var results: [[Match]] = []
+    for _ in 0..<3 {
+        t = now()
+        results = queries.map { index.search($0, radius: o.radius) }
+        single = min(single, now() - t)
+    }
+    if o.quick {
+        print(String(format: "quick: build %.2f s, %.0f q/s single thread, %d matches", buildSeconds,
+                     Double(queries.count) / single, results.map(\.count).reduce(0, +)))
+        return
+    }
+    var multi = Double.infinity
+    for _ in 0..<3 {
+        t = now()
+        let batch = index.searchBatch(queries, radius: o.radius, jobs: o.jobs)
+        multi = min(multi, now() - t)
+        precondition(batch == results, "batch and single-thread results differ")
+    }
+    // recall and precision against brute force
+    var truthPairs = 0
+    var hits = 0
+    var beyond = 0
+    var extra = 0
+    for (qi, found) in results.enumerated() {
+        let expected = qi < truth.count ? truth[qi] : []
+        truthPairs += expected.count
+        for m in found {
+            if m.distance > o.radius { beyond += 1 }
+            if expected.contains(UInt64(m.id) << 16 | UInt64(m.distance)) { hits += 1 } else { extra += 1 }
+        }
+    }
+    let planted = stride(from: 0, to: queries.count, by: 2).map { results[$0].count }.reduce(0, +)
+    // nearest: k = 10 within 63
+    t = now()
+    for q in queries.prefix(200) { _ = index.nearest(q, k: 10) }
+    let nearestQps = 200 / (now() - t)
+    // snapshot
+    let snapshot = "\(o.out)/\(set).vmi"
+    t = now()
+    try index.save(to: snapshot)
+    let saveSeconds = now() - t
+    t = now()
+    let loaded = try HammingIndex.load(from: snapshot)
+    let loadSeconds = now() - t
+    t = now()
+    let loadedResults = queries.map { loaded.search($0, radius: o.radius) }
+    let firstQueriesSeconds = now() - t
+    precondition(loadedResults == results, "snapshot answers differ")
+    let snapshotBytes = (try? FileManager.default.attributesOfItem(atPath: snapshot)[.size] as? Int) ?? 0
+    try? FileManager.default.removeItem(atPath: snapshot)
+
+    let record: [String: Any] = [
+        "engine": "VigilMatch", "set": set, "n": file.count, "radius": o.radius, "queries": queries.count,
+        "build_s": buildSeconds, "jobs": o.jobs,
+        "index_bytes": footprint, "bytes_per_hash": Double(footprint) / Double(file.count),
+        "rss_before_build": before.rss, "rss_after_build": afterBuild.rss, "peak_rss": memory().peak,
+        "qps_1": Double(queries.count) / single, "qps_all": Double(queries.count) / multi,
+        "recall": truthPairs == 0 ? 1.0 : Double(hits) / Double(truthPairs), "truth_pairs": truthPairs,
+        "found_pairs": hits + extra, "beyond_r": beyond, "not_in_truth": extra, "planted_matches": planted,
+        "nearest10_qps_1": nearestQps, "snapshot_save_s": saveSeconds, "snapshot_load_s": loadSeconds,
+        "snapshot_first_1000_queries_s": firstQueriesSeconds, "snapshot_bytes": snapshotBytes,
+        "segments": index.segmentCount,
+    ]
+    let json = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+    let line = String(decoding: json, as: UTF8.self)
+    print(line)
+    let resultsPath = "\(o.out)/results.jsonl"
+    if !FileManager.default.fileExists(atPath: resultsPath) {
+        _ = FileManager.default.createFile(atPath: resultsPath, contents: nil)
+    }
+    guard let handle = FileHandle(forWritingAtPath: resultsPath) else { throw CocoaError(.fileWriteUnknown) }
+    handle.seekToEndOfFile()
+    handle.write(Data((line + "\n").utf8))
+    handle.closeFile()
+}
+
+let options = Options(CommandLine.arguments)
+do {
+    switch options.command {
+    case "generate": try generate(options)
+    case "run": try run(options)
+    default:
+        print("usage: BenchMatch generate|run --out DIR [--sets a,b] [--set S] [--radius 31] [--jobs N]")
+        exit(2)
+    }
+} catch {
+    print("BenchMatch: \(error)")
+    exit(1)
+}
