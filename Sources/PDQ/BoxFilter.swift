@@ -1,0 +1,246 @@
+// The reference's two-pass Jarosz tent filter (box along rows, then along columns, twice), rewritten for SIMD
+// without changing a single floating-point operation: every output is the same running sum, added and
+// subtracted in the same order, divided by the same count, as `box1DFloat` in the C++ reference.
+//
+// Rows are filtered 16 at a time: a strip of 16 rows is transposed into a scratch buffer where each column is
+// one `SIMD16<Float>`, so the sequential running sum along the row runs in 16 lanes at once. Columns are
+// filtered a whole row at a time, the running sums of all columns held in one buffer.
+
+typealias Lanes = SIMD16<Float>
+
+/// The window of one 1-D box pass and the divisor of each output position.
+struct BoxWindow {
+    /// Full window size (the reference's `full_window_size`).
+    let size: Int
+    /// `(size + 2) / 2`.
+    let half: Int
+    /// Length of the filtered vector.
+    let length: Int
+
+    /// The reference's window for shrinking `length` to `target` in two passes: `ceil(length / (2 * target))`.
+    init(length: Int, target: Int = 64) {
+        self.length = length
+        size = (length + 2 * target - 1) / (2 * target)
+        half = (size + 2) / 2
+    }
+
+    /// The divisor of output `i`: the number of samples the running sum holds when it is written.
+    func count(at i: Int) -> Float {
+        let phase2 = size - half + 1
+        if i < phase2 { return Float(half + i) }
+        let phase4Start = length - half + 1
+        if i < phase4Start { return Float(size) }
+        return Float(size - (i - phase4Start + 1))
+    }
+}
+
+/// Running sums (before division) of a sequence of `Lanes`, exactly in the reference's add/subtract order.
+@inline(__always)
+func runningSums(_ t: UnsafePointer<Lanes>, _ s: UnsafeMutablePointer<Lanes>, _ w: BoxWindow) {
+    var sum = Lanes(repeating: 0)
+    var ri = 0
+    var li = 0
+    var oi = 0
+    for _ in 0..<(w.half - 1) {
+        sum += t[ri]
+        ri += 1
+    }
+    for _ in 0..<(w.size - w.half + 1) {
+        sum += t[ri]
+        s[oi] = sum
+        ri += 1
+        oi += 1
+    }
+    for _ in 0..<(w.length - w.size) {
+        sum += t[ri]
+        sum -= t[li]
+        s[oi] = sum
+        ri += 1
+        li += 1
+        oi += 1
+    }
+    for _ in 0..<(w.half - 1) {
+        sum -= t[li]
+        s[oi] = sum
+        li += 1
+        oi += 1
+    }
+}
+
+@inline(__always)
+func transpose4(
+    _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>
+) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+    (
+        SIMD4(a[0], b[0], c[0], d[0]), SIMD4(a[1], b[1], c[1], d[1]),
+        SIMD4(a[2], b[2], c[2], d[2]), SIMD4(a[3], b[3], c[3], d[3])
+    )
+}
+
+/// Copies rows `r0 ..< r0 + 16` (rows past `rows - 1` repeat the last) of a `rows x cols` matrix into `t`,
+/// column `c` becoming `t[c]`.
+@inline(__always)
+func loadStrip(
+    _ src: UnsafePointer<Float>, rows: Int, cols: Int, firstRow r0: Int, into t: UnsafeMutablePointer<Lanes>
+) {
+    let traw = UnsafeMutableRawPointer(t)
+    let last = rows - 1
+    let cols4 = cols & ~3
+    for g in 0..<4 {
+        let p0 = src + min(r0 + 4 * g, last) * cols
+        let p1 = src + min(r0 + 4 * g + 1, last) * cols
+        let p2 = src + min(r0 + 4 * g + 2, last) * cols
+        let p3 = src + min(r0 + 4 * g + 3, last) * cols
+        let r0raw = UnsafeRawPointer(p0)
+        let r1raw = UnsafeRawPointer(p1)
+        let r2raw = UnsafeRawPointer(p2)
+        let r3raw = UnsafeRawPointer(p3)
+        var c = 0
+        while c < cols4 {
+            let off = c * 4
+            let (x0, x1, x2, x3) = transpose4(
+                r0raw.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self),
+                r1raw.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self),
+                r2raw.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self),
+                r3raw.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self))
+            let base = c * 64 + g * 16
+            traw.storeBytes(of: x0, toByteOffset: base, as: SIMD4<Float>.self)
+            traw.storeBytes(of: x1, toByteOffset: base + 64, as: SIMD4<Float>.self)
+            traw.storeBytes(of: x2, toByteOffset: base + 128, as: SIMD4<Float>.self)
+            traw.storeBytes(of: x3, toByteOffset: base + 192, as: SIMD4<Float>.self)
+            c += 4
+        }
+        while c < cols {
+            traw.storeBytes(of: SIMD4(p0[c], p1[c], p2[c], p3[c]), toByteOffset: c * 64 + g * 16, as: SIMD4<Float>.self)
+            c += 1
+        }
+    }
+}
+
+/// Box filter along each row of `src` (`rows x cols`), full output into `dst`.
+func boxAlongRows(
+    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, rows: Int, cols: Int, window w: BoxWindow,
+    divisors: UnsafePointer<Float>, scratch t: UnsafeMutablePointer<Lanes>, _ s: UnsafeMutablePointer<Lanes>
+) {
+    let sraw = UnsafeMutableRawPointer(s)
+    let cols4 = cols & ~3
+    var r0 = 0
+    while r0 < rows {
+        let n = min(16, rows - r0)
+        loadStrip(src, rows: rows, cols: cols, firstRow: r0, into: t)
+        runningSums(t, s, w)
+        for c in 0..<cols { s[c] /= Lanes(repeating: divisors[c]) }
+        for g in 0..<4 where 4 * g < n {
+            let rowsHere = min(4, n - 4 * g)
+            var c = 0
+            while c < cols4 {
+                let base = c * 64 + g * 16
+                let (y0, y1, y2, y3) = transpose4(
+                    sraw.load(fromByteOffset: base, as: SIMD4<Float>.self),
+                    sraw.load(fromByteOffset: base + 64, as: SIMD4<Float>.self),
+                    sraw.load(fromByteOffset: base + 128, as: SIMD4<Float>.self),
+                    sraw.load(fromByteOffset: base + 192, as: SIMD4<Float>.self))
+                let out = UnsafeMutableRawPointer(dst + (r0 + 4 * g) * cols + c)
+                let stride = cols * 4
+                out.storeBytes(of: y0, as: SIMD4<Float>.self)
+                if rowsHere > 1 { out.storeBytes(of: y1, toByteOffset: stride, as: SIMD4<Float>.self) }
+                if rowsHere > 2 { out.storeBytes(of: y2, toByteOffset: 2 * stride, as: SIMD4<Float>.self) }
+                if rowsHere > 3 { out.storeBytes(of: y3, toByteOffset: 3 * stride, as: SIMD4<Float>.self) }
+                c += 4
+            }
+            while c < cols {
+                for k in 0..<rowsHere { dst[(r0 + 4 * g + k) * cols + c] = s[c][4 * g + k] }
+                c += 1
+            }
+        }
+        r0 += 16
+    }
+}
+
+/// Box filter along each row of `src` (`rows x cols`), keeping only the 64 columns `columns[k]`:
+/// `dst[r * 64 + k]`.
+func boxAlongRowsSampled(
+    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, rows: Int, cols: Int, window w: BoxWindow,
+    divisors: UnsafePointer<Float>, columns: UnsafePointer<Int>,
+    scratch t: UnsafeMutablePointer<Lanes>, _ s: UnsafeMutablePointer<Lanes>
+) {
+    var r0 = 0
+    while r0 < rows {
+        let n = min(16, rows - r0)
+        loadStrip(src, rows: rows, cols: cols, firstRow: r0, into: t)
+        runningSums(t, s, w)
+        for k in 0..<64 {
+            let c = columns[k]
+            let v = s[c] / Lanes(repeating: divisors[c])
+            for i in 0..<n { dst[(r0 + i) * 64 + k] = v[i] }
+        }
+        r0 += 16
+    }
+}
+
+/// One step of the column filter over a whole row: `sums = (sums + add) - sub`, then `out = sums / divisor`.
+@inline(__always)
+func columnStep(
+    _ sums: UnsafeMutablePointer<Float>, width: Int,
+    add: UnsafePointer<Float>?, sub: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>?, divisor: Float
+) {
+    let sraw = UnsafeMutableRawPointer(sums)
+    let araw = add.map { UnsafeRawPointer($0) }
+    let braw = sub.map { UnsafeRawPointer($0) }
+    let oraw = out.map { UnsafeMutableRawPointer($0) }
+    let width16 = width & ~15
+    let d = Lanes(repeating: divisor)
+    var c = 0
+    while c < width16 {
+        let off = c &* 4
+        var v = sraw.load(fromByteOffset: off, as: Lanes.self)
+        if let araw { v += araw.loadUnaligned(fromByteOffset: off, as: Lanes.self) }
+        if let braw { v -= braw.loadUnaligned(fromByteOffset: off, as: Lanes.self) }
+        sraw.storeBytes(of: v, toByteOffset: off, as: Lanes.self)
+        if let oraw { oraw.storeBytes(of: v / d, toByteOffset: off, as: Lanes.self) }
+        c &+= 16
+    }
+    while c < width {
+        var v = sums[c]
+        if let add { v += add[c] }
+        if let sub { v -= sub[c] }
+        sums[c] = v
+        if let out { out[c] = v / divisor }
+        c &+= 1
+    }
+}
+
+/// Box filter along each column of `src` (`rows x cols`). Output row `i` is written to `outRow(i)` when that
+/// returns a pointer (all rows for the full pass, only the decimated rows for the last pass).
+@inline(__always)
+func boxAlongColumns(
+    _ src: UnsafePointer<Float>, rows: Int, cols: Int, window w: BoxWindow,
+    sums: UnsafeMutablePointer<Float>, outRow: (Int) -> UnsafeMutablePointer<Float>?
+) {
+    sums.initialize(repeating: 0, count: cols)
+    var ri = 0
+    var li = 0
+    var oi = 0
+    for _ in 0..<(w.half - 1) {
+        columnStep(sums, width: cols, add: src + ri * cols, sub: nil, out: nil, divisor: 1)
+        ri += 1
+    }
+    for _ in 0..<(w.size - w.half + 1) {
+        columnStep(sums, width: cols, add: src + ri * cols, sub: nil, out: outRow(oi), divisor: w.count(at: oi))
+        ri += 1
+        oi += 1
+    }
+    for _ in 0..<(w.length - w.size) {
+        columnStep(
+            sums, width: cols, add: src + ri * cols, sub: src + li * cols, out: outRow(oi),
+            divisor: w.count(at: oi))
+        ri += 1
+        li += 1
+        oi += 1
+    }
+    for _ in 0..<(w.half - 1) {
+        columnStep(sums, width: cols, add: nil, sub: src + li * cols, out: outRow(oi), divisor: w.count(at: oi))
+        li += 1
+        oi += 1
+    }
+}

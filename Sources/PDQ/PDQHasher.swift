@@ -1,0 +1,236 @@
+/// A PDQ hasher that owns its scratch buffers, for hashing many images without allocating.
+///
+/// Buffers grow to the largest image hashed so far and are then reused, so a batch of same-sized images
+/// allocates nothing per image. A hasher is not thread-safe: give each thread or task its own.
+public final class PDQHasher {
+    private var fullCapacity = 0
+    private var stripCapacity = 0
+    private var rowsCapacity = 0
+    /// Pass 1 along rows, then (after pass 1 along columns) free again.
+    private var bufferA: UnsafeMutablePointer<Float>
+    /// Pass 1 along columns.
+    private var bufferB: UnsafeMutablePointer<Float>
+    /// Pass 2 along rows, only the 64 decimated columns: `rows x 64`.
+    private var sampled: UnsafeMutablePointer<Float>
+    /// Transposed strip of 16 rows and its running sums.
+    private var stripIn: UnsafeMutablePointer<Lanes>
+    private var stripSums: UnsafeMutablePointer<Lanes>
+    /// Column running sums (one row wide) and per-position divisors (max of rows and columns).
+    private var columnSums: UnsafeMutablePointer<Float>
+    private var divisors: UnsafeMutablePointer<Float>
+    /// Luma of the last pixel buffer hashed through `hash(pixels:...)`.
+    private var lumaBuffer: UnsafeMutablePointer<Float>
+    private var lumaCapacity = 0
+    /// Fixed-size work areas: 64x64 image, 16x64 half-DCT, 16x16 DCT, 16x16 dihedral, 256 median keys,
+    /// 64 decimation indices of rows and of columns.
+    private let image64: UnsafeMutablePointer<Float>
+    private let half: UnsafeMutablePointer<Float>
+    private let dct: UnsafeMutablePointer<Float>
+    private let aux: UnsafeMutablePointer<Float>
+    private let keys: UnsafeMutablePointer<UInt32>
+    private let rowIndex: UnsafeMutablePointer<Int>
+    private let columnIndex: UnsafeMutablePointer<Int>
+
+    /// Creates a hasher with empty buffers.
+    public init() {
+        bufferA = Self.allocate(Float.self, 0)
+        bufferB = Self.allocate(Float.self, 0)
+        sampled = Self.allocate(Float.self, 0)
+        stripIn = Self.allocate(Lanes.self, 0)
+        stripSums = Self.allocate(Lanes.self, 0)
+        columnSums = Self.allocate(Float.self, 0)
+        divisors = Self.allocate(Float.self, 0)
+        lumaBuffer = Self.allocate(Float.self, 0)
+        image64 = Self.allocate(Float.self, 64 * 64)
+        half = Self.allocate(Float.self, 16 * 64)
+        dct = Self.allocate(Float.self, 256)
+        aux = Self.allocate(Float.self, 256)
+        keys = Self.allocate(UInt32.self, 256)
+        rowIndex = Self.allocate(Int.self, 64)
+        columnIndex = Self.allocate(Int.self, 64)
+    }
+
+    deinit {
+        for p in [bufferA, bufferB, sampled, columnSums, divisors, lumaBuffer, image64, half, dct, aux] {
+            p.deallocate()
+        }
+        stripIn.deallocate()
+        stripSums.deallocate()
+        keys.deallocate()
+        rowIndex.deallocate()
+        columnIndex.deallocate()
+    }
+
+    private static func allocate<T>(_: T.Type, _ count: Int) -> UnsafeMutablePointer<T> {
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: max(count, 1) * MemoryLayout<T>.stride, alignment: max(64, MemoryLayout<T>.alignment))
+        return raw.bindMemory(to: T.self, capacity: max(count, 1))
+    }
+
+    private func reserve(width: Int, height: Int) {
+        let n = width * height
+        if n > fullCapacity {
+            bufferA.deallocate()
+            bufferB.deallocate()
+            bufferA = Self.allocate(Float.self, n)
+            bufferB = Self.allocate(Float.self, n)
+            fullCapacity = n
+        }
+        let longest = max(width, height, 64)
+        if longest > stripCapacity {
+            stripIn.deallocate()
+            stripSums.deallocate()
+            columnSums.deallocate()
+            divisors.deallocate()
+            stripIn = Self.allocate(Lanes.self, longest)
+            stripSums = Self.allocate(Lanes.self, longest)
+            columnSums = Self.allocate(Float.self, longest)
+            divisors = Self.allocate(Float.self, longest)
+            stripCapacity = longest
+        }
+        if height > rowsCapacity {
+            sampled.deallocate()
+            sampled = Self.allocate(Float.self, height * 64)
+            rowsCapacity = height
+        }
+    }
+
+    // MARK: public entry points
+
+    /// PDQ of a row-major luminance buffer of `width * height` floats (0...255).
+    ///
+    /// Images under 5 pixels on either side give the zero hash with quality 0; a 64x64 image is used as is,
+    /// without filtering, as in the reference.
+    public func hash(luma: UnsafeBufferPointer<Float>, width: Int, height: Int) -> PDQResult {
+        guard let src = checked(luma, width: width, height: height) else {
+            return PDQResult(hash: .zero, quality: 0)
+        }
+        if width == 64 && height == 64 {
+            image64.update(from: src, count: 64 * 64)
+        } else {
+            downsample(src, width: width, height: height)
+        }
+        let quality = Spectrum.quality(image64)
+        Spectrum.dct16(image64, half, dct)
+        return PDQResult(hash: Spectrum.bits(dct, keys: keys), quality: quality)
+    }
+
+    /// The hash, plus the 8 dihedral variants in the reference order
+    /// (original, rot90, rot180, rot270, flipX, flipY, flipPlus1, flipMinus1; rotations counter-clockwise).
+    ///
+    /// As in the reference, this path filters even a 64x64 input, so for that size alone `result.hash` can in
+    /// principle differ from ``hash(luma:width:height:)`` in rare bits.
+    public func hashWithDihedral(luma: UnsafeBufferPointer<Float>, width: Int, height: Int)
+        -> (result: PDQResult, dihedral: [PDQHash])
+    {
+        guard let src = checked(luma, width: width, height: height) else {
+            return (PDQResult(hash: .zero, quality: 0), Array(repeating: .zero, count: 8))
+        }
+        downsample(src, width: width, height: height)
+        let quality = Spectrum.quality(image64)
+        Spectrum.dct16(image64, half, dct)
+        var hashes: [PDQHash] = []
+        hashes.reserveCapacity(8)
+        for v in 0..<8 {
+            Spectrum.dihedral(v, of: dct, into: aux)
+            hashes.append(Spectrum.bits(aux, keys: keys))
+        }
+        return (PDQResult(hash: hashes[0], quality: quality), hashes)
+    }
+
+    /// PDQ of interleaved 8-bit pixels with 1...4 channels (grey, grey+alpha, RGB, RGBA; alpha ignored),
+    /// converted with ``PDQ/luma(pixels:width:height:channels:into:)`` into a reused buffer.
+    public func hash(pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int) -> PDQResult {
+        let luma = prepareLuma(pixels: pixels, width: width, height: height, channels: channels)
+        return hash(luma: luma, width: width, height: height)
+    }
+
+    /// ``hashWithDihedral(luma:width:height:)`` of interleaved 8-bit pixels with 1...4 channels.
+    public func hashWithDihedral(pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int)
+        -> (result: PDQResult, dihedral: [PDQHash])
+    {
+        let luma = prepareLuma(pixels: pixels, width: width, height: height, channels: channels)
+        return hashWithDihedral(luma: luma, width: width, height: height)
+    }
+
+    /// The 64x64 downsample, the 16x16 DCT and the quality, for debugging against the reference's intermediates.
+    func intermediates(luma: UnsafeBufferPointer<Float>, width: Int, height: Int)
+        -> (image: [Float], dct: [Float], quality: Int)
+    {
+        guard let src = checked(luma, width: width, height: height) else { return ([], [], 0) }
+        if width == 64 && height == 64 {
+            image64.update(from: src, count: 64 * 64)
+        } else {
+            downsample(src, width: width, height: height)
+        }
+        Spectrum.dct16(image64, half, dct)
+        return (
+            Array(UnsafeBufferPointer(start: image64, count: 4096)), Array(UnsafeBufferPointer(start: dct, count: 256)),
+            Spectrum.quality(image64)
+        )
+    }
+
+    // MARK: steps
+
+    private func prepareLuma(pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int)
+        -> UnsafeBufferPointer<Float>
+    {
+        let n = max(0, width) * max(0, height)
+        if n > lumaCapacity {
+            lumaBuffer.deallocate()
+            lumaBuffer = Self.allocate(Float.self, n)
+            lumaCapacity = n
+        }
+        let out = UnsafeMutableBufferPointer(start: lumaBuffer, count: n)
+        PDQ.luma(pixels: pixels, width: width, height: height, channels: channels, into: out)
+        return UnsafeBufferPointer(out)
+    }
+
+    /// The base address when the image is large enough to hash; `nil` under the minimum size.
+    private func checked(_ luma: UnsafeBufferPointer<Float>, width: Int, height: Int) -> UnsafePointer<Float>? {
+        precondition(width >= 0 && height >= 0, "PDQ: negative dimension")
+        let (n, overflow) = width.multipliedReportingOverflow(by: height)
+        precondition(!overflow && luma.count >= n, "PDQ: luma buffer smaller than width * height")
+        guard width >= PDQ.minimumDimension, height >= PDQ.minimumDimension else { return nil }
+        return luma.baseAddress
+    }
+
+    /// The Jarosz filter (two passes of rows then columns) and the 64x64 decimation, into `image64`.
+    private func downsample(_ src: UnsafePointer<Float>, width: Int, height: Int) {
+        reserve(width: width, height: height)
+        for k in 0..<64 {
+            rowIndex[k] = Int(((Double(k) + 0.5) * Double(height)) / 64)
+            columnIndex[k] = Int(((Double(k) + 0.5) * Double(width)) / 64)
+        }
+        let alongRows = BoxWindow(length: width)
+        let alongColumns = BoxWindow(length: height)
+        for c in 0..<width { divisors[c] = alongRows.count(at: c) }
+
+        // Pass 1: rows (luma -> A), columns (A -> B).
+        boxAlongRows(
+            src, bufferA, rows: height, cols: width, window: alongRows,
+            divisors: divisors, scratch: stripIn, stripSums)
+        let b = bufferB
+        boxAlongColumns(
+            bufferA, rows: height, cols: width, window: alongColumns, sums: columnSums,
+            outRow: { b + $0 * width })
+        // Pass 2: rows (B -> the 64 sampled columns), columns (only the 64 sampled rows are written).
+        boxAlongRowsSampled(
+            bufferB, sampled, rows: height, cols: width, window: alongRows,
+            divisors: divisors, columns: columnIndex, scratch: stripIn, stripSums)
+        // Output row i goes to the first 64x64 row k decimated from it; rows that share a source row (only when
+        // height < 64) are copied afterwards.
+        var next = 0
+        let rows = rowIndex
+        let image = image64
+        boxAlongColumns(
+            sampled, rows: height, cols: 64, window: alongColumns, sums: columnSums,
+            outRow: { i in
+                while next < 64 && rows[next] < i { next += 1 }
+                return next < 64 && rows[next] == i ? image + next * 64 : nil
+            })
+        for k in 1..<64 where rowIndex[k] == rowIndex[k - 1] {
+            (image64 + k * 64).update(from: image64 + (k - 1) * 64, count: 64)
+        }
+    }
+}
