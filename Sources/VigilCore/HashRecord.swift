@@ -295,3 +295,46 @@ public struct HashSetRecord: Sendable, Hashable, Codable {
     /// The first digest (the one the record is filed under).
     public var primaryDigest: HashDigest? { digests.first }
 }
+
+extension HashSetRecord {
+    /// Folds what another source says about the same media item into this record, without losing anything:
+    /// digests of algorithms this record lacks are added; every category not already present is appended (so
+    /// conflicting categories from different sources stay side by side); flags that either side sets to `true`
+    /// stay `true` (an identification, once known, is not undone by a source that does not know it); missing
+    /// names, sizes, types and provenance parts are filled in; the larger submission count is kept.
+    /// - Parameter other: The other source's record for the same media item.
+    /// - Returns: Whether this record changed, so that importing the same file twice reports "unchanged".
+    @discardableResult
+    public mutating func merge(_ other: HashSetRecord) -> Bool {
+        let before = self
+        for digest in other.digests where self.digest(digest.algorithm) == nil { digests.append(digest) }
+        for category in other.categories where !categories.contains(category) { categories.append(category) }
+        func fill<Value>(_ keyPath: WritableKeyPath<HashSetRecord, Value?>) {
+            if self[keyPath: keyPath] == nil { self[keyPath: keyPath] = other[keyPath: keyPath] }
+        }
+        func either(_ keyPath: WritableKeyPath<HashSetRecord, Bool?>) {
+            switch (self[keyPath: keyPath], other[keyPath: keyPath]) {
+            case (_, true?): self[keyPath: keyPath] = true
+            case (nil, let value): self[keyPath: keyPath] = value
+            default: break
+            }
+        }
+        either(\.victimIdentified)
+        either(\.offenderIdentified)
+        either(\.distributed)
+        either(\.baseline)
+        either(\.fileAvailable)
+        knownBenign = knownBenign || other.knownBenign
+        fill(\.seriesName)
+        fill(\.fileName)
+        fill(\.fileSize)
+        fill(\.mediaType)
+        if let count = other.submissionCount, count > (submissionCount ?? -1) { submissionCount = count }
+        if provenance.contributor == nil { provenance.contributor = other.provenance.contributor }
+        if provenance.foundWhere == nil { provenance.foundWhere = other.provenance.foundWhere }
+        if provenance.foundAt == nil { provenance.foundAt = other.provenance.foundAt }
+        if provenance.caseID == nil { provenance.caseID = other.provenance.caseID }
+        if provenance.mediaID == nil { provenance.mediaID = other.provenance.mediaID }
+        return self != before
+    }
+}

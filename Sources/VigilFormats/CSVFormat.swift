@@ -1,7 +1,7 @@
 import Foundation
 import VigilCore
 
-/// The columns of Vigil's hash set CSV, as ``CSVHashSetWriter`` writes them.
+/// The columns of Vigil's hash set CSV (format `csv`), as its writer writes them.
 ///
 /// - `algorithm`, `value`: the primary digest (`md5`, `sha1`, `sha256`, `pdq` or `photodna`);
 /// - `other_digests`: further digests of the same file, `algorithm:value` joined by `|`;
@@ -14,7 +14,7 @@ import VigilCore
 /// digests in columns named after their algorithm (`md5`, `sha1`, `sha256`, `pdq`, `photodna`) and a bare
 /// `category` code in the scheme ``HashSetImportOptions/csvCategoryScheme``.
 public enum CSVHashSetColumns {
-    /// The header ``CSVHashSetWriter`` writes.
+    /// The header the `csv` writer writes.
     public static let written: [String] = [
         "algorithm", "value", "other_digests", "categories", "series_name", "victim_identified",
         "offender_identified", "distributed", "baseline", "known_benign", "file_available", "file_name", "file_size",

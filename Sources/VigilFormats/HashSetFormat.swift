@@ -13,7 +13,7 @@ public enum HashSetFormat: String, Sendable, Hashable, CaseIterable {
     case sha1sum
     /// `sha256sum` lines.
     case sha256sum
-    /// Vigil's CSV with a header (see ``CSVHashSetWriter`` for the columns).
+    /// Vigil's CSV with a header (see ``CSVHashSetColumns`` for the columns).
     case csv
     /// ThreatExchange lines: `pdq <hex>` or `pdq,<hex>`, extra fields tolerated.
     case te
@@ -145,7 +145,29 @@ public protocol HashSetWriter: AnyObject {
     func finish() throws(HashSetFormatError)
 }
 
+/// Up to a batch's worth of records and the lines rejected while reading them.
+public struct HashSetBatch: Sendable {
+    /// The records, each with its 1-based line number.
+    public var records: [(record: HashSetRecord, line: Int)] = []
+    /// The lines rejected on the way.
+    public var rejections: [LineRejection] = []
+}
+
 extension HashSetReader {
+    /// Reads up to `maxRecords` records (and any rejections met on the way), for one transaction per batch.
+    /// - Returns: The batch, or `nil` when the input is exhausted and nothing was read.
+    public func nextBatch(maxRecords: Int) throws(HashSetFormatError) -> HashSetBatch? {
+        var batch = HashSetBatch()
+        batch.records.reserveCapacity(min(maxRecords, 100_000))
+        while batch.records.count < maxRecords, let item = try next() {
+            switch item {
+            case .record(let record, let line): batch.records.append((record, line))
+            case .rejected(let rejection): batch.rejections.append(rejection)
+            }
+        }
+        return batch.records.isEmpty && batch.rejections.isEmpty ? nil : batch
+    }
+
     /// Reads everything into memory (for small inputs and tests).
     public func readAll() throws(HashSetFormatError) -> (records: [HashSetRecord], rejections: [LineRejection]) {
         var records: [HashSetRecord] = []

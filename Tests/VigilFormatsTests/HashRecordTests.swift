@@ -48,3 +48,43 @@ struct HashRecordTests {
         #expect(ISOTimestamp.parse("yesterday") == nil)
     }
 }
+
+@Suite("Merging what several sources say about one hash")
+struct HashSetRecordMergeTests {
+    @Test("conflicting categories are kept side by side, true flags stay true, gaps are filled")
+    func mergeKeepsConflicts() {
+        // given
+        var record = HashSetRecord(
+            digests: [digest(.md5, md5A)],
+            categories: [HashCategory(scheme: .projectVIC, code: "1", source: "Project VIC")],
+            provenance: HashProvenance(contributor: "Project VIC"), victimIdentified: true, distributed: nil,
+            submissionCount: 2)
+        let other = HashSetRecord(
+            digests: [digest(.md5, md5A), digest(.sha1, sha1A)],
+            categories: [HashCategory(scheme: .legacy, code: "2", source: "ICSE")],
+            provenance: HashProvenance(contributor: "ICSE", caseID: "C-1"), seriesName: "S", victimIdentified: false,
+            distributed: false, submissionCount: 5)
+        // when
+        let changed = record.merge(other)
+        // then
+        #expect(changed)
+        #expect(record.digests == [digest(.md5, md5A), digest(.sha1, sha1A)])
+        #expect(record.categories.map(\.source) == ["Project VIC", "ICSE"])
+        #expect(record.victimIdentified == true && record.distributed == false)
+        #expect(record.seriesName == "S" && record.submissionCount == 5)
+        #expect(record.provenance == HashProvenance(contributor: "Project VIC", caseID: "C-1"))
+    }
+
+    @Test("merging the same record again changes nothing")
+    func mergeIsIdempotent() {
+        // given
+        let incoming = HashSetRecord(
+            digests: [digest(.pdq, pdqA)], categories: [HashCategory(scheme: .national, code: "A")], baseline: true)
+        var record = incoming
+        // when
+        let changed = record.merge(incoming)
+        // then
+        #expect(!changed)
+        #expect(record == incoming)
+    }
+}

@@ -74,3 +74,22 @@ struct StreamingTests {
         #expect(records.map(\.digests) == [[digest(.pdq, pdqA)]])
     }
 }
+
+@Suite("Batches for one transaction each")
+struct BatchTests {
+    @Test("batches hold at most the asked number of records and carry the rejections met")
+    func batches() throws {
+        // given
+        let directory = try TemporaryDirectory()
+        let path = try directory.file("b.md5", "\(md5A)  a\nbad\n\(md5B)  b\n\(md5A)  c\n")
+        let reader = try HashSetFormat.md5sum.makeReader(path: path)
+        // when
+        let first = try #require(try reader.nextBatch(maxRecords: 2))
+        let second = try #require(try reader.nextBatch(maxRecords: 2))
+        let end = try reader.nextBatch(maxRecords: 2)
+        // then
+        #expect(first.records.map(\.line) == [1, 3] && first.rejections.map(\.line) == [2])
+        #expect(second.records.map(\.record.fileName) == ["c"] && second.rejections.isEmpty)
+        #expect(end == nil)
+    }
+}
