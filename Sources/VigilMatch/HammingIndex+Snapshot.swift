@@ -11,7 +11,7 @@ import Darwin
 ///     per segment:
 ///       header 64 B   start UInt64, count UInt64, block count UInt64, region bytes UInt64
 ///       blocks        block count × (bit offset, width, high bits, 0) UInt32, padded to 64
-///       region        per block: offsets (2^high + 1) UInt32, ids count UInt32, low bits count × 0/1/2 B
+///       region        per block: offsets (2^high + 1) UInt32, postings count UInt32 (local id << low | low bits)
 ///
 /// Loading maps the file and checks the structure: the sizes, the block layout and every offsets table
 /// (monotone, ending at the segment's count), so a damaged file is refused or, at worst, gives wrong matches;
@@ -126,7 +126,7 @@ extension HammingIndex {
                     width: Int(base.load(fromByteOffset: at + 4, as: UInt32.self)),
                     high: Int(base.load(fromByteOffset: at + 8, as: UInt32.self)))
                 guard block.bitOffset == bit, (1...32).contains(block.width), (0...24).contains(block.high),
-                    block.high <= block.width, block.low <= 16
+                    block.high <= block.width, block.low <= 32 - Segment.idBits(count: count)
                 else { throw fail("bad block layout") }
                 bit += block.width
                 blocks.append(block)

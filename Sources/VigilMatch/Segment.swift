@@ -3,15 +3,14 @@ import Dispatch
 /// How one block of bits is cut out of a hash and indexed.
 ///
 /// A block is `width` consecutive bits of the 256-bit hash, counted from the most significant bit of `w0`.
-/// Its top `high` bits address an offsets table (a CSR row per value); the remaining `low` bits are stored
-/// beside each posting so a bucket can be filtered without touching the hashes.
+/// Its top `high` bits address an offsets table (a CSR row per value). Each posting is one `UInt32`: the
+/// segment-local id shifted left by `low`, and the block's remaining `low` bits, so a bucket is filtered
+/// without touching the hashes and in one sequential read.
 struct Block: Equatable, Sendable {
     var bitOffset: Int
     var width: Int
     var high: Int
     var low: Int { width - high }
-    /// Bytes stored per posting for the low bits: 0, 1 or 2.
-    var lowBytes: Int { low == 0 ? 0 : (low <= 8 ? 1 : 2) }
 }
 
 /// Where one block's arrays lie inside a segment's region, and how to extract the block from a hash.
@@ -23,10 +22,8 @@ struct BlockGeometry {
     var high: Int
     var low: Int
     var lowMask: UInt32
-    var lowBytes: Int
     var offsets: UnsafeMutablePointer<UInt32>
-    var ids: UnsafeMutablePointer<UInt32>
-    var lows: UnsafeMutableRawPointer
+    var postings: UnsafeMutablePointer<UInt32>
 
     @inline(__always)
     func extract(_ p: UnsafePointer<UInt64>) -> UInt32 {
@@ -138,14 +135,12 @@ final class Segment: @unchecked Sendable {
             let bit = block.bitOffset & 63
             let offsets = (region.base + offset).assumingMemoryBound(to: UInt32.self)
             offset += Self.align((1 << block.high + 1) * 4)
-            let ids = (region.base + offset).assumingMemoryBound(to: UInt32.self)
+            let postings = (region.base + offset).assumingMemoryBound(to: UInt32.self)
             offset += Self.align(count * 4)
-            let lows = region.base + offset
-            offset += Self.align(count * block.lowBytes)
             geometry[j] = BlockGeometry(
                 word: word, shift: UInt64(bit), spans: bit + block.width > 64, rightShift: UInt64(64 - block.width),
                 high: block.high, low: block.low, lowMask: UInt32((UInt64(1) << UInt64(block.low)) - 1),
-                lowBytes: block.lowBytes, offsets: offsets, ids: ids, lows: lows)
+                offsets: offsets, postings: postings)
         }
         scanRadii = (0...256).map { radius in
             switch policy {
@@ -164,18 +159,23 @@ final class Segment: @unchecked Sendable {
     /// The region size for `blocks` over `count` postings.
     static func regionByteCount(blocks: [Block], count: Int) -> Int {
         blocks.reduce(0) { total, block in
-            total + align((1 << block.high + 1) * 4) + align(count * 4) + align(count * block.lowBytes)
+            total + align((1 << block.high + 1) * 4) + align(count * 4)
         }
     }
 
-    /// Cuts 256 bits into `m` blocks (wider ones first) with at most `highBits` bits addressed per block.
-    static func blocks(m: Int, highBits: Int) -> [Block] {
+    /// The bits a segment-local id of a segment of `count` hashes needs.
+    static func idBits(count: Int) -> Int { count > 1 ? Int.bitWidth - (count - 1).leadingZeroBitCount : 1 }
+
+    /// Cuts 256 bits into `m` blocks (wider ones first) with at most `highBits` bits addressed per block,
+    /// leaving at most `32 - idBits` low bits so a posting fits in a `UInt32`.
+    static func blocks(m: Int, highBits: Int, count: Int) -> [Block] {
         var result: [Block] = []
         var offset = 0
+        let maxLow = 32 - idBits(count: count)
         for j in 0..<m {
             let width = 256 / m + (j < 256 % m ? 1 : 0)
             var high = min(width, highBits)
-            if width - high > 16 { high = width - 16 }
+            if width - high > maxLow { high = width - maxLow }
             result.append(Block(bitOffset: offset, width: width, high: high))
             offset += width
         }
@@ -185,11 +185,11 @@ final class Segment: @unchecked Sendable {
     /// Chooses the block layout that minimises the modelled cost of a radius-31 query over `count` hashes.
     static func layout(count: Int) -> [Block] {
         let log2n = count > 1 ? Int.bitWidth - 1 - count.leadingZeroBitCount : 0
-        let highBits = max(0, min(24, log2n - 3))
-        var best: [Block] = blocks(m: maxBlocks, highBits: highBits)
+        let highBits = max(0, min(24, log2n - 2))
+        var best: [Block] = blocks(m: maxBlocks, highBits: highBits, count: count)
         var bestCost = Double.infinity
         for m in 8...maxBlocks {
-            let candidate = blocks(m: m, highBits: highBits)
+            let candidate = blocks(m: m, highBits: highBits, count: count)
             let cost = probeCost(blocks: candidate, count: count, radius: 31)
             if cost < bestCost {
                 bestCost = cost
@@ -273,19 +273,12 @@ final class Segment: @unchecked Sendable {
         let cursor = UnsafeMutablePointer<UInt32>.allocate(capacity: buckets)
         defer { cursor.deallocate() }
         cursor.update(from: g.offsets, count: buckets)
-        let lows8 = g.lows.assumingMemoryBound(to: UInt8.self)
-        let lows16 = g.lows.assumingMemoryBound(to: UInt16.self)
         for i in 0..<count {
             let key = g.extract(base + i &* 4)
             let bucket = Int(key >> UInt32(g.low))
             let position = Int(cursor[bucket])
             cursor[bucket] = UInt32(position + 1)
-            g.ids[position] = UInt32(truncatingIfNeeded: start &+ i)
-            switch g.lowBytes {
-            case 1: lows8[position] = UInt8(truncatingIfNeeded: key & g.lowMask)
-            case 2: lows16[position] = UInt16(truncatingIfNeeded: key & g.lowMask)
-            default: break
-            }
+            g.postings[position] = UInt32(truncatingIfNeeded: i) &<< UInt32(g.low) | (key & g.lowMask)
         }
     }
 
@@ -348,11 +341,8 @@ final class Segment: @unchecked Sendable {
                 total &+= Int(hi &- lo)
             }
             // 3. touch the first posting of every non-empty bucket, again overlapped
-            if g.lowBytes == 1 {
-                let lows = g.lows.assumingMemoryBound(to: UInt8.self)
-                for b in 0..<nb where ranges[2 &* b] != ranges[2 &* b &+ 1] {
-                    touch &+= UInt32(lows[Int(ranges[2 &* b])])
-                }
+            for b in 0..<nb where ranges[2 &* b] != ranges[2 &* b &+ 1] {
+                touch &+= g.postings[Int(ranges[2 &* b])]
             }
             if total > scratch.capacity { scratch.grow(toHold: total) }
             // 4. filter each bucket by its low bits
@@ -375,22 +365,19 @@ final class Segment: @unchecked Sendable {
     ) -> Int {
         if lo == hi { return filled }
         var n = filled
+        let base = UInt32(truncatingIfNeeded: start)
+        let shift = UInt32(g.low)
         if slack >= g.low {
-            (out + n).update(from: g.ids + lo, count: hi &- lo)
-            return n &+ (hi &- lo)
-        }
-        if g.lowBytes == 1 {
-            let lows = g.lows.assumingMemoryBound(to: UInt8.self)
-            let ql = UInt8(truncatingIfNeeded: lowKey)
-            for e in lo..<hi where (lows[e] ^ ql).nonzeroBitCount <= slack {
-                out[n] = g.ids[e]
+            for e in lo..<hi {
+                out[n] = base &+ (g.postings[e] &>> shift)
                 n &+= 1
             }
-        } else {
-            let lows = g.lows.assumingMemoryBound(to: UInt16.self)
-            let ql = UInt16(truncatingIfNeeded: lowKey)
-            for e in lo..<hi where (lows[e] ^ ql).nonzeroBitCount <= slack {
-                out[n] = g.ids[e]
+            return n
+        }
+        for e in lo..<hi {
+            let posting = g.postings[e]
+            if ((posting ^ lowKey) & g.lowMask).nonzeroBitCount <= slack {
+                out[n] = base &+ (posting &>> shift)
                 n &+= 1
             }
         }
