@@ -89,3 +89,29 @@ struct ListFormatTests {
         #expect(second == first)
     }
 }
+
+@Suite("Format detection for files given without --format")
+struct DetectTests {
+    @Test("each format is recognised from its first bytes")
+    func detectsFormats() {
+        // given
+        let samples: [(String, HashSetFormat?)] = [
+            ("\u{FEFF}{\"@odata.context\":\"x\",\"value\":[]}", .vics),
+            ("MD5;SHA1;PhotoDNA;Image ID\n", .icse),
+            ("algorithm,value,other_digests\n", .csv),
+            ("md5,category\n", .csv),
+            ("pdq \(pdqA)\n", .te),
+            ("# list\n\(md5A)  a.jpg\n", .md5sum),
+            ("\(sha1A) *a.jpg\n", .sha1sum),
+            ("\(sha256A)  a.jpg\n", .sha256sum),
+            ("SQLite format 3\u{0}", .nsrl),
+            ("hello world\n", nil),
+        ]
+        for (text, expected) in samples {
+            // when
+            let detected = HashSetFormat.detect(head: Array(text.utf8))
+            // then
+            #expect(detected == expected, "\(text.prefix(30))")
+        }
+    }
+}
