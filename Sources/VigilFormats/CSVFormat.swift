@@ -98,7 +98,9 @@ final class CSVHashSetReader: HashSetReader {
                 let scheme = CategoryScheme(rawValue: parts[0])
                 var category = options.categoryMapping.category(
                     scheme: scheme, code: parts[1], source: parts.count > 3 ? TextFields.nonEmpty(parts[3]) : nil)
-                if parts.count > 2, let national = TextFields.nonEmpty(parts[2]) { category.nationalCategory = national }
+                if parts.count > 2, let national = TextFields.nonEmpty(parts[2]) {
+                    category.nationalCategory = national
+                }
                 if category.source == nil { category.source = options.source }
                 record.categories.append(category)
             }
@@ -116,7 +118,9 @@ final class CSVHashSetReader: HashSetReader {
         ]
         for (name, keyPath) in flags {
             guard let text = value(name) else { continue }
-            guard case .success(let flag) = TextFields.flag(text) else { return reject("\(name): '\(text)' is not yes/no") }
+            guard case .success(let flag) = TextFields.flag(text) else {
+                return reject("\(name): '\(text)' is not yes/no")
+            }
             record[keyPath: keyPath] = flag
         }
         if let text = value("known_benign") {

@@ -38,8 +38,9 @@ extension HashSetFormat {
             return .csv
         }
         let tokens = first.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" })
-        if let type = tokens.first?.lowercased(), ["pdq", "photo_pdq", "video_md5", "photo_md5", "signal_type"]
-            .contains(type)
+        if let type = tokens.first?.lowercased(),
+            ["pdq", "photo_pdq", "video_md5", "photo_md5", "signal_type"]
+                .contains(type)
         {
             return .te
         }

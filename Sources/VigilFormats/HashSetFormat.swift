@@ -230,7 +230,8 @@ extension HashSetFormat {
         fileDescriptor: Int32, options: HashSetExportOptions = HashSetExportOptions()
     ) throws(HashSetFormatError) -> any HashSetWriter {
         guard supportsExport else { throw .unsupported(self, operation: "export") }
-        return try makeWriter(output: ByteOutput(fileDescriptor: fileDescriptor, closeWhenDone: false), options: options)
+        return try makeWriter(
+            output: ByteOutput(fileDescriptor: fileDescriptor, closeWhenDone: false), options: options)
     }
 
     private func makeWriter(output: ByteOutput, options: HashSetExportOptions) throws(HashSetFormatError)

@@ -340,10 +340,12 @@ final class VICSWriter: HashSetWriter {
         switch version {
         case .v2_0:
             try output.append(
-                "{\"@odata.context\":\"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media\",\"value\":[")
+                "{\"@odata.context\":\"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/"
+                    + "$metadata#Media\",\"value\":[")
         case .v1_3:
             try output.append(
-                "{\"odata.metadata\":\"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Cases\",\"value\":[{\"Media\":[")
+                "{\"odata.metadata\":\"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Cases\","
+                    + "\"value\":[{\"Media\":[")
         }
     }
 

@@ -56,7 +56,9 @@ struct HashInputParserTests {
         let columns = rows[0].count
         var widths = [Int](repeating: 0, count: columns)
         for row in rows {
-            for (index, cell) in row.enumerated() where index < columns - 1 { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < columns - 1 {
+                widths[index] = max(widths[index], cell.count)
+            }
         }
         return rows.map { row in
             row.enumerated().map { index, cell in
@@ -82,9 +84,12 @@ struct HashInputParserTests {
         #expect(rejections.isEmpty)
         #expect(inputs.count == 11)
         #expect(inputs.filter { $0.line == 2 }.map(\.digest.algorithm) == [.md5, .sha1, .sha256, .pdq])
-        #expect(inputs.first { $0.digest.algorithm == .pdq } == HashInput(
-            digest: digest(.pdq, pdqA), path: "photos/a b.jpg", quality: 87, line: 2))
-        #expect(inputs.filter { $0.line == 3 }.map(\.path) == ["docs/readme.txt", "docs/readme.txt", "docs/readme.txt"])
+        #expect(
+            inputs.first { $0.digest.algorithm == .pdq }
+                == HashInput(
+                    digest: digest(.pdq, pdqA), path: "photos/a b.jpg", quality: 87, line: 2))
+        #expect(
+            inputs.filter { $0.line == 3 }.map(\.path) == ["docs/readme.txt", "docs/readme.txt", "docs/readme.txt"])
         #expect(inputs.last == HashInput(digest: digest(.pdq, pdqA), path: " lead space.png", quality: 20, line: 4))
     }
 
@@ -116,7 +121,8 @@ struct HashInputParserTests {
 
             """
         let json = """
-            {"path":"a.jpg","size":1234,"type":"jpeg","md5":"\(md5A)","sha1":"\(sha1A)","sha256":"\(sha256A)","pdq":"\(pdqA)","pdq_quality":90,"pdq_low_quality":false}
+            {"path":"a.jpg","size":1234,"type":"jpeg","md5":"\(md5A)","sha1":"\(sha1A)",\
+            "sha256":"\(sha256A)","pdq":"\(pdqA)","pdq_quality":90,"pdq_low_quality":false}
             {"path":"b.txt","size":5,"md5":"\(md5B)","sha1":null,"sha256":null,"pdq":null,"pdq_quality":null}
             {"path":"c.txt","md5":"short"}
 

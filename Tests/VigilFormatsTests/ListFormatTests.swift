@@ -42,7 +42,8 @@ struct ListFormatTests {
         let cases: [(HashSetFormat, String)] = [(.md5sum, md5A), (.sha1sum, sha1A), (.sha256sum, sha256A)]
         for (format, hex) in cases {
             let path = try directory.file(
-                "in.\(format.rawValue)", "\(hex)  a.jpg\n\\\(hex)  back\\\\slash\n\(hex.uppercased()) *c d.png\n\(hex)\n")
+                "in.\(format.rawValue)",
+                "\(hex)  a.jpg\n\\\(hex)  back\\\\slash\n\(hex.uppercased()) *c d.png\n\(hex)\n")
             // when
             let (first, second) = try roundTrip(format, path, in: directory)
             // then

@@ -15,7 +15,8 @@ struct StreamingTests {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let high = String(state, radix: 16)
             let low = String(UInt64(index), radix: 16)
-            let hex = String(repeating: "0", count: 16 - high.count) + high + String(repeating: "0", count: 16 - low.count)
+            let hex =
+                String(repeating: "0", count: 16 - high.count) + high + String(repeating: "0", count: 16 - low.count)
                 + low
             try writer.write(HashSetRecord(digests: [try HashDigest(.md5, hex)], fileName: "dir/file-\(index).jpg"))
         }

@@ -41,10 +41,11 @@ struct TableFormatTests {
         #expect(first.mediaType == "Image")
         #expect(records[1].distributed == nil && records[1].mediaType == "Video")
         #expect(records[2].seriesName == "multi\nline series")
-        #expect(rejections == [
-            LineRejection(line: 4, reason: "no MD5, SHA1 or PhotoDNA"),
-            LineRejection(line: 5, reason: "Is distributed: 'maybe' is not yes/no"),
-        ])
+        #expect(
+            rejections == [
+                LineRejection(line: 4, reason: "no MD5, SHA1 or PhotoDNA"),
+                LineRejection(line: 5, reason: "Is distributed: 'maybe' is not yes/no"),
+            ])
     }
 
     @Test("ICSE round trip preserves every ICSE column")

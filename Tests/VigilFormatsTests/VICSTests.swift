@@ -47,9 +47,10 @@ struct VICSTests {
         #expect(records.count == 2)
         let first = try #require(records.first)
         #expect(first.digests == [digest(.md5, md5A), digest(.sha1, sha1A)])
-        #expect(first.categories == [
-            HashCategory(scheme: .projectVIC, code: "1", nationalCategory: "A", source: "Project VIC")
-        ])
+        #expect(
+            first.categories == [
+                HashCategory(scheme: .projectVIC, code: "1", nationalCategory: "A", source: "Project VIC")
+            ])
         #expect(first.provenance == HashProvenance(contributor: "Project VIC", mediaID: "1"))
         #expect(first.victimIdentified == true && first.offenderIdentified == false && first.distributed == true)
         #expect(first.seriesName == "Synthetic ] } \" , series ✓")
@@ -116,7 +117,8 @@ struct VICSTests {
         for index in 0..<5_000 {
             if index > 0 { text += ",\n" }
             let md5 = hex32(index)
-            text += "{\"MediaID\":\(index),\"Category\":\(index % 5),\"MD5\":\"\(md5)\",\"Series\":\"\(String(repeating: "s", count: 200))\"}"
+            let series = String(repeating: "s", count: 200)
+            text += "{\"MediaID\":\(index),\"Category\":\(index % 5),\"MD5\":\"\(md5)\",\"Series\":\"\(series)\"}"
         }
         text += "]}"
         let path = try directory.file("big.json", text)
