@@ -6,9 +6,11 @@
     import Darwin
 #endif
 
-/// Reads a file descriptor in fixed-size chunks and splits it into lines, in memory bounded by the longest line.
+/// Reads a file descriptor in fixed-size chunks and splits it into lines, in memory bounded by ``maxLineLength``.
 ///
-/// A UTF-8 byte-order mark at the start is skipped; `\r\n` and `\n` both end a line.
+/// A UTF-8 byte-order mark at the start is skipped; `\r\n` and `\n` both end a line. A line longer than
+/// ``maxLineLength`` is skipped whole and reported through ``lastLineWasTooLong``, so hostile input cannot make the
+/// buffer grow without bound.
 final class ByteInput {
     private let fd: Int32
     private let closeWhenDone: Bool
@@ -21,20 +23,28 @@ final class ByteInput {
     private var checkedBOM = false
     /// The 1-based number of the line last returned by ``nextLine()``.
     private(set) var lineNumber = 0
+    /// Whether the line last returned was longer than ``maxLineLength`` (its range is then empty).
+    private(set) var lastLineWasTooLong = false
+    private var skippingLongLine = false
+    /// The longest line kept; longer lines are skipped.
+    let maxLineLength: Int
 
     static let chunkSize = 1 << 20
+    static let defaultMaxLineLength = 8 << 20
 
-    init(path: String) throws(HashSetFormatError) {
+    init(path: String, maxLineLength: Int = ByteInput.defaultMaxLineLength) throws(HashSetFormatError) {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw .cannotOpen(path: path, errno: errno) }
         self.fd = fd
         self.closeWhenDone = true
+        self.maxLineLength = maxLineLength
         self.buffer = [UInt8](repeating: 0, count: Self.chunkSize)
     }
 
-    init(fileDescriptor: Int32, closeWhenDone: Bool) {
+    init(fileDescriptor: Int32, closeWhenDone: Bool, maxLineLength: Int = ByteInput.defaultMaxLineLength) {
         self.fd = fileDescriptor
         self.closeWhenDone = closeWhenDone
+        self.maxLineLength = maxLineLength
         self.buffer = [UInt8](repeating: 0, count: Self.chunkSize)
     }
 
@@ -89,6 +99,7 @@ final class ByteInput {
     /// or `nil` at end of input. The range is valid until the next call.
     func nextLine() throws(HashSetFormatError) -> Range<Int>? {
         try skipBOMOnce()
+        lastLineWasTooLong = false
         var scanFrom = start
         while true {
             let found: Int? = buffer.withUnsafeBytes { raw -> Int? in
@@ -96,7 +107,25 @@ final class ByteInput {
                 guard let hit = memchr(base + scanFrom, 0x0A, end - scanFrom) else { return nil }
                 return base.distance(to: UnsafeRawPointer(hit))
             }
+            if skippingLongLine {
+                if let newline = found {
+                    start = newline + 1
+                    return endLongLine()
+                }
+                start = end
+                if try !fill() { return endLongLine() }
+                scanFrom = start
+                continue
+            }
+            if found == nil && end - start > maxLineLength {
+                skippingLongLine = true
+                continue
+            }
             if let newline = found {
+                if newline - start > maxLineLength {
+                    start = newline + 1
+                    return endLongLine()
+                }
                 var lineEnd = newline
                 if lineEnd > start && buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
                 let range = start..<lineEnd
@@ -107,6 +136,10 @@ final class ByteInput {
             let scanned = end - start
             if try !fill() {
                 guard end > start else { return nil }
+                if end - start > maxLineLength {
+                    start = end
+                    return endLongLine()
+                }
                 var lineEnd = end
                 if buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
                 let range = start..<lineEnd
@@ -117,6 +150,16 @@ final class ByteInput {
             // fill() moved the pending bytes to the front; do not rescan what was already scanned.
             scanFrom = start + scanned
         }
+    }
+
+    /// The rejection reason for a line that was too long.
+    var tooLongReason: String { "line longer than \(maxLineLength) bytes" }
+
+    private func endLongLine() -> Range<Int> {
+        skippingLongLine = false
+        lastLineWasTooLong = true
+        lineNumber += 1
+        return start..<start
     }
 
     /// Calls `body` with the bytes of a range returned by ``nextLine()``.

@@ -36,7 +36,12 @@ final class CSVHashSetReader: HashSetReader {
     }
 
     func next() throws(HashSetFormatError) -> HashSetReadItem? {
-        while let (fields, line) = try records.next() {
+        while let record = try records.next() {
+            let (fields, line): ([String], Int)
+            switch record {
+            case .rejected(let rejection): return .rejected(rejection)
+            case .fields(let values, let number): (fields, line) = (values, number)
+            }
             guard let columns else {
                 var byName: [String: Int] = [:]
                 for (index, name) in fields.enumerated() {

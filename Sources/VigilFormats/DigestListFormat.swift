@@ -19,6 +19,7 @@ final class DigestListReader: HashSetReader {
     func next() throws(HashSetFormatError) -> HashSetReadItem? {
         while let range = try input.nextLine() {
             let line = input.lineNumber
+            if input.lastLineWasTooLong { return .rejected(LineRejection(line: line, reason: input.tooLongReason)) }
             let parsed = input.withBytes(range) { bytes in Self.parse(bytes, algorithm: algorithm) }
             switch parsed {
             case .skip: continue
@@ -167,6 +168,7 @@ final class ThreatExchangeReader: HashSetReader {
     func next() throws(HashSetFormatError) -> HashSetReadItem? {
         while let range = try input.nextLine() {
             let line = input.lineNumber
+            if input.lastLineWasTooLong { return .rejected(LineRejection(line: line, reason: input.tooLongReason)) }
             let text = input.withBytes(range) { String(decoding: $0, as: UTF8.self) }
             let trimmed = TextFields.trim(text)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }

@@ -69,6 +69,7 @@ public final class HashInputParser {
     public func next() throws(HashSetFormatError) -> HashInputItem? {
         while let range = try input.nextLine() {
             let line = input.lineNumber
+            if input.lastLineWasTooLong { return reject(line, input.tooLongReason) }
             let text = input.withBytes(range) { String(decoding: $0, as: UTF8.self) }
             let trimmed = TextFields.trim(text)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }

@@ -1,10 +1,17 @@
 import Foundation
 import VigilCore
 
-/// Splits an input into CSV records, joining physical lines when a quoted field spans them.
+/// Splits an input into CSV records, joining physical lines when a quoted field spans them (at most
+/// ``maxJoinedLines`` lines, so that one stray quote cannot swallow the rest of a file).
 final class CSVRecordInput {
     private let input: ByteInput
     private let separator: UInt8
+    static let maxJoinedLines = 64
+
+    enum Record {
+        case fields([String], line: Int)
+        case rejected(LineRejection)
+    }
 
     init(input: ByteInput, separator: UInt8) {
         self.input = input
@@ -12,25 +19,31 @@ final class CSVRecordInput {
     }
 
     /// The next record's fields and the number of the line it starts on; empty lines are skipped.
-    func next() throws(HashSetFormatError) -> (fields: [String], line: Int)? {
+    func next() throws(HashSetFormatError) -> Record? {
         while let range = try input.nextLine() {
             let line = input.lineNumber
+            if input.lastLineWasTooLong { return .rejected(LineRejection(line: line, reason: input.tooLongReason)) }
             if range.isEmpty { continue }
             if let fields = input.withBytes(range, { TextFields.splitCSV($0, separator: separator) }) {
-                return (fields, line)
+                return .fields(fields, line: line)
             }
             var joined = input.withBytes(range) { Array($0) }
             while true {
+                if input.lineNumber - line + 1 >= Self.maxJoinedLines || joined.count > input.maxLineLength {
+                    let reason = "quoted field not closed; lines \(line)–\(input.lineNumber) skipped"
+                    return .rejected(LineRejection(line: line, reason: reason))
+                }
                 guard let more = try input.nextLine() else {
-                    // unterminated quote at end of file: take what there is
-                    joined.append(0x22)
-                    let fields = joined.withUnsafeBufferPointer { TextFields.splitCSV($0, separator: separator) }
-                    return (fields ?? [], line)
+                    return .rejected(LineRejection(line: line, reason: "quoted field not closed before the end"))
+                }
+                if input.lastLineWasTooLong {
+                    let reason = "quoted field not closed; lines \(line)–\(input.lineNumber) skipped"
+                    return .rejected(LineRejection(line: line, reason: reason))
                 }
                 joined.append(0x0A)
                 input.withBytes(more) { joined.append(contentsOf: $0) }
                 if let fields = joined.withUnsafeBufferPointer({ TextFields.splitCSV($0, separator: separator) }) {
-                    return (fields, line)
+                    return .fields(fields, line: line)
                 }
             }
         }
@@ -67,7 +80,12 @@ final class ICSEReader: HashSetReader {
     }
 
     func next() throws(HashSetFormatError) -> HashSetReadItem? {
-        while let (fields, line) = try records.next() {
+        while let record = try records.next() {
+            let (fields, line): ([String], Int)
+            switch record {
+            case .rejected(let rejection): return .rejected(rejection)
+            case .fields(let values, let number): (fields, line) = (values, number)
+            }
             if columns == nil {
                 var byName: [ICSEColumn: Int] = [:]
                 for (index, name) in fields.enumerated() {

@@ -59,8 +59,13 @@ private struct VICSScanState {
         var lastKey: KeyKind
     }
 
+    /// The deepest nesting accepted, and the largest Media object kept (larger ones are rejected, not buffered).
+    static let maxDepth = 256
+    static let maxMediaBytes = 16 << 20
+
     var position = 0
     private(set) var version: VICSVersion?
+    private var captureOverflow = false
     private var stack: [Frame] = []
     private var inString = false
     private var escaped = false
@@ -77,8 +82,12 @@ private struct VICSScanState {
 
     /// Before the chunk is replaced: keeps the part of the Media object being captured.
     mutating func keepCapturedPart(of chunk: [UInt8]) {
-        if capturing, let from = captureFrom, from < chunk.count {
+        if capturing, !captureOverflow, let from = captureFrom, from < chunk.count {
             capture.append(contentsOf: chunk[from..<chunk.count])
+            if capture.count > Self.maxMediaBytes {
+                captureOverflow = true
+                capture = []
+            }
         }
     }
 
@@ -214,9 +223,13 @@ private struct VICSScanState {
                 }
             }
         }
+        guard stack.count < Self.maxDepth else {
+            throw .malformed("nesting deeper than \(Self.maxDepth) at line \(line)")
+        }
         stack.append(Frame(isObject: isObject, role: role, expectingKey: isObject, lastKey: .other))
         if role == .media || role == .candidate {
             capturing = true
+            captureOverflow = false
             captureFrom = position
             captureDepth = stack.count
             captureLine = line
@@ -232,6 +245,7 @@ private struct VICSScanState {
         }
         guard capturing, stack.count + 1 == captureDepth else { return nil }
         capturing = false
+        if captureOverflow { return ([], captureLine) }
         if let from = captureFrom { capture.append(contentsOf: chunk[from...position]) }
         captureFrom = nil
         return (capture, captureLine)
@@ -250,6 +264,10 @@ final class VICSReader: HashSetReader {
 
     func next() throws(HashSetFormatError) -> HashSetReadItem? {
         guard let (bytes, line) = try scanner.nextMedia() else { return nil }
+        if bytes.isEmpty {
+            return .rejected(
+                LineRejection(line: line, reason: "Media larger than \(VICSScanState.maxMediaBytes) bytes"))
+        }
         guard case .object(let object) = try? JSONValue.parse(bytes) else {
             return .rejected(LineRejection(line: line, reason: "Media is not a valid JSON object"))
         }

@@ -94,3 +94,62 @@ struct BatchTests {
         #expect(end == nil)
     }
 }
+
+@Suite("Hostile input stays bounded")
+struct BoundedInputTests {
+    @Test("a line longer than the limit is rejected and skipped, and reading goes on")
+    func overlongLine() throws {
+        // given
+        let directory = try TemporaryDirectory()
+        let long = String(repeating: "x", count: 5_000)
+        let path = try directory.file("long.md5", "\(md5A)  a\n\(md5B)  \(long)\n\(md5B)  c\n\(long)")
+        let reader = DigestListReader(
+            input: try ByteInput(path: path, maxLineLength: 1_000), algorithm: .md5,
+            options: HashSetImportOptions())
+        // when
+        let (records, rejections) = try reader.readAll()
+        // then
+        #expect(records.map(\.fileName) == ["a", "c"])
+        #expect(
+            rejections == [
+                LineRejection(line: 2, reason: "line longer than 1000 bytes"),
+                LineRejection(line: 4, reason: "line longer than 1000 bytes"),
+            ])
+    }
+
+    @Test("a stray quote in ICSE CSV costs a bounded number of lines, not the rest of the file")
+    func strayQuote() throws {
+        // given
+        let directory = try TemporaryDirectory()
+        var text = "MD5;SHA1;PhotoDNA;Image ID\n\(md5A);;;\"IMG-1\n"
+        for _ in 0..<100 { text += "\(md5B);;;IMG-2\n" }
+        let path = try directory.file("stray.csv", text)
+        // when
+        let (records, rejections) = try importAll(.icse, path)
+        // then
+        #expect(rejections.count == 1)
+        #expect(rejections.first?.line == 2)
+        #expect(rejections.first?.reason.contains("not closed") == true)
+        #expect(records.count == 101 - CSVRecordInput.maxJoinedLines)
+    }
+
+    @Test("VICS: an oversized Media is rejected without being held, and deep nesting is refused")
+    func vicsLimits() throws {
+        // given
+        let directory = try TemporaryDirectory()
+        let huge = String(repeating: "s", count: 17 << 20)
+        let big = try directory.file(
+            "big.json",
+            "{\"@odata.context\":\"x/2.0.xml#Media\",\"value\":[{\"MD5\":\"\(md5A)\",\"Series\":\"\(huge)\"},"
+                + "{\"MD5\":\"\(md5B)\"}]}")
+        let deep = try directory.file(
+            "deep.json", "{\"value\":[" + String(repeating: "[", count: 300) + String(repeating: "]", count: 300) + "]}"
+        )
+        // when
+        let (records, rejections) = try importAll(.vics, big)
+        // then
+        #expect(records.map(\.digests) == [[digest(.md5, md5B)]])
+        #expect(rejections.first?.reason.contains("larger than") == true)
+        #expect(throws: HashSetFormatError.self) { try importAll(.vics, deep) }
+    }
+}
