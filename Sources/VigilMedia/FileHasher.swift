@@ -20,7 +20,7 @@ public final class FileHasher {
     public let options: HashOptions
     private var file = Scratch<UInt8>()
     private var pixels = Scratch<UInt8>()
-    private var luma = Scratch<Float>()
+    private let pdq = PDQHasher()
     private lazy var turbo: TurboJPEG? = TurboJPEG()
 
     /// A hasher applying `options` (its `jobs` field is ignored here).
@@ -131,9 +131,10 @@ public final class FileHasher {
             }
         }
         var shrink = 1
-        if type == .jpeg, options.mode == .fast {
-            // libvips' JPEG shrink-on-load needs the size first: read the header cheaply with TurboJPEG.
-            if case .buffer(let bytes) = source, let turbo, let header = try? turbo.header(bytes) {
+        if type == .jpeg, case .buffer(let bytes) = source, let turbo, let header = try? turbo.header(bytes) {
+            // The cap applies to the full size, whatever the decoder; libvips' shrink-on-load needs the size too.
+            try checkPixels(width: header.width, height: header.height)
+            if options.mode == .fast {
                 shrink = TurboJPEG.reduction(width: header.width, height: header.height, minSide: options.fastMinSide)
             }
         }
@@ -153,16 +154,11 @@ public final class FileHasher {
     private func hashPixels(_ pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int)
         -> (PDQResult, [PDQHash]?)
     {
-        let count = width * height
-        luma.reserve(count)
-        let lumaBuffer = UnsafeMutableBufferPointer(start: luma.bytes, count: count)
-        PDQ.luma(pixels: pixels, width: width, height: height, channels: channels, into: lumaBuffer)
-        let input = UnsafeBufferPointer(lumaBuffer)
         if options.dihedral {
-            let (result, variants) = PDQ.hashWithDihedral(luma: input, width: width, height: height)
+            let (result, variants) = pdq.hashWithDihedral(pixels: pixels, width: width, height: height, channels: channels)
             return (result, variants)
         }
-        return (PDQ.hash(luma: input, width: width, height: height), nil)
+        return (pdq.hash(pixels: pixels, width: width, height: height, channels: channels), nil)
     }
 
     /// Reads until `count` bytes arrived at `offset` or the file ended; retries interrupted calls.

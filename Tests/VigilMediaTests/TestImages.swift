@@ -42,6 +42,41 @@ enum TestImages {
         return Pixels(width: width, height: height, bands: bands, bytes: bytes)
     }
 
+    /// A photo-like image: a smooth field interpolated from a coarse random 8x6 colour grid, a few flat discs,
+    /// and mild noise (the same recipe as bench/hash/bench.py).
+    static func photoLike(width: Int, height: Int, seed: UInt64) -> Pixels {
+        let grid = noise(width: 8, height: 6, bands: 3, seed: seed).bytes
+        let grain = noise(width: width, height: height, bands: 1, seed: seed &+ 1000).bytes
+        var bytes = [UInt8](repeating: 0, count: width * height * 3)
+        let discs = (0..<4).map { i -> (Double, Double, Double, Int) in
+            let g = Int(grid[(i * 7) % grid.count])
+            return (Double(g % 97) / 97, Double(grid[(i * 11 + 3) % grid.count] % 89) / 89, 0.05 + Double(g % 13) / 80, g)
+        }
+        for y in 0..<height {
+            for x in 0..<width {
+                let gx = Double(x) / Double(width - 1) * 7
+                let gy = Double(y) / Double(height - 1) * 5
+                let x0 = min(Int(gx), 6)
+                let y0 = min(Int(gy), 4)
+                let fx = gx - Double(x0)
+                let fy = gy - Double(y0)
+                let n = Double(Int(grain[y * width + x] % 13) - 6)
+                for band in 0..<3 {
+                    func at(_ cx: Int, _ cy: Int) -> Double { Double(grid[(cy * 8 + cx) * 3 + band]) }
+                    var value = (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy)
+                        + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy
+                    let u = Double(x) / Double(width)
+                    let v = Double(y) / Double(height)
+                    for (cx, cy, r, colour) in discs where (u - cx) * (u - cx) + (v - cy) * (v - cy) < r * r {
+                        value = Double((colour * (band + 3)) % 256)
+                    }
+                    bytes[(y * width + x) * 3 + band] = UInt8(max(0, min(255, value + n)))
+                }
+            }
+        }
+        return Pixels(width: width, height: height, bands: 3, bytes: bytes)
+    }
+
     enum WriteError: Error { case vips(String) }
 
     /// Writes `pixels` to `path`; the format follows the suffix (.png, .jpg, .gif, .webp, .tif, …).
