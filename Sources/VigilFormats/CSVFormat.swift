@@ -43,10 +43,7 @@ final class CSVHashSetReader: HashSetReader {
             case .fields(let values, let number): (fields, line) = (values, number)
             }
             guard let columns else {
-                var byName: [String: Int] = [:]
-                for (index, name) in fields.enumerated() {
-                    byName[TextFields.trim(name).lowercased()] = index
-                }
+                let byName = CSVRecordInput.columnIndex(fields)
                 let digestColumns = ["value"] + HashAlgorithm.allCases.map(\.rawValue)
                 guard digestColumns.contains(where: { byName[$0] != nil }) else {
                     throw .malformed("CSV header on line \(line) names no digest column (value, md5, sha1, …)")

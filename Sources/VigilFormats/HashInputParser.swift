@@ -86,10 +86,8 @@ public final class HashInputParser {
         if text.hasPrefix("{") { return parseJSON(text, line: line) }
         let lowered = text.lowercased()
         if lowered.hasPrefix("path,") {
-            csvColumns = [:]
-            for (index, name) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
-                csvColumns?[TextFields.trim(String(name)).lowercased()] = index
-            }
+            csvColumns = CSVRecordInput.columnIndex(
+                text.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
             return nil
         }
         if let csvColumns {

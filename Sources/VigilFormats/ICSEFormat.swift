@@ -18,6 +18,16 @@ final class CSVRecordInput {
         self.separator = separator
     }
 
+    /// A header row as a map from lowercased, trimmed column name to index.
+    static func columnIndex(_ header: [String]) -> [String: Int] {
+        var byName: [String: Int] = [:]
+        for (index, name) in header.enumerated() {
+            let key = TextFields.trim(name).lowercased()
+            if byName[key] == nil { byName[key] = index }
+        }
+        return byName
+    }
+
     /// The next record's fields and the number of the line it starts on; empty lines are skipped.
     func next() throws(HashSetFormatError) -> Record? {
         while let range = try input.nextLine() {
@@ -87,13 +97,9 @@ final class ICSEReader: HashSetReader {
             case .fields(let values, let number): (fields, line) = (values, number)
             }
             if columns == nil {
+                let names = CSVRecordInput.columnIndex(fields)
                 var byName: [ICSEColumn: Int] = [:]
-                for (index, name) in fields.enumerated() {
-                    let key = TextFields.trim(name).lowercased()
-                    if let column = ICSEColumn.allCases.first(where: { $0.rawValue.lowercased() == key }) {
-                        byName[column] = index
-                    }
-                }
+                for column in ICSEColumn.allCases { byName[column] = names[column.rawValue.lowercased()] }
                 if byName.count >= 2 {
                     columns = byName
                     continue
