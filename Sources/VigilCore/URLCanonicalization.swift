@@ -110,6 +110,16 @@ public enum CanonicalURL {
         try parts(of: s).lookupExpressions()
     }
 
+    /// Calls `body` with the UTF-8 bytes of each lookup expression, in the order of ``lookupExpressions(_:)``,
+    /// without making a string per expression (for hashing them in a proxy helper). The buffer is only valid
+    /// during the call.
+    /// - Throws: ``URLCanonicalizationError`` when the text is not a web URL; `body` is then never called.
+    public static func forEachLookupExpression(
+        _ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) throws(URLCanonicalizationError) {
+        try parts(of: s).forEachLookupExpression(body)
+    }
+
     /// Returns the host of a canonical URL (the text between `://` and the path), or `nil` when the text is not
     /// in canonical shape. It does not canonicalise: pass the output of ``canonicalize(_:)``.
     public static func host(of canonical: String) -> String? {
@@ -141,69 +151,124 @@ public enum CanonicalURL {
 
 /// The canonical scheme, host, path and query of a URL, each already escaped.
 struct CanonicalParts {
-    var scheme: [UInt8]
+    /// One of the supported schemes (a literal, so it costs no allocation).
+    var scheme: String
     var host: [UInt8]
     var hostIsIPAddress: Bool
     var path: [UInt8]
     var query: [UInt8]?
 
     var string: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(scheme.count + host.count + path.count + (query?.count ?? 0) + 4)
-        out += scheme
-        out += [UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "/")]
-        out += host
-        out += path
-        if let query {
-            out.append(UInt8(ascii: "?"))
-            out += query
+        let count = scheme.utf8.count + 3 + host.count + path.count + (query.map { $0.count + 1 } ?? 0)
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            var i = 0
+            func put(_ bytes: some Collection<UInt8>) {
+                for byte in bytes {
+                    buffer[i] = byte
+                    i += 1
+                }
+            }
+            put(scheme.utf8)
+            put("://".utf8)
+            put(host)
+            put(path)
+            if let query {
+                put(CollectionOfOne(UInt8(ascii: "?")))
+                put(query)
+            }
+            return i
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     func lookupExpressions() -> [String] {
-        var hosts: [ArraySlice<UInt8>] = [host[...]]
+        var out: [String] = []
+        out.reserveCapacity(12)
+        forEachLookupExpression { out.append(String(decoding: $0, as: UTF8.self)) }
+        return out
+    }
+
+    /// Calls `body` with each expression's bytes, built in one reused buffer.
+    func forEachLookupExpression(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        // Host suffixes as start offsets into `host`: the exact host, then (unless it is an IP address) the
+        // suffixes of min(5, components - 1) down to 2 components.
+        var hostStarts: (Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0)
+        var hostCount = 1
         if !hostIsIPAddress {
-            var dots: [Int] = []
-            for (i, byte) in host.enumerated() where byte == UInt8(ascii: ".") { dots.append(i) }
-            // dots.count + 1 components; suffixes of min(5, components - 1) down to 2 components.
-            let components = dots.count + 1
-            var k = min(5, components - 1)
+            var dots: (Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0)  // the last five dots, most recent first
+            var dotCount = 0
+            for (i, byte) in host.enumerated() where byte == UInt8(ascii: ".") {
+                dots = (i, dots.0, dots.1, dots.2, dots.3)
+                dotCount += 1
+            }
+            var k = min(5, dotCount)
             while k >= 2 {
-                hosts.append(host[(dots[dots.count - k] + 1)...])
+                let dot = Self.element(k - 1, of: dots)
+                switch hostCount {
+                case 1: hostStarts.1 = dot + 1
+                case 2: hostStarts.2 = dot + 1
+                case 3: hostStarts.3 = dot + 1
+                default: hostStarts.4 = dot + 1
+                }
+                hostCount += 1
                 k -= 1
             }
         }
-        var paths: [ArraySlice<UInt8>] = []
-        var fullPath = path
-        if let query, !query.isEmpty {
-            fullPath.append(UInt8(ascii: "?"))
-            fullPath += query
-            paths.append(fullPath[...])
+        // Path ends as offsets into `path`; the exact path comes first, with the query when there is one.
+        let withQuery = !(query?.isEmpty ?? true)
+        var pathEnds: (Int, Int, Int, Int, Int) = (path.count, 0, 0, 0, 0)
+        var pathCount = 1
+        for (i, byte) in path.enumerated() where byte == UInt8(ascii: "/") && i + 1 != path.count {
+            switch pathCount {
+            case 1: pathEnds.1 = i + 1
+            case 2: pathEnds.2 = i + 1
+            case 3: pathEnds.3 = i + 1
+            default: pathEnds.4 = i + 1
+            }
+            pathCount += 1
+            if pathCount == 5 { break }
         }
-        paths.append(path[...])
-        var prefixes = 0
-        for (i, byte) in path.enumerated() where byte == UInt8(ascii: "/") {
-            let prefix = path[...i]
-            if prefix.count != path.count { paths.append(prefix) }
-            prefixes += 1
-            if prefixes == 4 { break }
-        }
-        var out: [String] = []
-        out.reserveCapacity(hosts.count * paths.count)
-        for host in hosts {
-            for path in paths {
-                var bytes = Array(host)
-                bytes += path
-                out.append(String(decoding: bytes, as: UTF8.self))
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(host.count + path.count + (query?.count ?? 0) + 1)
+        for h in 0..<hostCount {
+            let start = Self.element(h, of: hostStarts)
+            for p in (withQuery ? -1 : 0)..<pathCount {
+                scratch.removeAll(keepingCapacity: true)
+                scratch += host[start...]
+                if p < 0 {
+                    scratch += path
+                    scratch.append(UInt8(ascii: "?"))
+                    scratch += query ?? []
+                } else {
+                    scratch += path[..<Self.element(p, of: pathEnds)]
+                }
+                scratch.withUnsafeBufferPointer(body)
             }
         }
-        return out
+    }
+
+    @inline(__always)
+    private static func element(_ i: Int, of t: (Int, Int, Int, Int, Int)) -> Int {
+        switch i {
+        case 0: t.0
+        case 1: t.1
+        case 2: t.2
+        case 3: t.3
+        default: t.4
+        }
     }
 
     // MARK: parsing
 
-    private static let supportedSchemes: [[UInt8]] = ["http", "https", "ftp", "ws", "wss"].map { Array($0.utf8) }
+    private static let supportedSchemes: [String] = ["http", "https", "ftp", "ws", "wss"]
+
+    /// The supported scheme spelled by `bytes` in any case, or `nil`.
+    private static func supportedScheme(_ bytes: ArraySlice<UInt8>) -> String? {
+        schemes: for scheme in supportedSchemes where scheme.utf8.count == bytes.count {
+            for (a, b) in zip(scheme.utf8, bytes) where a != URLEscaping.lowercased(b) { continue schemes }
+            return scheme
+        }
+        return nil
+    }
 
     static func parse(_ input: some RandomAccessCollection<UInt8>) throws(URLCanonicalizationError) -> CanonicalParts {
         guard input.count <= CanonicalURL.maxInputLength else {
@@ -240,17 +305,15 @@ struct CanonicalParts {
         var query: [UInt8]? = nil
         if pathEnd < url.count {
             var unescaped: [UInt8] = []
+            unescaped.reserveCapacity(url.count - pathEnd)
             URLEscaping.unescapeFully(url[(pathEnd + 1)...], into: &unescaped)
-            var escaped: [UInt8] = []
-            escaped.reserveCapacity(unescaped.count)
-            URLEscaping.escape(unescaped, extra: nil, into: &escaped)
-            query = escaped
+            query = URLEscaping.escaped(unescaped, extra: nil)
         }
         return CanonicalParts(scheme: scheme, host: host, hostIsIPAddress: isIP, path: path, query: query)
     }
 
     /// Finds the scheme (lowercased; `http` when missing) and where the authority begins.
-    private static func splitScheme(_ url: [UInt8]) throws(URLCanonicalizationError) -> ([UInt8], Int) {
+    private static func splitScheme(_ url: [UInt8]) throws(URLCanonicalizationError) -> (String, Int) {
         var i = 0
         if let first = url.first, URLEscaping.isASCIILetter(first) {
             while i < url.count {
@@ -263,14 +326,14 @@ struct CanonicalParts {
             }
         }
         if i > 0, i < url.count, url[i] == UInt8(ascii: ":") {
-            let candidate = url[0..<i].map(URLEscaping.lowercased)
             var next = i + 1
-            if supportedSchemes.contains(candidate) {
+            if let scheme = supportedScheme(url[0..<i]) {
                 while next < url.count, url[next] == UInt8(ascii: "/") || url[next] == UInt8(ascii: "\\") {
                     next += 1
                 }
-                return (candidate, next)
+                return (scheme, next)
             }
+            let candidate = url[0..<i].map(URLEscaping.lowercased)
             let slashes = next + 1 < url.count && url[next] == UInt8(ascii: "/") && url[next + 1] == UInt8(ascii: "/")
             if !slashes {
                 // "host:port/path" without a scheme: only digits up to the path.
@@ -281,7 +344,7 @@ struct CanonicalParts {
                     next == url.count || url[next] == UInt8(ascii: "/") || url[next] == UInt8(ascii: "\\")
                         || url[next] == UInt8(ascii: "?")
                 {
-                    return (Array("http".utf8), 0)
+                    return ("http", 0)
                 }
             }
             if candidate.contains(UInt8(ascii: ".")) {
@@ -301,51 +364,46 @@ struct CanonicalParts {
             }
             var next = 2
             while next < url.count, url[next] == UInt8(ascii: "/") || url[next] == UInt8(ascii: "\\") { next += 1 }
-            return (Array("http".utf8), next)
+            return ("http", next)
         }
-        return (Array("http".utf8), 0)
+        return ("http", 0)
     }
 
     /// Unescapes the path, resolves `.` and `..`, collapses slashes and escapes it again; never empty.
     private static func canonicalPath(_ raw: ArraySlice<UInt8>) -> [UInt8] {
         var unescaped: [UInt8] = []
         unescaped.reserveCapacity(raw.count)
-        var slashed: [UInt8] = []
-        slashed.reserveCapacity(raw.count)
-        for byte in raw { slashed.append(byte == UInt8(ascii: "\\") ? UInt8(ascii: "/") : byte) }
-        URLEscaping.unescapeFully(slashed[...], into: &unescaped)
+        URLEscaping.unescapeFully(raw, into: &unescaped, backslashIsSlash: true)
 
-        var segments: [Range<Int>] = []
+        var out: [UInt8] = []
+        out.reserveCapacity(unescaped.count + 8)
         var trailingSlash = true
         var i = 0
         let n = unescaped.count
+        let dot = UInt8(ascii: ".")
+        let slash = UInt8(ascii: "/")
         while i < n {
-            if unescaped[i] == UInt8(ascii: "/") {
+            if unescaped[i] == slash {
                 i += 1
                 trailingSlash = true
                 continue
             }
             let start = i
-            while i < n, unescaped[i] != UInt8(ascii: "/") { i += 1 }
+            while i < n, unescaped[i] != slash { i += 1 }
             let length = i - start
-            let dot = UInt8(ascii: ".")
             if length == 1, unescaped[start] == dot {
                 trailingSlash = true
             } else if length == 2, unescaped[start] == dot, unescaped[start + 1] == dot {
-                if !segments.isEmpty { segments.removeLast() }
+                // Escaped segments hold no raw "/", so the last "/" of `out` starts the last segment.
+                if let last = out.lastIndex(of: slash) { out.removeSubrange(last...) }
                 trailingSlash = true
             } else {
-                segments.append(start..<i)
+                out.append(slash)
+                URLEscaping.escape(unescaped[start..<i], extra: .path, into: &out)
                 trailingSlash = false
             }
         }
-        var out: [UInt8] = [UInt8(ascii: "/")]
-        out.reserveCapacity(n + 8)
-        for (k, segment) in segments.enumerated() {
-            if k > 0 { out.append(UInt8(ascii: "/")) }
-            URLEscaping.escape(unescaped[segment], extra: .path, into: &out)
-        }
-        if trailingSlash, !segments.isEmpty { out.append(UInt8(ascii: "/")) }
+        if out.isEmpty || trailingSlash { out.append(slash) }
         return out
     }
 }
@@ -380,10 +438,10 @@ enum URLEscaping {
     ///
     /// Decoding `%XX` never overlaps another `%XX`, so every order of decoding reaches the same result; decoding
     /// as soon as the output ends in `%XX` reaches it without re-scanning (`%252525` takes one pass, not three).
-    static func unescapeFully(_ source: ArraySlice<UInt8>, into out: inout [UInt8]) {
+    static func unescapeFully(_ source: ArraySlice<UInt8>, into out: inout [UInt8], backslashIsSlash: Bool = false) {
         let base = out.count
         for byte in source {
-            out.append(byte)
+            out.append(backslashIsSlash && byte == UInt8(ascii: "\\") ? UInt8(ascii: "/") : byte)
             var n = out.count
             while n - base >= 3, out[n - 3] == UInt8(ascii: "%"), let high = hexValue(out[n - 2]),
                 let low = hexValue(out[n - 1])
@@ -395,20 +453,37 @@ enum URLEscaping {
         }
     }
 
+    /// Returns `bytes` escaped for a part, or `bytes` itself when nothing needs escaping (no copy).
+    static func escaped(_ bytes: [UInt8], extra: Extra?) -> [UInt8] {
+        var clean = true
+        for byte in bytes where needsEscape(byte, extra: extra) {
+            clean = false
+            break
+        }
+        if clean { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 16)
+        escape(bytes, extra: extra, into: &out)
+        return out
+    }
+
+    @inline(__always)
+    static func needsEscape(_ byte: UInt8, extra: Extra?) -> Bool {
+        if byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "#") || byte == UInt8(ascii: "%") { return true }
+        switch extra {
+        case nil: return false
+        case .path: return byte == UInt8(ascii: "?")
+        case .host:
+            return byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "?")
+                || byte == UInt8(ascii: "@") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "[")
+                || byte == UInt8(ascii: "]")
+        }
+    }
+
     /// Appends `source` with bytes ≤ 0x20, ≥ 0x7F, `#` and `%` (and the part's extra bytes) percent-escaped.
     static func escape(_ source: some Collection<UInt8>, extra: Extra?, into out: inout [UInt8]) {
         for byte in source {
-            var needs = byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "#") || byte == UInt8(ascii: "%")
-            if !needs, let extra {
-                switch extra {
-                case .path: needs = byte == UInt8(ascii: "?")
-                case .host:
-                    needs =
-                        byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "?")
-                        || byte == UInt8(ascii: "@") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "[")
-                        || byte == UInt8(ascii: "]")
-                }
-            }
+            let needs = needsEscape(byte, extra: extra)
             if needs {
                 let digits: StaticString = "0123456789ABCDEF"
                 out.append(UInt8(ascii: "%"))

@@ -28,7 +28,7 @@ enum URLHost {
             break
         }
         if !isASCII, let mapped = mapUnicode(host) { host = mapped }
-        host = collapsingDots(host)
+        collapseDots(&host)
         guard !host.isEmpty else { throw .missingHost }
         guard host.count <= CanonicalURL.maxHostLength else {
             throw .hostTooLong(length: host.count, limit: CanonicalURL.maxHostLength)
@@ -41,10 +41,7 @@ enum URLHost {
         guard host.count <= CanonicalURL.maxHostLength else {
             throw .hostTooLong(length: host.count, limit: CanonicalURL.maxHostLength)
         }
-        var escaped: [UInt8] = []
-        escaped.reserveCapacity(host.count + 8)
-        URLEscaping.escape(host, extra: .host, into: &escaped)
-        return (escaped, false)
+        return (URLEscaping.escaped(host, extra: .host), false)
     }
 
     /// Accepts `""`, `":"` or `":"` followed by a number up to 65535.
@@ -61,21 +58,25 @@ enum URLHost {
         }
     }
 
-    /// Removes leading and trailing dots and collapses runs of dots.
-    private static func collapsingDots(_ host: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(host.count)
+    /// Removes leading and trailing dots and collapses runs of dots, in place.
+    private static func collapseDots(_ host: inout [UInt8]) {
+        var write = 0
         var pendingDot = false
-        for byte in host {
+        for read in host.indices {
+            let byte = host[read]
             if byte == UInt8(ascii: ".") {
-                pendingDot = !out.isEmpty
+                pendingDot = write > 0
                 continue
             }
-            if pendingDot { out.append(UInt8(ascii: ".")) }
+            if pendingDot {
+                host[write] = UInt8(ascii: ".")
+                write += 1
+            }
             pendingDot = false
-            out.append(byte)
+            host[write] = byte
+            write += 1
         }
-        return out
+        host.removeLast(host.count - write)
     }
 
     // MARK: internationalised names

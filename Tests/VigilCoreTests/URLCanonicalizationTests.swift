@@ -348,6 +348,25 @@ struct LookupExpressionTests {
     }
 }
 
+extension LookupExpressionTests {
+    @Test(
+        "the allocation-free walk yields the same expressions in the same order",
+        arguments: [
+            "http://a.b.c.d.e.f.g.h/1/2/3/4/5/6.html?x=1", "http://1.2.3.4/1/", "http://b/", "http://a.b/?",
+            "http://a.b/x/y/", "https://[::1]/a/b?c", "http://host/%25?%23",
+        ]
+    )
+    func forEachMatchesArray(_ url: String) throws {
+        // given the expressions as strings
+        let expected = try CanonicalURL.lookupExpressions(url)
+        // when they are walked as bytes
+        var walked: [String] = []
+        try CanonicalURL.forEachLookupExpression(url) { walked.append(String(decoding: $0, as: UTF8.self)) }
+        // then both agree
+        #expect(walked == expected)
+    }
+}
+
 @Suite("Punycode (RFC 3492)")
 struct PunycodeTests {
     @Test("RFC 3492 section 7.1 samples and common labels")
