@@ -3,13 +3,13 @@
 /// Buffers grow to the largest image hashed so far and are then reused, so a batch of same-sized images
 /// allocates nothing per image. A hasher is not thread-safe: give each thread or task its own.
 public final class PDQHasher {
-    private var fullCapacity = 0
     private var stripCapacity = 0
     private var rowsCapacity = 0
-    /// Pass 1 along rows, then (after pass 1 along columns) free again.
-    private var bufferA: UnsafeMutablePointer<Float>
-    /// Pass 1 along columns.
-    private var bufferB: UnsafeMutablePointer<Float>
+    /// Pass 1 along rows, as a ring of rows (only the rows the column pass still needs are kept).
+    private var ring: UnsafeMutablePointer<Float>
+    private var ringCapacity = 0
+    /// Pass 1 along columns, 16 rows at a time.
+    private var stripRows: UnsafeMutablePointer<Float>
     /// Pass 2 along rows, only the 64 decimated columns: `rows x 64`.
     private var sampled: UnsafeMutablePointer<Float>
     /// Transposed strip of 16 rows and its running sums.
@@ -33,8 +33,8 @@ public final class PDQHasher {
 
     /// Creates a hasher with empty buffers.
     public init() {
-        bufferA = Self.allocate(Float.self, 0)
-        bufferB = Self.allocate(Float.self, 0)
+        ring = Self.allocate(Float.self, 0)
+        stripRows = Self.allocate(Float.self, 0)
         sampled = Self.allocate(Float.self, 0)
         stripIn = Self.allocate(Lanes.self, 0)
         stripSums = Self.allocate(Lanes.self, 0)
@@ -51,7 +51,7 @@ public final class PDQHasher {
     }
 
     deinit {
-        for p in [bufferA, bufferB, sampled, columnSums, divisors, lumaBuffer, image64, half, dct, aux] {
+        for p in [ring, stripRows, sampled, columnSums, divisors, lumaBuffer, image64, half, dct, aux] {
             p.deallocate()
         }
         stripIn.deallocate()
@@ -67,14 +67,12 @@ public final class PDQHasher {
         return raw.bindMemory(to: T.self, capacity: max(count, 1))
     }
 
-    private func reserve(width: Int, height: Int) {
-        let n = width * height
-        if n > fullCapacity {
-            bufferA.deallocate()
-            bufferB.deallocate()
-            bufferA = Self.allocate(Float.self, n)
-            bufferB = Self.allocate(Float.self, n)
-            fullCapacity = n
+    private func reserve(width: Int, height: Int, ringRows: Int) {
+        let n = width * ringRows
+        if n > ringCapacity {
+            ring.deallocate()
+            ring = Self.allocate(Float.self, n)
+            ringCapacity = n
         }
         let longest = max(width, height, 64)
         if longest > stripCapacity {
@@ -82,10 +80,12 @@ public final class PDQHasher {
             stripSums.deallocate()
             columnSums.deallocate()
             divisors.deallocate()
+            stripRows.deallocate()
             stripIn = Self.allocate(Lanes.self, longest)
             stripSums = Self.allocate(Lanes.self, longest)
             columnSums = Self.allocate(Float.self, longest)
             divisors = Self.allocate(Float.self, longest)
+            stripRows = Self.allocate(Float.self, 16 * longest)
             stripCapacity = longest
         }
         if height > rowsCapacity {
@@ -196,28 +196,62 @@ public final class PDQHasher {
     }
 
     /// The Jarosz filter (two passes of rows then columns) and the 64x64 decimation, into `image64`.
+    ///
+    /// The passes are streamed 16 rows at a time so that the working set stays in cache: pass 1 along rows fills
+    /// a ring of rows just ahead of pass 1 along columns, whose 16 output rows go straight to pass 2 along rows,
+    /// which keeps only the 64 decimated columns; pass 2 along columns then writes only the 64 decimated rows.
+    /// Each output still sees exactly the reference's sequence of float operations: for output row `i` the
+    /// column pass adds row `i + half - 1` (while it exists), subtracts row `i - (size - half + 1)` (once it
+    /// exists), then divides by the samples held, which is the reference's four phases written per row.
     private func downsample(_ src: UnsafePointer<Float>, width: Int, height: Int) {
-        reserve(width: width, height: height)
+        let alongRows = BoxWindow(length: width)
+        let alongColumns = BoxWindow(length: height)
+        // Rows from `i - (size - half + 1)` to the end of the strip computed ahead must all fit: size + 31 rows.
+        let ringRows = (alongColumns.size + 48 + 15) / 16 * 16
+        reserve(width: width, height: height, ringRows: ringRows)
         for k in 0..<64 {
             rowIndex[k] = Int(((Double(k) + 0.5) * Double(height)) / 64)
             columnIndex[k] = Int(((Double(k) + 0.5) * Double(width)) / 64)
         }
-        let alongRows = BoxWindow(length: width)
-        let alongColumns = BoxWindow(length: height)
         for c in 0..<width { divisors[c] = alongRows.count(at: c) }
 
-        // Pass 1: rows (luma -> A), columns (A -> B).
-        boxAlongRows(
-            src, bufferA, rows: height, cols: width, window: alongRows,
-            divisors: divisors, scratch: stripIn, stripSums)
-        let b = bufferB
-        boxAlongColumns(
-            bufferA, rows: height, cols: width, window: alongColumns, sums: columnSums,
-            outRow: { b + $0 * width })
-        // Pass 2: rows (B -> the 64 sampled columns), columns (only the 64 sampled rows are written).
-        boxAlongRowsSampled(
-            bufferB, sampled, rows: height, cols: width, window: alongRows,
-            divisors: divisors, columns: columnIndex, scratch: stripIn, stripSums)
+        let ring = self.ring
+        @inline(__always) func ringRow(_ r: Int) -> UnsafeMutablePointer<Float> { ring + (r % ringRows) * width }
+        var computed = 0
+        @inline(__always) func computeRows(through last: Int) {
+            while computed <= last {
+                let n = min(16, height - computed)
+                boxAlongRows(
+                    src + computed * width, ringRow(computed), rows: n, cols: width, window: alongRows,
+                    divisors: divisors, scratch: stripIn, stripSums)
+                computed += n
+            }
+        }
+
+        let ahead = alongColumns.half - 1
+        let behind = alongColumns.size - alongColumns.half + 1
+        columnSums.initialize(repeating: 0, count: width)
+        computeRows(through: min(height - 1, ahead + 15))
+        for r in 0..<ahead {
+            columnStep(columnSums, width: width, add: ringRow(r), sub: nil, out: nil, divisor: 1)
+        }
+        var o0 = 0
+        while o0 < height {
+            let n = min(16, height - o0)
+            computeRows(through: min(height - 1, o0 + n - 1 + ahead))
+            for i in o0..<(o0 + n) {
+                columnStep(
+                    columnSums, width: width,
+                    add: i + ahead < height ? UnsafePointer(ringRow(i + ahead)) : nil,
+                    sub: i - behind >= 0 ? UnsafePointer(ringRow(i - behind)) : nil,
+                    out: stripRows + (i - o0) * width, divisor: alongColumns.count(at: i))
+            }
+            boxAlongRowsSampled(
+                stripRows, sampled + o0 * 64, rows: n, cols: width, window: alongRows,
+                divisors: divisors, columns: columnIndex, scratch: stripIn, stripSums)
+            o0 += n
+        }
+
         // Output row i goes to the first 64x64 row k decimated from it; rows that share a source row (only when
         // height < 64) are copied afterwards.
         var next = 0
