@@ -73,7 +73,9 @@ public enum URLCanonicalizationError: Error, Sendable, Equatable, CustomStringCo
 ///
 /// Beyond the published rules, so that a canonical URL always re-parses into the same parts (the function is
 /// idempotent): a backslash before the query is a slash (as in browsers); `/ \ ? @ : [ ]` that unescaping
-/// produced inside a host, and `?` inside a path, stay escaped; any number of slashes may follow `http:`.
+/// produced inside a host, and `?` inside a path, stay escaped; a host label holding both non-ASCII and such
+/// escaped bytes is escaped byte for byte rather than converted to Punycode; any number of slashes may follow
+/// `http:`.
 /// Only `http`, `https`, `ftp`, `ws` and `wss` URLs are accepted.
 ///
 /// The work is done on UTF-8 bytes without regular expressions or `Foundation.URL`, so that a proxy helper can

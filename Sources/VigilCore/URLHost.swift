@@ -22,12 +22,20 @@ enum URLHost {
         host.reserveCapacity(hostEnd - hostAndPort.startIndex)
         URLEscaping.unescapeFully(hostAndPort[..<hostEnd], into: &host)
 
-        var isASCII = true
-        for byte in host where byte >= 0x80 {
-            isASCII = false
-            break
+        let isASCII = !host.contains(where: { $0 >= 0x80 })
+        if !isASCII {
+            // Mapping can make new escapes ("％41" becomes "%41"): unescape and map again until stable, so that
+            // canonicalising a canonical URL changes nothing.
+            for _ in 0..<4 {
+                guard let mapped = mapUnicode(host) else { break }
+                var again: [UInt8] = []
+                again.reserveCapacity(mapped.count)
+                URLEscaping.unescapeFully(mapped[...], into: &again)
+                let stable = again == host
+                host = again
+                if stable { break }
+            }
         }
-        if !isASCII, let mapped = mapUnicode(host) { host = mapped }
         collapseDots(&host)
         guard !host.isEmpty else { throw .missingHost }
         guard host.count <= CanonicalURL.maxHostLength else {
@@ -85,7 +93,7 @@ enum URLHost {
     /// letters and digits), lowercase, ideographic full stops to dots. `nil` when the bytes are not UTF-8, in which
     /// case the host is kept as bytes and escaped.
     private static func mapUnicode(_ host: [UInt8]) -> [UInt8]? {
-        guard let text = String(validating: host, as: UTF8.self) else { return nil }
+        guard let text = String(bytes: host, encoding: .utf8) else { return nil }
         var mapped = text.precomposedStringWithCompatibilityMapping.lowercased()
         mapped = String(
             mapped.unicodeScalars.map { scalar -> Character in
@@ -103,11 +111,15 @@ enum URLHost {
         out.reserveCapacity(host.count + 16)
         for (k, label) in host.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).enumerated() {
             if k > 0 { out.append(UInt8(ascii: ".")) }
-            guard label.contains(where: { $0 >= 0x80 }) else {
+            // ASCII-only labels stay; so do labels with bytes the host escapes ("%", space, …): Punycode would
+            // reorder them next to other characters and make new escapes.
+            guard label.contains(where: { $0 >= 0x80 }),
+                !label.contains(where: { $0 < 0x80 && URLEscaping.needsEscape($0, extra: .host) })
+            else {
                 out += label
                 continue
             }
-            guard let text = String(validating: label, as: UTF8.self) else {
+            guard let text = String(bytes: label, encoding: .utf8) else {
                 out += label  // not UTF-8: escaped later, byte for byte
                 continue
             }

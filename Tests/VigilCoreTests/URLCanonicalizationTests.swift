@@ -174,6 +174,32 @@ struct URLCanonicalizationTests {
         #expect(twice == once)
     }
 
+    @Test("random hostile inputs either fail cleanly or canonicalise to a fixed point")
+    func randomIdempotence() {
+        // given 3,000 deterministic pseudo-random URLs built from the characters that matter to the rules
+        let alphabet = [
+            "%", "2", "5", "3", "F", "f", "a", "A", "0", "x", ".", "..", "/", "\\", ":", "@", "[", "]", "?", "#", " ",
+            "\t", "ü", "％", "。", "1", "9", "ff", ":80", "::", "%2e", "%2F", "%25", "%3F", "%40", "xn--", "\u{7F}",
+        ]
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        var failures: [String] = []
+        for _ in 0..<3_000 {
+            var input = ["http://", "", "HTTPS://", "//", "ftp:"][Int(state % 5)]
+            for _ in 0..<(8 + Int(state % 24)) {
+                state ^= state << 13
+                state ^= state >> 7
+                state ^= state << 17
+                input += alphabet[Int(state % UInt64(alphabet.count))]
+            }
+            // when canonicalised twice
+            guard let once = try? CanonicalURL.canonicalize(input) else { continue }
+            let twice = try? CanonicalURL.canonicalize(once)
+            // then the second pass changes nothing and the output is printable ASCII
+            if twice != once || !once.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) { failures.append(input) }
+        }
+        #expect(failures.isEmpty, "not idempotent: \(failures.prefix(5))")
+    }
+
     @Test("spellings of one page give one canonical form")
     func spellingsJoin() throws {
         // given the same page written five ways
@@ -208,6 +234,7 @@ struct URLCanonicalizationTests {
             ("http://:80/", .missingHost),
             ("javascript:alert(document.cookie)", .unsupportedScheme("javascript")),
             ("JavaScript:alert(1)", .unsupportedScheme("javascript")),
+            (" java\tscr\nipt:alert(1)", .unsupportedScheme("javascript")),
             ("data:text/html;base64,PHNjcmlwdD4=", .unsupportedScheme("data")),
             ("mailto:someone@example.com", .unsupportedScheme("mailto")),
             ("file:///etc/passwd", .unsupportedScheme("file")),
