@@ -47,7 +47,8 @@ guard positional.count == 1 else { fail("usage: BenchPDQ DIR [--repeat N] [--has
 let dir = URL(fileURLWithPath: positional[0])
 let manifest: Manifest
 do {
-    manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: dir.appendingPathComponent("manifest.json")))
+    manifest = try JSONDecoder().decode(
+        Manifest.self, from: Data(contentsOf: dir.appendingPathComponent("manifest.json")))
 } catch {
     fail("cannot read manifest.json in \(dir.path): \(error)")
 }

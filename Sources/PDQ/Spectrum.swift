@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The 64x64 -> 16x16 DCT, the quality metric, the median threshold and the dihedral sign tables.
@@ -56,7 +56,8 @@ enum Spectrum {
                 for i in 0..<16 {
                     var acc = Lanes(repeating: 0)
                     for k in 0..<64 {
-                        acc += Lanes(repeating: t[i * 64 + k])
+                        acc +=
+                            Lanes(repeating: t[i * 64 + k])
                             * dtraw.loadUnaligned(fromByteOffset: k * 64, as: Lanes.self)
                     }
                     braw.storeBytes(of: acc, toByteOffset: i * 64, as: Lanes.self)

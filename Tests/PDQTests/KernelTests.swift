@@ -61,8 +61,10 @@ struct KernelTests {
             #expect(reused == fresh)
             #expect(stateless == fresh)
             #expect(statelessDihedral.dihedral.count == 8)
-            #expect(statelessDihedral.result.quality == ReferenceModel.quality(
-                ReferenceModel.spectrum(luma, width: w, height: h, bypass64: false).image))
+            #expect(
+                statelessDihedral.result.quality
+                    == ReferenceModel.quality(
+                        ReferenceModel.spectrum(luma, width: w, height: h, bypass64: false).image))
         }
     }
 

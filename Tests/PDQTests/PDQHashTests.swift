@@ -18,8 +18,11 @@ struct PDQHashTests {
 
     @Test func malformedHexIsRejected() {
         // given strings that are not 64 hex digits
-        let bad = ["", String(repeating: "0", count: 63), String(repeating: "0", count: 65),
-                   String(repeating: "g", count: 64), String(repeating: "0", count: 63) + " ", "é" + String(repeating: "0", count: 63)]
+        let bad = [
+            "", String(repeating: "0", count: 63), String(repeating: "0", count: 65),
+            String(repeating: "g", count: 64), String(repeating: "0", count: 63) + " ",
+            "é" + String(repeating: "0", count: 63),
+        ]
         // then none parses
         for s in bad { #expect(PDQHash(hex: s) == nil, "\(s)") }
     }

@@ -5,7 +5,9 @@ import Testing
 
 /// Compares against Meta's C++ core itself (`pdqhash` from PyPI) on a few hundred images generated here:
 /// noise, gradients, shapes, text, smooth photo-like fields, odd sizes, grey, grey+alpha, RGB and RGBA.
-@Suite(.enabled(if: Python.hasReference, "needs python3 with pdqhash, Pillow and numpy (pip install pdqhash Pillow numpy)"))
+@Suite(
+    .enabled(if: Python.hasReference, "needs python3 with pdqhash, Pillow and numpy (pip install pdqhash Pillow numpy)")
+)
 struct ReferenceImplementationTests {
     /// Writes each image's raw pixels (in its own channel layout) and the reference's hash and quality, computed
     /// on the RGB conversion that python-threatexchange feeds it (grey repeated, alpha dropped).
@@ -49,6 +51,10 @@ struct ReferenceImplementationTests {
                 f += rng.uniform(10, 40) * np.sin(2 * np.pi * (fx * x + fy * y) + ph)
             return 128 + f
 
+        def gradient(h, w):
+            y, x = grid(h, w)
+            return 255 * (rng.uniform(-1, 1) * y + rng.uniform(-1, 1) * x) % 256
+
         def color(h, w, fn):
             return np.stack([fn(h, w) for _ in range(3)], axis=-1)
 
@@ -74,7 +80,7 @@ struct ReferenceImplementationTests {
                  (300, 400), (333, 222), (384, 512), (60, 4000), (700, 60), (3, 3), (4, 100), (100, 4)]
         gens = [
             ('noise', lambda h, w: rng.integers(0, 256, (h, w, 3))),
-            ('gradient', lambda h, w: color(h, w, lambda h, w: 255 * (rng.uniform(-1, 1) * grid(h, w)[0] + rng.uniform(-1, 1) * grid(h, w)[1]) % 256)),
+            ('gradient', lambda h, w: color(h, w, gradient)),
             ('smooth', lambda h, w: color(h, w, smooth)),
             ('smooth_noisy', lambda h, w: color(h, w, smooth) + rng.normal(0, 6, (h, w, 3))),
             ('shapes', shapes),
@@ -121,6 +127,8 @@ struct ReferenceImplementationTests {
             }
         }
         // then every hash and quality is identical
-        #expect(mismatches.isEmpty, "\(mismatches.count) of \(cases.count) differ:\n\(mismatches.prefix(5).joined(separator: "\n"))")
+        #expect(
+            mismatches.isEmpty,
+            "\(mismatches.count) of \(cases.count) differ:\n\(mismatches.prefix(5).joined(separator: "\n"))")
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A plain scalar transcription of the reference algorithm (ALGORITHM.md), used to check the SIMD kernels on
