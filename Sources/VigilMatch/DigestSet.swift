@@ -91,13 +91,18 @@ public struct DigestSet: Sendable {
         }
     }
 
-    /// Big-endian words, the last one padded with zero bytes.
-    private static func pack(_ digest: some Collection<UInt8>) -> [UInt64] {
-        var words = [UInt64](repeating: 0, count: (digest.count + 7) / 8)
-        for (i, byte) in digest.enumerated() {
-            words[i >> 3] |= UInt64(byte) << UInt64(56 - 8 * (i & 7))
+    /// Big-endian words, the last one padded with zero bytes (one dynamic call, then concrete code).
+    private static func pack(_ digest: some Collection<UInt8>) -> DigestKey {
+        if let key = digest.withContiguousStorageIfAvailable({ pack(buffer: $0) }) { return key }
+        return Array(digest).withUnsafeBufferPointer { pack(buffer: $0) }
+    }
+
+    private static func pack(buffer: UnsafeBufferPointer<UInt8>) -> DigestKey {
+        var key = DigestKey()
+        for i in 0..<buffer.count {
+            key[i >> 3] |= UInt64(buffer[i]) << UInt64(56 - 8 * (i & 7))
         }
-        return words
+        return key
     }
 
     private static func bytes(hex: some StringProtocol) -> [UInt8]? {
@@ -114,6 +119,33 @@ public struct DigestSet: Sendable {
         return out
     }
 
+}
+
+/// Up to four big-endian words of a digest, without a heap allocation.
+struct DigestKey {
+    var w0: UInt64 = 0
+    var w1: UInt64 = 0
+    var w2: UInt64 = 0
+    var w3: UInt64 = 0
+
+    subscript(i: Int) -> UInt64 {
+        get {
+            switch i {
+            case 0: w0
+            case 1: w1
+            case 2: w2
+            default: w3
+            }
+        }
+        set {
+            switch i {
+            case 0: w0 = newValue
+            case 1: w1 = newValue
+            case 2: w2 = newValue
+            default: w3 = newValue
+            }
+        }
+    }
 }
 
 /// An open-addressing (linear probing) set of fixed-width keys of `words` UInt64 each.
@@ -142,13 +174,13 @@ struct DigestTable: Sendable {
         return (Int(truncatingIfNeeded: mixed >> shift), (first ^ (first >> 29)) & 0xFFFF_FFFF)
     }
 
-    func contains(_ key: [UInt64]) -> Bool {
+    func contains(_ key: DigestKey) -> Bool {
         guard count > 0 else { return false }
         return find(key).found
     }
 
     /// The slot holding `key`, or the empty slot where it would go.
-    private func find(_ key: [UInt64]) -> (found: Bool, slot: Int) {
+    private func find(_ key: DigestKey) -> (found: Bool, slot: Int) {
         let (start, tag) = hash(key[0])
         let mask = slots.count - 1
         var i = start
@@ -172,12 +204,12 @@ struct DigestTable: Sendable {
         }
     }
 
-    mutating func insert(_ key: [UInt64]) -> Bool {
+    mutating func insert(_ key: DigestKey) -> Bool {
         if Double(count + 1) > Double(slots.count) * Self.maxLoad { rehash(size: max(16, slots.count * 2)) }
         let (found, slot) = find(key)
         if found { return false }
         precondition(count < Int(UInt32.max) - 1, "DigestTable: more than 2^32 - 2 digests of one algorithm")
-        records.append(contentsOf: key)
+        for w in 0..<words { records.append(key[w]) }
         count += 1
         slots[slot] = hash(key[0]).tag << 32 | UInt64(count)
         return true

@@ -54,9 +54,9 @@ final class SearchScratch {
     let query: UnsafeMutablePointer<UInt64>
 
     init() {
-        capacity = 4096
+        capacity = 1024
         candidates = .allocate(capacity: capacity)
-        bucketCapacity = 4096
+        bucketCapacity = 512
         buckets = .allocate(capacity: bucketCapacity)
         ranges = .allocate(capacity: bucketCapacity * 2)
         slacks = .allocate(capacity: bucketCapacity)
