@@ -189,7 +189,7 @@ struct CanonicalParts {
         return out
     }
 
-    /// Calls `body` with each expression's bytes, built in one reused buffer.
+    /// Calls `body` with each expression's bytes, slices of one buffer.
     func forEachLookupExpression(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         // Host suffixes as start offsets into `host`: the exact host, then (unless it is an IP address) the
         // suffixes of min(5, components - 1) down to 2 components.
@@ -229,21 +229,23 @@ struct CanonicalParts {
             pathCount += 1
             if pathCount == 5 { break }
         }
-        var scratch: [UInt8] = []
-        scratch.reserveCapacity(host.count + path.count + (query?.count ?? 0) + 1)
-        for h in 0..<hostCount {
-            let start = Self.element(h, of: hostStarts)
-            for p in (withQuery ? -1 : 0)..<pathCount {
-                scratch.removeAll(keepingCapacity: true)
-                scratch += host[start...]
-                if p < 0 {
-                    scratch += path
-                    scratch.append(UInt8(ascii: "?"))
-                    scratch += query ?? []
-                } else {
-                    scratch += path[..<Self.element(p, of: pathEnds)]
+        // Every expression is a slice of host + path + "?" + query: a host suffix starts inside the host and a path
+        // prefix ends inside the path (or after the query), so nothing is copied per expression.
+        var all: [UInt8] = []
+        all.reserveCapacity(host.count + path.count + (query?.count ?? 0) + 1)
+        all += host
+        all += path
+        if withQuery, let query {
+            all.append(UInt8(ascii: "?"))
+            all += query
+        }
+        all.withUnsafeBufferPointer { all in
+            for h in 0..<hostCount {
+                let start = Self.element(h, of: hostStarts)
+                for p in (withQuery ? -1 : 0)..<pathCount {
+                    let end = p < 0 ? all.count : host.count + Self.element(p, of: pathEnds)
+                    body(UnsafeBufferPointer(rebasing: all[start..<end]))
                 }
-                scratch.withUnsafeBufferPointer(body)
             }
         }
     }

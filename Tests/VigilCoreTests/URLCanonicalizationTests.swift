@@ -376,21 +376,21 @@ struct LookupExpressionTests {
 }
 
 extension LookupExpressionTests {
-    @Test(
-        "the allocation-free walk yields the same expressions in the same order",
-        arguments: [
-            "http://a.b.c.d.e.f.g.h/1/2/3/4/5/6.html?x=1", "http://1.2.3.4/1/", "http://b/", "http://a.b/?",
-            "http://a.b/x/y/", "https://[::1]/a/b?c", "http://host/%25?%23",
-        ]
-    )
-    func forEachMatchesArray(_ url: String) throws {
-        // given the expressions as strings
-        let expected = try CanonicalURL.lookupExpressions(url)
-        // when they are walked as bytes
+    @Test("the allocation-free byte walk gives the expressions in order, and nothing for a refused URL")
+    func forEachWalk() throws {
+        // given a URL with an IPv6 host and a query, and one with a refused scheme
         var walked: [String] = []
-        try CanonicalURL.forEachLookupExpression(url) { walked.append(String(decoding: $0, as: UTF8.self)) }
-        // then both agree
-        #expect(walked == expected)
+        var calls = 0
+        // when both are walked
+        try CanonicalURL.forEachLookupExpression("https://[::1]/a/b?c#d") {
+            walked.append(String(decoding: $0, as: UTF8.self))
+        }
+        #expect(throws: URLCanonicalizationError.unsupportedScheme("data")) {
+            try CanonicalURL.forEachLookupExpression("data:text/plain,x") { _ in calls += 1 }
+        }
+        // then the first gives its four expressions, the second none
+        #expect(walked == ["[::1]/a/b?c", "[::1]/a/b", "[::1]/", "[::1]/a/"])
+        #expect(calls == 0)
     }
 }
 
