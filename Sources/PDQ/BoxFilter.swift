@@ -129,7 +129,8 @@ func boxAlongRows(
         let n = min(16, rows - r0)
         loadStrip(src, rows: rows, cols: cols, firstRow: r0, into: t)
         runningSums(t, s, w)
-        for c in 0..<cols { s[c] /= Lanes(repeating: divisors[c]) }
+        // Transpose back 4x4 at a time, dividing each output row's 4 columns by their divisors on the way.
+        let draw = UnsafeRawPointer(divisors)
         for g in 0..<4 where 4 * g < n {
             let rowsHere = min(4, n - 4 * g)
             var c = 0
@@ -140,16 +141,17 @@ func boxAlongRows(
                     sraw.load(fromByteOffset: base + 64, as: SIMD4<Float>.self),
                     sraw.load(fromByteOffset: base + 128, as: SIMD4<Float>.self),
                     sraw.load(fromByteOffset: base + 192, as: SIMD4<Float>.self))
+                let d = draw.loadUnaligned(fromByteOffset: c * 4, as: SIMD4<Float>.self)
                 let out = UnsafeMutableRawPointer(dst + (r0 + 4 * g) * cols + c)
                 let stride = cols * 4
-                out.storeBytes(of: y0, as: SIMD4<Float>.self)
-                if rowsHere > 1 { out.storeBytes(of: y1, toByteOffset: stride, as: SIMD4<Float>.self) }
-                if rowsHere > 2 { out.storeBytes(of: y2, toByteOffset: 2 * stride, as: SIMD4<Float>.self) }
-                if rowsHere > 3 { out.storeBytes(of: y3, toByteOffset: 3 * stride, as: SIMD4<Float>.self) }
+                out.storeBytes(of: y0 / d, as: SIMD4<Float>.self)
+                if rowsHere > 1 { out.storeBytes(of: y1 / d, toByteOffset: stride, as: SIMD4<Float>.self) }
+                if rowsHere > 2 { out.storeBytes(of: y2 / d, toByteOffset: 2 * stride, as: SIMD4<Float>.self) }
+                if rowsHere > 3 { out.storeBytes(of: y3 / d, toByteOffset: 3 * stride, as: SIMD4<Float>.self) }
                 c += 4
             }
             while c < cols {
-                for k in 0..<rowsHere { dst[(r0 + 4 * g + k) * cols + c] = s[c][4 * g + k] }
+                for k in 0..<rowsHere { dst[(r0 + 4 * g + k) * cols + c] = s[c][4 * g + k] / divisors[c] }
                 c += 1
             }
         }
