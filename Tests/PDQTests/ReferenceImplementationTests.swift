@@ -98,6 +98,8 @@ struct ReferenceImplementationTests {
         add('nearly_flat_120x90', 100 + rng.integers(0, 3, (90, 120, 3)))
         add('low_contrast_300x200', 120 + color(200, 300, smooth) / 20)
         add('stripes_2000x50', np.tile((np.arange(2000) // 7 % 2 * 255)[None, :, None], (50, 1, 3)))
+        add('tall_smooth_90x3000', color(3000, 90, smooth) + rng.normal(0, 8, (3000, 90, 3)), dihedral=True)
+        add('wide_noise_3000x90', rng.integers(0, 256, (90, 3000)))
         add('photo_like_1024x768', color(768, 1024, smooth) + rng.normal(0, 3, (768, 1024, 3)), dihedral=True)
         json.dump(cases, open(os.path.join(out, 'manifest.json'), 'w'))
         print(len(cases))
