@@ -5,6 +5,17 @@
 
 #include <vips/vips.h>
 
+static inline void vigil_vips_drop_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data) {
+    (void)domain; (void)level; (void)message; (void)data;
+}
+
+/// Drops libvips' and GLib's warnings about individual files ("ignoring nclx profile", …): every failure that
+/// matters reaches the caller as an error, and hostile files must not flood stderr.
+static inline void vigil_vips_silence_warnings(void) {
+    g_log_set_handler("VIPS", (GLogLevelFlags)(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO),
+                      vigil_vips_drop_log, NULL);
+}
+
 /// Starts libvips once per process. Returns 0 on success.
 static inline int vigil_vips_init(void) {
     return VIPS_INIT("vigil");
@@ -44,6 +55,11 @@ static inline int vigil_vips_cast_uchar(VipsImage *in, VipsImage **out) {
 /// Keeps `n` bands starting at `band`.
 static inline int vigil_vips_extract_bands(VipsImage *in, VipsImage **out, int band, int n) {
     return vips_extract_band(in, out, band, "n", n, NULL);
+}
+
+/// A copy of `in` labelled with another interpretation (pixels untouched), e.g. RGB16 before saving 16-bit PNG.
+static inline int vigil_vips_reinterpret(VipsImage *in, VipsImage **out, VipsInterpretation space) {
+    return vips_copy(in, out, "interpretation", space, NULL);
 }
 
 /// Writes an image to a PNG or JPEG file chosen by the file name's suffix (used by tests and benchmarks).

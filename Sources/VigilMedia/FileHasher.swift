@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import PDQ
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Plain POSIX file reading, in chunks of `chunkSize`.
 public enum FileReader {
@@ -50,11 +51,12 @@ public final class FileHasher {
 
     private func hash(fd: Int32, path: String, declaredSize: Int) throws(MediaError) -> FileOutcome {
         #if canImport(Glibc)
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         #endif
         let wantDigests = options.content != .pdqOnly
         let wantPDQ = options.content != .digestsOnly
-        var total = try readFully(fd, into: 0, upTo: min(FileReader.chunkSize, max(declaredSize, MediaType.sniffLength)))
+        var total = try readFully(
+            fd, into: 0, upTo: min(FileReader.chunkSize, max(declaredSize, MediaType.sniffLength)))
         let type = MediaType.sniff(UnsafeRawBufferPointer(start: file.bytes, count: min(total, MediaType.sniffLength)))
         let decode = wantPDQ && type.isImage
         let declared = type.declaredDimensions(
@@ -119,7 +121,8 @@ public final class FileHasher {
             let header = try turbo.header(bytes)
             try checkPixels(width: header.width, height: header.height)
             if !header.isCMYK {
-                let denominator = options.mode == .fast
+                let denominator =
+                    options.mode == .fast
                     ? TurboJPEG.reduction(width: header.width, height: header.height, minSide: options.fastMinSide)
                     : 1
                 let grey = header.isGrey || options.mode == .fast
@@ -155,7 +158,8 @@ public final class FileHasher {
         -> (PDQResult, [PDQHash]?)
     {
         if options.dihedral {
-            let (result, variants) = pdq.hashWithDihedral(pixels: pixels, width: width, height: height, channels: channels)
+            let (result, variants) = pdq.hashWithDihedral(
+                pixels: pixels, width: width, height: height, channels: channels)
             return (result, variants)
         }
         return (pdq.hash(pixels: pixels, width: width, height: height, channels: channels), nil)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The regular files under some roots, and one problem for everything that was not walked.
@@ -28,7 +28,8 @@ public enum FileWalker {
             guard stat(root, &info) == 0 else {
                 let code = errno
                 let error: MediaError =
-                    code == ELOOP ? .symbolicLink("loop (too many levels of symbolic links)") : systemError("open", code)
+                    code == ELOOP
+                    ? .symbolicLink("loop (too many levels of symbolic links)") : systemError("open", code)
                 problems.append(HashProblem(path: root, error: error))
                 continue
             }
@@ -75,10 +76,10 @@ public enum FileWalker {
                 if name == "." || name == ".." { continue }
                 let path = directory == "/" ? "/" + name : directory + "/" + name
                 #if canImport(Glibc)
-                if entry.pointee.d_type == UInt8(DT_REG) {
-                    files.append(path)
-                    continue
-                }
+                    if entry.pointee.d_type == UInt8(DT_REG) {
+                        files.append(path)
+                        continue
+                    }
                 #endif
                 var info = stat()
                 guard lstat(path, &info) == 0 else {

@@ -125,8 +125,10 @@ public struct HashFormatter: Sendable {
 
     /// One JSON object (without newline). Missing values are `null`.
     public func jsonLine(_ record: HashRecord) -> String {
-        var fields = ["\"path\":" + jsonString(record.path), "\"size\":\(record.size)",
-                      "\"type\":" + jsonString(record.type.rawValue)]
+        var fields = [
+            "\"path\":" + jsonString(record.path), "\"size\":\(record.size)",
+            "\"type\":" + jsonString(record.type.rawValue),
+        ]
         if showDigests {
             fields.append("\"md5\":" + (record.digests.map { jsonString($0.md5) } ?? "null"))
             fields.append("\"sha1\":" + (record.digests.map { jsonString($0.sha1) } ?? "null"))

@@ -6,19 +6,19 @@ enum Vips {
     /// `true` when libvips started; `false` leaves every non-JPEG image undecodable with a clear reason.
     static let isReady: Bool = {
         guard vigil_vips_init() == 0 else { return false }
+        vigil_vips_silence_warnings()
         vips_concurrency_set(1)
         vips_cache_set_max(0)
         vips_cache_set_max_mem(0)
         return true
     }()
 
-    /// The pending libvips error text of this thread, trimmed to its first line, and clears it.
-    static func takeError(default fallback: String) -> String {
-        guard let raw = vips_error_buffer_copy() else { return fallback }
-        defer { g_free(raw) }
-        let text = String(cString: raw)
-        let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        return firstLine.isEmpty ? fallback : firstLine
+    /// Clears libvips' error buffer and returns `reason`. libvips keeps one error buffer for the whole process,
+    /// so with parallel workers its text may belong to another file; a fixed reason per failing step keeps the
+    /// output true and identical whatever the number of jobs.
+    static func failure(_ reason: String) -> String {
+        vips_error_clear()
+        return reason
     }
 
     /// Frees this thread's libvips buffers; call when a worker thread ends.
@@ -52,12 +52,13 @@ extension Vips {
     /// `loader` is a GType name such as "VipsForeignLoadJpegBuffer" or "VipsForeignLoadNsgifFile".
     private static func checkLoader(_ loader: UnsafePointer<CChar>?, for format: MediaType) throws(MediaError) {
         guard let loader else {
-            _ = takeError(default: "")
+            _ = failure("")
             throw .unsupportedFormat(format)
         }
         let name = String(cString: loader)
         let family = name.lowercased().replacingPrefix("vipsforeignload")
-        guard let family, allowedLoaders(for: format).contains(where: { family.hasPrefix($0) || family.hasPrefix("ns" + $0) })
+        guard let family,
+            allowedLoaders(for: format).contains(where: { family.hasPrefix($0) || family.hasPrefix("ns" + $0) })
         else {
             throw .undecodable(format: format, reason: "libvips would read it as \(name); refused")
         }
@@ -88,10 +89,13 @@ extension Vips {
             try checkLoader(loader, for: format)
             loaded = vigil_vips_load_file(path, Int32(shrink))
         }
-        guard var image = loaded else {
-            throw .undecodable(format: format, reason: takeError(default: "libvips could not read the header"))
+        guard let header = loaded else {
+            throw .undecodable(
+                format: format, reason: failure("libvips could not read the header (corrupt, truncated or unsupported)")
+            )
         }
-        defer { vigil_vips_unref(image) }
+        defer { vigil_vips_unref(header) }
+        var image = header
         let width = Int(vips_image_get_width(image))
         let height = Int(vips_image_get_height(image))
         guard width > 0, height > 0 else { throw .undecodable(format: format, reason: "empty image") }
@@ -104,24 +108,34 @@ extension Vips {
         // Normalise to 8-bit grey or sRGB (with or without alpha); each step replaces `image`.
         var owned: [UnsafeMutablePointer<VipsImage>] = []
         defer { owned.forEach { vigil_vips_unref($0) } }
-        func step(_ op: (UnsafeMutablePointer<VipsImage>, UnsafeMutablePointer<UnsafeMutablePointer<VipsImage>?>) -> Int32)
+        func step(
+            _ op: (UnsafeMutablePointer<VipsImage>, UnsafeMutablePointer<UnsafeMutablePointer<VipsImage>?>) -> Int32
+        )
             throws(MediaError)
         {
             var out: UnsafeMutablePointer<VipsImage>?
             guard op(image, &out) == 0, let next = out else {
-                throw .undecodable(format: format, reason: takeError(default: "libvips conversion failed"))
+                throw .undecodable(format: format, reason: failure("libvips conversion failed"))
             }
             owned.append(next)
             image = next
         }
         let interpretation = vips_image_get_interpretation(image)
         let bandFormat = vips_image_get_format(image)
-        let plain: [VipsInterpretation] = [VIPS_INTERPRETATION_sRGB, VIPS_INTERPRETATION_B_W,
-                                           VIPS_INTERPRETATION_MULTIBAND]
-        if bandFormat != VIPS_FORMAT_UCHAR || !plain.contains(interpretation) {
+        let plain: [VipsInterpretation] = [
+            VIPS_INTERPRETATION_sRGB, VIPS_INTERPRETATION_B_W,
+            VIPS_INTERPRETATION_MULTIBAND,
+        ]
+        if bandFormat == VIPS_FORMAT_USHORT && vips_image_get_bands(image) == 1 {
+            // 16-bit grey: Pillow (the reference pipeline's decoder) clips values to 255 instead of scaling,
+            // so hashes only match the world's if we do the same. 16-bit RGB(A) and grey+alpha keep the high byte
+            // below, as Pillow does for those.
+            try step { vigil_vips_cast_uchar($0, $1) }
+        } else if bandFormat != VIPS_FORMAT_UCHAR || !plain.contains(interpretation) {
             let bands = vips_image_get_bands(image)
-            let target = (interpretation == VIPS_INTERPRETATION_B_W || interpretation == VIPS_INTERPRETATION_GREY16
-                || (bands <= 2 && interpretation != VIPS_INTERPRETATION_CMYK))
+            let target =
+                (interpretation == VIPS_INTERPRETATION_B_W || interpretation == VIPS_INTERPRETATION_GREY16
+                    || (bands <= 2 && interpretation != VIPS_INTERPRETATION_CMYK))
                 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB
             try step { vigil_vips_colourspace($0, $1, target) }
         }
@@ -137,7 +151,8 @@ extension Vips {
 
         var size = 0
         guard let memory = vips_image_write_to_memory(image, &size) else {
-            throw .undecodable(format: format, reason: takeError(default: "libvips could not decode the pixels"))
+            throw .undecodable(
+                format: format, reason: failure("libvips could not decode the pixels (corrupt or truncated data)"))
         }
         defer { g_free(memory) }
         guard size >= outWidth * outHeight * bands else {

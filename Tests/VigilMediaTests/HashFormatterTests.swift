@@ -9,8 +9,9 @@ struct HashFormatterTests {
         sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     static let hash = PDQHash(words: (0x0123_4567_89AB_CDEF, 0, UInt64.max, 42))
     static let records = [
-        HashRecord(path: "a \"quoted\", name.jpg", size: 3, type: .jpeg, digests: digests,
-                   pdq: PDQResult(hash: hash, quality: 30)),
+        HashRecord(
+            path: "a \"quoted\", name.jpg", size: 3, type: .jpeg, digests: digests,
+            pdq: PDQResult(hash: hash, quality: 30)),
         HashRecord(path: "notes.txt", size: 12345, type: .other, digests: digests, pdq: nil),
     ]
 
@@ -21,12 +22,13 @@ struct HashFormatterTests {
         // when
         let lines = formatter.render(Self.records).split(separator: "\n").map(String.init)
         // then
-        #expect(lines == [
-            "path,size,md5,sha1,sha256,pdq,pdq_quality,pdq_low_quality",
-            "\"a \"\"quoted\"\", name.jpg\",3,\(Self.digests.md5),\(Self.digests.sha1),\(Self.digests.sha256),"
-                + "\(Self.hash.hex),30,true",
-            "notes.txt,12345,\(Self.digests.md5),\(Self.digests.sha1),\(Self.digests.sha256),,,",
-        ])
+        #expect(
+            lines == [
+                "path,size,md5,sha1,sha256,pdq,pdq_quality,pdq_low_quality",
+                "\"a \"\"quoted\"\", name.jpg\",3,\(Self.digests.md5),\(Self.digests.sha1),\(Self.digests.sha256),"
+                    + "\(Self.hash.hex),30,true",
+                "notes.txt,12345,\(Self.digests.md5),\(Self.digests.sha1),\(Self.digests.sha256),,,",
+            ])
     }
 
     @Test("JSON is one escaped object per line with nulls for what is missing")
@@ -37,7 +39,8 @@ struct HashFormatterTests {
         // when
         let line = formatter.jsonLine(record)
         // then
-        #expect(line == #"{"path":"tab\there\u0001.png","size":1,"type":"png","pdq":null,"pdq_quality":null,"#
+        #expect(
+            line == #"{"path":"tab\there\u0001.png","size":1,"type":"png","pdq":null,"pdq_quality":null,"#
                 + #""pdq_low_quality":null}"#)
     }
 
@@ -69,7 +72,9 @@ struct HashFormatterTests {
         // when
         let line = formatter.csvLine(record)
         // then
-        #expect(formatter.csvHeader.hasSuffix(",pdq_rot90,pdq_rot180,pdq_rot270,pdq_flipx,pdq_flipy,pdq_flipplus1,pdq_flipminus1"))
+        #expect(
+            formatter.csvHeader.hasSuffix(
+                ",pdq_rot90,pdq_rot180,pdq_rot270,pdq_flipx,pdq_flipy,pdq_flipplus1,pdq_flipminus1"))
         #expect(line.split(separator: ",").count == formatter.csvHeader.split(separator: ",").count)
         #expect(line.hasSuffix(String(repeating: "," + Self.hash.hex, count: 7)))
     }

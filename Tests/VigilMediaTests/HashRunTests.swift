@@ -4,7 +4,7 @@ import Testing
 import VigilMedia
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A directory of good images mixed with hostile and broken entries, built once per test.
@@ -37,18 +37,24 @@ private struct MixedTree {
         // A deep tree: 120 nested directories with one image at the bottom.
         let deep = (0..<120).map { "d\($0)" }.joined(separator: "/")
         try TestImages.write(noise, to: dir.file(deep + "/deep.png"))
-        good = [
+        // HEIF/AVIF only where the installed libvips/libheif can encode them (an AV1 or HEVC encoder).
+        var optional: [String: MediaType] = [:]
+        for (name, type) in [("still.avif", MediaType.avif), ("still.heic", .heif)] {
+            if (try? TestImages.write(shapes, to: dir.file(name))) != nil { optional[name] = type }
+        }
+        good = optional.merging([
             "photos/shapes.jpg": .jpeg, "photos/noise.png": .png, "alpha.png": .png, "grey.png": .png,
             "anim.gif": .gif, "lossless.webp": .webp, "scan.tif": .tiff, "old.bmp": .bmp, "misnamed.jpg": .png,
             "notes.txt": .other, "random.png": .other, "empty.jpg": .other, deep + "/deep.png": .png,
-        ]
+        ]) { a, _ in a }
 
         // Broken images.
         let jpeg = try dir.bytes(of: "photos/shapes.jpg")
         try dir.write(Array(jpeg.prefix(jpeg.count / 2)), to: "broken/truncated.jpg")
         try dir.write(TestImages.pngHeader(width: 100_000, height: 100_000), to: "broken/bomb.png")
-        try dir.write(TestImages.pngHeader(width: 64, height: 64) + Array(repeating: 0x42, count: 200),
-                      to: "broken/corrupt.png")
+        try dir.write(
+            TestImages.pngHeader(width: 64, height: 64) + Array(repeating: 0x42, count: 200),
+            to: "broken/corrupt.png")
         try dir.write([0xFF, 0xD8, 0xFF, 0xE0, 0, 16], to: "broken/stub.jpg")
         // Hostile directory entries.
         let fm = FileManager.default
@@ -98,13 +104,16 @@ struct HashRunTests {
             #expect(record.digests != nil && record.pdq == nil)
         }
         // and the reasons name what went wrong
-        let reasons = Dictionary(report.problems.map { (tree.relative($0.path), $0.error) }, uniquingKeysWith: { a, _ in a })
+        let reasons = Dictionary(
+            report.problems.map { (tree.relative($0.path), $0.error) }, uniquingKeysWith: { a, _ in a })
         #expect(reasons["broken/bomb.png"] == .tooManyPixels(width: 100_000, height: 100_000, cap: 89_478_485))
         #expect(reasons["links/pipe"] == .notRegularFile(kind: "FIFO"))
         #expect(reasons["links/outside"].map { "\($0)".contains("outside") } == true)
         #expect(reasons["links/loop-a"].map { "\($0)".contains("loop") } == true)
         #expect(reasons["links/up"].map { "\($0)".contains("ancestor") } == true)
-        if case .undecodable(let format, _) = reasons["broken/truncated.jpg"] { #expect(format == .jpeg) } else {
+        if case .undecodable(let format, _) = reasons["broken/truncated.jpg"] {
+            #expect(format == .jpeg)
+        } else {
             Issue.record("truncated JPEG: \(String(describing: reasons["broken/truncated.jpg"]))")
         }
     }
@@ -176,6 +185,25 @@ struct HashRunTests {
         #expect(pdqOnly?.size == digestsOnly?.size)
     }
 
+    @Test("a 16-bit PNG is reduced to 8 bits as Pillow does (high byte) and hashes like its 8-bit twin")
+    func sixteenBitPNG() throws {
+        // given
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let pixels = TestImages.photoLike(width: 120, height: 90, seed: 5)
+        try TestImages.write(pixels, to: dir.file("eight.png"))
+        try TestImages.write16(pixels, to: dir.file("sixteen.png"))
+        // when
+        let hasher = FileHasher(options: HashOptions(content: .pdqOnly))
+        let eight = hasher.hash(path: dir.file("eight.png"))
+        let sixteen = hasher.hash(path: dir.file("sixteen.png"))
+        // then
+        #expect(try dir.bytes(of: "sixteen.png")[24] == 16, "bit depth in IHDR")
+        #expect(sixteen.problem == nil)
+        #expect(sixteen.record?.pdq != nil)
+        #expect(sixteen.record?.pdq == eight.record?.pdq)
+    }
+
     @Test("JPEG decoded by TurboJPEG and by libvips gives the same hash in exact mode")
     func jpegDecodersAgree() throws {
         // given
@@ -193,8 +221,9 @@ struct HashRunTests {
         }
     }
 
-    @Test("a file that cannot be opened is one problem and the batch goes on",
-          .enabled(if: geteuid() != 0, "runs as root here: chmod 000 does not stop root from reading"))
+    @Test(
+        "a file that cannot be opened is one problem and the batch goes on",
+        .enabled(if: geteuid() != 0, "runs as root here: chmod 000 does not stop root from reading"))
     func unreadableFile() throws {
         // given
         let dir = try TemporaryDirectory()

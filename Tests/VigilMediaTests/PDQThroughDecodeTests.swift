@@ -4,8 +4,9 @@ import Testing
 import VigilMedia
 
 /// ../shared/pdq-vectors beside the repository (the repo root is three levels above this file).
-private let vectors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("../shared/pdq-vectors/synthetic").standardized
+private let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("../shared/pdq-vectors").standardized
+private let vectors = shared.appendingPathComponent("synthetic")
 
 @Suite("PDQ through the decoding path")
 struct PDQThroughDecodeTests {
@@ -19,12 +20,15 @@ struct PDQThroughDecodeTests {
     static func rows() throws -> [Row] {
         let text = try String(contentsOf: vectors.appendingPathComponent("expected.csv"), encoding: .utf8)
         let lines = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",").map(String.init) }
-        guard let header = lines.first, let file = header.firstIndex(of: "file"), let pdq = header.firstIndex(of: "pdq_hex"),
+        guard let header = lines.first, let file = header.firstIndex(of: "file"),
+            let pdq = header.firstIndex(of: "pdq_hex"),
             let quality = header.firstIndex(of: "quality")
         else { return [] }
         let dihedral = header.indices.filter { header[$0].hasPrefix("dih_") }
         return lines.dropFirst().map { cells in
-            Row(file: cells[file], pdq: cells[pdq], quality: Int(cells[quality]) ?? -1, dihedral: dihedral.map { cells[$0] })
+            Row(
+                file: cells[file], pdq: cells[pdq], quality: Int(cells[quality]) ?? -1,
+                dihedral: dihedral.map { cells[$0] })
         }
     }
 
@@ -42,6 +46,28 @@ struct PDQThroughDecodeTests {
             #expect(outcome.record?.pdq?.hash.hex == row.pdq, "\(row.file)")
             #expect(outcome.record?.pdq?.quality == row.quality, "\(row.file)")
             #expect(outcome.record?.dihedral?.map(\.hex) == row.dihedral, "\(row.file)")
+        }
+    }
+
+    @Test("upstream photos and PNGs (JPEG, RGBA, grey+alpha, 16-bit grey) hash exactly as pytx/pdqhash with Pillow")
+    func upstreamImagesMatchPytx() throws {
+        // given: pytx's full-resolution hashes (Pillow decode, libjpeg-turbo for JPEG) of every upstream image
+        let table = try String(
+            contentsOf: shared.appendingPathComponent("derived/pytx_hashes_of_upstream_images.csv"), encoding: .utf8)
+        let lines = table.split(whereSeparator: \.isNewline).map { $0.split(separator: ",").map(String.init) }
+        let header = try #require(lines.first)
+        let image = try #require(header.firstIndex(of: "image"))
+        let pdq = try #require(header.firstIndex(of: "pdq_fullres_pytx"))
+        let quality = try #require(header.firstIndex(of: "quality_fullres"))
+        #expect(lines.count > 30)
+        let hasher = FileHasher(options: HashOptions(content: .pdqOnly))
+        for cells in lines.dropFirst() {
+            // when
+            let outcome = hasher.hash(path: shared.appendingPathComponent("upstream/images/" + cells[image]).path)
+            // then
+            #expect(outcome.problem == nil, "\(cells[image])")
+            #expect(outcome.record?.pdq?.hash.hex == cells[pdq], "\(cells[image])")
+            #expect(outcome.record?.pdq?.quality == Int(cells[quality]), "\(cells[image])")
         }
     }
 

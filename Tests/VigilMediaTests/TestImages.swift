@@ -50,7 +50,9 @@ enum TestImages {
         var bytes = [UInt8](repeating: 0, count: width * height * 3)
         let discs = (0..<4).map { i -> (Double, Double, Double, Int) in
             let g = Int(grid[(i * 7) % grid.count])
-            return (Double(g % 97) / 97, Double(grid[(i * 11 + 3) % grid.count] % 89) / 89, 0.05 + Double(g % 13) / 80, g)
+            return (
+                Double(g % 97) / 97, Double(grid[(i * 11 + 3) % grid.count] % 89) / 89, 0.05 + Double(g % 13) / 80, g
+            )
         }
         for y in 0..<height {
             for x in 0..<width {
@@ -63,7 +65,8 @@ enum TestImages {
                 let n = Double(Int(grain[y * width + x] % 13) - 6)
                 for band in 0..<3 {
                     func at(_ cx: Int, _ cy: Int) -> Double { Double(grid[(cy * 8 + cx) * 3 + band]) }
-                    var value = (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy)
+                    var value =
+                        (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy)
                         + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy
                     let u = Double(x) / Double(width)
                     let v = Double(y) / Double(height)
@@ -94,6 +97,26 @@ enum TestImages {
         guard vigil_vips_write_file(image, path) == 0 else { throw WriteError.vips("write \(path)") }
     }
 
+    /// Writes `pixels` as 16 bits per sample (each 8-bit value v becomes v * 257), e.g. a 16-bit PNG.
+    static func write16(_ pixels: Pixels, to path: String) throws {
+        guard vigil_vips_init() == 0 else { throw WriteError.vips("init") }
+        let wide = pixels.bytes.map { UInt16($0) * 257 }
+        let image = wide.withUnsafeBytes { raw in
+            vips_image_new_from_memory_copy(
+                raw.baseAddress, raw.count, Int32(pixels.width), Int32(pixels.height), Int32(pixels.bands),
+                VIPS_FORMAT_USHORT)
+        }
+        guard let image else { throw WriteError.vips("new_from_memory") }
+        defer { vigil_vips_unref(image) }
+        var labelled: UnsafeMutablePointer<VipsImage>?
+        let space = pixels.bands >= 3 ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_GREY16
+        guard vigil_vips_reinterpret(image, &labelled, space) == 0, let labelled else {
+            throw WriteError.vips("copy")
+        }
+        defer { vigil_vips_unref(labelled) }
+        guard vigil_vips_write_file(labelled, path) == 0 else { throw WriteError.vips("write \(path)") }
+    }
+
     /// An uncompressed 24-bit BMP (bottom-up rows, BGR, padded to 4 bytes), written by hand.
     static func bmp(_ pixels: Pixels) -> [UInt8] {
         let rowSize = (pixels.width * 3 + 3) / 4 * 4
@@ -109,7 +132,9 @@ enum TestImages {
             var row: [UInt8] = []
             for x in 0..<pixels.width {
                 let p = (y * pixels.width + x) * pixels.bands
-                let rgb = pixels.bands >= 3 ? [pixels.bytes[p], pixels.bytes[p + 1], pixels.bytes[p + 2]]
+                let rgb =
+                    pixels.bands >= 3
+                    ? [pixels.bytes[p], pixels.bytes[p + 1], pixels.bytes[p + 2]]
                     : [pixels.bytes[p], pixels.bytes[p], pixels.bytes[p]]
                 row += [rgb[2], rgb[1], rgb[0]]
             }
