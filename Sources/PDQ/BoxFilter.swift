@@ -2,9 +2,11 @@
 // without changing a single floating-point operation: every output is the same running sum, added and
 // subtracted in the same order, divided by the same count, as `box1DFloat` in the C++ reference.
 //
-// Rows are filtered 16 at a time: a strip of 16 rows is transposed into a scratch buffer where each column is
-// one `SIMD16<Float>`, so the sequential running sum along the row runs in 16 lanes at once. Columns are
-// filtered a whole row at a time, the running sums of all columns held in one buffer.
+// Rows are filtered 16 at a time: a strip of 16 rows is transposed (4x4 blocks in registers) into a scratch
+// buffer where each column is one `SIMD16<Float>`, so the sequential running sum along the row runs in 16 lanes
+// at once. Columns are filtered a whole row at a time, the running sums of all columns held in one buffer; the
+// column pass of pass 1 writes its output rows straight into the transposed layout that pass 2 along rows
+// needs (`columnSteps4`). `PDQHasher.downsample` streams the passes through a ring of rows.
 
 typealias Lanes = SIMD16<Float>
 
@@ -159,24 +161,87 @@ func boxAlongRows(
     }
 }
 
-/// Box filter along each row of `src` (`rows x cols`), keeping only the 64 columns `columns[k]`:
-/// `dst[r * 64 + k]`.
-func boxAlongRowsSampled(
-    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, rows: Int, cols: Int, window w: BoxWindow,
-    divisors: UnsafePointer<Float>, columns: UnsafePointer<Int>,
-    scratch t: UnsafeMutablePointer<Lanes>, _ s: UnsafeMutablePointer<Lanes>
+/// Pass 2 along rows for a strip of up to 16 rows already transposed into `t`: the running sums, then only the
+/// 64 decimated columns `columns[k]`, divided, into `dst[r * 64 + k]` for the strip's `rows` rows.
+@inline(__always)
+func sampleStrip(
+    _ t: UnsafePointer<Lanes>, _ s: UnsafeMutablePointer<Lanes>, _ dst: UnsafeMutablePointer<Float>, rows: Int,
+    window w: BoxWindow, divisors: UnsafePointer<Float>, columns: UnsafePointer<Int>
 ) {
-    var r0 = 0
-    while r0 < rows {
-        let n = min(16, rows - r0)
-        loadStrip(src, rows: rows, cols: cols, firstRow: r0, into: t)
-        runningSums(t, s, w)
-        for k in 0..<64 {
-            let c = columns[k]
-            let v = s[c] / Lanes(repeating: divisors[c])
-            for i in 0..<n { dst[(r0 + i) * 64 + k] = v[i] }
-        }
-        r0 += 16
+    runningSums(t, s, w)
+    for k in 0..<64 {
+        let c = columns[k]
+        let v = s[c] / Lanes(repeating: divisors[c])
+        for i in 0..<rows { dst[i * 64 + k] = v[i] }
+    }
+}
+
+/// Four consecutive steps of the column filter (output rows `i ..< i + 4`), each `sums = (sums + add[k]) - sub[k]`
+/// then `sums / divisor[k]`, written transposed into lanes `lane ..< lane + 4` of `t` (column `c` of output row
+/// `i + k` goes to `t[c][lane + k]`), ready for the pass along rows. A missing row is a row of zeros: the running
+/// sums start at +0 and so are never -0, and adding or subtracting +0 leaves any other value unchanged.
+@inline(__always)
+func columnSteps4(
+    _ sums: UnsafeMutablePointer<Float>, width: Int,
+    add: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+    sub: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+    divisors d: SIMD4<Float>, into t: UnsafeMutablePointer<Lanes>, lane: Int
+) {
+    let sraw = UnsafeMutableRawPointer(sums)
+    let traw = UnsafeMutableRawPointer(t)
+    let (a0, a1, a2, a3) = (
+        UnsafeRawPointer(add.0), UnsafeRawPointer(add.1), UnsafeRawPointer(add.2), UnsafeRawPointer(add.3)
+    )
+    let (b0, b1, b2, b3) = (
+        UnsafeRawPointer(sub.0), UnsafeRawPointer(sub.1), UnsafeRawPointer(sub.2), UnsafeRawPointer(sub.3)
+    )
+    let d0 = SIMD4<Float>(repeating: d[0])
+    let d1 = SIMD4<Float>(repeating: d[1])
+    let d2 = SIMD4<Float>(repeating: d[2])
+    let d3 = SIMD4<Float>(repeating: d[3])
+    let width4 = width & ~3
+    var c = 0
+    while c < width4 {
+        let off = c &* 4
+        var v = sraw.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self)
+        v += a0.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self)
+        v -= b0.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self)
+        let y0 = v / d0
+        v += a1.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self)
+        v -= b1.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self)
+        let y1 = v / d1
+        v += a2.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self)
+        v -= b2.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self)
+        let y2 = v / d2
+        v += a3.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self)
+        v -= b3.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self)
+        let y3 = v / d3
+        sraw.storeBytes(of: v, toByteOffset: off, as: SIMD4<Float>.self)
+        let (x0, x1, x2, x3) = transpose4(y0, y1, y2, y3)
+        let base = (c &* 16 &+ lane) &* 4
+        traw.storeBytes(of: x0, toByteOffset: base, as: SIMD4<Float>.self)
+        traw.storeBytes(of: x1, toByteOffset: base &+ 64, as: SIMD4<Float>.self)
+        traw.storeBytes(of: x2, toByteOffset: base &+ 128, as: SIMD4<Float>.self)
+        traw.storeBytes(of: x3, toByteOffset: base &+ 192, as: SIMD4<Float>.self)
+        c &+= 4
+    }
+    while c < width {
+        var v = sums[c]
+        v += add.0[c]
+        v -= sub.0[c]
+        let y0 = v / d[0]
+        v += add.1[c]
+        v -= sub.1[c]
+        let y1 = v / d[1]
+        v += add.2[c]
+        v -= sub.2[c]
+        let y2 = v / d[2]
+        v += add.3[c]
+        v -= sub.3[c]
+        let y3 = v / d[3]
+        sums[c] = v
+        traw.storeBytes(of: SIMD4(y0, y1, y2, y3), toByteOffset: (c &* 16 &+ lane) &* 4, as: SIMD4<Float>.self)
+        c &+= 1
     }
 }
 

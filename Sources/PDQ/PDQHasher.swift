@@ -10,6 +10,8 @@ public final class PDQHasher {
     private var ringCapacity = 0
     /// Pass 1 along columns, 16 rows at a time.
     private var stripRows: UnsafeMutablePointer<Float>
+    /// A row of zeros, standing for the rows before the first and after the last in the column pass.
+    private var zeros: UnsafeMutablePointer<Float>
     /// Pass 2 along rows, only the 64 decimated columns: `rows x 64`.
     private var sampled: UnsafeMutablePointer<Float>
     /// Transposed strip of 16 rows and its running sums.
@@ -35,6 +37,7 @@ public final class PDQHasher {
     public init() {
         ring = Self.allocate(Float.self, 0)
         stripRows = Self.allocate(Float.self, 0)
+        zeros = Self.allocate(Float.self, 0)
         sampled = Self.allocate(Float.self, 0)
         stripIn = Self.allocate(Lanes.self, 0)
         stripSums = Self.allocate(Lanes.self, 0)
@@ -51,7 +54,7 @@ public final class PDQHasher {
     }
 
     deinit {
-        for p in [ring, stripRows, sampled, columnSums, divisors, lumaBuffer, image64, half, dct, aux] {
+        for p in [ring, stripRows, zeros, sampled, columnSums, divisors, lumaBuffer, image64, half, dct, aux] {
             p.deallocate()
         }
         stripIn.deallocate()
@@ -81,11 +84,14 @@ public final class PDQHasher {
             columnSums.deallocate()
             divisors.deallocate()
             stripRows.deallocate()
+            zeros.deallocate()
             stripIn = Self.allocate(Lanes.self, longest)
             stripSums = Self.allocate(Lanes.self, longest)
             columnSums = Self.allocate(Float.self, longest)
             divisors = Self.allocate(Float.self, longest)
-            stripRows = Self.allocate(Float.self, 16 * longest)
+            stripRows = Self.allocate(Float.self, longest)
+            zeros = Self.allocate(Float.self, longest)
+            zeros.initialize(repeating: 0, count: longest)
             stripCapacity = longest
         }
         if height > rowsCapacity {
@@ -235,20 +241,45 @@ public final class PDQHasher {
         for r in 0..<ahead {
             columnStep(columnSums, width: width, add: ringRow(r), sub: nil, out: nil, divisor: 1)
         }
+        let zeros = UnsafePointer(self.zeros)
+        @inline(__always) func addRow(_ r: Int) -> UnsafePointer<Float> {
+            r < height ? UnsafePointer(ringRow(r)) : zeros
+        }
+        @inline(__always) func subRow(_ r: Int) -> UnsafePointer<Float> { r >= 0 ? UnsafePointer(ringRow(r)) : zeros }
+        let strip = UnsafeMutableRawPointer(stripIn)
         var o0 = 0
         while o0 < height {
             let n = min(16, height - o0)
             computeRows(through: min(height - 1, o0 + n - 1 + ahead))
-            for i in o0..<(o0 + n) {
-                columnStep(
-                    columnSums, width: width,
-                    add: i + ahead < height ? UnsafePointer(ringRow(i + ahead)) : nil,
-                    sub: i - behind >= 0 ? UnsafePointer(ringRow(i - behind)) : nil,
-                    out: stripRows + (i - o0) * width, divisor: alongColumns.count(at: i))
+            var i = o0
+            while i < o0 + n {
+                let lane = i - o0
+                if i + 4 <= o0 + n {
+                    columnSteps4(
+                        columnSums, width: width,
+                        add: (addRow(i + ahead), addRow(i + 1 + ahead), addRow(i + 2 + ahead), addRow(i + 3 + ahead)),
+                        sub: (
+                            subRow(i - behind), subRow(i + 1 - behind), subRow(i + 2 - behind), subRow(i + 3 - behind)
+                        ),
+                        divisors: SIMD4(
+                            alongColumns.count(at: i), alongColumns.count(at: i + 1), alongColumns.count(at: i + 2),
+                            alongColumns.count(at: i + 3)),
+                        into: stripIn, lane: lane)
+                    i += 4
+                } else {
+                    // The last rows of the image, fewer than 4: one row at a time.
+                    columnStep(
+                        columnSums, width: width, add: addRow(i + ahead), sub: subRow(i - behind), out: stripRows,
+                        divisor: alongColumns.count(at: i))
+                    for c in 0..<width {
+                        strip.storeBytes(of: stripRows[c], toByteOffset: (c * 16 + lane) * 4, as: Float.self)
+                    }
+                    i += 1
+                }
             }
-            boxAlongRowsSampled(
-                stripRows, sampled + o0 * 64, rows: n, cols: width, window: alongRows,
-                divisors: divisors, columns: columnIndex, scratch: stripIn, stripSums)
+            sampleStrip(
+                stripIn, stripSums, sampled + o0 * 64, rows: n, window: alongRows, divisors: divisors,
+                columns: columnIndex)
             o0 += n
         }
 
