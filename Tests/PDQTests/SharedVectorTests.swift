@@ -4,7 +4,7 @@ import Testing
 @testable import PDQ
 
 /// Level 1 of ../shared/pdq-vectors: the synthetic PNGs must hash bit for bit as Meta's C++ core does.
-@Suite(.enabled(if: Python.hasPillow, "needs python3 with Pillow and numpy to decode the PNG vectors"))
+@Suite(.enabled(if: Python.hasPillow, "needs python3 with Pillow to decode the PNG vectors (pip install Pillow)"))
 struct SharedVectorTests {
     static let decodeScript = """
         import sys, os, json, glob

@@ -69,7 +69,7 @@ enum Python {
         (try? run("import " + modules.joined(separator: ", "))) != nil
     }
 
-    static let hasPillow = has("PIL", "numpy")
+    static let hasPillow = has("PIL")
     static let hasReference = has("PIL", "numpy", "pdqhash")
 }
 
