@@ -31,10 +31,10 @@ final class TurboJPEG {
         var subsampling: Int32 = 0
         var colorspace: Int32 = 0
         let base = jpeg.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        guard tjDecompressHeader3(handle, base, UInt(jpeg.count), &width, &height, &subsampling, &colorspace) == 0
-        else {
-            throw .undecodable(format: .jpeg, reason: errorText())
+        if tjDecompressHeader3(handle, base, UInt(jpeg.count), &width, &height, &subsampling, &colorspace) != 0 {
+            try checkWarning()
         }
+        guard width > 0, height > 0 else { throw .undecodable(format: .jpeg, reason: "no image size in header") }
         return Header(width: Int(width), height: Int(height), colorspace: colorspace)
     }
 
@@ -49,7 +49,9 @@ final class TurboJPEG {
     }
 
     /// Decodes at 1/`denominator` scale into `pixels` (grown as needed) as RGB (3 channels) or grey (1).
-    /// Warnings (a truncated or corrupt stream) are errors: a half-grey image must not yield a hash.
+    /// A truncated stream is an error (a half-grey image must not yield a hash, and Pillow, the reference
+    /// pipeline's decoder, refuses it too); libjpeg's other warnings, such as extraneous bytes before a marker,
+    /// are common in camera files and are tolerated, as Pillow tolerates them.
     /// - Returns: the decoded width and height.
     func decode(
         _ jpeg: UnsafeRawBufferPointer, header: Header, denominator: Int, grey: Bool, into pixels: inout PixelBuffer
@@ -59,13 +61,21 @@ final class TurboJPEG {
         let channels = grey ? 1 : 3
         pixels.reserve(width * height * channels)
         let format = grey ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue
-        let flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS
         let base = jpeg.baseAddress?.assumingMemoryBound(to: UInt8.self)
         let status = tjDecompress2(
             handle, base, UInt(jpeg.count), pixels.bytes, Int32(width), Int32(width * channels), Int32(height),
-            Int32(format), flags)
-        guard status == 0 else { throw .undecodable(format: .jpeg, reason: errorText()) }
+            Int32(format), TJFLAG_LIMITSCANS)
+        if status != 0 { try checkWarning() }
         return (width, height)
+    }
+
+    /// After a call reported trouble: returns if it was only a tolerable warning, throws otherwise.
+    private func checkWarning() throws(MediaError) {
+        let message = errorText()
+        let isWarning = tjGetErrorCode(handle) == TJERR_WARNING.rawValue
+        if !isWarning || message.contains("Premature end") {
+            throw .undecodable(format: .jpeg, reason: message)
+        }
     }
 
     private func errorText() -> String {

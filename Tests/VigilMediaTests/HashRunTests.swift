@@ -204,6 +204,27 @@ struct HashRunTests {
         #expect(sixteen.record?.pdq == eight.record?.pdq)
     }
 
+    @Test("a JPEG with extraneous bytes before a marker (a libjpeg warning) still hashes, as with Pillow")
+    func jpegWarningTolerated() throws {
+        // given a clean JPEG and a copy with 3 junk bytes inserted after the APP0 segment
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try TestImages.write(TestImages.photoLike(width: 96, height: 64, seed: 2), to: dir.file("clean.jpg"))
+        let clean = try dir.bytes(of: "clean.jpg")
+        let app0Length = Int(clean[4]) << 8 | Int(clean[5])
+        let cut = 4 + app0Length
+        try dir.write(Array(clean[..<cut]) + [0x00, 0x11, 0x22] + Array(clean[cut...]), to: "junk.jpg")
+        for decoder in [HashOptions.JPEGDecoder.turboJPEG, .vips] {
+            // when
+            let hasher = FileHasher(options: HashOptions(content: .pdqOnly, jpegDecoder: decoder))
+            let expected = hasher.hash(path: dir.file("clean.jpg"))
+            let outcome = hasher.hash(path: dir.file("junk.jpg"))
+            // then
+            #expect(outcome.problem == nil, "\(decoder)")
+            #expect(outcome.record?.pdq != nil && outcome.record?.pdq == expected.record?.pdq, "\(decoder)")
+        }
+    }
+
     @Test("JPEG decoded by TurboJPEG and by libvips gives the same hash in exact mode")
     func jpegDecodersAgree() throws {
         // given
