@@ -20,9 +20,8 @@ public final class PDQHasher {
     /// Column running sums (one row wide) and per-position divisors (max of rows and columns).
     private var columnSums: UnsafeMutablePointer<Float>
     private var divisors: UnsafeMutablePointer<Float>
-    /// Luma of the last pixel buffer hashed through `hash(pixels:...)`.
-    private var lumaBuffer: UnsafeMutablePointer<Float>
-    private var lumaCapacity = 0
+    /// Luma of the 16 rows of pixels being filtered, when hashing 8-bit pixels.
+    private var lumaStrip: UnsafeMutablePointer<Float>
     /// Fixed-size work areas: 64x64 image, 16x64 half-DCT, 16x16 DCT, 16x16 dihedral, 256 median keys,
     /// 64 decimation indices of rows and of columns.
     private let image64: UnsafeMutablePointer<Float>
@@ -43,7 +42,7 @@ public final class PDQHasher {
         stripSums = Self.allocate(Lanes.self, 0)
         columnSums = Self.allocate(Float.self, 0)
         divisors = Self.allocate(Float.self, 0)
-        lumaBuffer = Self.allocate(Float.self, 0)
+        lumaStrip = Self.allocate(Float.self, 0)
         image64 = Self.allocate(Float.self, 64 * 64)
         half = Self.allocate(Float.self, 16 * 64)
         dct = Self.allocate(Float.self, 256)
@@ -54,7 +53,7 @@ public final class PDQHasher {
     }
 
     deinit {
-        for p in [ring, stripRows, zeros, sampled, columnSums, divisors, lumaBuffer, image64, half, dct, aux] {
+        for p in [ring, stripRows, zeros, sampled, columnSums, divisors, lumaStrip, image64, half, dct, aux] {
             p.deallocate()
         }
         stripIn.deallocate()
@@ -85,6 +84,7 @@ public final class PDQHasher {
             divisors.deallocate()
             stripRows.deallocate()
             zeros.deallocate()
+            lumaStrip.deallocate()
             stripIn = Self.allocate(Lanes.self, longest)
             stripSums = Self.allocate(Lanes.self, longest)
             columnSums = Self.allocate(Float.self, longest)
@@ -92,6 +92,7 @@ public final class PDQHasher {
             stripRows = Self.allocate(Float.self, longest)
             zeros = Self.allocate(Float.self, longest)
             zeros.initialize(repeating: 0, count: longest)
+            lumaStrip = Self.allocate(Float.self, 16 * longest)
             stripCapacity = longest
         }
         if height > rowsCapacity {
@@ -111,14 +112,7 @@ public final class PDQHasher {
         guard let src = checked(luma, width: width, height: height) else {
             return PDQResult(hash: .zero, quality: 0)
         }
-        if width == 64 && height == 64 {
-            image64.update(from: src, count: 64 * 64)
-        } else {
-            downsample(src, width: width, height: height)
-        }
-        let quality = Spectrum.quality(image64)
-        Spectrum.dct16(image64, half, dct)
-        return PDQResult(hash: Spectrum.bits(dct, keys: keys), quality: quality)
+        return plain(.luma(src), width: width, height: height)
     }
 
     /// The hash, plus the 8 dihedral variants in the reference order
@@ -132,9 +126,56 @@ public final class PDQHasher {
         guard let src = checked(luma, width: width, height: height) else {
             return (PDQResult(hash: .zero, quality: 0), Array(repeating: .zero, count: 8))
         }
-        downsample(src, width: width, height: height)
-        let quality = Spectrum.quality(image64)
-        Spectrum.dct16(image64, half, dct)
+        return withDihedral(.luma(src), width: width, height: height)
+    }
+
+    /// PDQ of interleaved 8-bit pixels with 1...4 channels (grey, grey+alpha, RGB, RGBA; alpha ignored),
+    /// with luminance as ``PDQ/luma(pixels:width:height:channels:into:)`` computes it, converted 16 rows at a
+    /// time just ahead of the filter.
+    public func hash(pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int) -> PDQResult {
+        guard let src = checked(pixels, width: width, height: height, channels: channels) else {
+            return PDQResult(hash: .zero, quality: 0)
+        }
+        return plain(.pixels(src, channels: channels), width: width, height: height)
+    }
+
+    /// ``hashWithDihedral(luma:width:height:)`` of interleaved 8-bit pixels with 1...4 channels.
+    public func hashWithDihedral(pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int)
+        -> (result: PDQResult, dihedral: [PDQHash])
+    {
+        guard let src = checked(pixels, width: width, height: height, channels: channels) else {
+            return (PDQResult(hash: .zero, quality: 0), Array(repeating: .zero, count: 8))
+        }
+        return withDihedral(.pixels(src, channels: channels), width: width, height: height)
+    }
+
+    /// The 64x64 downsample, the 16x16 DCT and the quality, for debugging against the reference's intermediates.
+    func intermediates(luma: UnsafeBufferPointer<Float>, width: Int, height: Int)
+        -> (image: [Float], dct: [Float], quality: Int)
+    {
+        guard let src = checked(luma, width: width, height: height) else { return ([], [], 0) }
+        let quality = spectrum(.luma(src), width: width, height: height, bypass64: true)
+        return (
+            Array(UnsafeBufferPointer(start: image64, count: 4096)), Array(UnsafeBufferPointer(start: dct, count: 256)),
+            quality
+        )
+    }
+
+    // MARK: steps
+
+    /// Where the rows come from: luminance, or 8-bit pixels converted on the way.
+    private enum Source {
+        case luma(UnsafePointer<Float>)
+        case pixels(UnsafePointer<UInt8>, channels: Int)
+    }
+
+    private func plain(_ source: Source, width: Int, height: Int) -> PDQResult {
+        let quality = spectrum(source, width: width, height: height, bypass64: true)
+        return PDQResult(hash: Spectrum.bits(dct, keys: keys), quality: quality)
+    }
+
+    private func withDihedral(_ source: Source, width: Int, height: Int) -> (result: PDQResult, dihedral: [PDQHash]) {
+        let quality = spectrum(source, width: width, height: height, bypass64: false)
         var hashes: [PDQHash] = []
         hashes.reserveCapacity(8)
         for v in 0..<8 {
@@ -144,52 +185,32 @@ public final class PDQHasher {
         return (PDQResult(hash: hashes[0], quality: quality), hashes)
     }
 
-    /// PDQ of interleaved 8-bit pixels with 1...4 channels (grey, grey+alpha, RGB, RGBA; alpha ignored),
-    /// converted with ``PDQ/luma(pixels:width:height:channels:into:)`` into a reused buffer.
-    public func hash(pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int) -> PDQResult {
-        let luma = prepareLuma(pixels: pixels, width: width, height: height, channels: channels)
-        return hash(luma: luma, width: width, height: height)
-    }
-
-    /// ``hashWithDihedral(luma:width:height:)`` of interleaved 8-bit pixels with 1...4 channels.
-    public func hashWithDihedral(pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int)
-        -> (result: PDQResult, dihedral: [PDQHash])
-    {
-        let luma = prepareLuma(pixels: pixels, width: width, height: height, channels: channels)
-        return hashWithDihedral(luma: luma, width: width, height: height)
-    }
-
-    /// The 64x64 downsample, the 16x16 DCT and the quality, for debugging against the reference's intermediates.
-    func intermediates(luma: UnsafeBufferPointer<Float>, width: Int, height: Int)
-        -> (image: [Float], dct: [Float], quality: Int)
-    {
-        guard let src = checked(luma, width: width, height: height) else { return ([], [], 0) }
-        if width == 64 && height == 64 {
-            image64.update(from: src, count: 64 * 64)
+    /// Fills `image64` (filtered and decimated, or copied for a 64x64 image when `bypass64`) and `dct`; returns
+    /// the quality.
+    private func spectrum(_ source: Source, width: Int, height: Int, bypass64: Bool) -> Int {
+        if bypass64 && width == 64 && height == 64 {
+            switch source {
+            case .luma(let src): image64.update(from: src, count: 64 * 64)
+            case .pixels(let src, let channels): Luma.convert(src, count: 64 * 64, channels: channels, into: image64)
+            }
         } else {
-            downsample(src, width: width, height: height)
+            downsample(source, width: width, height: height)
         }
         Spectrum.dct16(image64, half, dct)
-        return (
-            Array(UnsafeBufferPointer(start: image64, count: 4096)), Array(UnsafeBufferPointer(start: dct, count: 256)),
-            Spectrum.quality(image64)
-        )
+        return Spectrum.quality(image64)
     }
 
-    // MARK: steps
-
-    private func prepareLuma(pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int)
-        -> UnsafeBufferPointer<Float>
+    /// The base address when the pixels are large enough to hash; `nil` under the minimum size.
+    private func checked(_ pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int)
+        -> UnsafePointer<UInt8>?
     {
-        let n = max(0, width) * max(0, height)
-        if n > lumaCapacity {
-            lumaBuffer.deallocate()
-            lumaBuffer = Self.allocate(Float.self, n)
-            lumaCapacity = n
-        }
-        let out = UnsafeMutableBufferPointer(start: lumaBuffer, count: n)
-        PDQ.luma(pixels: pixels, width: width, height: height, channels: channels, into: out)
-        return UnsafeBufferPointer(out)
+        precondition((1...4).contains(channels), "PDQ: channels must be 1...4")
+        precondition(width >= 0 && height >= 0, "PDQ: negative dimension")
+        let (n, o1) = width.multipliedReportingOverflow(by: height)
+        let (bytes, o2) = n.multipliedReportingOverflow(by: channels)
+        precondition(!o1 && !o2 && pixels.count >= bytes, "PDQ: pixel buffer smaller than width * height * channels")
+        guard width >= PDQ.minimumDimension, height >= PDQ.minimumDimension else { return nil }
+        return pixels.baseAddress
     }
 
     /// The base address when the image is large enough to hash; `nil` under the minimum size.
@@ -209,7 +230,7 @@ public final class PDQHasher {
     /// Each output still sees exactly the reference's sequence of float operations: for output row `i` the
     /// column pass adds row `i + half - 1` (while it exists), subtracts row `i - (size - half + 1)` (once it
     /// exists), then divides by the samples held, which is the reference's four phases written per row.
-    private func downsample(_ src: UnsafePointer<Float>, width: Int, height: Int) {
+    private func downsample(_ source: Source, width: Int, height: Int) {
         let alongRows = BoxWindow(length: width)
         let alongColumns = BoxWindow(length: height)
         // Rows from `i - (size - half + 1)` to the end of the strip computed ahead must all fit: size + 31 rows.
@@ -227,8 +248,17 @@ public final class PDQHasher {
         @inline(__always) func computeRows(through last: Int) {
             while computed <= last {
                 let n = min(16, height - computed)
+                let rows: UnsafePointer<Float>
+                switch source {
+                case .luma(let src):
+                    rows = src + computed * width
+                case .pixels(let src, let channels):
+                    Luma.convert(
+                        src + computed * width * channels, count: n * width, channels: channels, into: lumaStrip)
+                    rows = UnsafePointer(lumaStrip)
+                }
                 boxAlongRows(
-                    src + computed * width, ringRow(computed), rows: n, cols: width, window: alongRows,
+                    rows, ringRow(computed), rows: n, cols: width, window: alongRows,
                     divisors: divisors, scratch: stripIn, stripSums)
                 computed += n
             }
