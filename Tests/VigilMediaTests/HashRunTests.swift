@@ -56,6 +56,15 @@ private struct MixedTree {
             TestImages.pngHeader(width: 64, height: 64) + Array(repeating: 0x42, count: 200),
             to: "broken/corrupt.png")
         try dir.write([0xFF, 0xD8, 0xFF, 0xE0, 0, 16], to: "broken/stub.jpg")
+        // A real JPEG whose frame header (SOF0) is patched to declare 65000 x 65000 pixels.
+        var bombJPEG = jpeg
+        if let sof = (2..<(bombJPEG.count - 9)).first(where: { bombJPEG[$0] == 0xFF && bombJPEG[$0 + 1] == 0xC0 }) {
+            bombJPEG.replaceSubrange((sof + 5)...(sof + 8), with: [0xFD, 0xE8, 0xFD, 0xE8])
+        }
+        try dir.write(bombJPEG, to: "broken/bomb.jpg")
+        // A GIF whose logical screen is 65535 x 65535.
+        try dir.write(
+            Array("GIF89a".utf8) + [0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0] + Array(";".utf8), to: "broken/bomb.gif")
         // Hostile directory entries.
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir.file("links"), withIntermediateDirectories: true)
@@ -68,7 +77,8 @@ private struct MixedTree {
         try fm.createSymbolicLink(atPath: dir.file("links/inside.png"), withDestinationPath: "../photos/noise.png")
         #expect(mkfifo(dir.file("links/pipe"), 0o600) == 0)
         bad = [
-            "broken/truncated.jpg", "broken/bomb.png", "broken/corrupt.png", "broken/stub.jpg",
+            "broken/truncated.jpg", "broken/bomb.png", "broken/corrupt.png", "broken/stub.jpg", "broken/bomb.jpg",
+            "broken/bomb.gif",
             "links/loop-a", "links/loop-b", "links/dangling", "links/up", "links/outside", "links/pipe",
         ]
     }
@@ -107,6 +117,8 @@ struct HashRunTests {
         let reasons = Dictionary(
             report.problems.map { (tree.relative($0.path), $0.error) }, uniquingKeysWith: { a, _ in a })
         #expect(reasons["broken/bomb.png"] == .tooManyPixels(width: 100_000, height: 100_000, cap: 89_478_485))
+        #expect(reasons["broken/bomb.jpg"] == .tooManyPixels(width: 65000, height: 65000, cap: 89_478_485))
+        #expect(reasons["broken/bomb.gif"] == .tooManyPixels(width: 65535, height: 65535, cap: 89_478_485))
         #expect(reasons["links/pipe"] == .notRegularFile(kind: "FIFO"))
         #expect(reasons["links/outside"].map { "\($0)".contains("outside") } == true)
         #expect(reasons["links/loop-a"].map { "\($0)".contains("loop") } == true)
