@@ -1,0 +1,117 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Library targets that are framework-free are held to the strictest settings.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+let standard: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "vigil",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+        .library(name: "PDQ", targets: ["PDQ"]),
+        .library(name: "VigilMatch", targets: ["VigilMatch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.115.0"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.12.0"),
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.50.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.8.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.10.0"),
+        .package(url: "https://github.com/vapor/leaf.git", from: "4.4.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // MARK: executable
+        .executableTarget(
+            name: "vigil",
+            dependencies: ["VigilCommands"],
+            swiftSettings: standard
+        ),
+        .target(
+            name: "VigilCommands",
+            dependencies: [
+                "VigilCore", "VigilStore", "VigilWeb", "VigilFormats", "VigilMatch", "VigilMedia", "PDQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: standard
+        ),
+        // MARK: server
+        .target(
+            name: "VigilWeb",
+            dependencies: [
+                "VigilCore", "VigilStore", "CQRencode",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "Leaf", package: "leaf"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: standard
+        ),
+        .target(
+            name: "VigilStore",
+            dependencies: [
+                "VigilCore",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: standard
+        ),
+        // MARK: libraries
+        .target(
+            name: "VigilFormats",
+            dependencies: ["VigilCore", "CSQLite3", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(name: "VigilMatch", dependencies: ["VigilCore"], swiftSettings: strict + [.unsafeFlags(["-Ounchecked"])]),
+        .target(
+            name: "VigilMedia",
+            dependencies: ["VigilCore", "PDQ", "CVips", "CTurboJPEG", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(name: "PDQ", swiftSettings: strict),
+        .target(
+            name: "VigilCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        // MARK: benchmark drivers (run by `make bench`, built in release only there)
+        .executableTarget(name: "BenchMatch", dependencies: ["VigilMatch"], path: "Sources/BenchMatch", swiftSettings: standard),
+        .executableTarget(name: "BenchPDQ", dependencies: ["PDQ", "VigilMedia"], path: "Sources/BenchPDQ", swiftSettings: standard),
+        // MARK: tests
+        .target(
+            name: "VigilTestSupport",
+            dependencies: ["VigilCore", "VigilStore", "VigilWeb", .product(name: "VaporTesting", package: "vapor")],
+            path: "Tests/VigilTestSupport"
+        ),
+        .testTarget(name: "PDQTests", dependencies: ["PDQ"]),
+        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
+        .testTarget(name: "VigilMatchTests", dependencies: ["VigilMatch", "PDQ"]),
+        .testTarget(name: "VigilFormatsTests", dependencies: ["VigilFormats", "VigilCore"]),
+        .testTarget(name: "VigilMediaTests", dependencies: ["VigilMedia", "PDQ"]),
+        .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilCore", "VigilTestSupport"]),
+        .testTarget(
+            name: "VigilWebTests",
+            dependencies: ["VigilWeb", "VigilTestSupport", .product(name: "VaporTesting", package: "vapor")]
+        ),
+    ]
+)

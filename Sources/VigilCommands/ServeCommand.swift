@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VigilCore
+import VigilStore
+import VigilWeb
+
+/// `vigil serve`: the server, with no configuration needed.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Vigil server (SQLite in ./vigil-data on 127.0.0.1:8080 unless configured otherwise).",
+        discussion: """
+            Settings come from flags, then VIGIL_* environment variables, then vigil.toml, then defaults.
+            \(VigilConfiguration.settings.map { "  \($0.flag.padding(toLength: 24, withPad: " ", startingAt: 0)) \($0.env.padding(toLength: 28, withPad: " ", startingAt: 0)) \($0.toml)" }.joined(separator: "\n"))
+            SIGTERM or Ctrl-C finishes the requests in flight and exits 0.
+            """
+    )
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let config = try options.resolve()
+        bootstrapLogging(level: config.logLevel)
+        do {
+            try await VigilApp.serve(services: VigilServices(configuration: config)) { report in
+                var lines = ["Vigil \(VigilVersion.current) listening on \(config.baseURL) (\(DatabaseTarget(config)))"]
+                if report.signingKeyCreated { lines.append("Created a new signing key in \(config.dataDirectory)/signing-key.pem — back it up.") }
+                if let link = report.adminSetupLink {
+                    lines.append("")
+                    lines.append("First start: set up the administrator account with this one-time link (valid 24 hours):")
+                    lines.append("  \(link)")
+                    lines.append("")
+                }
+                // Unbuffered, so the link reaches a log file or pipe at once.
+                FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            }
+        } catch let e as StoreError {
+            FileHandle.standardError.write(Data("vigil: \(e.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Sets up structured logging once, for the executable only.
+func bootstrapLogging(level: String) {
+    let lvl = Logger.Level(rawValue: level) ?? .info
+    LoggingSystem.bootstrap { label in
+        var h = StreamLogHandler.standardError(label: label)
+        h.logLevel = lvl
+        return h
+    }
+}
+
+/// Runs a database command, turning store errors into one line on stderr and exit code 1.
+func runStoreCommand<T: Sendable>(_ options: ServerOptions, migrate: Bool = true, _ body: @Sendable (VigilApp.StoreContext) async throws -> T) async throws -> T {
+    let config = try options.resolve()
+    bootstrapLogging(level: "error")
+    do {
+        return try await VigilApp.withStore(configuration: config, migrate: migrate, body)
+    } catch let e as StoreError {
+        FileHandle.standardError.write(Data("vigil: \(e.description)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// `vigil migrate [--revert]`.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate", abstract: "Apply pending database migrations (or revert them all with --revert).")
+
+    @OptionGroup var options: ServerOptions
+    @Flag(help: "Revert every migration (drops Vigil's tables).") var revert = false
+
+    func run() async throws {
+        let config = try options.resolve()
+        bootstrapLogging(level: "error")
+        do {
+            try await VigilApp.migrate(configuration: config, revert: revert)
+            print(revert ? "Reverted all migrations on \(DatabaseTarget(config))." : "Migrations applied on \(DatabaseTarget(config)).")
+        } catch let e as StoreError {
+            FileHandle.standardError.write(Data("vigil: \(e.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

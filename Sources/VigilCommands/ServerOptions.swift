@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TOMLKit
+import VigilCore
+
+/// Options shared by every command that reaches the database or runs the server.
+/// Precedence: flags > `VIGIL_*` environment > `vigil.toml` > defaults, resolved once into `VigilConfiguration`.
+struct ServerOptions: ParsableArguments {
+    @Option(name: .customLong("config"), help: "Configuration file (TOML). Default: ./vigil.toml when present. Env: VIGIL_CONFIG.")
+    var configFile: String?
+    @Option(name: .customLong("data-dir"), help: "Folder for the SQLite database and keys (default ./vigil-data). Env: VIGIL_DATA_DIR.")
+    var dataDir: String?
+    @Option(name: .customLong("database-url"), help: "postgres://user:pass@host:port/db to use PostgreSQL instead of SQLite. Env: VIGIL_DATABASE_URL.")
+    var databaseURL: String?
+    @Option(help: "Address to listen on (default 127.0.0.1). Env: VIGIL_HOST.")
+    var host: String?
+    @Option(help: "Port to listen on (default 8080). Env: VIGIL_PORT.")
+    var port: Int?
+    @Option(name: .customLong("public-url"), help: "Address people use to reach Vigil, for links (default http://HOST:PORT). Env: VIGIL_PUBLIC_URL.")
+    var publicURL: String?
+    @Option(name: .customLong("secure-cookies"), help: "true/false: mark cookies Secure (default: true when the public URL is https). Env: VIGIL_SECURE_COOKIES.")
+    var secureCookies: Bool?
+    @Option(name: .customLong("session-idle-minutes"), help: "Sign staff out after this much inactivity (default 30). Env: VIGIL_SESSION_IDLE_MINUTES.")
+    var sessionIdleMinutes: Int?
+    @Option(name: .customLong("session-max-hours"), help: "Sign staff out this long after sign-in (default 12). Env: VIGIL_SESSION_MAX_HOURS.")
+    var sessionMaxHours: Int?
+    @Option(name: .customLong("lockout-threshold"), help: "Failed sign-ins before an account locks (default 5). Env: VIGIL_LOCKOUT_THRESHOLD.")
+    var lockoutThreshold: Int?
+    @Option(name: .customLong("lockout-minutes"), help: "How long a locked account stays locked (default 15). Env: VIGIL_LOCKOUT_MINUTES.")
+    var lockoutMinutes: Int?
+    @Option(name: .customLong("max-body-kb"), help: "Largest request body in KiB (default 1024). Env: VIGIL_MAX_BODY_KB.")
+    var maxBodyKB: Int?
+    @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error (default info). Env: VIGIL_LOG_LEVEL.")
+    var logLevel: String?
+    @Option(name: .customLong("site-name"), help: "Name in page titles and authenticator apps (default Vigil). Env: VIGIL_SITE_NAME.")
+    var siteName: String?
+    @Flag(name: .customLong("demo-data"), help: "Add demonstration data on first start. Env: VIGIL_DEMO_DATA=true.")
+    var demoData = false
+
+    /// Resolves the configuration from flags, the environment and the file.
+    func resolve(environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> VigilConfiguration {
+        var file: [String: String] = [:]
+        let path = configFile ?? env["VIGIL_CONFIG"] ?? (FileManager.default.fileExists(atPath: "vigil.toml") ? "vigil.toml" : nil)
+        if let path {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("cannot read the configuration file \(path)")
+            }
+            file = try Self.parseTOML(text, path: path)
+        }
+        func value(_ flag: String?, _ envKey: String, _ tomlKey: String) -> String? {
+            flag ?? env[envKey] ?? file[tomlKey]
+        }
+        func int(_ flag: Int?, _ envKey: String, _ tomlKey: String) throws -> Int? {
+            if let flag { return flag }
+            guard let s = env[envKey] ?? file[tomlKey] else { return nil }
+            guard let v = Int(s), v >= 0 else { throw ValidationError("\(envKey) / \(tomlKey) must be a whole number, got '\(s)'") }
+            return v
+        }
+        func bool(_ flag: Bool?, _ envKey: String, _ tomlKey: String) throws -> Bool? {
+            if let flag { return flag }
+            guard let s = (env[envKey] ?? file[tomlKey])?.lowercased() else { return nil }
+            switch s {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw ValidationError("\(envKey) / \(tomlKey) must be true or false, got '\(s)'")
+            }
+        }
+        var c = VigilConfiguration()
+        if let v = value(dataDir, "VIGIL_DATA_DIR", "data_dir") { c.dataDirectory = v }
+        c.databaseURL = value(databaseURL, "VIGIL_DATABASE_URL", "database_url").flatMap { $0.isEmpty ? nil : $0 }
+        if let v = value(host, "VIGIL_HOST", "host") { c.host = v }
+        if let v = try int(port, "VIGIL_PORT", "port") {
+            guard (1...65535).contains(v) else { throw ValidationError("port must be between 1 and 65535") }
+            c.port = v
+        }
+        c.publicURL = value(publicURL, "VIGIL_PUBLIC_URL", "public_url")
+        c.secureCookies = try bool(secureCookies, "VIGIL_SECURE_COOKIES", "secure_cookies")
+        if let v = try int(sessionIdleMinutes, "VIGIL_SESSION_IDLE_MINUTES", "session_idle_minutes") { c.sessionIdleTimeout = TimeInterval(v * 60) }
+        if let v = try int(sessionMaxHours, "VIGIL_SESSION_MAX_HOURS", "session_max_hours") { c.sessionAbsoluteTimeout = TimeInterval(v * 3600) }
+        if let v = try int(lockoutThreshold, "VIGIL_LOCKOUT_THRESHOLD", "lockout_threshold") { c.lockoutThreshold = max(1, v) }
+        if let v = try int(lockoutMinutes, "VIGIL_LOCKOUT_MINUTES", "lockout_minutes") { c.lockoutDuration = TimeInterval(v * 60) }
+        if let v = try int(maxBodyKB, "VIGIL_MAX_BODY_KB", "max_body_kb") { c.maxBodyBytes = max(1, v) * 1024 }
+        if let v = value(logLevel, "VIGIL_LOG_LEVEL", "log_level") {
+            guard Logger.Level(rawValue: v) != nil else { throw ValidationError("log level must be one of trace, debug, info, notice, warning, error, critical") }
+            c.logLevel = v
+        }
+        if let v = value(siteName, "VIGIL_SITE_NAME", "site_name") { c.siteName = v }
+        c.demoData = try bool(demoData ? true : nil, "VIGIL_DEMO_DATA", "demo_data") ?? false
+        return c
+    }
+
+    /// Reads a flat TOML file into strings.
+    static func parseTOML(_ text: String, path: String) throws -> [String: String] {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch {
+            throw ValidationError("\(path) is not valid TOML: \(error)")
+        }
+        var out: [String: String] = [:]
+        let known = Set(VigilConfiguration.settings.map(\.toml))
+        for (key, value) in table {
+            guard known.contains(key) else { throw ValidationError("\(path): unknown setting '\(key)'; known: \(known.sorted().joined(separator: ", "))") }
+            if let s = value.string { out[key] = s }
+            else if let i = value.int { out[key] = String(i) }
+            else if let b = value.bool { out[key] = String(b) }
+            else { throw ValidationError("\(path): '\(key)' must be a string, number or boolean") }
+        }
+        return out
+    }
+}

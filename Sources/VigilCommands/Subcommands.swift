@@ -1,0 +1,13 @@
+import ArgumentParser
+
+extension VigilCommand {
+    /// Every subcommand, in the order `vigil --help` lists them.
+    static let all: [any ParsableCommand.Type] = [
+        ServeCommand.self,
+        MigrateCommand.self,
+        UserCommand.self,
+        APIKeyCommand.self,
+        AuditCommand.self,
+        URLCommand.self,
+    ]
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Everything `vigil serve` and the database commands need, read once at start
+/// (flags > `VIGIL_*` environment > `vigil.toml` > defaults) and passed down as a value.
+public struct VigilConfiguration: Sendable, Equatable {
+    /// Folder for the SQLite database, the signing key and other local state.
+    public var dataDirectory: String = "./vigil-data"
+    /// `postgres://user:pass@host:port/db`; nil means SQLite in the data directory.
+    public var databaseURL: String?
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// The address people use to reach this server; links in e-mails and on the console use it.
+    public var publicURL: String?
+    /// Mark cookies Secure. Defaults to on when `publicURL` is https.
+    public var secureCookies: Bool?
+    /// Sign staff out after this much inactivity.
+    public var sessionIdleTimeout: TimeInterval = 30 * 60
+    /// Sign staff out this long after sign-in, whatever they do.
+    public var sessionAbsoluteTimeout: TimeInterval = 12 * 3600
+    /// Failed sign-ins (password or code) before an account is locked.
+    public var lockoutThreshold: Int = 5
+    /// How long a locked account stays locked.
+    public var lockoutDuration: TimeInterval = 15 * 60
+    /// Failed sign-ins from one address within `addressWindow` before that address is refused.
+    public var addressFailureLimit: Int = 20
+    public var addressWindow: TimeInterval = 15 * 60
+    /// Largest request body accepted, in bytes.
+    public var maxBodyBytes: Int = 1 << 20
+    /// How long a setup link stays valid.
+    public var setupLinkLifetime: TimeInterval = 24 * 3600
+    /// Log level: trace, debug, info, notice, warning, error, critical.
+    public var logLevel: String = "info"
+    /// Name shown in page titles and in authenticator apps.
+    public var siteName: String = "Vigil"
+    /// Insert demonstration data on first start (used by `make run`).
+    public var demoData: Bool = false
+
+    public init() {}
+
+    /// The base URL for links.
+    public var baseURL: String {
+        if let p = publicURL, !p.isEmpty { return p.hasSuffix("/") ? String(p.dropLast()) : p }
+        let h = host.contains(":") ? "[\(host)]" : host
+        return "http://\(h == "0.0.0.0" ? "127.0.0.1" : h):\(port)"
+    }
+
+    /// Whether cookies carry the Secure attribute.
+    public var cookiesAreSecure: Bool { secureCookies ?? baseURL.lowercased().hasPrefix("https://") }
+
+    /// The SQLite file used when no database URL is set.
+    public var sqlitePath: String { (dataDirectory as NSString).appendingPathComponent("vigil.sqlite") }
+
+    /// Every setting with its environment variable, TOML key and help, for `--help` and the README.
+    public static let settings: [(flag: String, env: String, toml: String, help: String)] = [
+        ("--data-dir", "VIGIL_DATA_DIR", "data_dir", "folder for the SQLite database and keys (default ./vigil-data)"),
+        ("--database-url", "VIGIL_DATABASE_URL", "database_url", "postgres://… to use PostgreSQL instead of SQLite"),
+        ("--host", "VIGIL_HOST", "host", "address to listen on (default 127.0.0.1)"),
+        ("--port", "VIGIL_PORT", "port", "port to listen on (default 8080)"),
+        ("--public-url", "VIGIL_PUBLIC_URL", "public_url", "address people use to reach Vigil, for links"),
+        ("--secure-cookies", "VIGIL_SECURE_COOKIES", "secure_cookies", "true/false; default: true when public URL is https"),
+        ("--session-idle-minutes", "VIGIL_SESSION_IDLE_MINUTES", "session_idle_minutes", "sign out after inactivity (default 30)"),
+        ("--session-max-hours", "VIGIL_SESSION_MAX_HOURS", "session_max_hours", "sign out after this long regardless (default 12)"),
+        ("--lockout-threshold", "VIGIL_LOCKOUT_THRESHOLD", "lockout_threshold", "failed sign-ins before an account locks (default 5)"),
+        ("--lockout-minutes", "VIGIL_LOCKOUT_MINUTES", "lockout_minutes", "how long a locked account stays locked (default 15)"),
+        ("--max-body-kb", "VIGIL_MAX_BODY_KB", "max_body_kb", "largest request body in KiB (default 1024)"),
+        ("--log-level", "VIGIL_LOG_LEVEL", "log_level", "trace|debug|info|notice|warning|error (default info)"),
+        ("--site-name", "VIGIL_SITE_NAME", "site_name", "name in page titles and authenticator apps (default Vigil)"),
+        ("--demo-data", "VIGIL_DEMO_DATA", "demo_data", "true to add demonstration data on first start"),
+    ]
+}

@@ -1,0 +1,129 @@
+import FluentKit
+import Foundation
+import SQLKit
+import VigilCore
+
+/// Appends to and reads the hash-chained audit log.
+public enum AuditLog {
+    /// Appends an event inside the caller's transaction: the event commits with the change it records.
+    /// The head row is updated first, which serialises appends across connections and processes.
+    @discardableResult
+    public static func append(
+        on tx: any Database, at time: Date, actor: AuditActor, action: String, subject: String,
+        details: [String: String] = [:]
+    ) async throws -> AuditEvent {
+        let sql = tx as! any SQLDatabase
+        // Take the row lock (PostgreSQL) / write lock (SQLite) before reading the head.
+        try await sql.raw("UPDATE audit_head SET last_seq = last_seq WHERE id = 1").run()
+        guard let head = try await AuditHeadModel.find(1, on: tx) else {
+            throw StoreError.corrupt("the audit log's head row is missing")
+        }
+        let previous: (sequence: Int64, hash: String)? =
+            head.lastSequence == 0 ? nil : (head.lastSequence, head.lastHash)
+        let event = AuditChain.next(
+            after: previous, time: time, actor: actor, action: action, subject: subject, details: details)
+        let row = AuditEventModel()
+        row.id = event.sequence
+        row.timeMS = AuditChain.milliseconds(event.time)
+        row.actorKind = event.actor.kind
+        row.actorID = event.actor.identifier
+        row.action = event.action
+        row.subject = event.subject
+        row.details = event.detailsJSON
+        row.previousHash = event.previousHash
+        row.hash = event.hash
+        try await row.create(on: tx)
+        head.lastSequence = event.sequence
+        head.lastHash = event.hash
+        try await head.update(on: tx)
+        return event
+    }
+
+    /// Filters for the auditor's page.
+    public struct Filter: Sendable, Equatable {
+        public var actor: String?
+        public var action: String?
+        public var subject: String?
+        public var from: Date?
+        public var to: Date?
+        public init(actor: String? = nil, action: String? = nil, subject: String? = nil, from: Date? = nil, to: Date? = nil) {
+            self.actor = actor
+            self.action = action
+            self.subject = subject
+            self.from = from
+            self.to = to
+        }
+    }
+
+    /// Newest first, `per` events from `page` (1-based); also the total that match.
+    public static func list(on db: any Database, filter: Filter, page: Int, per: Int) async throws
+        -> (events: [AuditEvent], total: Int)
+    {
+        var q = AuditEventModel.query(on: db)
+        if let a = filter.actor, !a.isEmpty {
+            if let colon = a.firstIndex(of: ":") {
+                q = q.filter(\.$actorKind == String(a[..<colon])).filter(\.$actorID == String(a[a.index(after: colon)...]))
+            } else {
+                q = q.group(.or) { $0.filter(\.$actorID == a).filter(\.$actorKind == a) }
+            }
+        }
+        if let a = filter.action, !a.isEmpty { q = q.filter(\.$action == a) }
+        if let s = filter.subject, !s.isEmpty { q = q.filter(\.$subject == s) }
+        if let f = filter.from { q = q.filter(\.$timeMS >= AuditChain.milliseconds(f)) }
+        if let t = filter.to { q = q.filter(\.$timeMS < AuditChain.milliseconds(t)) }
+        let total = try await q.copy().count()
+        let rows = try await q.sort(\.$id, .descending).range(((page - 1) * per)..<(page * per)).all()
+        return (rows.map(event(from:)), total)
+    }
+
+    /// The distinct actions recorded, for the filter's menu.
+    public static func actions(on db: any Database) async throws -> [String] {
+        try await AuditEventModel.query(on: db).unique().all(\.$action).sorted()
+    }
+
+    /// Walks the whole chain in order and checks every link and the head.
+    /// - Returns: the number of events verified.
+    /// - Throws: `AuditChain.Failure` naming the first event that does not verify.
+    public static func verify(on db: any Database, batch: Int = 5000) async throws -> Int64 {
+        var verifier = AuditChain.Verifier()
+        var after: Int64 = 0
+        while true {
+            let rows = try await AuditEventModel.query(on: db).filter(\.$id > after).sort(\.$id, .ascending)
+                .limit(batch).all()
+            for r in rows { try verifier.check(event(from: r)) }
+            guard let last = rows.last?.id else { break }
+            after = last
+        }
+        guard let head = try await AuditHeadModel.find(1, on: db) else {
+            throw StoreError.corrupt("the audit log's head row is missing")
+        }
+        try verifier.checkHead(sequence: head.lastSequence, hash: head.lastHash)
+        return verifier.verified
+    }
+
+    static func event(from r: AuditEventModel) -> AuditEvent {
+        AuditEvent(
+            sequence: r.id ?? 0, time: Date(timeIntervalSince1970: Double(r.timeMS) / 1000),
+            actor: AuditActor(kind: r.actorKind, identifier: r.actorID), action: r.action, subject: r.subject,
+            detailsJSON: r.details, previousHash: r.previousHash, hash: r.hash)
+    }
+}
+
+/// Errors from the store that a person can act on.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case corrupt(String)
+    case notFound(String)
+    case conflict(String)
+    case invalid(String)
+    case unreachable(String)
+
+    public var description: String {
+        switch self {
+        case .corrupt(let s): "database is inconsistent: \(s)"
+        case .notFound(let s): s
+        case .conflict(let s): s
+        case .invalid(let s): s
+        case .unreachable(let s): s
+        }
+    }
+}

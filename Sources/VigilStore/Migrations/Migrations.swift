@@ -1,0 +1,11 @@
+import FluentKit
+
+/// Every migration, in order. Migrations are frozen: change the schema only by adding one.
+public enum VigilMigrations {
+    public static let all: [any Migration] = [
+        CreateUsers(),
+        CreateAuthentication(),
+        CreateAPIKeys(),
+        CreateAuditLog(),
+    ]
+}

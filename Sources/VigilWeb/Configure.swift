@@ -1,0 +1,99 @@
+import Fluent
+import Leaf
+import LeafKit
+import Vapor
+import VigilCore
+
+import VigilStore
+
+/// The composition root: everything the server is made of is wired here, from one typed configuration.
+public enum VigilApp {
+    /// Configures `app` (database, migrations, views, middleware, routes). Does not touch the database.
+    public static func configure(_ app: Application, services: VigilServices) throws {
+        app.vigil = services
+        let config = services.configuration
+        app.http.server.configuration.hostname = config.host
+        app.http.server.configuration.port = config.port
+        app.http.server.configuration.serverName = nil
+
+        try DatabaseSetup.register(DatabaseTarget(config), on: app.databases)
+        app.migrations.add(VigilMigrations.all)
+
+        app.routes.defaultMaxBodySize = ByteCount(value: config.maxBodyBytes)
+        app.routes.caseInsensitive = false
+
+        let resources = Self.resourcesDirectory
+        app.directory.viewsDirectory = resources + "Views/"
+        app.directory.publicDirectory = resources + "Public/"
+        app.views.use(.leaf)
+        // Templates live inside the build folder (a hidden path); template names are constants in code, never input.
+        app.leaf.sources = .singleSource(NIOLeafFiles(
+            fileio: app.fileio, limits: [.requireExtensions],
+            sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory))
+        app.leaf.cache.isEnabled = app.environment.isRelease
+
+        app.middleware = Middlewares()
+        app.middleware.use(SecurityHeadersMiddleware(secure: config.cookiesAreSecure))
+        app.middleware.use(ErrorPageMiddleware())
+        app.middleware.use(MetricsMiddleware(metrics: services.metrics))
+        app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, advancedETagComparison: true))
+        app.middleware.use(CSRFMiddleware(secure: config.cookiesAreSecure))
+        app.middleware.use(AccessMiddleware())
+
+        routes(app)
+    }
+
+    /// Where templates and static files are: `VIGIL_RESOURCES` if set by the packager, else the SwiftPM bundle.
+    static var resourcesDirectory: String {
+        if let override = ProcessInfo.processInfo.environment["VIGIL_RESOURCES"], !override.isEmpty {
+            return override.hasSuffix("/") ? override : override + "/"
+        }
+        // On Linux the bundle is a plain folder; `resourcePath` may already point inside it.
+        for base in [Bundle.module.bundlePath, Bundle.module.resourcePath].compactMap({ $0 }) {
+            let candidate = base + "/Resources/"
+            if FileManager.default.fileExists(atPath: candidate + "Views/base.leaf") { return candidate }
+            if FileManager.default.fileExists(atPath: base + "/Views/base.leaf") { return base + "/" }
+        }
+        return Bundle.module.bundlePath + "/Resources/"
+    }
+
+    /// What `prepare` did on start.
+    public struct StartReport: Sendable {
+        /// A one-time link for the administrator, when their account still needs setting up.
+        public var adminSetupLink: String?
+        public var signingKeyCreated: Bool
+    }
+
+    /// Prepares the database (WAL, migrations), the signing key, and on first start the `admin` account.
+    /// - Throws: `StoreError.unreachable` with one readable line when the database cannot be reached.
+    public static func prepare(_ app: Application, migrate: Bool = true) async throws -> StartReport {
+        let config = app.vigil.configuration
+        let target = DatabaseTarget(config)
+        do {
+            try await DatabaseSetup.prepare(app.db)
+        } catch {
+            throw StoreError.unreachable("cannot reach the database (\(target)): \(Self.reason(error))")
+        }
+        if migrate { try await app.autoMigrate() }
+        let (_, created) = try SigningKey.loadOrCreate(at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem"))
+        let s = app.vigil
+        let accounts = Accounts(db: app.db, clock: s.clock, tokens: s.tokens, passwords: s.passwords, configuration: config)
+        var link: String?
+        if try await !accounts.hasUsers() {
+            let (_, token) = try await accounts.createUser(username: "admin", role: .admin, actor: .system)
+            link = "\(config.baseURL)/setup/\(token)"
+        } else if let admin = try await accounts.user(named: "admin"), !admin.mfaEnabled, !admin.disabled {
+            let token = try await accounts.issueSetupLink(username: "admin", actor: .system)
+            link = "\(config.baseURL)/setup/\(token)"
+        }
+        return StartReport(adminSetupLink: link, signingKeyCreated: created)
+    }
+
+    /// A short reason for a database error, without stack traces.
+    public static func reason(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
+        if text.contains("authentication") || text.contains("password") { return "authentication failed" }
+        return String(text.prefix(200))
+    }
+}

@@ -1,0 +1,79 @@
+import Fluent
+import Logging
+import Vapor
+import VigilCore
+import VigilStore
+
+/// Running the server and giving command-line tools a database.
+extension VigilApp {
+    /// Builds, prepares and runs the server until SIGTERM or SIGINT, then drains in-flight requests and returns.
+    /// - Parameter onStart: called after the database is ready, with what preparation did (for the console).
+    public static func serve(services: VigilServices, onStart: @Sendable (StartReport) -> Void) async throws {
+        let env = Environment(name: "production", arguments: ["vigil", "serve"])
+        let app = try await Application.make(env)
+        do {
+            try configure(app, services: services)
+            let report = try await prepare(app)
+            onStart(report)
+            try await app.execute()
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        try await app.asyncShutdown()
+    }
+
+    /// What command-line tools get: the repositories on a ready database.
+    public struct StoreContext: Sendable {
+        public let accounts: Accounts
+        public let apiKeys: APIKeys
+        public let database: any Database
+        public let configuration: VigilConfiguration
+    }
+
+    /// Opens the configured database for a command-line tool (without serving), runs `body`, and closes it.
+    /// - Parameter migrate: apply pending migrations first (the default); `vigil migrate` passes false.
+    public static func withStore<T: Sendable>(
+        configuration: VigilConfiguration, migrate: Bool = true, _ body: @Sendable (StoreContext) async throws -> T
+    ) async throws -> T {
+        let services = VigilServices(configuration: configuration)
+        let app = try await Application.make(Environment(name: "production", arguments: ["vigil"]))
+        app.logger.logLevel = .warning
+        do {
+            try configure(app, services: services)
+            do {
+                try await DatabaseSetup.prepare(app.db)
+            } catch {
+                throw StoreError.unreachable("cannot reach the database (\(DatabaseTarget(configuration))): \(reason(error))")
+            }
+            if migrate { try await app.autoMigrate() }
+            let context = StoreContext(
+                accounts: Accounts(db: app.db, clock: services.clock, tokens: services.tokens, passwords: services.passwords, configuration: configuration),
+                apiKeys: APIKeys(db: app.db, clock: services.clock, tokens: services.tokens),
+                database: app.db, configuration: configuration)
+            let result = try await body(context)
+            try await app.asyncShutdown()
+            return result
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+    }
+
+    /// Applies or reverts migrations for `vigil migrate`.
+    public static func migrate(configuration: VigilConfiguration, revert: Bool) async throws {
+        let app = try await Application.make(Environment(name: "production", arguments: ["vigil"]))
+        app.logger.logLevel = .warning
+        do {
+            try configure(app, services: VigilServices(configuration: configuration))
+            do { try await DatabaseSetup.prepare(app.db) } catch {
+                throw StoreError.unreachable("cannot reach the database (\(DatabaseTarget(configuration))): \(reason(error))")
+            }
+            if revert { try await app.autoRevert() } else { try await app.autoMigrate() }
+            try await app.asyncShutdown()
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+    }
+}

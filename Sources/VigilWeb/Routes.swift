@@ -1,0 +1,52 @@
+import Vapor
+import VigilCore
+
+/// The whole URL space, grouped by audience. Every route names who may call it; the access middleware
+/// enforces the rule and `RouteRulesTests` walks this table so a route without one fails the suite.
+func routes(_ app: Application) {
+    // MARK: public: anyone, no sign-in
+    app.on(.GET, [], access: .publicAccess, use: HomeController.home)
+    app.on(.GET, ["healthz"], access: .publicAccess, use: OpsController.health)
+    app.on(.GET, ["metrics"], access: .publicAccess, use: OpsController.metrics)
+
+    // MARK: sign-in and account setup (public by nature; throttled and CSRF-protected)
+    app.on(.GET, ["login"], access: .publicAccess) { try await AuthController.loginPage($0) }
+    app.on(.POST, ["login"], access: .publicAccess, use: AuthController.login)
+    app.on(.GET, ["login", "code"], access: .publicAccess, use: AuthController.codePage)
+    app.on(.POST, ["login", "code"], access: .publicAccess, use: AuthController.code)
+    app.on(.GET, ["setup", ":token"], access: .publicAccess, use: AuthController.setupPage)
+    app.on(.POST, ["setup", ":token"], access: .publicAccess, use: AuthController.setPassword)
+    app.on(.GET, ["setup", ":token", "mfa"], access: .publicAccess) { try await AuthController.enrolPage($0) }
+    app.on(.POST, ["setup", ":token", "mfa"], access: .publicAccess, use: AuthController.enrol)
+
+    // MARK: staff: every signed-in role
+    app.on(.GET, ["dashboard"], access: .anyStaff, use: HomeController.dashboard)
+    app.on(.POST, ["logout"], access: .anyStaff, use: AuthController.logout)
+
+    // MARK: staff: administrators
+    app.on(.GET, ["admin", "users"], access: Rules.admin) { try await AdminController.users($0) }
+    app.on(.POST, ["admin", "users"], access: Rules.admin, use: AdminController.createUser)
+    app.on(.POST, ["admin", "users", ":username"], access: Rules.admin, use: AdminController.userAction)
+    app.on(.GET, ["admin", "apikeys"], access: Rules.admin) { try await AdminController.keys($0) }
+    app.on(.POST, ["admin", "apikeys"], access: Rules.admin, use: AdminController.createKey)
+    app.on(.POST, ["admin", "apikeys", ":id", "revoke"], access: Rules.admin, use: AdminController.revokeKey)
+
+    // MARK: staff: audit
+    app.on(.GET, ["audit"], access: Rules.audit, use: AuditController.list)
+
+    // MARK: API for partners (bearer keys)
+    app.on(.GET, ["api", "v1", "whoami"], access: .anyPartner, use: PartnerController.whoami)
+}
+
+/// A partner checks its own key.
+enum PartnerController {
+    struct WhoAmI: Content {
+        let partner: String
+        let scopes: [String]
+    }
+
+    static func whoami(_ req: Request) async throws -> WhoAmI {
+        guard case .partner(_, let partner, let scopes) = req.caller else { throw Abort(.unauthorized) }
+        return WhoAmI(partner: partner, scopes: scopes.map(\.rawValue))
+    }
+}

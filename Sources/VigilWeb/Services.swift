@@ -1,0 +1,134 @@
+import Fluent
+import Foundation
+import Prometheus
+import Vapor
+import VigilCore
+import VigilStore
+
+/// Everything request handlers need, built once in `configure` from the typed configuration.
+public struct VigilServices: Sendable {
+    public let configuration: VigilConfiguration
+    public let clock: any VigilClock
+    public let tokens: any TokenSource
+    public let passwords: any PasswordHashing
+    public let metrics: Metrics
+    public let addressThrottle: AddressThrottle
+
+    public init(
+        configuration: VigilConfiguration, clock: any VigilClock = SystemClock(),
+        tokens: any TokenSource = SystemTokenSource(), passwords: any PasswordHashing = BcryptPasswords()
+    ) {
+        self.configuration = configuration
+        self.clock = clock
+        self.tokens = tokens
+        self.passwords = passwords
+        self.metrics = Metrics()
+        self.addressThrottle = AddressThrottle(
+            limit: configuration.addressFailureLimit, window: configuration.addressWindow, clock: clock)
+    }
+}
+
+/// bcrypt through Vapor's implementation (cost 12).
+public struct BcryptPasswords: PasswordHashing {
+    public let cost: Int
+    public init(cost: Int = 12) { self.cost = cost }
+    public func hash(_ password: String) throws -> String { try Bcrypt.hash(password, cost: cost) }
+    public func verify(_ password: String, against hash: String) throws -> Bool { try Bcrypt.verify(password, created: hash) }
+}
+
+/// Prometheus metrics for requests, sign-ins and jobs.
+public final class Metrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+
+    func requestCounter(route: String, method: String, status: UInt) -> Counter {
+        registry.makeCounter(
+            descriptor: .init(namespace: "vigil", metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route, method and status"),
+            labels: [("route", route), ("method", method), ("status", String(status))])
+    }
+
+    func requestDuration(route: String, method: String) -> DurationHistogram {
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "vigil", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency by route"),
+            labels: [("route", route), ("method", method)],
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)])
+    }
+
+    /// Counts a sign-in attempt by result (`success`, `failure`, `locked`).
+    public func login(_ result: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "vigil", metricName: "logins", unitName: "total", helpText: "Sign-in attempts by result"),
+            labels: [("result", result)]
+        ).increment()
+    }
+
+    /// Counts a job run by name and outcome.
+    public func job(_ name: String, outcome: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "vigil", metricName: "jobs", unitName: "total", helpText: "Background job runs by job and outcome"),
+            labels: [("job", name), ("outcome", outcome)]
+        ).increment()
+    }
+}
+
+/// Failed sign-ins per client address, kept in memory only (addresses are never stored).
+public actor AddressThrottle {
+    private let limit: Int
+    private let window: TimeInterval
+    private let clock: any VigilClock
+    private var failures: [String: [Date]] = [:]
+
+    public init(limit: Int, window: TimeInterval, clock: any VigilClock) {
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+    }
+
+    /// Whether this address may try again now.
+    public func allows(_ address: String) -> Bool {
+        prune(address)
+        return (failures[address]?.count ?? 0) < limit
+    }
+
+    /// Records one failure for this address.
+    public func recordFailure(_ address: String) {
+        prune(address)
+        failures[address, default: []].append(clock.now())
+        if failures.count > 100_000 { failures.removeAll() }  // bound memory under a flood
+    }
+
+    private func prune(_ address: String) {
+        let cutoff = clock.now() - window
+        if let list = failures[address] {
+            let kept = list.filter { $0 > cutoff }
+            failures[address] = kept.isEmpty ? nil : kept
+        }
+    }
+}
+
+struct ServicesKey: StorageKey {
+    typealias Value = VigilServices
+}
+
+extension Application {
+    /// The services `configure` installed.
+    public var vigil: VigilServices {
+        get {
+            guard let s = storage[ServicesKey.self] else { fatalError("configure(_:services:) was not called") }
+            return s
+        }
+        set { storage[ServicesKey.self] = newValue }
+    }
+}
+
+extension Request {
+    var vigil: VigilServices { application.vigil }
+
+    var accounts: Accounts {
+        Accounts(db: db, clock: vigil.clock, tokens: vigil.tokens, passwords: vigil.passwords, configuration: vigil.configuration)
+    }
+
+    var apiKeys: APIKeys { APIKeys(db: db, clock: vigil.clock, tokens: vigil.tokens) }
+
+    /// The client's address for in-memory throttling (the peer; forwarded headers are not trusted).
+    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+}

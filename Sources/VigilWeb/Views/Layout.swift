@@ -1,0 +1,54 @@
+import Vapor
+import VigilCore
+
+/// What every page's frame needs: title, who is signed in, the navigation they may use, the CSRF token.
+struct Layout: Encodable {
+    struct NavItem: Encodable {
+        let href: String
+        let label: String
+        let current: Bool
+    }
+
+    let title: String
+    let siteName: String
+    let username: String?
+    let roleLabel: String?
+    let nav: [NavItem]
+    let csrf: String
+    let flash: String?
+
+    init(_ req: Request, title: String, flash: String? = nil) {
+        self.title = title
+        self.siteName = req.application.storage[ServicesKey.self]?.configuration.siteName ?? "Vigil"
+        self.csrf = req.csrfToken
+        self.flash = flash
+        if case .staff(let u, let role) = req.caller {
+            username = u
+            roleLabel = role.label
+            let path = req.url.path
+            nav = Navigation.items.filter { $0.rule.allows(role: role) }.map {
+                NavItem(href: $0.href, label: $0.label, current: path == $0.href || path.hasPrefix($0.href + "/"))
+            }
+        } else {
+            username = nil
+            roleLabel = nil
+            nav = []
+        }
+    }
+}
+
+/// The staff navigation. Each entry carries the same rule as its route, so a role sees only what it may open.
+enum Navigation {
+    static let items: [(href: String, label: String, rule: AccessRule)] = [
+        ("/dashboard", "Dashboard", .anyStaff),
+        ("/admin/users", "Users", Rules.admin),
+        ("/admin/apikeys", "API keys", Rules.admin),
+        ("/audit", "Audit log", Rules.audit),
+    ]
+}
+
+/// Named access rules shared by routes and navigation.
+enum Rules {
+    static let admin = AccessRule.roles([.admin])
+    static let audit = AccessRule.roles([.admin, .auditor])
+}

@@ -1,0 +1,3 @@
+import VigilCommands
+
+await VigilCommand.runMain()
