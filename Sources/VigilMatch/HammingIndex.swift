@@ -127,15 +127,17 @@ public final class HammingIndex: @unchecked Sendable {
         var segments = s.segments
         var indexed = s.indexedCount
         if count - indexed >= Self.tailLimit {
-            segments.append(Segment.build(
-                hashes: storage.words, start: indexed, count: count - indexed, jobs: jobs, policy: policy))
+            segments.append(
+                Segment.build(
+                    hashes: storage.words, start: indexed, count: count - indexed, jobs: jobs, policy: policy))
             indexed = count
             while segments.count >= 2, segments[segments.count - 2].count <= segments[segments.count - 1].count {
                 let last = segments.removeLast()
                 let previous = segments.removeLast()
-                segments.append(Segment.build(
-                    hashes: storage.words, start: previous.start, count: previous.count + last.count, jobs: jobs,
-                    policy: policy))
+                segments.append(
+                    Segment.build(
+                        hashes: storage.words, start: previous.start, count: previous.count + last.count, jobs: jobs,
+                        policy: policy))
             }
         }
         publish(State(storage: storage, count: count, segments: segments, indexedCount: indexed))

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A block of raw memory owned by one object: either allocated on the heap or a read-only file mapping.
@@ -54,7 +54,7 @@ final class Region: @unchecked Sendable {
         let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let mapping, mapping != MAP_FAILED else { return nil }
         #if canImport(Glibc)
-        _ = madvise(mapping, length, MADV_HUGEPAGE)
+            _ = madvise(mapping, length, MADV_HUGEPAGE)
         #endif
         return (mapping, length)
     }

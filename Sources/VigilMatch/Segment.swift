@@ -52,6 +52,8 @@ final class SearchScratch {
     var bucketCapacity: Int
     let keys: UnsafeMutablePointer<UInt32>
     let query: UnsafeMutablePointer<UInt64>
+    /// Receives the sums of prefetching loads so the compiler keeps them; never read.
+    var sink: UInt64 = 0
 
     init() {
         capacity = 1024
@@ -348,13 +350,15 @@ final class Segment: @unchecked Sendable {
             // 4. filter each bucket by its low bits
             var n = 0
             for b in 0..<nb {
-                n = collect(g, lo: Int(ranges[2 &* b]), hi: Int(ranges[2 &* b &+ 1]), lowKey: ql,
-                            slack: Int(slacks[b]), out: scratch.candidates, filled: n)
+                n = collect(
+                    g, lo: Int(ranges[2 &* b]), hi: Int(ranges[2 &* b &+ 1]), lowKey: ql,
+                    slack: Int(slacks[b]), out: scratch.candidates, filled: n)
             }
-            if touch == UInt32.max { n = 0 }  // keeps the touches alive; never true for a real bucket
+            scratch.sink = UInt64(touch)  // keeps the touching loads from being optimised away
             // 5. verify the candidates against the full hashes
-            verify(block: j, candidates: n, radius: radius, hashes: hashes, hashCount: hashCount,
-                   scratch: scratch, into: &out)
+            verify(
+                block: j, candidates: n, radius: radius, hashes: hashes, hashCount: hashCount,
+                scratch: scratch, into: &out)
         }
     }
 
@@ -393,11 +397,20 @@ final class Segment: @unchecked Sendable {
         let q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3]
         let m = blocks.count
         let candidates = scratch.candidates
+        // Touch every candidate's hash first: a tiny loop of independent loads keeps many cache misses in
+        // flight, so the verifying loop below mostly hits the cache.
+        var touch: UInt64 = 0
+        for c in 0..<n {
+            let id = Int(candidates[c])
+            if id < hashCount { touch &+= hashes[id &* 4] }
+        }
+        scratch.sink = touch
         for c in 0..<n {
             let id = Int(candidates[c])
             if id >= hashCount { continue }  // only a corrupt snapshot can get here
             let p = hashes + id &* 4
-            let d = (p[0] ^ q0).nonzeroBitCount &+ (p[1] ^ q1).nonzeroBitCount
+            let d =
+                (p[0] ^ q0).nonzeroBitCount &+ (p[1] ^ q1).nonzeroBitCount
                 &+ (p[2] ^ q2).nonzeroBitCount &+ (p[3] ^ q3).nonzeroBitCount
             if d > radius { continue }
             var first = true
@@ -422,7 +435,8 @@ final class Segment: @unchecked Sendable {
         let q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3]
         for id in range {
             let p = hashes + id &* 4
-            let d = (p[0] ^ q0).nonzeroBitCount &+ (p[1] ^ q1).nonzeroBitCount
+            let d =
+                (p[0] ^ q0).nonzeroBitCount &+ (p[1] ^ q1).nonzeroBitCount
                 &+ (p[2] ^ q2).nonzeroBitCount &+ (p[3] ^ q3).nonzeroBitCount
             if d <= radius { out.append(Match(id: UInt32(truncatingIfNeeded: id), distance: d)) }
         }

@@ -10,7 +10,7 @@
 # Environment: OUT (bench/out/match), SETS ("random_1m random_10m clustered_10m"), JOBS (all cores),
 # SCRATCH (the SwiftPM scratch path, .build), BENCH_BIN (a BenchMatch binary already built: skips the build),
 # PYTHON (python3; needs `pip install faiss-cpu numpy`), MIH_MIN_FREE_GB (10: faiss MultiHash on 10M is
-# skipped, with a note, when less memory is available).
+# skipped, with a note, when less memory is available), FAISS (0: VigilMatch rows only).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -29,8 +29,11 @@ else
     BIN="$SCRATCH/release/BenchMatch"
 fi
 
-FAISS=1
-"$PYTHON" -c "import faiss, numpy" 2>/dev/null || { echo "note: faiss-cpu/numpy missing (pip install faiss-cpu numpy); faiss rows skipped"; FAISS=0; }
+FAISS="${FAISS:-1}"
+if [ "$FAISS" = 1 ] && ! "$PYTHON" -c "import faiss, numpy" 2>/dev/null; then
+    echo "note: faiss-cpu/numpy missing (pip install faiss-cpu numpy); faiss rows skipped"
+    FAISS=0
+fi
 
 rm -f "$OUT/results.jsonl"
 for set in $SETS; do
