@@ -14,7 +14,7 @@ def main(path):
         if r.get("skipped"):
             print(f"| {r['set']} | {r['engine']} | skipped: {r['skipped']} | | | | | | | |")
             continue
-        by[(r["set"], r["engine"].split("(")[0])] = r
+        by[(r["set"], r["engine"])] = r
         index_bytes = r.get("index_bytes") or r.get("index_rss_bytes") or 0
         print(f"| {r['set']} | {r['engine']} | {r['build_s']:.2f} | {index_bytes / 2**20:.0f} "
               f"| {index_bytes / r['n']:.1f} | {r['peak_rss'] / 2**20:.0f} "
@@ -25,8 +25,8 @@ def main(path):
         v = by.get((s, "VigilMatch"))
         if not v:
             continue
-        for other in ("faiss-IndexBinaryFlat", "faiss-IndexBinaryMultiHash"):
-            f = by.get((s, other))
+        for other in sorted(e for (t, e) in by if t == s and e.startswith("faiss")):
+            f = by[(s, other)]
             if f:
                 print(f"{s}: VigilMatch / {other} single-thread q/s = {v['qps_1'] / f['qps_1']:.1f}x wall, "
                       f"{v.get('qps_1_cpu', 0) / max(f.get('qps_1_cpu', 0), 1e-9):.1f}x per CPU second")
