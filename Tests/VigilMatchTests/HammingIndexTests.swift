@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilMatch
 
 @Suite("HammingIndex agrees with brute force")

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import VigilMatch
 
 /// SplitMix64: a small deterministic generator, so every test sees the same data.
