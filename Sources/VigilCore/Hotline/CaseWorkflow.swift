@@ -245,8 +245,8 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
             return [.audit("case.report.joined", ["reports": String(reportCount)])]
 
         case .claim(let analyst):
+            if let claimant = claimedBy, state == .claimed || state == .assessed { throw .alreadyClaimed(by: claimant) }
             guard state == .received || state == .assessed else { throw refuse() }
-            if let claimant = claimedBy { throw .alreadyClaimed(by: claimant) }
             claimedBy = analyst
             if state == .received { state = .claimed }
             return [.audit("case.claimed", ["analyst": analyst])]
