@@ -25,6 +25,12 @@ public struct ContactSealer: Sendable {
         self.tokens = tokens
     }
 
+    /// A sealer from the key's 32 raw bytes (callers need not import Crypto).
+    /// - Throws: ``ContactSealerError/wrongKeySize(_:)`` unless `rawKey` has 32 bytes.
+    public init(rawKey: Data, tokens: any TokenSource = SystemTokenSource()) throws(ContactSealerError) {
+        try self.init(key: SymmetricKey(data: rawKey), tokens: tokens)
+    }
+
     /// Encrypts `contact` for the report `reportID`.
     public func seal(_ contact: String, reportID: String) throws(ContactSealerError) -> Data {
         do {
