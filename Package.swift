@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "VigilWeb",
             dependencies: [
-                "VigilCore", "VigilStore", "CQRencode",
+                "VigilCore", "VigilStore", "VigilMatch", "CQRencode",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "Leaf", package: "leaf"),

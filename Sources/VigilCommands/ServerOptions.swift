@@ -29,6 +29,8 @@ struct ServerOptions: ParsableArguments {
     var lockoutThreshold: Int?
     @Option(name: .customLong("lockout-minutes"), help: "How long a locked account stays locked (default 15). Env: VIGIL_LOCKOUT_MINUTES.")
     var lockoutMinutes: Int?
+    @Option(name: .customLong("api-requests-per-minute"), help: "Requests per minute per partner API key (default 600). Env: VIGIL_API_REQUESTS_PER_MINUTE.")
+    var apiRequestsPerMinute: Int?
     @Option(name: .customLong("max-body-kb"), help: "Largest request body in KiB (default 1024). Env: VIGIL_MAX_BODY_KB.")
     var maxBodyKB: Int?
     @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error (default info). Env: VIGIL_LOG_LEVEL.")
@@ -80,6 +82,7 @@ struct ServerOptions: ParsableArguments {
         if let v = try int(sessionMaxHours, "VIGIL_SESSION_MAX_HOURS", "session_max_hours") { c.sessionAbsoluteTimeout = TimeInterval(v * 3600) }
         if let v = try int(lockoutThreshold, "VIGIL_LOCKOUT_THRESHOLD", "lockout_threshold") { c.lockoutThreshold = max(1, v) }
         if let v = try int(lockoutMinutes, "VIGIL_LOCKOUT_MINUTES", "lockout_minutes") { c.lockoutDuration = TimeInterval(v * 60) }
+        if let v = try int(apiRequestsPerMinute, "VIGIL_API_REQUESTS_PER_MINUTE", "api_requests_per_minute") { c.apiRequestsPerMinute = max(1, v) }
         if let v = try int(maxBodyKB, "VIGIL_MAX_BODY_KB", "max_body_kb") { c.maxBodyBytes = max(1, v) * 1024 }
         if let v = value(logLevel, "VIGIL_LOG_LEVEL", "log_level") {
             guard Logger.Level(rawValue: v) != nil else { throw ValidationError("log level must be one of trace, debug, info, notice, warning, error, critical") }

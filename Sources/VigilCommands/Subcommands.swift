@@ -9,5 +9,8 @@ extension VigilCommand {
         APIKeyCommand.self,
         AuditCommand.self,
         URLCommand.self,
+        HashCommand.self,
+        HashSetCommand.self,
+        MatchCommand.self,
     ]
 }

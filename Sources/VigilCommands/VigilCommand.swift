@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `vigil` command: the server, the operators' tools and the examiners' tools in one binary.
 public struct VigilCommand: AsyncParsableCommand {
@@ -32,6 +33,11 @@ extension VigilCommand {
                 try command.run()
             }
         } catch {
+            // Usage errors exit 2 (like grep), not the argument parser's 64; help and --version still exit 0.
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                exit(withError: ExitCode(2))
+            }
             exit(withError: error)
         }
     }

@@ -24,6 +24,8 @@ public struct VigilConfiguration: Sendable, Equatable {
     /// Failed sign-ins from one address within `addressWindow` before that address is refused.
     public var addressFailureLimit: Int = 20
     public var addressWindow: TimeInterval = 15 * 60
+    /// Requests per minute one partner API key may make.
+    public var apiRequestsPerMinute: Int = 600
     /// Largest request body accepted, in bytes.
     public var maxBodyBytes: Int = 1 << 20
     /// How long a setup link stays valid.
@@ -62,6 +64,7 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--session-max-hours", "VIGIL_SESSION_MAX_HOURS", "session_max_hours", "sign out after this long regardless (default 12)"),
         ("--lockout-threshold", "VIGIL_LOCKOUT_THRESHOLD", "lockout_threshold", "failed sign-ins before an account locks (default 5)"),
         ("--lockout-minutes", "VIGIL_LOCKOUT_MINUTES", "lockout_minutes", "how long a locked account stays locked (default 15)"),
+        ("--api-requests-per-minute", "VIGIL_API_REQUESTS_PER_MINUTE", "api_requests_per_minute", "requests per minute per partner API key (default 600)"),
         ("--max-body-kb", "VIGIL_MAX_BODY_KB", "max_body_kb", "largest request body in KiB (default 1024)"),
         ("--log-level", "VIGIL_LOG_LEVEL", "log_level", "trace|debug|info|notice|warning|error (default info)"),
         ("--site-name", "VIGIL_SITE_NAME", "site_name", "name in page titles and authenticator apps (default Vigil)"),

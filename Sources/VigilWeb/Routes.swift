@@ -36,6 +36,8 @@ func routes(_ app: Application) {
 
     // MARK: API for partners (bearer keys)
     app.on(.GET, ["api", "v1", "whoami"], access: .anyPartner, use: PartnerController.whoami)
+    app.on(.POST, ["api", "v1", "match"], access: .apiScope(.matchRead), use: MatchController.match)
+    app.on(.GET, ["api", "v1", "match", ":algorithm", ":value"], access: .apiScope(.matchRead), use: MatchController.lookup)
 }
 
 /// A partner checks its own key.

@@ -13,6 +13,7 @@ public struct VigilServices: Sendable {
     public let passwords: any PasswordHashing
     public let metrics: Metrics
     public let addressThrottle: AddressThrottle
+    let keyLimiter: KeyRateLimiter
 
     public init(
         configuration: VigilConfiguration, clock: any VigilClock = SystemClock(),
@@ -23,6 +24,7 @@ public struct VigilServices: Sendable {
         self.tokens = tokens
         self.passwords = passwords
         self.metrics = Metrics()
+        self.keyLimiter = KeyRateLimiter(perMinute: configuration.apiRequestsPerMinute)
         self.addressThrottle = AddressThrottle(
             limit: configuration.addressFailureLimit, window: configuration.addressWindow, clock: clock)
     }

@@ -7,5 +7,6 @@ public enum VigilMigrations {
         CreateAuthentication(),
         CreateAPIKeys(),
         CreateAuditLog(),
+        CreateHashSet(),
     ]
 }

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import VigilCore
+import VigilFormats
+import VigilStore
+import VigilWeb
+
+extension HashSetFormat: ExpressibleByArgument {}
+
+/// `vigil hashset …`: the national hash set in the database.
+struct HashSetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hashset", abstract: "Import, export and count the national hash set.",
+        subcommands: [Import.self, Export.self, Stats.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import a hash list into the national set (idempotent: importing the same file twice adds nothing).",
+            discussion: "Formats: \(HashSetFormat.allCases.map(\.rawValue).joined(separator: ", ")). nsrl imports NIST NSRL RDSv3 SQLite files as known-benign.")
+        @OptionGroup var options: ServerOptions
+        @Option(help: "File format.") var format: HashSetFormat
+        @Option(help: "Name of the source recorded with each category (default: the file name).") var source: String?
+        @Option(help: "Records per transaction.") var batch = 2000
+        @Argument(help: "The file to import.") var file: String
+
+        func run() async throws {
+            let (fmt, path, size) = (format, file, max(1, min(batch, 20_000)))
+            let src = source ?? (file as NSString).lastPathComponent
+            let reader: any HashSetReader
+            do { reader = try fmt.makeReader(path: path, options: HashSetImportOptions(source: src)) } catch {
+                FileHandle.standardError.write(Data("vigil hashset import: \(error.description)\n".utf8))
+                throw ExitCode(1)
+            }
+            let interactive = isatty(2) == 1
+            let box = UncheckedBox(reader)
+            let summary = try await runStoreCommand(options) { ctx in
+                let store = HashSetStore(db: ctx.database, clock: SystemClock())
+                var summary = HashSetStore.ImportSummary()
+                var lines = 0
+                while let b = try box.value.nextBatch(maxRecords: size) {
+                    try await store.importBatch(b.records.map(\.record), source: src, actor: .system, into: &summary)
+                    summary.rejected += b.rejections.map { ($0.line, $0.reason) }
+                    lines += b.records.count + b.rejections.count
+                    if interactive { FileHandle.standardError.write(Data("\r\(lines) records read…".utf8)) }
+                }
+                if interactive { FileHandle.standardError.write(Data("\r".utf8)) }
+                return summary
+            }
+            for r in summary.rejected.prefix(1000) {
+                FileHandle.standardError.write(Data("\(path):\(r.line): rejected: \(r.reason)\n".utf8))
+            }
+            if summary.rejected.count > 1000 {
+                FileHandle.standardError.write(Data("… and \(summary.rejected.count - 1000) more rejected lines\n".utf8))
+            }
+            print("added \(summary.added), updated \(summary.updated), unchanged \(summary.unchanged), rejected \(summary.rejected.count)")
+            if summary.added + summary.updated + summary.unchanged == 0 && !summary.rejected.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export the national set in a format partners load.")
+        @OptionGroup var options: ServerOptions
+        @Option(help: "File format (not nsrl).") var format: HashSetFormat
+        @Flag(help: "Leave out known-benign (NSRL) items.") var withoutBenign = false
+        @Argument(help: "The file to write ('-' for standard output).") var file: String
+
+        func validate() throws {
+            if !format.supportsExport { throw ValidationError("\(format.rawValue) can be imported but not exported") }
+        }
+
+        func run() async throws {
+            let (fmt, path, skipBenign) = (format, file, withoutBenign)
+            let writer: any HashSetWriter
+            do {
+                writer = path == "-" ? try fmt.makeWriter(fileDescriptor: 1) : try fmt.makeWriter(path: path)
+            } catch {
+                FileHandle.standardError.write(Data("vigil hashset export: \(error.description)\n".utf8))
+                throw ExitCode(1)
+            }
+            let box = UncheckedBox(writer)
+            let (written, skipped) = try await runStoreCommand(options) { ctx in
+                let writer = box.value
+                var written = 0, skipped = 0
+                try await HashSetStore(db: ctx.database, clock: SystemClock()).forEachItem { _, record in
+                    if skipBenign && record.knownBenign { return }
+                    if try writer.write(record) { written += 1 } else { skipped += 1 }
+                }
+                try writer.finish()
+                return (written, skipped)
+            }
+            if path != "-" {
+                print("exported \(written) records to \(path)" + (skipped > 0 ? " (\(skipped) had nothing this format can carry)" : ""))
+            }
+        }
+    }
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Count items and digests in the national set.")
+        @OptionGroup var options: ServerOptions
+        func run() async throws {
+            let (items, digests) = try await runStoreCommand(options) { ctx in
+                try await HashSetStore(db: ctx.database, clock: SystemClock()).counts()
+            }
+            print("items: \(items)")
+            for (alg, n) in digests.sorted(by: { $0.key < $1.key }) { print("\(alg): \(n)") }
+        }
+    }
+}
+
+/// Carries a non-Sendable value (a reader or writer used by one task at a time) into a `@Sendable` closure.
+final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import VigilCore
+import VigilFormats
+import VigilStore
+import VigilWeb
+
+/// `vigil match`: "seen before?" for hashes from files, stdin or `vigil hash` output.
+struct MatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "match",
+        abstract: "Match hashes against the national hash set, or against hash-list files with no database.",
+        discussion: """
+            Input: hex hashes one per line (32 digits MD5, 40 SHA-1, 64 PDQ unless written sha256:HEX), md5sum-style \
+            lines, or `vigil hash` output in any of its formats. Exit status: 0 when something matched, 1 when \
+            nothing did, 2 on error (like grep).
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, csv, json }
+
+    @OptionGroup var options: ServerOptions
+    @Option(help: "PDQ Hamming radius, 0–63.") var radius = 31
+    @Option(help: "Output: text, csv or json (one object per line).") var format: Format = .text
+    @Option(name: .customLong("against"), help: "Match against this hash-list file instead of the database (repeatable; format detected).")
+    var against: [String] = []
+    @Option(help: "Format of the --against files when detection is not wanted.") var againstFormat: HashSetFormat?
+    @Argument(help: "Files of hashes to match ('-' or none: standard input).") var inputs: [String] = []
+
+    func validate() throws {
+        guard (0...63).contains(radius) else { throw ValidationError("--radius must be between 0 and 63") }
+    }
+
+    func run() async throws {
+        var matched = false
+        if against.isEmpty {
+            // Exact digests are looked up in the database as they come, so it stays open for the whole run.
+            matched = try await runStoreCommand(options) { ctx in
+                let m = try await HashSetMatcher(store: HashSetStore(db: ctx.database, clock: SystemClock()))
+                return try await self.matchAll(with: m)
+            }
+        } else {
+            var records: [HashSetRecord] = []
+            for path in against {
+                do {
+                    guard let fmt = try againstFormat ?? HashSetFormat.detect(path: path) else {
+                        fail("cannot tell the format of \(path); give --against-format")
+                    }
+                    let (r, rejected) = try fmt.makeReader(path: path).readAll()
+                    records += r
+                    for x in rejected.prefix(20) { warn("\(path):\(x.line): skipped: \(x.reason)") }
+                } catch let e as HashSetFormatError {
+                    fail("\(path): \(e.description)")
+                }
+            }
+            matched = try await matchAll(with: HashSetMatcher(records: records))
+        }
+        if !matched { throw ExitCode(1) }
+    }
+
+    /// Matches every input; returns whether anything matched.
+    private func matchAll(with matcher: HashSetMatcher) async throws -> Bool {
+        var anyMatch = false
+        let sources = inputs.isEmpty ? ["-"] : inputs
+        let out = Output(format: format)
+        out.header()
+        for source in sources {
+            let parser: HashInputParser
+            do {
+                parser = source == "-" ? HashInputParser(fileDescriptor: 0) : try HashInputParser(path: source)
+            } catch {
+                fail("\(source): \(error.description)")
+            }
+            var batch: [HashInput] = []
+            func flush() async throws {
+                guard !batch.isEmpty else { return }
+                let hits = try await matcher.match(batch.map(\.digest), radius: radius, jobs: ProcessInfo.processInfo.activeProcessorCount)
+                for (q, h) in zip(batch, hits) {
+                    if !h.isEmpty { anyMatch = true }
+                    out.print(query: q, hits: h)
+                }
+                batch.removeAll(keepingCapacity: true)
+            }
+            while let item = try parser.next() {
+                switch item {
+                case .hashes(let list): batch += list
+                case .rejected(let r): warn("\(source):\(r.line): skipped: \(r.reason)")
+                }
+                if batch.count >= 1000 { try await flush() }
+            }
+            try await flush()
+        }
+        return anyMatch
+    }
+
+    private func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("vigil match: \(message)\n".utf8))
+        Foundation.exit(2)
+    }
+
+    private func warn(_ message: String) {
+        FileHandle.standardError.write(Data("vigil match: \(message)\n".utf8))
+    }
+
+    /// Renders results: one line per match (text, csv), or one object per query (json).
+    struct Output {
+        let format: Format
+
+        func header() {
+            if format == .csv { Swift.print("query_algorithm,query,path,distance,matched_algorithm,item,categories,baseline,known_benign,series,contributor,case") }
+        }
+
+        func categories(_ r: HashSetRecord) -> String {
+            r.categories.map { "\($0.scheme.rawValue):\($0.code)" + ($0.nationalCategory.map { "=\($0)" } ?? "") }.joined(separator: ";")
+        }
+
+        func print(query q: HashInput, hits: [HashSetMatcher.Hit]) {
+            switch format {
+            case .text:
+                for h in hits {
+                    let label = q.path.map { "\($0)\t" } ?? ""
+                    Swift.print("\(label)\(q.digest.algorithm.rawValue):\(q.digest.value)\tdistance \(h.distance)\titem-\(h.item)\t\(categories(h.record).isEmpty ? "uncategorised" : categories(h.record))"
+                        + (h.record.baseline == true ? "\tbaseline" : "") + (h.record.knownBenign ? "\tknown-benign" : "")
+                        + (h.record.seriesName.map { "\tseries=\($0)" } ?? "")
+                        + (h.record.provenance.contributor.map { "\tfrom=\($0)" } ?? ""))
+                }
+            case .csv:
+                for h in hits {
+                    let fields = [q.digest.algorithm.rawValue, q.digest.value, q.path ?? "", String(h.distance), h.matched.algorithm.rawValue, "item-\(h.item)",
+                                  categories(h.record), String(h.record.baseline ?? false), String(h.record.knownBenign), h.record.seriesName ?? "",
+                                  h.record.provenance.contributor ?? "", h.record.provenance.caseID ?? ""]
+                    Swift.print(fields.map(csv).joined(separator: ","))
+                }
+            case .json:
+                let obj: [String: Any] = [
+                    "algorithm": q.digest.algorithm.rawValue, "value": q.digest.value, "path": q.path as Any,
+                    "matches": hits.map { h -> [String: Any] in
+                        ["distance": h.distance, "item": "item-\(h.item)", "matched_algorithm": h.matched.algorithm.rawValue,
+                         "categories": h.record.categories.map { ["scheme": $0.scheme.rawValue, "code": $0.code, "national": $0.nationalCategory as Any] },
+                         "baseline": h.record.baseline ?? false, "known_benign": h.record.knownBenign, "series": h.record.seriesName as Any,
+                         "contributor": h.record.provenance.contributor as Any, "case": h.record.provenance.caseID as Any]
+                    },
+                ]
+                if let data = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]) {
+                    Swift.print(String(decoding: data, as: UTF8.self))
+                }
+            }
+        }
+
+        func csv(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+    }
+}

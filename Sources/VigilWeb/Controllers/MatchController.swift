@@ -1,0 +1,215 @@
+import Fluent
+import Vapor
+import VigilCore
+import VigilStore
+
+/// The match API for platforms: "have you seen these hashes?" against the national hash set.
+enum MatchController {
+    static let maxHashes = 1000
+
+    struct Query: Content {
+        struct Hash: Content {
+            let algorithm: String
+            let value: String
+        }
+        let hashes: [Hash]
+        let radius: Int?
+    }
+
+    struct MatchDTO: Content {
+        struct Category: Content {
+            let scheme: String
+            let code: String
+            let national: String?
+            let source: String?
+        }
+        /// An opaque reference to the known item (never another hash).
+        let item: String
+        let distance: Int
+        let categories: [Category]
+        let baseline: Bool
+        let knownBenign: Bool
+        let series: String?
+    }
+
+    struct ResultDTO: Content {
+        let algorithm: String
+        let value: String
+        let matched: Bool
+        let matches: [MatchDTO]
+        let error: String?
+    }
+
+    struct Response: Content {
+        let radius: Int
+        let results: [ResultDTO]
+    }
+
+    static func dto(_ hit: HashSetMatcher.Hit) -> MatchDTO {
+        MatchDTO(
+            item: "item-\(hit.item)", distance: hit.distance,
+            categories: hit.record.categories.map { .init(scheme: $0.scheme.rawValue, code: $0.code, national: $0.nationalCategory, source: $0.source) },
+            baseline: hit.record.baseline ?? false, knownBenign: hit.record.knownBenign, series: hit.record.seriesName)
+    }
+
+    static func match(_ req: Request) async throws -> Response {
+        try await req.vigil.rateLimit(req)
+        let q = try req.content.decode(Query.self)
+        guard !q.hashes.isEmpty else { throw Abort(.badRequest, reason: "The field 'hashes' must hold at least one hash.") }
+        guard q.hashes.count <= maxHashes else { throw Abort(.badRequest, reason: "The field 'hashes' may hold at most \(maxHashes) hashes per request.") }
+        let radius = q.radius ?? 31
+        guard (0...63).contains(radius) else { throw Abort(.badRequest, reason: "The field 'radius' must be between 0 and 63.") }
+        var parsed: [HashDigest?] = []
+        var errors: [String?] = []
+        for h in q.hashes {
+            if let a = HashAlgorithm(rawValue: h.algorithm.lowercased()) {
+                do {
+                    parsed.append(try HashDigest(a, h.value))
+                    errors.append(nil)
+                } catch {
+                    parsed.append(nil)
+                    errors.append(error.description)
+                }
+            } else {
+                parsed.append(nil)
+                errors.append("unknown algorithm '\(h.algorithm)'; use md5, sha1, sha256, pdq or photodna")
+            }
+        }
+        let valid = parsed.compactMap { $0 }
+        let matcher = try await req.application.matchService.matcher(on: req)
+        let hits = try await matcher.match(valid, radius: radius, jobs: 1)
+        var k = 0
+        var results: [ResultDTO] = []
+        var matchedCount = 0
+        for (i, h) in q.hashes.enumerated() {
+            if let d = parsed[i] {
+                let m = hits[k].map(dto)
+                k += 1
+                if !m.isEmpty { matchedCount += 1 }
+                results.append(ResultDTO(algorithm: d.algorithm.rawValue, value: d.value, matched: !m.isEmpty, matches: m, error: nil))
+            } else {
+                results.append(ResultDTO(algorithm: h.algorithm, value: h.value, matched: false, matches: [], error: errors[i]))
+            }
+        }
+        let actor = req.auditActor
+        let now = req.vigil.clock.now()
+        let total = q.hashes.count
+        let mc = matchedCount
+        try await req.db.transaction { tx in
+            try await AuditLog.append(on: tx, at: now, actor: actor, action: "match.query", subject: "hashset",
+                                      details: ["hashes": String(total), "matched": String(mc), "radius": String(radius)])
+        }
+        return Response(radius: radius, results: results)
+    }
+
+    static func lookup(_ req: Request) async throws -> Vapor.Response {
+        try await req.vigil.rateLimit(req)
+        let alg = try req.parameters.require("algorithm").lowercased()
+        let value = try req.parameters.require("value")
+        guard let a = HashAlgorithm(rawValue: alg) else { throw Abort(.badRequest, reason: "Unknown algorithm '\(alg)'; use md5, sha1, sha256, pdq or photodna.") }
+        let digest: HashDigest
+        do { digest = try HashDigest(a, value) } catch { throw Abort(.badRequest, reason: error.description.prefix(1).uppercased() + error.description.dropFirst() + ".") }
+        let radius = a == .pdq ? (req.query[Int.self, at: "radius"] ?? 31) : 0
+        guard (0...63).contains(radius) else { throw Abort(.badRequest, reason: "The parameter 'radius' must be between 0 and 63.") }
+        let matcher = try await req.application.matchService.matcher(on: req)
+        let hits = try await matcher.match([digest], radius: radius)[0]
+        let actor = req.auditActor
+        let now = req.vigil.clock.now()
+        try await req.db.transaction { tx in
+            try await AuditLog.append(on: tx, at: now, actor: actor, action: "match.lookup", subject: "hashset",
+                                      details: ["hashes": "1", "matched": hits.isEmpty ? "0" : "1"])
+        }
+        guard !hits.isEmpty else { throw Abort(.notFound, reason: "This hash is not in the national hash set.") }
+        let res = Vapor.Response(status: .ok)
+        try res.content.encode(ResultDTO(algorithm: digest.algorithm.rawValue, value: digest.value, matched: true, matches: hits.map(dto), error: nil))
+        return res
+    }
+}
+
+/// Holds the server's matcher: built on first use from the database, rebuilt in the background when the set
+/// has changed (checked at most every few seconds), without blocking lookups.
+final class MatchService: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: HashSetMatcher?
+    private var building: Task<HashSetMatcher, any Error>?
+    private var lastCheck = Date.distantPast
+    private var refreshing = false
+
+    func matcher(on req: Request) async throws -> HashSetMatcher {
+        let store = HashSetStore(db: req.db, clock: req.vigil.clock)
+        if let m = lock.withLock({ current }) {
+            maybeRefresh(m, store: store, now: Date())
+            return m
+        }
+        let task = lock.withLock { () -> Task<HashSetMatcher, any Error> in
+            if let b = building { return b }
+            let t = Task { try await HashSetMatcher(store: store) }
+            building = t
+            return t
+        }
+        let m = try await task.value
+        lock.withLock {
+            current = m
+            building = nil
+            lastCheck = Date()
+        }
+        return m
+    }
+
+    private func maybeRefresh(_ m: HashSetMatcher, store: HashSetStore, now: Date) {
+        let go = lock.withLock { () -> Bool in
+            guard !refreshing, now.timeIntervalSince(lastCheck) > 5 else { return false }
+            refreshing = true
+            lastCheck = now
+            return true
+        }
+        guard go else { return }
+        Task {
+            defer { lock.withLock { refreshing = false } }
+            let counts = try? await store.counts()
+            if let n = counts?.digests["pdq"], n != m.indexedPDQCount { try? await m.rebuild() }
+        }
+    }
+}
+
+struct MatchServiceKey: StorageKey { typealias Value = MatchService }
+
+extension Application {
+    var matchService: MatchService {
+        if let s = storage[MatchServiceKey.self] { return s }
+        let s = MatchService()
+        storage[MatchServiceKey.self] = s
+        return s
+    }
+}
+
+/// Per-key request budget, in memory.
+actor KeyRateLimiter {
+    private let perMinute: Int
+    private var buckets: [String: (tokens: Double, at: Date)] = [:]
+
+    init(perMinute: Int) { self.perMinute = perMinute }
+
+    func allow(_ key: String, now: Date) -> Bool {
+        var b = buckets[key] ?? (Double(perMinute), now)
+        b.tokens = min(Double(perMinute), b.tokens + now.timeIntervalSince(b.at) * Double(perMinute) / 60)
+        b.at = now
+        guard b.tokens >= 1 else {
+            buckets[key] = b
+            return false
+        }
+        b.tokens -= 1
+        buckets[key] = b
+        return true
+    }
+}
+
+extension VigilServices {
+    /// Refuses a partner over its budget with 429.
+    func rateLimit(_ req: Request) async throws {
+        guard case .partner(let id, _, _) = req.caller else { return }
+        guard await keyLimiter.allow(id, now: clock.now()) else {
+            throw Abort(.tooManyRequests, headers: ["Retry-After": "10"], reason: "Too many requests for this API key; slow down.")
+        }
+    }
+}

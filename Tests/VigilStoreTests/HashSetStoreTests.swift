@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+import Vapor
+import VigilCore
+import VigilStore
+import VigilTestSupport
+
+@Suite("National hash set in the database")
+struct HashSetStoreTests {
+    func md5(_ i: Int) -> HashDigest { try! HashDigest(.md5, String(format: "%032x", i + 1)) }
+
+    @Test("importing the same records twice adds nothing; a second source's category is kept beside the first")
+    func idempotentAndMerging() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            let records = (0..<250).map { i in
+                HashSetRecord(digests: [md5(i)], categories: [HashCategory(scheme: .projectVIC, code: "1", source: "vics-a")])
+            }
+            var first = HashSetStore.ImportSummary()
+            try await store.importBatch(records, source: "a", actor: .system, into: &first)
+            #expect(first.added == 250)
+            var again = HashSetStore.ImportSummary()
+            try await store.importBatch(records, source: "a", actor: .system, into: &again)
+            #expect(again.added == 0 && again.updated == 0 && again.unchanged == 250)
+            // a second source says something else about item 7, and adds a SHA-1 to it
+            var other = HashSetRecord(digests: [md5(7), try HashDigest(.sha1, String(repeating: "ab", count: 20))],
+                                      categories: [HashCategory(scheme: .legacy, code: "2", source: "icse-b")])
+            other.seriesName = "Series X"
+            var third = HashSetStore.ImportSummary()
+            try await store.importBatch([other], source: "b", actor: .system, into: &third)
+            #expect(third.updated == 1)
+            let found = try await store.items(forExact: [try HashDigest(.sha1, String(repeating: "AB", count: 20))])
+            let (_, merged) = try #require(found.values.first)
+            #expect(Set(merged.categories.map(\.source)) == ["vics-a", "icse-b"])
+            #expect(merged.seriesName == "Series X")
+            #expect(try await store.counts().items == 250)
+            #expect(try await AuditLog.verify(on: app.db) > 0)
+        }
+    }
+
+    @Test("every record comes back out exactly as it went in")
+    func exportKeepsEveryField() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            var r = HashSetRecord(digests: [md5(1), try HashDigest(.pdq, String(repeating: "f0", count: 32))])
+            r.categories = [HashCategory(scheme: .projectVIC, code: "1", nationalCategory: "A", source: "x")]
+            r.provenance = HashProvenance(contributor: "Police Unit 3", foundWhere: "seized laptop", foundAt: Date(timeIntervalSince1970: 1_700_000_000), caseID: "CASE-9", mediaID: "m-1")
+            r.victimIdentified = true
+            r.baseline = true
+            r.fileName = "a b.jpg"
+            r.fileSize = 1234
+            var s = HashSetStore.ImportSummary()
+            try await store.importBatch([r], source: "t", actor: .system, into: &s)
+            var out: [HashSetRecord] = []
+            try await store.forEachItem { _, rec in out.append(rec) }
+            #expect(out == [r])
+        }
+    }
+}

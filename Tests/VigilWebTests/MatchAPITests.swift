@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+import Vapor
+import VigilCore
+import VigilStore
+import VigilTestSupport
+import VigilWeb
+
+@Suite("Match API for platforms")
+struct MatchAPITests {
+    let knownPDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
+    func seed(_ app: Application, _ clock: ManualClock) async throws -> String {
+        let store = HashSetStore(db: app.db, clock: clock)
+        var r = HashSetRecord(digests: [try HashDigest(.pdq, knownPDQ), try HashDigest(.md5, String(repeating: "1", count: 32))])
+        r.categories = [HashCategory(scheme: .projectVIC, code: "1", source: "test")]
+        r.baseline = true
+        var s = HashSetStore.ImportSummary()
+        try await store.importBatch([r], source: "test", actor: .system, into: &s)
+        return try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(partner: "Platform", scopes: [.matchRead], actor: .system).secret
+    }
+
+    /// The known hash with `bits` leading bits flipped.
+    func near(_ bits: Int) -> String {
+        var chars = Array(knownPDQ)
+        for i in 0..<(bits / 4) { chars[i] = Character(String(Int(String(chars[i]), radix: 16)! ^ 0xF, radix: 16)) }
+        return String(chars)
+    }
+
+    func post(_ app: Application, key: String?, _ json: String) async throws -> TestBrowser.Page {
+        var h: HTTPHeaders = ["Content-Type": "application/json", "Accept": "application/json"]
+        if let key { h.add(name: .authorization, value: "Bearer \(key)") }
+        return try await TestBrowser(app).send(.POST, "/api/v1/match", headers: h, body: json)
+    }
+
+    @Test("near duplicates within the radius match with their distance; the matched hash itself is never returned")
+    func batchMatch() async throws {
+        try await withVigilApp { app, clock in
+            let key = try await seed(app, clock)
+            let body = #"{"radius": 31, "hashes": [{"algorithm":"pdq","value":"\#(near(8))"},{"algorithm":"pdq","value":"\#(near(40))"},{"algorithm":"md5","value":"11111111111111111111111111111111"},{"algorithm":"md5","value":"nothex"}]}"#
+            let res = try await post(app, key: key, body)
+            #expect(res.status == .ok)
+            struct R: Decodable {
+                struct Result: Decodable {
+                    struct M: Decodable { let distance: Int; let baseline: Bool; let item: String }
+                    let matched: Bool
+                    let matches: [M]
+                    let error: String?
+                }
+                let results: [Result]
+            }
+            let r = try JSONDecoder().decode(R.self, from: Data(res.body.utf8))
+            #expect(r.results.map(\.matched) == [true, false, true, false])
+            #expect(r.results[0].matches.first?.distance == 8)
+            #expect(r.results[0].matches.first?.baseline == true)
+            #expect(r.results[3].error != nil)
+            #expect(!res.body.contains(knownPDQ), "the known hash must not be disclosed to a near-match query")
+            #expect(try await AuditLog.list(on: app.db, filter: .init(action: "match.query"), page: 1, per: 10).total == 1)
+        }
+    }
+
+    @Test("without a key, or with a key lacking match:read, the API refuses")
+    func refused() async throws {
+        try await withVigilApp { app, clock in
+            _ = try await seed(app, clock)
+            #expect(try await post(app, key: nil, #"{"hashes":[]}"#).status == .unauthorized)
+            let feeds = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(partner: "ISP", scopes: [.feedsRead], actor: .system).secret
+            #expect(try await post(app, key: feeds, #"{"hashes":[]}"#).status == .forbidden)
+        }
+    }
+
+    @Test("more than 1,000 hashes in one request is a clear 400")
+    func tooMany() async throws {
+        try await withVigilApp { app, clock in
+            let key = try await seed(app, clock)
+            let many = (0..<1001).map { _ in #"{"algorithm":"md5","value":"11111111111111111111111111111111"}"# }.joined(separator: ",")
+            let res = try await post(app, key: key, #"{"hashes":[\#(many)]}"#)
+            #expect(res.status == .badRequest)
+            #expect(res.body.contains("at most 1000"))
+        }
+    }
+
+    @Test("a single lookup answers 200 with details when known and 404 when not")
+    func singleLookup() async throws {
+        try await withVigilApp { app, clock in
+            let key = try await seed(app, clock)
+            let h: HTTPHeaders = ["Authorization": "Bearer \(key)", "Accept": "application/json"]
+            let known = try await TestBrowser(app).send(.GET, "/api/v1/match/md5/11111111111111111111111111111111", headers: h, body: nil)
+            #expect(known.status == .ok)
+            #expect(known.body.contains(#""baseline":true"#))
+            #expect(try await TestBrowser(app).send(.GET, "/api/v1/match/md5/22222222222222222222222222222222", headers: h, body: nil).status == .notFound)
+            #expect(try await TestBrowser(app).send(.GET, "/api/v1/match/pdq/\(near(4))", headers: h, body: nil).status == .ok)
+            #expect(try await TestBrowser(app).send(.GET, "/api/v1/match/crc32/1234", headers: h, body: nil).status == .badRequest)
+        }
+    }
+
+    @Test("each key is rate-limited")
+    func rateLimited() async throws {
+        try await withVigilApp(configure: { $0.apiRequestsPerMinute = 3 }) { app, clock in
+            let key = try await seed(app, clock)
+            let h: HTTPHeaders = ["Authorization": "Bearer \(key)", "Accept": "application/json"]
+            var statuses: [UInt] = []
+            for _ in 0..<4 {
+                statuses.append(try await TestBrowser(app).send(.GET, "/api/v1/match/md5/11111111111111111111111111111111", headers: h, body: nil).status.code)
+            }
+            #expect(statuses == [200, 200, 200, 429])
+        }
+    }
+}
