@@ -38,7 +38,8 @@ public enum LanguageTag {
         for (i, part) in parts.enumerated() {
             guard (1...8).contains(part.count), part.utf8.allSatisfy({ isAlnum($0) }) else { return nil }
             if i == 0 {
-                guard part.utf8.allSatisfy({ !isDigit($0) }), (2...3).contains(part.count) || part.count == 1
+                let privateOrIrregular = part == "x" || part == "X" || part == "i" || part == "I"
+                guard part.utf8.allSatisfy({ !isDigit($0) }), (2...3).contains(part.count) || privateOrIrregular
                 else { return nil }
                 out.append(part.lowercased())
             } else if part.count == 2 && part.utf8.allSatisfy({ !isDigit($0) }) {
@@ -182,7 +183,8 @@ public struct Catalog: Sendable {
     public static func parse(_ text: String, file: String = "") throws(CatalogError) -> [String: String] {
         var table: [String: String] = [:]
         var lineNumber = 0
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }) {
+        // "\r\n" is one Character in Swift, so it is a separator of its own.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             var line = Substring(rawLine)
             if line.hasSuffix("\r") { line = line.dropLast() }
