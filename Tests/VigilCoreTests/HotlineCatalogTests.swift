@@ -44,7 +44,9 @@ struct HotlineCatalogTests {
             let table = try #require(catalog.tables[language])
             #expect(Set(table.keys) == Set(english.keys), "\(language)")
             for (key, text) in table {
-                #expect(Catalog.placeholders(in: text) == Catalog.placeholders(in: english[key] ?? ""), "\(language) \(key)")
+                #expect(
+                    Catalog.placeholders(in: text) == Catalog.placeholders(in: english[key] ?? ""), "\(language) \(key)"
+                )
             }
         }
     }
@@ -100,7 +102,8 @@ struct HotlineCatalogTests {
 
     @Test("the file format: comments, blank lines, escapes, a byte-order mark and Windows line ends are read")
     func parse() throws {
-        let text = "\u{FEFF}# comment\r\n\r\n  a.b = \"He said \\\"hi\\\"\\nC:\\\\\"  # trailing comment\r\nc_d-e=\"x\"\n"
+        let text =
+            "\u{FEFF}# comment\r\n\r\n  a.b = \"He said \\\"hi\\\"\\nC:\\\\\"  # trailing comment\r\nc_d-e=\"x\"\n"
         #expect(try Catalog.parse(text) == ["a.b": "He said \"hi\"\nC:\\", "c_d-e": "x"])
     }
 
@@ -180,7 +183,9 @@ struct HotlineCatalogTests {
 
     @Test("text direction: Arabic, Hebrew, Persian and Urdu are right to left, a script subtag decides")
     func direction() {
-        for tag in ["ar", "ar-EG", "he", "fa", "ur", "az-Arab", "ps", "yi"] { #expect(TextDirection.of(language: tag) == .rtl, "\(tag)") }
+        for tag in ["ar", "ar-EG", "he", "fa", "ur", "az-Arab", "ps", "yi"] {
+            #expect(TextDirection.of(language: tag) == .rtl, "\(tag)")
+        }
         for tag in ["en", "fr-CA", "es-419", "ku-Latn", "zh-Hant-TW", "", "uz-Cyrl"] {
             #expect(TextDirection.of(language: tag) == .ltr, "\(tag)")
         }
@@ -192,7 +197,10 @@ struct HotlineCatalogTests {
         #expect(LanguageTag.normalize("zh-hant-tw") == "zh-Hant-TW")
         #expect(LanguageTag.normalize("es-419") == "es-419")
         #expect(LanguageTag.normalize(" en ") == "en")
-        for bad in ["", "e", "english", "en-", "-en", "12", "en-toolongsubtag", "ar;q=1", "é", String(repeating: "a-", count: 30)] {
+        for bad in [
+            "", "e", "english", "en-", "-en", "12", "en-toolongsubtag", "ar;q=1", "é",
+            String(repeating: "a-", count: 30),
+        ] {
             #expect(LanguageTag.normalize(bad) == nil, "\(bad)")
         }
         #expect(LanguageTag.fallbackChain("zh-Hant-TW", fallback: "en") == ["zh-Hant-TW", "zh-Hant", "zh", "en"])

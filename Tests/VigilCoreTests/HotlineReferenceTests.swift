@@ -21,7 +21,8 @@ struct HotlineReferenceTests {
         #expect(reference.description.count == 11)
         #expect(reference.description.hasPrefix("R-"))
         #expect(Array(reference.description)[6] == "-")
-        #expect(reference.compact.allSatisfy { ReportReference.alphabet.contains(UInt8(ascii: $0.unicodeScalars.first!)) })
+        #expect(
+            reference.compact.allSatisfy { ReportReference.alphabet.contains(UInt8(ascii: $0.unicodeScalars.first!)) })
         #expect(try ReportReference(parsing: reference.description) == reference)
     }
 
@@ -65,7 +66,9 @@ struct HotlineReferenceTests {
         #expect(throws: ReportReferenceError.invalidCharacter("U")) { try ReportReference(parsing: "R-7KQ4-M2XU") }
         #expect(throws: ReportReferenceError.invalidCharacter("*")) { try ReportReference(parsing: "R-7KQ4-M2X*") }
         #expect(throws: ReportReferenceError.invalidCharacter("٧")) { try ReportReference(parsing: "R-٧KQ4-M2XD") }
-        #expect(throws: ReportReferenceError.self) { try ReportReference(parsing: String(repeating: "7", count: 10_000)) }
+        #expect(throws: ReportReferenceError.self) {
+            try ReportReference(parsing: String(repeating: "7", count: 10_000))
+        }
         #expect(!ReportReference.isValid("R-7KQ4"))
         #expect(ReportReference.isValid("R-7KQ4-M2XD"))
     }

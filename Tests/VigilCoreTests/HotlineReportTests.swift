@@ -42,8 +42,10 @@ struct HotlineReportTests {
 
     @Test("profiles join by their address when given one, else by service kind, service and user name")
     func profile() throws {
-        let byName = try ReportSubmission(kind: .profile, serviceKind: .gaming, service: "ExampleGame", profile: "Some_One")
-            .validated()
+        let byName = try ReportSubmission(
+            kind: .profile, serviceKind: .gaming, service: "ExampleGame", profile: "Some_One"
+        )
+        .validated()
         let sameName = try ReportSubmission(
             kind: .profile, serviceKind: .gaming, service: "examplegame", profile: "some_one"
         ).validated()
@@ -102,7 +104,9 @@ struct HotlineReportTests {
         #expect(issues.map(\.messageKey) == ["error.invalid.url", "error.invalid_characters", "error.too_long"])
         #expect(issues[2].messageArguments == ["limit": "254"])
         #expect(error?.issues(for: .contact).count == 1)
-        if case .invalid(let reason) = issues[0].problem { #expect(reason.contains("javascript")) } else {
+        if case .invalid(let reason) = issues[0].problem {
+            #expect(reason.contains("javascript"))
+        } else {
             Issue.record("expected an invalid-URL reason")
         }
     }

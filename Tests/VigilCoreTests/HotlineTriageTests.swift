@@ -18,7 +18,8 @@ struct HotlineTriageTests {
         // Thursday + 3 = Tuesday
         #expect(calendar.adding(workingDays: 3, to: Self.at("2026-12-03T09:30:00Z")) == Self.at("2026-12-08T09:30:00Z"))
         // Monday + 10 = Monday two weeks later
-        #expect(calendar.adding(workingDays: 10, to: Self.at("2026-11-30T08:00:00Z")) == Self.at("2026-12-14T08:00:00Z"))
+        #expect(
+            calendar.adding(workingDays: 10, to: Self.at("2026-11-30T08:00:00Z")) == Self.at("2026-12-14T08:00:00Z"))
         // Saturday counts from the start of Monday: due at the end of Monday
         #expect(calendar.adding(workingDays: 1, to: Self.at("2026-12-05T22:00:00Z")) == Self.at("2026-12-08T00:00:00Z"))
         #expect(!calendar.isWorkingDay(Self.at("2026-12-06T12:00:00Z")))
@@ -37,7 +38,9 @@ struct HotlineTriageTests {
         // and 23:30 UTC on Friday 25th is already Saturday in Paris
         #expect(calendar.day(of: Self.at("2026-12-25T23:30:00Z")) == .init(year: 2026, month: 12, day: 26))
         #expect(WorkingCalendar.Day("2026-12-25")?.description == "2026-12-25")
-        for bad in ["2026-13-01", "26-12-01", "2026-1-01", "x", "2026-12-25T00"] { #expect(WorkingCalendar.Day(bad) == nil) }
+        for bad in ["2026-13-01", "26-12-01", "2026-1-01", "x", "2026-12-25T00"] {
+            #expect(WorkingCalendar.Day(bad) == nil)
+        }
     }
 
     @Test("fast-track cases are due in one working day, the rest in the configured 3 to 10")
@@ -71,14 +74,25 @@ struct HotlineTriageTests {
         let items: [(String, TriageFacts)] = [
             ("old-public", TriageFacts(childInImmediateDanger: false, firstReportAt: monday, reportCount: 1)),
             ("new-danger", TriageFacts(childInImmediateDanger: true, firstReportAt: monday + 86_400, reportCount: 1)),
-            ("platform", TriageFacts(childInImmediateDanger: false, firstReportAt: monday + 3_600, reportCount: 1, fastTrackSince: monday + 3_600)),
+            (
+                "platform",
+                TriageFacts(
+                    childInImmediateDanger: false, firstReportAt: monday + 3_600, reportCount: 1,
+                    fastTrackSince: monday + 3_600)
+            ),
             ("old-public-many", TriageFacts(childInImmediateDanger: false, firstReportAt: monday, reportCount: 4)),
             ("older-danger", TriageFacts(childInImmediateDanger: true, firstReportAt: monday, reportCount: 1)),
-            ("same-deadline-younger", TriageFacts(childInImmediateDanger: false, firstReportAt: monday + 1, reportCount: 1)),
+            (
+                "same-deadline-younger",
+                TriageFacts(childInImmediateDanger: false, firstReportAt: monday + 1, reportCount: 1)
+            ),
         ]
         let sorted = items.sorted { policy.priority(of: $0.1) < policy.priority(of: $1.1) }.map(\.0)
         // deadlines: old-public* Monday+5 = Dec 7 10:00; younger Dec 7 10:00:01; platform Dec 1 11:00
-        #expect(sorted == ["older-danger", "new-danger", "platform", "old-public-many", "old-public", "same-deadline-younger"])
+        #expect(
+            sorted == [
+                "older-danger", "new-danger", "platform", "old-public-many", "old-public", "same-deadline-younger",
+            ])
     }
 
     @Test("overdue once the deadline has passed")

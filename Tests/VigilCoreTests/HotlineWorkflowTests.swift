@@ -160,7 +160,8 @@ struct HotlineWorkflowTests {
                     let actions = try w.handle(event, at: Self.t0 + 60)
                     // then it leads where the table says, and is audited
                     #expect(expected == .to(w.state), "\(event.name) in \(state)")
-                    #expect(actions.contains { if case .audit = $0 { true } else { false } }, "\(event.name) in \(state)")
+                    #expect(
+                        actions.contains { if case .audit = $0 { true } else { false } }, "\(event.name) in \(state)")
                 } catch {
                     // or fails with the table's error, leaving the case as it was
                     #expect(expected == .fails(error), "\(event.name) in \(state)")
@@ -212,7 +213,8 @@ struct HotlineWorkflowTests {
         #expect(w.state == .actioned)
         // and closing records the time the retention period counts from
         let closed = try w.handle(.close(by: "alice"), at: Self.t0 + 3_600)
-        #expect(closed == [.audit("case.closed", ["by": "alice", "outcome": "national"]), .notifyReporterStatus(.closed)])
+        #expect(
+            closed == [.audit("case.closed", ["by": "alice", "outcome": "national"]), .notifyReporterStatus(.closed)])
         #expect(w.closedAt == Self.t0 + 3_600)
         #expect(w.claimedBy == nil)
     }
@@ -246,7 +248,11 @@ struct HotlineWorkflowTests {
         #expect(w.pending.map(\.decision) == [.notice, .lawEnforcementReferral, .partnerReferral(country: "NL")])
         // and bob's confirmation sends all three, in order
         let sent = try w.handle(.confirm(by: "bob"), at: Self.t0).filter { if case .audit = $0 { false } else { true } }
-        #expect(sent == [.sendNotice, .referToLawEnforcement, .referToPartner(country: "NL"), .notifyReporterStatus(.actionTaken)])
+        #expect(
+            sent == [
+                .sendNotice, .referToLawEnforcement, .referToPartner(country: "NL"),
+                .notifyReporterStatus(.actionTaken),
+            ])
     }
 
     @Test("without four-eyes a list proposal is proposed and published at once")
@@ -279,7 +285,8 @@ struct HotlineWorkflowTests {
             var w = try Self.workflow(in: .claimed)
             _ = try w.handle(.assess(CaseAssessment(outcome: outcome), by: "alice"), at: Self.t0)
             for (event, decision) in [
-                (CaseEvent.requestNotice(by: "alice"), CaseDecision.notice), (.proposeListEntry(by: "alice"), .listEntry),
+                (CaseEvent.requestNotice(by: "alice"), CaseDecision.notice),
+                (.proposeListEntry(by: "alice"), .listEntry),
                 (.referToLawEnforcement(by: "alice"), .lawEnforcementReferral),
                 (.referToPartner(country: "FR", by: "alice"), .partnerReferral(country: "FR")),
             ] {
@@ -291,7 +298,8 @@ struct HotlineWorkflowTests {
         }
         var w = try Self.workflow(in: .claimed)
         #expect(throws: CaseWorkflowError.assessmentIncomplete("a legal provision")) {
-            try w.handle(.assess(CaseAssessment(outcome: .nationallyIllegal, legalProvision: " "), by: "alice"), at: Self.t0)
+            try w.handle(
+                .assess(CaseAssessment(outcome: .nationallyIllegal, legalProvision: " "), by: "alice"), at: Self.t0)
         }
         _ = try w.handle(.assess(CaseAssessment(outcome: .internationallyIllegal), by: "alice"), at: Self.t0)
         #expect(try w.handle(.referToLawEnforcement(by: "alice"), at: Self.t0).contains(.referToLawEnforcement))
@@ -309,7 +317,8 @@ struct HotlineWorkflowTests {
         }
         _ = try w.handle(.assess(Self.illegal, by: "alice"), at: Self.t0)
         // alice corrects her assessment, then frees the case; bob takes it over and corrects it again
-        let corrected = try w.handle(.assess(CaseAssessment(outcome: .internationallyIllegal), by: "alice"), at: Self.t0)
+        let corrected = try w.handle(
+            .assess(CaseAssessment(outcome: .internationallyIllegal), by: "alice"), at: Self.t0)
         #expect(corrected == [.audit("case.reassessed", ["analyst": "alice", "outcome": "baseline"])])
         _ = try w.handle(.unclaim(by: "alice"), at: Self.t0)
         #expect(throws: CaseWorkflowError.notClaimed) { try w.handle(.assess(Self.illegal, by: "bob"), at: Self.t0) }
@@ -326,13 +335,17 @@ struct HotlineWorkflowTests {
                 try w.handle(.referToPartner(country: bad, by: "alice"), at: Self.t0)
             }
         }
-        #expect(try w.handle(.referToPartner(country: " de ", by: "alice"), at: Self.t0).contains(.referToPartner(country: "DE")))
+        #expect(
+            try w.handle(.referToPartner(country: " de ", by: "alice"), at: Self.t0).contains(
+                .referToPartner(country: "DE")))
         #expect(throws: CaseWorkflowError.alreadyDecided(.partnerReferral(country: "DE"))) {
             try w.handle(.referToPartner(country: "DE", by: "alice"), at: Self.t0)
         }
     }
 
-    @Test("a hold defers notices, list publication and partner referrals, not police referrals, and lifting releases them")
+    @Test(
+        "a hold defers notices, list publication and partner referrals, not police referrals, and lifting releases them"
+    )
     func holdDefersThenReleases() throws {
         // given an assessed case under a law-enforcement hold, with no four-eyes
         var w = try Self.workflow(in: .assessed, fourEyes: .none)
@@ -437,9 +450,10 @@ struct HotlineWorkflowTests {
             .awaitingConfirmation: .beingAssessed, .actioned: .actionTaken, .closed: .closed,
         ]
         for state in CaseState.allCases { #expect(state.publicStatus == expected[state]) }
-        #expect(PublicCaseStatus.allCases.map(\.messageKey) == [
-            "status.received", "status.being_assessed", "status.action_taken", "status.closed",
-        ])
+        #expect(
+            PublicCaseStatus.allCases.map(\.messageKey) == [
+                "status.received", "status.being_assessed", "status.action_taken", "status.closed",
+            ])
     }
 
     @Test("a workflow survives a JSON round trip (the store keeps it as a value)")

@@ -266,7 +266,9 @@ public struct Catalog: Sendable {
             let after = rest[rest.index(after: open)...]
             guard let close = after.firstIndex(of: "}") else { break }
             let name = after[..<close]
-            if !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }) {
+            if !name.isEmpty,
+                name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") })
+            {
                 names.insert(String(name))
             }
             rest = after[after.index(after: close)...]
@@ -360,7 +362,8 @@ public enum CatalogError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unreadableFile(let f): "cannot read \(f) as UTF-8 text"
         case .badFileName(let f): "\(f): a translation file is named after its language tag, such as fr.strings"
         case .syntax(let file, let line, let reason): "\(file):\(line): \(reason)"
-        case .missingFallback(let l): "there is no \(l).strings translation file, which every other language falls back to"
+        case .missingFallback(let l):
+            "there is no \(l).strings translation file, which every other language falls back to"
         }
     }
 }

@@ -35,7 +35,8 @@ public struct ContactSealer: Sendable {
     public func seal(_ contact: String, reportID: String) throws(ContactSealerError) -> Data {
         do {
             let nonce = try AES.GCM.Nonce(data: tokens.randomBytes(12))
-            let box = try AES.GCM.seal(Data(contact.utf8), using: key, nonce: nonce, authenticating: Data(reportID.utf8))
+            let box = try AES.GCM.seal(
+                Data(contact.utf8), using: key, nonce: nonce, authenticating: Data(reportID.utf8))
             var out = Data([Self.version])
             out.append(contentsOf: nonce)
             out.append(box.ciphertext)

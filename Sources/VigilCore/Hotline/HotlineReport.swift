@@ -268,54 +268,52 @@ public struct ValidatedReport: Sendable, Equatable {
             }
             return value
         }
-        func target(_ field: ReportField, _ make: () throws(URLCanonicalizationError) -> ReportTarget) -> ReportTarget?
-        {
-            do { return try make() } catch {
-                issues.append(.init(field: field, problem: .invalid(reason: error.description)))
-                return nil
-            }
+        func invalid(_ field: ReportField, _ error: URLCanonicalizationError) {
+            issues.append(.init(field: field, problem: .invalid(reason: error.description)))
         }
 
         let details = text(s.details, .details, limit: Limit.details, multiline: true)
         let contact = text(s.contact, .contact, limit: Limit.contact)
+        let kindOfService = s.serviceKind ?? .other
         var subject: ReportSubject?
         switch s.kind {
         case .url:
-            if let u = required(text(s.url, .url, limit: Limit.url), .url) {
-                subject = target(.url) { () throws(URLCanonicalizationError) in try ReportTarget(url: u) }.map { .web($0) }
+            if let url = required(text(s.url, .url, limit: Limit.url), .url) {
+                do throws(URLCanonicalizationError) {
+                    subject = .web(try ReportTarget(url: url))
+                } catch { invalid(.url, error) }
             }
         case .newsgroup:
             let group = required(text(s.newsgroup, .newsgroup, limit: Limit.newsgroup), .newsgroup)
-            let rawID = text(s.messageID, .messageID, limit: Limit.messageID)
             var messageID: String?
-            if let rawID {
+            if let rawID = text(s.messageID, .messageID, limit: Limit.messageID) {
                 messageID = Self.normalizeMessageID(rawID)
                 if messageID == nil {
                     issues.append(.init(field: .messageID, problem: .invalid(reason: "not a Message-ID (<id@host>)")))
                 }
             }
             if let group {
-                subject = target(.newsgroup) { () throws(URLCanonicalizationError) in
-                    try ReportTarget(newsgroup: group)
-                }.map { .newsgroup($0, messageID: messageID) }
+                do throws(URLCanonicalizationError) {
+                    subject = .newsgroup(try ReportTarget(newsgroup: group), messageID: messageID)
+                } catch { invalid(.newsgroup, error) }
             }
         case .p2p:
-            if let p = required(text(s.p2p, .p2p, limit: Limit.p2p), .p2p) {
-                subject = target(.p2p) { () throws(URLCanonicalizationError) in try ReportTarget(p2p: p) }.map { .p2p($0) }
+            if let link = required(text(s.p2p, .p2p, limit: Limit.p2p), .p2p) {
+                do throws(URLCanonicalizationError) {
+                    subject = .p2p(try ReportTarget(p2p: link))
+                } catch { invalid(.p2p, error) }
             }
         case .profile:
             let service = text(s.service, .service, limit: Limit.service)
             if let identifier = required(text(s.profile, .profile, limit: Limit.profile), .profile) {
                 let lower = identifier.lowercased()
                 if lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("www.") {
-                    if let address = target(.profile, { () throws(URLCanonicalizationError) in
-                        try ReportTarget(url: identifier)
-                    }) {
-                        subject = .profile(
-                            s.serviceKind ?? .other, service: service, identifier: identifier, address: address)
-                    }
+                    do throws(URLCanonicalizationError) {
+                        let address = try ReportTarget(url: identifier)
+                        subject = .profile(kindOfService, service: service, identifier: identifier, address: address)
+                    } catch { invalid(.profile, error) }
                 } else if required(service, .service) != nil {
-                    subject = .profile(s.serviceKind ?? .other, service: service, identifier: identifier, address: nil)
+                    subject = .profile(kindOfService, service: service, identifier: identifier, address: nil)
                 }
             }
         case .behaviour:

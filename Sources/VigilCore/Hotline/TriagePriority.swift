@@ -164,7 +164,8 @@ public struct TriageFacts: Sendable, Equatable {
     public static func fastTrackSince(
         reports: [(receivedAt: Date, source: ReportSource)], hostedInCountrySince: Date? = nil
     ) -> Date? {
-        let times = reports.filter { $0.source.isFastTrack }.map(\.receivedAt) + [hostedInCountrySince].compactMap { $0 }
+        let times =
+            reports.filter { $0.source.isFastTrack }.map(\.receivedAt) + [hostedInCountrySince].compactMap { $0 }
         return times.min()
     }
 }
