@@ -150,6 +150,26 @@ struct HotlineCatalogTests {
         #expect(throws: CatalogError.badFileName("not a tag.strings")) { try Catalog.load(directory: dir.path) }
     }
 
+    @Test("an operator's folder loaded after the shipped one adds a language and rewords texts")
+    func operatorOverrides() throws {
+        // given an operator folder with German and one English text changed
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-operator-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data("language.name = \"Deutsch\"\n".utf8).write(to: dir.appendingPathComponent("de.strings"))
+        try Data("nav.home = \"Start\"\n".utf8).write(to: dir.appendingPathComponent("en.strings"))
+        // when both folders are loaded
+        let catalog = try Catalog.load(directories: [Self.translationsDirectory, dir.path])
+        // then German is offered, falls back to English for the rest, and the reworded text wins
+        #expect(catalog.languages == ["ar", "de", "en", "es", "fr"])
+        #expect(catalog.negotiate(acceptLanguage: "de-AT") == "de")
+        #expect(catalog.localizer(for: "de")("language.name") == "Deutsch")
+        #expect(catalog.localizer(for: "de")("nav.status") == "Check a report")
+        #expect(catalog.localizer(for: "en")("nav.home") == "Start")
+        #expect(catalog.localizer(for: "en")("nav.report") == "Make a report")
+        #expect(catalog.problems().contains("de: missing nav.report"))
+    }
+
     // MARK: lookups
 
     @Test("fallbacks: fr-CA, then fr, then English; an unknown language gets English; a missing key shows itself")

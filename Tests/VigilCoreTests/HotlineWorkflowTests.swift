@@ -178,7 +178,7 @@ struct HotlineWorkflowTests {
         // given a new case
         var w = CaseWorkflow()
         // when a second report joins and an analyst claims and assesses it
-        #expect(try w.handle(.reportJoined, at: Self.t0) == [.audit("case.report.joined", ["reports": "2"])])
+        #expect(try w.handle(.reportJoined, at: Self.t0) == [.audit("case.report-joined", ["reports": "2"])])
         #expect(w.reportCount == 2)
         let claimed = try w.handle(.claim(by: "alice"), at: Self.t0)
         #expect(claimed == [.audit("case.claimed", ["analyst": "alice"]), .notifyReporterStatus(.beingAssessed)])
@@ -196,7 +196,7 @@ struct HotlineWorkflowTests {
         let proposed = try w.handle(.proposeListEntry(by: "alice"), at: Self.t0)
         #expect(
             proposed == [
-                .audit("case.decision.proposed", ["decision": "list-entry", "proposedBy": "alice"]), .proposeListEntry,
+                .audit("case.decision-proposed", ["decision": "list-entry", "proposedBy": "alice"]), .proposeListEntry,
             ])
         #expect(w.pending.map(\.decision) == [.listEntry])
         #expect(w.publicStatus == .beingAssessed)
@@ -206,7 +206,7 @@ struct HotlineWorkflowTests {
         #expect(
             confirmed == [
                 .audit(
-                    "case.decision.confirmed",
+                    "case.decision-confirmed",
                     ["decision": "list-entry", "proposedBy": "alice", "confirmedBy": "bob"]),
                 .publishListEntry, .notifyReporterStatus(.actionTaken),
             ])
@@ -269,7 +269,7 @@ struct HotlineWorkflowTests {
         var w = try Self.workflow(in: .awaitingConfirmation)
         #expect(
             try w.handle(.decline(by: "bob"), at: Self.t0)
-                == [.audit("case.decision.declined", ["decision": "list-entry", "declinedBy": "bob"])])
+                == [.audit("case.decision-declined", ["decision": "list-entry", "declinedBy": "bob"])])
         #expect(w.state == .assessed && w.pending.isEmpty)
         var v = try Self.workflow(in: .actioned)
         _ = try v.handle(.proposeListEntry(by: "alice"), at: Self.t0)
@@ -350,7 +350,7 @@ struct HotlineWorkflowTests {
         // given an assessed case under a law-enforcement hold, with no four-eyes
         var w = try Self.workflow(in: .assessed, fourEyes: .none)
         let placed = try w.handle(.placeHold(Self.hold), at: Self.t0)
-        #expect(placed == [.audit("case.hold.placed", ["by": "lee", "expiresAt": "2027-01-22T08:00:00Z"])])
+        #expect(placed == [.audit("case.hold-placed", ["by": "lee", "expiresAt": "2027-01-22T08:00:00Z"])])
         #expect(w.isHeld(at: Self.t0))
         // when the analyst decides everything
         var actions: [CaseAction] = []
@@ -362,14 +362,14 @@ struct HotlineWorkflowTests {
         let outward = actions.filter { if case .audit = $0 { false } else { true } }
         #expect(outward == [.notifyReporterStatus(.actionTaken), .proposeListEntry, .referToLawEnforcement])
         #expect(w.deferredActions == [.sendNotice, .publishListEntry, .referToPartner(country: "US")])
-        #expect(actions.filter { $0 == .audit("case.action.deferred", ["action": "send-notice"]) }.count == 1)
+        #expect(actions.filter { $0 == .audit("case.action-deferred", ["action": "send-notice"]) }.count == 1)
         // and the case cannot close while they wait
         #expect(throws: CaseWorkflowError.actionsDeferred(count: 3)) { try w.handle(.close(by: "alice"), at: Self.t0) }
         // when the hold is lifted the deferred actions are released in order
         let lifted = try w.handle(.liftHold(by: "lee"), at: Self.t0 + 60)
         #expect(
             lifted == [
-                .audit("case.hold.lifted", ["released": "3", "by": "lee"]), .sendNotice, .publishListEntry,
+                .audit("case.hold-lifted", ["released": "3", "by": "lee"]), .sendNotice, .publishListEntry,
                 .referToPartner(country: "US"),
             ])
         #expect(w.hold == nil && w.deferredActions.isEmpty)
@@ -386,7 +386,7 @@ struct HotlineWorkflowTests {
         var changed = Self.hold
         changed.expiresAt = Self.t0 + 86_400
         let audit = try w.handle(.placeHold(changed), at: Self.t0)
-        #expect(audit == [.audit("case.hold.changed", ["by": "lee", "expiresAt": "2027-01-16T08:00:00Z"])])
+        #expect(audit == [.audit("case.hold-changed", ["by": "lee", "expiresAt": "2027-01-16T08:00:00Z"])])
         for case .audit(_, let details) in confirmed + audit {
             #expect(!details.values.contains { $0.contains("SECRET") })
         }
@@ -406,14 +406,14 @@ struct HotlineWorkflowTests {
         // then at the expiry the notice is released
         #expect(
             try w.handle(.holdExpired, at: Self.hold.expiresAt)
-                == [.audit("case.hold.expired", ["released": "1"]), .sendNotice])
+                == [.audit("case.hold-expired", ["released": "1"]), .sendNotice])
         #expect(!w.isHeld(at: Self.hold.expiresAt))
         // and an unrelated event after the expiry releases it first too
         #expect(
             try v.handle(.reportJoined, at: Self.hold.expiresAt + 1)
                 == [
-                    .audit("case.hold.expired", ["released": "1"]), .sendNotice,
-                    .audit("case.report.joined", ["reports": "2"]),
+                    .audit("case.hold-expired", ["released": "1"]), .sendNotice,
+                    .audit("case.report-joined", ["reports": "2"]),
                 ])
         #expect(v.hold == nil)
     }

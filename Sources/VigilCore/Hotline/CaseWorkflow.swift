@@ -225,7 +225,7 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
         var actions: [CaseAction] = []
         if case .holdExpired = event {
         } else if let hold = copy.hold, hold.expiresAt <= time {
-            actions += copy.endHold(audit: "case.hold.expired")
+            actions += copy.endHold(audit: "case.hold-expired")
         }
         actions += try copy.apply(event, at: time)
         let after = copy.state.publicStatus
@@ -242,7 +242,7 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
         case .reportJoined:
             guard state != .closed else { throw refuse() }
             reportCount += 1
-            return [.audit("case.report.joined", ["reports": String(reportCount)])]
+            return [.audit("case.report-joined", ["reports": String(reportCount)])]
 
         case .claim(let analyst):
             if let claimant = claimedBy, state == .claimed || state == .assessed { throw .alreadyClaimed(by: claimant) }
@@ -296,7 +296,7 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
             for p in pending {
                 actions.append(
                     .audit(
-                        "case.decision.confirmed",
+                        "case.decision-confirmed",
                         ["decision": p.decision.description, "proposedBy": p.proposedBy, "confirmedBy": analyst]))
                 actions += effect(of: p.decision, proposal: false, at: time)
                 decided.append(p.decision)
@@ -309,7 +309,7 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
             guard state == .awaitingConfirmation else { throw refuse() }
             guard pending.allSatisfy({ $0.proposedBy != analyst }) else { throw .sameAnalyst }
             let actions: [CaseAction] = pending.map {
-                .audit("case.decision.declined", ["decision": $0.decision.description, "declinedBy": analyst])
+                .audit("case.decision-declined", ["decision": $0.decision.description, "declinedBy": analyst])
             }
             pending = []
             state = decided.isEmpty ? .assessed : .actioned
@@ -325,18 +325,18 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
             hold = newHold
             return [
                 .audit(
-                    changed ? "case.hold.changed" : "case.hold.placed",
+                    changed ? "case.hold-changed" : "case.hold-placed",
                     ["by": newHold.placedBy, "expiresAt": Self.timestamp(newHold.expiresAt)])
             ]
 
         case .liftHold(let by):
             guard hold != nil else { throw .notHeld }
-            return endHold(audit: "case.hold.lifted", by: by)
+            return endHold(audit: "case.hold-lifted", by: by)
 
         case .holdExpired:
             guard let hold else { throw .notHeld }
             guard hold.expiresAt <= time else { throw .holdNotExpired(expiresAt: hold.expiresAt) }
-            return endHold(audit: "case.hold.expired")
+            return endHold(audit: "case.hold-expired")
 
         case .close(let by):
             guard state == .assessed || state == .actioned else { throw refuse() }
@@ -375,14 +375,14 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
             pending.append(PendingDecision(decision: decision, proposedBy: analyst, proposedAt: time))
             state = .awaitingConfirmation
             var actions: [CaseAction] = [
-                .audit("case.decision.proposed", ["decision": decision.description, "proposedBy": analyst])
+                .audit("case.decision-proposed", ["decision": decision.description, "proposedBy": analyst])
             ]
             if decision == .listEntry { actions.append(.proposeListEntry) }
             return actions
         }
         decided.append(decision)
         if state != .awaitingConfirmation { state = .actioned }
-        return [.audit("case.decision.taken", ["decision": decision.description, "by": analyst])]
+        return [.audit("case.decision-taken", ["decision": decision.description, "by": analyst])]
             + effect(of: decision, proposal: true, at: time)
     }
 
@@ -399,7 +399,7 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
         for action in raw {
             if action.isDeferredByHold, isHeld(at: time) {
                 deferredActions.append(action)
-                out.append(.audit("case.action.deferred", ["action": action.name]))
+                out.append(.audit("case.action-deferred", ["action": action.name]))
             } else {
                 out.append(action)
             }

@@ -159,21 +159,31 @@ public struct Catalog: Sendable {
     /// Loads every `*.strings` file in `directory`.
     /// - Throws: ``CatalogError`` naming the file (and line) that does not read.
     public static func load(directory: String, fallbackLanguage: String = "en") throws(CatalogError) -> Catalog {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            throw .unreadableDirectory(directory)
-        }
+        try load(directories: [directory], fallbackLanguage: fallbackLanguage)
+    }
+
+    /// Loads every `*.strings` file in each folder in turn; a later folder's texts replace an earlier one's key by
+    /// key. So the shipped files can come first and an operator's folder after, to add a language or reword a text
+    /// without rebuilding.
+    /// - Throws: ``CatalogError`` naming the file (and line) that does not read.
+    public static func load(directories: [String], fallbackLanguage: String = "en") throws(CatalogError) -> Catalog {
         var tables: [String: [String: String]] = [:]
-        for name in names.sorted() where name.hasSuffix(".\(fileExtension)") {
-            let stem = String(name.dropLast(fileExtension.count + 1))
-            guard let tag = LanguageTag.normalize(stem) else { throw .badFileName(name) }
-            let path = (directory as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: path),
-                let text = String(data: data, encoding: .utf8)
-            else { throw .unreadableFile(name) }
-            tables[tag] = try parse(text, file: name)
+        for directory in directories {
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            } catch {
+                throw .unreadableDirectory(directory)
+            }
+            for name in names.sorted() where name.hasSuffix(".\(fileExtension)") {
+                let stem = String(name.dropLast(fileExtension.count + 1))
+                guard let tag = LanguageTag.normalize(stem) else { throw .badFileName(name) }
+                let path = (directory as NSString).appendingPathComponent(name)
+                guard let data = FileManager.default.contents(atPath: path),
+                    let text = String(data: data, encoding: .utf8)
+                else { throw .unreadableFile(name) }
+                tables[tag, default: [:]].merge(try parse(text, file: name)) { _, new in new }
+            }
         }
         return try Catalog(tables: tables, fallbackLanguage: fallbackLanguage)
     }
