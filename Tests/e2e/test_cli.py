@@ -46,3 +46,59 @@ def test_unreachable_database_is_one_line_and_exit_1():
         lines = [l for l in r.stderr.splitlines() if l.startswith("vigil:")]
         assert len(lines) == 1 and "cannot reach the database" in lines[0], r.stderr
         assert "Fatal error" not in r.stderr and "Stack" not in r.stderr
+
+
+def make_tree(root):
+    """Benign generated images, a text file, and broken files, as an examiner's folder might hold."""
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(7)
+    os.makedirs(os.path.join(root, "sub", "deeper"))
+    for i in range(4):
+        Image.fromarray((rng.random((120, 160, 3)) * 255).astype("uint8")).save(os.path.join(root, f"noise{i}.png"))
+    Image.fromarray(np.tile(np.arange(256, dtype="uint8"), (200, 1))).save(os.path.join(root, "sub", "gradient.jpg"), quality=95)
+    with open(os.path.join(root, "sub", "notes.txt"), "w") as f:
+        f.write("not an image\n")
+    with open(os.path.join(root, "sub", "deeper", "truncated.jpg"), "wb") as f:
+        f.write(open(os.path.join(root, "sub", "gradient.jpg"), "rb").read()[:300])
+    open(os.path.join(root, "empty.png"), "wb").close()
+    os.symlink("loop_b", os.path.join(root, "loop_a"))
+    os.symlink("loop_a", os.path.join(root, "loop_b"))
+
+
+def test_hash_then_import_then_match():
+    with tempfile.TemporaryDirectory() as d:
+        tree = os.path.join(d, "tree")
+        os.makedirs(tree)
+        make_tree(tree)
+        data = os.path.join(d, "data")
+        h = subprocess.run([VIGIL, "hash", tree, "--format", "csv"], capture_output=True, text=True, timeout=120)
+        assert h.returncode == 1, "some files are broken: exit 1"
+        rows = h.stdout.strip().splitlines()
+        assert rows[0].startswith("path,size,md5,sha1,sha256,pdq,pdq_quality")
+        assert any("noise0.png" in r for r in rows) and any("notes.txt" in r for r in rows)
+        assert "truncated.jpg" in h.stderr and "loop_a" in h.stderr
+        paths = [r.split(",")[0] for r in rows[1:]]
+        assert paths == sorted(paths)
+        # the same output whatever the number of jobs
+        h1 = subprocess.run([VIGIL, "hash", tree, "--format", "csv", "--jobs", "1"], capture_output=True, text=True, timeout=120)
+        assert h1.stdout == h.stdout
+        with open(os.path.join(d, "known.csv"), "w") as f:
+            f.write(h.stdout)
+        imp = vigil("hashset", "import", "--format", "csv", os.path.join(d, "known.csv"), data=data)
+        assert imp.returncode == 0, imp.stderr
+        assert imp.stdout.startswith("added ")
+        again = vigil("hashset", "import", "--format", "csv", os.path.join(d, "known.csv"), data=data)
+        assert "added 0, updated 0" in again.stdout
+        text = subprocess.run([VIGIL, "hash", tree], capture_output=True, text=True, timeout=120).stdout
+        m = subprocess.run([VIGIL, "match", "--data-dir", data, "--format", "json"], input=text, capture_output=True, text=True, timeout=120)
+        assert m.returncode == 0, m.stderr
+        assert '"distance":0' in m.stdout
+        # no database: match against the exported list
+        exp = vigil("hashset", "export", "--format", "te", os.path.join(d, "list.te"), data=data)
+        assert exp.returncode == 0
+        none = subprocess.run([VIGIL, "match", "--against", os.path.join(d, "list.te")], input="ffffffffffffffffffffffffffffffff\n",
+                              capture_output=True, text=True, timeout=60)
+        assert none.returncode == 1
+        bad = subprocess.run([VIGIL, "match", "--radius", "70"], capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 2
