@@ -17,8 +17,8 @@ public enum AssessmentOutcome: String, Sendable, Codable, CaseIterable {
     public var isIllegal: Bool { self == .internationallyIllegal || self == .nationallyIllegal }
 }
 
-/// What kind of media the reported content is.
-public enum MediaType: String, Sendable, Codable, CaseIterable {
+/// What kind of media the assessed content is (named apart from VigilMedia's `MediaType`, which sniffs file formats).
+public enum ContentMediaType: String, Sendable, Codable, CaseIterable {
     case image, video, audio, text, mixed, other
 }
 
@@ -41,13 +41,13 @@ public struct CaseAssessment: Sendable, Equatable, Codable {
     public var legalProvision: String?
     /// The content category, from the operator's scheme.
     public var category: String?
-    public var mediaType: MediaType?
+    public var mediaType: ContentMediaType?
     public var apparentAgeGroup: ApparentAgeGroup?
     public var notes: String
 
     public init(
         outcome: AssessmentOutcome, legalProvision: String? = nil, category: String? = nil,
-        mediaType: MediaType? = nil, apparentAgeGroup: ApparentAgeGroup? = nil, notes: String = ""
+        mediaType: ContentMediaType? = nil, apparentAgeGroup: ApparentAgeGroup? = nil, notes: String = ""
     ) {
         self.outcome = outcome
         self.legalProvision = legalProvision
