@@ -36,15 +36,20 @@ public enum ApparentAgeGroup: String, Sendable, Codable, CaseIterable {
 
 /// An analyst's assessment of a case.
 public struct CaseAssessment: Sendable, Equatable, Codable {
+    /// What the content is, in law.
     public var outcome: AssessmentOutcome
     /// The national legal provision, from the operator's list (needed for ``AssessmentOutcome/nationallyIllegal``).
     public var legalProvision: String?
     /// The content category, from the operator's scheme.
     public var category: String?
+    /// Image, video, …
     public var mediaType: ContentMediaType?
+    /// The apparent age group of the youngest victim.
     public var apparentAgeGroup: ApparentAgeGroup?
+    /// The analyst's notes, for colleagues (never shown to the reporter).
     public var notes: String
 
+    /// An assessment; only the outcome is always needed.
     public init(
         outcome: AssessmentOutcome, legalProvision: String? = nil, category: String? = nil,
         mediaType: ContentMediaType? = nil, apparentAgeGroup: ApparentAgeGroup? = nil, notes: String = ""
@@ -122,6 +127,7 @@ public struct CaseHold: Sendable, Equatable, Codable {
     /// The user who placed it.
     public var placedBy: String
 
+    /// A hold placed by `placedBy` until `expiresAt`.
     public init(reason: String, expiresAt: Date, placedBy: String) {
         self.reason = reason
         self.expiresAt = expiresAt

@@ -147,6 +147,7 @@ public enum CaseWorkflowError: Error, Sendable, Equatable, CustomStringConvertib
     /// The case cannot close while actions wait for a hold to end.
     case actionsDeferred(count: Int)
 
+    /// A short English reason for logs and staff pages.
     public var description: String {
         switch self {
         case .notAllowed(let event, let state): "\(event) is not possible while the case is \(state.rawValue)"
@@ -170,8 +171,11 @@ public enum CaseWorkflowError: Error, Sendable, Equatable, CustomStringConvertib
 
 /// A decision waiting for a second analyst.
 public struct PendingDecision: Sendable, Equatable, Codable {
+    /// What was decided.
     public var decision: CaseDecision
+    /// The analyst who proposed it, who may not confirm it.
     public var proposedBy: String
+    /// When it was proposed.
     public var proposedAt: Date
 }
 
@@ -181,6 +185,7 @@ public struct PendingDecision: Sendable, Equatable, Codable {
 /// No I/O: ``handle(_:at:)`` checks the event against the state, updates the state and returns the actions the
 /// caller performs (queue a notice, write an audit event, …) in the transaction that saves the new state.
 public struct CaseWorkflow: Sendable, Equatable, Codable {
+    /// Where the case is.
     public private(set) var state: CaseState = .received
     /// Which decisions need a second analyst; set by the operator, kept with the case.
     public var fourEyes: FourEyesPolicy

@@ -366,6 +366,7 @@ public enum CatalogError: Error, Sendable, Equatable, CustomStringConvertible {
     case syntax(file: String, line: Int, reason: String)
     case missingFallback(String)
 
+    /// A message for the operator: which file or folder, and what to do.
     public var description: String {
         switch self {
         case .unreadableDirectory(let d): "cannot read the translations folder \(d)"

@@ -105,6 +105,7 @@ public enum ContactSealerError: Error, Sendable, Equatable, CustomStringConverti
     case unreadableKey(String)
     case unwritableKey(String)
 
+    /// A message for the operator; it never contains contact details.
     public var description: String {
         switch self {
         case .wrongKeySize(let bits): "the contact key must have 256 bits, not \(bits)"
@@ -127,6 +128,7 @@ public struct ContactRetention: Sendable, Equatable {
     /// Time after closing before contact details are deleted.
     public var period: TimeInterval
 
+    /// A rule keeping contact details `period` seconds after the case closes.
     public init(period: TimeInterval = ContactRetention.defaultPeriod) { self.period = period }
 
     /// When contact details of a case closed at `closedAt` must be deleted; nil while the case is open.

@@ -32,6 +32,7 @@ public enum BehaviourConcern: String, Sendable, Codable, CaseIterable, Comparabl
     case threats
     case other
 
+    /// Form order.
     public static func < (a: Self, b: Self) -> Bool {
         allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0
     }
@@ -53,6 +54,7 @@ public enum ReportSource: String, Sendable, Codable, CaseIterable {
 
 /// A report as it arrives from the form or the API: every field as typed, nothing checked yet.
 public struct ReportSubmission: Sendable, Equatable {
+    /// What the report is about; decides which fields are required.
     public var kind: ReportKind
     /// The address of the page or file (kind ``ReportKind/url``).
     public var url: String?
@@ -76,8 +78,10 @@ public struct ReportSubmission: Sendable, Equatable {
     public var childInImmediateDanger: Bool
     /// How to reach the reporter for updates; nil for an anonymous report.
     public var contact: String?
+    /// Who sends the report.
     public var source: ReportSource
 
+    /// A submission; every field but the kind is optional here and checked by ``validated()``.
     public init(
         kind: ReportKind, url: String? = nil, newsgroup: String? = nil, messageID: String? = nil, p2p: String? = nil,
         serviceKind: ProfileService? = nil, service: String? = nil, profile: String? = nil,
@@ -126,9 +130,12 @@ public struct ReportFieldIssue: Sendable, Equatable, CustomStringConvertible {
         case invalid(reason: String)
     }
 
+    /// The field, named as in the form.
     public var field: ReportField
+    /// What is wrong with it.
     public var problem: Problem
 
+    /// An issue with `field`.
     public init(field: ReportField, problem: Problem) {
         self.field = field
         self.problem = problem
@@ -151,6 +158,7 @@ public struct ReportFieldIssue: Sendable, Equatable, CustomStringConvertible {
         return [:]
     }
 
+    /// `field: reason` in English, for the API and logs.
     public var description: String {
         switch problem {
         case .required: "\(field.rawValue): required"
@@ -163,13 +171,16 @@ public struct ReportFieldIssue: Sendable, Equatable, CustomStringConvertible {
 
 /// A submission was refused; ``issues`` names every field that is wrong.
 public struct ReportValidationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Every problem, in form order.
     public var issues: [ReportFieldIssue]
 
+    /// An error listing `issues`.
     public init(issues: [ReportFieldIssue]) { self.issues = issues }
 
     /// The issues for one field.
     public func issues(for field: ReportField) -> [ReportFieldIssue] { issues.filter { $0.field == field } }
 
+    /// Every issue, separated by semicolons.
     public var description: String { issues.map(\.description).joined(separator: "; ") }
 }
 
@@ -178,8 +189,10 @@ public struct CaseKey: Sendable, Hashable, Codable, CustomStringConvertible {
     /// `https://example.com/a`, `news:alt.example`, `urn:btih:…`, `profile:gaming:examplegame:someone`.
     public let rawValue: String
 
+    /// A key as stored.
     public init(rawValue: String) { self.rawValue = rawValue }
 
+    /// The key.
     public var description: String { rawValue }
 }
 
@@ -202,24 +215,35 @@ public enum ReportSubject: Sendable, Hashable {
 public struct ValidatedReport: Sendable, Equatable {
     /// Longest accepted values, in Unicode scalars.
     public enum Limit {
+        /// A URL: as long as the canonicaliser accepts.
         public static let url = CanonicalURL.maxInputLength
+        /// A newsgroup name.
         public static let newsgroup = Newsgroup.maxLength
         /// RFC 5536 limits a Message-ID to 250 octets.
         public static let messageID = 250
+        /// A magnet or ed2k link (magnet links with trackers run long).
         public static let p2p = 8_192
+        /// The name of an app, site or game.
         public static let service = 100
+        /// A user name, ID or profile address.
         public static let profile = 2_048
+        /// The free-text description.
         public static let details = 5_000
+        /// An e-mail address (RFC 5321's path limit) or phone number.
         public static let contact = 254
     }
 
+    /// What the report is about.
     public let kind: ReportKind
+    /// What it points at, canonicalised.
     public let subject: ReportSubject
     /// The free text, trimmed; nil when empty.
     public let details: String?
+    /// The reporter said a child is in immediate danger.
     public let childInImmediateDanger: Bool
     /// The reporter's contact, trimmed; nil for an anonymous report. Seal it before storing (``ContactSealer``).
     public let contact: String?
+    /// Who sent it.
     public let source: ReportSource
 
     /// Whether the reporter left a way to reach them.

@@ -108,6 +108,7 @@ public struct ReportReference: Sendable, Hashable, Codable, CustomStringConverti
         }
     }
 
+    /// Decodes the text form, read as ``init(parsing:)`` reads it.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
@@ -118,6 +119,7 @@ public struct ReportReference: Sendable, Hashable, Codable, CustomStringConverti
         }
     }
 
+    /// Encodes the display form, `R-7KQ4-M2XD`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
@@ -135,6 +137,7 @@ public enum ReportReferenceError: Error, Sendable, Equatable, CustomStringConver
     /// A value with more than 40 bits.
     case outOfRange
 
+    /// A message fit for the status page's log and the API.
     public var description: String {
         switch self {
         case .empty: "no reference given"

@@ -4,10 +4,14 @@ import Foundation
 public struct WorkingCalendar: Sendable, Equatable {
     /// A calendar date without a time.
     public struct Day: Sendable, Hashable, Comparable, CustomStringConvertible {
+        /// The year, such as 2026.
         public var year: Int
+        /// The month, 1 to 12.
         public var month: Int
+        /// The day of the month, 1 to 31.
         public var day: Int
 
+        /// A date from its parts.
         public init(year: Int, month: Int, day: Int) {
             self.year = year
             self.month = month
@@ -24,6 +28,7 @@ public struct WorkingCalendar: Sendable, Equatable {
             self.init(year: y, month: m, day: d)
         }
 
+        /// Calendar order.
         public static func < (a: Day, b: Day) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
 
         /// `YYYY-MM-DD`.
@@ -34,10 +39,12 @@ public struct WorkingCalendar: Sendable, Equatable {
         }
     }
 
+    /// The operator's time zone: where a day begins and ends.
     public var timeZone: TimeZone
     /// Days off besides Saturday and Sunday.
     public var holidays: Set<Day>
 
+    /// A calendar in `timeZone` (UTC by default) with `holidays` off.
     public init(timeZone: TimeZone = TimeZone(identifier: "UTC") ?? .current, holidays: Set<Day> = []) {
         self.timeZone = timeZone
         self.holidays = holidays
@@ -106,6 +113,7 @@ public struct TriagePolicy: Sendable, Equatable {
 
     /// Working days for other cases.
     public let standardDays: Int
+    /// The working days the levels count.
     public var calendar: WorkingCalendar
 
     /// - Throws: ``TriagePolicyError/standardDaysOutOfRange(_:)`` unless `standardDays` is 3 to 10.
@@ -135,6 +143,7 @@ public struct TriagePolicy: Sendable, Equatable {
 public enum TriagePolicyError: Error, Sendable, Equatable, CustomStringConvertible {
     case standardDaysOutOfRange(Int)
 
+    /// A message for the operator.
     public var description: String {
         switch self {
         case .standardDaysOutOfRange(let n): "the standard service level must be 3 to 10 working days, not \(n)"
@@ -148,11 +157,13 @@ public struct TriageFacts: Sendable, Equatable {
     public var childInImmediateDanger: Bool
     /// When the first report arrived.
     public var firstReportAt: Date
+    /// How many reports the case has.
     public var reportCount: Int
     /// Since when the case is fast-track: the first report from a hotline, the police or a platform, or the time
     /// the content was found hosted in the country; nil when it is not.
     public var fastTrackSince: Date?
 
+    /// The facts of one case.
     public init(childInImmediateDanger: Bool, firstReportAt: Date, reportCount: Int, fastTrackSince: Date? = nil) {
         self.childInImmediateDanger = childInImmediateDanger
         self.firstReportAt = firstReportAt
@@ -173,11 +184,16 @@ public struct TriageFacts: Sendable, Equatable {
 /// A case's place in the analysts' queue. Sorting ascending puts the most urgent first: a child in immediate danger,
 /// then the earliest deadline, then more reports, then the oldest.
 public struct TriagePriority: Sendable, Hashable, Comparable {
+    /// A child is in immediate danger: first in the queue.
     public let childInImmediateDanger: Bool
+    /// The service-level deadline.
     public let deadline: Date
+    /// More reports come first among equal deadlines.
     public let reportCount: Int
+    /// Older cases come first among the rest.
     public let firstReportAt: Date
 
+    /// A priority from its parts (see ``TriagePolicy/priority(of:)``).
     public init(childInImmediateDanger: Bool, deadline: Date, reportCount: Int, firstReportAt: Date) {
         self.childInImmediateDanger = childInImmediateDanger
         self.deadline = deadline
@@ -188,6 +204,7 @@ public struct TriagePriority: Sendable, Hashable, Comparable {
     /// Whether the deadline has passed at `time`.
     public func isOverdue(at time: Date) -> Bool { deadline < time }
 
+    /// Whether `a` is more urgent than `b`.
     public static func < (a: TriagePriority, b: TriagePriority) -> Bool {
         if a.childInImmediateDanger != b.childInImmediateDanger { return a.childInImmediateDanger }
         if a.deadline != b.deadline { return a.deadline < b.deadline }
