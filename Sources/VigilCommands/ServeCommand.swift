@@ -26,6 +26,10 @@ struct ServeCommand: AsyncParsableCommand {
             try await VigilApp.serve(services: VigilServices(configuration: config)) { report in
                 var lines = ["Vigil \(VigilVersion.current) listening on \(config.baseURL) (\(DatabaseTarget(config)))"]
                 if report.signingKeyCreated { lines.append("Created a new signing key in \(config.dataDirectory)/signing-key.pem — back it up.") }
+                if let key = report.demoAPIKey {
+                    lines.append("Demo data added: 200 generated hashes (labelled DEMO) and a partner key for the match API:")
+                    lines.append("  curl -H 'Authorization: Bearer \(key)' \(config.baseURL)/api/v1/match/md5/\(String(sha256Hex("vigil-demo-0").prefix(32)))")
+                }
                 if let link = report.adminSetupLink {
                     lines.append("")
                     lines.append("First start: set up the administrator account with this one-time link (valid 24 hours):")

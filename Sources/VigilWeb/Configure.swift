@@ -62,6 +62,31 @@ public enum VigilApp {
         /// A one-time link for the administrator, when their account still needs setting up.
         public var adminSetupLink: String?
         public var signingKeyCreated: Bool
+        /// With demo data on first start: an API key for the demo platform partner (shown once).
+        public var demoAPIKey: String?
+    }
+
+    /// Demonstration data for `make run`: a small, clearly labelled hash set of generated (meaningless) hashes and a
+    /// partner key to try the match API with. Added once; never on a database that already holds hashes.
+    static func addDemoData(_ app: Application) async throws -> String? {
+        let s = app.vigil
+        let store = HashSetStore(db: app.db, clock: s.clock)
+        guard try await store.counts().items == 0 else { return nil }
+        var records: [HashSetRecord] = []
+        for i in 0..<200 {
+            let seed = sha256Hex("vigil-demo-\(i)")
+            var digests = [try HashDigest(.md5, String(seed.prefix(32))), try HashDigest(.sha256, seed)]
+            if i % 2 == 0 { digests.append(try HashDigest(.pdq, sha256Hex("vigil-demo-pdq-\(i)"))) }
+            var r = HashSetRecord(digests: digests, categories: [HashCategory(scheme: .projectVIC, code: i % 5 == 0 ? "1" : "2", source: "DEMO")])
+            r.provenance = HashProvenance(contributor: "DEMO data (generated, not real)", caseID: "DEMO-\(i / 20)")
+            r.seriesName = i < 40 ? "DEMO series A" : nil
+            records.append(r)
+        }
+        var summary = HashSetStore.ImportSummary()
+        try await store.importBatch(records, source: "DEMO", actor: .system, into: &summary)
+        let (_, key) = try await APIKeys(db: app.db, clock: s.clock, tokens: s.tokens)
+            .create(partner: "Demo platform", scopes: [.matchRead, .reportsWrite], actor: .system)
+        return key
     }
 
     /// Prepares the database (WAL, migrations), the signing key, and on first start the `admin` account.
@@ -86,7 +111,9 @@ public enum VigilApp {
             let token = try await accounts.issueSetupLink(username: "admin", actor: .system)
             link = "\(config.baseURL)/setup/\(token)"
         }
-        return StartReport(adminSetupLink: link, signingKeyCreated: created)
+        var demoKey: String?
+        if config.demoData { demoKey = try await addDemoData(app) }
+        return StartReport(adminSetupLink: link, signingKeyCreated: created, demoAPIKey: demoKey)
     }
 
     /// A short reason for a database error, without stack traces.
