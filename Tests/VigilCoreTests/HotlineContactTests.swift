@@ -25,7 +25,7 @@ struct HotlineContactTests {
     func nonces() throws {
         let sealer = try ContactSealer(rawKey: Self.key)
         #expect(try sealer.seal("x", reportID: "r") != sealer.seal("x", reportID: "r"))
-        let fixed = try ContactSealer(rawKey: Self.key, tokens: FixedTokens(bytes: [7]))
+        let fixed = try ContactSealer(rawKey: Self.key, tokens: HotlineTestTokens(bytes: [7]))
         #expect(try fixed.seal("x", reportID: "r")[1..<13] == Data(repeating: 7, count: 12))
     }
 
@@ -55,7 +55,7 @@ struct HotlineContactTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("keys/contact-key.pem").path
         // when the key is loaded twice
-        let (first, created) = try ContactSealer.loadOrCreateKey(at: path, tokens: FixedTokens(bytes: [1, 2, 3]))
+        let (first, created) = try ContactSealer.loadOrCreateKey(at: path, tokens: HotlineTestTokens(bytes: [1, 2, 3]))
         let (second, createdAgain) = try ContactSealer.loadOrCreateKey(at: path)
         // then it was created the first time only, with mode 0600, and is the same key
         #expect(created && !createdAgain)

@@ -3,7 +3,7 @@ import Testing
 import VigilCore
 
 /// Hands out fixed bytes, so references and nonces are predictable in tests.
-struct FixedTokens: TokenSource {
+struct HotlineTestTokens: TokenSource {
     var bytes: [UInt8]
     func randomBytes(_ count: Int) -> [UInt8] { (0..<count).map { bytes[$0 % bytes.count] } }
 }
@@ -13,7 +13,7 @@ struct HotlineReferenceTests {
     @Test("a reference is R-, four symbols, a dash and four symbols of the 32-symbol alphabet, from 40 random bits")
     func format() throws {
         // given five random bytes
-        let tokens = FixedTokens(bytes: [0x39, 0xE9, 0x0A, 0x3F, 0xAD])
+        let tokens = HotlineTestTokens(bytes: [0x39, 0xE9, 0x0A, 0x3F, 0xAD])
         // when a reference is drawn
         let reference = ReportReference(randomFrom: tokens)
         // then it carries exactly those 40 bits, written as 8 symbols
