@@ -57,6 +57,30 @@ struct HotlineReferenceTests {
         #expect(ReportReference("r-7kq4-m2xd") == expected)
     }
 
+    @Test("10,000 values round-trip however they are mistyped (case, dashes, spaces, look-alike letters)")
+    func mistyped() throws {
+        var seed: UInt64 = 42
+        func next() -> UInt64 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return seed >> 24
+        }
+        for _ in 0..<10_000 {
+            let reference = try ReportReference(value: next() & ((1 << 40) - 1))
+            var typed = ""
+            for c in reference.description {
+                switch next() % 8 {
+                case 0: typed += c.lowercased()
+                case 1 where c == "-": continue
+                case 2 where c == "0": typed += ["O", "o"][Int(next() % 2)]
+                case 3 where c == "1": typed += ["I", "i", "L", "l"][Int(next() % 4)]
+                case 4: typed += " \(c)"
+                default: typed.append(c)
+                }
+            }
+            #expect(try ReportReference(parsing: typed) == reference, "\(typed)")
+        }
+    }
+
     @Test("malformed references are refused with the reason")
     func malformed() {
         #expect(throws: ReportReferenceError.empty) { try ReportReference(parsing: " - ") }

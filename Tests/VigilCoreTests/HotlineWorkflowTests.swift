@@ -418,6 +418,21 @@ struct HotlineWorkflowTests {
         #expect(v.hold == nil)
     }
 
+    @Test("a new hold placed after an expiry nobody processed yet keeps the deferred actions back")
+    func holdRenewedAfterExpiry() throws {
+        // given a deferred notice under a hold that has just expired, before the scheduler noticed
+        var w = try Self.workflow(in: .assessed, fourEyes: .none)
+        _ = try w.handle(.placeHold(Self.hold), at: Self.t0)
+        _ = try w.handle(.requestNotice(by: "alice"), at: Self.t0)
+        // when the liaison officer places a new hold
+        let renewed = CaseHold(reason: "still running", expiresAt: Self.hold.expiresAt + 86_400, placedBy: "lee")
+        let actions = try w.handle(.placeHold(renewed), at: Self.hold.expiresAt + 60)
+        // then the notice stays deferred under the new hold
+        #expect(actions == [.audit("case.hold-placed", ["by": "lee", "expiresAt": "2027-01-23T08:00:00Z"])])
+        #expect(w.deferredActions == [.sendNotice])
+        #expect(try w.handle(.holdExpired, at: renewed.expiresAt).contains(.sendNotice))
+    }
+
     @Test("a hold needs a reason and a future expiry")
     func holdValidation() throws {
         var w = CaseWorkflow()
@@ -454,6 +469,70 @@ struct HotlineWorkflowTests {
             PublicCaseStatus.allCases.map(\.messageKey) == [
                 "status.received", "status.being_assessed", "status.action_taken", "status.closed",
             ])
+    }
+
+    @Test("random event sequences keep the invariants; nothing a hold defers ever leaves while it is in force")
+    func randomSequences() throws {
+        // given a deterministic stream of events from three analysts and a liaison officer
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        let analysts = ["alice", "bob"]
+        let outcomes = AssessmentOutcome.allCases + [.internationallyIllegal, .nationallyIllegal]
+        var visited: Set<CaseState> = []
+        var deferredReleased = 0
+        var succeeded = 0
+        for run in 0..<200 {
+            var w = CaseWorkflow(fourEyes: [FourEyesPolicy(), .all, .none][run % 3])
+            var time = Self.t0
+            for _ in 0..<60 {
+                time += Double(next(12 * 3_600))
+                let who = analysts[next(analysts.count)]
+                let events: [CaseEvent] = [
+                    .reportJoined, .claim(by: who), .unclaim(by: who),
+                    .assess(CaseAssessment(outcome: outcomes[next(outcomes.count)], legalProvision: "s. 1"), by: who),
+                    .requestNotice(by: who), .proposeListEntry(by: who), .referToLawEnforcement(by: who),
+                    .referToPartner(country: ["DE", "NL"][next(2)], by: who), .confirm(by: who), .decline(by: who),
+                    .placeHold(CaseHold(reason: "op", expiresAt: time + Double(next(10 * 86_400)), placedBy: "lee")),
+                    .liftHold(by: "lee"), .holdExpired, .close(by: who), .reopen(by: who),
+                    // decisions and holds twice as often, so that holds meet decisions
+                    .requestNotice(by: who), .proposeListEntry(by: who), .confirm(by: who),
+                    .placeHold(CaseHold(reason: "op", expiresAt: time + Double(next(10 * 86_400)), placedBy: "lee")),
+                ]
+                let event = events[next(events.count)]
+                let before = w
+                // when each event is handled
+                do {
+                    let actions = try w.handle(event, at: time)
+                    succeeded += 1
+                    if before.deferredActions.count > w.deferredActions.count { deferredReleased += 1 }
+                    // then nothing a hold defers goes out while one is in force
+                    if w.isHeld(at: time) {
+                        #expect(!actions.contains { $0.isDeferredByHold }, "\(event.name) while held")
+                    }
+                    // and the reporter is told exactly when the public status changed
+                    let told = actions.compactMap { if case .notifyReporterStatus(let s) = $0 { s } else { nil } }
+                    #expect(told == (before.publicStatus == w.publicStatus ? [] : [w.publicStatus]))
+                    #expect(w.reportCount >= before.reportCount)
+                } catch {
+                    // or a refused event changes nothing
+                    #expect(w == before, "\(event.name): \(error)")
+                }
+                // and the invariants hold after every event
+                #expect((w.state == .awaitingConfirmation) == !w.pending.isEmpty)
+                #expect((w.state == .closed) == (w.closedAt != nil))
+                #expect(w.state != .claimed || w.claimedBy != nil)
+                #expect(w.state != .received || w.claimedBy == nil)
+                #expect(w.hold != nil || w.deferredActions.isEmpty)
+                #expect(w.pending.allSatisfy { !w.decided.contains($0.decision) })
+                visited.insert(w.state)
+            }
+        }
+        // and the walk went everywhere, releasing deferred actions along the way
+        #expect(visited == Set(CaseState.allCases))
+        #expect(succeeded > 2_000 && deferredReleased > 10, "\(succeeded) events applied, \(deferredReleased) releases")
     }
 
     @Test("a workflow survives a JSON round trip (the store keeps it as a value)")

@@ -221,16 +221,23 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
     /// Applies an event.
     /// - Parameters:
     ///   - event: what happened.
-    ///   - at: when; a hold whose expiry has passed is ended first (its deferred actions lead the result).
+    ///   - at: when; a hold whose expiry has passed is ended first (its deferred actions lead the result), unless the
+    ///     event places a new hold, which then keeps them deferred.
     /// - Returns: the actions to perform, in order.
     /// - Throws: ``CaseWorkflowError``; the workflow is then unchanged.
     public mutating func handle(_ event: CaseEvent, at time: Date) throws(CaseWorkflowError) -> [CaseAction] {
         var copy = self
         let before = copy.state.publicStatus
         var actions: [CaseAction] = []
-        if case .holdExpired = event {
-        } else if let hold = copy.hold, hold.expiresAt <= time {
-            actions += copy.endHold(audit: "case.hold-expired")
+        switch event {
+        case .holdExpired:
+            break  // handled by the event itself
+        case .placeHold:
+            break  // a new hold takes over what an expired one still defers, so nothing slips out between the two
+        default:
+            if let hold = copy.hold, hold.expiresAt <= time {
+                actions += copy.endHold(audit: "case.hold-expired")
+            }
         }
         actions += try copy.apply(event, at: time)
         let after = copy.state.publicStatus
@@ -326,7 +333,7 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
                 throw .holdReasonMissing
             }
             guard newHold.expiresAt > time else { throw .holdExpiryNotInFuture }
-            let changed = hold != nil
+            let changed = isHeld(at: time)
             hold = newHold
             return [
                 .audit(
