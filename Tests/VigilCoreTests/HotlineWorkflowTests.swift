@@ -416,6 +416,14 @@ struct HotlineWorkflowTests {
                     .audit("case.report-joined", ["reports": "2"]),
                 ])
         #expect(v.hold == nil)
+        // and lifting a hold that has just expired releases it rather than failing
+        var u = w
+        let second = CaseHold(reason: "again", expiresAt: Self.hold.expiresAt + 86_400, placedBy: "lee")
+        _ = try u.handle(.placeHold(second), at: Self.hold.expiresAt)
+        _ = try u.handle(.referToPartner(country: "DE", by: "alice"), at: Self.hold.expiresAt)
+        #expect(
+            try u.handle(.liftHold(by: "lee"), at: Self.hold.expiresAt + 8 * 86_400)
+                == [.audit("case.hold-lifted", ["released": "1", "by": "lee"]), .referToPartner(country: "DE")])
     }
 
     @Test("a new hold placed after an expiry nobody processed yet keeps the deferred actions back")

@@ -230,8 +230,8 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
         let before = copy.state.publicStatus
         var actions: [CaseAction] = []
         switch event {
-        case .holdExpired:
-            break  // handled by the event itself
+        case .holdExpired, .liftHold:
+            break  // these end the hold themselves (lifting an expired hold is not an error)
         case .placeHold:
             break  // a new hold takes over what an expired one still defers, so nothing slips out between the two
         default:
