@@ -73,7 +73,7 @@ struct HotlineCatalogTests {
         keys += BehaviourConcern.allCases.map { "form.concern.\($0.rawValue)" }
         keys += ProfileService.allCases.map { "form.service_kind.\($0.rawValue)" }
         keys += ["error.required", "error.too_long", "error.invalid_characters"]
-        keys += [ReportField.url, .newsgroup, .messageID, .p2p, .profile].map {
+        keys += [ReportField.url, .newsgroup, .messageID, .p2p, .profile, .contact].map {
             ReportFieldIssue(field: $0, problem: .invalid(reason: "")).messageKey
         }
         for key in keys { #expect(english[key] != nil, "\(key)") }

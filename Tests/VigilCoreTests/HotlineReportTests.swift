@@ -65,7 +65,7 @@ struct HotlineReportTests {
         // then it is kept as given (trimmed) with no case key
         #expect(r.caseKey == nil)
         #expect(r.details == "An adult keeps messaging my nephew.")
-        #expect(r.contact == "parent@example.org")
+        #expect(r.contact == .email("parent@example.org"))
         #expect(!r.isAnonymous)
         #expect(r.childInImmediateDanger)
         #expect(r.subject == .behaviour(concerns: [.grooming, .sextortion]))
@@ -140,6 +140,32 @@ struct HotlineReportTests {
             #expect(error?.issues.map(\.field) == [field])
             #expect(error?.issues.first?.messageKey == "error.invalid.\(field.rawValue)")
         }
+    }
+
+    @Test("a contact is an e-mail address or a phone number; anything else is refused by field")
+    func contacts() throws {
+        let good: [(String, ReporterContact)] = [
+            ("Parent.Name@Example.ORG", .email("Parent.Name@example.org")),
+            ("+33 6 12 34 56 78", .phone("+33612345678")),
+            ("(020) 7946-0958", .phone("02079460958")),
+            ("0612.34.56.78", .phone("0612345678")),
+        ]
+        for (typed, expected) in good {
+            #expect(ReporterContact(typed) == expected, "\(typed)")
+            #expect(
+                try ReportSubmission(kind: .behaviour, details: "x", contact: typed).validated().contact == expected)
+        }
+        #expect(ReporterContact.phone("+331").text == "+331")
+        for bad in [
+            "call me", "a@b", "a@@b.org", "@example.org", "a@example.", "a b@example.org", "12345", "1+2345678",
+            String(repeating: "1", count: 21), "<a@b.org>",
+        ] {
+            #expect(ReporterContact(bad) == nil, "\(bad)")
+        }
+        let error = #expect(throws: ReportValidationError.self) {
+            try ReportSubmission(kind: .behaviour, details: "x", contact: "call me on Tuesday").validated()
+        }
+        #expect(error?.issues.map(\.messageKey) == ["error.invalid.contact"])
     }
 
     @Test("fast-track sources are hotlines, police and platforms")

@@ -241,8 +241,9 @@ public struct ValidatedReport: Sendable, Equatable {
     public let details: String?
     /// The reporter said a child is in immediate danger.
     public let childInImmediateDanger: Bool
-    /// The reporter's contact, trimmed; nil for an anonymous report. Seal it before storing (``ContactSealer``).
-    public let contact: String?
+    /// How to reach the reporter; nil for an anonymous report. Seal ``ReporterContact/text`` before storing it
+    /// (``ContactSealer``).
+    public let contact: ReporterContact?
     /// Who sent it.
     public let source: ReportSource
 
@@ -297,7 +298,14 @@ public struct ValidatedReport: Sendable, Equatable {
         }
 
         let details = text(s.details, .details, limit: Limit.details, multiline: true)
-        let contact = text(s.contact, .contact, limit: Limit.contact)
+        var contact: ReporterContact?
+        if let typed = text(s.contact, .contact, limit: Limit.contact) {
+            contact = ReporterContact(typed)
+            if contact == nil {
+                issues.append(
+                    .init(field: .contact, problem: .invalid(reason: "not an e-mail address or phone number")))
+            }
+        }
         let kindOfService = s.serviceKind ?? .other
         var subject: ReportSubject?
         switch s.kind {
@@ -369,5 +377,49 @@ public struct ValidatedReport: Sendable, Equatable {
         let parts = body.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
         return "<\(body)>"
+    }
+}
+
+/// How a reporter asked to be kept informed: an e-mail address or a phone number.
+public enum ReporterContact: Sendable, Hashable, Codable {
+    /// An address `local@domain`, the domain in lower case.
+    case email(String)
+    /// A phone number as `+` (when given) and 6 to 20 digits, without spaces or punctuation.
+    case phone(String)
+
+    /// Reads what a reporter typed: an e-mail address (one `@`, no spaces, a dot in the domain) or a phone number
+    /// (digits with spaces, dots, dashes, slashes or parentheses, an optional leading `+`); nil for anything else.
+    public init?(_ typed: String) {
+        let text = typed.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.contains("@") {
+            let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 3, parts[1].contains("."),
+                !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+                text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0 != "<" && $0 != ">" && $0 != "," })
+            else { return nil }
+            self = .email("\(parts[0])@\(parts[1].lowercased())")
+            return
+        }
+        var digits = ""
+        for (i, c) in text.enumerated() {
+            if c.isASCII, c.isNumber {
+                digits.append(c)
+            } else if c == "+" && i == 0 {
+                digits.append(c)
+            } else if !" .-/()".contains(c) {
+                return nil
+            }
+        }
+        let count = digits.filter(\.isNumber).count
+        guard (6...20).contains(count) else { return nil }
+        self = .phone(digits)
+    }
+
+    /// The contact as stored (sealed) and used: the address or the number.
+    public var text: String {
+        switch self {
+        case .email(let address): address
+        case .phone(let number): number
+        }
     }
 }
