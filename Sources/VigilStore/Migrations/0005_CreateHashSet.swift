@@ -19,7 +19,7 @@ struct CreateHashSet: AsyncMigration {
             .field("algorithm", .string, .required)
             .field("value", .string, .required)
             .field("item_id", .int64, .required, .references("hash_items", "id", onDelete: .cascade))
-            .unique(on: "algorithm", "value")
+            .unique(on: "value", "algorithm")
             .create()
         let sql = database as! any SQLDatabase
         try await sql.raw("CREATE INDEX hash_digests_item ON hash_digests (item_id)").run()
