@@ -186,8 +186,10 @@ final class Segment: @unchecked Sendable {
 
     /// Chooses the block layout that minimises the modelled cost of a radius-31 query over `count` hashes.
     static func layout(count: Int) -> [Block] {
-        let log2n = count > 1 ? Int.bitWidth - 1 - count.leadingZeroBitCount : 0
-        let highBits = max(0, min(24, log2n - 2))
+        // As many addressed bits as keep the offsets tables within 20 bytes per hash at 11 blocks
+        // (11 × 4 B × 2^h ≤ 20 B × n), so the whole index stays within 32 + 44 + 20 = 96 bytes per hash.
+        let budget = count * 5 / 11
+        let highBits = budget > 0 ? max(0, min(24, Int.bitWidth - 1 - budget.leadingZeroBitCount)) : 0
         var best: [Block] = blocks(m: maxBlocks, highBits: highBits, count: count)
         var bestCost = Double.infinity
         for m in 8...maxBlocks {
