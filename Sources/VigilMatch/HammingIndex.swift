@@ -7,7 +7,8 @@ import Foundation
 /// - Fast: multi-index hashing with the pigeonhole guarantee touches a small fraction of the set for the
 ///   radii PDQ uses (31 by default); for radii where that would cost more than a scan, it scans.
 /// - Compact: the hashes are stored contiguously (32 bytes each); postings are sorted arrays of `UInt32`
-///   ids packed with a few low bits per block; at most 96 bytes per hash in all (94.5 at 10 million).
+///   ids packed with a few low bits per block: at most 96 bytes per hash in all when built in bulk or loaded
+///   (94.5 at 10 million); one-by-one growth can add up to 16 bytes of spare hash capacity.
 /// - Incremental: inserts go to a small unindexed tail; full tails become immutable segments that are merged
 ///   like a binary counter, so no insert rebuilds the whole index (``compact(jobs:)`` merges on demand).
 /// - Persistent: ``save(to:)`` writes a snapshot that ``load(from:)`` memory-maps.
