@@ -20,11 +20,11 @@ struct HashSetCommand: AsyncParsableCommand {
         @OptionGroup var options: ServerOptions
         @Option(help: "File format.") var format: HashSetFormat
         @Option(help: "Name of the source recorded with each category (default: the file name).") var source: String?
-        @Option(help: "Records per transaction.") var batch = 2000
+        @Option(help: "Records per transaction (at most 50000).") var batch = 10_000
         @Argument(help: "The file to import.") var file: String
 
         func run() async throws {
-            let (fmt, path, size) = (format, file, max(1, min(batch, 20_000)))
+            let (fmt, path, size) = (format, file, max(1, min(batch, 50_000)))
             let src = source ?? (file as NSString).lastPathComponent
             let reader: any HashSetReader
             do { reader = try fmt.makeReader(path: path, options: HashSetImportOptions(source: src)) } catch {

@@ -35,7 +35,11 @@ struct MatchCommand: AsyncParsableCommand {
         if against.isEmpty {
             // Exact digests are looked up in the database as they come, so it stays open for the whole run.
             matched = try await runStoreCommand(options) { ctx in
-                let m = try await HashSetMatcher(store: HashSetStore(db: ctx.database, clock: SystemClock()))
+                // The server's snapshot, when current, spares reading every PDQ hash from the database.
+                let snapshot = (ctx.configuration.dataDirectory as NSString).appendingPathComponent(HashSetMatcher.snapshotFileName)
+                let m = try await HashSetMatcher(
+                    store: HashSetStore(db: ctx.database, clock: SystemClock()), snapshotPath: snapshot,
+                    jobs: ProcessInfo.processInfo.activeProcessorCount)
                 return try await self.matchAll(with: m)
             }
         } else {

@@ -1,4 +1,6 @@
 import FluentKit
+import FluentPostgresDriver
+import FluentSQLiteDriver
 import Foundation
 import SQLKit
 import VigilCore
@@ -43,104 +45,147 @@ public struct HashSetStore: Sendable {
     }()
 
     /// Merges one batch of records in a single transaction; records that share a digest with a known item
-    /// are merged into it (categories from several sources are kept side by side).
+    /// are merged into it (categories from several sources are kept side by side). One audit event per batch
+    /// that changed anything.
+    ///
+    /// The hot statements are written by hand (multi-row inserts on SQLite, array binds on PostgreSQL) and new
+    /// records are encoded by ``HashSetRecordJSON``: at millions of records, SQLKit's query builder and
+    /// `JSONEncoder` cost more than the database itself.
     public func importBatch(_ records: [HashSetRecord], source: String, actor: AuditActor, into summary: inout ImportSummary) async throws {
         guard !records.isEmpty else { return }
         let now = clock.now()
         let ms = AuditChain.milliseconds(now)
-        let counts = try await db.transaction { tx -> (Int, Int, Int) in
-            let sql = tx as! any SQLDatabase
-            // 1. Which of these digests are known, and to which items.
-            var known: [HashDigest: Int64] = [:]
-            let all = Array(Set(records.flatMap(\.digests)))
-            for chunk in stride(from: 0, to: all.count, by: 400) {
-                let part = all[chunk..<min(chunk + 400, all.count)]
-                let values = Array(Set(part.map(\.value)))
-                let rows = try await sql.select().columns("algorithm", "value", "item_id").from("hash_digests")
-                    .where("value", .in, values).all()
-                for r in rows {
-                    let alg = try r.decode(column: "algorithm", as: String.self)
-                    let val = try r.decode(column: "value", as: String.self)
-                    guard let a = HashAlgorithm(rawValue: alg), let d = try? HashDigest(a, val) else { continue }
-                    known[d] = try r.decode(column: "item_id", as: Int64.self)
-                }
+        let counts = try await db.withConnection { connection in
+            try await ImportStatements(connection).prepareConnection()
+            return try await connection.transaction { tx in
+                try await Self.merge(records, on: tx, source: source, actor: actor, now: now, ms: ms)
             }
-            // 2. Load the records of the items involved.
-            var items: [Int64: HashSetRecord] = [:]
-            let ids = Array(Set(known.values))
-            for chunk in stride(from: 0, to: ids.count, by: 400) {
-                let part = Array(ids[chunk..<min(chunk + 400, ids.count)])
-                for r in try await sql.select().columns("id", "record").from("hash_items").where("id", .in, part).all() {
-                    let id = try r.decode(column: "id", as: Int64.self)
-                    let json = try r.decode(column: "record", as: String.self)
-                    items[id] = try Self.decoder.decode(HashSetRecord.self, from: Data(json.utf8))
-                }
-            }
-            var nextID = try await sql.select().column(SQLFunction("coalesce", args: SQLFunction("max", args: SQLColumn("id")), SQLLiteral.numeric("0")), as: "m")
-                .from("hash_items").first()?.decode(column: "m", as: Int64.self) ?? 0
-            var added = 0, updated = 0, unchanged = 0
-            var changed: Set<Int64> = []
-            var newItems: [Int64] = []
-            var newDigests: [(HashDigest, Int64)] = []
-            for record in records {
-                if let id = record.digests.lazy.compactMap({ known[$0] }).first, var existing = items[id] {
-                    if existing.merge(record) {
-                        items[id] = existing
-                        changed.insert(id)
-                        for d in existing.digests where known[d] == nil {
-                            known[d] = id
-                            newDigests.append((d, id))
-                        }
-                        updated += 1
-                    } else {
-                        unchanged += 1
-                    }
-                } else {
-                    nextID += 1
-                    items[nextID] = record
-                    newItems.append(nextID)
-                    for d in record.digests where known[d] == nil {
-                        known[d] = nextID
-                        newDigests.append((d, nextID))
-                    }
-                    added += 1
-                }
-            }
-            // 3. Write: new items, changed items, new digests.
-            for chunk in stride(from: 0, to: newItems.count, by: 150) {
-                var insert = sql.insert(into: "hash_items").columns("id", "record", "known_benign", "baseline", "created_at", "updated_at")
-                for id in newItems[chunk..<min(chunk + 150, newItems.count)] {
-                    let r = items[id]!
-                    insert = insert.values(SQLBind(id), SQLBind(try Self.json(r)), SQLBind(r.knownBenign), SQLBind(r.baseline ?? false), SQLBind(ms), SQLBind(ms))
-                }
-                try await insert.run()
-            }
-            for id in changed.subtracting(newItems) {
-                let r = items[id]!
-                try await sql.update("hash_items").set("record", to: try Self.json(r)).set("known_benign", to: r.knownBenign)
-                    .set("baseline", to: r.baseline ?? false).set("updated_at", to: ms).where("id", .equal, id).run()
-            }
-            for chunk in stride(from: 0, to: newDigests.count, by: 300) {
-                var insert = sql.insert(into: "hash_digests").columns("algorithm", "value", "item_id")
-                for (d, id) in newDigests[chunk..<min(chunk + 300, newDigests.count)] {
-                    insert = insert.values(SQLBind(d.algorithm.rawValue), SQLBind(d.value), SQLBind(id))
-                }
-                try await insert.run()
-            }
-            if added + updated > 0 {
-                try await AuditLog.append(
-                    on: tx, at: now, actor: actor, action: "hashset.import", subject: "hashset",
-                    details: ["source": source, "added": String(added), "updated": String(updated), "unchanged": String(unchanged)])
-            }
-            return (added, updated, unchanged)
         }
         summary.added += counts.0
         summary.updated += counts.1
         summary.unchanged += counts.2
     }
 
-    static func json(_ r: HashSetRecord) throws -> String {
-        String(decoding: try encoder.encode(r), as: UTF8.self)
+    /// Step 1–3 of ``importBatch(_:source:actor:into:)`` inside its transaction; returns added, updated, unchanged.
+    private static func merge(
+        _ records: [HashSetRecord], on tx: any Database, source: String, actor: AuditActor, now: Date, ms: Int64
+    ) async throws -> (Int, Int, Int) {
+        let statements = ImportStatements(tx)
+        // 1. Which of these digests are known, and to which items.
+        var known: [HashDigest: Int64] = [:]
+        var values: [String] = []
+        values.reserveCapacity(records.count)
+        var seenValues = Set<String>(minimumCapacity: records.count)
+        for record in records {
+            for d in record.digests where seenValues.insert(d.value).inserted { values.append(d.value) }
+        }
+        try await statements.lookup(values: values) { alg, val, item in
+            guard let a = HashAlgorithm(rawValue: alg), let d = try? HashDigest(a, val) else { return }
+            known[d] = item
+        }
+        // 2. Load the records of the items involved.
+        var items: [Int64: HashSetRecord] = [:]
+        let ids = Array(Set(known.values))
+        for chunk in stride(from: 0, to: ids.count, by: 400) {
+            let part = Array(ids[chunk..<min(chunk + 400, ids.count)])
+            let sql = tx as! any SQLDatabase
+            for r in try await sql.select().columns("id", "record").from("hash_items").where("id", .in, part).all() {
+                let id = try r.decode(column: "id", as: Int64.self)
+                let json = try r.decode(column: "record", as: String.self)
+                items[id] = try Self.decoder.decode(HashSetRecord.self, from: Data(json.utf8))
+            }
+        }
+        var nextID = try await statements.maxItemID()
+        var added = 0, updated = 0, unchanged = 0
+        var changed: Set<Int64> = []
+        var newItems: [Int64] = []
+        var newDigests: [(HashDigest, Int64)] = []
+        newItems.reserveCapacity(records.count)
+        newDigests.reserveCapacity(records.count)
+        for record in records {
+            if let id = record.digests.lazy.compactMap({ known[$0] }).first, var existing = items[id] {
+                if existing.merge(record) {
+                    items[id] = existing
+                    changed.insert(id)
+                    for d in existing.digests where known[d] == nil {
+                        known[d] = id
+                        newDigests.append((d, id))
+                    }
+                    updated += 1
+                } else {
+                    unchanged += 1
+                }
+            } else {
+                nextID += 1
+                items[nextID] = record
+                newItems.append(nextID)
+                for d in record.digests where known[d] == nil {
+                    known[d] = nextID
+                    newDigests.append((d, nextID))
+                }
+                added += 1
+            }
+        }
+        // 3. Write: new items, changed items, new digests.
+        var rows: [ImportStatements.ItemRow] = []
+        rows.reserveCapacity(newItems.count)
+        for id in newItems {
+            guard let r = items[id] else { continue }
+            rows.append(.init(id: id, json: HashSetRecordJSON.encode(r), knownBenign: r.knownBenign, baseline: r.baseline ?? false))
+        }
+        try await statements.insertItems(rows, at: ms)
+        let sql = tx as! any SQLDatabase
+        for id in changed.subtracting(newItems) {
+            guard let r = items[id] else { continue }
+            try await sql.update("hash_items").set("record", to: HashSetRecordJSON.encode(r)).set("known_benign", to: r.knownBenign)
+                .set("baseline", to: r.baseline ?? false).set("updated_at", to: ms).where("id", .equal, id).run()
+        }
+        try await statements.insertDigests(newDigests)
+        if added + updated > 0 {
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "hashset.import", subject: "hashset",
+                details: ["source": source, "added": String(added), "updated": String(updated), "unchanged": String(unchanged)])
+        }
+        return (added, updated, unchanged)
+    }
+
+    /// What the stored set looks like from outside, cheaply: enough to tell whether a derived index (the match
+    /// index snapshot) is still current. Digests are never removed and item ids only grow, so a change to the
+    /// PDQ digests or their owners changes at least one of these numbers.
+    public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
+        /// PDQ digests in the set.
+        public var pdqDigests: Int64
+        /// Items in the set.
+        public var items: Int64
+        /// The largest item id.
+        public var maxItemID: Int64
+        /// The latest `updated_at` of any item (milliseconds since 1970).
+        public var maxUpdatedAt: Int64
+
+        /// Creates a fingerprint.
+        public init(pdqDigests: Int64, items: Int64, maxItemID: Int64, maxUpdatedAt: Int64) {
+            self.pdqDigests = pdqDigests
+            self.items = items
+            self.maxItemID = maxItemID
+            self.maxUpdatedAt = maxUpdatedAt
+        }
+
+        /// `pdq N, items N, max id N, updated N`.
+        public var description: String { "pdq \(pdqDigests), items \(items), max id \(maxItemID), updated \(maxUpdatedAt)" }
+    }
+
+    /// The set's current ``Fingerprint`` (one query).
+    public func fingerprint() async throws -> Fingerprint {
+        let row = try await sql.raw(
+            """
+            SELECT (SELECT count(*) FROM hash_digests WHERE algorithm = 'pdq') AS p, count(*) AS n,
+            coalesce(max(id), 0) AS m, coalesce(max(updated_at), 0) AS u FROM hash_items
+            """
+        ).first()
+        guard let row else { return Fingerprint(pdqDigests: 0, items: 0, maxItemID: 0, maxUpdatedAt: 0) }
+        return Fingerprint(
+            pdqDigests: try row.decode(column: "p", as: Int64.self), items: try row.decode(column: "n", as: Int64.self),
+            maxItemID: try row.decode(column: "m", as: Int64.self), maxUpdatedAt: try row.decode(column: "u", as: Int64.self))
     }
 
     /// Every item in id order, `batch` at a time (for exports and index building).
@@ -215,5 +260,280 @@ public struct HashSetStore: Sendable {
             digests[try r.decode(column: "algorithm", as: String.self)] = try r.decode(column: "n", as: Int.self)
         }
         return (items, digests)
+    }
+}
+
+/// The statements of an import batch, written for the database at hand: plain SQLite statements with positional
+/// binds through the driver (no query builder, no `Encodable` binds), or PostgreSQL statements with one array
+/// bind per column (`unnest`, `= ANY`), so a batch of thousands of rows is a handful of round trips.
+struct ImportStatements {
+    struct ItemRow {
+        let id: Int64
+        let json: String
+        let knownBenign: Bool
+        let baseline: Bool
+    }
+
+    private let sql: any SQLDatabase
+    private let sqlite: (any SQLiteDatabase)?
+
+    init(_ database: any Database) {
+        sql = database as! any SQLDatabase
+        sqlite = sql.dialect.name == "sqlite" ? database as? any SQLiteDatabase : nil
+    }
+
+    /// SQLite, outside the transaction (these are per connection and harmless to the connection's later users):
+    /// statement journals in memory (each multi-row insert keeps one, in case a constraint aborts it; in a temp
+    /// file they were a sixth of an import's time), a page cache large enough that inserting into the digest index
+    /// of a set of millions does not read the same pages again and again (the default is 2 MB), and checkpoints
+    /// every 64 MB of WAL rather than 4 MB, so an index page changed by many batches is written back once.
+    func prepareConnection() async throws {
+        guard let sqlite else { return }
+        _ = try await sqlite.query("PRAGMA temp_store = MEMORY", [])
+        _ = try await sqlite.query("PRAGMA cache_size = -131072", [])
+        _ = try await sqlite.query("PRAGMA wal_autocheckpoint = 16384", [])
+    }
+
+    /// Calls `body(algorithm, value, item)` for every stored digest whose value is one of `values`.
+    func lookup(values: [String], _ body: (String, String, Int64) -> Void) async throws {
+        if let sqlite {
+            for chunk in stride(from: 0, to: values.count, by: 500) {
+                let part = values[chunk..<min(chunk + 500, values.count)]
+                let text = "SELECT algorithm, value, item_id FROM hash_digests WHERE value IN ("
+                    + Array(repeating: "?", count: part.count).joined(separator: ",") + ")"
+                for row in try await sqlite.query(text, part.map { .text($0) }) {
+                    guard case .text(let a)? = row.column("algorithm"), case .text(let v)? = row.column("value"),
+                        let item = row.column("item_id")?.integer
+                    else { continue }
+                    body(a, v, Int64(item))
+                }
+            }
+        } else {
+            for chunk in stride(from: 0, to: values.count, by: 10_000) {
+                let part = Array(values[chunk..<min(chunk + 10_000, values.count)])
+                let rows = try await sql.raw(
+                    "SELECT algorithm, value, item_id FROM hash_digests WHERE value = ANY(\(bind: part))"
+                ).all()
+                for r in rows {
+                    body(try r.decode(column: "algorithm", as: String.self), try r.decode(column: "value", as: String.self),
+                         try r.decode(column: "item_id", as: Int64.self))
+                }
+            }
+        }
+    }
+
+    /// The largest item id, 0 for an empty set.
+    func maxItemID() async throws -> Int64 {
+        if let sqlite {
+            return Int64(try await sqlite.query("SELECT coalesce(max(id), 0) AS m FROM hash_items", []).first?.column("m")?.integer ?? 0)
+        }
+        return try await sql.raw("SELECT coalesce(max(id), 0) AS m FROM hash_items").first()?.decode(column: "m", as: Int64.self) ?? 0
+    }
+
+    func insertItems(_ rows: [ItemRow], at ms: Int64) async throws {
+        guard !rows.isEmpty else { return }
+        if let sqlite {
+            try await Self.insert(
+                rows, on: sqlite, statement: "INSERT INTO hash_items (id, record, known_benign, baseline, created_at, updated_at) VALUES ",
+                columns: 6
+            ) { r, binds in
+                binds.append(.integer(Int(r.id)))
+                binds.append(.text(r.json))
+                binds.append(.integer(r.knownBenign ? 1 : 0))
+                binds.append(.integer(r.baseline ? 1 : 0))
+                binds.append(.integer(Int(ms)))
+                binds.append(.integer(Int(ms)))
+            }
+        } else {
+            for chunk in stride(from: 0, to: rows.count, by: 20_000) {
+                let part = rows[chunk..<min(chunk + 20_000, rows.count)]
+                try await sql.raw(
+                    """
+                    INSERT INTO hash_items (id, record, known_benign, baseline, created_at, updated_at)
+                    SELECT i, r, k, b, \(bind: ms), \(bind: ms)
+                    FROM unnest(\(bind: part.map(\.id)), \(bind: part.map(\.json)), \(bind: part.map(\.knownBenign)),
+                                \(bind: part.map(\.baseline))) AS t(i, r, k, b)
+                    """
+                ).run()
+            }
+        }
+    }
+
+    func insertDigests(_ digests: [(HashDigest, Int64)]) async throws {
+        guard !digests.isEmpty else { return }
+        if let sqlite {
+            try await Self.insert(digests, on: sqlite, statement: "INSERT INTO hash_digests (algorithm, value, item_id) VALUES ", columns: 3) { row, binds in
+                binds.append(.text(row.0.algorithm.rawValue))
+                binds.append(.text(row.0.value))
+                binds.append(.integer(Int(row.1)))
+            }
+        } else {
+            for chunk in stride(from: 0, to: digests.count, by: 20_000) {
+                let part = digests[chunk..<min(chunk + 20_000, digests.count)]
+                try await sql.raw(
+                    """
+                    INSERT INTO hash_digests (algorithm, value, item_id)
+                    SELECT * FROM unnest(\(bind: part.map(\.0.algorithm.rawValue)), \(bind: part.map(\.0.value)),
+                                         \(bind: part.map(\.1)))
+                    """
+                ).run()
+            }
+        }
+    }
+
+    /// Multi-row inserts on SQLite, as many rows per statement as stay under its limit of bound values.
+    private static func insert<Row>(
+        _ rows: [Row], on sqlite: any SQLiteDatabase, statement: String, columns: Int, _ bind: (Row, inout [SQLiteData]) -> Void
+    ) async throws {
+        let per = 3000 / columns
+        for chunk in stride(from: 0, to: rows.count, by: per) {
+            let part = rows[chunk..<min(chunk + per, rows.count)]
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(part.count * columns)
+            for row in part { bind(row, &binds) }
+            _ = try await sqlite.query(statement + placeholders(rows: part.count, columns: columns), binds)
+        }
+    }
+
+    /// `(?,?,?),(?,?,?)…` for SQLite.
+    static func placeholders(rows: Int, columns: Int) -> String {
+        let one = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
+        return Array(repeating: one, count: rows).joined(separator: ",")
+    }
+}
+
+/// A compact JSON encoding of ``HashSetRecord`` that `JSONDecoder` (with `.secondsSince1970` dates) reads back
+/// to an equal record, written by hand because `JSONEncoder` was a sixth of an import's time. Keys are sorted and
+/// absent optionals left out, as `JSONEncoder` with `.sortedKeys` writes them.
+enum HashSetRecordJSON {
+    static func encode(_ r: HashSetRecord) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(160)
+        var first = true
+        func key(_ k: StaticString) {
+            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            out.append(UInt8(ascii: "\""))
+            k.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: ":"))
+        }
+        func bool(_ k: StaticString, _ v: Bool?) {
+            guard let v else { return }
+            key(k)
+            appendLiteral(v ? "true" : "false", to: &out)
+        }
+        func text(_ k: StaticString, _ v: String?) {
+            guard let v else { return }
+            key(k)
+            appendString(v, to: &out)
+        }
+        bool("baseline", r.baseline)
+        key("categories")
+        out.append(UInt8(ascii: "["))
+        for (i, c) in r.categories.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendLiteral("{\"code\":", to: &out)
+            appendString(c.code, to: &out)
+            if let n = c.nationalCategory {
+                appendLiteral(",\"nationalCategory\":", to: &out)
+                appendString(n, to: &out)
+            }
+            appendLiteral(",\"scheme\":", to: &out)
+            appendString(c.scheme.rawValue, to: &out)
+            if let s = c.source {
+                appendLiteral(",\"source\":", to: &out)
+                appendString(s, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        key("digests")
+        out.append(UInt8(ascii: "["))
+        for (i, d) in r.digests.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendLiteral("{\"algorithm\":", to: &out)
+            appendString(d.algorithm.rawValue, to: &out)
+            appendLiteral(",\"value\":", to: &out)
+            appendString(d.value, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        bool("distributed", r.distributed)
+        bool("fileAvailable", r.fileAvailable)
+        text("fileName", r.fileName)
+        if let size = r.fileSize {
+            key("fileSize")
+            appendLiteral(String(size), to: &out)
+        }
+        bool("knownBenign", r.knownBenign)
+        text("mediaType", r.mediaType)
+        bool("offenderIdentified", r.offenderIdentified)
+        key("provenance")
+        let p = r.provenance
+        var firstInner = true
+        out.append(UInt8(ascii: "{"))
+        func inner(_ k: String, _ v: String?) {
+            guard let v else { return }
+            if !firstInner { out.append(UInt8(ascii: ",")) }
+            firstInner = false
+            appendString(k, to: &out)
+            out.append(UInt8(ascii: ":"))
+            appendString(v, to: &out)
+        }
+        inner("caseID", p.caseID)
+        inner("contributor", p.contributor)
+        if let at = p.foundAt {
+            if !firstInner { out.append(UInt8(ascii: ",")) }
+            firstInner = false
+            appendLiteral("\"foundAt\":", to: &out)
+            appendLiteral(number(at.timeIntervalSince1970), to: &out)
+        }
+        inner("foundWhere", p.foundWhere)
+        inner("mediaID", p.mediaID)
+        out.append(UInt8(ascii: "}"))
+        text("seriesName", r.seriesName)
+        if let n = r.submissionCount {
+            key("submissionCount")
+            appendLiteral(String(n), to: &out)
+        }
+        bool("victimIdentified", r.victimIdentified)
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Seconds as JSON: whole numbers without a fraction, others in Swift's shortest round-trip form.
+    static func number(_ v: Double) -> String {
+        guard v.isFinite else { return "0" }
+        if v == v.rounded(), abs(v) < 9_007_199_254_740_992 { return String(Int64(v)) }
+        return "\(v)"
+    }
+
+    private static func appendLiteral(_ s: String, to out: inout [UInt8]) {
+        out.append(contentsOf: s.utf8)
+    }
+
+    /// A JSON string literal, escaped as `JSONEncoder` escapes (quote, backslash, slash, control characters).
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(b)
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(b)
+            case UInt8(ascii: "/"): out.append(UInt8(ascii: "\\")); out.append(b)
+            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "f"))
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0xF)])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }

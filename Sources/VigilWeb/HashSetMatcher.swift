@@ -29,6 +29,8 @@ public final class HashSetMatcher: @unchecked Sendable {
     /// A matcher over records held in memory (hash-list files).
     public init(records list: [HashSetRecord]) {
         store = nil
+        snapshotPath = nil
+        jobs = 1
         for (i, r) in list.enumerated() {
             let id = Int64(i + 1)
             records[id] = r
@@ -44,28 +46,74 @@ public final class HashSetMatcher: @unchecked Sendable {
         indexedPDQCount = owners.count
     }
 
-    /// A matcher over the national set in the database; PDQ hashes are loaded into memory now.
-    public init(store: HashSetStore) async throws {
+    /// Where the PDQ index came from when the matcher was made.
+    public enum IndexSource: Sendable, Equatable {
+        /// Built from hashes held in memory (hash-list files).
+        case memory
+        /// Read from the database.
+        case database
+        /// Loaded from a snapshot file that was current.
+        case snapshot
+    }
+
+    /// The snapshot's file name in the data directory (`vigil serve` and `vigil match` share it).
+    public static let snapshotFileName = "match-index.snapshot"
+
+    /// Where the current PDQ index came from.
+    public private(set) var indexSource: IndexSource = .memory
+    private let snapshotPath: String?
+    private let jobs: Int
+
+    /// A matcher over the national set in the database. The PDQ index is loaded now: from the snapshot at
+    /// `snapshotPath` when its header matches the set's current ``HashSetStore/Fingerprint``, else from the
+    /// database, after which the snapshot is rewritten (a snapshot that cannot be written is not an error: the
+    /// next start reads the database again).
+    /// - Parameters:
+    ///   - store: The national set.
+    ///   - snapshotPath: The snapshot file (`match-index.snapshot` in the data directory), or `nil` for none.
+    ///   - jobs: Threads for building the index from the database.
+    public init(store: HashSetStore, snapshotPath: String? = nil, jobs: Int = 1) async throws {
         self.store = store
+        self.snapshotPath = snapshotPath
+        self.jobs = max(1, jobs)
+        if let snapshotPath {
+            let fingerprint = try await store.fingerprint()
+            if let (index, owners) = try? MatchIndexSnapshot.load(from: snapshotPath, expecting: fingerprint) {
+                self.index = index
+                self.owners = owners
+                self.indexedPDQCount = owners.count
+                self.indexSource = .snapshot
+                return
+            }
+        }
         try await rebuild()
     }
 
-    /// Reloads the PDQ index from the database and swaps it in; lookups carry on meanwhile.
+    /// Reloads the PDQ index from the database and swaps it in; lookups carry on meanwhile. With a snapshot
+    /// path, the snapshot is rewritten afterwards.
     public func rebuild() async throws {
         guard let store else { return }
-        let fresh = HammingIndex()
+        let fingerprint = try await store.fingerprint()
+        var hashes: [Hash256] = []
         var freshOwners: [Int64] = []
+        hashes.reserveCapacity(Int(fingerprint.pdqDigests))
+        freshOwners.reserveCapacity(Int(fingerprint.pdqDigests))
         try await store.forEachPDQ { hex, item in
             if let h = Hash256(hex: hex) {
-                fresh.insert(h)
+                hashes.append(h)
                 freshOwners.append(item)
             }
         }
-        fresh.compact(jobs: 1)
+        let fresh = HammingIndex(hashes, jobs: jobs)
         lock.withLock {
             index = fresh
             owners = freshOwners
             indexedPDQCount = freshOwners.count
+            indexSource = .database
+        }
+        if let snapshotPath {
+            // Recorded with the fingerprint taken before reading: rows added while reading make it stale, not wrong.
+            try? MatchIndexSnapshot.save(fresh, owners: freshOwners, fingerprint: fingerprint, to: snapshotPath)
         }
     }
 
@@ -131,5 +179,87 @@ extension HashDigest {
     /// A PDQ digest from hex the index produced (always valid).
     init(pdqHex: String) {
         self = (try? HashDigest(.pdq, pdqHex)) ?? (try! HashDigest(.pdq, String(repeating: "0", count: 64)))
+    }
+}
+
+/// The server's match index on disk: `HammingIndex`'s own snapshot file at `path`, and beside it, at
+/// `path + ".items"`, a 64-byte header and the item id of every indexed hash (Int64, little-endian, in index
+/// order). The header records the set's ``HashSetStore/Fingerprint`` when the index was read, the number of
+/// hashes and a checksum of them, so a snapshot is used only while it is current and only with its own index.
+///
+///     magic "VIGILMIO", version UInt32, 0 UInt32, pdq digests, items, max item id, max updated_at,
+///     hash count, hash checksum (each 8 bytes)
+enum MatchIndexSnapshot {
+    static let magic: [UInt8] = Array("VIGILMIO".utf8)
+    static let version: UInt32 = 1
+
+    enum Failure: Error {
+        case unreadable
+        case stale
+        case inconsistent
+    }
+
+    /// Writes the index, then the item ids and header (each through a temporary file and a rename).
+    static func save(_ index: HammingIndex, owners: [Int64], fingerprint: HashSetStore.Fingerprint, to path: String) throws {
+        try index.save(to: path)
+        var data = Data(capacity: 64 + owners.count * 8)
+        data.append(contentsOf: magic)
+        append(UInt32(version), to: &data)
+        append(UInt32(0), to: &data)
+        for v in [fingerprint.pdqDigests, fingerprint.items, fingerprint.maxItemID, fingerprint.maxUpdatedAt] {
+            append(UInt64(bitPattern: v), to: &data)
+        }
+        append(UInt64(owners.count), to: &data)
+        append(checksum(index), to: &data)
+        owners.withUnsafeBufferPointer { buffer in
+            for v in buffer { append(UInt64(bitPattern: v), to: &data) }
+        }
+        try data.write(to: URL(fileURLWithPath: path + ".items"), options: .atomic)
+    }
+
+    /// Loads the snapshot when its header matches `fingerprint` and its index; throws otherwise.
+    static func load(from path: String, expecting fingerprint: HashSetStore.Fingerprint) throws -> (HammingIndex, [Int64]) {
+        guard let data = FileManager.default.contents(atPath: path + ".items"), data.count >= 64 else { throw Failure.unreadable }
+        return try data.withUnsafeBytes { raw -> (HammingIndex, [Int64]) in
+            func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+            guard Array(raw[0..<8]) == magic,
+                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) == version
+            else { throw Failure.unreadable }
+            let recorded = HashSetStore.Fingerprint(
+                pdqDigests: Int64(bitPattern: u64(16)), items: Int64(bitPattern: u64(24)),
+                maxItemID: Int64(bitPattern: u64(32)), maxUpdatedAt: Int64(bitPattern: u64(40)))
+            guard recorded == fingerprint else { throw Failure.stale }
+            let count = Int(truncatingIfNeeded: u64(48))
+            guard count >= 0, data.count == 64 + count * 8 else { throw Failure.inconsistent }
+            let index = try HammingIndex.load(from: path)
+            guard index.count == count, checksum(index) == u64(56) else { throw Failure.inconsistent }
+            var owners = [Int64](repeating: 0, count: count)
+            owners.withUnsafeMutableBytes { out in
+                out.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[64..<(64 + count * 8)]))
+            }
+            #if _endian(big)
+                owners = owners.map { Int64(littleEndian: $0) }
+            #endif
+            return (index, owners)
+        }
+    }
+
+    /// A 64-bit checksum of every hash in index order.
+    static func checksum(_ index: HammingIndex) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for i in 0..<index.count {
+            let x = index.hash(at: UInt32(i))
+            h = mix(mix(mix(mix(h, x.w0), x.w1), x.w2), x.w3)
+        }
+        return h
+    }
+
+    @inline(__always) private static func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
+        let m = (h ^ w) &* 0x0000_0100_0000_01b3
+        return m ^ (m >> 29)
+    }
+
+    private static func append<T: FixedWidthInteger>(_ value: T, to data: inout Data) {
+        withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
     }
 }

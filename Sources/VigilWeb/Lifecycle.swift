@@ -14,6 +14,7 @@ extension VigilApp {
         do {
             try configure(app, services: services)
             let report = try await prepare(app)
+            app.matchService.start(app)  // in the background; lookups wait for it
             onStart(report)
             try await app.execute()
         } catch {

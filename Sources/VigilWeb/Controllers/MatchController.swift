@@ -126,7 +126,9 @@ enum MatchController {
     }
 }
 
-/// Holds the server's matcher: built on first use from the database, rebuilt in the background when the set
+/// Holds the server's matcher. `vigil serve` starts building it at start-up (``start(_:)``), from the snapshot
+/// in the data directory when it is current, else from the database; a lookup that arrives before it is ready
+/// waits for it. Without a start (tests, tools) it is built on first use. Rebuilt in the background when the set
 /// has changed (checked at most every few seconds), without blocking lookups.
 final class MatchService: @unchecked Sendable {
     private let lock = NSLock()
@@ -135,22 +137,50 @@ final class MatchService: @unchecked Sendable {
     private var lastCheck = Date.distantPast
     private var refreshing = false
 
+    /// Starts building the matcher in the background (idempotent) and logs how long it took and from where.
+    @discardableResult
+    func start(_ app: Application) -> Task<HashSetMatcher, any Error> {
+        let store = HashSetStore(db: app.db, clock: app.vigil.clock)
+        let path = Self.snapshotPath(app.vigil.configuration)
+        let logger = app.logger
+        return lock.withLock { () -> Task<HashSetMatcher, any Error> in
+            if let b = building { return b }
+            let t = Task {
+                let started = ContinuousClock.now
+                do {
+                    let m = try await HashSetMatcher(store: store, snapshotPath: path, jobs: System.coreCount)
+                    let took = ContinuousClock.now - started
+                    logger.notice("match index ready: \(m.indexedPDQCount) PDQ hashes from the \(m.indexSource) in \(took)")
+                    return m
+                } catch {
+                    logger.error("match index: could not be built: \(String(describing: error).prefix(200))")
+                    throw error
+                }
+            }
+            building = t
+            return t
+        }
+    }
+
+    static func snapshotPath(_ configuration: VigilConfiguration) -> String {
+        (configuration.dataDirectory as NSString).appendingPathComponent(HashSetMatcher.snapshotFileName)
+    }
+
     func matcher(on req: Request) async throws -> HashSetMatcher {
         let store = HashSetStore(db: req.db, clock: req.vigil.clock)
         if let m = lock.withLock({ current }) {
             maybeRefresh(m, store: store, now: Date())
             return m
         }
-        let task = lock.withLock { () -> Task<HashSetMatcher, any Error> in
-            if let b = building { return b }
-            let t = Task { try await HashSetMatcher(store: store) }
-            building = t
-            return t
+        let task = start(req.application)
+        let m: HashSetMatcher
+        do { m = try await task.value } catch {
+            // A failed build is not kept: the next request tries again.
+            lock.withLock { if building == task { building = nil } }
+            throw error
         }
-        let m = try await task.value
         lock.withLock {
             current = m
-            building = nil
             lastCheck = Date()
         }
         return m
@@ -186,13 +216,19 @@ extension Application {
 /// Per-key request budget, in memory.
 actor KeyRateLimiter {
     private let perMinute: Int
+    private let window: Double
     private var buckets: [String: (tokens: Double, at: Date)] = [:]
 
-    init(perMinute: Int) { self.perMinute = perMinute }
+    /// `perMinute` requests per `windowSeconds` (a minute unless told otherwise), refilled continuously.
+    init(perMinute: Int, windowSeconds: Double = 60) {
+        self.perMinute = perMinute
+        self.window = windowSeconds
+    }
 
     func allow(_ key: String, now: Date) -> Bool {
+        if buckets.count > 200_000 { buckets.removeAll() }  // bound memory under a flood
         var b = buckets[key] ?? (Double(perMinute), now)
-        b.tokens = min(Double(perMinute), b.tokens + now.timeIntervalSince(b.at) * Double(perMinute) / 60)
+        b.tokens = min(Double(perMinute), b.tokens + now.timeIntervalSince(b.at) * Double(perMinute) / window)
         b.at = now
         guard b.tokens >= 1 else {
             buckets[key] = b
