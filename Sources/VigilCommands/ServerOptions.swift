@@ -37,6 +37,16 @@ struct ServerOptions: ParsableArguments {
     var logLevel: String?
     @Option(name: .customLong("site-name"), help: "Name in page titles and authenticator apps (default Vigil). Env: VIGIL_SITE_NAME.")
     var siteName: String?
+    @Option(name: .customLong("emergency-number"), help: "Emergency number on public pages (default 112). Env: VIGIL_EMERGENCY_NUMBER.")
+    var emergencyNumber: String?
+    @Option(name: .customLong("helpline-name"), help: "Child helpline named on public pages. Env: VIGIL_HELPLINE_NAME.")
+    var helplineName: String?
+    @Option(name: .customLong("helpline-number"), help: "Child helpline number (default 116 111). Env: VIGIL_HELPLINE_NUMBER.")
+    var helplineNumber: String?
+    @Option(name: .customLong("public-reports-per-hour"), help: "Reports one address may send per hour (default 30). Env: VIGIL_PUBLIC_REPORTS_PER_HOUR.")
+    var publicReportsPerHour: Int?
+    @Option(name: .customLong("standard-assessment-days"), help: "Working days to assess public reports, 3-10 (default 5). Env: VIGIL_STANDARD_ASSESSMENT_DAYS.")
+    var standardAssessmentDays: Int?
     @Flag(name: .customLong("demo-data"), help: "Add demonstration data on first start. Env: VIGIL_DEMO_DATA=true.")
     var demoData = false
 
@@ -89,6 +99,14 @@ struct ServerOptions: ParsableArguments {
             c.logLevel = v
         }
         if let v = value(siteName, "VIGIL_SITE_NAME", "site_name") { c.siteName = v }
+        if let v = value(emergencyNumber, "VIGIL_EMERGENCY_NUMBER", "emergency_number") { c.emergencyNumber = v }
+        if let v = value(helplineName, "VIGIL_HELPLINE_NAME", "helpline_name") { c.helplineName = v }
+        if let v = value(helplineNumber, "VIGIL_HELPLINE_NUMBER", "helpline_number") { c.helplineNumber = v }
+        if let v = try int(publicReportsPerHour, "VIGIL_PUBLIC_REPORTS_PER_HOUR", "public_reports_per_hour") { c.publicReportsPerHour = max(1, v) }
+        if let v = try int(standardAssessmentDays, "VIGIL_STANDARD_ASSESSMENT_DAYS", "standard_assessment_days") {
+            guard (3...10).contains(v) else { throw ValidationError("standard assessment days must be between 3 and 10") }
+            c.standardAssessmentDays = v
+        }
         c.demoData = try bool(demoData ? true : nil, "VIGIL_DEMO_DATA", "demo_data") ?? false
         return c
     }

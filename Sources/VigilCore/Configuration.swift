@@ -34,6 +34,15 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var logLevel: String = "info"
     /// Name shown in page titles and in authenticator apps.
     public var siteName: String = "Vigil"
+    /// The emergency number shown on public pages.
+    public var emergencyNumber: String = "112"
+    /// The child helpline named on public pages.
+    public var helplineName: String = "the national child helpline"
+    public var helplineNumber: String = "116 111"
+    /// Reports one address may send per hour through the public form and API (kept in memory only).
+    public var publicReportsPerHour: Int = 30
+    /// Working days to assess a report from the public (reports from hotlines, police and platforms: 1).
+    public var standardAssessmentDays: Int = 5
     /// Insert demonstration data on first start (used by `make run`).
     public var demoData: Bool = false
 
@@ -68,6 +77,11 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--max-body-kb", "VIGIL_MAX_BODY_KB", "max_body_kb", "largest request body in KiB (default 1024)"),
         ("--log-level", "VIGIL_LOG_LEVEL", "log_level", "trace|debug|info|notice|warning|error (default info)"),
         ("--site-name", "VIGIL_SITE_NAME", "site_name", "name in page titles and authenticator apps (default Vigil)"),
+        ("--emergency-number", "VIGIL_EMERGENCY_NUMBER", "emergency_number", "emergency number on public pages (default 112)"),
+        ("--helpline-name", "VIGIL_HELPLINE_NAME", "helpline_name", "child helpline named on public pages"),
+        ("--helpline-number", "VIGIL_HELPLINE_NUMBER", "helpline_number", "child helpline number (default 116 111)"),
+        ("--public-reports-per-hour", "VIGIL_PUBLIC_REPORTS_PER_HOUR", "public_reports_per_hour", "reports one address may send per hour (default 30)"),
+        ("--standard-assessment-days", "VIGIL_STANDARD_ASSESSMENT_DAYS", "standard_assessment_days", "working days to assess public reports, 3-10 (default 5)"),
         ("--demo-data", "VIGIL_DEMO_DATA", "demo_data", "true to add demonstration data on first start"),
     ]
 }

@@ -5,6 +5,12 @@ import VigilCore
 
 /// Appends to and reads the hash-chained audit log.
 public enum AuditLog {
+    /// Takes the chain's lock at the start of a transaction that reads before it writes (so that two writers
+    /// cannot both decide on stale reads): a row lock on PostgreSQL, the write lock on SQLite.
+    public static func lockChain(on tx: any Database) async throws {
+        try await (tx as! any SQLDatabase).raw("UPDATE audit_head SET last_seq = last_seq WHERE id = 1").run()
+    }
+
     /// Appends an event inside the caller's transaction: the event commits with the change it records.
     /// The head row is updated first, which serialises appends across connections and processes.
     @discardableResult

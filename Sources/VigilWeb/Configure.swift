@@ -32,6 +32,9 @@ public enum VigilApp {
             sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory))
         app.leaf.cache.isEnabled = app.environment.isRelease
 
+        app.storage[HotlineServicesKey.self] = try HotlineServices(
+            configuration: config, translations: resources + "Translations", tokens: services.tokens)
+
         app.middleware = Middlewares()
         app.middleware.use(SecurityHeadersMiddleware(secure: config.cookiesAreSecure))
         app.middleware.use(ErrorPageMiddleware())

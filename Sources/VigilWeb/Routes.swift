@@ -5,7 +5,10 @@ import VigilCore
 /// enforces the rule and `RouteRulesTests` walks this table so a route without one fails the suite.
 func routes(_ app: Application) {
     // MARK: public: anyone, no sign-in
-    app.on(.GET, [], access: .publicAccess, use: HomeController.home)
+    app.on(.GET, [], access: .publicAccess, use: PublicController.home)
+    app.on(.GET, ["report"], access: .publicAccess, use: PublicController.form)
+    app.on(.POST, ["report"], access: .publicAccess, use: PublicController.submit)
+    app.on(.GET, ["status"], access: .publicAccess, use: PublicController.status)
     app.on(.GET, ["healthz"], access: .publicAccess, use: OpsController.health)
     app.on(.GET, ["metrics"], access: .publicAccess, use: OpsController.metrics)
 
@@ -23,6 +26,13 @@ func routes(_ app: Application) {
     app.on(.GET, ["dashboard"], access: .anyStaff, use: HomeController.dashboard)
     app.on(.POST, ["logout"], access: .anyStaff, use: AuthController.logout)
 
+    // MARK: staff: the analyst desk and law enforcement
+    app.on(.GET, ["cases"], access: Rules.desk, use: CaseDeskController.queue)
+    app.on(.GET, ["cases", ":id"], access: Rules.caseReaders) { try await CaseDeskController.casePage($0) }
+    app.on(.POST, ["cases", ":id", "act"], access: Rules.caseActors, use: CaseDeskController.act)
+    app.on(.GET, ["le", "referred"], access: Rules.lawEnforcement, use: CaseDeskController.referred)
+    app.on(.GET, ["cases", ":id", "referral"], access: Rules.lawEnforcement, use: CaseDeskController.referral)
+
     // MARK: staff: administrators
     app.on(.GET, ["admin", "users"], access: Rules.admin) { try await AdminController.users($0) }
     app.on(.POST, ["admin", "users"], access: Rules.admin, use: AdminController.createUser)
@@ -36,6 +46,8 @@ func routes(_ app: Application) {
 
     // MARK: API for partners (bearer keys)
     app.on(.GET, ["api", "v1", "whoami"], access: .anyPartner, use: PartnerController.whoami)
+    app.on(.POST, ["api", "v1", "reports"], access: .publicAccess, use: ReportsAPIController.submit)
+    app.on(.GET, ["api", "v1", "reports", ":reference"], access: .publicAccess, use: ReportsAPIController.status)
     app.on(.POST, ["api", "v1", "match"], access: .apiScope(.matchRead), use: MatchController.match)
     app.on(.GET, ["api", "v1", "match", ":algorithm", ":value"], access: .apiScope(.matchRead), use: MatchController.lookup)
 }

@@ -8,5 +8,6 @@ public enum VigilMigrations {
         CreateAPIKeys(),
         CreateAuditLog(),
         CreateHashSet(),
+        CreateHotline(),
     ]
 }

@@ -41,6 +41,8 @@ struct Layout: Encodable {
 enum Navigation {
     static let items: [(href: String, label: String, rule: AccessRule)] = [
         ("/dashboard", "Dashboard", .anyStaff),
+        ("/cases", "Reports", Rules.desk),
+        ("/le/referred", "Referred cases", Rules.lawEnforcement),
         ("/admin/users", "Users", Rules.admin),
         ("/admin/apikeys", "API keys", Rules.admin),
         ("/audit", "Audit log", Rules.audit),
@@ -51,4 +53,8 @@ enum Navigation {
 enum Rules {
     static let admin = AccessRule.roles([.admin])
     static let audit = AccessRule.roles([.admin, .auditor])
+    static let desk = AccessRule.roles([.analyst, .supervisor, .admin])
+    static let lawEnforcement = AccessRule.roles([.leLiaison])
+    static let caseReaders = AccessRule.roles([.analyst, .supervisor, .admin, .leLiaison])
+    static let caseActors = AccessRule.roles([.analyst, .supervisor, .admin, .leLiaison])
 }

@@ -1,0 +1,245 @@
+import FluentKit
+import Foundation
+import SQLKit
+import VigilCore
+
+/// Reports and cases: a report is committed (with its case and audit event) before its reference is shown;
+/// a report of something already in an open case joins that case. Workflow changes go through `CaseWorkflow`.
+public struct HotlineStore: Sendable {
+    public let db: any Database
+    public let clock: any VigilClock
+    public let tokens: any TokenSource
+    public let sealer: ContactSealer?
+    public let triage: TriagePolicy
+    public let fourEyes: FourEyesPolicy
+
+    public init(db: any Database, clock: any VigilClock, tokens: any TokenSource, sealer: ContactSealer?,
+                triage: TriagePolicy, fourEyes: FourEyesPolicy = FourEyesPolicy()) {
+        self.db = db
+        self.clock = clock
+        self.tokens = tokens
+        self.sealer = sealer
+        self.triage = triage
+        self.fourEyes = fourEyes
+    }
+
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+
+    /// What is kept of a report (never the reporter's address; the contact is sealed separately).
+    public struct Payload: Codable, Sendable, Equatable {
+        public var kind: String
+        public var target: String?
+        public var messageID: String?
+        public var service: String?
+        public var serviceKind: String?
+        public var profile: String?
+        public var concerns: [String]
+        public var details: String?
+        public var danger: Bool
+        public var source: String
+    }
+
+    static func payload(_ r: ValidatedReport) -> Payload {
+        var p = Payload(kind: r.kind.rawValue, concerns: [], details: r.details, danger: r.childInImmediateDanger, source: r.source.rawValue)
+        switch r.subject {
+        case .web(let t), .p2p(let t): p.target = t.canonicalKey
+        case .newsgroup(let t, let id):
+            p.target = t.canonicalKey
+            p.messageID = id
+        case .profile(let kind, let service, let identifier, let address):
+            p.serviceKind = kind.rawValue
+            p.service = service
+            p.profile = identifier
+            p.target = address?.canonicalKey
+        case .behaviour(let concerns): p.concerns = concerns.map(\.rawValue).sorted()
+        }
+        return p
+    }
+
+    /// A committed report.
+    public struct Submitted: Sendable, Equatable {
+        public let reference: ReportReference
+        public let caseID: Int64
+        public let joinedExistingCase: Bool
+    }
+
+    /// Stores a validated report in one transaction: the report, its case (new, or the open case with the same key),
+    /// and the audit event. Only after this returns may the reference be shown.
+    public func submit(_ report: ValidatedReport, language: String, actor: AuditActor, apiKey: String? = nil) async throws -> Submitted {
+        let now = clock.now()
+        let ms = AuditChain.milliseconds(now)
+        let reference = ReportReference(randomFrom: tokens)
+        let sealed: String? = try report.contact.map { c in
+            guard let sealer else { throw StoreError.invalid("contact details cannot be stored: no encryption key") }
+            return try sealer.seal(c.text, reportID: reference.description).base64EncodedString()
+        }
+        let payloadJSON = String(decoding: try JSONEncoder().encode(Self.payload(report)), as: UTF8.self)
+        let key = report.caseKey?.rawValue
+        let fourEyes = self.fourEyes
+        let triage = self.triage
+        return try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            var caseID: Int64
+            var joined = false
+            if let key, let row = try await sql.select().columns("id", "workflow", "danger", "report_count", "fast_track", "created_ms").from("cases")
+                .where("case_key", .equal, key).where("state", .notEqual, CaseState.closed.rawValue).orderBy("id").first()
+            {
+                caseID = try row.decode(column: "id", as: Int64.self)
+                var wf = try JSONDecoder().decode(CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
+                _ = try? wf.handle(.reportJoined, at: now)
+                let count = try row.decode(column: "report_count", as: Int.self) + 1
+                let danger = try row.decode(column: "danger", as: Bool.self) || report.childInImmediateDanger
+                let fast = try row.decode(column: "fast_track", as: Bool.self) || report.source.isFastTrack
+                let created = Date(timeIntervalSince1970: Double(try row.decode(column: "created_ms", as: Int64.self)) / 1000)
+                let deadline = triage.deadline(for: TriageFacts(childInImmediateDanger: danger, firstReportAt: created, reportCount: count, fastTrackSince: fast ? created : nil))
+                try await sql.update("cases").set("workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self))
+                    .set("report_count", to: count).set("danger", to: danger).set("fast_track", to: fast)
+                    .set("deadline_ms", to: AuditChain.milliseconds(deadline)).set("updated_ms", to: ms)
+                    .where("id", .equal, caseID).run()
+                joined = true
+            } else {
+                caseID = (try await sql.select().column(SQLFunction("coalesce", args: SQLFunction("max", args: SQLColumn("id")), SQLLiteral.numeric("0")), as: "m")
+                    .from("cases").first()?.decode(column: "m", as: Int64.self) ?? 0) + 1
+                let wf = CaseWorkflow(fourEyes: fourEyes)
+                let deadline = triage.deadline(for: TriageFacts(childInImmediateDanger: report.childInImmediateDanger, firstReportAt: now, reportCount: 1, fastTrackSince: report.source.isFastTrack ? now : nil))
+                try await sql.insert(into: "cases")
+                    .columns("id", "case_key", "kind", "state", "workflow", "danger", "report_count", "fast_track", "deadline_ms", "created_ms", "updated_ms")
+                    .values(SQLBind(caseID), SQLBind(key), SQLBind(report.kind.rawValue), SQLBind(wf.state.rawValue),
+                            SQLBind(String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)), SQLBind(report.childInImmediateDanger), SQLBind(1),
+                            SQLBind(report.source.isFastTrack), SQLBind(AuditChain.milliseconds(deadline)), SQLBind(ms), SQLBind(ms))
+                    .run()
+            }
+            try await sql.insert(into: "reports")
+                .columns("reference", "case_id", "kind", "payload", "contact_sealed", "language", "source", "api_key", "created_ms")
+                .values(SQLBind(reference.description), SQLBind(caseID), SQLBind(report.kind.rawValue), SQLBind(payloadJSON), SQLBind(sealed),
+                        SQLBind(language), SQLBind(report.source.rawValue), SQLBind(apiKey), SQLBind(ms))
+                .run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: joined ? "report.joined" : "report.received", subject: "case:\(caseID)",
+                details: ["reference": reference.description, "kind": report.kind.rawValue, "danger": String(report.childInImmediateDanger)])
+            return Submitted(reference: reference, caseID: caseID, joinedExistingCase: joined)
+        }
+    }
+
+    /// The public status of a report (nothing more revealing), or nil when the reference is unknown.
+    public func publicStatus(of reference: ReportReference) async throws -> PublicCaseStatus? {
+        guard let row = try await sql.select().column(SQLColumn("state", table: "cases")).from("reports")
+            .join("cases", on: SQLColumn("case_id", table: "reports"), .equal, SQLColumn("id", table: "cases"))
+            .where(SQLColumn("reference", table: "reports"), .equal, SQLBind(reference.description)).first(),
+            let state = CaseState(rawValue: try row.decode(column: "state", as: String.self))
+        else { return nil }
+        return state.publicStatus
+    }
+
+    /// One line of the analyst's queue.
+    public struct CaseSummary: Sendable {
+        public let id: Int64
+        public let key: String?
+        public let kind: String
+        public let state: CaseState
+        public let danger: Bool
+        public let reportCount: Int
+        public let deadline: Date
+        public let createdAt: Date
+        public let claimedBy: String?
+        public let workflow: CaseWorkflow
+    }
+
+    static func summary(_ r: any SQLRow) throws -> CaseSummary {
+        CaseSummary(
+            id: try r.decode(column: "id", as: Int64.self), key: try r.decode(column: "case_key", as: String?.self),
+            kind: try r.decode(column: "kind", as: String.self),
+            state: CaseState(rawValue: try r.decode(column: "state", as: String.self)) ?? .received,
+            danger: try r.decode(column: "danger", as: Bool.self), reportCount: try r.decode(column: "report_count", as: Int.self),
+            deadline: Date(timeIntervalSince1970: Double(try r.decode(column: "deadline_ms", as: Int64.self)) / 1000),
+            createdAt: Date(timeIntervalSince1970: Double(try r.decode(column: "created_ms", as: Int64.self)) / 1000),
+            claimedBy: try r.decode(column: "claimed_by", as: String?.self),
+            workflow: try JSONDecoder().decode(CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8)))
+    }
+
+    /// Open cases in priority order: danger first, then the service-level deadline, then more reports, then age.
+    public func queue(includeClosed: Bool = false, page: Int = 1, per: Int = 50) async throws -> (cases: [CaseSummary], total: Int) {
+        var q = sql.select().column("*").from("cases")
+        if !includeClosed { q = q.where("state", .notEqual, CaseState.closed.rawValue) }
+        let total = try await {
+            var c = sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("cases")
+            if !includeClosed { c = c.where("state", .notEqual, CaseState.closed.rawValue) }
+            return try await c.first()?.decode(column: "n", as: Int.self) ?? 0
+        }()
+        let rows = try await q.orderBy("danger", .descending).orderBy("deadline_ms").orderBy("report_count", .descending).orderBy("created_ms")
+            .limit(per).offset((max(1, page) - 1) * per).all()
+        return (try rows.map(Self.summary), total)
+    }
+
+    /// Cases whose workflow has referred them to law enforcement.
+    public func referredToLawEnforcement() async throws -> [CaseSummary] {
+        let rows = try await sql.select().column("*").from("cases").orderBy("id", .descending).limit(500).all()
+        return try rows.map(Self.summary).filter { $0.workflow.decided.contains(where: { $0.kind == .lawEnforcementReferral }) }
+    }
+
+    /// A stored report, for the case page and referral packages (the contact stays sealed).
+    public struct StoredReport: Sendable {
+        public let reference: String
+        public let payload: Payload
+        public let language: String
+        public let source: String
+        public let receivedAt: Date
+        public let hasContact: Bool
+    }
+
+    public func caseDetail(_ id: Int64) async throws -> (CaseSummary, [StoredReport])? {
+        guard let row = try await sql.select().column("*").from("cases").where("id", .equal, id).first() else { return nil }
+        let reports = try await sql.select().column("*").from("reports").where("case_id", .equal, id).orderBy("created_ms").all().map { r in
+            StoredReport(
+                reference: try r.decode(column: "reference", as: String.self),
+                payload: try JSONDecoder().decode(Payload.self, from: Data(try r.decode(column: "payload", as: String.self).utf8)),
+                language: try r.decode(column: "language", as: String.self), source: try r.decode(column: "source", as: String.self),
+                receivedAt: Date(timeIntervalSince1970: Double(try r.decode(column: "created_ms", as: Int64.self)) / 1000),
+                hasContact: try r.decode(column: "contact_sealed", as: String?.self) != nil)
+        }
+        return (try Self.summary(row), reports)
+    }
+
+    /// Applies a workflow event to a case in one transaction, auditing it and every action it returns.
+    @discardableResult
+    public func apply(_ event: CaseEvent, to id: Int64, actor: AuditActor) async throws -> [CaseAction] {
+        let now = clock.now()
+        return try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            guard let row = try await sql.select().columns("workflow").from("cases").where("id", .equal, id).first() else {
+                throw StoreError.notFound("no case \(id)")
+            }
+            var wf = try JSONDecoder().decode(CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
+            let actions: [CaseAction]
+            do throws(CaseWorkflowError) { actions = try wf.handle(event, at: now) } catch { throw StoreError.conflict(error.description) }
+            try await sql.update("cases").set("workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self))
+                .set("state", to: wf.state.rawValue).set("claimed_by", to: wf.claimedBy).set("updated_ms", to: AuditChain.milliseconds(now))
+                .set("closed_ms", to: wf.closedAt.map(AuditChain.milliseconds))
+                .where("id", .equal, id).run()
+            var details: [String: String] = ["state": wf.state.rawValue]
+            if case .placeHold(let h) = event { details["expires"] = ISO8601DateFormatter().string(from: h.expiresAt) }
+            try await AuditLog.append(on: tx, at: now, actor: actor, action: "case.\(event.name)", subject: "case:\(id)", details: details)
+            for a in actions {
+                if case .audit(let action, let d) = a {
+                    try await AuditLog.append(on: tx, at: now, actor: actor, action: action, subject: "case:\(id)", details: d)
+                } else {
+                    try await AuditLog.append(on: tx, at: now, actor: actor, action: "case.action", subject: "case:\(id)", details: ["action": a.name])
+                }
+            }
+            return actions
+        }
+    }
+
+    /// Cases assessed per analyst on the day containing `day` (for the supervisors' welfare view).
+    public func assessmentsPerAnalyst(on day: Date) async throws -> [String: Int] {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "UTC")!
+        let start = cal.startOfDay(for: day)
+        let (events, _) = try await AuditLog.list(on: db, filter: .init(action: "case.assess", from: start, to: start + 86400), page: 1, per: 10_000)
+        var out: [String: Int] = [:]
+        for e in events { out[e.actor.identifier, default: 0] += 1 }
+        return out
+    }
+}

@@ -1,0 +1,230 @@
+import Vapor
+import VigilCore
+import VigilStore
+
+/// The analyst desk: the queue, the case page, claiming, assessment, decisions with four-eyes confirmation,
+/// and law enforcement's holds and referral packages.
+enum CaseDeskController {
+    struct Row: Encodable {
+        let id: Int64
+        let kind: String
+        let target: String
+        let state: String
+        let danger: Bool
+        let reports: Int
+        let deadline: String
+        let overdue: Bool
+        let claimedBy: String
+        let held: Bool
+    }
+
+    struct QueuePage: Encodable {
+        let layout: Layout
+        let rows: [Row]
+        let total: Int
+        let assessedToday: Int
+        let breakReminder: Bool
+    }
+
+    /// `hxxp://` and `[.]` so a reported address is never a live link.
+    static func defang(_ s: String?) -> String {
+        guard let s else { return "" }
+        return s.replacingOccurrences(of: "http", with: "hxxp").replacingOccurrences(of: ".", with: "[.]")
+    }
+
+    static func queue(_ req: Request) async throws -> View {
+        let (user, _) = try req.requireStaff()
+        let now = req.vigil.clock.now()
+        let (cases, total) = try await req.hotlineStore.queue(page: max(1, req.query[Int.self, at: "page"] ?? 1))
+        let rows = cases.map { c in
+            Row(id: c.id, kind: c.kind, target: defang(c.key), state: c.state.rawValue, danger: c.danger, reports: c.reportCount,
+                deadline: Format.dateTime(c.deadline), overdue: c.deadline < now, claimedBy: c.claimedBy ?? "", held: c.workflow.isHeld(at: now))
+        }
+        let mine = try await req.hotlineStore.assessmentsPerAnalyst(on: now)[user] ?? 0
+        return try await req.view.render("cases", QueuePage(layout: Layout(req, title: "Reports"), rows: rows, total: total, assessedToday: mine, breakReminder: mine >= 20))
+    }
+
+    struct ReportRow: Encodable {
+        let reference: String
+        let kind: String
+        let target: String
+        let details: String
+        let concerns: String
+        let received: String
+        let language: String
+        let source: String
+        let contact: Bool
+    }
+
+    struct CasePage: Encodable {
+        let layout: Layout
+        let id: Int64
+        let state: String
+        let target: String
+        let rawTarget: String
+        let danger: Bool
+        let claimedBy: String
+        let mine: Bool
+        let held: Bool
+        let heldUntil: String
+        let holdReason: String?
+        let isLE: Bool
+        let assessment: String
+        let pending: [String]
+        let decided: [String]
+        let reports: [ReportRow]
+        let timeline: [AuditController.Row]
+        let outcomes: [String]
+        let mediaTypes: [String]
+        let ageGroups: [String]
+        let error: String?
+    }
+
+    static func casePage(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let (user, role) = try req.requireStaff()
+        let id = try caseID(req)
+        guard let (c, reports) = try await req.hotlineStore.caseDetail(id) else { throw Abort(.notFound, reason: "There is no case \(id).") }
+        let now = req.vigil.clock.now()
+        let (events, _) = try await AuditLog.list(on: req.db, filter: .init(subject: "case:\(id)"), page: 1, per: 200)
+        let wf = c.workflow
+        let isLE = role == .leLiaison
+        let page = CasePage(
+            layout: Layout(req, title: "Case \(id)"), id: id, state: c.state.rawValue, target: defang(c.key), rawTarget: c.key ?? "",
+            danger: c.danger, claimedBy: c.claimedBy ?? "", mine: c.claimedBy == user, held: wf.isHeld(at: now),
+            heldUntil: wf.hold.map { Format.dateTime($0.expiresAt) } ?? "", holdReason: isLE ? wf.hold?.reason : nil, isLE: isLE,
+            assessment: wf.assessment.map { "\($0.outcome.rawValue)" + ($0.legalProvision.map { " · \($0)" } ?? "") + ($0.category.map { " · \($0)" } ?? "") } ?? "",
+            pending: wf.pending.map { "\($0.decision) proposed by \($0.proposedBy)" }, decided: wf.decided.map(\.description),
+            reports: reports.map { r in
+                ReportRow(reference: r.reference, kind: r.payload.kind, target: defang(r.payload.target ?? r.payload.profile), details: r.payload.details ?? "",
+                          concerns: r.payload.concerns.joined(separator: ", "), received: Format.dateTime(r.receivedAt), language: r.language, source: r.source, contact: r.hasContact)
+            },
+            timeline: events.reversed().map {
+                AuditController.Row(sequence: $0.sequence, time: Format.dateTime($0.time), actor: $0.actor.display, action: $0.action, subject: $0.subject,
+                                    details: $0.detailsJSON == "{}" ? "" : $0.detailsJSON, hash: String($0.hash.prefix(12)))
+            },
+            outcomes: AssessmentOutcome.allCases.map(\.rawValue), mediaTypes: ContentMediaType.allCases.map(\.rawValue),
+            ageGroups: ApparentAgeGroup.allCases.map(\.rawValue), error: error)
+        return try await req.view.render("case", page).encodeResponse(status: status, for: req)
+    }
+
+    static func caseID(_ req: Request) throws -> Int64 {
+        guard let id = req.parameters.get("id", as: Int64.self) else { throw Abort(.notFound, reason: "There is no such case.") }
+        return id
+    }
+
+    struct ActionForm: Content {
+        let action: String
+        var outcome: String?
+        var legal_provision: String?
+        var category: String?
+        var media_type: String?
+        var age_group: String?
+        var notes: String?
+        var country: String?
+        var reason: String?
+        var days: Int?
+    }
+
+    /// Every change to a case goes through here: the form names the event; the workflow decides.
+    static func act(_ req: Request) async throws -> Response {
+        let (user, role) = try req.requireStaff()
+        let id = try caseID(req)
+        let f = try req.content.decode(ActionForm.self)
+        let now = req.vigil.clock.now()
+        let analystRoles: Set<Role> = [.analyst, .supervisor, .admin]
+        let event: CaseEvent
+        switch f.action {
+        case "claim": event = .claim(by: user)
+        case "unclaim": event = .unclaim(by: user)
+        case "assess":
+            guard let outcome = f.outcome.flatMap(AssessmentOutcome.init(rawValue:)) else { throw Abort(.badRequest, reason: "The field 'outcome' is required.") }
+            event = .assess(CaseAssessment(outcome: outcome, legalProvision: f.legal_provision.flatMap { $0.isEmpty ? nil : $0 },
+                                           category: f.category.flatMap { $0.isEmpty ? nil : $0 }, mediaType: f.media_type.flatMap(ContentMediaType.init(rawValue:)),
+                                           apparentAgeGroup: f.age_group.flatMap(ApparentAgeGroup.init(rawValue:)), notes: f.notes ?? ""), by: user)
+        case "propose-list-entry": event = .proposeListEntry(by: user)
+        case "request-notice": event = .requestNotice(by: user)
+        case "refer-law-enforcement": event = .referToLawEnforcement(by: user)
+        case "refer-partner":
+            guard let country = f.country, country.count == 2 else { throw Abort(.badRequest, reason: "The field 'country' must be a two-letter country code.") }
+            event = .referToPartner(country: country.uppercased(), by: user)
+        case "confirm": event = .confirm(by: user)
+        case "decline": event = .decline(by: user)
+        case "close": event = .close(by: user)
+        case "reopen": event = .reopen(by: user)
+        case "hold":
+            guard role == .leLiaison else { throw Abort(.forbidden, reason: "Only law-enforcement liaison staff place holds.") }
+            guard let reason = f.reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw Abort(.badRequest, reason: "The field 'reason' is required.") }
+            let days = max(1, min(f.days ?? 30, 365))
+            event = .placeHold(CaseHold(reason: reason, expiresAt: now + Double(days) * 86400, placedBy: user))
+        case "lift-hold":
+            guard role == .leLiaison else { throw Abort(.forbidden, reason: "Only law-enforcement liaison staff lift holds.") }
+            event = .liftHold(by: user)
+        default: throw Abort(.badRequest, reason: "The field 'action' is not a known action.")
+        }
+        if !["hold", "lift-hold"].contains(f.action), !analystRoles.contains(role) {
+            throw Abort(.forbidden, reason: "Only analysts change a case's assessment and decisions.")
+        }
+        do {
+            try await req.hotlineStore.apply(event, to: id, actor: .user(user))
+        } catch StoreError.conflict(let message) {
+            return try await casePage(req, error: message, status: .conflict)
+        }
+        return req.redirect(to: "/cases/\(id)", redirectType: .normal)
+    }
+
+    // MARK: law enforcement
+
+    static func referred(_ req: Request) async throws -> View {
+        let now = req.vigil.clock.now()
+        let rows = try await req.hotlineStore.referredToLawEnforcement().map { c in
+            Row(id: c.id, kind: c.kind, target: defang(c.key), state: c.state.rawValue, danger: c.danger, reports: c.reportCount,
+                deadline: Format.dateTime(c.deadline), overdue: false, claimedBy: c.claimedBy ?? "", held: c.workflow.isHeld(at: now))
+        }
+        return try await req.view.render("cases", QueuePage(layout: Layout(req, title: "Referred to law enforcement"), rows: rows, total: rows.count, assessedToday: 0, breakReminder: false))
+    }
+
+    struct Referral: Content {
+        struct Report: Content {
+            let reference: String
+            let kind: String
+            let target: String?
+            let details: String?
+            let concerns: [String]
+            let receivedAt: Date
+            let source: String
+        }
+        let caseID: Int64
+        let target: String?
+        let state: String
+        let assessment: CaseAssessment?
+        let decisions: [String]
+        let reports: [Report]
+        let generatedAt: Date
+        let generatedBy: String
+    }
+
+    /// The referral package: JSON (`?format=json`) or a readable page; every download is audited.
+    static func referral(_ req: Request) async throws -> Response {
+        let (user, _) = try req.requireStaff()
+        let id = try caseID(req)
+        guard let (c, reports) = try await req.hotlineStore.caseDetail(id) else { throw Abort(.notFound, reason: "There is no case \(id).") }
+        let now = req.vigil.clock.now()
+        let package = Referral(
+            caseID: id, target: c.key, state: c.state.rawValue, assessment: c.workflow.assessment, decisions: c.workflow.decided.map(\.description),
+            reports: reports.map { Referral.Report(reference: $0.reference, kind: $0.payload.kind, target: $0.payload.target ?? $0.payload.profile, details: $0.payload.details,
+                                                  concerns: $0.payload.concerns, receivedAt: $0.receivedAt, source: $0.source) },
+            generatedAt: now, generatedBy: user)
+        let json = req.query[String.self, at: "format"] == "json"
+        try await req.db.transaction { tx in
+            try await AuditLog.append(on: tx, at: now, actor: .user(user), action: "case.referral-downloaded", subject: "case:\(id)", details: ["format": json ? "json" : "html"])
+        }
+        if json {
+            let res = Response(status: .ok)
+            try res.content.encode(package, using: { let e = JSONEncoder(); e.dateEncodingStrategy = .iso8601; e.outputFormatting = [.prettyPrinted, .sortedKeys]; return e }())
+            res.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"referral-case-\(id).json\"")
+            return res
+        }
+        struct Page: Encodable { let layout: Layout; let p: Referral; let target: String; let generated: String }
+        return try await req.view.render("referral", Page(layout: Layout(req, title: "Referral package: case \(id)"), p: package, target: defang(c.key), generated: Format.dateTime(now))).encodeResponse(for: req)
+    }
+}

@@ -1,0 +1,112 @@
+import Vapor
+import VigilCore
+import VigilStore
+
+/// `POST /api/v1/reports` and `GET /api/v1/reports/{reference}`: anonymous reporting with the public limit, or
+/// batches of up to 1,000 items from partners holding `reports:write`, each item accepted or rejected on its own.
+enum ReportsAPIController {
+    static let maxBatch = 1000
+
+    /// One report; field names follow the web form (and NCMEC's CyberTipline structure where it fits).
+    struct Item: Content {
+        var kind: String
+        var url: String?
+        var newsgroup: String?
+        var message_id: String?
+        var p2p: String?
+        var service_kind: String?
+        var service: String?
+        var profile: String?
+        var concerns: [String]?
+        var details: String?
+        var child_in_immediate_danger: Bool?
+        var contact: String?
+        var incident_time: String?
+        var source: String?
+    }
+
+    struct Batch: Content { var reports: [Item] }
+
+    struct FieldError: Content {
+        let field: String
+        let message: String
+    }
+
+    struct ItemResult: Content {
+        let index: Int
+        let accepted: Bool
+        let reference: String?
+        let errors: [FieldError]
+    }
+
+    struct BatchResult: Content {
+        let accepted: Int
+        let rejected: Int
+        let results: [ItemResult]
+    }
+
+    static func submit(_ req: Request) async throws -> Response {
+        var items: [Item]
+        var partnerKey: String?
+        var source: ReportSource = .publicReporter
+        if case .partner(let id, _, let scopes) = req.caller {
+            guard scopes.contains(.reportsWrite) else { throw Abort(.forbidden, reason: "This API key does not have the reports:write scope.") }
+            partnerKey = id
+            source = .platform
+            try await req.vigil.rateLimit(req)
+        } else {
+            guard await req.hotline.reportLimiter.allow(req.clientAddress, now: req.vigil.clock.now()) else {
+                throw Abort(.tooManyRequests, headers: ["Retry-After": "600"], reason: "Too many reports from this address; try again later.")
+            }
+        }
+        if let batch = try? req.content.decode(Batch.self) {
+            items = batch.reports
+            guard partnerKey != nil || items.count <= 1 else {
+                throw Abort(.badRequest, reason: "Anonymous callers send one report at a time; batches need an API key with reports:write.")
+            }
+        } else {
+            items = [try req.content.decode(Item.self)]
+        }
+        guard !items.isEmpty else { throw Abort(.badRequest, reason: "The field 'reports' must hold at least one report.") }
+        guard items.count <= maxBatch else { throw Abort(.badRequest, reason: "The field 'reports' may hold at most \(maxBatch) reports.") }
+        let store = req.hotlineStore
+        let actor = req.auditActor
+        var results: [ItemResult] = []
+        for (i, item) in items.enumerated() {
+            guard let kind = ReportKind(rawValue: item.kind) else {
+                results.append(ItemResult(index: i, accepted: false, reference: nil, errors: [FieldError(field: "kind", message: "unknown kind; use url, newsgroup, p2p, profile or behaviour")]))
+                continue
+            }
+            var itemSource = source
+            if partnerKey != nil, let s = item.source.flatMap(ReportSource.init(rawValue:)) { itemSource = s }
+            let submission = ReportSubmission(
+                kind: kind, url: item.url, newsgroup: item.newsgroup, messageID: item.message_id, p2p: item.p2p,
+                serviceKind: item.service_kind.flatMap(ProfileService.init(rawValue:)), service: item.service, profile: item.profile,
+                concerns: Set((item.concerns ?? []).compactMap(BehaviourConcern.init(rawValue:))), details: item.details,
+                childInImmediateDanger: item.child_in_immediate_danger ?? false, contact: item.contact, source: itemSource)
+            do {
+                let validated = try submission.validated()
+                let done = try await store.submit(validated, language: "en", actor: actor, apiKey: partnerKey)
+                results.append(ItemResult(index: i, accepted: true, reference: done.reference.description, errors: []))
+            } catch let e as ReportValidationError {
+                results.append(ItemResult(index: i, accepted: false, reference: nil, errors: e.issues.map { FieldError(field: $0.field.rawValue, message: $0.description) }))
+            }
+        }
+        let accepted = results.filter(\.accepted).count
+        let res = Response(status: accepted == 0 ? .unprocessableEntity : (partnerKey == nil ? .created : .ok))
+        try res.content.encode(BatchResult(accepted: accepted, rejected: results.count - accepted, results: results))
+        return res
+    }
+
+    struct Status: Content {
+        let reference: String
+        let status: String
+    }
+
+    static func status(_ req: Request) async throws -> Status {
+        let text = try req.parameters.require("reference")
+        guard let ref = try? ReportReference(parsing: text) else { throw Abort(.badRequest, reason: "This is not a report reference (like R-7KQ4-M2XD).") }
+        guard let st = try await req.hotlineStore.publicStatus(of: ref) else { throw Abort(.notFound, reason: "No report has this reference.") }
+        return Status(reference: ref.description, status: st.rawValue)
+    }
+}

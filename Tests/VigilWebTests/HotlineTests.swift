@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import Vapor
+import VigilCore
+import VigilStore
+import VigilTestSupport
+import VigilWeb
+
+@Suite("Public hotline and analyst desk")
+struct HotlineTests {
+    func report(_ b: TestBrowser, url: String, lang: String = "en") async throws -> TestBrowser.Page {
+        try await b.get("/report?lang=\(lang)")
+        return try await b.post("/report", form: [("kind", "url"), ("url", url), ("details", "seen in a forum")])
+    }
+
+    @Test("a report gets a reference only after it is stored; the same URL in another form joins the same case")
+    func reportAndJoin() async throws {
+        try await withVigilApp { app, clock in
+            let a = TestBrowser(app)
+            let first = try await report(a, url: "http://Example.TEST/a/b.html")
+            #expect(first.status == .ok)
+            let ref = try #require(TestBrowser.capture(#"id="reference">(R-[0-9A-Z]{4}-[0-9A-Z]{4})<"#, in: first.body))
+            let b = TestBrowser(app)
+            let second = try await report(b, url: "http://example.test/a/./b.html#frag")
+            let ref2 = try #require(TestBrowser.capture(#"id="reference">(R-[0-9A-Z]{4}-[0-9A-Z]{4})<"#, in: second.body))
+            #expect(ref != ref2)
+            let store = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+            let (cases, total) = try await store.queue()
+            #expect(total == 1)
+            #expect(cases.first?.reportCount == 2)
+            let status = try await a.get("/status?reference=\(ref.lowercased().replacingOccurrences(of: "-", with: ""))")
+            #expect(status.status == .ok)
+            #expect(status.body.contains(#"id="status">Received"#))
+            #expect(try await a.get("/status?reference=R-0000-0000").status == .notFound)
+        }
+    }
+
+    @Test("a bad report names the field in the reporter's language and stores nothing")
+    func validation() async throws {
+        try await withVigilApp { app, clock in
+            let b = TestBrowser(app)
+            try await b.get("/report?lang=fr")
+            let res = try await b.post("/report", form: [("kind", "url"), ("url", "javascript:alert(1)")])
+            #expect(res.status == .badRequest)
+            #expect(res.body.contains(#"lang="fr""#))
+            #expect(res.body.contains("adresse"))
+            let store = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+            #expect(try await store.queue().total == 0)
+            let bot = try await b.post("/report", form: [("kind", "url"), ("url", "http://example.test/"), ("website", "spam")])
+            #expect(bot.status == .badRequest)
+            #expect(try await store.queue().total == 0)
+        }
+    }
+
+    @Test("Arabic pages are right to left, chosen from Accept-Language")
+    func arabic() async throws {
+        try await withVigilApp { app, _ in
+            let page = try await TestBrowser(app).get("/", headers: ["Accept-Language": "ar;q=0.9, en;q=0.5"])
+            #expect(page.body.contains(#"<html lang="ar" dir="rtl">"#))
+            for lang in ["en", "fr", "es", "ar"] {
+                let p = try await TestBrowser(app).get("/report?lang=\(lang)")
+                #expect(p.status == .ok)
+                #expect(p.body.contains(#"lang="\#(lang)""#))
+            }
+        }
+    }
+
+    @Test("the public per-address limit applies, in memory")
+    func rateLimit() async throws {
+        try await withVigilApp(configure: { $0.publicReportsPerHour = 2 }) { app, _ in
+            let b = TestBrowser(app)
+            var statuses: [HTTPResponseStatus] = []
+            for host in ["one", "two", "three"] { statuses.append(try await report(b, url: "http://\(host).test/").status) }
+            #expect(statuses == [.ok, .ok, .tooManyRequests])
+        }
+    }
+
+    @Test("the reports API takes one anonymous report, or a partner's batch item by item")
+    func reportsAPI() async throws {
+        try await withVigilApp { app, clock in
+            let anon = try await TestBrowser(app).send(.POST, "/api/v1/reports", headers: ["Content-Type": "application/json"], body: #"{"kind":"url","url":"https://example.test/x"}"#)
+            #expect(anon.status == .created)
+            let ref = try #require(TestBrowser.capture(#""reference":"(R-[0-9A-Z-]+)""#, in: anon.body))
+            let st = try await TestBrowser(app).get("/api/v1/reports/\(ref)")
+            #expect(st.body.contains(#""status":"received""#))
+            let key = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(partner: "Platform", scopes: [.reportsWrite], actor: .system).secret
+            let batch = #"{"reports":[{"kind":"url","url":"https://example.test/y"},{"kind":"url","url":"javascript:alert(1)"},{"kind":"telepathy"}]}"#
+            let res = try await TestBrowser(app).send(.POST, "/api/v1/reports", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(key)"], body: batch)
+            #expect(res.status == .ok)
+            #expect(res.body.contains(#""accepted":1"#))
+            #expect(res.body.contains(#""rejected":2"#))
+            let anonBatch = try await TestBrowser(app).send(.POST, "/api/v1/reports", headers: ["Content-Type": "application/json"], body: batch)
+            #expect(anonBatch.status == .badRequest)
+        }
+    }
+
+    @Test("analyst claims and assesses, a list proposal needs a second analyst, law enforcement holds and downloads the referral")
+    func desk() async throws {
+        try await withVigilApp { app, clock in
+            _ = try await report(TestBrowser(app), url: "http://listed.test/page")
+            let (ana, _) = try await Staff.signedIn(app, clock: clock, username: "ana", role: .analyst)
+            let (bob, _) = try await Staff.signedIn(app, clock: clock, username: "bob", role: .analyst)
+            let (leo, _) = try await Staff.signedIn(app, clock: clock, username: "leo", role: .leLiaison)
+            let queue = try await ana.get("/cases")
+            #expect(queue.body.contains("hxxp://listed[.]test/page"))
+            #expect(try await ana.post("/cases/1/act", form: [("action", "claim")]).status == .seeOther)
+            #expect(try await bob.post("/cases/1/act", form: [("action", "claim")]).status == .conflict)
+            #expect(try await ana.post("/cases/1/act", form: [("action", "assess"), ("outcome", "national"), ("legal_provision", "Penal Code 1")]).status == .seeOther)
+            #expect(try await ana.post("/cases/1/act", form: [("action", "propose-list-entry")]).status == .seeOther)
+            #expect(try await ana.post("/cases/1/act", form: [("action", "confirm")]).status == .conflict, "four eyes: not the proposer")
+            #expect(try await bob.post("/cases/1/act", form: [("action", "confirm")]).status == .seeOther)
+            #expect(try await ana.post("/cases/1/act", form: [("action", "hold"), ("reason", "x")]).status == .forbidden)
+            #expect(try await leo.post("/cases/1/act", form: [("action", "hold"), ("reason", "Operation Tern"), ("days", "10")]).status == .seeOther)
+            let anaView = try await ana.get("/cases/1")
+            #expect(anaView.body.contains(#"id="hold""#))
+            #expect(!anaView.body.contains("Operation Tern"), "analysts see that a hold exists, not its reason")
+            #expect(try await leo.get("/cases/1").body.contains("Operation Tern"))
+            let pkg = try await leo.get("/cases/1/referral?format=json")
+            #expect(pkg.status == .ok)
+            #expect(pkg.body.contains("listed.test"))
+            #expect(try await ana.get("/cases/1/referral").status == .forbidden)
+            let timeline = try await ana.get("/cases/1")
+            for action in ["report.received", "case.claim", "case.assess", "case.confirm", "case.place-hold"] {
+                #expect(timeline.body.contains(action), "timeline shows \(action)")
+            }
+            #expect(try await AuditLog.list(on: app.db, filter: .init(action: "case.referral-downloaded"), page: 1, per: 5).total == 1)
+            #expect(try await AuditLog.verify(on: app.db) > 10)
+        }
+    }
+}
