@@ -6,7 +6,6 @@ import urllib.error
 import urllib.request
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import VIGIL, totp
@@ -23,7 +22,15 @@ def submit(browser, selector="main form button[type=submit]"):
     """Clicks a submit button and waits for the next page to replace this one."""
     button = browser.find_element(By.CSS_SELECTOR, selector)
     button.click()
-    WebDriverWait(browser, 15).until(EC.staleness_of(button))
+
+    def replaced(_):
+        try:
+            button.is_enabled()
+            return False
+        except Exception:  # stale, or no longer in the document: the next page is there
+            return True
+
+    WebDriverWait(browser, 15).until(replaced)
 
 
 def enrol(browser, link, password):
