@@ -92,7 +92,10 @@ public struct HashSetStore: Sendable {
             for r in try await sql.select().columns("id", "record").from("hash_items").where("id", .in, part).all() {
                 let id = try r.decode(column: "id", as: Int64.self)
                 let json = try r.decode(column: "record", as: String.self)
-                items[id] = try Self.decoder.decode(HashSetRecord.self, from: Data(json.utf8))
+                let record = try Self.decoder.decode(HashSetRecord.self, from: Data(json.utf8))
+                items[id] = record
+                // Its other digests are stored too: a merge must not insert them again.
+                for d in record.digests where known[d] == nil { known[d] = id }
             }
         }
         var nextID = try await statements.maxItemID()

@@ -49,11 +49,35 @@ struct HashSetStoreTests {
             r.baseline = true
             r.fileName = "a b.jpg"
             r.fileSize = 1234
+            // every optional field, and text that needs escaping in JSON
+            var full = HashSetRecord(digests: [try HashDigest(.sha256, String(repeating: "9a", count: 32)), try HashDigest(.photodna, "opaque/\"value\"")])
+            full.categories = [HashCategory(scheme: .legacy, code: "5", source: nil), HashCategory(scheme: .national, code: "C\\D", nationalCategory: "C", source: "s/1")]
+            full.provenance = HashProvenance(contributor: "Ünit \"7\"\n", foundWhere: "tab\there\u{1}", foundAt: Date(timeIntervalSince1970: 1_700_000_000.25), caseID: "é", mediaID: "😀")
+            full.seriesName = "a\r\u{8}\u{c}b"
+            full.victimIdentified = false
+            full.offenderIdentified = true
+            full.distributed = true
+            full.baseline = false
+            full.knownBenign = true
+            full.fileAvailable = true
+            full.fileName = "x/y.png"
+            full.fileSize = 9_000_000_000
+            full.mediaType = "image/png"
+            full.submissionCount = 3
             var s = HashSetStore.ImportSummary()
-            try await store.importBatch([r], source: "t", actor: .system, into: &s)
+            try await store.importBatch([r, full], source: "t", actor: .system, into: &s)
             var out: [HashSetRecord] = []
             try await store.forEachItem { _, rec in out.append(rec) }
-            #expect(out == [r])
+            #expect(out == [r, full])
+            // a merge rewrites the stored record: what comes back is the merged record, field for field
+            var extra = HashSetRecord(digests: [md5(1)], categories: [HashCategory(scheme: .legacy, code: "2", source: "y")])
+            extra.mediaType = "image/jpeg"
+            var merged = r
+            merged.merge(extra)
+            try await store.importBatch([extra], source: "y", actor: .system, into: &s)
+            out = []
+            try await store.forEachItem { _, rec in out.append(rec) }
+            #expect(out == [merged, full])
         }
     }
 }

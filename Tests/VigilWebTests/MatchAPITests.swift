@@ -106,4 +106,49 @@ struct MatchAPITests {
             #expect(statuses == [200, 200, 200, 429])
         }
     }
+
+    @Test("the index comes from the snapshot while it is current, and from the database once the set has changed")
+    func snapshotOnlyWhenCurrent() async throws {
+        try await withVigilApp { app, clock in
+            // given: a set with one PDQ hash and no snapshot yet
+            _ = try await seed(app, clock)
+            let store = HashSetStore(db: app.db, clock: clock)
+            let path = (app.vigil.configuration.dataDirectory as NSString).appendingPathComponent("match-index.snapshot")
+            let query = try HashDigest(.pdq, near(8))
+
+            // when: the first start reads the database; then: it writes the snapshot
+            let first = try await HashSetMatcher(store: store, snapshotPath: path)
+            #expect(first.indexSource == .database)
+            #expect(FileManager.default.fileExists(atPath: path))
+
+            // when: the next start finds the set unchanged; then: it loads the snapshot and matches the same
+            let second = try await HashSetMatcher(store: store, snapshotPath: path)
+            #expect(second.indexSource == .snapshot)
+            #expect(try await second.match([query])[0].map(\.distance) == [8])
+
+            // when: a PDQ hash is added; then: the snapshot is stale, the database is read and the new hash found
+            let otherPDQ = String(repeating: "0f", count: 32)
+            var added = HashSetStore.ImportSummary()
+            try await store.importBatch([HashSetRecord(digests: [try HashDigest(.pdq, otherPDQ)])], source: "t", actor: .system, into: &added)
+            let third = try await HashSetMatcher(store: store, snapshotPath: path)
+            #expect(third.indexSource == .database)
+            #expect(third.indexedPDQCount == 2)
+            #expect(try await third.match([try HashDigest(.pdq, otherPDQ)])[0].map(\.distance) == [0])
+            #expect(try await HashSetMatcher(store: store, snapshotPath: path).indexSource == .snapshot)
+
+            // when: an item changes later without a new PDQ hash; then: the snapshot is not trusted either
+            clock.advance(by: 60)
+            var merged = HashSetStore.ImportSummary()
+            try await store.importBatch([HashSetRecord(digests: [try HashDigest(.pdq, knownPDQ)], categories: [HashCategory(scheme: .legacy, code: "1", source: "other")])],
+                                        source: "other", actor: .system, into: &merged)
+            #expect(merged.updated == 1)
+            #expect(try await HashSetMatcher(store: store, snapshotPath: path).indexSource == .database)
+
+            // when: the snapshot's index is damaged; then: it is ignored and the database read
+            try Data("not an index".utf8).write(to: URL(fileURLWithPath: path))
+            let fifth = try await HashSetMatcher(store: store, snapshotPath: path)
+            #expect(fifth.indexSource == .database)
+            #expect(try await fifth.match([query])[0].map(\.distance) == [8])
+        }
+    }
 }
