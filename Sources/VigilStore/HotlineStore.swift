@@ -232,6 +232,30 @@ public struct HotlineStore: Sendable {
         }
     }
 
+    /// Deletes reporters' contact details once their case has been closed longer than the retention period;
+    /// each deletion is audited. Returns how many reports lost their contact.
+    @discardableResult
+    public func purgeExpiredContacts(retention: ContactRetention = ContactRetention(), actor: AuditActor = .job("contact-retention")) async throws -> Int {
+        let now = clock.now()
+        let cutoff = AuditChain.milliseconds(now - retention.period)
+        return try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            let rows = try await sql.select().column(SQLColumn("reference", table: "reports")).column(SQLColumn("case_id", table: "reports")).from("reports")
+                .join("cases", on: SQLColumn("case_id", table: "reports"), .equal, SQLColumn("id", table: "cases"))
+                .where(SQLColumn("contact_sealed", table: "reports"), .isNot, SQLLiteral.null)
+                .where(SQLColumn("state", table: "cases"), .equal, SQLBind(CaseState.closed.rawValue))
+                .where(SQLColumn("closed_ms", table: "cases"), .lessThan, SQLBind(cutoff)).limit(10_000).all()
+            for r in rows {
+                let ref = try r.decode(column: "reference", as: String.self)
+                try await sql.update("reports").set("contact_sealed", to: SQLLiteral.null).where("reference", .equal, ref).run()
+                try await AuditLog.append(on: tx, at: now, actor: actor, action: "report.contact-deleted", subject: "case:\(try r.decode(column: "case_id", as: Int64.self))",
+                                          details: ["reference": ref, "reason": "retention period ended"])
+            }
+            return rows.count
+        }
+    }
+
     /// Cases assessed per analyst on the day containing `day` (for the supervisors' welfare view).
     public func assessmentsPerAnalyst(on day: Date) async throws -> [String: Int] {
         var cal = Calendar(identifier: .gregorian)

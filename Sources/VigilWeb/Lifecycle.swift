@@ -16,12 +16,35 @@ extension VigilApp {
             let report = try await prepare(app)
             app.matchService.start(app)  // in the background; lookups wait for it
             onStart(report)
+            let jobs = startScheduledJobs(app)
+            defer { jobs.cancel() }
             try await app.execute()
         } catch {
             try? await app.asyncShutdown()
             throw error
         }
         try await app.asyncShutdown()
+    }
+
+    /// The scheduled jobs that run inside `vigil serve`: today the deletion of reporters' contact details after
+    /// their retention period (hourly). Each run is counted in `/metrics`; a failed run is logged and retried next time.
+    static func startScheduledJobs(_ app: Application) -> Task<Void, Never> {
+        let store = HotlineStore(db: app.db, clock: app.vigil.clock, tokens: app.vigil.tokens, sealer: nil, triage: app.hotline.triage)
+        let metrics = app.vigil.metrics
+        let logger = app.logger
+        return Task {
+            while !Task.isCancelled {
+                do {
+                    let n = try await store.purgeExpiredContacts()
+                    metrics.job("contact-retention", outcome: "ok")
+                    if n > 0 { logger.info("deleted reporters' contact details past retention", metadata: ["reports": "\(n)"]) }
+                } catch {
+                    metrics.job("contact-retention", outcome: "failed")
+                    logger.error("contact retention job failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(3600))
+            }
+        }
     }
 
     /// What command-line tools get: the repositories on a ready database.

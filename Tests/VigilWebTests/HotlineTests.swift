@@ -1,4 +1,5 @@
 import Foundation
+import SQLKit
 import Testing
 import Vapor
 import VigilCore
@@ -125,6 +126,34 @@ struct HotlineTests {
             }
             #expect(try await AuditLog.list(on: app.db, filter: .init(action: "case.referral-downloaded"), page: 1, per: 5).total == 1)
             #expect(try await AuditLog.verify(on: app.db) > 10)
+        }
+    }
+}
+
+@Suite("Reporter contact retention")
+struct ContactRetentionTests {
+    @Test("contact details are sealed at rest and deleted 90 days after the case closes, with an audit event")
+    func retention() async throws {
+        try await withVigilApp { app, clock in
+            let b = TestBrowser(app)
+            try await b.get("/report")
+            let res = try await b.post("/report", form: [("kind", "url"), ("url", "http://kept.test/x"), ("contact", "reporter@example.test")])
+            #expect(res.status == .ok)
+            let raw = try await (app.db as! any SQLDatabase).raw("SELECT contact_sealed FROM reports").first()?.decode(column: "contact_sealed", as: String?.self)
+            let sealed = try #require(raw ?? nil)
+            #expect(!sealed.contains("reporter"), "stored encrypted")
+            let (ana, _) = try await Staff.signedIn(app, clock: clock, username: "ana", role: .analyst)
+            #expect(try await ana.post("/cases/1/act", form: [("action", "claim")]).status == .seeOther)
+            #expect(try await ana.post("/cases/1/act", form: [("action", "assess"), ("outcome", "not-illegal")]).status == .seeOther)
+            #expect(try await ana.post("/cases/1/act", form: [("action", "close")]).status == .seeOther)
+            let store = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+            clock.advance(by: 89 * 86400)
+            #expect(try await store.purgeExpiredContacts() == 0)
+            clock.advance(by: 2 * 86400)
+            #expect(try await store.purgeExpiredContacts() == 1)
+            let after = try await (app.db as! any SQLDatabase).raw("SELECT contact_sealed FROM reports").first()?.decode(column: "contact_sealed", as: String?.self)
+            #expect(after == .some(nil))
+            #expect(try await AuditLog.list(on: app.db, filter: .init(action: "report.contact-deleted"), page: 1, per: 5).total == 1)
         }
     }
 }
