@@ -45,6 +45,7 @@ func routes(_ app: Application) {
     app.on(.GET, ["audit"], access: Rules.audit, use: AuditController.list)
 
     // MARK: API for partners (bearer keys)
+    app.on(.GET, ["api", "v1", "openapi.json"], access: .publicAccess, use: PartnerController.openAPI)
     app.on(.GET, ["api", "v1", "whoami"], access: .anyPartner, use: PartnerController.whoami)
     app.on(.POST, ["api", "v1", "reports"], access: .publicAccess, use: ReportsAPIController.submit)
     app.on(.GET, ["api", "v1", "reports", ":reference"], access: .publicAccess, use: ReportsAPIController.status)
@@ -57,6 +58,16 @@ enum PartnerController {
     struct WhoAmI: Content {
         let partner: String
         let scopes: [String]
+    }
+
+    /// The checked-in OpenAPI 3.1 document.
+    static func openAPI(_ req: Request) async throws -> Response {
+        let path = VigilApp.resourcesDirectory + "OpenAPI/openapi.json"
+        guard let data = FileManager.default.contents(atPath: path) else { throw Abort(.notFound) }
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=300")
+        return Response(status: .ok, headers: headers, body: .init(data: data))
     }
 
     static func whoami(_ req: Request) async throws -> WhoAmI {
