@@ -26,14 +26,31 @@ enum OpsController {
 /// The staff dashboard and the public home page.
 enum HomeController {
     struct Dashboard: Encodable {
+        struct Welfare: Encodable {
+            let analyst: String
+            let assessed: Int
+            let breakDue: Bool
+        }
         let layout: Layout
         let username: String
         let role: String
+        let openCases: Int
+        let welfare: [Welfare]
+        let showWelfare: Bool
     }
 
+    /// The staff dashboard; supervisors and admins also see each analyst's assessments today (welfare).
     static func dashboard(_ req: Request) async throws -> View {
         let (u, role) = try req.requireStaff()
-        return try await req.view.render("dashboard", Dashboard(layout: Layout(req, title: "Dashboard"), username: u, role: role.label))
+        let store = req.hotlineStore
+        let open = try await store.queue(page: 1, per: 1).total
+        let showWelfare = role == .supervisor || role == .admin
+        let welfare = showWelfare
+            ? try await store.assessmentsPerAnalyst(on: req.vigil.clock.now()).sorted { $0.key < $1.key }
+                .map { Dashboard.Welfare(analyst: $0.key, assessed: $0.value, breakDue: $0.value >= CaseDeskController.breakAfter) }
+            : []
+        return try await req.view.render("dashboard", Dashboard(layout: Layout(req, title: "Dashboard"), username: u, role: role.label,
+                                                                 openCases: open, welfare: welfare, showWelfare: showWelfare))
     }
 
     struct Home: Encodable { let layout: Layout }

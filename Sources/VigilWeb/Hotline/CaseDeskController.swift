@@ -5,6 +5,9 @@ import VigilStore
 /// The analyst desk: the queue, the case page, claiming, assessment, decisions with four-eyes confirmation,
 /// and law enforcement's holds and referral packages.
 enum CaseDeskController {
+    /// Assessments in a day after which an analyst is reminded to take a break.
+    static let breakAfter = 20
+
     struct Row: Encodable {
         let id: Int64
         let kind: String
@@ -41,7 +44,7 @@ enum CaseDeskController {
                 deadline: Format.dateTime(c.deadline), overdue: c.deadline < now, claimedBy: c.claimedBy ?? "", held: c.workflow.isHeld(at: now))
         }
         let mine = try await req.hotlineStore.assessmentsPerAnalyst(on: now)[user] ?? 0
-        return try await req.view.render("cases", QueuePage(layout: Layout(req, title: "Reports"), rows: rows, total: total, assessedToday: mine, breakReminder: mine >= 20))
+        return try await req.view.render("cases", QueuePage(layout: Layout(req, title: "Reports"), rows: rows, total: total, assessedToday: mine, breakReminder: mine >= breakAfter))
     }
 
     struct ReportRow: Encodable {
