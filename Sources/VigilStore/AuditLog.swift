@@ -19,29 +19,25 @@ public enum AuditLog {
         details: [String: String] = [:]
     ) async throws -> AuditEvent {
         let sql = tx as! any SQLDatabase
-        // Take the row lock (PostgreSQL) / write lock (SQLite) before reading the head.
+        // Take the row lock (PostgreSQL) / write lock (SQLite) before reading the head. Plain SQL: this runs in
+        // every write transaction, and the ORM's reflection showed in profiles.
         try await sql.raw("UPDATE audit_head SET last_seq = last_seq WHERE id = 1").run()
-        guard let head = try await AuditHeadModel.find(1, on: tx) else {
+        guard let head = try await sql.select().columns("last_seq", "last_hash").from("audit_head").where("id", .equal, 1).first() else {
             throw StoreError.corrupt("the audit log's head row is missing")
         }
-        let previous: (sequence: Int64, hash: String)? =
-            head.lastSequence == 0 ? nil : (head.lastSequence, head.lastHash)
+        let lastSeq = try head.decode(column: "last_seq", as: Int64.self)
+        let lastHash = try head.decode(column: "last_hash", as: String.self)
+        let previous: (sequence: Int64, hash: String)? = lastSeq == 0 ? nil : (lastSeq, lastHash)
         let event = AuditChain.next(
             after: previous, time: time, actor: actor, action: action, subject: subject, details: details)
-        let row = AuditEventModel()
-        row.id = event.sequence
-        row.timeMS = AuditChain.milliseconds(event.time)
-        row.actorKind = event.actor.kind
-        row.actorID = event.actor.identifier
-        row.action = event.action
-        row.subject = event.subject
-        row.details = event.detailsJSON
-        row.previousHash = event.previousHash
-        row.hash = event.hash
-        try await row.create(on: tx)
-        head.lastSequence = event.sequence
-        head.lastHash = event.hash
-        try await head.update(on: tx)
+        try await sql.insert(into: "audit_events")
+            .columns("seq", "time_ms", "actor_kind", "actor_id", "action", "subject", "details", "prev_hash", "hash")
+            .values(SQLBind(event.sequence), SQLBind(AuditChain.milliseconds(event.time)), SQLBind(event.actor.kind),
+                    SQLBind(event.actor.identifier), SQLBind(event.action), SQLBind(event.subject), SQLBind(event.detailsJSON),
+                    SQLBind(event.previousHash), SQLBind(event.hash))
+            .run()
+        try await sql.update("audit_head").set("last_seq", to: event.sequence).set("last_hash", to: event.hash)
+            .where("id", .equal, 1).run()
         return event
     }
 

@@ -77,7 +77,7 @@ public struct HotlineStore: Sendable {
         let key = report.caseKey?.rawValue
         let fourEyes = self.fourEyes
         let triage = self.triage
-        return try await db.transaction { tx in
+        return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
             var caseID: Int64
@@ -205,7 +205,7 @@ public struct HotlineStore: Sendable {
     @discardableResult
     public func apply(_ event: CaseEvent, to id: Int64, actor: AuditActor) async throws -> [CaseAction] {
         let now = clock.now()
-        return try await db.transaction { tx in
+        return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
             guard let row = try await sql.select().columns("workflow").from("cases").where("id", .equal, id).first() else {
@@ -238,7 +238,7 @@ public struct HotlineStore: Sendable {
     public func purgeExpiredContacts(retention: ContactRetention = ContactRetention(), actor: AuditActor = .job("contact-retention")) async throws -> Int {
         let now = clock.now()
         let cutoff = AuditChain.milliseconds(now - retention.period)
-        return try await db.transaction { tx in
+        return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
             let rows = try await sql.select().column(SQLColumn("reference", table: "reports")).column(SQLColumn("case_id", table: "reports")).from("reports")
