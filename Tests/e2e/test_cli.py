@@ -48,6 +48,28 @@ def test_unreachable_database_is_one_line_and_exit_1():
         assert "Fatal error" not in r.stderr and "Stack" not in r.stderr
 
 
+def serve_until_index_ready(data, timeout=60):
+    """Starts `vigil serve` on DATA, waits for its 'match index ready' log line, stops it, and returns the line."""
+    import time
+    from conftest import free_port
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen([VIGIL, "serve", "--data-dir", data, "--port", str(free_port())],
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                log.seek(0)
+                for line in log.read().splitlines():
+                    if "match index ready" in line:
+                        return line
+                assert proc.poll() is None, "vigil serve exited early"
+                time.sleep(0.05)
+            raise AssertionError("no 'match index ready' line in time")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
 def make_tree(root):
     """Benign generated images, a text file, and broken files, as an examiner's folder might hold."""
     import numpy as np
@@ -94,6 +116,13 @@ def test_hash_then_import_then_match():
         m = subprocess.run([VIGIL, "match", "--data-dir", data, "--format", "json"], input=text, capture_output=True, text=True, timeout=120)
         assert m.returncode == 0, m.stderr
         assert '"distance":0' in m.stdout
+        # `vigil match` wrote the index snapshot; the server starts from it while the set is unchanged
+        assert os.path.exists(os.path.join(data, "match-index.snapshot"))
+        assert "from the snapshot" in serve_until_index_ready(data)
+        with open(os.path.join(d, "new.te"), "w") as f:
+            f.write("pdq " + "5a" * 32 + "\n")
+        assert vigil("hashset", "import", "--format", "te", os.path.join(d, "new.te"), data=data).returncode == 0
+        assert "from the database" in serve_until_index_ready(data)
         # no database: match against the exported list
         exp = vigil("hashset", "export", "--format", "te", os.path.join(d, "list.te"), data=data)
         assert exp.returncode == 0
