@@ -15,8 +15,11 @@ struct HashSetCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import a hash list into the national set (idempotent: importing the same file twice adds nothing).",
-            discussion: "Formats: \(HashSetFormat.allCases.map(\.rawValue).joined(separator: ", ")). nsrl imports NIST NSRL RDSv3 SQLite files as known-benign.")
+            abstract:
+                "Import a hash list into the national set (idempotent: importing the same file twice adds nothing).",
+            discussion:
+                "Formats: \(HashSetFormat.allCases.map(\.rawValue).joined(separator: ", ")). nsrl imports NIST NSRL RDSv3 SQLite files as known-benign."
+        )
         @OptionGroup var options: ServerOptions
         @Option(help: "File format.") var format: HashSetFormat
         @Option(help: "Name of the source recorded with each category (default: the file name).") var source: String?
@@ -50,10 +53,15 @@ struct HashSetCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("\(path):\(r.line): rejected: \(r.reason)\n".utf8))
             }
             if summary.rejected.count > 1000 {
-                FileHandle.standardError.write(Data("… and \(summary.rejected.count - 1000) more rejected lines\n".utf8))
+                FileHandle.standardError.write(
+                    Data("… and \(summary.rejected.count - 1000) more rejected lines\n".utf8))
             }
-            print("added \(summary.added), updated \(summary.updated), unchanged \(summary.unchanged), rejected \(summary.rejected.count)")
-            if summary.added + summary.updated + summary.unchanged == 0 && !summary.rejected.isEmpty { throw ExitCode(1) }
+            print(
+                "added \(summary.added), updated \(summary.updated), unchanged \(summary.unchanged), rejected \(summary.rejected.count)"
+            )
+            if summary.added + summary.updated + summary.unchanged == 0 && !summary.rejected.isEmpty {
+                throw ExitCode(1)
+            }
         }
     }
 
@@ -89,7 +97,9 @@ struct HashSetCommand: AsyncParsableCommand {
                 return (written, skipped)
             }
             if path != "-" {
-                print("exported \(written) records to \(path)" + (skipped > 0 ? " (\(skipped) had nothing this format can carry)" : ""))
+                print(
+                    "exported \(written) records to \(path)"
+                        + (skipped > 0 ? " (\(skipped) had nothing this format can carry)" : ""))
             }
         }
     }

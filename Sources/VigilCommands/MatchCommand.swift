@@ -21,7 +21,9 @@ struct MatchCommand: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
     @Option(help: "PDQ Hamming radius, 0–63.") var radius = 31
     @Option(help: "Output: text, csv or json (one object per line).") var format: Format = .text
-    @Option(name: .customLong("against"), help: "Match against this hash-list file instead of the database (repeatable; format detected).")
+    @Option(
+        name: .customLong("against"),
+        help: "Match against this hash-list file instead of the database (repeatable; format detected).")
     var against: [String] = []
     @Option(help: "Format of the --against files when detection is not wanted.") var againstFormat: HashSetFormat?
     @Argument(help: "Files of hashes to match ('-' or none: standard input).") var inputs: [String] = []
@@ -36,7 +38,8 @@ struct MatchCommand: AsyncParsableCommand {
             // Exact digests are looked up in the database as they come, so it stays open for the whole run.
             matched = try await runStoreCommand(options) { ctx in
                 // The server's snapshot, when current, spares reading every PDQ hash from the database.
-                let snapshot = (ctx.configuration.dataDirectory as NSString).appendingPathComponent(HashSetMatcher.snapshotFileName)
+                let snapshot = (ctx.configuration.dataDirectory as NSString).appendingPathComponent(
+                    HashSetMatcher.snapshotFileName)
                 let m = try await HashSetMatcher(
                     store: HashSetStore(db: ctx.database, clock: SystemClock()), snapshotPath: snapshot,
                     jobs: ProcessInfo.processInfo.activeProcessorCount)
@@ -77,7 +80,8 @@ struct MatchCommand: AsyncParsableCommand {
             var batch: [HashInput] = []
             func flush() async throws {
                 guard !batch.isEmpty else { return }
-                let hits = try await matcher.match(batch.map(\.digest), radius: radius, jobs: ProcessInfo.processInfo.activeProcessorCount)
+                let hits = try await matcher.match(
+                    batch.map(\.digest), radius: radius, jobs: ProcessInfo.processInfo.activeProcessorCount)
                 for (q, h) in zip(batch, hits) {
                     if !h.isEmpty { anyMatch = true }
                     out.print(query: q, hits: h)
@@ -110,11 +114,16 @@ struct MatchCommand: AsyncParsableCommand {
         let format: Format
 
         func header() {
-            if format == .csv { Swift.print("query_algorithm,query,path,distance,matched_algorithm,item,categories,baseline,known_benign,series,contributor,case") }
+            if format == .csv {
+                Swift.print(
+                    "query_algorithm,query,path,distance,matched_algorithm,item,categories,baseline,known_benign,series,contributor,case"
+                )
+            }
         }
 
         func categories(_ r: HashSetRecord) -> String {
-            r.categories.map { "\($0.scheme.rawValue):\($0.code)" + ($0.nationalCategory.map { "=\($0)" } ?? "") }.joined(separator: ";")
+            r.categories.map { "\($0.scheme.rawValue):\($0.code)" + ($0.nationalCategory.map { "=\($0)" } ?? "") }
+                .joined(separator: ";")
         }
 
         func print(query q: HashInput, hits: [HashSetMatcher.Hit]) {
@@ -122,36 +131,52 @@ struct MatchCommand: AsyncParsableCommand {
             case .text:
                 for h in hits {
                     let label = q.path.map { "\($0)\t" } ?? ""
-                    Swift.print("\(label)\(q.digest.algorithm.rawValue):\(q.digest.value)\tdistance \(h.distance)\titem-\(h.item)\t\(categories(h.record).isEmpty ? "uncategorised" : categories(h.record))"
-                        + (h.record.baseline == true ? "\tbaseline" : "") + (h.record.knownBenign ? "\tknown-benign" : "")
-                        + (h.record.seriesName.map { "\tseries=\($0)" } ?? "")
-                        + (h.record.provenance.contributor.map { "\tfrom=\($0)" } ?? ""))
+                    Swift.print(
+                        "\(label)\(q.digest.algorithm.rawValue):\(q.digest.value)\tdistance \(h.distance)\titem-\(h.item)\t\(categories(h.record).isEmpty ? "uncategorised" : categories(h.record))"
+                            + (h.record.baseline == true ? "\tbaseline" : "")
+                            + (h.record.knownBenign ? "\tknown-benign" : "")
+                            + (h.record.seriesName.map { "\tseries=\($0)" } ?? "")
+                            + (h.record.provenance.contributor.map { "\tfrom=\($0)" } ?? ""))
                 }
             case .csv:
                 for h in hits {
-                    let fields = [q.digest.algorithm.rawValue, q.digest.value, q.path ?? "", String(h.distance), h.matched.algorithm.rawValue, "item-\(h.item)",
-                                  categories(h.record), String(h.record.baseline ?? false), String(h.record.knownBenign), h.record.seriesName ?? "",
-                                  h.record.provenance.contributor ?? "", h.record.provenance.caseID ?? ""]
+                    let fields = [
+                        q.digest.algorithm.rawValue, q.digest.value, q.path ?? "", String(h.distance),
+                        h.matched.algorithm.rawValue, "item-\(h.item)",
+                        categories(h.record), String(h.record.baseline ?? false), String(h.record.knownBenign),
+                        h.record.seriesName ?? "",
+                        h.record.provenance.contributor ?? "", h.record.provenance.caseID ?? "",
+                    ]
                     Swift.print(fields.map(csv).joined(separator: ","))
                 }
             case .json:
                 let obj: [String: Any] = [
                     "algorithm": q.digest.algorithm.rawValue, "value": q.digest.value, "path": q.path as Any,
                     "matches": hits.map { h -> [String: Any] in
-                        ["distance": h.distance, "item": "item-\(h.item)", "matched_algorithm": h.matched.algorithm.rawValue,
-                         "categories": h.record.categories.map { ["scheme": $0.scheme.rawValue, "code": $0.code, "national": $0.nationalCategory as Any] },
-                         "baseline": h.record.baseline ?? false, "known_benign": h.record.knownBenign, "series": h.record.seriesName as Any,
-                         "contributor": h.record.provenance.contributor as Any, "case": h.record.provenance.caseID as Any]
+                        [
+                            "distance": h.distance, "item": "item-\(h.item)",
+                            "matched_algorithm": h.matched.algorithm.rawValue,
+                            "categories": h.record.categories.map {
+                                ["scheme": $0.scheme.rawValue, "code": $0.code, "national": $0.nationalCategory as Any]
+                            },
+                            "baseline": h.record.baseline ?? false, "known_benign": h.record.knownBenign,
+                            "series": h.record.seriesName as Any,
+                            "contributor": h.record.provenance.contributor as Any,
+                            "case": h.record.provenance.caseID as Any,
+                        ]
                     },
                 ]
-                if let data = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]) {
+                if let data = try? JSONSerialization.data(
+                    withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
+                {
                     Swift.print(String(decoding: data, as: UTF8.self))
                 }
             }
         }
 
         func csv(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
     }
 }

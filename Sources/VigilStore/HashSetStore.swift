@@ -51,7 +51,9 @@ public struct HashSetStore: Sendable {
     /// The hot statements are written by hand (multi-row inserts on SQLite, array binds on PostgreSQL) and new
     /// records are encoded by ``HashSetRecordJSON``: at millions of records, SQLKit's query builder and
     /// `JSONEncoder` cost more than the database itself.
-    public func importBatch(_ records: [HashSetRecord], source: String, actor: AuditActor, into summary: inout ImportSummary) async throws {
+    public func importBatch(
+        _ records: [HashSetRecord], source: String, actor: AuditActor, into summary: inout ImportSummary
+    ) async throws {
         guard !records.isEmpty else { return }
         let now = clock.now()
         let ms = AuditChain.milliseconds(now)
@@ -134,20 +136,28 @@ public struct HashSetStore: Sendable {
         rows.reserveCapacity(newItems.count)
         for id in newItems {
             guard let r = items[id] else { continue }
-            rows.append(.init(id: id, json: HashSetRecordJSON.encode(r), knownBenign: r.knownBenign, baseline: r.baseline ?? false))
+            rows.append(
+                .init(
+                    id: id, json: HashSetRecordJSON.encode(r), knownBenign: r.knownBenign, baseline: r.baseline ?? false
+                ))
         }
         try await statements.insertItems(rows, at: ms)
         let sql = tx as! any SQLDatabase
         for id in changed.subtracting(newItems) {
             guard let r = items[id] else { continue }
-            try await sql.update("hash_items").set("record", to: HashSetRecordJSON.encode(r)).set("known_benign", to: r.knownBenign)
-                .set("baseline", to: r.baseline ?? false).set("updated_at", to: ms).where("id", .equal, id).run()
+            try await sql.update("hash_items").set("record", to: HashSetRecordJSON.encode(r)).set(
+                "known_benign", to: r.knownBenign
+            )
+            .set("baseline", to: r.baseline ?? false).set("updated_at", to: ms).where("id", .equal, id).run()
         }
         try await statements.insertDigests(newDigests)
         if added + updated > 0 {
             try await AuditLog.append(
                 on: tx, at: now, actor: actor, action: "hashset.import", subject: "hashset",
-                details: ["source": source, "added": String(added), "updated": String(updated), "unchanged": String(unchanged)])
+                details: [
+                    "source": source, "added": String(added), "updated": String(updated),
+                    "unchanged": String(unchanged),
+                ])
         }
         return (added, updated, unchanged)
     }
@@ -174,7 +184,9 @@ public struct HashSetStore: Sendable {
         }
 
         /// `pdq N, items N, max id N, updated N`.
-        public var description: String { "pdq \(pdqDigests), items \(items), max id \(maxItemID), updated \(maxUpdatedAt)" }
+        public var description: String {
+            "pdq \(pdqDigests), items \(items), max id \(maxItemID), updated \(maxUpdatedAt)"
+        }
     }
 
     /// The set's current ``Fingerprint`` (one query).
@@ -188,19 +200,25 @@ public struct HashSetStore: Sendable {
         guard let row else { return Fingerprint(pdqDigests: 0, items: 0, maxItemID: 0, maxUpdatedAt: 0) }
         return Fingerprint(
             pdqDigests: try row.decode(column: "p", as: Int64.self), items: try row.decode(column: "n", as: Int64.self),
-            maxItemID: try row.decode(column: "m", as: Int64.self), maxUpdatedAt: try row.decode(column: "u", as: Int64.self))
+            maxItemID: try row.decode(column: "m", as: Int64.self),
+            maxUpdatedAt: try row.decode(column: "u", as: Int64.self))
     }
 
     /// Every item in id order, `batch` at a time (for exports and index building).
     public func forEachItem(batch: Int = 2000, _ body: (Int64, HashSetRecord) throws -> Void) async throws {
         var after: Int64 = 0
         while true {
-            let rows = try await sql.select().columns("id", "record").from("hash_items").where("id", .greaterThan, after)
-                .orderBy("id").limit(batch).all()
+            let rows = try await sql.select().columns("id", "record").from("hash_items").where(
+                "id", .greaterThan, after
+            )
+            .orderBy("id").limit(batch).all()
             guard !rows.isEmpty else { break }
             for r in rows {
                 let id = try r.decode(column: "id", as: Int64.self)
-                try body(id, try Self.decoder.decode(HashSetRecord.self, from: Data(try r.decode(column: "record", as: String.self).utf8)))
+                try body(
+                    id,
+                    try Self.decoder.decode(
+                        HashSetRecord.self, from: Data(try r.decode(column: "record", as: String.self).utf8)))
                 after = id
             }
         }
@@ -210,8 +228,10 @@ public struct HashSetStore: Sendable {
     public func forEachPDQ(batch: Int = 50_000, _ body: (String, Int64) -> Void) async throws {
         var lastValue = ""
         while true {
-            let rows = try await sql.select().columns("value", "item_id").from("hash_digests").where("algorithm", .equal, "pdq")
-                .where("value", .greaterThan, lastValue).orderBy("value").limit(batch).all()
+            let rows = try await sql.select().columns("value", "item_id").from("hash_digests").where(
+                "algorithm", .equal, "pdq"
+            )
+            .where("value", .greaterThan, lastValue).orderBy("value").limit(batch).all()
             guard !rows.isEmpty else { break }
             for r in rows {
                 let v = try r.decode(column: "value", as: String.self)
@@ -249,7 +269,8 @@ public struct HashSetStore: Sendable {
             for r in try await sql.select().columns("id", "record").from("hash_items")
                 .where("id", .in, Array(ids[chunk..<min(chunk + 400, ids.count)])).all()
             {
-                out[try r.decode(column: "id", as: Int64.self)] = try Self.decoder.decode(HashSetRecord.self, from: Data(try r.decode(column: "record", as: String.self).utf8))
+                out[try r.decode(column: "id", as: Int64.self)] = try Self.decoder.decode(
+                    HashSetRecord.self, from: Data(try r.decode(column: "record", as: String.self).utf8))
             }
         }
         return out
@@ -257,9 +278,13 @@ public struct HashSetStore: Sendable {
 
     /// How many items and digests per algorithm the set holds.
     public func counts() async throws -> (items: Int, digests: [String: Int]) {
-        let items = try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("hash_items").first()?.decode(column: "n", as: Int.self) ?? 0
+        let items =
+            try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("hash_items")
+            .first()?.decode(column: "n", as: Int.self) ?? 0
         var digests: [String: Int] = [:]
-        for r in try await sql.select().column("algorithm").column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("hash_digests").groupBy("algorithm").all() {
+        for r in try await sql.select().column("algorithm").column(SQLFunction("count", args: SQLLiteral.all), as: "n")
+            .from("hash_digests").groupBy("algorithm").all()
+        {
             digests[try r.decode(column: "algorithm", as: String.self)] = try r.decode(column: "n", as: Int.self)
         }
         return (items, digests)
@@ -302,7 +327,8 @@ struct ImportStatements {
         if let sqlite {
             for chunk in stride(from: 0, to: values.count, by: 500) {
                 let part = values[chunk..<min(chunk + 500, values.count)]
-                let text = "SELECT algorithm, value, item_id FROM hash_digests WHERE value IN ("
+                let text =
+                    "SELECT algorithm, value, item_id FROM hash_digests WHERE value IN ("
                     + Array(repeating: "?", count: part.count).joined(separator: ",") + ")"
                 for row in try await sqlite.query(text, part.map { .text($0) }) {
                     guard case .text(let a)? = row.column("algorithm"), case .text(let v)? = row.column("value"),
@@ -318,8 +344,10 @@ struct ImportStatements {
                     "SELECT algorithm, value, item_id FROM hash_digests WHERE value = ANY(\(bind: part))"
                 ).all()
                 for r in rows {
-                    body(try r.decode(column: "algorithm", as: String.self), try r.decode(column: "value", as: String.self),
-                         try r.decode(column: "item_id", as: Int64.self))
+                    body(
+                        try r.decode(column: "algorithm", as: String.self),
+                        try r.decode(column: "value", as: String.self),
+                        try r.decode(column: "item_id", as: Int64.self))
                 }
             }
         }
@@ -328,16 +356,21 @@ struct ImportStatements {
     /// The largest item id, 0 for an empty set.
     func maxItemID() async throws -> Int64 {
         if let sqlite {
-            return Int64(try await sqlite.query("SELECT coalesce(max(id), 0) AS m FROM hash_items", []).first?.column("m")?.integer ?? 0)
+            return Int64(
+                try await sqlite.query("SELECT coalesce(max(id), 0) AS m FROM hash_items", []).first?.column("m")?
+                    .integer ?? 0)
         }
-        return try await sql.raw("SELECT coalesce(max(id), 0) AS m FROM hash_items").first()?.decode(column: "m", as: Int64.self) ?? 0
+        return try await sql.raw("SELECT coalesce(max(id), 0) AS m FROM hash_items").first()?.decode(
+            column: "m", as: Int64.self) ?? 0
     }
 
     func insertItems(_ rows: [ItemRow], at ms: Int64) async throws {
         guard !rows.isEmpty else { return }
         if let sqlite {
             try await Self.insert(
-                rows, on: sqlite, statement: "INSERT INTO hash_items (id, record, known_benign, baseline, created_at, updated_at) VALUES ",
+                rows, on: sqlite,
+                statement:
+                    "INSERT INTO hash_items (id, record, known_benign, baseline, created_at, updated_at) VALUES ",
                 columns: 6
             ) { r, binds in
                 binds.append(.integer(Int(r.id)))
@@ -365,7 +398,10 @@ struct ImportStatements {
     func insertDigests(_ digests: [(HashDigest, Int64)]) async throws {
         guard !digests.isEmpty else { return }
         if let sqlite {
-            try await Self.insert(digests, on: sqlite, statement: "INSERT INTO hash_digests (algorithm, value, item_id) VALUES ", columns: 3) { row, binds in
+            try await Self.insert(
+                digests, on: sqlite, statement: "INSERT INTO hash_digests (algorithm, value, item_id) VALUES ",
+                columns: 3
+            ) { row, binds in
                 binds.append(.text(row.0.algorithm.rawValue))
                 binds.append(.text(row.0.value))
                 binds.append(.integer(Int(row.1)))
@@ -386,7 +422,8 @@ struct ImportStatements {
 
     /// Multi-row inserts on SQLite, as many rows per statement as stay under its limit of bound values.
     private static func insert<Row>(
-        _ rows: [Row], on sqlite: any SQLiteDatabase, statement: String, columns: Int, _ bind: (Row, inout [SQLiteData]) -> Void
+        _ rows: [Row], on sqlite: any SQLiteDatabase, statement: String, columns: Int,
+        _ bind: (Row, inout [SQLiteData]) -> Void
     ) async throws {
         let per = 3000 / columns
         for chunk in stride(from: 0, to: rows.count, by: per) {

@@ -160,14 +160,20 @@ public final class HashSetMatcher: @unchecked Sendable {
             }
             let recs = try await store.items(ids: Array(itemIDs))
             for (i, item, distance, digest) in pending {
-                if let rec = recs[item] { results[i].append(Hit(item: item, record: rec, distance: distance, matched: digest)) }
+                if let rec = recs[item] {
+                    results[i].append(Hit(item: item, record: rec, distance: distance, matched: digest))
+                }
             }
         } else {
             for (i, q) in queries.enumerated() where q.algorithm != .pdq {
-                if let id = exact[q], let rec = records[id] { results[i].append(Hit(item: id, record: rec, distance: 0, matched: q)) }
+                if let id = exact[q], let rec = records[id] {
+                    results[i].append(Hit(item: id, record: rec, distance: 0, matched: q))
+                }
             }
             for (i, item, distance, digest) in pending {
-                if let rec = records[item] { results[i].append(Hit(item: item, record: rec, distance: distance, matched: digest)) }
+                if let rec = records[item] {
+                    results[i].append(Hit(item: item, record: rec, distance: distance, matched: digest))
+                }
             }
         }
         for i in results.indices { results[i].sort { ($0.distance, $0.item) < ($1.distance, $1.item) } }
@@ -200,7 +206,9 @@ enum MatchIndexSnapshot {
     }
 
     /// Writes the index, then the item ids and header (each through a temporary file and a rename).
-    static func save(_ index: HammingIndex, owners: [Int64], fingerprint: HashSetStore.Fingerprint, to path: String) throws {
+    static func save(_ index: HammingIndex, owners: [Int64], fingerprint: HashSetStore.Fingerprint, to path: String)
+        throws
+    {
         try index.save(to: path)
         var data = Data(capacity: 64 + owners.count * 8)
         data.append(contentsOf: magic)
@@ -218,10 +226,16 @@ enum MatchIndexSnapshot {
     }
 
     /// Loads the snapshot when its header matches `fingerprint` and its index; throws otherwise.
-    static func load(from path: String, expecting fingerprint: HashSetStore.Fingerprint) throws -> (HammingIndex, [Int64]) {
-        guard let data = FileManager.default.contents(atPath: path + ".items"), data.count >= 64 else { throw Failure.unreadable }
+    static func load(from path: String, expecting fingerprint: HashSetStore.Fingerprint) throws -> (
+        HammingIndex, [Int64]
+    ) {
+        guard let data = FileManager.default.contents(atPath: path + ".items"), data.count >= 64 else {
+            throw Failure.unreadable
+        }
         return try data.withUnsafeBytes { raw -> (HammingIndex, [Int64]) in
-            func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+            func u64(_ at: Int) -> UInt64 {
+                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+            }
             guard Array(raw[0..<8]) == magic,
                 UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) == version
             else { throw Failure.unreadable }

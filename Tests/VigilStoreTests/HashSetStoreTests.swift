@@ -14,7 +14,8 @@ struct HashSetStoreTests {
         try await withVigilApp { app, clock in
             let store = HashSetStore(db: app.db, clock: clock)
             let records = (0..<250).map { i in
-                HashSetRecord(digests: [md5(i)], categories: [HashCategory(scheme: .projectVIC, code: "1", source: "vics-a")])
+                HashSetRecord(
+                    digests: [md5(i)], categories: [HashCategory(scheme: .projectVIC, code: "1", source: "vics-a")])
             }
             var first = HashSetStore.ImportSummary()
             try await store.importBatch(records, source: "a", actor: .system, into: &first)
@@ -23,8 +24,9 @@ struct HashSetStoreTests {
             try await store.importBatch(records, source: "a", actor: .system, into: &again)
             #expect(again.added == 0 && again.updated == 0 && again.unchanged == 250)
             // a second source says something else about item 7, and adds a SHA-1 to it
-            var other = HashSetRecord(digests: [md5(7), try HashDigest(.sha1, String(repeating: "ab", count: 20))],
-                                      categories: [HashCategory(scheme: .legacy, code: "2", source: "icse-b")])
+            var other = HashSetRecord(
+                digests: [md5(7), try HashDigest(.sha1, String(repeating: "ab", count: 20))],
+                categories: [HashCategory(scheme: .legacy, code: "2", source: "icse-b")])
             other.seriesName = "Series X"
             var third = HashSetStore.ImportSummary()
             try await store.importBatch([other], source: "b", actor: .system, into: &third)
@@ -44,15 +46,25 @@ struct HashSetStoreTests {
             let store = HashSetStore(db: app.db, clock: clock)
             var r = HashSetRecord(digests: [md5(1), try HashDigest(.pdq, String(repeating: "f0", count: 32))])
             r.categories = [HashCategory(scheme: .projectVIC, code: "1", nationalCategory: "A", source: "x")]
-            r.provenance = HashProvenance(contributor: "Police Unit 3", foundWhere: "seized laptop", foundAt: Date(timeIntervalSince1970: 1_700_000_000), caseID: "CASE-9", mediaID: "m-1")
+            r.provenance = HashProvenance(
+                contributor: "Police Unit 3", foundWhere: "seized laptop",
+                foundAt: Date(timeIntervalSince1970: 1_700_000_000), caseID: "CASE-9", mediaID: "m-1")
             r.victimIdentified = true
             r.baseline = true
             r.fileName = "a b.jpg"
             r.fileSize = 1234
             // every optional field, and text that needs escaping in JSON
-            var full = HashSetRecord(digests: [try HashDigest(.sha256, String(repeating: "9a", count: 32)), try HashDigest(.photodna, "opaque/\"value\"")])
-            full.categories = [HashCategory(scheme: .legacy, code: "5", source: nil), HashCategory(scheme: .national, code: "C\\D", nationalCategory: "C", source: "s/1")]
-            full.provenance = HashProvenance(contributor: "Ünit \"7\"\n", foundWhere: "tab\there\u{1}", foundAt: Date(timeIntervalSince1970: 1_700_000_000.25), caseID: "é", mediaID: "😀")
+            var full = HashSetRecord(digests: [
+                try HashDigest(.sha256, String(repeating: "9a", count: 32)),
+                try HashDigest(.photodna, "opaque/\"value\""),
+            ])
+            full.categories = [
+                HashCategory(scheme: .legacy, code: "5", source: nil),
+                HashCategory(scheme: .national, code: "C\\D", nationalCategory: "C", source: "s/1"),
+            ]
+            full.provenance = HashProvenance(
+                contributor: "Ünit \"7\"\n", foundWhere: "tab\there\u{1}",
+                foundAt: Date(timeIntervalSince1970: 1_700_000_000.25), caseID: "é", mediaID: "😀")
             full.seriesName = "a\r\u{8}\u{c}b"
             full.victimIdentified = false
             full.offenderIdentified = true
@@ -70,7 +82,8 @@ struct HashSetStoreTests {
             try await store.forEachItem { _, rec in out.append(rec) }
             #expect(out == [r, full])
             // a merge rewrites the stored record: what comes back is the merged record, field for field
-            var extra = HashSetRecord(digests: [md5(1)], categories: [HashCategory(scheme: .legacy, code: "2", source: "y")])
+            var extra = HashSetRecord(
+                digests: [md5(1)], categories: [HashCategory(scheme: .legacy, code: "2", source: "y")])
             extra.mediaType = "image/jpeg"
             var merged = r
             merged.merge(extra)

@@ -12,12 +12,16 @@ struct MatchAPITests {
 
     func seed(_ app: Application, _ clock: ManualClock) async throws -> String {
         let store = HashSetStore(db: app.db, clock: clock)
-        var r = HashSetRecord(digests: [try HashDigest(.pdq, knownPDQ), try HashDigest(.md5, String(repeating: "1", count: 32))])
+        var r = HashSetRecord(digests: [
+            try HashDigest(.pdq, knownPDQ), try HashDigest(.md5, String(repeating: "1", count: 32)),
+        ])
         r.categories = [HashCategory(scheme: .projectVIC, code: "1", source: "test")]
         r.baseline = true
         var s = HashSetStore.ImportSummary()
         try await store.importBatch([r], source: "test", actor: .system, into: &s)
-        return try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(partner: "Platform", scopes: [.matchRead], actor: .system).secret
+        return try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(
+            partner: "Platform", scopes: [.matchRead], actor: .system
+        ).secret
     }
 
     /// The known hash with `bits` leading bits flipped.
@@ -37,7 +41,8 @@ struct MatchAPITests {
     func batchMatch() async throws {
         try await withVigilApp { app, clock in
             let key = try await seed(app, clock)
-            let body = #"{"radius": 31, "hashes": [{"algorithm":"pdq","value":"\#(near(8))"},{"algorithm":"pdq","value":"\#(near(40))"},{"algorithm":"md5","value":"11111111111111111111111111111111"},{"algorithm":"md5","value":"nothex"}]}"#
+            let body =
+                #"{"radius": 31, "hashes": [{"algorithm":"pdq","value":"\#(near(8))"},{"algorithm":"pdq","value":"\#(near(40))"},{"algorithm":"md5","value":"11111111111111111111111111111111"},{"algorithm":"md5","value":"nothex"}]}"#
             let res = try await post(app, key: key, body)
             #expect(res.status == .ok)
             struct R: Decodable {
@@ -55,7 +60,8 @@ struct MatchAPITests {
             #expect(r.results[0].matches.first?.baseline == true)
             #expect(r.results[3].error != nil)
             #expect(!res.body.contains(knownPDQ), "the known hash must not be disclosed to a near-match query")
-            #expect(try await AuditLog.list(on: app.db, filter: .init(action: "match.query"), page: 1, per: 10).total == 1)
+            #expect(
+                try await AuditLog.list(on: app.db, filter: .init(action: "match.query"), page: 1, per: 10).total == 1)
         }
     }
 
@@ -64,7 +70,9 @@ struct MatchAPITests {
         try await withVigilApp { app, clock in
             _ = try await seed(app, clock)
             #expect(try await post(app, key: nil, #"{"hashes":[]}"#).status == .unauthorized)
-            let feeds = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(partner: "ISP", scopes: [.feedsRead], actor: .system).secret
+            let feeds = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(
+                partner: "ISP", scopes: [.feedsRead], actor: .system
+            ).secret
             #expect(try await post(app, key: feeds, #"{"hashes":[]}"#).status == .forbidden)
         }
     }
@@ -73,7 +81,8 @@ struct MatchAPITests {
     func tooMany() async throws {
         try await withVigilApp { app, clock in
             let key = try await seed(app, clock)
-            let many = (0..<1001).map { _ in #"{"algorithm":"md5","value":"11111111111111111111111111111111"}"# }.joined(separator: ",")
+            let many = (0..<1001).map { _ in #"{"algorithm":"md5","value":"11111111111111111111111111111111"}"# }
+                .joined(separator: ",")
             let res = try await post(app, key: key, #"{"hashes":[\#(many)]}"#)
             #expect(res.status == .badRequest)
             #expect(res.body.contains("at most 1000"))
@@ -85,12 +94,20 @@ struct MatchAPITests {
         try await withVigilApp { app, clock in
             let key = try await seed(app, clock)
             let h: HTTPHeaders = ["Authorization": "Bearer \(key)", "Accept": "application/json"]
-            let known = try await TestBrowser(app).send(.GET, "/api/v1/match/md5/11111111111111111111111111111111", headers: h, body: nil)
+            let known = try await TestBrowser(app).send(
+                .GET, "/api/v1/match/md5/11111111111111111111111111111111", headers: h, body: nil)
             #expect(known.status == .ok)
             #expect(known.body.contains(#""baseline":true"#))
-            #expect(try await TestBrowser(app).send(.GET, "/api/v1/match/md5/22222222222222222222222222222222", headers: h, body: nil).status == .notFound)
-            #expect(try await TestBrowser(app).send(.GET, "/api/v1/match/pdq/\(near(4))", headers: h, body: nil).status == .ok)
-            #expect(try await TestBrowser(app).send(.GET, "/api/v1/match/crc32/1234", headers: h, body: nil).status == .badRequest)
+            #expect(
+                try await TestBrowser(app).send(
+                    .GET, "/api/v1/match/md5/22222222222222222222222222222222", headers: h, body: nil
+                ).status == .notFound)
+            #expect(
+                try await TestBrowser(app).send(.GET, "/api/v1/match/pdq/\(near(4))", headers: h, body: nil).status
+                    == .ok)
+            #expect(
+                try await TestBrowser(app).send(.GET, "/api/v1/match/crc32/1234", headers: h, body: nil).status
+                    == .badRequest)
         }
     }
 
@@ -101,7 +118,10 @@ struct MatchAPITests {
             let h: HTTPHeaders = ["Authorization": "Bearer \(key)", "Accept": "application/json"]
             var statuses: [UInt] = []
             for _ in 0..<4 {
-                statuses.append(try await TestBrowser(app).send(.GET, "/api/v1/match/md5/11111111111111111111111111111111", headers: h, body: nil).status.code)
+                statuses.append(
+                    try await TestBrowser(app).send(
+                        .GET, "/api/v1/match/md5/11111111111111111111111111111111", headers: h, body: nil
+                    ).status.code)
             }
             #expect(statuses == [200, 200, 200, 429])
         }
@@ -113,7 +133,8 @@ struct MatchAPITests {
             // given: a set with one PDQ hash and no snapshot yet
             _ = try await seed(app, clock)
             let store = HashSetStore(db: app.db, clock: clock)
-            let path = (app.vigil.configuration.dataDirectory as NSString).appendingPathComponent("match-index.snapshot")
+            let path = (app.vigil.configuration.dataDirectory as NSString).appendingPathComponent(
+                "match-index.snapshot")
             let query = try HashDigest(.pdq, near(8))
 
             // when: the first start reads the database; then: it writes the snapshot
@@ -129,7 +150,8 @@ struct MatchAPITests {
             // when: a PDQ hash is added; then: the snapshot is stale, the database is read and the new hash found
             let otherPDQ = String(repeating: "0f", count: 32)
             var added = HashSetStore.ImportSummary()
-            try await store.importBatch([HashSetRecord(digests: [try HashDigest(.pdq, otherPDQ)])], source: "t", actor: .system, into: &added)
+            try await store.importBatch(
+                [HashSetRecord(digests: [try HashDigest(.pdq, otherPDQ)])], source: "t", actor: .system, into: &added)
             let third = try await HashSetMatcher(store: store, snapshotPath: path)
             #expect(third.indexSource == .database)
             #expect(third.indexedPDQCount == 2)
@@ -139,8 +161,13 @@ struct MatchAPITests {
             // when: an item changes later without a new PDQ hash; then: the snapshot is not trusted either
             clock.advance(by: 60)
             var merged = HashSetStore.ImportSummary()
-            try await store.importBatch([HashSetRecord(digests: [try HashDigest(.pdq, knownPDQ)], categories: [HashCategory(scheme: .legacy, code: "1", source: "other")])],
-                                        source: "other", actor: .system, into: &merged)
+            try await store.importBatch(
+                [
+                    HashSetRecord(
+                        digests: [try HashDigest(.pdq, knownPDQ)],
+                        categories: [HashCategory(scheme: .legacy, code: "1", source: "other")])
+                ],
+                source: "other", actor: .system, into: &merged)
             #expect(merged.updated == 1)
             #expect(try await HashSetMatcher(store: store, snapshotPath: path).indexSource == .database)
 

@@ -48,17 +48,25 @@ enum MatchController {
     static func dto(_ hit: HashSetMatcher.Hit) -> MatchDTO {
         MatchDTO(
             item: "item-\(hit.item)", distance: hit.distance,
-            categories: hit.record.categories.map { .init(scheme: $0.scheme.rawValue, code: $0.code, national: $0.nationalCategory, source: $0.source) },
+            categories: hit.record.categories.map {
+                .init(scheme: $0.scheme.rawValue, code: $0.code, national: $0.nationalCategory, source: $0.source)
+            },
             baseline: hit.record.baseline ?? false, knownBenign: hit.record.knownBenign, series: hit.record.seriesName)
     }
 
     static func match(_ req: Request) async throws -> Response {
         try await req.vigil.rateLimit(req)
         let q = try req.content.decode(Query.self)
-        guard !q.hashes.isEmpty else { throw Abort(.badRequest, reason: "The field 'hashes' must hold at least one hash.") }
-        guard q.hashes.count <= maxHashes else { throw Abort(.badRequest, reason: "The field 'hashes' may hold at most \(maxHashes) hashes per request.") }
+        guard !q.hashes.isEmpty else {
+            throw Abort(.badRequest, reason: "The field 'hashes' must hold at least one hash.")
+        }
+        guard q.hashes.count <= maxHashes else {
+            throw Abort(.badRequest, reason: "The field 'hashes' may hold at most \(maxHashes) hashes per request.")
+        }
         let radius = q.radius ?? 31
-        guard (0...63).contains(radius) else { throw Abort(.badRequest, reason: "The field 'radius' must be between 0 and 63.") }
+        guard (0...63).contains(radius) else {
+            throw Abort(.badRequest, reason: "The field 'radius' must be between 0 and 63.")
+        }
         var parsed: [HashDigest?] = []
         var errors: [String?] = []
         for h in q.hashes {
@@ -86,9 +94,12 @@ enum MatchController {
                 let m = hits[k].map(dto)
                 k += 1
                 if !m.isEmpty { matchedCount += 1 }
-                results.append(ResultDTO(algorithm: d.algorithm.rawValue, value: d.value, matched: !m.isEmpty, matches: m, error: nil))
+                results.append(
+                    ResultDTO(
+                        algorithm: d.algorithm.rawValue, value: d.value, matched: !m.isEmpty, matches: m, error: nil))
             } else {
-                results.append(ResultDTO(algorithm: h.algorithm, value: h.value, matched: false, matches: [], error: errors[i]))
+                results.append(
+                    ResultDTO(algorithm: h.algorithm, value: h.value, matched: false, matches: [], error: errors[i]))
             }
         }
         let actor = req.auditActor
@@ -96,8 +107,9 @@ enum MatchController {
         let total = q.hashes.count
         let mc = matchedCount
         try await req.db.transaction { tx in
-            try await AuditLog.append(on: tx, at: now, actor: actor, action: "match.query", subject: "hashset",
-                                      details: ["hashes": String(total), "matched": String(mc), "radius": String(radius)])
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "match.query", subject: "hashset",
+                details: ["hashes": String(total), "matched": String(mc), "radius": String(radius)])
         }
         return Response(radius: radius, results: results)
     }
@@ -106,22 +118,33 @@ enum MatchController {
         try await req.vigil.rateLimit(req)
         let alg = try req.parameters.require("algorithm").lowercased()
         let value = try req.parameters.require("value")
-        guard let a = HashAlgorithm(rawValue: alg) else { throw Abort(.badRequest, reason: "Unknown algorithm '\(alg)'; use md5, sha1, sha256, pdq or photodna.") }
+        guard let a = HashAlgorithm(rawValue: alg) else {
+            throw Abort(.badRequest, reason: "Unknown algorithm '\(alg)'; use md5, sha1, sha256, pdq or photodna.")
+        }
         let digest: HashDigest
-        do { digest = try HashDigest(a, value) } catch { throw Abort(.badRequest, reason: error.description.prefix(1).uppercased() + error.description.dropFirst() + ".") }
+        do { digest = try HashDigest(a, value) } catch {
+            throw Abort(
+                .badRequest, reason: error.description.prefix(1).uppercased() + error.description.dropFirst() + ".")
+        }
         let radius = a == .pdq ? (req.query[Int.self, at: "radius"] ?? 31) : 0
-        guard (0...63).contains(radius) else { throw Abort(.badRequest, reason: "The parameter 'radius' must be between 0 and 63.") }
+        guard (0...63).contains(radius) else {
+            throw Abort(.badRequest, reason: "The parameter 'radius' must be between 0 and 63.")
+        }
         let matcher = try await req.application.matchService.matcher(on: req)
         let hits = try await matcher.match([digest], radius: radius)[0]
         let actor = req.auditActor
         let now = req.vigil.clock.now()
         try await req.db.transaction { tx in
-            try await AuditLog.append(on: tx, at: now, actor: actor, action: "match.lookup", subject: "hashset",
-                                      details: ["hashes": "1", "matched": hits.isEmpty ? "0" : "1"])
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "match.lookup", subject: "hashset",
+                details: ["hashes": "1", "matched": hits.isEmpty ? "0" : "1"])
         }
         guard !hits.isEmpty else { throw Abort(.notFound, reason: "This hash is not in the national hash set.") }
         let res = Vapor.Response(status: .ok)
-        try res.content.encode(ResultDTO(algorithm: digest.algorithm.rawValue, value: digest.value, matched: true, matches: hits.map(dto), error: nil))
+        try res.content.encode(
+            ResultDTO(
+                algorithm: digest.algorithm.rawValue, value: digest.value, matched: true, matches: hits.map(dto),
+                error: nil))
         return res
     }
 }
@@ -150,7 +173,8 @@ final class MatchService: @unchecked Sendable {
                 do {
                     let m = try await HashSetMatcher(store: store, snapshotPath: path, jobs: System.coreCount)
                     let took = ContinuousClock.now - started
-                    logger.notice("match index ready: \(m.indexedPDQCount) PDQ hashes from the \(m.indexSource) in \(took)")
+                    logger.notice(
+                        "match index ready: \(m.indexedPDQCount) PDQ hashes from the \(m.indexSource) in \(took)")
                     return m
                 } catch {
                     logger.error("match index: could not be built: \(String(describing: error).prefix(200))")
@@ -245,7 +269,9 @@ extension VigilServices {
     func rateLimit(_ req: Request) async throws {
         guard case .partner(let id, _, _) = req.caller else { return }
         guard await keyLimiter.allow(id, now: clock.now()) else {
-            throw Abort(.tooManyRequests, headers: ["Retry-After": "10"], reason: "Too many requests for this API key; slow down.")
+            throw Abort(
+                .tooManyRequests, headers: ["Retry-After": "10"],
+                reason: "Too many requests for this API key; slow down.")
         }
     }
 }
