@@ -47,6 +47,12 @@ struct ServerOptions: ParsableArguments {
     var publicReportsPerHour: Int?
     @Option(name: .customLong("standard-assessment-days"), help: "Working days to assess public reports, 3-10 (default 5). Env: VIGIL_STANDARD_ASSESSMENT_DAYS.")
     var standardAssessmentDays: Int?
+    @Option(name: .customLong("legal-provisions"), help: "National legal provisions analysts choose from, separated by ';'. Env: VIGIL_LEGAL_PROVISIONS.")
+    var legalProvisions: String?
+    @Option(name: .customLong("content-categories"), help: "Content categories analysts choose from, separated by ';'. Env: VIGIL_CONTENT_CATEGORIES.")
+    var contentCategories: String?
+    @Option(name: .customLong("four-eyes"), help: "Decisions needing a second analyst: list-entry,notice,le-referral,partner-referral, all or none (default list-entry). Env: VIGIL_FOUR_EYES.")
+    var fourEyes: String?
     @Flag(name: .customLong("demo-data"), help: "Add demonstration data on first start. Env: VIGIL_DEMO_DATA=true.")
     var demoData = false
 
@@ -106,6 +112,18 @@ struct ServerOptions: ParsableArguments {
         if let v = try int(standardAssessmentDays, "VIGIL_STANDARD_ASSESSMENT_DAYS", "standard_assessment_days") {
             guard (3...10).contains(v) else { throw ValidationError("standard assessment days must be between 3 and 10") }
             c.standardAssessmentDays = v
+        }
+        func list(_ text: String?, separator: Character) -> [String]? {
+            text.map { $0.split(separator: separator).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        }
+        if let v = list(value(legalProvisions, "VIGIL_LEGAL_PROVISIONS", "legal_provisions"), separator: ";") { c.legalProvisions = v }
+        if let v = list(value(contentCategories, "VIGIL_CONTENT_CATEGORIES", "content_categories"), separator: ";") { c.contentCategories = v }
+        if let v = list(value(fourEyes, "VIGIL_FOUR_EYES", "four_eyes"), separator: ",") {
+            let known = ["list-entry", "notice", "le-referral", "partner-referral"]
+            if v == ["all"] { c.fourEyes = known } else if v == ["none"] { c.fourEyes = [] } else {
+                for k in v where !known.contains(k) { throw ValidationError("four-eyes: unknown decision '\(k)'; use \(known.joined(separator: ", ")), all or none") }
+                c.fourEyes = v
+            }
         }
         c.demoData = try bool(demoData ? true : nil, "VIGIL_DEMO_DATA", "demo_data") ?? false
         return c

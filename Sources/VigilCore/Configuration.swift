@@ -43,6 +43,12 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var publicReportsPerHour: Int = 30
     /// Working days to assess a report from the public (reports from hotlines, police and platforms: 1).
     public var standardAssessmentDays: Int = 5
+    /// The national legal provisions analysts choose from (empty: free text).
+    public var legalProvisions: [String] = []
+    /// The operator's content categories analysts choose from (empty: free text).
+    public var contentCategories: [String] = []
+    /// Decisions that need a second analyst's confirmation (raw values of `CaseDecision.Kind`).
+    public var fourEyes: [String] = ["list-entry"]
     /// Insert demonstration data on first start (used by `make run`).
     public var demoData: Bool = false
 
@@ -82,6 +88,9 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--helpline-number", "VIGIL_HELPLINE_NUMBER", "helpline_number", "child helpline number (default 116 111)"),
         ("--public-reports-per-hour", "VIGIL_PUBLIC_REPORTS_PER_HOUR", "public_reports_per_hour", "reports one address may send per hour (default 30)"),
         ("--standard-assessment-days", "VIGIL_STANDARD_ASSESSMENT_DAYS", "standard_assessment_days", "working days to assess public reports, 3-10 (default 5)"),
+        ("--legal-provisions", "VIGIL_LEGAL_PROVISIONS", "legal_provisions", "national legal provisions, separated by ';'"),
+        ("--content-categories", "VIGIL_CONTENT_CATEGORIES", "content_categories", "content categories, separated by ';'"),
+        ("--four-eyes", "VIGIL_FOUR_EYES", "four_eyes", "decisions needing a second analyst: list-entry,notice,le-referral,partner-referral, all or none (default list-entry)"),
         ("--demo-data", "VIGIL_DEMO_DATA", "demo_data", "true to add demonstration data on first start"),
     ]
 }

@@ -159,14 +159,18 @@ public struct HotlineStore: Sendable {
     }
 
     /// Open cases in priority order: danger first, then the service-level deadline, then more reports, then age.
-    public func queue(includeClosed: Bool = false, page: Int = 1, per: Int = 50) async throws -> (cases: [CaseSummary], total: Int) {
-        var q = sql.select().column("*").from("cases")
-        if !includeClosed { q = q.where("state", .notEqual, CaseState.closed.rawValue) }
-        let total = try await {
-            var c = sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("cases")
-            if !includeClosed { c = c.where("state", .notEqual, CaseState.closed.rawValue) }
-            return try await c.first()?.decode(column: "n", as: Int.self) ?? 0
-        }()
+    public func queue(includeClosed: Bool = false, kind: String? = nil, state: String? = nil, dangerOnly: Bool = false,
+                      page: Int = 1, per: Int = 50) async throws -> (cases: [CaseSummary], total: Int) {
+        func filtered(_ base: SQLSelectBuilder) -> SQLSelectBuilder {
+            var q = base
+            if let state, !state.isEmpty { q = q.where("state", .equal, state) } else if !includeClosed { q = q.where("state", .notEqual, CaseState.closed.rawValue) }
+            if let kind, !kind.isEmpty { q = q.where("kind", .equal, kind) }
+            if dangerOnly { q = q.where("danger", .equal, true) }
+            return q
+        }
+        let q = filtered(sql.select().column("*").from("cases"))
+        let total = try await filtered(sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("cases"))
+            .first()?.decode(column: "n", as: Int.self) ?? 0
         let rows = try await q.orderBy("danger", .descending).orderBy("deadline_ms").orderBy("report_count", .descending).orderBy("created_ms")
             .limit(per).offset((max(1, page) - 1) * per).all()
         return (try rows.map(Self.summary), total)

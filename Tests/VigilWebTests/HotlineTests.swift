@@ -104,6 +104,8 @@ struct HotlineTests {
             let (leo, _) = try await Staff.signedIn(app, clock: clock, username: "leo", role: .leLiaison)
             let queue = try await ana.get("/cases")
             #expect(queue.body.contains("hxxp://listed[.]test/page"))
+            #expect(!(try await ana.get("/cases?kind=newsgroup").body.contains("listed[.]test")), "filters narrow the queue")
+            #expect(try await ana.get("/cases?kind=url&danger=0").body.contains("listed[.]test"))
             #expect(try await ana.post("/cases/1/act", form: [("action", "claim")]).status == .seeOther)
             #expect(try await bob.post("/cases/1/act", form: [("action", "claim")]).status == .conflict)
             #expect(try await ana.post("/cases/1/act", form: [("action", "assess"), ("outcome", "national"), ("legal_provision", "Penal Code 1")]).status == .seeOther)
@@ -158,6 +160,30 @@ struct ContactRetentionTests {
             let after = try await (app.db as! any SQLDatabase).raw("SELECT contact_sealed FROM reports").first()?.decode(column: "contact_sealed", as: String?.self)
             #expect(after == .some(nil))
             #expect(try await AuditLog.list(on: app.db, filter: .init(action: "report.contact-deleted"), page: 1, per: 5).total == 1)
+        }
+    }
+}
+
+@Suite("Operator settings for the desk")
+struct DeskSettingsTests {
+    @Test("with four-eyes off a list proposal is decided at once; provisions come from the operator's list")
+    func settings() async throws {
+        try await withVigilApp(configure: {
+            $0.fourEyes = []
+            $0.legalProvisions = ["Penal Code s. 1", "Penal Code s. 2"]
+        }) { app, clock in
+            let b = TestBrowser(app)
+            try await b.get("/report")
+            _ = try await b.post("/report", form: [("kind", "url"), ("url", "http://solo.test/")])
+            let (ana, _) = try await Staff.signedIn(app, clock: clock, username: "ana", role: .analyst)
+            _ = try await ana.post("/cases/1/act", form: [("action", "claim")])
+            let page = try await ana.get("/cases/1")
+            #expect(page.body.contains(#"<option value="Penal Code s. 2">"#))
+            _ = try await ana.post("/cases/1/act", form: [("action", "assess"), ("outcome", "national"), ("legal_provision", "Penal Code s. 2")])
+            _ = try await ana.post("/cases/1/act", form: [("action", "propose-list-entry")])
+            let after = try await ana.get("/cases/1")
+            #expect(after.body.contains("Decided:"))
+            #expect(!after.body.contains("Awaiting a second analyst"))
         }
     }
 }

@@ -25,6 +25,13 @@ enum CaseDeskController {
         let layout: Layout
         let rows: [Row]
         let total: Int
+        var kind = ""
+        var state = ""
+        var danger = false
+        var kinds: [String] = ReportKind.allCases.map(\.rawValue)
+        var states: [String] = CaseState.allCases.map(\.rawValue)
+        var previous: String?
+        var next: String?
         let assessedToday: Int
         let breakReminder: Bool
     }
@@ -38,13 +45,31 @@ enum CaseDeskController {
     static func queue(_ req: Request) async throws -> View {
         let (user, _) = try req.requireStaff()
         let now = req.vigil.clock.now()
-        let (cases, total) = try await req.hotlineStore.queue(page: max(1, req.query[Int.self, at: "page"] ?? 1))
+        let kind = req.query[String.self, at: "kind"] ?? ""
+        let state = req.query[String.self, at: "state"] ?? ""
+        let danger = req.query[String.self, at: "danger"] == "1"
+        let page = max(1, min(req.query[Int.self, at: "page"] ?? 1, 100_000))
+        let (cases, total) = try await req.hotlineStore.queue(
+            kind: ReportKind(rawValue: kind) == nil ? nil : kind, state: CaseState(rawValue: state) == nil ? nil : state,
+            dangerOnly: danger, page: page, per: 50)
+        func link(_ p: Int) -> String {
+            var c = URLComponents()
+            c.queryItems = [URLQueryItem(name: "kind", value: kind), URLQueryItem(name: "state", value: state),
+                            URLQueryItem(name: "danger", value: danger ? "1" : ""), URLQueryItem(name: "page", value: String(p))]
+            return "/cases?" + (c.percentEncodedQuery ?? "")
+        }
         let rows = cases.map { c in
             Row(id: c.id, kind: c.kind, target: defang(c.key), state: c.state.rawValue, danger: c.danger, reports: c.reportCount,
                 deadline: Format.dateTime(c.deadline), overdue: c.deadline < now, claimedBy: c.claimedBy ?? "", held: c.workflow.isHeld(at: now))
         }
         let mine = try await req.hotlineStore.assessmentsPerAnalyst(on: now)[user] ?? 0
-        return try await req.view.render("cases", QueuePage(layout: Layout(req, title: "Reports"), rows: rows, total: total, assessedToday: mine, breakReminder: mine >= breakAfter))
+        var pageContext = QueuePage(layout: Layout(req, title: "Reports"), rows: rows, total: total, assessedToday: mine, breakReminder: mine >= breakAfter)
+        pageContext.kind = kind
+        pageContext.state = state
+        pageContext.danger = danger
+        pageContext.previous = page > 1 ? link(page - 1) : nil
+        pageContext.next = page * 50 < total ? link(page + 1) : nil
+        return try await req.view.render("cases", pageContext)
     }
 
     struct ReportRow: Encodable {
@@ -80,6 +105,8 @@ enum CaseDeskController {
         let outcomes: [String]
         let mediaTypes: [String]
         let ageGroups: [String]
+        let provisions: [String]
+        let categories: [String]
         let error: String?
     }
 
@@ -106,7 +133,8 @@ enum CaseDeskController {
                                     details: $0.detailsJSON == "{}" ? "" : $0.detailsJSON, hash: String($0.hash.prefix(12)))
             },
             outcomes: AssessmentOutcome.allCases.map(\.rawValue), mediaTypes: ContentMediaType.allCases.map(\.rawValue),
-            ageGroups: ApparentAgeGroup.allCases.map(\.rawValue), error: error)
+            ageGroups: ApparentAgeGroup.allCases.map(\.rawValue), provisions: req.vigil.configuration.legalProvisions,
+            categories: req.vigil.configuration.contentCategories, error: error)
         return try await req.view.render("case", page).encodeResponse(status: status, for: req)
     }
 

@@ -9,6 +9,7 @@ public struct HotlineServices: Sendable {
     public let catalog: Catalog
     public let sealer: ContactSealer
     public let triage: TriagePolicy
+    public let fourEyes: FourEyesPolicy
     let reportLimiter: KeyRateLimiter
 
     init(configuration c: VigilConfiguration, translations: String, tokens: any TokenSource) throws {
@@ -18,6 +19,7 @@ public struct HotlineServices: Sendable {
         let (key, _) = try ContactSealer.loadOrCreateKey(at: keyPath, tokens: tokens)
         sealer = try ContactSealer(key: key, tokens: tokens)
         triage = try TriagePolicy(standardDays: c.standardAssessmentDays)
+        fourEyes = FourEyesPolicy(required: Set(c.fourEyes.compactMap(CaseDecision.Kind.init(rawValue:))))
         reportLimiter = KeyRateLimiter(perMinute: max(1, c.publicReportsPerHour), windowSeconds: 3600)
     }
 }
@@ -35,7 +37,7 @@ extension Request {
     var hotline: HotlineServices { application.hotline }
 
     var hotlineStore: HotlineStore {
-        HotlineStore(db: db, clock: vigil.clock, tokens: vigil.tokens, sealer: hotline.sealer, triage: hotline.triage)
+        HotlineStore(db: db, clock: vigil.clock, tokens: vigil.tokens, sealer: hotline.sealer, triage: hotline.triage, fourEyes: hotline.fourEyes)
     }
 
     /// The visitor's language: `?lang=` (remembered in a cookie), then the cookie, then Accept-Language.
