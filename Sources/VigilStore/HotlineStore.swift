@@ -176,6 +176,16 @@ public struct HotlineStore: Sendable {
         return (try rows.map(Self.summary), total)
     }
 
+    /// Which of these case keys were seen before in another case (an earlier, now closed case, or another open one).
+    public func keysSeenElsewhere(_ cases: [CaseSummary]) async throws -> Set<Int64> {
+        let keyed = cases.filter { $0.key != nil }
+        guard !keyed.isEmpty else { return [] }
+        let rows = try await sql.select().columns("id", "case_key").from("cases").where("case_key", .in, Array(Set(keyed.compactMap(\.key)))).all()
+        var ids: [String: Set<Int64>] = [:]
+        for r in rows { ids[try r.decode(column: "case_key", as: String.self), default: []].insert(try r.decode(column: "id", as: Int64.self)) }
+        return Set(keyed.filter { (ids[$0.key!]?.count ?? 0) > 1 }.map(\.id))
+    }
+
     /// Cases whose workflow has referred them to law enforcement.
     public func referredToLawEnforcement() async throws -> [CaseSummary] {
         let rows = try await sql.select().column("*").from("cases").orderBy("id", .descending).limit(500).all()

@@ -29,6 +29,7 @@ struct HotlineTests {
             let (cases, total) = try await store.queue()
             #expect(total == 1)
             #expect(cases.first?.reportCount == 2)
+            #expect(try await store.keysSeenElsewhere(cases).isEmpty, "one case: nothing seen elsewhere yet")
             let status = try await a.get("/status?reference=\(ref.lowercased().replacingOccurrences(of: "-", with: ""))")
             #expect(status.status == .ok)
             #expect(status.body.contains(#"id="status">Received"#))
@@ -152,6 +153,9 @@ struct ContactRetentionTests {
             #expect(try await ana.post("/cases/1/act", form: [("action", "claim")]).status == .seeOther)
             #expect(try await ana.post("/cases/1/act", form: [("action", "assess"), ("outcome", "not-illegal")]).status == .seeOther)
             #expect(try await ana.post("/cases/1/act", form: [("action", "close")]).status == .seeOther)
+            // the same page reported again after its case closed opens a new case, marked as already known
+            _ = try await b.post("/report", form: [("kind", "url"), ("url", "http://KEPT.test/x")])
+            #expect(try await ana.get("/cases").body.contains("already known"))
             let store = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
             clock.advance(by: 89 * 86400)
             #expect(try await store.purgeExpiredContacts() == 0)

@@ -19,6 +19,7 @@ enum CaseDeskController {
         let overdue: Bool
         let claimedBy: String
         let held: Bool
+        var known = false
     }
 
     struct QueuePage: Encodable {
@@ -58,9 +59,11 @@ enum CaseDeskController {
                             URLQueryItem(name: "danger", value: danger ? "1" : ""), URLQueryItem(name: "page", value: String(p))]
             return "/cases?" + (c.percentEncodedQuery ?? "")
         }
+        let known = try await req.hotlineStore.keysSeenElsewhere(cases)
         let rows = cases.map { c in
             Row(id: c.id, kind: c.kind, target: defang(c.key), state: c.state.rawValue, danger: c.danger, reports: c.reportCount,
-                deadline: Format.dateTime(c.deadline), overdue: c.deadline < now, claimedBy: c.claimedBy ?? "", held: c.workflow.isHeld(at: now))
+                deadline: Format.dateTime(c.deadline), overdue: c.deadline < now, claimedBy: c.claimedBy ?? "", held: c.workflow.isHeld(at: now),
+                known: known.contains(c.id))
         }
         let mine = try await req.hotlineStore.assessmentsPerAnalyst(on: now)[user] ?? 0
         var pageContext = QueuePage(layout: Layout(req, title: "Reports"), rows: rows, total: total, assessedToday: mine, breakReminder: mine >= breakAfter)
