@@ -23,7 +23,7 @@ struct HashSetCommand: AsyncParsableCommand {
         @OptionGroup var options: ServerOptions
         @Option(help: "File format.") var format: HashSetFormat
         @Option(help: "Name of the source recorded with each category (default: the file name).") var source: String?
-        @Option(help: "Records per transaction (at most 50000).") var batch = 10_000
+        @Option(help: "Records per transaction (at most 50000).") var batch = 25_000
         @Argument(help: "The file to import.") var file: String
 
         func run() async throws {
