@@ -66,59 +66,98 @@ public struct HotlineStore: Sendable {
     /// Stores a validated report in one transaction: the report, its case (new, or the open case with the same key),
     /// and the audit event. Only after this returns may the reference be shown.
     public func submit(_ report: ValidatedReport, language: String, actor: AuditActor, apiKey: String? = nil) async throws -> Submitted {
+        try await submitBatch([Submission(report: report, language: language, actor: actor, apiKey: apiKey)])[0]
+    }
+
+    /// One report to store.
+    public struct Submission: Sendable {
+        public let report: ValidatedReport
+        public let language: String
+        public let actor: AuditActor
+        public let apiKey: String?
+
+        public init(report: ValidatedReport, language: String, actor: AuditActor, apiKey: String? = nil) {
+            self.report = report
+            self.language = language
+            self.actor = actor
+            self.apiKey = apiKey
+        }
+    }
+
+    /// Stores several reports in one transaction (group commit: one disk flush for all of them), in order, so that
+    /// a later report of the same thing joins the case an earlier one opened. All or none are stored.
+    public func submitBatch(_ items: [Submission]) async throws -> [Submitted] {
         let now = clock.now()
         let ms = AuditChain.milliseconds(now)
-        let reference = ReportReference(randomFrom: tokens)
-        let sealed: String? = try report.contact.map { c in
-            guard let sealer else { throw StoreError.invalid("contact details cannot be stored: no encryption key") }
-            return try sealer.seal(c.text, reportID: reference.description).base64EncodedString()
+        struct Prepared: Sendable {
+            let item: Submission
+            let reference: ReportReference
+            let sealed: String?
+            let payloadJSON: String
+            let key: String?
         }
-        let payloadJSON = String(decoding: try JSONEncoder().encode(Self.payload(report)), as: UTF8.self)
-        let key = report.caseKey?.rawValue
+        var prepared: [Prepared] = []
+        for item in items {
+            let reference = ReportReference(randomFrom: tokens)
+            let sealed: String? = try item.report.contact.map { c in
+                guard let sealer else { throw StoreError.invalid("contact details cannot be stored: no encryption key") }
+                return try sealer.seal(c.text, reportID: reference.description).base64EncodedString()
+            }
+            prepared.append(Prepared(item: item, reference: reference, sealed: sealed,
+                                     payloadJSON: String(decoding: try JSONEncoder().encode(Self.payload(item.report)), as: UTF8.self),
+                                     key: item.report.caseKey?.rawValue))
+        }
         let fourEyes = self.fourEyes
         let triage = self.triage
+        let all = prepared
         return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
-            var caseID: Int64
-            var joined = false
-            if let key, let row = try await sql.select().columns("id", "workflow", "danger", "report_count", "fast_track", "created_ms").from("cases")
-                .where("case_key", .equal, key).where("state", .notEqual, CaseState.closed.rawValue).orderBy("id").first()
-            {
-                caseID = try row.decode(column: "id", as: Int64.self)
-                var wf = try JSONDecoder().decode(CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
-                _ = try? wf.handle(.reportJoined, at: now)
-                let count = try row.decode(column: "report_count", as: Int.self) + 1
-                let danger = try row.decode(column: "danger", as: Bool.self) || report.childInImmediateDanger
-                let fast = try row.decode(column: "fast_track", as: Bool.self) || report.source.isFastTrack
-                let created = Date(timeIntervalSince1970: Double(try row.decode(column: "created_ms", as: Int64.self)) / 1000)
-                let deadline = triage.deadline(for: TriageFacts(childInImmediateDanger: danger, firstReportAt: created, reportCount: count, fastTrackSince: fast ? created : nil))
-                try await sql.update("cases").set("workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self))
-                    .set("report_count", to: count).set("danger", to: danger).set("fast_track", to: fast)
-                    .set("deadline_ms", to: AuditChain.milliseconds(deadline)).set("updated_ms", to: ms)
-                    .where("id", .equal, caseID).run()
-                joined = true
-            } else {
-                caseID = (try await sql.select().column(SQLFunction("coalesce", args: SQLFunction("max", args: SQLColumn("id")), SQLLiteral.numeric("0")), as: "m")
-                    .from("cases").first()?.decode(column: "m", as: Int64.self) ?? 0) + 1
-                let wf = CaseWorkflow(fourEyes: fourEyes)
-                let deadline = triage.deadline(for: TriageFacts(childInImmediateDanger: report.childInImmediateDanger, firstReportAt: now, reportCount: 1, fastTrackSince: report.source.isFastTrack ? now : nil))
-                try await sql.insert(into: "cases")
-                    .columns("id", "case_key", "kind", "state", "workflow", "danger", "report_count", "fast_track", "deadline_ms", "created_ms", "updated_ms")
-                    .values(SQLBind(caseID), SQLBind(key), SQLBind(report.kind.rawValue), SQLBind(wf.state.rawValue),
-                            SQLBind(String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)), SQLBind(report.childInImmediateDanger), SQLBind(1),
-                            SQLBind(report.source.isFastTrack), SQLBind(AuditChain.milliseconds(deadline)), SQLBind(ms), SQLBind(ms))
+            var out: [Submitted] = []
+            for p in all {
+                let report = p.item.report
+                let key = p.key
+                var caseID: Int64
+                var joined = false
+                if let key, let row = try await sql.select().columns("id", "workflow", "danger", "report_count", "fast_track", "created_ms").from("cases")
+                    .where("case_key", .equal, key).where("state", .notEqual, CaseState.closed.rawValue).orderBy("id").first()
+                {
+                    caseID = try row.decode(column: "id", as: Int64.self)
+                    var wf = try JSONDecoder().decode(CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
+                    _ = try? wf.handle(.reportJoined, at: now)
+                    let count = try row.decode(column: "report_count", as: Int.self) + 1
+                    let danger = try row.decode(column: "danger", as: Bool.self) || report.childInImmediateDanger
+                    let fast = try row.decode(column: "fast_track", as: Bool.self) || report.source.isFastTrack
+                    let created = Date(timeIntervalSince1970: Double(try row.decode(column: "created_ms", as: Int64.self)) / 1000)
+                    let deadline = triage.deadline(for: TriageFacts(childInImmediateDanger: danger, firstReportAt: created, reportCount: count, fastTrackSince: fast ? created : nil))
+                    try await sql.update("cases").set("workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self))
+                        .set("report_count", to: count).set("danger", to: danger).set("fast_track", to: fast)
+                        .set("deadline_ms", to: AuditChain.milliseconds(deadline)).set("updated_ms", to: ms)
+                        .where("id", .equal, caseID).run()
+                    joined = true
+                } else {
+                    caseID = (try await sql.select().column(SQLFunction("coalesce", args: SQLFunction("max", args: SQLColumn("id")), SQLLiteral.numeric("0")), as: "m")
+                        .from("cases").first()?.decode(column: "m", as: Int64.self) ?? 0) + 1
+                    let wf = CaseWorkflow(fourEyes: fourEyes)
+                    let deadline = triage.deadline(for: TriageFacts(childInImmediateDanger: report.childInImmediateDanger, firstReportAt: now, reportCount: 1, fastTrackSince: report.source.isFastTrack ? now : nil))
+                    try await sql.insert(into: "cases")
+                        .columns("id", "case_key", "kind", "state", "workflow", "danger", "report_count", "fast_track", "deadline_ms", "created_ms", "updated_ms")
+                        .values(SQLBind(caseID), SQLBind(key), SQLBind(report.kind.rawValue), SQLBind(wf.state.rawValue),
+                                SQLBind(String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)), SQLBind(report.childInImmediateDanger), SQLBind(1),
+                                SQLBind(report.source.isFastTrack), SQLBind(AuditChain.milliseconds(deadline)), SQLBind(ms), SQLBind(ms))
+                        .run()
+                }
+                try await sql.insert(into: "reports")
+                    .columns("reference", "case_id", "kind", "payload", "contact_sealed", "language", "source", "api_key", "created_ms")
+                    .values(SQLBind(p.reference.description), SQLBind(caseID), SQLBind(report.kind.rawValue), SQLBind(p.payloadJSON), SQLBind(p.sealed),
+                            SQLBind(p.item.language), SQLBind(report.source.rawValue), SQLBind(p.item.apiKey), SQLBind(ms))
                     .run()
+                try await AuditLog.append(
+                    on: tx, at: now, actor: p.item.actor, action: joined ? "report.joined" : "report.received", subject: "case:\(caseID)",
+                    details: ["reference": p.reference.description, "kind": report.kind.rawValue, "danger": String(report.childInImmediateDanger)])
+                out.append(Submitted(reference: p.reference, caseID: caseID, joinedExistingCase: joined))
             }
-            try await sql.insert(into: "reports")
-                .columns("reference", "case_id", "kind", "payload", "contact_sealed", "language", "source", "api_key", "created_ms")
-                .values(SQLBind(reference.description), SQLBind(caseID), SQLBind(report.kind.rawValue), SQLBind(payloadJSON), SQLBind(sealed),
-                        SQLBind(language), SQLBind(report.source.rawValue), SQLBind(apiKey), SQLBind(ms))
-                .run()
-            try await AuditLog.append(
-                on: tx, at: now, actor: actor, action: joined ? "report.joined" : "report.received", subject: "case:\(caseID)",
-                details: ["reference": reference.description, "kind": report.kind.rawValue, "danger": String(report.childInImmediateDanger)])
-            return Submitted(reference: reference, caseID: caseID, joinedExistingCase: joined)
+            return out
         }
     }
 

@@ -122,7 +122,7 @@ enum PublicController {
             }
             return try await again(errors, status: .badRequest)
         }
-        let done = try await req.hotlineStore.submit(report, language: l.language, actor: .publicVisitor)
+        let done = try await req.application.reportCommitter.submit(.init(report: report, language: l.language, actor: .publicVisitor))
         // Post/redirect/get would need the reference in a URL; the page is shown directly, only after the commit.
         return try await render(req, "public-thanks", ThanksPage(layout: layout(req, extra: ["reference": done.reference.description]), reference: done.reference.description, danger: report.childInImmediateDanger))
     }

@@ -72,6 +72,7 @@ enum ReportsAPIController {
         let store = req.hotlineStore
         let actor = req.auditActor
         var results: [ItemResult] = []
+        var toStore: [(Int, HotlineStore.Submission)] = []
         for (i, item) in items.enumerated() {
             guard let kind = ReportKind(rawValue: item.kind) else {
                 results.append(ItemResult(index: i, accepted: false, reference: nil, errors: [FieldError(field: "kind", message: "unknown kind; use url, newsgroup, p2p, profile or behaviour")]))
@@ -86,10 +87,22 @@ enum ReportsAPIController {
                 childInImmediateDanger: item.child_in_immediate_danger ?? false, contact: item.contact, source: itemSource)
             do {
                 let validated = try submission.validated()
-                let done = try await store.submit(validated, language: "en", actor: actor, apiKey: partnerKey)
-                results.append(ItemResult(index: i, accepted: true, reference: done.reference.description, errors: []))
+                if items.count == 1 {
+                    let done = try await req.application.reportCommitter.submit(.init(report: validated, language: "en", actor: actor, apiKey: partnerKey))
+                    results.append(ItemResult(index: i, accepted: true, reference: done.reference.description, errors: []))
+                } else {
+                    toStore.append((i, .init(report: validated, language: "en", actor: actor, apiKey: partnerKey)))
+                    results.append(ItemResult(index: i, accepted: true, reference: nil, errors: []))
+                }
             } catch let e as ReportValidationError {
                 results.append(ItemResult(index: i, accepted: false, reference: nil, errors: e.issues.map { FieldError(field: $0.field.rawValue, message: $0.description) }))
+            }
+        }
+        if !toStore.isEmpty {
+            // A partner's batch: its valid items in one transaction; references are filled in after the commit.
+            let stored = try await store.submitBatch(toStore.map(\.1))
+            for (k, (i, _)) in toStore.enumerated() {
+                results[i] = ItemResult(index: i, accepted: true, reference: stored[k].reference.description, errors: [])
             }
         }
         let accepted = results.filter(\.accepted).count
