@@ -37,6 +37,10 @@ public struct HotlineStore: Sendable {
         public var details: String?
         public var danger: Bool
         public var source: String
+        /// From platforms (CyberTipline-like): when the incident happened, the reported users, the files' hashes.
+        public var incidentTime: String?
+        public var reportedUsers: [String]?
+        public var fileHashes: [String]?
     }
 
     static func payload(_ r: ValidatedReport) -> Payload {
@@ -75,6 +79,10 @@ public struct HotlineStore: Sendable {
         public let language: String
         public let actor: AuditActor
         public let apiKey: String?
+        /// Platform fields kept with the report (already validated by the caller).
+        public var incidentTime: String?
+        public var reportedUsers: [String]?
+        public var fileHashes: [String]?
 
         public init(report: ValidatedReport, language: String, actor: AuditActor, apiKey: String? = nil) {
             self.report = report
@@ -103,8 +111,12 @@ public struct HotlineStore: Sendable {
                 guard let sealer else { throw StoreError.invalid("contact details cannot be stored: no encryption key") }
                 return try sealer.seal(c.text, reportID: reference.description).base64EncodedString()
             }
+            var payload = Self.payload(item.report)
+            payload.incidentTime = item.incidentTime
+            payload.reportedUsers = item.reportedUsers
+            payload.fileHashes = item.fileHashes
             prepared.append(Prepared(item: item, reference: reference, sealed: sealed,
-                                     payloadJSON: String(decoding: try JSONEncoder().encode(Self.payload(item.report)), as: UTF8.self),
+                                     payloadJSON: String(decoding: try JSONEncoder().encode(payload), as: UTF8.self),
                                      key: item.report.caseKey?.rawValue))
         }
         let fourEyes = self.fourEyes

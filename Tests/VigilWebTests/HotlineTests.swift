@@ -86,11 +86,16 @@ struct HotlineTests {
             let st = try await TestBrowser(app).get("/api/v1/reports/\(ref)")
             #expect(st.body.contains(#""status":"received""#))
             let key = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(partner: "Platform", scopes: [.reportsWrite], actor: .system).secret
-            let batch = #"{"reports":[{"kind":"url","url":"https://example.test/y"},{"kind":"url","url":"javascript:alert(1)"},{"kind":"telepathy"}]}"#
+            let batch = #"{"reports":[{"kind":"url","url":"https://example.test/y","incident_time":"2026-01-31T12:00:00Z","reported_users":["user123"],"file_hashes":[{"algorithm":"md5","value":"11111111111111111111111111111111"}]},{"kind":"url","url":"javascript:alert(1)"},{"kind":"telepathy"}]}"#
             let res = try await TestBrowser(app).send(.POST, "/api/v1/reports", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(key)"], body: batch)
             #expect(res.status == .ok)
             #expect(res.body.contains(#""accepted":1"#))
             #expect(res.body.contains(#""rejected":2"#))
+            let stored = try await (app.db as! any SQLDatabase).raw("SELECT payload FROM reports WHERE payload LIKE '%user123%'").first()?.decode(column: "payload", as: String.self)
+            #expect(stored?.contains("md5:11111111111111111111111111111111") == true, "platform fields are kept with the report")
+            let badHash = try await TestBrowser(app).send(.POST, "/api/v1/reports", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(key)"],
+                                                         body: #"{"reports":[{"kind":"url","url":"https://example.test/z","file_hashes":[{"algorithm":"md5","value":"xyz"}]},{"kind":"url","url":"https://example.test/w"}]}"#)
+            #expect(badHash.body.contains("file_hashes"))
             let anonBatch = try await TestBrowser(app).send(.POST, "/api/v1/reports", headers: ["Content-Type": "application/json"], body: batch)
             #expect(anonBatch.status == .badRequest)
         }

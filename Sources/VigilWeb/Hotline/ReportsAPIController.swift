@@ -22,7 +22,14 @@ enum ReportsAPIController {
         var child_in_immediate_danger: Bool?
         var contact: String?
         var incident_time: String?
+        var reported_users: [String]?
+        var file_hashes: [FileHash]?
         var source: String?
+    }
+
+    struct FileHash: Content {
+        var algorithm: String
+        var value: String
     }
 
     struct Batch: Content { var reports: [Item] }
@@ -85,13 +92,33 @@ enum ReportsAPIController {
                 serviceKind: item.service_kind.flatMap(ProfileService.init(rawValue:)), service: item.service, profile: item.profile,
                 concerns: Set((item.concerns ?? []).compactMap(BehaviourConcern.init(rawValue:))), details: item.details,
                 childInImmediateDanger: item.child_in_immediate_danger ?? false, contact: item.contact, source: itemSource)
+            // Platform fields: validated here, kept with the report.
+            var extraErrors: [FieldError] = []
+            var hashes: [String] = []
+            for h in item.file_hashes ?? [] {
+                if let a = HashAlgorithm(rawValue: h.algorithm.lowercased()), let d = try? HashDigest(a, h.value) { hashes.append(d.description) } else {
+                    extraErrors.append(FieldError(field: "file_hashes", message: "'\(h.algorithm)' hash '\(h.value.prefix(80))' is not valid"))
+                }
+            }
+            if let t = item.incident_time, ISO8601DateFormatter().date(from: t) == nil {
+                extraErrors.append(FieldError(field: "incident_time", message: "must be an ISO 8601 time like 2026-01-31T12:00:00Z"))
+            }
+            let users = (item.reported_users ?? []).map { String($0.prefix(256)) }.prefix(100)
+            guard extraErrors.isEmpty else {
+                results.append(ItemResult(index: i, accepted: false, reference: nil, errors: extraErrors))
+                continue
+            }
             do {
                 let validated = try submission.validated()
+                var sub = HotlineStore.Submission(report: validated, language: "en", actor: actor, apiKey: partnerKey)
+                sub.incidentTime = item.incident_time
+                sub.reportedUsers = users.isEmpty ? nil : Array(users)
+                sub.fileHashes = hashes.isEmpty ? nil : hashes
                 if items.count == 1 {
-                    let done = try await req.application.reportCommitter.submit(.init(report: validated, language: "en", actor: actor, apiKey: partnerKey))
+                    let done = try await req.application.reportCommitter.submit(sub)
                     results.append(ItemResult(index: i, accepted: true, reference: done.reference.description, errors: []))
                 } else {
-                    toStore.append((i, .init(report: validated, language: "en", actor: actor, apiKey: partnerKey)))
+                    toStore.append((i, sub))
                     results.append(ItemResult(index: i, accepted: true, reference: nil, errors: []))
                 }
             } catch let e as ReportValidationError {
