@@ -237,6 +237,23 @@ public struct HotlineStore: Sendable {
         return Set(keyed.filter { (ids[$0.key!]?.count ?? 0) > 1 }.map(\.id))
     }
 
+    /// Ends law-enforcement holds whose expiry has passed, so that their deferred actions are released and the
+    /// expiry is audited when it happens rather than at the case's next event. Returns how many holds ended.
+    @discardableResult
+    public func expireHolds() async throws -> Int {
+        let now = clock.now()
+        let rows = try await sql.select().columns("id", "workflow").from("cases").where("state", .notEqual, CaseState.closed.rawValue)
+            .where("workflow", .like, "%\"hold\"%").all()
+        var ended = 0
+        for r in rows {
+            let wf = try JSONDecoder().decode(CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
+            guard let hold = wf.hold, hold.expiresAt <= now else { continue }
+            try await apply(.holdExpired, to: try r.decode(column: "id", as: Int64.self), actor: .job("hold-expiry"))
+            ended += 1
+        }
+        return ended
+    }
+
     /// Cases whose workflow has referred them to law enforcement.
     public func referredToLawEnforcement() async throws -> [CaseSummary] {
         let rows = try await sql.select().column("*").from("cases").orderBy("id", .descending).limit(500).all()
@@ -285,7 +302,10 @@ public struct HotlineStore: Sendable {
                 .where("id", .equal, id).run()
             var details: [String: String] = ["state": wf.state.rawValue]
             if case .placeHold(let h) = event { details["expires"] = ISO8601DateFormatter().string(from: h.expiresAt) }
-            try await AuditLog.append(on: tx, at: now, actor: actor, action: "case.\(event.name)", subject: "case:\(id)", details: details)
+            let ownAudits = Set(actions.compactMap { a -> String? in if case .audit(let name, _) = a { return name } else { return nil } })
+            if !ownAudits.contains("case.\(event.name)") {
+                try await AuditLog.append(on: tx, at: now, actor: actor, action: "case.\(event.name)", subject: "case:\(id)", details: details)
+            }
             for a in actions {
                 if case .audit(let action, let d) = a {
                     try await AuditLog.append(on: tx, at: now, actor: actor, action: action, subject: "case:\(id)", details: d)

@@ -27,7 +27,7 @@ extension VigilApp {
     }
 
     /// The scheduled jobs that run inside `vigil serve`: today the deletion of reporters' contact details after
-    /// their retention period (hourly). Each run is counted in `/metrics`; a failed run is logged and retried next time.
+    /// their retention period, and the end of expired law-enforcement holds (every 5 minutes). Each run is counted in `/metrics`; a failed run is logged and retried next time.
     static func startScheduledJobs(_ app: Application) -> Task<Void, Never> {
         let store = HotlineStore(db: app.db, clock: app.vigil.clock, tokens: app.vigil.tokens, sealer: nil, triage: app.hotline.triage)
         let metrics = app.vigil.metrics
@@ -42,7 +42,15 @@ extension VigilApp {
                     metrics.job("contact-retention", outcome: "failed")
                     logger.error("contact retention job failed", metadata: ["error": "\(error)"])
                 }
-                try? await Task.sleep(for: .seconds(3600))
+                do {
+                    let n = try await store.expireHolds()
+                    metrics.job("hold-expiry", outcome: "ok")
+                    if n > 0 { logger.info("law-enforcement holds expired", metadata: ["cases": "\(n)"]) }
+                } catch {
+                    metrics.job("hold-expiry", outcome: "failed")
+                    logger.error("hold expiry job failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(300))
             }
         }
     }

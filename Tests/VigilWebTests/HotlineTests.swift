@@ -137,6 +137,13 @@ struct HotlineTests {
                 #expect(timeline.body.contains(action), "timeline shows \(action)")
             }
             #expect(try await AuditLog.list(on: app.db, filter: .init(action: "case.referral-downloaded"), page: 1, per: 5).total == 1)
+            // the hold ends by itself when it expires, and that is audited then
+            let store = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+            #expect(try await store.expireHolds() == 0)
+            clock.advance(by: 11 * 86400)
+            #expect(try await store.expireHolds() == 1)
+            #expect(try await AuditLog.list(on: app.db, filter: .init(action: "case.hold-expired"), page: 1, per: 5).total == 1)
+            #expect(!(try await ana.get("/cases/1").body.contains(#"id="hold""#)))
             #expect(try await AuditLog.verify(on: app.db) > 10)
         }
     }
