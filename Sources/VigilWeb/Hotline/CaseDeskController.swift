@@ -226,6 +226,9 @@ enum CaseDeskController {
             let concerns: [String]
             let receivedAt: Date
             let source: String
+            let incidentTime: String?
+            let reportedUsers: [String]?
+            let fileHashes: [String]?
         }
         let caseID: Int64
         let target: String?
@@ -246,7 +249,8 @@ enum CaseDeskController {
         let package = Referral(
             caseID: id, target: c.key, state: c.state.rawValue, assessment: c.workflow.assessment, decisions: c.workflow.decided.map(\.description),
             reports: reports.map { Referral.Report(reference: $0.reference, kind: $0.payload.kind, target: $0.payload.target ?? $0.payload.profile, details: $0.payload.details,
-                                                  concerns: $0.payload.concerns, receivedAt: $0.receivedAt, source: $0.source) },
+                                                  concerns: $0.payload.concerns, receivedAt: $0.receivedAt, source: $0.source,
+                                                  incidentTime: $0.payload.incidentTime, reportedUsers: $0.payload.reportedUsers, fileHashes: $0.payload.fileHashes) },
             generatedAt: now, generatedBy: user)
         let json = req.query[String.self, at: "format"] == "json"
         try await req.db.transaction { tx in
