@@ -54,7 +54,7 @@ enum AdminController {
             let (_, token) = try await req.accounts.createUser(username: name, role: role, actor: req.auditActor)
             return try await users(req, flash: "Created \(name). Give them this one-time setup link (valid 24 hours):", link: setupLink(req, token), linkFor: name)
         } catch let e as StoreError {
-            return try await users(req, error: e.description.prefix(1).uppercased() + e.description.dropFirst() + ".", status: .badRequest)
+            return try await users(req, error: sentence(e.description), status: .badRequest)
         }
     }
 
@@ -89,7 +89,7 @@ enum AdminController {
                 throw Abort(.badRequest, reason: "The field 'action' is not a known action.")
             }
         } catch let e as StoreError {
-            return try await users(req, error: e.description.prefix(1).uppercased() + e.description.dropFirst() + ".", status: e.httpStatus)
+            return try await users(req, error: sentence(e.description), status: e.httpStatus)
         }
     }
 
@@ -141,7 +141,7 @@ enum AdminController {
             let (_, secret) = try await req.apiKeys.create(partner: form.partner, scopes: scopes, actor: req.auditActor)
             return try await keys(req, flash: "Created a key for \(form.partner). Copy it now: it will not be shown again.", secret: secret)
         } catch let e as StoreError {
-            return try await keys(req, error: e.description.prefix(1).uppercased() + e.description.dropFirst() + ".", status: .badRequest)
+            return try await keys(req, error: sentence(e.description), status: .badRequest)
         }
     }
 
@@ -163,6 +163,11 @@ extension StoreError {
         case .corrupt, .unreachable: .internalServerError
         }
     }
+}
+
+/// A library message ("no user named 'x'") as a sentence for a page ("No user named 'x'.").
+func sentence(_ message: String) -> String {
+    message.prefix(1).uppercased() + message.dropFirst() + (message.hasSuffix(".") ? "" : ".")
 }
 
 /// Formatting shared by pages.

@@ -153,7 +153,7 @@ enum AuthController {
         do {
             _ = try await req.accounts.setInitialPassword(token: token, password: form.password)
         } catch StoreError.invalid(let message) {
-            return try await again(message.prefix(1).uppercased() + message.dropFirst() + ".")
+            return try await again(sentence(message))
         }
         return req.redirect(to: "/setup/\(token)/mfa", redirectType: .normal)
     }
@@ -198,7 +198,7 @@ enum AuthController {
             let codes = try await req.accounts.confirmEnrolment(token: token, code: form.code)
             return try await req.view.render("setup-done", DonePage(layout: Layout(req, title: "You are set up"), username: user.username, codes: codes)).encodeResponse(for: req)
         } catch StoreError.invalid(let message) {
-            return try await enrolPage(req, error: message.prefix(1).uppercased() + message.dropFirst() + ".", status: .badRequest)
+            return try await enrolPage(req, error: sentence(message), status: .badRequest)
         }
     }
 

@@ -124,7 +124,7 @@ enum MatchController {
         let digest: HashDigest
         do { digest = try HashDigest(a, value) } catch {
             throw Abort(
-                .badRequest, reason: error.description.prefix(1).uppercased() + error.description.dropFirst() + ".")
+                .badRequest, reason: sentence(error.description))
         }
         let radius = a == .pdq ? (req.query[Int.self, at: "radius"] ?? 31) : 0
         guard (0...63).contains(radius) else {
