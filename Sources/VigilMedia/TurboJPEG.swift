@@ -4,7 +4,7 @@ import CTurboJPEG
 /// libjpeg-turbo's API is used directly for JPEG because it is several times faster than going through
 /// libvips per image, and because it can decode at 1/2, 1/4 or 1/8 scale inside the IDCT (fast mode).
 final class TurboJPEG {
-    private let handle: tjhandle
+    private var handle: tjhandle
 
     /// `nil` if libjpeg-turbo could not allocate a decompressor.
     init?() {
@@ -13,6 +13,14 @@ final class TurboJPEG {
     }
 
     deinit { tjDestroy(handle) }
+
+    /// A handle that has failed on a broken stream can keep failing on the next, good one (libjpeg-turbo leaves
+    /// the decompressor mid-stream), so after any failure the worker starts again with a fresh handle.
+    private func renew() {
+        guard let fresh = tjInitDecompress() else { return }
+        tjDestroy(handle)
+        handle = fresh
+    }
 
     /// The header fields needed to plan a decode.
     struct Header {
@@ -34,7 +42,10 @@ final class TurboJPEG {
         if tjDecompressHeader3(handle, base, UInt(jpeg.count), &width, &height, &subsampling, &colorspace) != 0 {
             try checkWarning()
         }
-        guard width > 0, height > 0 else { throw .undecodable(format: .jpeg, reason: "no image size in header") }
+        guard width > 0, height > 0 else {
+            renew()
+            throw .undecodable(format: .jpeg, reason: "no image size in header")
+        }
         return Header(width: Int(width), height: Int(height), colorspace: colorspace)
     }
 
@@ -74,6 +85,7 @@ final class TurboJPEG {
         let message = errorText()
         let isWarning = tjGetErrorCode(handle) == TJERR_WARNING.rawValue
         if !isWarning || message.contains("Premature end") {
+            renew()
             throw .undecodable(format: .jpeg, reason: message)
         }
     }

@@ -148,6 +148,26 @@ struct HashRunTests {
         }
     }
 
+    @Test("a worker that failed on a broken JPEG still decodes the next good one (greyscale and colour)")
+    func brokenJPEGDoesNotPoisonTheWorker() throws {
+        // given: a JPEG cut after 300 bytes, and good greyscale and colour JPEGs hashed by the same worker after it
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try TestImages.write(TestImages.noise(width: 200, height: 160, bands: 1, seed: 5), to: dir.file("grey.jpg"))
+        try TestImages.write(TestImages.shapes(width: 160, height: 120), to: dir.file("colour.jpg"))
+        let grey = try dir.bytes(of: "grey.jpg")
+        try dir.write(Array(grey.prefix(300)), to: "cut.jpg")
+        let fresh = FileHasher(options: HashOptions())
+        let expected = ["grey.jpg", "colour.jpg"].map { FileHasher(options: HashOptions()).hash(path: dir.file($0)) }
+        // when
+        let cut = fresh.hash(path: dir.file("cut.jpg"))
+        let after = ["grey.jpg", "colour.jpg"].map { fresh.hash(path: dir.file($0)) }
+        // then
+        #expect(cut.problem != nil && cut.record?.pdq == nil)
+        #expect(after.allSatisfy { $0.problem == nil && $0.record?.pdq != nil })
+        #expect(after == expected)
+    }
+
     @Test("the pixel cap is configurable and checked before decoding")
     func configurablePixelCap() throws {
         // given a 96x64 image (6144 pixels)

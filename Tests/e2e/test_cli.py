@@ -102,6 +102,9 @@ def test_hash_then_import_then_match():
         assert "truncated.jpg" in h.stderr and "loop_a" in h.stderr
         paths = [r.split(",")[0] for r in rows[1:]]
         assert paths == sorted(paths)
+        # every good image has a PDQ, even one hashed right after a broken JPEG by the same worker
+        pdq = {r.split(",")[0].rsplit("/", 1)[-1]: r.split(",")[5] for r in rows[1:]}
+        assert all(len(pdq[name]) == 64 for name in ["noise0.png", "noise3.png", "gradient.jpg"]), pdq
         # the same output whatever the number of jobs
         h1 = subprocess.run([VIGIL, "hash", tree, "--format", "csv", "--jobs", "1"], capture_output=True, text=True, timeout=120)
         assert h1.stdout == h.stdout
