@@ -1,0 +1,193 @@
+import FluentKit
+import Foundation
+import SQLKit
+import VigilCore
+
+/// What a supervisor decides on an appeal.
+public enum AppealDecision: String, Sendable, CaseIterable {
+    /// Take the entry out of the next version at once while the appeal is looked at.
+    case suspend
+    /// The appellant is right: the entry is removed for good.
+    case uphold
+    /// The entry stays (a suspended entry is reinstated).
+    case reject
+}
+
+/// What the appellant sees of their appeal.
+public enum AppealState: String, Sendable {
+    case received
+    case suspended
+    case upheld
+    case rejected
+
+    public var isOpen: Bool { self == .received || self == .suspended }
+}
+
+extension BlockListStore {
+    /// One appeal, as a supervisor sees it (the contact stays sealed).
+    public struct Appeal: Sendable {
+        public let reference: String
+        public let target: String
+        public let entryID: Int64?
+        public let grounds: String
+        public let hasContact: Bool
+        public let language: String
+        public let state: AppealState
+        public let outcome: String?
+        public let decidedBy: String?
+        public let createdAt: Date
+    }
+
+    static func appeal(_ r: any SQLRow) throws -> Appeal {
+        Appeal(reference: try r.decode(column: "reference", as: String.self), target: try r.decode(column: "target", as: String.self),
+               entryID: try r.decode(column: "entry_id", as: Int64?.self), grounds: try r.decode(column: "grounds", as: String.self),
+               hasContact: try r.decode(column: "contact_sealed", as: String?.self) != nil,
+               language: try r.decode(column: "language", as: String.self),
+               state: AppealState(rawValue: try r.decode(column: "state", as: String.self)) ?? .received,
+               outcome: try r.decode(column: "outcome", as: String?.self), decidedBy: try r.decode(column: "decided_by", as: String?.self),
+               createdAt: date(try r.decode(column: "created_ms", as: Int64.self))!)
+    }
+
+    /// The listed entry an appellant's URL, domain or newsgroup refers to, if any (active, suspended or expired).
+    public func entryMatching(_ text: String) async throws -> ListEntry? {
+        var candidates: [String] = []
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let group = try? Newsgroup.normalize(trimmed), !trimmed.contains("/") { candidates.append(group) }
+        if let expressions = try? CanonicalURL.lookupExpressions(trimmed) {
+            candidates += expressions
+            if let canonical = try? CanonicalURL.canonicalize(trimmed), let host = CanonicalURL.host(of: canonical) {
+                var parts = host.split(separator: ".")
+                while parts.count >= 2 {
+                    candidates.append(parts.joined(separator: "."))
+                    parts.removeFirst()
+                }
+            }
+        }
+        guard !candidates.isEmpty else { return nil }
+        let rows = try await sql.select().column("*").from("list_entries").where("value", .in, Array(Set(candidates)))
+            .where("state", .in, [ListEntryState.active.rawValue, ListEntryState.suspended.rawValue, ListEntryState.expired.rawValue])
+            .orderBy("id", .descending).all()
+        return try rows.map(Self.entry).first
+    }
+
+    /// Records an appeal from the public; returns its reference (`A-XXXX-XXXX`).
+    public func submitAppeal(target: String, grounds: String, contact: String?, language: String,
+                             sealer: ContactSealer?, tokens: any TokenSource) async throws -> String {
+        let target = String(target.trimmingCharacters(in: .whitespacesAndNewlines).prefix(2000))
+        let grounds = String(grounds.trimmingCharacters(in: .whitespacesAndNewlines).prefix(5000))
+        guard !target.isEmpty else { throw StoreError.invalid("say which address or newsgroup the appeal is about") }
+        guard !grounds.isEmpty else { throw StoreError.invalid("say why the entry is wrong") }
+        let reference = "A-" + String(ReportReference(randomFrom: tokens).description.dropFirst(2))
+        var sealedContact: String?
+        if let contact = contact?.trimmingCharacters(in: .whitespacesAndNewlines), !contact.isEmpty, let sealer {
+            sealedContact = try sealer.seal(contact, reportID: reference).base64EncodedString()
+        }
+        let sealed = sealedContact
+        let entry = try await entryMatching(target)
+        let now = clock.now()
+        try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            try await sql.insert(into: "appeals")
+                .columns("reference", "target", "entry_id", "grounds", "contact_sealed", "language", "state", "created_ms")
+                .values(SQLBind(reference), SQLBind(target), SQLBind(entry?.id), SQLBind(grounds), SQLBind(sealed), SQLBind(language),
+                        SQLBind(AppealState.received.rawValue), SQLBind(Self.ms(now))).run()
+            var details: [String: String] = [:]
+            if let entry { details["entry"] = String(entry.id) }
+            try await AuditLog.append(on: tx, at: now, actor: .publicVisitor, action: "appeal.submit", subject: "appeal:\(reference)", details: details)
+        }
+        return reference
+    }
+
+    public func appeal(_ reference: String) async throws -> Appeal? {
+        let ref = reference.trimmingCharacters(in: .whitespaces).uppercased()
+        return try await sql.select().column("*").from("appeals").where("reference", .equal, ref).first().map(Self.appeal)
+    }
+
+    public func appeals(openOnly: Bool) async throws -> [Appeal] {
+        var q = sql.select().column("*").from("appeals")
+        if openOnly { q = q.where("state", .in, [AppealState.received.rawValue, AppealState.suspended.rawValue]) }
+        return try await q.orderBy("created_ms").limit(500).all().map(Self.appeal)
+    }
+
+    /// A supervisor decides: suspend now, uphold (the entry is removed), or reject (the entry stays). The decider
+    /// may be neither the entry's proposer nor its verifier.
+    public func decideAppeal(_ reference: String, decision: AppealDecision, outcome: String, by user: String) async throws -> Appeal {
+        guard let appeal = try await appeal(reference) else { throw StoreError.notFound("no appeal \(reference)") }
+        guard appeal.state.isOpen else { throw StoreError.conflict("this appeal was already decided") }
+        let note = outcome.trimmingCharacters(in: .whitespacesAndNewlines)
+        if decision != .suspend, note.isEmpty { throw StoreError.invalid("record the reasons for the decision: the appellant reads them") }
+        if let id = appeal.entryID, let e = try await entry(id)?.entry, e.proposedBy == user || e.verifiedBy == user {
+            throw StoreError.conflict(ListEntryError.appealDeciderInvolved.description)
+        }
+        let now = clock.now()
+        let policy = policy
+        try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            if let id = appeal.entryID, let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() {
+                var e = try Self.entry(r)
+                let before = e.state
+                switch decision {
+                case .suspend: if e.state != .suspended { try? policy.suspend(&e) }
+                case .uphold: try? policy.remove(&e, reason: "appeal \(appeal.reference) upheld")
+                case .reject: if e.state == .suspended { try? policy.reinstate(&e, at: now) }
+                }
+                if e.state != before {
+                    try await Self.save(e, detail: nil, on: sql, at: now)
+                    try await AuditLog.append(on: tx, at: now, actor: .user(user), action: "list.\(decision.rawValue)", subject: "list-entry:\(id)",
+                                              details: ["appeal": appeal.reference, "state": e.state.rawValue])
+                }
+            }
+            let state: AppealState = switch decision {
+            case .suspend: .suspended
+            case .uphold: .upheld
+            case .reject: .rejected
+            }
+            var q = sql.update("appeals").set("state", to: state.rawValue)
+            if decision != .suspend { q = q.set("outcome", to: note).set("decided_by", to: user).set("decided_ms", to: Self.ms(now)) }
+            try await q.where("reference", .equal, appeal.reference).run()
+            try await AuditLog.append(on: tx, at: now, actor: .user(user), action: "appeal.\(decision.rawValue)", subject: "appeal:\(appeal.reference)",
+                                      details: note.isEmpty ? [:] : ["outcome": String(note.prefix(200))])
+        }
+        return try await self.appeal(appeal.reference)!
+    }
+
+    // MARK: public statistics (never addresses)
+
+    public struct Statistics: Sendable {
+        public var currentVersion: Int64?
+        public var publishedByKind: [ListEntryKind: Int] = [:]
+        /// Published entries by days since first proposed: "under 7 days", "7–30 days", "30–90 days", "over 90 days".
+        public var ageBuckets: [(label: String, count: Int)] = []
+        /// Additions and removals over every version, by reason.
+        public var changes: [(change: String, reason: String, count: Int)] = []
+        public var appeals: [AppealState: Int] = [:]
+        public var versions: Int = 0
+    }
+
+    public func statistics() async throws -> Statistics {
+        let now = clock.now()
+        var s = Statistics()
+        let versions = try await self.versions(limit: 1)
+        s.currentVersion = versions.first?.version
+        s.versions = try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("list_versions")
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+        let rows = try await sql.select().columns("kind", "proposed_ms").from("list_entries").where("published", .equal, true)
+            .where("canary", .equal, false).all()
+        var buckets = [0, 0, 0, 0]
+        for r in rows {
+            if let kind = ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) { s.publishedByKind[kind, default: 0] += 1 }
+            let days = (now.timeIntervalSince1970 * 1000 - Double(try r.decode(column: "proposed_ms", as: Int64.self))) / 86_400_000
+            buckets[days < 7 ? 0 : days < 30 ? 1 : days < 90 ? 2 : 3] += 1
+        }
+        s.ageBuckets = zip(["under 7 days", "7–30 days", "30–90 days", "over 90 days"], buckets).map { ($0, $1) }
+        let changes = try await sql.raw("SELECT change, reason, COUNT(*) AS n FROM list_changes GROUP BY change, reason ORDER BY change, reason").all()
+        s.changes = try changes.map { (try $0.decode(column: "change", as: String.self), try $0.decode(column: "reason", as: String.self),
+                                       try $0.decode(column: "n", as: Int.self)) }
+        for r in try await sql.raw("SELECT state, COUNT(*) AS n FROM appeals GROUP BY state").all() {
+            if let st = AppealState(rawValue: try r.decode(column: "state", as: String.self)) { s.appeals[st] = try r.decode(column: "n", as: Int.self) }
+        }
+        return s
+    }
+}

@@ -1,0 +1,378 @@
+import FluentKit
+import Foundation
+import SQLKit
+import VigilCore
+
+/// The block list in the database: entries and their lifecycle, immutable versions, feed downloads, appeals.
+/// Every change is audited in its own transaction; publication makes a new version only when the published set
+/// changes, and records the change rows that make the version (so any version's content can be rebuilt).
+public struct BlockListStore: Sendable {
+    public let db: any Database
+    public let clock: any VigilClock
+    public let policy: ListPolicy
+    /// The published criteria an entry must name one of (empty: any non-empty text).
+    public let criteria: [String]
+
+    public init(db: any Database, clock: any VigilClock, policy: ListPolicy = ListPolicy(), criteria: [String] = []) {
+        self.db = db
+        self.clock = clock
+        self.policy = policy
+        self.criteria = criteria
+    }
+
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+
+    // MARK: entries
+
+    static func ms(_ d: Date) -> Int64 { AuditChain.milliseconds(d) }
+    static func date(_ ms: Int64?) -> Date? { ms.map { Date(timeIntervalSince1970: Double($0) / 1000) } }
+
+    static func entry(_ r: any SQLRow) throws -> ListEntry {
+        ListEntry(
+            id: try r.decode(column: "id", as: Int64.self),
+            target: ListTarget(kind: ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .url,
+                               value: try r.decode(column: "value", as: String.self)),
+            criterion: try r.decode(column: "criterion", as: String.self),
+            caseID: try r.decode(column: "case_id", as: Int64?.self),
+            dedicatedReason: try r.decode(column: "dedicated_reason", as: String?.self),
+            state: ListEntryState(rawValue: try r.decode(column: "state", as: String.self)) ?? .removed,
+            proposedBy: try r.decode(column: "proposed_by", as: String.self),
+            proposedAt: date(try r.decode(column: "proposed_ms", as: Int64.self))!,
+            verifiedBy: try r.decode(column: "verified_by", as: String?.self),
+            verifiedAt: date(try r.decode(column: "verified_ms", as: Int64?.self)),
+            expiresAt: date(try r.decode(column: "expires_ms", as: Int64?.self)),
+            lastCheckAt: date(try r.decode(column: "check_ms", as: Int64?.self)),
+            lastCheck: (try r.decode(column: "check_result", as: String?.self)).flatMap(ListCheckOutcome.init(rawValue:)),
+            goneCount: try r.decode(column: "gone_count", as: Int.self),
+            canary: try r.decode(column: "canary", as: Bool.self),
+            removalReason: try r.decode(column: "removal_reason", as: String?.self))
+    }
+
+    /// One entry with its last check's detail and whether it is in the current version.
+    public struct EntryDetail: Sendable {
+        public let entry: ListEntry
+        public let checkDetail: String?
+        public let published: Bool
+    }
+
+    public func entry(_ id: Int64) async throws -> EntryDetail? {
+        guard let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() else { return nil }
+        return EntryDetail(entry: try Self.entry(r), checkDetail: try r.decode(column: "check_detail", as: String?.self),
+                           published: try r.decode(column: "published", as: Bool.self))
+    }
+
+    /// Entries, newest first, optionally of one state or kind.
+    public func entries(state: ListEntryState? = nil, kind: ListEntryKind? = nil, page: Int = 1, per: Int = 100) async throws -> (entries: [ListEntry], total: Int) {
+        func filtered(_ q: SQLSelectBuilder) -> SQLSelectBuilder {
+            var q = q
+            if let state { q = q.where("state", .equal, state.rawValue) }
+            if let kind { q = q.where("kind", .equal, kind.rawValue) }
+            return q
+        }
+        let total = try await filtered(sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("list_entries"))
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+        let rows = try await filtered(sql.select().column("*").from("list_entries")).orderBy("id", .descending)
+            .limit(per).offset((max(1, page) - 1) * per).all()
+        return (try rows.map(Self.entry), total)
+    }
+
+    /// Proposes an entry (first pair of eyes). A second proposal of a target that is already proposed or active
+    /// is refused, naming the existing entry.
+    public func propose(target: ListTarget, criterion: String, caseID: Int64?, dedicatedReason: String?,
+                        canary: Bool = false, by user: String) async throws -> ListEntry {
+        do throws(ListEntryError) {
+            try policy.validateProposal(target: target, criterion: criterion, criteria: criteria, caseID: caseID,
+                                        dedicatedReason: dedicatedReason, canary: canary)
+        } catch { throw StoreError.invalid(error.description) }
+        let now = clock.now()
+        return try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            if let caseID, try await sql.select().column("id").from("cases").where("id", .equal, caseID).first() == nil {
+                throw StoreError.invalid("there is no case \(caseID)")
+            }
+            if let existing = try await sql.select().column("id").from("list_entries").where("kind", .equal, target.kind.rawValue)
+                .where("value", .equal, target.value).where("state", .in, [ListEntryState.proposed.rawValue, ListEntryState.active.rawValue, ListEntryState.suspended.rawValue])
+                .first() {
+                throw StoreError.conflict("this target is already on the list as entry \(try existing.decode(column: "id", as: Int64.self))")
+            }
+            let row = try await sql.insert(into: "list_entries")
+                .columns("kind", "value", "criterion", "case_id", "dedicated_reason", "state", "proposed_by", "proposed_ms",
+                         "gone_count", "canary", "published", "updated_ms")
+                .values(SQLBind(target.kind.rawValue), SQLBind(target.value), SQLBind(criterion), SQLBind(caseID),
+                        SQLBind(dedicatedReason), SQLBind(ListEntryState.proposed.rawValue), SQLBind(user), SQLBind(Self.ms(now)),
+                        SQLBind(0), SQLBind(canary), SQLBind(false), SQLBind(Self.ms(now)))
+                .returning("id").first()
+            let id = try row!.decode(column: "id", as: Int64.self)
+            var details = ["kind": target.kind.rawValue, "criterion": criterion]
+            if let caseID { details["case"] = String(caseID) }
+            if canary { details["canary"] = "true" }
+            try await AuditLog.append(on: tx, at: now, actor: .user(user), action: "list.propose", subject: "list-entry:\(id)", details: details)
+            return ListEntry(id: id, target: target, criterion: criterion, caseID: caseID, dedicatedReason: dedicatedReason,
+                             state: .proposed, proposedBy: user, proposedAt: now, canary: canary)
+        }
+    }
+
+    /// Changes one entry through the policy and audits it, in one transaction.
+    @discardableResult
+    func change(_ id: Int64, actor: AuditActor, action: String, details: [String: String] = [:],
+                _ body: @escaping @Sendable (inout ListEntry, Date) throws -> Void) async throws -> ListEntry {
+        let now = clock.now()
+        return try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            guard let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() else {
+                throw StoreError.notFound("no list entry \(id)")
+            }
+            var entry = try Self.entry(r)
+            do { try body(&entry, now) } catch let error as ListEntryError { throw StoreError.conflict(error.description) }
+            try await Self.save(entry, detail: nil, on: sql, at: now)
+            var d = details
+            d["state"] = entry.state.rawValue
+            try await AuditLog.append(on: tx, at: now, actor: actor, action: action, subject: "list-entry:\(id)", details: d)
+            return entry
+        }
+    }
+
+    static func save(_ e: ListEntry, detail: String?, on sql: any SQLDatabase, at now: Date) async throws {
+        var q = sql.update("list_entries").set("state", to: e.state.rawValue).set("verified_by", to: e.verifiedBy)
+            .set("verified_ms", to: e.verifiedAt.map(ms)).set("expires_ms", to: e.expiresAt.map(ms))
+            .set("check_ms", to: e.lastCheckAt.map(ms)).set("check_result", to: e.lastCheck?.rawValue)
+            .set("gone_count", to: e.goneCount).set("removal_reason", to: e.removalReason).set("updated_ms", to: ms(now))
+        if let detail { q = q.set("check_detail", to: detail) }
+        try await q.where("id", .equal, e.id).run()
+    }
+
+    /// The second pair of eyes: verifies a proposal, or re-verifies an active or expired entry.
+    @discardableResult
+    public func verify(_ id: Int64, by user: String) async throws -> ListEntry {
+        let policy = policy
+        let before = try await entry(id)?.entry.state
+        return try await change(id, actor: .user(user), action: before == .proposed ? "list.verify" : "list.reverify") { e, now in
+            try policy.verify(&e, by: user, at: now)
+        }
+    }
+
+    @discardableResult
+    public func reject(_ id: Int64, by user: String, reason: String) async throws -> ListEntry {
+        let policy = policy
+        return try await change(id, actor: .user(user), action: "list.reject", details: ["reason": reason]) { e, _ in
+            try policy.reject(&e, by: user, reason: reason)
+        }
+    }
+
+    @discardableResult
+    public func remove(_ id: Int64, actor: AuditActor, reason: String) async throws -> ListEntry {
+        let policy = policy
+        return try await change(id, actor: actor, action: "list.remove", details: ["reason": reason]) { e, _ in
+            try policy.remove(&e, reason: reason)
+        }
+    }
+
+    /// Marks active entries whose verification ran out as expired (each audited). Publication leaves them out
+    /// whether or not this has run; this makes the state visible to analysts.
+    @discardableResult
+    public func expireDue() async throws -> Int {
+        let now = clock.now()
+        let rows = try await sql.select().column("id").from("list_entries").where("state", .equal, ListEntryState.active.rawValue)
+            .where("canary", .equal, false).where("expires_ms", .lessThanOrEqual, Self.ms(now)).all()
+        let policy = policy
+        for r in rows {
+            try await change(try r.decode(column: "id", as: Int64.self), actor: .job("list-expiry"), action: "list.expire") { e, now in
+                _ = policy.expireIfDue(&e, at: now)
+            }
+        }
+        return rows.count
+    }
+
+    /// Records an automated check. Entries gone often enough are marked for removal, and removed at once when
+    /// `dropGone` is set (audited). Returns the entry after the check.
+    @discardableResult
+    public func recordCheck(_ id: Int64, outcome: ListCheckOutcome, detail: String, dropGone: Bool) async throws -> ListEntry {
+        let now = clock.now()
+        let policy = policy
+        return try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            guard let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() else {
+                throw StoreError.notFound("no list entry \(id)")
+            }
+            var e = try Self.entry(r)
+            let wasMarked = e.goneCount >= policy.goneChecksForRemoval
+            let marked = policy.recordCheck(&e, outcome: outcome, at: now)
+            var action: String?
+            if marked, dropGone, e.state == .active || e.state == .expired {
+                try? policy.remove(&e, reason: "content gone (automated check)")
+                action = "list.remove"
+            } else if marked, !wasMarked {
+                action = "list.marked-gone"
+            }
+            try await Self.save(e, detail: String(detail.prefix(500)), on: sql, at: now)
+            if let action {
+                try await AuditLog.append(on: tx, at: now, actor: .job("list-check"), action: action, subject: "list-entry:\(id)",
+                                          details: ["check": outcome.rawValue, "detail": String(detail.prefix(200))])
+            }
+            return e
+        }
+    }
+
+    /// Active URL-like entries due for an automated check (never checked, or last checked before `cutoff`).
+    public func dueForCheck(before cutoff: Date, limit: Int) async throws -> [ListEntry] {
+        let rows = try await sql.select().column("*").from("list_entries").where("state", .equal, ListEntryState.active.rawValue)
+            .where("canary", .equal, false).where("kind", .in, [ListEntryKind.url.rawValue, ListEntryKind.prefix.rawValue, ListEntryKind.domain.rawValue])
+            .where { $0.where("check_ms", .is, SQLLiteral.null).orWhere("check_ms", .lessThan, Self.ms(cutoff)) }
+            .orderBy("check_ms").limit(limit).all()
+        return try rows.map(Self.entry)
+    }
+
+    // MARK: publication
+
+    /// Cases under a law-enforcement hold now.
+    func heldCases(on sql: any SQLDatabase, at now: Date) async throws -> Set<Int64> {
+        let rows = try await sql.select().columns("id", "workflow").from("cases").where("workflow", .like, "%\"hold\"%").all()
+        var held = Set<Int64>()
+        for r in rows {
+            let wf = try JSONDecoder().decode(CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
+            if let hold = wf.hold, hold.expiresAt > now { held.insert(try r.decode(column: "id", as: Int64.self)) }
+        }
+        return held
+    }
+
+    /// A published version's number, time and size.
+    public struct VersionInfo: Sendable, Equatable {
+        public let version: Int64
+        public let createdAt: Date
+        public let entryCount: Int
+        public let added: Int
+        public let removed: Int
+    }
+
+    /// Makes a new version when the set of publishable entries differs from the current version; returns it, or
+    /// `nil` when nothing changed.
+    @discardableResult
+    public func publish(actor: AuditActor = .job("list-publish")) async throws -> VersionInfo? {
+        let now = clock.now()
+        return try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            let held = try await heldCases(on: sql, at: now)
+            let rows = try await sql.select().columns("id", "kind", "value", "state", "case_id", "expires_ms", "canary", "published")
+                .from("list_entries").where { $0.where("published", .equal, true).orWhere("state", .equal, ListEntryState.active.rawValue) }.all()
+            var adds: [(Int64, String, String, String)] = []
+            var removes: [(Int64, String, String, String)] = []
+            var count = 0
+            for r in rows {
+                let id = try r.decode(column: "id", as: Int64.self)
+                let state = try r.decode(column: "state", as: String.self)
+                let caseID = try r.decode(column: "case_id", as: Int64?.self)
+                let canary = try r.decode(column: "canary", as: Bool.self)
+                let expires = try r.decode(column: "expires_ms", as: Int64?.self)
+                let isHeld = caseID.map(held.contains) ?? false
+                let wanted = state == ListEntryState.active.rawValue && !isHeld && (canary || (expires ?? 0) > Self.ms(now))
+                let published = try r.decode(column: "published", as: Bool.self)
+                let kind = try r.decode(column: "kind", as: String.self), value = try r.decode(column: "value", as: String.self)
+                if wanted { count += 1 }
+                if wanted, !published { adds.append((id, kind, value, isHeld ? "hold lifted" : "verified")) }
+                if !wanted, published {
+                    let reason = isHeld ? "case held" : state == ListEntryState.active.rawValue ? "expired" : state
+                    removes.append((id, kind, value, reason))
+                }
+            }
+            guard !adds.isEmpty || !removes.isEmpty else { return nil }
+            let last = try await sql.select().column(SQLFunction("max", args: SQLColumn("version")), as: "v").from("list_versions")
+                .first()?.decode(column: "v", as: Int64?.self) ?? 0
+            let version = last + 1
+            try await sql.insert(into: "list_versions").columns("version", "created_ms", "entry_count", "added", "removed")
+                .values(SQLBind(version), SQLBind(Self.ms(now)), SQLBind(count), SQLBind(adds.count), SQLBind(removes.count)).run()
+            for (changes, kind) in [(adds, "add"), (removes, "remove")] {
+                for chunk in stride(from: 0, to: changes.count, by: 500) {
+                    var insert = sql.insert(into: "list_changes").columns("version", "entry_id", "kind", "value", "change", "reason")
+                    for c in changes[chunk..<min(chunk + 500, changes.count)] {
+                        insert = insert.values(SQLBind(version), SQLBind(c.0), SQLBind(c.1), SQLBind(c.2), SQLBind(kind), SQLBind(c.3))
+                    }
+                    try await insert.run()
+                    try await sql.update("list_entries").set("published", to: kind == "add")
+                        .where("id", .in, changes[chunk..<min(chunk + 500, changes.count)].map(\.0)).run()
+                }
+            }
+            try await AuditLog.append(on: tx, at: now, actor: actor, action: "list.publish", subject: "list-version:\(version)",
+                                      details: ["entries": String(count), "added": String(adds.count), "removed": String(removes.count)])
+            return VersionInfo(version: version, createdAt: now, entryCount: count, added: adds.count, removed: removes.count)
+        }
+    }
+
+    public func versions(limit: Int = 50) async throws -> [VersionInfo] {
+        try await sql.select().column("*").from("list_versions").orderBy("version", .descending).limit(limit).all().map { r in
+            VersionInfo(version: try r.decode(column: "version", as: Int64.self),
+                        createdAt: Self.date(try r.decode(column: "created_ms", as: Int64.self))!,
+                        entryCount: try r.decode(column: "entry_count", as: Int.self),
+                        added: try r.decode(column: "added", as: Int.self), removed: try r.decode(column: "removed", as: Int.self))
+        }
+    }
+
+    /// The targets of a version, rebuilt from the changes that made it (the current version when `nil`).
+    /// - Returns: the version's info and targets, or `nil` when no version exists (yet, or with that number).
+    public func targets(at version: Int64? = nil) async throws -> (VersionInfo, [ListTarget])? {
+        let info: VersionInfo?
+        if let version {
+            info = try await versions(limit: Int.max).first { $0.version == version }
+        } else {
+            info = try await versions(limit: 1).first
+        }
+        guard let info else { return nil }
+        if version == nil {
+            // The current version is exactly the entries marked published.
+            let rows = try await sql.select().columns("kind", "value").from("list_entries").where("published", .equal, true).all()
+            return (info, try rows.map { ListTarget(kind: ListEntryKind(rawValue: try $0.decode(column: "kind", as: String.self)) ?? .url,
+                                                    value: try $0.decode(column: "value", as: String.self)) })
+        }
+        var ids: [Int64: ListTarget] = [:]
+        let rows = try await sql.select().columns("entry_id", "kind", "value", "change").from("list_changes")
+            .where("version", .lessThanOrEqual, info.version).orderBy("version").all()
+        for r in rows {
+            let id = try r.decode(column: "entry_id", as: Int64.self)
+            if try r.decode(column: "change", as: String.self) == "add" {
+                ids[id] = ListTarget(kind: ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .url,
+                                     value: try r.decode(column: "value", as: String.self))
+            } else {
+                ids[id] = nil
+            }
+        }
+        return (info, Array(ids.values))
+    }
+
+    // MARK: feed downloads
+
+    public func recordDownload(apiKey: String, partner: String, format: String, version: Int64) async throws {
+        let now = clock.now()
+        try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await sql.insert(into: "feed_downloads").columns("api_key", "partner", "format", "version", "time_ms")
+                .values(SQLBind(apiKey), SQLBind(partner), SQLBind(format), SQLBind(version), SQLBind(Self.ms(now))).run()
+            try await AuditLog.append(on: tx, at: now, actor: .apiKey(apiKey), action: "feed.download", subject: "list-version:\(version)",
+                                      details: ["partner": partner, "format": format])
+        }
+    }
+
+    /// Each partner's last download: which format, which version, when.
+    public struct PartnerDownload: Sendable {
+        public let partner: String
+        public let apiKey: String
+        public let format: String
+        public let version: Int64
+        public let at: Date
+    }
+
+    public func partnerCompliance() async throws -> [PartnerDownload] {
+        let rows = try await sql.raw("""
+            SELECT d.partner, d.api_key, d.format, d.version, d.time_ms FROM feed_downloads d
+            JOIN (SELECT api_key, MAX(id) AS last FROM feed_downloads GROUP BY api_key) l ON d.id = l.last
+            ORDER BY d.partner
+            """).all()
+        return try rows.map {
+            PartnerDownload(partner: try $0.decode(column: "partner", as: String.self), apiKey: try $0.decode(column: "api_key", as: String.self),
+                            format: try $0.decode(column: "format", as: String.self), version: try $0.decode(column: "version", as: Int64.self),
+                            at: Self.date(try $0.decode(column: "time_ms", as: Int64.self))!)
+        }
+    }
+}
