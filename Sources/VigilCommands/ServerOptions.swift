@@ -53,6 +53,28 @@ struct ServerOptions: ParsableArguments {
     var contentCategories: String?
     @Option(name: .customLong("four-eyes"), help: "Decisions needing a second analyst: list-entry,notice,le-referral,partner-referral, all or none (default list-entry). Env: VIGIL_FOUR_EYES.")
     var fourEyes: String?
+    @Option(name: .customLong("list-verification-days"), help: "Days a block-list verification lasts (default 7). Env: VIGIL_LIST_VERIFICATION_DAYS.")
+    var listVerificationDays: Int?
+    @Option(name: .customLong("list-criteria"), help: "Published block-list criteria, each 'CODE: text', separated by ';'. Env: VIGIL_LIST_CRITERIA.")
+    var listCriteria: String?
+    @Option(name: .customLong("list-check-hours"), help: "Hours between automated checks of listed addresses (default 12). Env: VIGIL_LIST_CHECK_HOURS.")
+    var listCheckHours: Int?
+    @Option(name: .customLong("list-check-proxy"), help: "http://host:port proxy for the automated checks. Env: VIGIL_LIST_CHECK_PROXY.")
+    var listCheckProxy: String?
+    @Option(name: .customLong("list-drop-gone"), help: "true to remove entries whose content the checks find gone (default false: mark them). Env: VIGIL_LIST_DROP_GONE.")
+    var listDropGone: Bool?
+    @Option(name: .customLong("stop-ipv4"), help: "STOP page IPv4 address for RPZ and hosts feeds (default: the listen address). Env: VIGIL_STOP_IPV4.")
+    var stopIPv4: String?
+    @Option(name: .customLong("stop-ipv6"), help: "STOP page IPv6 address for RPZ and hosts feeds. Env: VIGIL_STOP_IPV6.")
+    var stopIPv6: String?
+    @Option(name: .customLong("stop-legal-basis"), help: "Legal basis named on the STOP page. Env: VIGIL_STOP_LEGAL_BASIS.")
+    var stopLegalBasis: String?
+    @Option(name: .customLong("stop-help-name"), help: "Help offered on the STOP page to people worried about their own behaviour. Env: VIGIL_STOP_HELP_NAME.")
+    var stopHelpName: String?
+    @Option(name: .customLong("stop-help-contact"), help: "That help's phone number or address. Env: VIGIL_STOP_HELP_CONTACT.")
+    var stopHelpContact: String?
+    @Option(name: .customLong("canary-domain"), help: "Harmless canary domain published in every feed and served by Vigil. Env: VIGIL_CANARY_DOMAIN.")
+    var canaryDomain: String?
     @Flag(name: .customLong("demo-data"), help: "Add demonstration data on first start. Env: VIGIL_DEMO_DATA=true.")
     var demoData = false
 
@@ -124,6 +146,26 @@ struct ServerOptions: ParsableArguments {
                 for k in v where !known.contains(k) { throw ValidationError("four-eyes: unknown decision '\(k)'; use \(known.joined(separator: ", ")), all or none") }
                 c.fourEyes = v
             }
+        }
+        if let v = try int(listVerificationDays, "VIGIL_LIST_VERIFICATION_DAYS", "list_verification_days") {
+            guard (1...90).contains(v) else { throw ValidationError("list verification days must be between 1 and 90") }
+            c.listVerificationDays = v
+        }
+        if let v = list(value(listCriteria, "VIGIL_LIST_CRITERIA", "list_criteria"), separator: ";") {
+            for k in v where !k.contains(":") { throw ValidationError("list criteria: '\(k)' must read 'CODE: text'") }
+            c.listCriteria = v
+        }
+        if let v = try int(listCheckHours, "VIGIL_LIST_CHECK_HOURS", "list_check_hours") { c.listCheckHours = max(1, v) }
+        c.listCheckProxy = value(listCheckProxy, "VIGIL_LIST_CHECK_PROXY", "list_check_proxy").flatMap { $0.isEmpty ? nil : $0 }
+        c.listDropGone = try bool(listDropGone, "VIGIL_LIST_DROP_GONE", "list_drop_gone") ?? false
+        c.stopIPv4 = value(stopIPv4, "VIGIL_STOP_IPV4", "stop_ipv4").flatMap { $0.isEmpty ? nil : $0 }
+        c.stopIPv6 = value(stopIPv6, "VIGIL_STOP_IPV6", "stop_ipv6").flatMap { $0.isEmpty ? nil : $0 }
+        if let v = value(stopLegalBasis, "VIGIL_STOP_LEGAL_BASIS", "stop_legal_basis") { c.stopLegalBasis = v }
+        if let v = value(stopHelpName, "VIGIL_STOP_HELP_NAME", "stop_help_name") { c.stopHelpName = v }
+        if let v = value(stopHelpContact, "VIGIL_STOP_HELP_CONTACT", "stop_help_contact") { c.stopHelpContact = v }
+        if let v = value(canaryDomain, "VIGIL_CANARY_DOMAIN", "canary_domain"), !v.isEmpty {
+            guard let t = try? ListTarget(kind: .domain, parsing: v) else { throw ValidationError("canary domain '\(v)' is not a host name") }
+            c.canaryDomain = t.value
         }
         c.demoData = try bool(demoData ? true : nil, "VIGIL_DEMO_DATA", "demo_data") ?? false
         return c

@@ -49,6 +49,32 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var contentCategories: [String] = []
     /// Decisions that need a second analyst's confirmation (raw values of `CaseDecision.Kind`).
     public var fourEyes: [String] = ["list-entry"]
+    /// Days a block-list verification lasts; an entry not re-verified in time leaves the list (default 7).
+    public var listVerificationDays: Int = 7
+    /// The published criteria a block-list entry must meet, each `CODE: text`.
+    public var listCriteria: [String] = [
+        "A: The address shows, or links directly to, images or videos of the sexual abuse of a child, illegal under the legal basis named on the STOP page.",
+        "B: The whole host (domain) is dedicated to such material; nothing legitimate is served from it.",
+        "N: The newsgroup is dedicated to distributing such material.",
+    ]
+    /// Hours between automated checks of each active entry (default 12).
+    public var listCheckHours: Int = 12
+    /// HTTP proxy the automated checks go through (`http://host:port`), if any.
+    public var listCheckProxy: String?
+    /// Remove entries automatically once repeated checks find the content gone (default: mark them for an analyst).
+    public var listDropGone: Bool = false
+    /// The STOP page's IPv4 and IPv6 addresses that RPZ and hosts feeds answer with (default: the listen address
+    /// when it is an IP literal other than 0.0.0.0).
+    public var stopIPv4: String?
+    public var stopIPv6: String?
+    /// The legal basis the STOP page names.
+    public var stopLegalBasis: String = "the national law against child sexual abuse material"
+    /// Help offered on the STOP page to anyone worried about their own thoughts or behaviour.
+    public var stopHelpName: String = "a confidential, anonymous helpline for people worried about their own thoughts or behaviour"
+    public var stopHelpContact: String = ""
+    /// A harmless canary domain Vigil publishes in every feed (served by Vigil itself), so partners can check that
+    /// their resolver or proxy applies the current list; none when empty.
+    public var canaryDomain: String?
     /// Insert demonstration data on first start (used by `make run`).
     public var demoData: Bool = false
 
@@ -62,6 +88,14 @@ public struct VigilConfiguration: Sendable, Equatable {
     }
 
     /// Whether cookies carry the Secure attribute.
+    /// The STOP address for DNS feeds: the configured one, else the listen address when it is a usable IPv4.
+    public var effectiveStopIPv4: String? {
+        if let stopIPv4, !stopIPv4.isEmpty { return stopIPv4 }
+        let parts = host.split(separator: ".")
+        guard parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }), host != "0.0.0.0" else { return nil }
+        return host
+    }
+
     public var cookiesAreSecure: Bool { secureCookies ?? baseURL.lowercased().hasPrefix("https://") }
 
     /// The SQLite file used when no database URL is set.
@@ -91,6 +125,17 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--legal-provisions", "VIGIL_LEGAL_PROVISIONS", "legal_provisions", "national legal provisions, separated by ';'"),
         ("--content-categories", "VIGIL_CONTENT_CATEGORIES", "content_categories", "content categories, separated by ';'"),
         ("--four-eyes", "VIGIL_FOUR_EYES", "four_eyes", "decisions needing a second analyst: list-entry,notice,le-referral,partner-referral, all or none (default list-entry)"),
+        ("--list-verification-days", "VIGIL_LIST_VERIFICATION_DAYS", "list_verification_days", "days a block-list verification lasts (default 7)"),
+        ("--list-criteria", "VIGIL_LIST_CRITERIA", "list_criteria", "published block-list criteria, each 'CODE: text', separated by ';'"),
+        ("--list-check-hours", "VIGIL_LIST_CHECK_HOURS", "list_check_hours", "hours between automated checks of listed addresses (default 12)"),
+        ("--list-check-proxy", "VIGIL_LIST_CHECK_PROXY", "list_check_proxy", "http://host:port proxy for the automated checks"),
+        ("--list-drop-gone", "VIGIL_LIST_DROP_GONE", "list_drop_gone", "true to remove entries whose content checks find gone (default: mark them)"),
+        ("--stop-ipv4", "VIGIL_STOP_IPV4", "stop_ipv4", "STOP page IPv4 address for RPZ and hosts feeds (default: the listen address)"),
+        ("--stop-ipv6", "VIGIL_STOP_IPV6", "stop_ipv6", "STOP page IPv6 address for RPZ and hosts feeds"),
+        ("--stop-legal-basis", "VIGIL_STOP_LEGAL_BASIS", "stop_legal_basis", "legal basis named on the STOP page"),
+        ("--stop-help-name", "VIGIL_STOP_HELP_NAME", "stop_help_name", "help offered on the STOP page to people worried about their own behaviour"),
+        ("--stop-help-contact", "VIGIL_STOP_HELP_CONTACT", "stop_help_contact", "that help's phone number or address"),
+        ("--canary-domain", "VIGIL_CANARY_DOMAIN", "canary_domain", "harmless canary domain published in every feed (served by Vigil)"),
         ("--demo-data", "VIGIL_DEMO_DATA", "demo_data", "true to add demonstration data on first start"),
     ]
 }

@@ -376,3 +376,41 @@ public struct BlockListStore: Sendable {
         }
     }
 }
+
+extension BlockListStore {
+    /// Keeps exactly one active canary entry for the configured canary domain (none when `nil`): a harmless test
+    /// entry, served by Vigil itself, that partners use to check that they apply the current list.
+    public func ensureCanary(_ domain: String?) async throws {
+        let now = clock.now()
+        try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            let rows = try await sql.select().columns("id", "value").from("list_entries").where("canary", .equal, true)
+                .where("state", .equal, ListEntryState.active.rawValue).all()
+            var present = false
+            for r in rows {
+                let id = try r.decode(column: "id", as: Int64.self)
+                if try r.decode(column: "value", as: String.self) == domain { present = true; continue }
+                try await sql.update("list_entries").set("state", to: ListEntryState.removed.rawValue)
+                    .set("removal_reason", to: "canary no longer configured").set("updated_ms", to: Self.ms(now)).where("id", .equal, id).run()
+                try await AuditLog.append(on: tx, at: now, actor: .system, action: "list.remove", subject: "list-entry:\(id)", details: ["canary": "true"])
+            }
+            guard let domain, !present else { return }
+            let row = try await sql.insert(into: "list_entries")
+                .columns("kind", "value", "criterion", "state", "proposed_by", "proposed_ms", "verified_by", "verified_ms",
+                         "gone_count", "canary", "published", "updated_ms")
+                .values(SQLBind(ListEntryKind.domain.rawValue), SQLBind(domain), SQLBind("canary"), SQLBind(ListEntryState.active.rawValue),
+                        SQLBind("system"), SQLBind(Self.ms(now)), SQLBind("system"), SQLBind(Self.ms(now)), SQLBind(0), SQLBind(true),
+                        SQLBind(false), SQLBind(Self.ms(now)))
+                .returning("id").first()
+            try await AuditLog.append(on: tx, at: now, actor: .system, action: "list.canary", subject: "list-entry:\(try row!.decode(column: "id", as: Int64.self))",
+                                      details: ["domain": domain])
+        }
+    }
+
+    /// Whether a published entry's verification has run out (so the next feed request publishes first).
+    public func hasExpiredPublished() async throws -> Bool {
+        try await sql.select().column("id").from("list_entries").where("published", .equal, true).where("canary", .equal, false)
+            .where("expires_ms", .lessThanOrEqual, Self.ms(clock.now())).limit(1).first() != nil
+    }
+}

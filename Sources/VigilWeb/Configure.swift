@@ -35,8 +35,11 @@ public enum VigilApp {
         app.storage[HotlineServicesKey.self] = try HotlineServices(
             configuration: config, translations: resources + "Translations", tokens: services.tokens)
 
+        app.storage[BlockListServiceKey.self] = BlockListService(configuration: config)
+
         app.middleware = Middlewares()
         app.middleware.use(SecurityHeadersMiddleware(secure: config.cookiesAreSecure))
+        app.middleware.use(StopPageMiddleware())
         app.middleware.use(ErrorPageMiddleware())
         app.middleware.use(MetricsMiddleware(metrics: services.metrics))
         app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, advancedETagComparison: true))
@@ -103,7 +106,10 @@ public enum VigilApp {
             throw StoreError.unreachable("cannot reach the database (\(target)): \(Self.reason(error))")
         }
         if migrate { try await app.autoMigrate() }
-        let (_, created) = try SigningKey.loadOrCreate(at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem"))
+        let (signingKey, created) = try SigningKey.loadOrCreate(at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem"))
+        app.blockList.setKey(signingKey.privateKey)
+        try await app.blockList.store(app.db, clock: app.vigil.clock).ensureCanary(config.canaryDomain)
+        try await app.blockList.publish(app.db, clock: app.vigil.clock)
         let s = app.vigil
         let accounts = Accounts(db: app.db, clock: s.clock, tokens: s.tokens, passwords: s.passwords, configuration: config)
         var link: String?

@@ -26,31 +26,46 @@ extension VigilApp {
         try await app.asyncShutdown()
     }
 
-    /// The scheduled jobs that run inside `vigil serve`: today the deletion of reporters' contact details after
-    /// their retention period, and the end of expired law-enforcement holds (every 5 minutes). Each run is counted in `/metrics`; a failed run is logged and retried next time.
+    /// The scheduled jobs that run inside `vigil serve`, each counted in `/metrics`; a failed run is logged and
+    /// retried next time:
+    /// - every minute: block-list expiry and publication (so that an entry whose verification ran out, or whose
+    ///   case's hold ended, leaves or joins the list within a minute even when nobody touches it);
+    /// - every 5 minutes: deletion of reporters' contact details past retention, the end of expired holds, and the
+    ///   automated checks of listed addresses that are due (each entry every `list_check_hours`).
     static func startScheduledJobs(_ app: Application) -> Task<Void, Never> {
         let store = HotlineStore(db: app.db, clock: app.vigil.clock, tokens: app.vigil.tokens, sealer: nil, triage: app.hotline.triage)
+        let list = app.blockList
+        let listStore = list.store(app.db, clock: app.vigil.clock)
+        let config = app.vigil.configuration
         let metrics = app.vigil.metrics
         let logger = app.logger
+        let db = app.db
+        let clock = app.vigil.clock
+        @Sendable func run(_ name: String, _ body: () async throws -> Int, note: String) async {
+            do {
+                let n = try await body()
+                metrics.job(name, outcome: "ok")
+                if n > 0 { logger.info("\(note)", metadata: ["count": "\(n)"]) }
+            } catch {
+                metrics.job(name, outcome: "failed")
+                logger.error("\(name) job failed", metadata: ["error": "\(error)"])
+            }
+        }
         return Task {
+            var tick = 0
             while !Task.isCancelled {
-                do {
-                    let n = try await store.purgeExpiredContacts()
-                    metrics.job("contact-retention", outcome: "ok")
-                    if n > 0 { logger.info("deleted reporters' contact details past retention", metadata: ["reports": "\(n)"]) }
-                } catch {
-                    metrics.job("contact-retention", outcome: "failed")
-                    logger.error("contact retention job failed", metadata: ["error": "\(error)"])
+                await run("list-expiry", { try await listStore.expireDue() }, note: "block-list entries expired (not re-verified in time)")
+                await run("list-publish", { try await list.publish(db, clock: clock).map { Int($0.version) } ?? 0 }, note: "block-list version published")
+                if tick % 5 == 0 {
+                    await run("contact-retention", { try await store.purgeExpiredContacts() }, note: "deleted reporters' contact details past retention")
+                    await run("hold-expiry", { try await store.expireHolds() }, note: "law-enforcement holds expired")
+                    await run("list-check", {
+                        try await LinkChecker.run(store: listStore, interval: TimeInterval(config.listCheckHours) * 3600,
+                                                  proxy: config.listCheckProxy, dropGone: config.listDropGone)
+                    }, note: "listed addresses checked")
                 }
-                do {
-                    let n = try await store.expireHolds()
-                    metrics.job("hold-expiry", outcome: "ok")
-                    if n > 0 { logger.info("law-enforcement holds expired", metadata: ["cases": "\(n)"]) }
-                } catch {
-                    metrics.job("hold-expiry", outcome: "failed")
-                    logger.error("hold expiry job failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: .seconds(300))
+                tick += 1
+                try? await Task.sleep(for: .seconds(60))
             }
         }
     }

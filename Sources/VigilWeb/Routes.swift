@@ -11,6 +11,12 @@ func routes(_ app: Application) {
     app.on(.GET, ["status"], access: .publicAccess, use: PublicController.status)
     app.on(.GET, ["healthz"], access: .publicAccess, use: OpsController.health)
     app.on(.GET, ["metrics"], access: .publicAccess, use: OpsController.metrics)
+    app.on(.GET, ["stop"], access: .publicAccess, use: StopController.stopPage)
+    app.on(.GET, ["filter-check"], access: .publicAccess, use: StopController.filterCheck)
+    app.on(.GET, ["blocklist"], access: .publicAccess, use: AppealController.listPage)
+    app.on(.GET, ["appeal"], access: .publicAccess, use: AppealController.form)
+    app.on(.POST, ["appeal"], access: .publicAccess, use: AppealController.submit)
+    app.on(.GET, ["appeal", "status"], access: .publicAccess, use: AppealController.status)
 
     // MARK: sign-in and account setup (public by nature; throttled and CSRF-protected)
     app.on(.GET, ["login"], access: .publicAccess) { try await AuthController.loginPage($0) }
@@ -33,6 +39,16 @@ func routes(_ app: Application) {
     app.on(.GET, ["le", "referred"], access: Rules.lawEnforcement, use: CaseDeskController.referred)
     app.on(.GET, ["cases", ":id", "referral"], access: Rules.lawEnforcement, use: CaseDeskController.referral)
 
+    // MARK: staff: the block list (auditors read, defanged)
+    app.on(.GET, ["list"], access: Rules.listReaders) { try await ListDeskController.list($0) }
+    app.on(.GET, ["list", "new"], access: Rules.listDesk) { try await ListDeskController.newPage($0) }
+    app.on(.POST, ["list"], access: Rules.listDesk, use: ListDeskController.propose)
+    app.on(.GET, ["list", "appeals"], access: Rules.listReaders) { try await ListDeskController.appeals($0) }
+    app.on(.POST, ["list", "appeals", ":reference"], access: Rules.appealDeciders, use: ListDeskController.decide)
+    app.on(.GET, ["list", "partners"], access: Rules.listReaders, use: ListDeskController.partners)
+    app.on(.GET, ["list", ":id"], access: Rules.listReaders) { try await ListDeskController.entryPage($0) }
+    app.on(.POST, ["list", ":id", "act"], access: Rules.listDesk, use: ListDeskController.act)
+
     // MARK: staff: administrators
     app.on(.GET, ["admin", "users"], access: Rules.admin) { try await AdminController.users($0) }
     app.on(.POST, ["admin", "users"], access: Rules.admin, use: AdminController.createUser)
@@ -49,6 +65,8 @@ func routes(_ app: Application) {
     app.on(.GET, ["api", "v1", "whoami"], access: .anyPartner, use: PartnerController.whoami)
     app.on(.POST, ["api", "v1", "reports"], access: .publicAccess, use: ReportsAPIController.submit)
     app.on(.GET, ["api", "v1", "reports", ":reference"], access: .publicAccess, use: ReportsAPIController.status)
+    app.on(.GET, ["api", "v1", "feeds", "public-key"], access: .publicAccess, use: FeedsController.publicKey)
+    app.on(.GET, ["api", "v1", "feeds", ":format"], access: .apiScope(.feedsRead), use: FeedsController.feed)
     app.on(.POST, ["api", "v1", "match"], access: .apiScope(.matchRead), use: MatchController.match)
     app.on(.GET, ["api", "v1", "match", ":algorithm", ":value"], access: .apiScope(.matchRead), use: MatchController.lookup)
 }

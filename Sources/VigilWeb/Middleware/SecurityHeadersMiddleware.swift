@@ -8,10 +8,10 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         let res = try await next.respond(to: req)
         let h = res.headers
         var headers = h
-        headers.replaceOrAdd(
-            name: "Content-Security-Policy",
-            value: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-                + "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+        // A handler that needs one narrow exception (the filter check's canary object) sets its own whole policy.
+        if headers.first(name: "Content-Security-Policy") == nil {
+            headers.replaceOrAdd(name: "Content-Security-Policy", value: Self.policy(objectSource: "'none'"))
+        }
         headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
         headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
         headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
@@ -24,5 +24,10 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         headers.replaceOrAdd(name: "X-Request-Id", value: req.id)
         res.headers = headers
         return res
+    }
+
+    static func policy(objectSource: String) -> String {
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src \(objectSource); "
+            + "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     }
 }

@@ -43,6 +43,7 @@ enum Navigation {
         ("/dashboard", "Dashboard", .anyStaff),
         ("/cases", "Reports", Rules.desk),
         ("/le/referred", "Referred cases", Rules.lawEnforcement),
+        ("/list", "Block list", Rules.listReaders),
         ("/admin/users", "Users", Rules.admin),
         ("/admin/apikeys", "API keys", Rules.admin),
         ("/audit", "Audit log", Rules.audit),
@@ -57,4 +58,11 @@ enum Rules {
     static let lawEnforcement = AccessRule.roles([.leLiaison])
     static let caseReaders = AccessRule.roles([.analyst, .supervisor, .admin, .leLiaison])
     static let caseActors = AccessRule.roles([.analyst, .supervisor, .admin, .leLiaison])
+    /// Who proposes, verifies and removes block-list entries.
+    static let listDeskRoles: Set<Role> = [.analyst, .supervisor, .admin]
+    static let listDesk = AccessRule.roles(listDeskRoles)
+    /// Who reads the block list (auditors: read-only, addresses defanged).
+    static let listReaders = AccessRule.roles([.analyst, .supervisor, .admin, .auditor])
+    /// Who decides appeals.
+    static let appealDeciders = AccessRule.roles([.supervisor, .admin])
 }
