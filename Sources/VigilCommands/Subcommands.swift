@@ -12,5 +12,7 @@ extension VigilCommand {
         HashCommand.self,
         HashSetCommand.self,
         MatchCommand.self,
+        FeedCommand.self,
+        SquidHelperCommand.self,
     ]
 }

@@ -115,3 +115,23 @@ extension Request {
     var blockList: BlockListService { application.blockList }
     var blockListStore: BlockListStore { application.blockList.store(db, clock: vigil.clock) }
 }
+
+extension VigilApp {
+    /// One feed of a published version (the current one when `version` is `nil`), rendered and signed exactly as
+    /// the server serves it, for `vigil feed export`. Publishes first, as the server's job would, so the file is
+    /// not staler than the feed.
+    /// - Returns: the bytes, the Ed25519 signature (base64) and the version; `nil` when nothing was published yet.
+    public static func exportFeed(_ ctx: StoreContext, format: FeedFormat, version: Int64?) async throws -> (bytes: [UInt8], signature: String, version: Int64)? {
+        let config = ctx.configuration
+        let service = BlockListService(configuration: config)
+        let key = try SigningKey.loadOrCreate(at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem")).0.privateKey
+        service.setKey(key)
+        let store = service.store(ctx.database, clock: SystemClock())
+        if version == nil { try await store.publish(actor: .job("list-publish")) }
+        guard let (info, targets) = try await store.targets(at: version) else { return nil }
+        let list = PublishedList(version: info.version, publishedAt: info.createdAt, targets: targets)
+        var bytes = FeedRenderer.render(list, as: format, options: service.options)
+        if format == .hashed { bytes = FeedSignature.signedHashedList(bytes, with: key) }
+        return (bytes, FeedSignature.sign(bytes, with: key), info.version)
+    }
+}
