@@ -127,7 +127,10 @@ extension VigilApp {
         let key = try SigningKey.loadOrCreate(at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem")).0.privateKey
         service.setKey(key)
         let store = service.store(ctx.database, clock: SystemClock())
-        if version == nil { try await store.publish(actor: .job("list-publish")) }
+        if version == nil {
+            try await store.ensureCanary(config.canaryDomain)
+            try await store.publish(actor: .job("list-publish"))
+        }
         guard let (info, targets) = try await store.targets(at: version) else { return nil }
         let list = PublishedList(version: info.version, publishedAt: info.createdAt, targets: targets)
         var bytes = FeedRenderer.render(list, as: format, options: service.options)
