@@ -72,7 +72,10 @@ public final class BlockListService: Sendable {
     func publish(_ db: any Database, clock: any VigilClock, actor: AuditActor = .job("list-publish")) async throws -> BlockListStore.VersionInfo? {
         let store = store(db, clock: clock)
         let info = try await store.publish(actor: actor)
-        if info != nil || state.withLock({ $0.version == 0 }) { try await refresh(db, clock: clock) }
+        // Another process (a second server on PostgreSQL, `vigil feed export`) may have published too.
+        var latest = info?.version ?? 0
+        if info == nil { latest = try await store.versions(limit: 1).first?.version ?? 0 }
+        if latest != state.withLock({ $0.version }) { try await refresh(db, clock: clock) }
         return info
     }
 
@@ -117,6 +120,12 @@ extension Request {
 }
 
 extension VigilApp {
+    /// Publishes a new block-list version if one is due and brings the STOP page's domains up to date, as the
+    /// server's one-minute job does.
+    public static func publishBlockList(_ app: Application) async throws {
+        try await app.blockList.publish(app.db, clock: app.vigil.clock)
+    }
+
     /// One feed of a published version (the current one when `version` is `nil`), rendered and signed exactly as
     /// the server serves it, for `vigil feed export`. Publishes first, as the server's job would, so the file is
     /// not staler than the feed.
