@@ -99,6 +99,7 @@ let package = Package(
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         // MARK: benchmark drivers (run by `make bench`, built in release only there)
         .executableTarget(name: "BenchMatch", dependencies: ["VigilMatch"], path: "Sources/BenchMatch", swiftSettings: standard),
+        .executableTarget(name: "BenchFeeds", dependencies: ["VigilFormats", "VigilCore"], path: "Sources/BenchFeeds", swiftSettings: standard),
         .executableTarget(name: "BenchPDQ", dependencies: ["PDQ", "VigilMedia"], path: "Sources/BenchPDQ", swiftSettings: standard),
         // MARK: tests
         .target(

@@ -100,7 +100,10 @@ public enum FeedRenderer {
             out.line("# version \(list.version)")
             out.line("# published \(published)")
             out.line("# stop \(options.stopURL)")
-            for line in HashedList.lines(for: list.targets) { out.line(line) }
+            HashedList.render(list.targets) { line in
+                out.bytes += line
+                out.bytes.append(0x0A)
+            }
         case .hosts:
             out.line("# Vigil national block list, version \(list.version), published \(published)")
             for domain in list.domains where !isIPAddress(domain) {

@@ -18,17 +18,34 @@ public struct HashedList: Sendable {
     private let prefixes: Set<Digest32>
     private let hosts: Set<Digest32>
 
-    /// The lines for these targets, sorted (newsgroups are not web addresses and are left out).
+    /// The lines for these targets, sorted by tag then hash (newsgroups are not web addresses and are left out).
     public static func lines(for targets: [ListTarget]) -> [String] {
-        var lines: [String] = []
-        var hostSet = Set<String>()
+        var out: [String] = []
+        render(targets) { out.append(String(decoding: $0, as: UTF8.self)) }
+        return out
+    }
+
+    /// Calls `body` with each line's bytes (without the newline), sorted: at a million entries, strings per line
+    /// and `String(format:)` per byte cost more than the hashing.
+    static func render(_ targets: [ListTarget], _ body: ([UInt8]) -> Void) {
+        var tagged: [(tag: UInt8, digest: Digest32)] = []
+        tagged.reserveCapacity(targets.count * 2)
+        var hostSet = Set<Digest32>()
         for t in targets where t.kind != .newsgroup {
-            let tag = t.kind == .url ? "url" : "prefix"
-            lines.append("\(tag) \(Digest32.hex(of: t.expression))")
-            if let host = t.host { hostSet.insert(host) }
+            tagged.append((t.kind == .url ? 0 : 1, Digest32(sha256Of: t.expression)))
+            if let host = t.host { hostSet.insert(Digest32(sha256Of: host)) }
         }
-        lines += hostSet.map { "host \(Digest32.hex(of: $0))" }
-        return lines.sorted()
+        for h in hostSet { tagged.append((2, h)) }
+        tagged.sort { $0.tag != $1.tag ? $0.tag < $1.tag : $0.digest.hexOrder < $1.digest.hexOrder }
+        let names: [[UInt8]] = [Array("url ".utf8), Array("prefix ".utf8), Array("host ".utf8)]
+        var line: [UInt8] = []
+        line.reserveCapacity(80)
+        for (tag, digest) in tagged {
+            line.removeAll(keepingCapacity: true)
+            line += names[Int(tag)]
+            digest.appendHex(to: &line)
+            body(line)
+        }
     }
 
     /// Parses a hashed list, verifying its signature when a key is given.
@@ -85,11 +102,15 @@ public struct HashedList: Sendable {
     /// Whether a requested URL is on the list, canonicalised exactly as the server canonicalises entries.
     /// Text that is not a web URL is not listed.
     public func isListed(_ url: String) -> Bool {
-        guard let canonical = try? CanonicalURL.canonicalize(url), let host = CanonicalURL.host(of: canonical) else { return false }
-        guard Self.hostSuffixes(host).contains(where: { hosts.contains(Digest32(sha256Of: $0)) }) else { return false }
+        guard var canonical = try? CanonicalURL.canonicalize(url) else { return false }
+        let hostListed = canonical.withUTF8 { bytes -> Bool in
+            guard let (start, end) = Self.hostRange(bytes) else { return false }
+            return Self.anyHostSuffix(UnsafeBufferPointer(rebasing: bytes[start..<end])) { hosts.contains(Digest32(sha256Of: $0)) }
+        }
+        guard hostListed else { return false }
         var first = true
         var listed = false
-        try? CanonicalURL.forEachLookupExpression(url) { expression in
+        try? CanonicalURL.forEachLookupExpression(canonical) { expression in
             guard !listed else { return }
             let digest = Digest32(sha256Of: expression)
             if first, urls.contains(digest) { listed = true }
@@ -99,18 +120,53 @@ public struct HashedList: Sendable {
         return listed
     }
 
-    /// The exact host and, unless it is an IP address, the names formed from its last five components by removing
-    /// the leading one until two remain (the hosts of Safe Browsing lookup expressions).
+    /// Where the host is in a canonical URL (between `://` and the next `/` or `?`).
+    static func hostRange(_ b: UnsafeBufferPointer<UInt8>) -> (Int, Int)? {
+        var i = 0
+        while i + 2 < b.count, !(b[i] == UInt8(ascii: ":") && b[i + 1] == UInt8(ascii: "/") && b[i + 2] == UInt8(ascii: "/")) { i += 1 }
+        guard i + 2 < b.count else { return nil }
+        let start = i + 3
+        var end = start
+        while end < b.count, b[end] != UInt8(ascii: "/"), b[end] != UInt8(ascii: "?") { end += 1 }
+        return end > start ? (start, end) : nil
+    }
+
+    /// Calls `test` with the exact host and, unless it is an IP address, the names formed from its last five
+    /// components by removing the leading one until two remain (the hosts of Safe Browsing lookup expressions);
+    /// stops at the first `true`. No allocation: each name is a slice of `host`.
+    static func anyHostSuffix(_ host: UnsafeBufferPointer<UInt8>, _ test: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        if test(host) { return true }
+        let isIP = host.first == UInt8(ascii: "[") || host.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }
+        if isIP { return false }
+        // Dots from the end: the suffix with m components starts after the m-th dot from the end.
+        var dots = 0
+        var i = host.count - 1
+        var starts: (Int, Int, Int, Int) = (-1, -1, -1, -1)  // starts of the 2-, 3-, 4- and 5-component suffixes
+        while i >= 0, dots < 5 {
+            if host[i] == UInt8(ascii: ".") {
+                dots += 1
+                switch dots {
+                case 2: starts.0 = i + 1
+                case 3: starts.1 = i + 1
+                case 4: starts.2 = i + 1
+                case 5: starts.3 = i + 1
+                default: break
+                }
+            }
+            i -= 1
+        }
+        for s in [starts.3, starts.2, starts.1, starts.0] where s > 0 {
+            if test(UnsafeBufferPointer(rebasing: host[s...])) { return true }
+        }
+        return false
+    }
+
+    /// Host suffixes as strings (for tests and documentation).
     static func hostSuffixes(_ host: String) -> [String] {
-        if host.hasPrefix("[") || host.allSatisfy({ $0.isNumber || $0 == "." }) { return [host] }
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        var out = [host]
-        let lastFive = parts.suffix(5)
-        var i = lastFive.startIndex
-        while lastFive.endIndex - i > 2 {
-            i += 1
-            let name = lastFive[i...].joined(separator: ".")
-            if name != host { out.append(name) }
+        var out: [String] = []
+        var h = host
+        h.withUTF8 { buf in
+            _ = anyHostSuffix(buf) { out.append(String(decoding: $0, as: UTF8.self)); return false }
         }
         return out
     }
@@ -142,7 +198,25 @@ struct Digest32: Hashable, Sendable {
     }
 
     init(sha256Of text: String) {
-        self.init(SHA256.hash(data: Array(text.utf8)))
+        var text = text
+        self = text.withUTF8 { Digest32(sha256Of: $0) }
+    }
+
+    /// Orders digests as their hex text would sort (byte by byte).
+    var hexOrder: (UInt64, UInt64, UInt64, UInt64) { (a.byteSwapped, b.byteSwapped, c.byteSwapped, d.byteSwapped) }
+
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    func appendHex(to out: inout [UInt8]) {
+        for word in [a, b, c, d] {
+            var w = word
+            for _ in 0..<8 {
+                let byte = UInt8(truncatingIfNeeded: w)
+                out.append(Self.hexDigits[Int(byte >> 4)])
+                out.append(Self.hexDigits[Int(byte & 15)])
+                w >>= 8
+            }
+        }
     }
 
     init(_ digest: SHA256.Digest) {
@@ -181,6 +255,8 @@ struct Digest32: Hashable, Sendable {
     }
 
     static func hex(of text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        var out: [UInt8] = []
+        Digest32(sha256Of: text).appendHex(to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 }
