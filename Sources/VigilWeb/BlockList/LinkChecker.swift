@@ -22,8 +22,9 @@ struct LinkChecker: Sendable {
     static let maxBodyBytes = 1 << 20
 
     /// A client for checks: no automatic redirects, the configured proxy, short time-outs.
-    static func makeClient(proxy: String?) -> HTTPClient {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(20)))
+    /// A refused connection is retried by the client until the connect time-out, so a closed port costs that long.
+    static func makeClient(proxy: String?, connectTimeout: TimeAmount = .seconds(10)) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: connectTimeout, read: .seconds(20)))
         if let proxy, let url = URL(string: proxy), let host = url.host {
             configuration.proxy = .server(host: host, port: url.port ?? 3128)
         }
@@ -85,23 +86,29 @@ struct LinkChecker: Sendable {
     /// Checks every active entry not checked within `interval`, at most `limit` of them; returns how many.
     @discardableResult
     static func run(store: BlockListStore, interval: TimeInterval, proxy: String?, dropGone: Bool, limit: Int = 500) async throws -> Int {
-        let due = try await store.dueForCheck(before: store.clock.now() - interval, limit: limit)
-        guard !due.isEmpty else { return 0 }
         let client = makeClient(proxy: proxy)
         let checker = LinkChecker(client: client, timeout: .seconds(30))
-        var checked = 0
         do {
-            for entry in due {
-                guard let address = address(for: entry.target) else { continue }
-                let result = await checker.check(address)
-                try await store.recordCheck(entry.id, outcome: result.outcome, detail: result.detail, dropGone: dropGone)
-                checked += 1
-            }
+            let n = try await run(store: store, interval: interval, dropGone: dropGone, limit: limit) { await checker.check($0) }
+            try await client.shutdown()
+            return n
         } catch {
             try? await client.shutdown()
             throw error
         }
-        try await client.shutdown()
+    }
+
+    /// The job with the fetch given: records a result for every entry due, each audited when it marks or removes.
+    static func run(store: BlockListStore, interval: TimeInterval, dropGone: Bool, limit: Int,
+                    check: (String) async -> Result) async throws -> Int {
+        let due = try await store.dueForCheck(before: store.clock.now() - interval, limit: limit)
+        var checked = 0
+        for entry in due {
+            guard let address = address(for: entry.target) else { continue }
+            let result = await check(address)
+            try await store.recordCheck(entry.id, outcome: result.outcome, detail: result.detail, dropGone: dropGone)
+            checked += 1
+        }
         return checked
     }
 }
