@@ -25,7 +25,7 @@ def test_document_validates_and_is_served():
 def test_schemathesis_finds_no_server_error_and_no_contradiction():
     s = Server(extra_args=["--public-reports-per-hour", "100000", "--api-requests-per-minute", "100000"])
     try:
-        key = subprocess.run([VIGIL, "apikey", "create", "--partner", "fuzz", "--scopes", "match:read,reports:write",
+        key = subprocess.run([VIGIL, "apikey", "create", "--partner", "fuzz", "--scopes", "match:read,reports:write,feeds:read",
                               "--data-dir", s.dir + "/data"], capture_output=True, text=True, timeout=60).stdout.split()[-1]
         assert key.startswith("vgl_")
         r = subprocess.run(
