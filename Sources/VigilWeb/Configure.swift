@@ -91,7 +91,7 @@ public enum VigilApp {
         var summary = HashSetStore.ImportSummary()
         try await store.importBatch(records, source: "DEMO", actor: .system, into: &summary)
         let (_, key) = try await APIKeys(db: app.db, clock: s.clock, tokens: s.tokens)
-            .create(partner: "Demo platform", scopes: [.matchRead, .reportsWrite], actor: .system)
+            .create(partner: "Demo platform", scopes: [.matchRead, .reportsWrite, .feedsRead], actor: .system)
         return key
     }
 
@@ -121,7 +121,10 @@ public enum VigilApp {
             link = "\(config.baseURL)/setup/\(token)"
         }
         var demoKey: String?
-        if config.demoData { demoKey = try await addDemoData(app) }
+        if config.demoData {
+            demoKey = try await addDemoData(app)
+            try await addDemoBlockList(app)
+        }
         return StartReport(adminSetupLink: link, signingKeyCreated: created, demoAPIKey: demoKey)
     }
 

@@ -118,6 +118,7 @@ enum ListDeskController {
         let layout: Layout
         let entry: Row
         let caseID: Int64?
+        let caseHold: String?
         let dedicatedReason: String?
         let checkDetail: String
         let removalReason: String
@@ -149,8 +150,14 @@ enum ListDeskController {
         let history = try await AuditLog.list(on: req.db, filter: .init(subject: "list-entry:\(e.id)"), page: 1, per: 100).0.map {
             HistoryRow(time: Format.dateTime($0.time), actor: $0.actor.display, action: $0.action, details: $0.detailsJSON == "{}" ? "" : $0.detailsJSON)
         }
+        var caseHold: String?
+        if let caseID = e.caseID, let (summary, _) = try await req.hotlineStore.caseDetail(caseID),
+           let hold = summary.workflow.hold, summary.workflow.isHeld(at: req.vigil.clock.now()) {
+            caseHold = "Law-enforcement hold until \(Format.dateTime(hold.expiresAt)): not published until it ends"
+        }
         let page = EntryPage(
             layout: Layout(req, title: "List entry \(e.id)"), entry: row(e, role: role, published: detail.published), caseID: e.caseID,
+            caseHold: caseHold,
             dedicatedReason: e.dedicatedReason, checkDetail: detail.checkDetail ?? "", removalReason: e.removalReason ?? "",
             canVerify: isDesk && !e.canary && [.proposed, .active, .expired].contains(e.state) && e.proposedBy != user,
             canReject: isDesk && e.state == .proposed && e.proposedBy != user,
