@@ -14,5 +14,6 @@ extension VigilCommand {
         MatchCommand.self,
         FeedCommand.self,
         SquidHelperCommand.self,
+        JobsCommand.self,
     ]
 }

@@ -26,45 +26,27 @@ extension VigilApp {
         try await app.asyncShutdown()
     }
 
-    /// The scheduled jobs that run inside `vigil serve`, each counted in `/metrics`; a failed run is logged and
-    /// retried next time:
-    /// - every minute: block-list expiry and publication (so that an entry whose verification ran out, or whose
-    ///   case's hold ended, leaves or joins the list within a minute even when nobody touches it);
-    /// - every 5 minutes: deletion of reporters' contact details past retention, the end of expired holds, and the
-    ///   automated checks of listed addresses that are due (each entry every `list_check_hours`).
+    /// Runs the scheduled jobs (see ``ScheduledJobs``) inside `vigil serve`, each on its own period, counted in
+    /// `/metrics`; a failed run is logged and retried at its next turn.
     static func startScheduledJobs(_ app: Application) -> Task<Void, Never> {
-        let store = HotlineStore(db: app.db, clock: app.vigil.clock, tokens: app.vigil.tokens, sealer: nil, triage: app.hotline.triage)
-        let list = app.blockList
-        let listStore = list.store(app.db, clock: app.vigil.clock)
-        let config = app.vigil.configuration
+        let scheduled = ScheduledJobs(db: app.db, clock: app.vigil.clock, tokens: app.vigil.tokens, configuration: app.vigil.configuration,
+                                      blockList: app.blockList, triage: app.hotline.triage)
         let metrics = app.vigil.metrics
         let logger = app.logger
-        let db = app.db
-        let clock = app.vigil.clock
-        @Sendable func run(_ name: String, _ body: () async throws -> Int, note: String) async {
-            do {
-                let n = try await body()
-                metrics.job(name, outcome: "ok")
-                if n > 0 { logger.info("\(note)", metadata: ["count": "\(n)"]) }
-            } catch {
-                metrics.job(name, outcome: "failed")
-                logger.error("\(name) job failed", metadata: ["error": "\(error)"])
-            }
-        }
         return Task {
-            var tick = 0
+            var minute = 0
             while !Task.isCancelled {
-                await run("list-expiry", { try await listStore.expireDue() }, note: "block-list entries expired (not re-verified in time)")
-                await run("list-publish", { try await list.publish(db, clock: clock).map { Int($0.version) } ?? 0 }, note: "block-list version published")
-                if tick % 5 == 0 {
-                    await run("contact-retention", { try await store.purgeExpiredContacts() }, note: "deleted reporters' contact details past retention")
-                    await run("hold-expiry", { try await store.expireHolds() }, note: "law-enforcement holds expired")
-                    await run("list-check", {
-                        try await LinkChecker.run(store: listStore, interval: TimeInterval(config.listCheckHours) * 3600,
-                                                  proxy: config.listCheckProxy, dropGone: config.listDropGone)
-                    }, note: "listed addresses checked")
+                for job in scheduled.jobs where minute % job.everyMinutes == 0 {
+                    do {
+                        let n = try await job.run(500)
+                        metrics.job(job.name, outcome: "ok")
+                        if n > 0 { logger.info("job \(job.name): \(job.summary)", metadata: ["count": "\(n)"]) }
+                    } catch {
+                        metrics.job(job.name, outcome: "failed")
+                        logger.error("job \(job.name) failed", metadata: ["error": "\(error)"])
+                    }
                 }
-                tick += 1
+                minute += 1
                 try? await Task.sleep(for: .seconds(60))
             }
         }

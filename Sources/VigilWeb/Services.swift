@@ -64,6 +64,19 @@ public final class Metrics: Sendable {
     }
 
     /// Counts a job run by name and outcome.
+    /// Sets the job-queue gauges: jobs per name and state, and the age of the oldest due one.
+    func jobQueue(_ depths: [JobQueue.Depth]) {
+        for state in JobQueue.State.allCases where state != .done {
+            for name in Set(depths.map(\.name)) {
+                let d = depths.first { $0.name == name && $0.state == state }
+                registry.makeGauge(descriptor: .init(namespace: "vigil", metricName: "job_queue_depth", unitName: "jobs", helpText: "Jobs in the shared queue by name and state"),
+                                   labels: [("job", name), ("state", state.rawValue)]).set(Double(d?.count ?? 0))
+                registry.makeGauge(descriptor: .init(namespace: "vigil", metricName: "job_queue_oldest_age", unitName: "seconds", helpText: "Age of the oldest due job by name and state"),
+                                   labels: [("job", name), ("state", state.rawValue)]).set(d?.oldestAge ?? 0)
+            }
+        }
+    }
+
     public func job(_ name: String, outcome: String) {
         registry.makeCounter(
             descriptor: .init(namespace: "vigil", metricName: "jobs", unitName: "total", helpText: "Background job runs by job and outcome"),

@@ -134,3 +134,16 @@ def test_hash_then_import_then_match():
         assert none.returncode == 1
         bad = subprocess.run([VIGIL, "match", "--radius", "70"], capture_output=True, text=True, timeout=60)
         assert bad.returncode == 2
+
+
+def test_jobs_list_and_run():
+    with tempfile.TemporaryDirectory() as d:
+        data = os.path.join(d, "data")
+        listed = subprocess.run([VIGIL, "jobs", "list", "--data-dir", data], capture_output=True, text=True, timeout=120)
+        assert listed.returncode == 0, listed.stderr
+        for name in ["list-publish", "list-check", "hold-expiry", "contact-retention"]:
+            assert name in listed.stdout
+        ran = subprocess.run([VIGIL, "jobs", "run", "list-publish", "--data-dir", data], capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0 and "list-publish: 0 done" in ran.stdout
+        bad = subprocess.run([VIGIL, "jobs", "run", "nope", "--data-dir", data], capture_output=True, text=True, timeout=120)
+        assert bad.returncode == 2 and "no job named 'nope'" in bad.stderr

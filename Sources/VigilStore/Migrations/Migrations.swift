@@ -10,5 +10,6 @@ public enum VigilMigrations {
         CreateHashSet(),
         CreateHotline(),
         CreateBlockList(),
+        CreateJobs(),
     ]
 }

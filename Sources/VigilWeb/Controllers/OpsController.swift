@@ -16,6 +16,10 @@ enum OpsController {
     }
 
     static func metrics(_ req: Request) async throws -> Response {
+        // Queue depth and age, read at scrape time (every process sees the same shared queue).
+        if let depths = try? await JobQueue(db: req.db, clock: req.vigil.clock, owner: "metrics").depths() {
+            req.vigil.metrics.jobQueue(depths)
+        }
         let text = req.vigil.metrics.registry.emitToString()
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])

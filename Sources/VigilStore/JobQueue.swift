@@ -1,0 +1,156 @@
+import FluentKit
+import Foundation
+import SQLKit
+import VigilCore
+
+/// A durable job queue that several server processes share without running a job twice: a job is claimed with a
+/// lease (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent claimers never block on or take the same row;
+/// SQLite: one writer at a time); a process that dies mid-job loses its lease when it expires and another process
+/// takes the job up. Failures are retried with exponential back-off and, after `maxAttempts`, kept as `failed`:
+/// visible and re-runnable, never dropped.
+public struct JobQueue: Sendable {
+    public let db: any Database
+    public let clock: any VigilClock
+    /// Who claims: a process identity, recorded on the jobs it holds.
+    public let owner: String
+
+    public init(db: any Database, clock: any VigilClock, owner: String) {
+        self.db = db
+        self.clock = clock
+        self.owner = owner
+    }
+
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+    var isPostgres: Bool { sql.dialect.name == "postgresql" }
+
+    public enum State: String, Sendable, CaseIterable {
+        case queued, running, done, failed
+    }
+
+    public struct Job: Sendable, Equatable {
+        public let id: Int64
+        public let name: String
+        public let payload: String
+        public let state: State
+        public let attempts: Int
+        public let runAt: Date
+        public let lastError: String?
+        public let lockedBy: String?
+    }
+
+    static func job(_ r: any SQLRow) throws -> Job {
+        Job(id: try r.decode(column: "id", as: Int64.self), name: try r.decode(column: "name", as: String.self),
+            payload: try r.decode(column: "payload", as: String.self),
+            state: State(rawValue: try r.decode(column: "state", as: String.self)) ?? .failed,
+            attempts: try r.decode(column: "attempts", as: Int.self),
+            runAt: Date(timeIntervalSince1970: Double(try r.decode(column: "run_at_ms", as: Int64.self)) / 1000),
+            lastError: try r.decode(column: "last_error", as: String?.self), lockedBy: try r.decode(column: "locked_by", as: String?.self))
+    }
+
+    static func ms(_ d: Date) -> Int64 { AuditChain.milliseconds(d) }
+
+    /// Adds a job, inside the caller's transaction when `on` is given (so the job commits with the change that
+    /// caused it).
+    @discardableResult
+    public func enqueue(_ name: String, payload: String = "{}", runAt: Date? = nil, maxAttempts: Int = 12,
+                        on database: (any Database)? = nil) async throws -> Int64 {
+        let now = clock.now()
+        @Sendable func insert(_ target: any SQLDatabase) async throws -> Int64 {
+            let row = try await target.insert(into: "jobs")
+                .columns("name", "payload", "state", "run_at_ms", "attempts", "max_attempts", "created_ms", "updated_ms")
+                .values(SQLBind(name), SQLBind(payload), SQLBind(State.queued.rawValue), SQLBind(Self.ms(runAt ?? now)), SQLBind(0),
+                        SQLBind(maxAttempts), SQLBind(Self.ms(now)), SQLBind(Self.ms(now)))
+                .returning("id").first()
+            return try row!.decode(column: "id", as: Int64.self)
+        }
+        if let database { return try await insert(database as! any SQLDatabase) }
+        return try await WriteGate.transaction(db) { try await insert($0 as! any SQLDatabase) }
+    }
+
+    /// Claims up to `limit` due jobs (of one name, or any), each leased to this owner for `lease`. A running job
+    /// whose lease ran out (its process died) is due again.
+    public func claim(_ name: String? = nil, limit: Int, lease: TimeInterval = 300) async throws -> [Job] {
+        let now = Self.ms(clock.now())
+        let until = now + Int64(lease * 1000)
+        var due = SQLQueryString("SELECT id FROM jobs WHERE ((state = 'queued' AND run_at_ms <= \(bind: now)) OR (state = 'running' AND lease_until_ms < \(bind: now)))")
+        if let name { due.appendInterpolation(unsafeRaw: " AND name = "); due.appendInterpolation(bind: name) }
+        due.appendInterpolation(unsafeRaw: " ORDER BY run_at_ms, id LIMIT ")
+        due.appendInterpolation(literal: max(1, limit))
+        if isPostgres { due.appendInterpolation(unsafeRaw: " FOR UPDATE SKIP LOCKED") }
+        var update = SQLQueryString("UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until_ms = \(bind: until), locked_by = \(bind: owner), updated_ms = \(bind: now) WHERE id IN (")
+        update.appendInterpolation(due)
+        update.appendInterpolation(unsafeRaw: ") RETURNING *")
+        let query = update
+        return try await WriteGate.transaction(db) { tx in
+            try await (tx as! any SQLDatabase).raw(query).all().map(Self.job).sorted { $0.id < $1.id }
+        }
+    }
+
+    /// Marks a job this owner holds as done. Returns false when the lease was lost (another process took the job).
+    @discardableResult
+    public func complete(_ job: Job) async throws -> Bool {
+        let now = Self.ms(clock.now())
+        return try await WriteGate.transaction(db) { tx in
+            let rows = try await (tx as! any SQLDatabase).raw("""
+                UPDATE jobs SET state = 'done', lease_until_ms = NULL, last_error = NULL, updated_ms = \(bind: now)
+                WHERE id = \(bind: job.id) AND locked_by = \(bind: owner) AND state = 'running' RETURNING id
+                """).all()
+            return !rows.isEmpty
+        }
+    }
+
+    /// Records a failure: the job runs again after an exponential back-off (30 s, 1 min, 2 min … capped at 1 h),
+    /// or stays `failed` once it has used its attempts.
+    public func fail(_ job: Job, error: String) async throws {
+        let now = clock.now()
+        let delay = min(3600, 30 * pow(2, Double(max(0, job.attempts - 1))))
+        try await WriteGate.transaction(db) { tx in
+            try await (tx as! any SQLDatabase).raw("""
+                UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                run_at_ms = \(bind: Self.ms(now + delay)), lease_until_ms = NULL, last_error = \(bind: String(error.prefix(500))),
+                updated_ms = \(bind: Self.ms(now))
+                WHERE id = \(bind: job.id) AND locked_by = \(bind: owner) AND state = 'running'
+                """).run()
+        }
+    }
+
+    /// Puts failed jobs (of one name, or all) back in the queue, due now.
+    @discardableResult
+    public func retryFailed(_ name: String? = nil) async throws -> Int {
+        let now = Self.ms(clock.now())
+        return try await WriteGate.transaction(db) { tx in
+            var q = SQLQueryString("UPDATE jobs SET state = 'queued', attempts = 0, run_at_ms = \(bind: now), updated_ms = \(bind: now) WHERE state = 'failed'")
+            if let name { q.appendInterpolation(unsafeRaw: " AND name = "); q.appendInterpolation(bind: name) }
+            q.appendInterpolation(unsafeRaw: " RETURNING id")
+            return try await (tx as! any SQLDatabase).raw(q).all().count
+        }
+    }
+
+    /// Queue depth and age per job name and state, for `vigil jobs list` and `/metrics`.
+    public struct Depth: Sendable, Equatable {
+        public let name: String
+        public let state: State
+        public let count: Int
+        /// Seconds since the oldest job in this group became due (0 when none is due yet).
+        public let oldestAge: Double
+    }
+
+    public func depths() async throws -> [Depth] {
+        let now = Self.ms(clock.now())
+        let rows = try await sql.raw("""
+            SELECT name, state, COUNT(*) AS n, MIN(run_at_ms) AS oldest FROM jobs WHERE state <> 'done' GROUP BY name, state ORDER BY name, state
+            """).all()
+        return try rows.map {
+            let oldest = try $0.decode(column: "oldest", as: Int64?.self) ?? now
+            return Depth(name: try $0.decode(column: "name", as: String.self),
+                         state: State(rawValue: try $0.decode(column: "state", as: String.self)) ?? .failed,
+                         count: try $0.decode(column: "n", as: Int.self), oldestAge: max(0, Double(now - oldest) / 1000))
+        }
+    }
+
+    public func jobs(state: State? = nil, limit: Int = 100) async throws -> [Job] {
+        var q = sql.select().column("*").from("jobs")
+        if let state { q = q.where("state", .equal, state.rawValue) }
+        return try await q.orderBy("id", .descending).limit(limit).all().map(Self.job)
+    }
+}
