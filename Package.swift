@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "VigilWeb",
             dependencies: [
-                "VigilCore", "VigilStore", "VigilMatch", "VigilFormats", "CQRencode",
+                "VigilCore", "VigilStore", "VigilMatch", "VigilFormats", "VigilMedia", "CQRencode",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "Leaf", package: "leaf"),

@@ -115,6 +115,26 @@ public final class FileHasher {
         }
     }
 
+    /// Fingerprints bytes already in memory (a fetched image that must never be written to disk): digests, type,
+    /// and the PDQ hash when it is an image. `name` labels the outcome. Never throws.
+    public func hash(bytes: UnsafeRawBufferPointer, name: String) -> FileOutcome {
+        let type = MediaType.sniff(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength)))
+        var record = HashRecord(path: name, size: bytes.count, type: type,
+                                digests: options.content == .pdqOnly ? nil : DigestAccumulator.digests(of: bytes), pdq: nil)
+        guard type.isImage, options.content != .digestsOnly else { return FileOutcome(record: record) }
+        do {
+            if let declared = type.declaredDimensions(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength))) {
+                try checkPixels(width: declared.width, height: declared.height)
+            }
+            let (result, dihedral) = try perceptualHash(source: .buffer(bytes), type: type)
+            record.pdq = result
+            record.dihedral = dihedral
+            return FileOutcome(record: record)
+        } catch {
+            return FileOutcome(record: record, problem: HashProblem(path: name, error: error))
+        }
+    }
+
     /// Decodes and hashes one image.
     func perceptualHash(source: VipsSource, type: MediaType) throws(MediaError) -> (PDQResult, [PDQHash]?) {
         if type == .jpeg, options.jpegDecoder == .turboJPEG, case .buffer(let bytes) = source, let turbo {

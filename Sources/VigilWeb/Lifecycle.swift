@@ -30,7 +30,8 @@ extension VigilApp {
     /// `/metrics`; a failed run is logged and retried at its next turn.
     static func startScheduledJobs(_ app: Application) -> Task<Void, Never> {
         let scheduled = ScheduledJobs(db: app.db, clock: app.vigil.clock, tokens: app.vigil.tokens, configuration: app.vigil.configuration,
-                                      blockList: app.blockList, triage: app.hotline.triage)
+                                      blockList: app.blockList, triage: app.hotline.triage,
+                                      knownImages: LinkChecker.knownImages { try await app.matchService.start(app).value })
         let metrics = app.vigil.metrics
         let logger = app.logger
         return Task {

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import VigilCore
+import VigilMedia
 import VigilStore
 
 /// The jobs `vigil serve` runs on a schedule, by name, so that operators can also run any of them once
@@ -17,7 +18,7 @@ public struct ScheduledJobs: Sendable {
     public let jobs: [Job]
 
     init(db: any Database, clock: any VigilClock, tokens: any TokenSource, configuration config: VigilConfiguration,
-         blockList: BlockListService, triage: TriagePolicy) {
+         blockList: BlockListService, triage: TriagePolicy, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil) {
         let hotline = HotlineStore(db: db, clock: clock, tokens: tokens, sealer: nil, triage: triage)
         let list = blockList.store(db, clock: clock)
         jobs = [
@@ -29,7 +30,7 @@ public struct ScheduledJobs: Sendable {
             },
             Job(name: "list-check", everyMinutes: 5, summary: "fetch listed addresses due for their automated check (every list_check_hours)") { limit in
                 try await LinkChecker.run(store: list, interval: TimeInterval(config.listCheckHours) * 3600, proxy: config.listCheckProxy,
-                                          dropGone: config.listDropGone, limit: limit)
+                                          dropGone: config.listDropGone, limit: limit, knownImages: knownImages)
             },
             Job(name: "hold-expiry", everyMinutes: 5, summary: "end law-enforcement holds whose expiry has passed") { _ in
                 try await hotline.expireHolds()

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Vapor
 import VigilCore
+import VigilMedia
 import VigilStore
 
 /// The first layer of retesting: fetches each active entry's address on a schedule and records whether the
@@ -18,8 +19,15 @@ struct LinkChecker: Sendable {
 
     let client: HTTPClient
     let timeout: TimeAmount
+    /// How many of these fetched images' hashes are in the national hash set (the pictures themselves are hashed in
+    /// memory and dropped, never written anywhere). `nil`: no image check.
+    var knownImages: (@Sendable ([FileOutcome]) async -> Int)?
     static let maxRedirects = 5
     static let maxBodyBytes = 1 << 20
+    /// Pages and images are kept in memory up to these sizes for the image check, then dropped.
+    static let maxPageBytes = 2 << 20
+    static let maxImageBytes = 20 << 20
+    static let maxImagesPerPage = 10
 
     /// A client for checks: no automatic redirects, the configured proxy, short time-outs.
     /// A refused connection is retried by the client until the connect time-out, so a closed port costs that long.
@@ -40,54 +48,119 @@ struct LinkChecker: Sendable {
         }
     }
 
-    func check(_ address: String) async -> Result {
+    /// One fetch, following up to 5 redirects by hand. The body is kept (in memory, up to `keep` bytes) only when
+    /// `keepWhen` says so for the content type; otherwise it is read and discarded.
+    struct Fetched {
+        let status: UInt
+        let url: String
+        let type: String
+        let body: [UInt8]?
+    }
+
+    enum FetchFailure: Error {
+        case gone(String)
+        case inconclusive(String)
+    }
+
+    func fetch(_ address: String, keep: Int, keepWhen: (String) -> Bool) async -> Swift.Result<Fetched, FetchFailure> {
         var url = address
         for hop in 0...Self.maxRedirects {
             var request = HTTPClientRequest(url: url)
             request.headers.add(name: "User-Agent", value: "Vigil-list-check/1")
             do {
                 let response = try await client.execute(request, timeout: timeout)
+                let type = response.headers.first(name: "Content-Type") ?? "unknown type"
+                let status = UInt(response.status.code)
+                let wanted = (200..<300).contains(status) && keepWhen(type.lowercased())
+                var kept: [UInt8] = []
                 var seen = 0
                 for try await chunk in response.body {
                     seen += chunk.readableBytes
-                    if seen >= Self.maxBodyBytes { break }
+                    if wanted, kept.count < keep { kept += chunk.readableBytesView.prefix(keep - kept.count) }
+                    if seen >= max(Self.maxBodyBytes, wanted ? keep : 0) { break }
                 }
-                let status = response.status.code
-                let type = response.headers.first(name: "Content-Type") ?? "unknown type"
-                switch status {
-                case 200..<300:
-                    return Result(outcome: .live, detail: "HTTP \(status), \(type), at \(url)")
-                case 301, 302, 303, 307, 308:
+                if [301, 302, 303, 307, 308].contains(status) {
                     guard hop < Self.maxRedirects, let location = response.headers.first(name: "Location"),
                           let next = URL(string: location, relativeTo: URL(string: url))?.absoluteURL.absoluteString,
                           next.hasPrefix("http://") || next.hasPrefix("https://")
-                    else { return Result(outcome: .inconclusive, detail: "HTTP \(status): redirect not followed from \(url)") }
+                    else { return .failure(.inconclusive("HTTP \(status): redirect not followed from \(url)")) }
                     url = next
-                case 404, 410:
-                    return Result(outcome: .gone, detail: "HTTP \(status) at \(url)")
-                default:
-                    return Result(outcome: .inconclusive, detail: "HTTP \(status) at \(url)")
+                    continue
                 }
+                return .success(Fetched(status: status, url: url, type: type, body: wanted ? kept : nil))
             } catch {
                 let text = String(describing: error)
                 if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("ECONNREFUSED") {
-                    return Result(outcome: .gone, detail: "connection refused at \(url)")
+                    return .failure(.gone("connection refused at \(url)"))
                 }
                 if text.contains("NXDOMAIN") || text.contains("Name or service not known") || text.contains("nodename nor servname")
                     || text.contains("No address") || text.contains("noAddress") {
-                    return Result(outcome: .gone, detail: "no such domain for \(url)")
+                    return .failure(.gone("no such domain for \(url)"))
                 }
-                return Result(outcome: .inconclusive, detail: "\(String(text.prefix(160))) at \(url)")
+                return .failure(.inconclusive("\(String(text.prefix(160))) at \(url)"))
             }
         }
-        return Result(outcome: .inconclusive, detail: "more than \(Self.maxRedirects) redirects")
+        return .failure(.inconclusive("more than \(Self.maxRedirects) redirects"))
+    }
+
+    func check(_ address: String) async -> Result {
+        let probe = knownImages != nil
+        let fetched = await fetch(address, keep: Self.maxImageBytes) { probe && ($0.hasPrefix("image/") || $0.hasPrefix("text/html")) }
+        switch fetched {
+        case .failure(.gone(let why)): return Result(outcome: .gone, detail: why)
+        case .failure(.inconclusive(let why)): return Result(outcome: .inconclusive, detail: why)
+        case .success(let page):
+            switch page.status {
+            case 200..<300:
+                var detail = "HTTP \(page.status), \(page.type), at \(page.url)"
+                if let note = await imageNote(page) { detail += "; " + note }
+                return Result(outcome: .live, detail: detail)
+            case 404, 410: return Result(outcome: .gone, detail: "HTTP \(page.status) at \(page.url)")
+            default: return Result(outcome: .inconclusive, detail: "HTTP \(page.status) at \(page.url)")
+            }
+        }
+    }
+
+    /// For an image, or a page's images: how many are in the national hash set.
+    func imageNote(_ page: Fetched) async -> String? {
+        guard let knownImages, let body = page.body else { return nil }
+        let hasher = FileHasher(options: HashOptions())
+        if page.type.lowercased().hasPrefix("image/") {
+            let outcome = body.withUnsafeBytes { hasher.hash(bytes: $0, name: page.url) }
+            return await knownImages([outcome]) > 0 ? "the image is in the national hash set" : "the image is not in the national hash set"
+        }
+        let sources = Self.imageSources(in: String(decoding: body.prefix(Self.maxPageBytes), as: UTF8.self), base: page.url)
+        guard !sources.isEmpty else { return "no images on the page" }
+        var outcomes: [FileOutcome] = []
+        for src in sources.prefix(Self.maxImagesPerPage) {
+            if case .success(let image) = await fetch(src, keep: Self.maxImageBytes, keepWhen: { $0.hasPrefix("image/") }), let bytes = image.body {
+                outcomes.append(bytes.withUnsafeBytes { hasher.hash(bytes: $0, name: src) })
+            }
+        }
+        let known = await knownImages(outcomes)
+        return "\(known) of \(outcomes.count) images on the page in the national hash set"
+    }
+
+    /// The `src` of each `<img>` on a page, made absolute; http(s) only, no duplicates.
+    static func imageSources(in html: String, base: String) -> [String] {
+        guard let regex = try? NSRegularExpression(pattern: #"<img\b[^>]*?\bsrc\s*=\s*["']([^"'>]+)["']"#, options: [.caseInsensitive]) else { return [] }
+        var out: [String] = []
+        let range = NSRange(html.startIndex..., in: html)
+        for m in regex.matches(in: html, range: range) {
+            guard let r = Range(m.range(at: 1), in: html),
+                  let url = URL(string: String(html[r]).trimmingCharacters(in: .whitespaces), relativeTo: URL(string: base))?.absoluteURL.absoluteString,
+                  url.hasPrefix("http://") || url.hasPrefix("https://"), !out.contains(url) else { continue }
+            out.append(url)
+        }
+        return out
     }
 
     /// Checks every active entry not checked within `interval`, at most `limit` of them; returns how many.
     @discardableResult
-    static func run(store: BlockListStore, interval: TimeInterval, proxy: String?, dropGone: Bool, limit: Int = 500) async throws -> Int {
+    static func run(store: BlockListStore, interval: TimeInterval, proxy: String?, dropGone: Bool, limit: Int = 500,
+                    knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil) async throws -> Int {
         let client = makeClient(proxy: proxy)
-        let checker = LinkChecker(client: client, timeout: .seconds(30))
+        let checker = LinkChecker(client: client, timeout: .seconds(30), knownImages: knownImages)
         do {
             let n = try await run(store: store, interval: interval, dropGone: dropGone, limit: limit) { await checker.check($0) }
             try await client.shutdown()
@@ -110,5 +183,26 @@ struct LinkChecker: Sendable {
             checked += 1
         }
         return checked
+    }
+}
+
+extension LinkChecker {
+    /// The image check against the server's match index: an image counts as known when any of its digests is in
+    /// the set or its PDQ hash is within the usual radius (31).
+    static func knownImages(_ matcher: @escaping @Sendable () async throws -> HashSetMatcher) -> @Sendable ([FileOutcome]) async -> Int {
+        { outcomes in
+            guard let m = try? await matcher() else { return 0 }
+            var known = 0
+            for outcome in outcomes {
+                guard let r = outcome.record else { continue }
+                var queries: [HashDigest] = []
+                if let d = r.digests {
+                    queries += [try? HashDigest(.md5, d.md5), try? HashDigest(.sha1, d.sha1), try? HashDigest(.sha256, d.sha256)].compactMap { $0 }
+                }
+                if let p = r.pdq, let q = try? HashDigest(.pdq, "\(p.hash)") { queries.append(q) }
+                if let hits = try? await m.match(queries), hits.contains(where: { !$0.isEmpty }) { known += 1 }
+            }
+            return known
+        }
     }
 }
