@@ -75,6 +75,22 @@ struct ServerOptions: ParsableArguments {
     var stopHelpContact: String?
     @Option(name: .customLong("canary-domain"), help: "Harmless canary domain published in every feed and served by Vigil. Env: VIGIL_CANARY_DOMAIN.")
     var canaryDomain: String?
+    @Option(name: .customLong("smtp-host"), help: "SMTP relay for notices (none: notices wait). Env: VIGIL_SMTP_HOST.")
+    var smtpHost: String?
+    @Option(name: .customLong("smtp-port"), help: "SMTP relay port (default 25). Env: VIGIL_SMTP_PORT.")
+    var smtpPort: Int?
+    @Option(name: .customLong("smtp-from"), help: "Sender address of notices. Env: VIGIL_SMTP_FROM.")
+    var smtpFrom: String?
+    @Option(name: .customLong("smtp-username"), help: "SMTP AUTH user. Env: VIGIL_SMTP_USERNAME.")
+    var smtpUsername: String?
+    @Option(name: .customLong("smtp-password"), help: "SMTP AUTH password (prefer the environment). Env: VIGIL_SMTP_PASSWORD.")
+    var smtpPassword: String?
+    @Option(name: .customLong("notice-renotify-hours"), help: "Hours before re-notifying a host while content stays online (default 24). Env: VIGIL_NOTICE_RENOTIFY_HOURS.")
+    var noticeRenotifyHours: Int?
+    @Option(name: .customLong("notice-max-sends"), help: "Sends before a notice is escalated to supervisors (default 3). Env: VIGIL_NOTICE_MAX_SENDS.")
+    var noticeMaxSends: Int?
+    @Option(name: .customLong("notice-recheck-minutes"), help: "Minutes between rechecks of noticed URLs (default 60). Env: VIGIL_NOTICE_RECHECK_MINUTES.")
+    var noticeRecheckMinutes: Int?
     @Flag(name: .customLong("demo-data"), help: "Add demonstration data on first start. Env: VIGIL_DEMO_DATA=true.")
     var demoData = false
 
@@ -167,6 +183,17 @@ struct ServerOptions: ParsableArguments {
             guard let t = try? ListTarget(kind: .domain, parsing: v) else { throw ValidationError("canary domain '\(v)' is not a host name") }
             c.canaryDomain = t.value
         }
+        c.smtpHost = value(smtpHost, "VIGIL_SMTP_HOST", "smtp_host").flatMap { $0.isEmpty ? nil : $0 }
+        if let v = try int(smtpPort, "VIGIL_SMTP_PORT", "smtp_port") {
+            guard (1...65535).contains(v) else { throw ValidationError("smtp port must be between 1 and 65535") }
+            c.smtpPort = v
+        }
+        if let v = value(smtpFrom, "VIGIL_SMTP_FROM", "smtp_from") { c.smtpFrom = v }
+        c.smtpUsername = value(smtpUsername, "VIGIL_SMTP_USERNAME", "smtp_username").flatMap { $0.isEmpty ? nil : $0 }
+        c.smtpPassword = value(smtpPassword, "VIGIL_SMTP_PASSWORD", "smtp_password").flatMap { $0.isEmpty ? nil : $0 }
+        if let v = try int(noticeRenotifyHours, "VIGIL_NOTICE_RENOTIFY_HOURS", "notice_renotify_hours") { c.noticeRenotifyHours = max(1, v) }
+        if let v = try int(noticeMaxSends, "VIGIL_NOTICE_MAX_SENDS", "notice_max_sends") { c.noticeMaxSends = max(1, v) }
+        if let v = try int(noticeRecheckMinutes, "VIGIL_NOTICE_RECHECK_MINUTES", "notice_recheck_minutes") { c.noticeRecheckMinutes = max(1, v) }
         c.demoData = try bool(demoData ? true : nil, "VIGIL_DEMO_DATA", "demo_data") ?? false
         return c
     }

@@ -75,6 +75,18 @@ public struct VigilConfiguration: Sendable, Equatable {
     /// A harmless canary domain Vigil publishes in every feed (served by Vigil itself), so partners can check that
     /// their resolver or proxy applies the current list; none when empty.
     public var canaryDomain: String?
+    /// The SMTP relay notices go through (none: notices wait, with that reason shown).
+    public var smtpHost: String?
+    public var smtpPort: Int = 25
+    public var smtpFrom: String = "hotline@localhost"
+    public var smtpUsername: String?
+    public var smtpPassword: String?
+    /// Hours after a notice before the host is notified again while the content stays online (default 24).
+    public var noticeRenotifyHours: Int = 24
+    /// Sends of one notice before it is escalated to the supervisors (default 3).
+    public var noticeMaxSends: Int = 3
+    /// Minutes between rechecks of noticed URLs (default 60).
+    public var noticeRecheckMinutes: Int = 60
     /// Insert demonstration data on first start (used by `make run`).
     public var demoData: Bool = false
 
@@ -136,6 +148,14 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--stop-help-name", "VIGIL_STOP_HELP_NAME", "stop_help_name", "help offered on the STOP page to people worried about their own behaviour"),
         ("--stop-help-contact", "VIGIL_STOP_HELP_CONTACT", "stop_help_contact", "that help's phone number or address"),
         ("--canary-domain", "VIGIL_CANARY_DOMAIN", "canary_domain", "harmless canary domain published in every feed (served by Vigil)"),
+        ("--smtp-host", "VIGIL_SMTP_HOST", "smtp_host", "SMTP relay for notices (none: notices wait)"),
+        ("--smtp-port", "VIGIL_SMTP_PORT", "smtp_port", "SMTP relay port (default 25)"),
+        ("--smtp-from", "VIGIL_SMTP_FROM", "smtp_from", "sender address of notices"),
+        ("--smtp-username", "VIGIL_SMTP_USERNAME", "smtp_username", "SMTP AUTH user, if the relay needs one"),
+        ("--smtp-password", "VIGIL_SMTP_PASSWORD", "smtp_password", "SMTP AUTH password"),
+        ("--notice-renotify-hours", "VIGIL_NOTICE_RENOTIFY_HOURS", "notice_renotify_hours", "hours before re-notifying while content stays online (default 24)"),
+        ("--notice-max-sends", "VIGIL_NOTICE_MAX_SENDS", "notice_max_sends", "sends before a notice is escalated to supervisors (default 3)"),
+        ("--notice-recheck-minutes", "VIGIL_NOTICE_RECHECK_MINUTES", "notice_recheck_minutes", "minutes between rechecks of noticed URLs (default 60)"),
         ("--demo-data", "VIGIL_DEMO_DATA", "demo_data", "true to add demonstration data on first start"),
     ]
 }

@@ -311,6 +311,10 @@ public struct HotlineStore: Sendable {
                     try await AuditLog.append(on: tx, at: now, actor: actor, action: action, subject: "case:\(id)", details: d)
                 } else {
                     try await AuditLog.append(on: tx, at: now, actor: actor, action: "case.action", subject: "case:\(id)", details: ["action": a.name])
+                    // A notice to the host is prepared by a job that commits with the decision.
+                    if a == .sendNotice {
+                        try await JobQueue(db: tx, clock: clock, owner: "hotline").enqueue(NoticeStore.prepareJob, payload: "{\"case\":\(id)}", on: tx)
+                    }
                 }
             }
             return actions

@@ -34,6 +34,13 @@ extension VigilApp {
                                       knownImages: LinkChecker.knownImages { try await app.matchService.start(app).value })
         let metrics = app.vigil.metrics
         let logger = app.logger
+        // The shared queue (notices) is drained every few seconds; several processes share it safely.
+        Task {
+            while !Task.isCancelled {
+                let ran = (try? await scheduled.worker.drain(limit: 50)) ?? 0
+                if ran == 0 { try? await Task.sleep(for: .seconds(5)) }
+            }
+        }
         return Task {
             var minute = 0
             while !Task.isCancelled {

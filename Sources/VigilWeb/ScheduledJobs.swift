@@ -16,12 +16,44 @@ public struct ScheduledJobs: Sendable {
     }
 
     public let jobs: [Job]
+    /// Runs the shared queue's jobs (notices); `vigil serve` drains it every few seconds.
+    let worker: QueueWorker
 
     init(db: any Database, clock: any VigilClock, tokens: any TokenSource, configuration config: VigilConfiguration,
          blockList: BlockListService, triage: TriagePolicy, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil) {
         let hotline = HotlineStore(db: db, clock: clock, tokens: tokens, sealer: nil, triage: triage)
         let list = blockList.store(db, clock: clock)
+        let notices = NoticeService(db: db, clock: clock, configuration: config)
+        let owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
+        let worker = QueueWorker(queue: JobQueue(db: db, clock: clock, owner: owner), handlers: [
+            NoticeStore.prepareJob: { try await notices.prepare($0) },
+            NoticeStore.sendJob: { try await notices.send($0) },
+        ])
+        self.worker = worker
         jobs = [
+            Job(name: NoticeStore.prepareJob, everyMinutes: 1, summary: "add assessed cases' URLs to a notice for their host's abuse contact (queued jobs)") { limit in
+                try await worker.drain(NoticeStore.prepareJob, limit: limit)
+            },
+            Job(name: NoticeStore.sendJob, everyMinutes: 1, summary: "send or re-send notices through the SMTP relay (queued jobs)") { limit in
+                try await worker.drain(NoticeStore.sendJob, limit: limit)
+            },
+            Job(name: "notice-recheck", everyMinutes: config.noticeRecheckMinutes, summary: "recheck noticed URLs; gone ones count as removed") { limit in
+                let client = LinkChecker.makeClient(proxy: config.listCheckProxy)
+                let checker = LinkChecker(client: client, timeout: .seconds(30))
+                do {
+                    let n = try await notices.recheck(limit: limit) { await checker.check($0) }
+                    try await client.shutdown()
+                    return n
+                } catch {
+                    try? await client.shutdown()
+                    throw error
+                }
+            },
+            Job(name: "notice-follow-up", everyMinutes: 5, summary: "re-notify hosts while content stays online; escalate after notice_max_sends") { _ in
+                let (renotified, escalated) = try await notices.store.followUp(
+                    interval: TimeInterval(config.noticeRenotifyHours) * 3600, maxSends: config.noticeMaxSends)
+                return renotified + escalated
+            },
             Job(name: "list-expiry", everyMinutes: 1, summary: "mark block-list entries whose verification ran out as expired") { _ in
                 try await list.expireDue()
             },

@@ -11,5 +11,6 @@ public enum VigilMigrations {
         CreateHotline(),
         CreateBlockList(),
         CreateJobs(),
+        CreateNotices(),
     ]
 }

@@ -1,0 +1,336 @@
+import FluentKit
+import Foundation
+import SQLKit
+import VigilCore
+
+/// Notice and takedown in the database: where each case's content is hosted (as the analyst or attribution found
+/// it), notices grouped per abuse contact (a provider gets one notice for many URLs), sends and re-sends, removal
+/// as rechecks find it, and the time-to-removal figures.
+public struct NoticeStore: Sendable {
+    public static let prepareJob = "notice-prepare"
+    public static let sendJob = "notice-send"
+
+    public let db: any Database
+    public let clock: any VigilClock
+
+    public init(db: any Database, clock: any VigilClock) {
+        self.db = db
+        self.clock = clock
+    }
+
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+    static func ms(_ d: Date) -> Int64 { AuditChain.milliseconds(d) }
+    static func date(_ ms: Int64?) -> Date? { ms.map { Date(timeIntervalSince1970: Double($0) / 1000) } }
+
+    // MARK: hosting
+
+    public struct Hosting: Sendable, Equatable {
+        public var country: String?
+        public var network: String?
+        public var abuseContact: String?
+        public var source: String
+        public var updatedBy: String
+        public var updatedAt: Date
+    }
+
+    /// Records where a case's content is hosted (an analyst's finding or an override of attribution), audited.
+    public func setHosting(caseID: Int64, country: String?, network: String?, abuseContact: String?, source: String, by actor: AuditActor) async throws {
+        let country = country?.trimmingCharacters(in: .whitespaces).uppercased()
+        if let country, !country.isEmpty, country.count != 2 || !country.allSatisfy(\.isLetter) {
+            throw StoreError.invalid("the country is a two-letter code such as FR")
+        }
+        let contact = abuseContact?.trimmingCharacters(in: .whitespaces)
+        if let contact, !contact.isEmpty, !(contact.contains("@") && !contact.contains(" ")) {
+            throw StoreError.invalid("the abuse contact is an e-mail address")
+        }
+        let now = clock.now()
+        try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            guard try await sql.select().column("id").from("cases").where("id", .equal, caseID).first() != nil else {
+                throw StoreError.notFound("no case \(caseID)")
+            }
+            try await sql.delete(from: "hosting").where("case_id", .equal, caseID).run()
+            try await sql.insert(into: "hosting").columns("case_id", "country", "network", "abuse_contact", "source", "updated_by", "updated_ms")
+                .values(SQLBind(caseID), SQLBind(country.flatMap { $0.isEmpty ? nil : $0 }), SQLBind(network.flatMap { $0.isEmpty ? nil : $0 }),
+                        SQLBind(contact.flatMap { $0.isEmpty ? nil : $0 }), SQLBind(source), SQLBind(actor.identifier), SQLBind(Self.ms(now)))
+                .run()
+            try await AuditLog.append(on: tx, at: now, actor: actor, action: "case.hosting", subject: "case:\(caseID)",
+                                      details: ["country": country ?? "", "network": network ?? "", "contact": contact ?? "", "source": source])
+        }
+    }
+
+    public func hosting(caseID: Int64) async throws -> Hosting? {
+        guard let r = try await sql.select().column("*").from("hosting").where("case_id", .equal, caseID).first() else { return nil }
+        return Hosting(country: try r.decode(column: "country", as: String?.self), network: try r.decode(column: "network", as: String?.self),
+                       abuseContact: try r.decode(column: "abuse_contact", as: String?.self), source: try r.decode(column: "source", as: String.self),
+                       updatedBy: try r.decode(column: "updated_by", as: String.self),
+                       updatedAt: Self.date(try r.decode(column: "updated_ms", as: Int64.self))!)
+    }
+
+    // MARK: notices
+
+    public enum State: String, Sendable {
+        /// Collecting URLs for its contact; not sent yet.
+        case queued
+        case sent
+        /// Still online after the re-notifications: in the supervisors' queue.
+        case escalated
+        case removed
+    }
+
+    public struct Item: Sendable, Equatable {
+        public let caseID: Int64
+        public let url: String
+        public let removedAt: Date?
+    }
+
+    public struct Notice: Sendable, Equatable {
+        public let id: Int64
+        public let contact: String
+        public let state: State
+        public let createdAt: Date
+        public let firstSentAt: Date?
+        public let lastSentAt: Date?
+        public let sends: Int
+        public let removedAt: Date?
+        public let lastError: String?
+        public let items: [Item]
+    }
+
+    func notice(_ r: any SQLRow, on sql: any SQLDatabase) async throws -> Notice {
+        let id = try r.decode(column: "id", as: Int64.self)
+        let items = try await sql.select().columns("case_id", "url", "removed_ms").from("notice_items").where("notice_id", .equal, id)
+            .orderBy("case_id").all().map {
+                Item(caseID: try $0.decode(column: "case_id", as: Int64.self), url: try $0.decode(column: "url", as: String.self),
+                     removedAt: Self.date(try $0.decode(column: "removed_ms", as: Int64?.self)))
+            }
+        return Notice(id: id, contact: try r.decode(column: "contact", as: String.self),
+                      state: State(rawValue: try r.decode(column: "state", as: String.self)) ?? .queued,
+                      createdAt: Self.date(try r.decode(column: "created_ms", as: Int64.self))!,
+                      firstSentAt: Self.date(try r.decode(column: "first_sent_ms", as: Int64?.self)),
+                      lastSentAt: Self.date(try r.decode(column: "last_sent_ms", as: Int64?.self)),
+                      sends: try r.decode(column: "sends", as: Int.self), removedAt: Self.date(try r.decode(column: "removed_ms", as: Int64?.self)),
+                      lastError: try r.decode(column: "last_error", as: String?.self), items: items)
+    }
+
+    public func notice(_ id: Int64) async throws -> Notice? {
+        guard let r = try await sql.select().column("*").from("notices").where("id", .equal, id).first() else { return nil }
+        return try await notice(r, on: sql)
+    }
+
+    public func notices(forCase caseID: Int64) async throws -> [Notice] {
+        let ids = try await sql.select().column("notice_id").from("notice_items").where("case_id", .equal, caseID).all()
+            .map { try $0.decode(column: "notice_id", as: Int64.self) }
+        var out: [Notice] = []
+        for id in Set(ids).sorted() { if let n = try await notice(id) { out.append(n) } }
+        return out
+    }
+
+    public func notices(state: State? = nil, limit: Int = 200) async throws -> [Notice] {
+        var q = sql.select().column("*").from("notices")
+        if let state { q = q.where("state", .equal, state.rawValue) }
+        var out: [Notice] = []
+        for r in try await q.orderBy("id", .descending).limit(limit).all() { out.append(try await notice(r, on: sql)) }
+        return out
+    }
+
+    /// Adds a case's URL to the open (unsent) notice for its host's abuse contact, or starts one whose sending is
+    /// queued `batchWindow` from now, so that URLs assessed together reach a provider in one notice.
+    /// - Throws: `StoreError.invalid` when the case has no abuse contact yet (the job retries with back-off, and the
+    ///   case page says what is missing).
+    @discardableResult
+    public func prepare(caseID: Int64, batchWindow: TimeInterval = 60) async throws -> Int64 {
+        let now = clock.now()
+        guard let hosting = try await hosting(caseID: caseID), let contact = hosting.abuseContact else {
+            throw StoreError.invalid("case \(caseID) has no abuse contact for its host yet: record the hosting on the case page")
+        }
+        return try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            guard let c = try await sql.select().columns("case_key", "kind").from("cases").where("id", .equal, caseID).first(),
+                  let url = try c.decode(column: "case_key", as: String?.self), url.hasPrefix("http")
+            else { throw StoreError.invalid("case \(caseID) is not about a web address") }
+            if let existing = try await sql.select().column("notice_id").from("notice_items").where("case_id", .equal, caseID)
+                .where("removed_ms", .is, SQLLiteral.null).first() {
+                return try existing.decode(column: "notice_id", as: Int64.self)  // already in a notice that is still open
+            }
+            let noticeID: Int64
+            if let open = try await sql.select().column("id").from("notices").where("contact", .equal, contact)
+                .where("state", .equal, State.queued.rawValue).first() {
+                noticeID = try open.decode(column: "id", as: Int64.self)
+            } else {
+                let row = try await sql.insert(into: "notices").columns("contact", "state", "created_ms", "sends")
+                    .values(SQLBind(contact), SQLBind(State.queued.rawValue), SQLBind(Self.ms(now)), SQLBind(0)).returning("id").first()
+                noticeID = try row!.decode(column: "id", as: Int64.self)
+                try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(Self.sendJob, payload: "{\"notice\":\(noticeID)}",
+                                                                                   runAt: now + batchWindow, on: tx)
+            }
+            try await sql.insert(into: "notice_items").columns("notice_id", "case_id", "url", "added_ms")
+                .values(SQLBind(noticeID), SQLBind(caseID), SQLBind(url), SQLBind(Self.ms(now))).run()
+            try await AuditLog.append(on: tx, at: now, actor: .job(Self.prepareJob), action: "notice.prepared", subject: "case:\(caseID)",
+                                      details: ["notice": String(noticeID), "contact": contact])
+            return noticeID
+        }
+    }
+
+    /// Records a successful send (first or re-notification), audited on every case in it.
+    public func markSent(_ id: Int64) async throws {
+        let now = clock.now()
+        try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            guard let r = try await sql.select().column("*").from("notices").where("id", .equal, id).first() else { throw StoreError.notFound("no notice \(id)") }
+            let sends = try r.decode(column: "sends", as: Int.self) + 1
+            let first = try r.decode(column: "first_sent_ms", as: Int64?.self) ?? Self.ms(now)
+            let state = try r.decode(column: "state", as: String.self) == State.escalated.rawValue ? State.escalated : State.sent
+            try await sql.update("notices").set("sends", to: sends).set("first_sent_ms", to: first).set("last_sent_ms", to: Self.ms(now))
+                .set("state", to: state.rawValue).set("last_error", to: SQLLiteral.null).where("id", .equal, id).run()
+            for item in try await sql.select().column("case_id").from("notice_items").where("notice_id", .equal, id).all() {
+                try await AuditLog.append(on: tx, at: now, actor: .job(Self.sendJob), action: sends == 1 ? "notice.sent" : "notice.resent",
+                                          subject: "case:\(try item.decode(column: "case_id", as: Int64.self))", details: ["notice": String(id)])
+            }
+        }
+    }
+
+    public func recordError(_ id: Int64, _ error: String) async throws {
+        try await WriteGate.transaction(db) { tx in
+            try await (tx as! any SQLDatabase).update("notices").set("last_error", to: String(error.prefix(300))).where("id", .equal, id).run()
+        }
+    }
+
+    /// URLs of sent notices that are not yet found removed, for the recheck job.
+    public func openItems(limit: Int = 500) async throws -> [(noticeID: Int64, item: Item)] {
+        let rows = try await sql.raw("""
+            SELECT i.notice_id, i.case_id, i.url FROM notice_items i JOIN notices n ON n.id = i.notice_id
+            WHERE i.removed_ms IS NULL AND n.state IN ('sent', 'escalated') ORDER BY i.notice_id, i.case_id LIMIT \(literal: limit)
+            """).all()
+        return try rows.map { (try $0.decode(column: "notice_id", as: Int64.self),
+                               Item(caseID: try $0.decode(column: "case_id", as: Int64.self), url: try $0.decode(column: "url", as: String.self), removedAt: nil)) }
+    }
+
+    /// Records a recheck of one URL; when it is gone, the URL counts as removed now, and the notice once every URL
+    /// in it is gone. Returns whether the notice is now removed.
+    @discardableResult
+    public func recordRecheck(noticeID: Int64, caseID: Int64, gone: Bool, detail: String) async throws -> Bool {
+        let now = clock.now()
+        return try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            var update = sql.update("notice_items").set("check_detail", to: String(detail.prefix(300)))
+            if gone { update = update.set("removed_ms", to: Self.ms(now)) }
+            try await update.where("notice_id", .equal, noticeID).where("case_id", .equal, caseID).where("removed_ms", .is, SQLLiteral.null).run()
+            guard gone else { return false }
+            try await AuditLog.append(on: tx, at: now, actor: .job("notice-recheck"), action: "notice.url-removed", subject: "case:\(caseID)",
+                                      details: ["notice": String(noticeID), "check": String(detail.prefix(120))])
+            let open = try await sql.select().column("case_id").from("notice_items").where("notice_id", .equal, noticeID)
+                .where("removed_ms", .is, SQLLiteral.null).first()
+            guard open == nil else { return false }
+            try await sql.update("notices").set("state", to: State.removed.rawValue).set("removed_ms", to: Self.ms(now)).where("id", .equal, noticeID).run()
+            try await AuditLog.append(on: tx, at: now, actor: .job("notice-recheck"), action: "notice.removed", subject: "notice:\(noticeID)")
+            return true
+        }
+    }
+
+    /// Notices still online `interval` after their last send: re-notified (a send job queued) until they have been
+    /// sent `maxSends` times, then escalated to the supervisors' queue once. Returns (re-notified, escalated).
+    @discardableResult
+    public func followUp(interval: TimeInterval, maxSends: Int) async throws -> (renotified: Int, escalated: Int) {
+        let now = clock.now()
+        let cutoff = Self.ms(now - interval)
+        return try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            let rows = try await sql.select().columns("id", "sends", "state").from("notices").where("state", .in, [State.sent.rawValue, State.escalated.rawValue])
+                .where("last_sent_ms", .lessThanOrEqual, cutoff).all()
+            var renotified = 0, escalated = 0
+            let jobs = JobQueue(db: tx, clock: clock, owner: "notices")
+            for r in rows {
+                let id = try r.decode(column: "id", as: Int64.self)
+                let sends = try r.decode(column: "sends", as: Int.self)
+                let pending = try await sql.select().column("id").from("jobs").where("name", .equal, Self.sendJob)
+                    .where("payload", .equal, "{\"notice\":\(id)}").where("state", .in, ["queued", "running"]).first()
+                guard pending == nil else { continue }
+                if sends < maxSends {
+                    try await jobs.enqueue(Self.sendJob, payload: "{\"notice\":\(id)}", on: tx)
+                    renotified += 1
+                } else if try r.decode(column: "state", as: String.self) != State.escalated.rawValue {
+                    try await sql.update("notices").set("state", to: State.escalated.rawValue).where("id", .equal, id).run()
+                    try await AuditLog.append(on: tx, at: now, actor: .job("notice-follow-up"), action: "notice.escalated", subject: "notice:\(id)",
+                                              details: ["sends": String(sends)])
+                    escalated += 1
+                }
+            }
+            return (renotified, escalated)
+        }
+    }
+
+    // MARK: figures
+
+    /// One case's takedown timeline.
+    public struct Timeline: Sendable, Equatable {
+        public let caseID: Int64
+        public let country: String?
+        public let contact: String
+        public let reportedAt: Date
+        public let assessedAt: Date?
+        public let noticeAt: Date?
+        public let removedAt: Date?
+
+        /// INHOPE's notice-and-takedown time: first report to removal.
+        public var reportToRemoval: TimeInterval? { removedAt.map { $0.timeIntervalSince(reportedAt) } }
+        public var assessmentTime: TimeInterval? { assessedAt.map { $0.timeIntervalSince(reportedAt) } }
+        public var assessmentToNotice: TimeInterval? { assessedAt.flatMap { a in noticeAt.map { $0.timeIntervalSince(a) } } }
+        public var noticeToRemoval: TimeInterval? { noticeAt.flatMap { n in removedAt.map { $0.timeIntervalSince(n) } } }
+    }
+
+    /// Every case that went into a notice, with its times (reported, assessed, first notice, removed).
+    public func timelines(from: Date? = nil, to: Date? = nil) async throws -> [Timeline] {
+        let rows = try await sql.raw("""
+            SELECT i.case_id, n.contact, h.country, c.created_ms, MIN(n.first_sent_ms) AS notice_ms,
+                   MAX(i.removed_ms) AS removed_ms, SUM(CASE WHEN i.removed_ms IS NULL THEN 1 ELSE 0 END) AS open_items
+            FROM notice_items i JOIN notices n ON n.id = i.notice_id JOIN cases c ON c.id = i.case_id
+            LEFT JOIN hosting h ON h.case_id = i.case_id
+            GROUP BY i.case_id, n.contact, h.country, c.created_ms ORDER BY i.case_id
+            """).all()
+        var out: [Timeline] = []
+        for r in rows {
+            let caseID = try r.decode(column: "case_id", as: Int64.self)
+            let reported = Self.date(try r.decode(column: "created_ms", as: Int64.self))!
+            if let from, reported < from { continue }
+            if let to, reported >= to { continue }
+            let assessed = try await sql.select().column(SQLFunction("min", args: SQLColumn("time_ms")), as: "t").from("audit_events")
+                .where("subject", .equal, "case:\(caseID)").where("action", .equal, "case.assess").first()?.decode(column: "t", as: Int64?.self)
+            let open = try r.decode(column: "open_items", as: Int.self)
+            out.append(Timeline(caseID: caseID, country: try r.decode(column: "country", as: String?.self),
+                                contact: try r.decode(column: "contact", as: String.self), reportedAt: reported, assessedAt: Self.date(assessed),
+                                noticeAt: Self.date(try r.decode(column: "notice_ms", as: Int64?.self)),
+                                removedAt: open == 0 ? Self.date(try r.decode(column: "removed_ms", as: Int64?.self)) : nil))
+        }
+        return out
+    }
+}
+
+/// Medians, 90th percentiles and shares of a set of durations.
+public struct DurationSummary: Sendable, Equatable {
+    public let count: Int
+    public let median: TimeInterval?
+    public let p90: TimeInterval?
+    public let withinOneDay: Double?
+    public let withinThreeDays: Double?
+
+    /// Nearest-rank percentiles over the durations; shares are of `total` (cases noticed, removed or not).
+    public init(_ durations: [TimeInterval], total: Int? = nil) {
+        let sorted = durations.sorted()
+        count = sorted.count
+        func rank(_ p: Double) -> TimeInterval? {
+            guard !sorted.isEmpty else { return nil }
+            return sorted[max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1)]
+        }
+        median = rank(0.5)
+        p90 = rank(0.9)
+        let n = total ?? sorted.count
+        withinOneDay = n == 0 ? nil : Double(sorted.filter { $0 <= 86_400 }.count) / Double(n)
+        withinThreeDays = n == 0 ? nil : Double(sorted.filter { $0 <= 3 * 86_400 }.count) / Double(n)
+    }
+}

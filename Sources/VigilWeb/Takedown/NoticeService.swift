@@ -1,0 +1,146 @@
+import Fluent
+import Foundation
+import VigilCore
+import VigilStore
+
+/// Sends notices to hosts and follows them up: the handlers of the `notice-prepare` and `notice-send` jobs, the
+/// recheck of noticed URLs (the block list's safe fetcher: bodies discarded), and re-notification or escalation
+/// while content stays online.
+struct NoticeService: Sendable {
+    let db: any Database
+    let clock: any VigilClock
+    let configuration: VigilConfiguration
+
+    var store: NoticeStore { NoticeStore(db: db, clock: clock) }
+
+    struct CasePayload: Codable { let `case`: Int64 }
+    struct NoticePayload: Codable { let notice: Int64 }
+
+    func prepare(_ job: JobQueue.Job) async throws {
+        let p = try JSONDecoder().decode(CasePayload.self, from: Data(job.payload.utf8))
+        try await store.prepare(caseID: p.case)
+    }
+
+    /// Sends one notice (or re-sends it), leaving out URLs already gone and URLs whose case is now under a hold.
+    func send(_ job: JobQueue.Job) async throws {
+        let p = try JSONDecoder().decode(NoticePayload.self, from: Data(job.payload.utf8))
+        guard let notice = try await store.notice(p.notice), notice.state != .removed else { return }
+        let hotline = HotlineStore(db: db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+        var items: [NoticeStore.Item] = []
+        for item in notice.items where item.removedAt == nil {
+            if let (summary, _) = try await hotline.caseDetail(item.caseID), summary.workflow.isHeld(at: clock.now()) { continue }
+            items.append(item)
+        }
+        guard !items.isEmpty else { return }
+        guard let host = configuration.smtpHost else {
+            let why = "no SMTP relay is configured (smtp_host): the notice waits"
+            try await store.recordError(notice.id, why)
+            throw StoreError.unreachable(why)
+        }
+        let message = Self.compose(notice: notice, items: items, configuration: configuration, at: clock.now())
+        let client = SMTPClient(host: host, port: configuration.smtpPort, username: configuration.smtpUsername, password: configuration.smtpPassword)
+        let from = configuration.smtpFrom
+        do {
+            try await Self.offloop { try client.send(from: from, to: [notice.contact], message: message) }
+        } catch {
+            try await store.recordError(notice.id, String(describing: error))
+            throw error
+        }
+        try await store.markSent(notice.id)
+    }
+
+    /// Runs blocking work on a global queue rather than a cooperative thread.
+    static func offloop(_ body: @escaping @Sendable () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async {
+                do { try body(); c.resume() } catch { c.resume(throwing: error) }
+            }
+        }
+    }
+
+    /// The notice as an e-mail: a plain-text letter (the operator's template, `DATA_DIR/notice-template.txt`, when
+    /// present) and the URLs attached as CSV.
+    static func compose(notice: NoticeStore.Notice, items: [NoticeStore.Item], configuration c: VigilConfiguration, at now: Date) -> String {
+        let templatePath = (c.dataDirectory as NSString).appendingPathComponent("notice-template.txt")
+        let template = (try? String(contentsOfFile: templatePath, encoding: .utf8)) ?? Self.defaultTemplate
+        let again = notice.sends > 0 ? "REMINDER \(notice.sends): " : ""
+        var letter = template
+        for (k, v) in ["site_name": c.siteName, "count": String(items.count), "notice_id": String(notice.id), "legal_basis": c.stopLegalBasis,
+                       "urls": items.map { "  " + $0.url }.joined(separator: "\n"), "reminder": again] {
+            letter = letter.replacingOccurrences(of: "{\(k)}", with: v)
+        }
+        var csv = "url,case,notice\r\n"
+        for i in items { csv += "\"\(i.url.replacingOccurrences(of: "\"", with: "\"\""))\",\(i.caseID),\(notice.id)\r\n" }
+        let boundary = "vigil-notice-\(notice.id)-\(notice.sends)"
+        let date = now.formatted(.dateTime.locale(Locale(identifier: "en_US_POSIX")).weekday(.abbreviated).day(.twoDigits).month(.abbreviated).year().hour(.twoDigits(amPM: .omitted)).minute(.twoDigits).second(.twoDigits)) + " +0000"
+        return """
+            From: \(c.siteName) <\(c.smtpFrom)>
+            To: <\(notice.contact)>
+            Subject: \(again)Notice of child sexual abuse material on your service (\(items.count) URL\(items.count == 1 ? "" : "s")) [notice \(notice.id)]
+            Date: \(date)
+            Message-ID: <notice-\(notice.id)-\(notice.sends + 1)@vigil>
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="\(boundary)"
+
+            --\(boundary)
+            Content-Type: text/plain; charset=utf-8
+            Content-Transfer-Encoding: 8bit
+
+            \(letter)
+            --\(boundary)
+            Content-Type: text/csv; charset=utf-8; name="urls.csv"
+            Content-Disposition: attachment; filename="urls.csv"
+            Content-Transfer-Encoding: base64
+
+            \(Data(csv.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed]))
+            --\(boundary)--
+            """
+    }
+
+    static let defaultTemplate = """
+        {reminder}Dear abuse team,
+
+        {site_name}, the national hotline, has assessed the following {count} address(es) on your service as
+        child sexual abuse material, illegal under {legal_basis}. Please remove the material without delay and
+        keep any data you hold about it for law enforcement. Do not forward the addresses to anyone else.
+
+        {urls}
+
+        The same addresses are attached as urls.csv. We check them regularly and will write again while they stay
+        online. Please quote notice {notice_id} in any reply.
+        """
+
+    /// Rechecks every noticed URL not yet found removed; returns how many were checked.
+    func recheck(limit: Int, check: (String) async -> LinkChecker.Result) async throws -> Int {
+        var n = 0
+        for (noticeID, item) in try await store.openItems(limit: limit) {
+            let result = await check(item.url)
+            try await store.recordRecheck(noticeID: noticeID, caseID: item.caseID, gone: result.outcome == .gone, detail: result.detail)
+            n += 1
+        }
+        return n
+    }
+}
+
+/// Runs queued jobs of the names it has handlers for: claim, run, complete or fail with back-off.
+struct QueueWorker: Sendable {
+    let queue: JobQueue
+    let handlers: [String: @Sendable (JobQueue.Job) async throws -> Void]
+
+    /// Runs up to `limit` due jobs of `name` (or of any handled name); returns how many ran (succeeded or not).
+    func drain(_ name: String? = nil, limit: Int) async throws -> Int {
+        var ran = 0
+        for handled in handlers.keys.sorted() where name == nil || name == handled {
+            for job in try await queue.claim(handled, limit: max(1, limit - ran)) {
+                do {
+                    try await handlers[handled]!(job)
+                    try await queue.complete(job)
+                } catch {
+                    try await queue.fail(job, error: String(describing: error))
+                }
+                ran += 1
+            }
+        }
+        return ran
+    }
+}
