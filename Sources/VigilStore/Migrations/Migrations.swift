@@ -9,5 +9,6 @@ public enum VigilMigrations {
         CreateAuditLog(),
         CreateHashSet(),
         CreateHotline(),
+        CreatePolicy(),
     ]
 }
