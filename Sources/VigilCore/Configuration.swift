@@ -51,6 +51,10 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var fourEyes: [String] = ["list-entry"]
     /// Insert demonstration data on first start (used by `make run`).
     public var demoData: Bool = false
+    /// The operator's country (ISO 3166-1 alpha-2, upper case), for the policy pages; nil when not set.
+    public var country: String?
+    /// The operator's country as the global legislation review spells it (`France`, `South Africa`).
+    public var countryName: String?
 
     public init() {}
 
@@ -92,5 +96,7 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--content-categories", "VIGIL_CONTENT_CATEGORIES", "content_categories", "content categories, separated by ';'"),
         ("--four-eyes", "VIGIL_FOUR_EYES", "four_eyes", "decisions needing a second analyst: list-entry,notice,le-referral,partner-referral, all or none (default list-entry)"),
         ("--demo-data", "VIGIL_DEMO_DATA", "demo_data", "true to add demonstration data on first start"),
+        ("--country", "VIGIL_COUNTRY", "country", "the operator's country, ISO 3166-1 alpha-2 (e.g. FR), for the policy pages"),
+        ("--country-name", "VIGIL_COUNTRY_NAME", "country_name", "the country's name as the global legislation review spells it (e.g. France)"),
     ]
 }

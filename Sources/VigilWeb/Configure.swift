@@ -35,6 +35,7 @@ public enum VigilApp {
         app.storage[HotlineServicesKey.self] = try HotlineServices(
             configuration: config, translations: resources + "Translations", tokens: services.tokens)
 
+        try configurePolicy(app)
         app.middleware = Middlewares()
         app.middleware.use(SecurityHeadersMiddleware(secure: config.cookiesAreSecure))
         app.middleware.use(ErrorPageMiddleware())
@@ -87,6 +88,7 @@ public enum VigilApp {
         }
         var summary = HashSetStore.ImportSummary()
         try await store.importBatch(records, source: "DEMO", actor: .system, into: &summary)
+        try await addHotlineDemoData(app)
         let (_, key) = try await APIKeys(db: app.db, clock: s.clock, tokens: s.tokens)
             .create(partner: "Demo platform", scopes: [.matchRead, .reportsWrite], actor: .system)
         return key

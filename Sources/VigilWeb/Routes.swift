@@ -51,6 +51,8 @@ func routes(_ app: Application) {
     app.on(.GET, ["api", "v1", "reports", ":reference"], access: .publicAccess, use: ReportsAPIController.status)
     app.on(.POST, ["api", "v1", "match"], access: .apiScope(.matchRead), use: MatchController.match)
     app.on(.GET, ["api", "v1", "match", ":algorithm", ":value"], access: .apiScope(.matchRead), use: MatchController.lookup)
+
+    policyRoutes(app)
 }
 
 /// A partner checks its own key.
