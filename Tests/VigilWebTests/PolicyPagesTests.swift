@@ -181,7 +181,7 @@ struct PolicyPagesTests {
             let report = try await sup.get("/checklist/report")
             #expect(report.body.contains("National hotline since 2026") && report.body.contains("Printable") == false)
             let csv = try await sup.get("/checklist/report.csv")
-            #expect(csv.body.contains("\"In place\",\"National hotline since 2026\""))
+            #expect(csv.body.contains("In place,National hotline since 2026,https://example.test/hotline,Ministry of Justice,2027-06-30"))
             let history = try await sup.get("/checklist/history")
             #expect(history.body.contains("Ministry of Justice") && history.body.contains("sam"))
             // Auditors read; analysts do not.

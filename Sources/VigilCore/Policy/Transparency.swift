@@ -144,20 +144,9 @@ public struct FigureTable: Sendable, Equatable {
     /// The figure as CSV (RFC 4180): a header of `labelHeader` and the column titles, then one line per row with the
     /// numbers formatted exactly as the chart shows them.
     public func csv(labelHeader: String, columnTitles: [String], rowLabels: [String]) -> String {
-        var lines = [([labelHeader] + columnTitles).map(Self.csvField).joined(separator: ",")]
-        for (i, r) in rows.enumerated() {
-            let label = i < rowLabels.count ? rowLabels[i] : r.label
-            lines.append(([Self.csvField(label)] + r.values.map { unit.format($0) }).joined(separator: ","))
-        }
-        return lines.joined(separator: "\r\n") + "\r\n"
-    }
-
-    static func csvField(_ s: String) -> String {
-        // A leading =, +, - or @ would be read as a formula by spreadsheet programs.
-        var t = s
-        if let f = t.first, "=+-@".contains(f) { t = "'" + t }
-        guard t.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return t }
-        return "\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        CSVText.document([[labelHeader] + columnTitles] + rows.enumerated().map { i, r in
+            [i < rowLabels.count ? rowLabels[i] : r.label] + r.values.map { unit.format($0) }
+        })
     }
 
     /// Rows whose every value is below `threshold` merged into one row labelled `other` (added last), so that a
@@ -247,5 +236,22 @@ public enum Transparency {
         let sorted = values.sorted()
         let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
         return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+}
+
+/// CSV text (RFC 4180) for people's spreadsheets: fields quoted when needed, and a leading `=`, `+`, `-` or `@`
+/// neutralised so that a spreadsheet program does not read a text as a formula.
+public enum CSVText {
+    /// One field.
+    public static func field(_ s: String) -> String {
+        var t = s
+        if let f = t.first, "=+-@".contains(f) { t = "'" + t }
+        guard t.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return t }
+        return "\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Lines of fields, each line ended by CRLF.
+    public static func document(_ lines: [[String]]) -> String {
+        lines.map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
     }
 }

@@ -108,7 +108,7 @@ enum AwarenessController {
             ListRow(slug: slug, cells: languages.map { lang in
                 let state: String
                 if let r = edited["\(slug)/\(lang)"] {
-                    state = "edited \(String(ISO8601DateFormatter().string(from: r.createdAt).prefix(10))) by \(r.author)"
+                    state = "edited \(PolicyFormat.day(r.createdAt)) by \(r.author)"
                 } else if req.policy.defaultPages["\(slug)/\(lang)"] != nil {
                     state = "default text"
                 } else {
@@ -174,7 +174,7 @@ enum AwarenessController {
         var source = "New page: nothing is written in this language yet."
         if let id = req.query[Int64.self, at: "revision"], let r = try await req.policyStore.awarenessRevision(id), r.slug == slug, r.language == lang {
             body = r.body
-            source = "Revision \(r.id) of \(ISO8601DateFormatter().string(from: r.createdAt)) by \(r.author), loaded into the editor. Save to make it the current text again."
+            source = "Revision \(r.id) of \(PolicyFormat.minute(r.createdAt)) UTC by \(r.author), loaded into the editor. Save to make it the current text again."
         } else if let r = edited["\(slug)/\(lang)"] {
             body = r.body
             source = "Current text: revision \(r.id), saved by \(r.author)."
@@ -188,7 +188,7 @@ enum AwarenessController {
     static func editorPage(_ req: Request, slug: String, lang: String, body: String, source: String, flash: String?, error: String?,
                            status: HTTPResponseStatus = .ok) async throws -> Response {
         let history = try await req.policyStore.awarenessHistory(slug: slug, language: lang).map {
-            RevisionView(id: $0.id, when: ISO8601DateFormatter().string(from: $0.createdAt), author: $0.author, bytes: $0.body.utf8.count,
+            RevisionView(id: $0.id, when: PolicyFormat.minute($0.createdAt), author: $0.author, bytes: $0.body.utf8.count,
                          href: "/admin/learn/\(slug)/\(lang)?revision=\($0.id)")
         }
         let page = EditorPage(

@@ -93,7 +93,7 @@ enum ChecklistController {
         if let name = config.countryName, let row = req.policy.review.row(named: name) {
             let edit = try await req.policyStore.reviewEdit(country: row.country)
             var value = "\(row.country) met \(row.score) of 5 criteria in 2009"
-            if let e = edit { value += "; \(e.meets.count) of 5 as updated on \(ISO8601DateFormatter().string(from: e.editedAt).prefix(10))" }
+            if let e = edit { value += "; \(e.meets.count) of 5 as updated on \(PolicyFormat.day(e.editedAt))" }
             out[.globalReview] = [Live(label: "Global legislation review", value: value, notInUse: false, href: "/global-review")]
         } else {
             out[.globalReview] = [Live(label: "Global legislation review", value: "Set the country and country_name settings to compare", notInUse: true, href: "/global-review")]
@@ -120,7 +120,7 @@ enum ChecklistController {
                     statusLabel: e.status.label, evidence: e.evidence, links: e.links, linksText: e.links.joined(separator: "\n"), owner: e.owner,
                     reviewDate: e.reviewDate ?? "", reviewDue: e.reviewIsDue(at: now),
                     ownerShown: !e.owner.isEmpty, reviewShown: e.reviewDate != nil, evidenceShown: !e.evidence.isEmpty,
-                    updated: e.updatedAt.map { "\(ISO8601DateFormatter().string(from: $0).prefix(16).replacingOccurrences(of: "T", with: " ")) by \(e.updatedBy ?? "")" },
+                    updated: e.updatedAt.map { "\(PolicyFormat.minute($0)) by \(e.updatedBy ?? "")" },
                     live: (item.evidence ?? []).flatMap { live[$0] ?? [] },
                     statuses: ChecklistStatus.allCases.map { StatusOption(value: $0.rawValue, label: $0.label, selected: $0 == e.status) })
             })
@@ -128,7 +128,7 @@ enum ChecklistController {
         let all = parts.flatMap(\.items)
         let counts = ChecklistStatus.allCases.map { s in StatusOption(value: String(all.filter { $0.status == s.rawValue }.count), label: s.label, selected: false) }
         return Page(layout: Layout(req, title: "National checklist"), parts: parts, counts: counts, canEdit: canEdit,
-                    generated: String(ISO8601DateFormatter().string(from: now).prefix(16)).replacingOccurrences(of: "T", with: " ") + " UTC",
+                    generated: PolicyFormat.minute(now) + " UTC",
                     error: error, site: req.vigil.configuration.siteName)
     }
 
@@ -174,23 +174,15 @@ enum ChecklistController {
 
     static func reportCSV(_ req: Request) async throws -> Response {
         let page = try await build(req)
-        func field(_ s: String) -> String {
-            var t = s
-            if let f = t.first, "=+-@".contains(f) { t = "'" + t }
-            return "\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        var lines = ["part,number,area,item,status,evidence,links,owner,review_date,last_updated,live_evidence"]
+        var lines = [["part", "number", "area", "item", "status", "evidence", "links", "owner", "review_date", "last_updated", "live_evidence"]]
         for part in page.parts {
             for i in part.items {
                 let live = i.live.map { "\($0.label): \($0.value)" }.joined(separator: "; ")
                 lines.append([part.title, i.number, i.area, i.text, i.statusLabel, i.evidence, i.links.joined(separator: " "), i.owner,
-                              i.reviewDate, i.updated ?? "", live].map(field).joined(separator: ","))
+                              i.reviewDate, i.updated ?? "", live])
             }
         }
-        var headers = HTTPHeaders()
-        headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
-        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"national-checklist.csv\"")
-        return Response(status: .ok, headers: headers, body: .init(string: lines.joined(separator: "\r\n") + "\r\n"))
+        return PolicyFormat.csv(CSVText.document(lines), filename: "national-checklist.csv")
     }
 
     struct Change: Encodable {
@@ -212,7 +204,7 @@ enum ChecklistController {
             let id = e.subject.hasPrefix("checklist:") ? String(e.subject.dropFirst(10)) : e.subject
             let details = (try? JSONDecoder().decode([String: String].self, from: Data(e.detailsJSON.utf8))) ?? [:]
             let item = definition.item(id).map { "\($0.area) \($0.number ?? "") (\(id))" } ?? id
-            return Change(when: String(ISO8601DateFormatter().string(from: e.time).prefix(16)).replacingOccurrences(of: "T", with: " "),
+            return Change(when: PolicyFormat.minute(e.time),
                           who: e.actor.identifier, item: item,
                           changes: details.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.prefix(300))" })
         }

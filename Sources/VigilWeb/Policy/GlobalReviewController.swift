@@ -89,7 +89,7 @@ enum GlobalReviewController {
                           OwnRow(label: label, original: row.meets(c) ? yes : no, today: edit.map { $0.meets.contains(c) ? yes : no } ?? "—")
                       },
                       edited: edit != nil,
-                      todayHeading: edit.map { l("review.own.today", ["date": String(ISO8601DateFormatter().string(from: $0.editedAt).prefix(10))]) } ?? l("review.own.today_none"),
+                      todayHeading: edit.map { l("review.own.today", ["date": PolicyFormat.day($0.editedAt)]) } ?? l("review.own.today_none"),
                       note: edit?.note.isEmpty == false ? edit?.note : nil)
         }
         let page = Page(
@@ -110,16 +110,11 @@ enum GlobalReviewController {
 
     /// The table as printed, as CSV (yes/no, English column names as in the source).
     static func csv(_ req: Request) async throws -> Response {
-        let review = req.policy.review
-        var lines = [(["country"] + GlobalReview.Criterion.allCases.map(\.rawValue) + ["footnotes"]).joined(separator: ",")]
-        for r in review.rows {
-            let name = r.country.contains(",") || r.country.contains("\"") ? "\"" + r.country.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : r.country
-            lines.append(([name] + GlobalReview.Criterion.allCases.map { r.meets($0) ? "yes" : "no" } + ["\"" + r.footnotes.map(String.init).joined(separator: ",") + "\""]).joined(separator: ","))
+        let criteria = GlobalReview.Criterion.allCases
+        let lines = [["country"] + criteria.map(\.rawValue) + ["footnotes"]] + req.policy.review.rows.map { r in
+            [r.country] + criteria.map { r.meets($0) ? "yes" : "no" } + [r.footnotes.map(String.init).joined(separator: " ")]
         }
-        var headers = HTTPHeaders()
-        headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
-        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"global-review-2009.csv\"")
-        return Response(status: .ok, headers: headers, body: .init(string: lines.joined(separator: "\r\n") + "\r\n"))
+        return PolicyFormat.csv(CSVText.document(lines), filename: "global-review-2009.csv")
     }
 
     // MARK: - staff
@@ -158,7 +153,7 @@ enum GlobalReviewController {
         let page = EditorPage(
             layout: Layout(req, title: "Global legislation review", flash: flash), country: row?.country, configuredName: config.countryName,
             criteria: criteria, note: edit?.note ?? "",
-            edited: edit.map { "Last updated \(ISO8601DateFormatter().string(from: $0.editedAt).prefix(10)) by \($0.editedBy)" }, error: error)
+            edited: edit.map { "Last updated \(PolicyFormat.day($0.editedAt)) by \($0.editedBy)" }, error: error)
         return try await req.view.render("admin-global-review", page).encodeResponse(status: status, for: req)
     }
 

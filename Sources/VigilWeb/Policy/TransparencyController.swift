@@ -85,9 +85,6 @@ enum TransparencyController {
             throw Abort(.notFound, reason: "This figure is not in use yet.")
         }
         let (rows, columns, header) = labels(t, req.localizer)
-        var headers = HTTPHeaders()
-        headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
-        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(f.rawValue)-\(p.first)-\(p.last).csv\"")
-        return Response(status: .ok, headers: headers, body: .init(string: t.csv(labelHeader: header, columnTitles: columns, rowLabels: rows)))
+        return PolicyFormat.csv(t.csv(labelHeader: header, columnTitles: columns, rowLabels: rows), filename: "\(f.rawValue)-\(p.first)-\(p.last).csv")
     }
 }
