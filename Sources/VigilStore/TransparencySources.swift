@@ -36,8 +36,12 @@ public struct HotlineTransparency: TransparencySource {
             .where("created_ms", .greaterThanOrEqual, AuditChain.milliseconds(period.start))
             .where("created_ms", .lessThan, AuditChain.milliseconds(period.end)).all()
         let reports = try rows.map { r in
-            ReportRow(caseID: try r.decode(column: "case_id", as: Int64.self), kind: try r.decode(column: "kind", as: String.self),
-                      month: Month(containing: Date(timeIntervalSince1970: Double(try r.decode(column: "created_ms", as: Int64.self)) / 1000)))
+            ReportRow(
+                caseID: try r.decode(column: "case_id", as: Int64.self),
+                kind: try r.decode(column: "kind", as: String.self),
+                month: Month(
+                    containing: Date(
+                        timeIntervalSince1970: Double(try r.decode(column: "created_ms", as: Int64.self)) / 1000)))
         }
         var workflows: [Int64: CaseWorkflow] = [:]
         let ids = Array(Set(reports.map(\.caseID))).sorted()
@@ -45,7 +49,8 @@ public struct HotlineTransparency: TransparencySource {
             let chunk = Array(ids[start..<min(start + 500, ids.count)])
             for r in try await sql.select().columns("id", "workflow").from("cases").where("id", .in, chunk).all() {
                 workflows[try r.decode(column: "id", as: Int64.self)] =
-                    try JSONDecoder().decode(CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
+                    try JSONDecoder().decode(
+                        CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
             }
         }
         return (reports, workflows)
@@ -63,8 +68,11 @@ public struct HotlineTransparency: TransparencySource {
                 received[r.month, default: 0] += 1
                 if Self.isActionable(workflows[r.caseID]) { actionable[r.month, default: 0] += 1 }
             }
-            return FigureTable(columns: ["received", "actionable"],
-                               rows: period.months.map { .init(label: $0.description, values: [received[$0] ?? 0, actionable[$0] ?? 0]) })
+            return FigureTable(
+                columns: ["received", "actionable"],
+                rows: period.months.map {
+                    .init(label: $0.description, values: [received[$0] ?? 0, actionable[$0] ?? 0])
+                })
         case .actionableByType:
             let acted = reports.filter { Self.isActionable(workflows[$0.caseID]) }
             let total = Double(acted.count)
@@ -72,20 +80,26 @@ public struct HotlineTransparency: TransparencySource {
                 let n = Double(acted.filter { $0.kind == kind.rawValue }.count)
                 return .init(label: kind.rawValue, values: [total > 0 ? n / total * 100 : 0])
             }
-            return FigureTable(columns: ["share"], rows: rows, unit: .percent, labelKeyPrefix: "form.kind.", total: acted.count)
+            return FigureTable(
+                columns: ["share"], rows: rows, unit: .percent, labelKeyPrefix: "form.kind.", total: acted.count)
         case .hostingCountries:
             var counts: [String: Double] = [:]
             for id in Set(reports.map(\.caseID)) {
                 guard let wf = workflows[id], Self.isActionable(wf) else { continue }
-                let abroad = wf.decided.compactMap { d -> String? in if case .partnerReferral(let c) = d { return c } else { return nil } }
+                let abroad = wf.decided.compactMap { d -> String? in
+                    if case .partnerReferral(let c) = d { return c } else { return nil }
+                }
                 if !abroad.isEmpty {
                     for c in Set(abroad) { counts[c, default: 0] += 1 }
                 } else if wf.decided.contains(.notice) {
                     counts[country ?? "national", default: 0] += 1
                 }
             }
-            let rows = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { FigureTable.Row(label: $0.key, values: [$0.value]) }
-            return FigureTable(columns: ["cases"], rows: rows, total: Int(counts.values.reduce(0, +))).groupingSmall(below: smallCountThreshold)
+            let rows = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map {
+                FigureTable.Row(label: $0.key, values: [$0.value])
+            }
+            return FigureTable(columns: ["cases"], rows: rows, total: Int(counts.values.reduce(0, +))).groupingSmall(
+                below: smallCountThreshold)
         default:
             throw StoreError.invalid("the hotline does not give \(figure.rawValue)")
         }
@@ -102,8 +116,10 @@ public struct HashSetTransparency: TransparencySource {
         let sql = db as! any SQLDatabase
         var rows: [FigureTable.Row] = []
         for m in period.months {
-            let n = try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("hash_items")
-                .where("created_at", .lessThan, AuditChain.milliseconds(m.next.start)).first()?.decode(column: "n", as: Int.self) ?? 0
+            let n =
+                try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("hash_items")
+                .where("created_at", .lessThan, AuditChain.milliseconds(m.next.start)).first()?.decode(
+                    column: "n", as: Int.self) ?? 0
             rows.append(.init(label: m.description, values: [Double(n)]))
         }
         return FigureTable(columns: ["items"], rows: rows)

@@ -6,7 +6,8 @@ import VigilCore
 struct SafeMarkdownTests {
     @Test("headings, paragraphs, lists, emphasis and allowed links render")
     func subset() {
-        let html = SafeMarkdown.render("""
+        let html = SafeMarkdown.render(
+            """
             # Title
 
             Some *kind* words and **strong** ones, with `code`.
@@ -19,15 +20,22 @@ struct SafeMarkdownTests {
             2. [site](https://example.test/a?b=1&c=2)
             """)
         #expect(html.contains("<h1>Title</h1>"))
-        #expect(html.contains("<p>Some <em>kind</em> words and <strong>strong</strong> ones, with <code>code</code>.\nA second line.</p>"))
+        #expect(
+            html.contains(
+                "<p>Some <em>kind</em> words and <strong>strong</strong> ones, with <code>code</code>.\nA second line.</p>"
+            ))
         #expect(html.contains("<ul>\n<li>one</li>\n<li><a href=\"/report\">report</a></li>\n</ul>"))
-        #expect(html.contains("<ol>\n<li>first</li>\n<li><a href=\"https://example.test/a?b=1&amp;c=2\" rel=\"noopener noreferrer\">site</a></li>\n</ol>"))
+        #expect(
+            html.contains(
+                "<ol>\n<li>first</li>\n<li><a href=\"https://example.test/a?b=1&amp;c=2\" rel=\"noopener noreferrer\">site</a></li>\n</ol>"
+            ))
         #expect(SafeMarkdown.title(of: "intro\n# The **title**\n") == "The title")
     }
 
     @Test("raw HTML is shown as text, never as markup")
     func escapesHTML() {
-        let html = SafeMarkdown.render("<script>alert(1)</script>\n\n<img src=x onerror=alert(1)> & \"quotes\" 'single'\n\n# <b>head</b>")
+        let html = SafeMarkdown.render(
+            "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)> & \"quotes\" 'single'\n\n# <b>head</b>")
         #expect(!html.contains("<script"))
         #expect(!html.contains("<img"))
         #expect(!html.contains("<b>"))
@@ -36,10 +44,13 @@ struct SafeMarkdownTests {
         #expect(html.contains("<h1>&lt;b&gt;head&lt;/b&gt;</h1>"))
     }
 
-    @Test("links to javascript:, data:, vbscript: and disguised schemes keep only their text", arguments: [
-        "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "data:text/html;base64,PHNjcmlwdD4=",
-        "vbscript:msgbox", "java\tscript:alert(1)", "//evil.test/x", "/\\evil.test", "file:///etc/passwd", "ftp://example.test/",
-    ])
+    @Test(
+        "links to javascript:, data:, vbscript: and disguised schemes keep only their text",
+        arguments: [
+            "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "data:text/html;base64,PHNjcmlwdD4=",
+            "vbscript:msgbox", "java\tscript:alert(1)", "//evil.test/x", "/\\evil.test", "file:///etc/passwd",
+            "ftp://example.test/",
+        ])
     func rejectsSchemes(target: String) {
         let html = SafeMarkdown.render("[click](\(target))")
         #expect(!html.contains("<a"), "\(target) must not become a link")
@@ -66,7 +77,8 @@ struct SafeMarkdownTests {
 @Suite("Global legislation review")
 struct GlobalReviewTests {
     static func review() throws -> GlobalReview {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("Sources/VigilWeb/Resources/Policy/global-review-2009.tsv").path
         return try GlobalReview.parse(tsv: try String(contentsOfFile: path, encoding: .utf8))
     }
@@ -77,7 +89,10 @@ struct GlobalReviewTests {
         let s = r.summary
         #expect(s.countries == 187)
         #expect(s.allFive == 5)
-        #expect(r.rows(filter: .allFive).map(\.country) == ["Australia", "Belgium", "France", "South Africa", "United States"])
+        #expect(
+            r.rows(filter: .allFive).map(\.country) == [
+                "Australia", "Belgium", "France", "South Africa", "United States",
+            ])
         #expect(s.allButISP == 24)
         #expect(s.meeting[.specificLegislation] == 94)
         #expect(s.none == 93)
@@ -93,14 +108,20 @@ struct GlobalReviewTests {
     func searchAndSort() throws {
         let r = try Self.review()
         #expect(r.rows(search: "cote").map(\.country) == ["Côte d'Ivoire"])
-        #expect(r.rows(sort: .score).prefix(5).map(\.country) == ["Australia", "Belgium", "France", "South Africa", "United States"])
+        #expect(
+            r.rows(sort: .score).prefix(5).map(\.country) == [
+                "Australia", "Belgium", "France", "South Africa", "United States",
+            ])
         #expect(r.rows(filter: .none, search: "afgh").count == 1)
     }
 
     @Test("a malformed table names its line")
     func malformed() {
         #expect(throws: GlobalReviewError.badRow(line: 2)) {
-            try GlobalReview.parse(tsv: "country\tspecific_legislation\tdefinition\tcomputer_facilitated\tsimple_possession\tisp_reporting\tfootnotes\nX\tyes\tmaybe\tno\tno\tno\t\n")
+            try GlobalReview.parse(
+                tsv:
+                    "country\tspecific_legislation\tdefinition\tcomputer_facilitated\tsimple_possession\tisp_reporting\tfootnotes\nX\tyes\tmaybe\tno\tno\tno\t\n"
+            )
         }
     }
 }
@@ -132,7 +153,8 @@ struct TransparencyTests {
         let long = ReportingPeriod(first: Month(year: 2000, month: 1)!, last: jan)
         #expect(long.months.count == ReportingPeriod.maxMonths && long.last == jan)
         let may = Month(year: 2026, month: 5)!.start + 86_400 * 10
-        #expect(ReportingPeriod.quarter(containing: may).months.map(\.description) == ["2026-04", "2026-05", "2026-06"])
+        #expect(
+            ReportingPeriod.quarter(containing: may).months.map(\.description) == ["2026-04", "2026-05", "2026-06"])
         #expect(ReportingPeriod.lastTwelveMonths(until: may).first.description == "2025-06")
         #expect(Month(parsing: "2026-13") == nil && Month(parsing: "26-01") == nil)
     }
@@ -147,14 +169,19 @@ struct TransparencyTests {
 
     @Test("the CSV carries the numbers exactly as the chart formats them; formula characters are neutralised")
     func csv() {
-        let t = FigureTable(columns: ["share"], rows: [.init(label: "url", values: [66.666]), .init(label: "=cmd", values: [33.333])], unit: .percent)
-        #expect(t.csv(labelHeader: "Type", columnTitles: ["Share, %"], rowLabels: ["Web page", "=cmd"])
-            == "Type,\"Share, %\"\r\nWeb page,66.7\r\n'=cmd,33.3\r\n")
+        let t = FigureTable(
+            columns: ["share"], rows: [.init(label: "url", values: [66.666]), .init(label: "=cmd", values: [33.333])],
+            unit: .percent)
+        #expect(
+            t.csv(labelHeader: "Type", columnTitles: ["Share, %"], rowLabels: ["Web page", "=cmd"])
+                == "Type,\"Share, %\"\r\nWeb page,66.7\r\n'=cmd,33.3\r\n")
     }
 
     @Test("rare labels are grouped as other, keeping the total")
     func grouping() {
-        let t = FigureTable(columns: ["cases"], rows: [.init(label: "DE", values: [5]), .init(label: "NL", values: [1]), .init(label: "US", values: [2])])
+        let t = FigureTable(
+            columns: ["cases"],
+            rows: [.init(label: "DE", values: [5]), .init(label: "NL", values: [1]), .init(label: "US", values: [2])])
         let g = t.groupingSmall(below: 3)
         #expect(g.rows == [.init(label: "DE", values: [5]), .init(label: "other", values: [3])])
     }
@@ -164,24 +191,35 @@ struct TransparencyTests {
 struct ChecklistDefinitionTests {
     @Test("an operator's file translates items by id and adds new ones")
     func merge() throws {
-        let base = try ChecklistDefinition.parse(Data("""
-            {"parts":[{"id":"p","title":"Part"}],"items":[{"id":"a","part":"p","area":"Law","text":"Review the law","evidence":["hotline"]},{"id":"b","part":"p","area":"Law","text":"B"}]}
-            """.utf8), file: "base")
-        let own = try ChecklistDefinition.parse(Data("""
-            {"items":[{"id":"a","part":"p","area":"Loi","text":"Revoir la loi","evidence":["hotline"]},{"id":"z","part":"p","area":"Extra","text":"Our own item"}]}
-            """.utf8), file: "own")
+        let base = try ChecklistDefinition.parse(
+            Data(
+                """
+                {"parts":[{"id":"p","title":"Part"}],"items":[{"id":"a","part":"p","area":"Law","text":"Review the law","evidence":["hotline"]},{"id":"b","part":"p","area":"Law","text":"B"}]}
+                """.utf8), file: "base")
+        let own = try ChecklistDefinition.parse(
+            Data(
+                """
+                {"items":[{"id":"a","part":"p","area":"Loi","text":"Revoir la loi","evidence":["hotline"]},{"id":"z","part":"p","area":"Extra","text":"Our own item"}]}
+                """.utf8), file: "own")
         let m = base.merged(with: own)
         #expect(m.items.map(\.id) == ["a", "b", "z"])
         #expect(m.item("a")?.text == "Revoir la loi")
         #expect(m.item("a")?.evidence == [.hotline])
-        #expect(throws: ChecklistError.self) { try ChecklistDefinition.parse(Data("{\"items\":[{\"id\":\"\"}]}".utf8), file: "bad") }
+        #expect(throws: ChecklistError.self) {
+            try ChecklistDefinition.parse(Data("{\"items\":[{\"id\":\"\"}]}".utf8), file: "bad")
+        }
     }
 
     @Test("entries accept http(s) links and real dates only")
     func validation() throws {
-        let ok = try ChecklistEntry(itemID: "a", status: .inPlace, evidence: "  Law 12/2024 ", links: ["https://example.test/law", " "], reviewDate: "2027-02-28").validated()
+        let ok = try ChecklistEntry(
+            itemID: "a", status: .inPlace, evidence: "  Law 12/2024 ", links: ["https://example.test/law", " "],
+            reviewDate: "2027-02-28"
+        ).validated()
         #expect(ok.evidence == "Law 12/2024" && ok.links == ["https://example.test/law"])
-        #expect(throws: ChecklistError.self) { try ChecklistEntry(itemID: "a", links: ["javascript:alert(1)"]).validated() }
+        #expect(throws: ChecklistError.self) {
+            try ChecklistEntry(itemID: "a", links: ["javascript:alert(1)"]).validated()
+        }
         #expect(throws: ChecklistError.self) { try ChecklistEntry(itemID: "a", links: ["/relative"]).validated() }
         #expect(throws: ChecklistError.self) { try ChecklistEntry(itemID: "a", reviewDate: "2027-02-30").validated() }
         let due = ChecklistEntry(itemID: "a", reviewDate: "2026-01-01")

@@ -14,14 +14,21 @@ struct PolicyStoreTests {
             let before = try await AuditLog.verify(on: app.db)
             // when
             let saved = try await store.updateChecklist(
-                ChecklistEntry(itemID: "ka-3", status: .inProgress, evidence: "Hotline opened", links: ["https://example.test/hotline"], owner: "Ministry", reviewDate: "2027-01-31"),
+                ChecklistEntry(
+                    itemID: "ka-3", status: .inProgress, evidence: "Hotline opened",
+                    links: ["https://example.test/hotline"], owner: "Ministry", reviewDate: "2027-01-31"),
                 by: "sam")
             clock.advance(by: 60)
             let same = try await store.updateChecklist(
-                ChecklistEntry(itemID: "ka-3", status: .inProgress, evidence: "Hotline opened", links: ["https://example.test/hotline"], owner: "Ministry", reviewDate: "2027-01-31"),
+                ChecklistEntry(
+                    itemID: "ka-3", status: .inProgress, evidence: "Hotline opened",
+                    links: ["https://example.test/hotline"], owner: "Ministry", reviewDate: "2027-01-31"),
                 by: "sam")
             clock.advance(by: 60)
-            try await store.updateChecklist(ChecklistEntry(itemID: "ka-3", status: .inPlace, evidence: "Hotline opened", links: ["https://example.test/hotline"], owner: "Ministry", reviewDate: "2027-01-31"), by: "ann")
+            try await store.updateChecklist(
+                ChecklistEntry(
+                    itemID: "ka-3", status: .inPlace, evidence: "Hotline opened",
+                    links: ["https://example.test/hotline"], owner: "Ministry", reviewDate: "2027-01-31"), by: "ann")
             // then
             #expect(saved?.updatedBy == "sam")
             #expect(same == nil)
@@ -37,7 +44,8 @@ struct PolicyStoreTests {
             #expect(history.last?.detailsJSON.contains("Ministry") == true)
             #expect(try await AuditLog.verify(on: app.db) == before + 2)
             await #expect(throws: ChecklistError.self) {
-                try await store.updateChecklist(ChecklistEntry(itemID: "ka-3", links: ["javascript:alert(1)"]), by: "sam")
+                try await store.updateChecklist(
+                    ChecklistEntry(itemID: "ka-3", links: ["javascript:alert(1)"]), by: "sam")
             }
         }
     }
@@ -53,10 +61,15 @@ struct PolicyStoreTests {
             #expect(current["parents/fr"]?.body == "# Parents\n\nv2")
             let history = try await store.awarenessHistory(slug: "parents", language: "fr")
             #expect(history.map(\.body) == ["# Parents\n\nv2", "# Parents\n\nv1"])
-            let events = try await AuditLog.list(on: app.db, filter: .init(action: "awareness.saved"), page: 1, per: 10).events
+            let events = try await AuditLog.list(on: app.db, filter: .init(action: "awareness.saved"), page: 1, per: 10)
+                .events
             #expect(events.count == 2 && events[0].subject == "learn:parents/fr")
-            await #expect(throws: StoreError.self) { try await store.saveAwarenessPage(slug: "../etc", language: "fr", body: "x", by: "root") }
-            await #expect(throws: StoreError.self) { try await store.saveAwarenessPage(slug: "ok", language: "not a tag", body: "x", by: "root") }
+            await #expect(throws: StoreError.self) {
+                try await store.saveAwarenessPage(slug: "../etc", language: "fr", body: "x", by: "root")
+            }
+            await #expect(throws: StoreError.self) {
+                try await store.saveAwarenessPage(slug: "ok", language: "not a tag", body: "x", by: "root")
+            }
         }
     }
 
@@ -64,12 +77,15 @@ struct PolicyStoreTests {
     func reviewEdit() async throws {
         try await withVigilApp { app, clock in
             let store = PolicyStore(db: app.db, clock: clock)
-            try await store.editReview(country: "Kenya", meets: [.specificLegislation, .definition], note: "Act 2024", by: "root")
+            try await store.editReview(
+                country: "Kenya", meets: [.specificLegislation, .definition], note: "Act 2024", by: "root")
             let edit = try #require(try await store.reviewEdit(country: "Kenya"))
             #expect(edit.meets == [.specificLegislation, .definition])
             #expect(edit.editedAt == clock.now())
             #expect(try await store.reviewEdit(country: "Chile") == nil)
-            let events = try await AuditLog.list(on: app.db, filter: .init(action: "global-review.edited"), page: 1, per: 10).events
+            let events = try await AuditLog.list(
+                on: app.db, filter: .init(action: "global-review.edited"), page: 1, per: 10
+            ).events
             #expect(events.count == 1)
         }
     }

@@ -11,7 +11,9 @@ struct PolicyPagesTests {
     /// Reports over two months (testEpoch is 2027-01-15): December 3 (1 illegal, referred to DE), January 2 (1
     /// illegal, noticed here).
     func seed(_ app: Application, _ clock: ManualClock) async throws {
-        let store = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy(), fourEyes: .none)
+        let store = HotlineStore(
+            db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy(),
+            fourEyes: .none)
         let epoch = clock.now()
         clock.set(Month(year: 2026, month: 12)!.start + 86_400 * 3)
         var ids: [Int64] = []
@@ -25,9 +27,12 @@ struct PolicyPagesTests {
             }
             ids.append(try await store.submit(try s.validated(), language: "en", actor: .publicVisitor).caseID)
         }
-        for (id, decision) in [(ids[0], CaseEvent.referToPartner(country: "DE", by: "ana")), (ids[3], .requestNotice(by: "ana"))] {
+        for (id, decision) in [
+            (ids[0], CaseEvent.referToPartner(country: "DE", by: "ana")), (ids[3], .requestNotice(by: "ana")),
+        ] {
             try await store.apply(.claim(by: "ana"), to: id, actor: .user("ana"))
-            try await store.apply(.assess(CaseAssessment(outcome: .internationallyIllegal), by: "ana"), to: id, actor: .user("ana"))
+            try await store.apply(
+                .assess(CaseAssessment(outcome: .internationallyIllegal), by: "ana"), to: id, actor: .user("ana"))
             try await store.apply(decision, to: id, actor: .user("ana"))
         }
         try await store.apply(.claim(by: "ana"), to: ids[1], actor: .user("ana"))
@@ -43,7 +48,9 @@ struct PolicyPagesTests {
 
     static func matches(_ pattern: String, in text: String) -> [String] {
         let re = try! NSRegularExpression(pattern: pattern)
-        return re.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { m in Range(m.range(at: 1), in: text).map { String(text[$0]) } }
+        return re.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { m in
+            Range(m.range(at: 1), in: text).map { String(text[$0]) }
+        }
     }
 
     @Test("transparency: the period's figures, the CSV equal to the chart, and capabilities not in use shown as such")
@@ -59,7 +66,9 @@ struct PolicyPagesTests {
             let csv = try await b.get("/transparency/reports-per-month.csv?from=2026-12&to=2027-01&lang=en")
             #expect(csv.status == .ok)
             #expect(csv.body == "Month,Received,Actionable\r\n2026-12,3,1\r\n2027-01,2,1\r\n")
-            let csvNumbers = csv.body.split(separator: "\r\n").dropFirst().flatMap { $0.split(separator: ",").dropFirst().map(String.init) }
+            let csvNumbers = csv.body.split(separator: "\r\n").dropFirst().flatMap {
+                $0.split(separator: ",").dropFirst().map(String.init)
+            }
             #expect(csvNumbers == chart, "the CSV has the chart's numbers")
             // Table beside the chart has the same numbers too.
             #expect(Self.matches(#"<td>([0-9.]+)</td>"#, in: monthly) == chart)
@@ -84,13 +93,20 @@ struct PolicyPagesTests {
 
     @Test("every public policy page renders in all four languages, right to left in Arabic")
     func languages() async throws {
-        try await withVigilApp(configure: { $0.countryName = "France"; $0.helplineName = "Childline Test" }) { app, _ in
+        try await withVigilApp(configure: {
+            $0.countryName = "France"; $0.helplineName = "Childline Test"
+        }) { app, _ in
             let b = TestBrowser(app)
             for lang in ["en", "fr", "es", "ar"] {
-                for path in ["/learn", "/learn/young-people", "/learn/parents", "/learn/teachers", "/global-review", "/transparency"] {
+                for path in [
+                    "/learn", "/learn/young-people", "/learn/parents", "/learn/teachers", "/global-review",
+                    "/transparency",
+                ] {
                     let page = try await b.get("\(path)?lang=\(lang)")
                     #expect(page.status == .ok, "\(path) in \(lang)")
-                    #expect(page.body.contains("<html lang=\"\(lang)\" dir=\"\(lang == "ar" ? "rtl" : "ltr")\">"), "\(path) in \(lang)")
+                    #expect(
+                        page.body.contains("<html lang=\"\(lang)\" dir=\"\(lang == "ar" ? "rtl" : "ltr")\">"),
+                        "\(path) in \(lang)")
                     #expect(!page.body.contains("{helpline"), "placeholders filled in \(path) \(lang)")
                 }
             }
@@ -104,21 +120,29 @@ struct PolicyPagesTests {
 
     @Test("global review: all 187 countries, filters, search, and the operator's country with today's row")
     func globalReview() async throws {
-        try await withVigilApp(configure: { $0.country = "FR"; $0.countryName = "France" }) { app, clock in
+        try await withVigilApp(configure: {
+            $0.country = "FR"; $0.countryName = "France"
+        }) { app, clock in
             let b = TestBrowser(app)
             let all = try await b.get("/global-review?lang=en")
             let table = String(all.body[all.body.range(of: "id=\"review-table\"")!.lowerBound...])
-            #expect(Self.matches(#"<tr(?: class="own" aria-current="true")?><th scope="row">([^<]+)</th>"#, in: table).count == 187)
+            #expect(
+                Self.matches(#"<tr(?: class="own" aria-current="true")?><th scope="row">([^<]+)</th>"#, in: table).count
+                    == 187)
             #expect(all.body.contains("187 of 187 countries shown."))
             let five = try await b.get("/global-review?filter=all-five&lang=en")
-            #expect(Self.matches(#"<tr(?: class="own" aria-current="true")?><th scope="row">([^<]+)</th><td class"#, in: five.body)
-                == ["Australia", "Belgium", "France", "South Africa", "United States"])
+            #expect(
+                Self.matches(
+                    #"<tr(?: class="own" aria-current="true")?><th scope="row">([^<]+)</th><td class"#, in: five.body)
+                    == ["Australia", "Belgium", "France", "South Africa", "United States"])
             #expect(five.body.contains("class=\"own\""))
             let none = try await b.get("/global-review?filter=none&lang=en")
             #expect(none.body.contains("93 of 187 countries shown."))
             #expect(all.body.contains("The situation today has not been recorded yet."))
             let (admin, _) = try await Staff.signedIn(app, clock: clock, username: "root", role: .admin)
-            let saved = try await admin.post("/admin/global-review", form: [("criteria[]", "specific_legislation"), ("criteria[]", "definition"), ("note", "Law of 2025")])
+            let saved = try await admin.post(
+                "/admin/global-review",
+                form: [("criteria[]", "specific_legislation"), ("criteria[]", "definition"), ("note", "Law of 2025")])
             #expect(saved.status == .ok)
             let after = try await b.get("/global-review?lang=en")
             #expect(after.body.contains("Law of 2025"))
@@ -134,12 +158,16 @@ struct PolicyPagesTests {
             let (admin, _) = try await Staff.signedIn(app, clock: clock, username: "root", role: .admin)
             let editor = try await admin.get("/admin/learn/parents/fr")
             #expect(editor.status == .ok && editor.body.contains("Pour les parents"))
-            let text = "# Pour les parents\n\nNouveau texte **positif**.\n\n<script>alert(1)</script> [x](javascript:alert(1))"
-            let preview = try await admin.post("/admin/learn/parents/fr", form: [("body", text), ("action", "preview")])
+            let text =
+                "# Pour les parents\n\nNouveau texte **positif**.\n\n<script>alert(1)</script> [x](javascript:alert(1))"
+            let preview = try await admin.post(
+                "/admin/learn/parents/fr", form: [("body", text), ("action", "preview")])
             #expect(preview.body.contains("<strong>positif</strong>"))
             #expect(!preview.body.contains("<script>alert"))
             #expect(!preview.body.contains("href=\"javascript"))
-            #expect(!(try await TestBrowser(app).get("/learn/parents?lang=fr")).body.contains("Nouveau texte"), "a preview saves nothing")
+            #expect(
+                !(try await TestBrowser(app).get("/learn/parents?lang=fr")).body.contains("Nouveau texte"),
+                "a preview saves nothing")
             let saved = try await admin.post("/admin/learn/parents/fr", form: [("body", text), ("action", "save")])
             #expect(saved.status == .seeOther || saved.status == .found)
             let pub = try await TestBrowser(app).get("/learn/parents?lang=fr")
@@ -151,7 +179,9 @@ struct PolicyPagesTests {
             // A new page in a new language, without code.
             let made = try await admin.post("/admin/learn", form: [("slug", "gaming"), ("language", "sw")])
             #expect(made.location == "/admin/learn/gaming/sw")
-            #expect(try await admin.post("/admin/learn", form: [("slug", "Bad Name"), ("language", "fr")]).status == .badRequest)
+            #expect(
+                try await admin.post("/admin/learn", form: [("slug", "Bad Name"), ("language", "fr")]).status
+                    == .badRequest)
             // Only administrators edit.
             let (analyst, _) = try await Staff.signedIn(app, clock: clock, username: "ana", role: .analyst)
             #expect(try await analyst.get("/admin/learn").status == .forbidden)
@@ -167,28 +197,37 @@ struct PolicyPagesTests {
             #expect(page.status == .ok)
             #expect(page.body.contains("id=\"item-ka-1\"") && page.body.contains("id=\"item-nc-6\""))
             #expect(page.body.contains("Hotline reports received this quarter (since 2027-01-01): <strong>2</strong>"))
-            #expect(page.body.contains("Notice and takedown: median time from report to removal: <strong>Not in use yet</strong>"))
+            #expect(
+                page.body.contains(
+                    "Notice and takedown: median time from report to removal: <strong>Not in use yet</strong>"))
             #expect(page.body.contains("Items in the national hash set: <strong>0</strong>"))
-            let saved = try await sup.post("/checklist/items/ka-3", form: [
-                ("status", "in-place"), ("evidence", "National hotline since 2026"), ("links", "https://example.test/hotline"),
-                ("owner", "Ministry of Justice"), ("review_date", "2027-06-30"),
-            ])
+            let saved = try await sup.post(
+                "/checklist/items/ka-3",
+                form: [
+                    ("status", "in-place"), ("evidence", "National hotline since 2026"),
+                    ("links", "https://example.test/hotline"),
+                    ("owner", "Ministry of Justice"), ("review_date", "2027-06-30"),
+                ])
             #expect(saved.location == "/checklist?saved=1#item-ka-3")
-            let bad = try await sup.post("/checklist/items/ka-2", form: [("status", "in-place"), ("links", "javascript:alert(1)")])
+            let bad = try await sup.post(
+                "/checklist/items/ka-2", form: [("status", "in-place"), ("links", "javascript:alert(1)")])
             #expect(bad.status == .badRequest)
             let after = try await sup.get("/checklist")
             #expect(after.body.contains("data-status=\"in-place\">In place"))
             let report = try await sup.get("/checklist/report")
             #expect(report.body.contains("National hotline since 2026") && report.body.contains("Printable") == false)
             let csv = try await sup.get("/checklist/report.csv")
-            #expect(csv.body.contains("In place,National hotline since 2026,https://example.test/hotline,Ministry of Justice,2027-06-30"))
+            #expect(
+                csv.body.contains(
+                    "In place,National hotline since 2026,https://example.test/hotline,Ministry of Justice,2027-06-30"))
             let history = try await sup.get("/checklist/history")
             #expect(history.body.contains("Ministry of Justice") && history.body.contains("sam"))
             // Auditors read; analysts do not.
             let (auditor, _) = try await Staff.signedIn(app, clock: clock, username: "aud", role: .auditor)
             let read = try await auditor.get("/checklist")
             #expect(read.status == .ok && !read.body.contains("Update this item"))
-            #expect(try await auditor.post("/checklist/items/ka-1", form: [("status", "in-place")]).status == .forbidden)
+            #expect(
+                try await auditor.post("/checklist/items/ka-1", form: [("status", "in-place")]).status == .forbidden)
             let (analyst, _) = try await Staff.signedIn(app, clock: clock, username: "ana2", role: .analyst)
             #expect(try await analyst.get("/checklist").status == .forbidden)
         }

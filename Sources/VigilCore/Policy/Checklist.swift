@@ -37,7 +37,9 @@ public struct ChecklistDefinition: Sendable, Equatable, Codable {
             var items: [Item]?
         }
         let p: Partial
-        do { p = try JSONDecoder().decode(Partial.self, from: data) } catch { throw .unreadable(file, String(describing: error).prefix(300).description) }
+        do { p = try JSONDecoder().decode(Partial.self, from: data) } catch {
+            throw .unreadable(file, String(describing: error).prefix(300).description)
+        }
         for item in p.items ?? [] where item.id.isEmpty || item.id.count > 64 || item.text.isEmpty {
             throw .unreadable(file, "every item needs an id (at most 64 characters) and a text")
         }
@@ -51,7 +53,11 @@ public struct ChecklistDefinition: Sendable, Equatable, Codable {
             if let i = out.parts.firstIndex(where: { $0.id == p.id }) { out.parts[i] = p } else { out.parts.append(p) }
         }
         for item in other.items {
-            if let i = out.items.firstIndex(where: { $0.id == item.id }) { out.items[i] = item } else { out.items.append(item) }
+            if let i = out.items.firstIndex(where: { $0.id == item.id }) {
+                out.items[i] = item
+            } else {
+                out.items.append(item)
+            }
         }
         return out
     }
@@ -60,7 +66,9 @@ public struct ChecklistDefinition: Sendable, Equatable, Codable {
     public static func load(files: [String]) throws(ChecklistError) -> ChecklistDefinition {
         var out = ChecklistDefinition()
         for path in files where FileManager.default.fileExists(atPath: path) {
-            guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path, "cannot read the file") }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw .unreadable(path, "cannot read the file")
+            }
             out = out.merged(with: try parse(data, file: path))
         }
         return out
@@ -115,8 +123,10 @@ public struct ChecklistEntry: Sendable, Equatable, Codable {
     public var updatedAt: Date?
     public var updatedBy: String?
 
-    public init(itemID: String, status: ChecklistStatus = .notStarted, evidence: String = "", links: [String] = [],
-                owner: String = "", reviewDate: String? = nil, updatedAt: Date? = nil, updatedBy: String? = nil) {
+    public init(
+        itemID: String, status: ChecklistStatus = .notStarted, evidence: String = "", links: [String] = [],
+        owner: String = "", reviewDate: String? = nil, updatedAt: Date? = nil, updatedBy: String? = nil
+    ) {
         self.itemID = itemID
         self.status = status
         self.evidence = evidence
@@ -162,7 +172,8 @@ public struct ChecklistEntry: Sendable, Equatable, Codable {
     public static func parseDay(_ text: String) -> Date? {
         let p = text.split(separator: "-")
         guard p.count == 3, p[0].count == 4, p[1].count == 2, p[2].count == 2,
-            let y = Int(p[0]), let m = Int(p[1]), let d = Int(p[2]), (1...31).contains(d), let month = Month(year: y, month: m)
+            let y = Int(p[0]), let m = Int(p[1]), let d = Int(p[2]), (1...31).contains(d),
+            let month = Month(year: y, month: m)
         else { return nil }
         let date = month.start + Double(d - 1) * 86_400
         return Month(containing: date) == month ? date : nil

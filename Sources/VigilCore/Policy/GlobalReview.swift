@@ -45,7 +45,9 @@ public struct GlobalReview: Sendable, Equatable {
     /// footnote numbers.
     /// - Throws: ``GlobalReviewError`` naming the line that does not read.
     public static func parse(tsv text: String) throws(GlobalReviewError) -> GlobalReview {
-        var lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        var lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map {
+            $0.hasSuffix("\r") ? $0.dropLast() : $0
+        }
         guard let header = lines.first else { throw .empty }
         let columns = header.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
         let expected = ["country"] + Criterion.allCases.map(\.rawValue) + ["footnotes"]
@@ -53,7 +55,9 @@ public struct GlobalReview: Sendable, Equatable {
         lines.removeFirst()
         var rows: [Row] = []
         for (n, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             guard f.count == 6 || f.count == 7, !f[0].isEmpty else { throw .badRow(line: n + 2) }
             var meets: Set<Criterion> = []
             for (i, c) in Criterion.allCases.enumerated() {
@@ -63,7 +67,9 @@ public struct GlobalReview: Sendable, Equatable {
                 default: throw .badRow(line: n + 2)
                 }
             }
-            let notes = f.count == 7 ? f[6].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } : []
+            let notes =
+                f.count == 7
+                ? f[6].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } : []
             rows.append(Row(country: f[0], meets: meets, footnotes: notes))
         }
         return GlobalReview(rows: rows)
@@ -100,8 +106,11 @@ public struct GlobalReview: Sendable, Equatable {
     }
 
     /// The rows that pass `filter` and whose name contains `search` (ignoring case and accents), in `sort` order.
-    public func rows(filter: Filter = .all, search: String = "", sort: Sort = .country, descending: Bool = false) -> [Row] {
-        let needle = search.trimmingCharacters(in: .whitespaces).folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+    public func rows(filter: Filter = .all, search: String = "", sort: Sort = .country, descending: Bool = false)
+        -> [Row]
+    {
+        let needle = search.trimmingCharacters(in: .whitespaces).folding(
+            options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
         var out = rows.filter { filter.includes($0) }
         if !needle.isEmpty {
             out = out.filter {
@@ -110,7 +119,11 @@ public struct GlobalReview: Sendable, Equatable {
         }
         switch sort {
         case .country: out.sort { $0.country.localizedStandardCompare($1.country) == .orderedAscending }
-        case .score: out.sort { $0.score != $1.score ? $0.score > $1.score : $0.country.localizedStandardCompare($1.country) == .orderedAscending }
+        case .score:
+            out.sort {
+                $0.score != $1.score
+                    ? $0.score > $1.score : $0.country.localizedStandardCompare($1.country) == .orderedAscending
+            }
         }
         return descending ? out.reversed() : out
     }
@@ -130,7 +143,8 @@ public struct GlobalReview: Sendable, Equatable {
         for c in Criterion.allCases { meeting[c] = rows.filter { $0.meets(c) }.count }
         return Summary(
             countries: rows.count, allFive: rows.filter { Filter.allFive.includes($0) }.count,
-            allButISP: rows.filter { Filter.allButISP.includes($0) }.count, none: rows.filter { $0.meets.isEmpty }.count,
+            allButISP: rows.filter { Filter.allButISP.includes($0) }.count,
+            none: rows.filter { $0.meets.isEmpty }.count,
             meeting: meeting)
     }
 

@@ -17,7 +17,9 @@ public enum SafeMarkdown {
 
         func flushParagraph() {
             guard !paragraph.isEmpty else { return }
-            out += "<p>" + inline(paragraph.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "\n")) + "</p>\n"
+            out +=
+                "<p>" + inline(paragraph.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "\n"))
+                + "</p>\n"
             paragraph = []
         }
         func flushList() {
@@ -84,7 +86,9 @@ public enum SafeMarkdown {
     /// characters (which browsers strip, so that `java\tscript:` would otherwise slip through).
     public static func isSafeLink(_ target: String) -> Bool {
         guard !target.isEmpty, target.utf8.count <= 2048 else { return false }
-        guard target.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0 != "\\" }) else { return false }
+        guard target.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0 != "\\" }) else {
+            return false
+        }
         // A scheme is what comes before the first ':' when no '/', '?' or '#' precedes it.
         if let colon = target.firstIndex(of: ":"),
             !target[..<colon].contains(where: { $0 == "/" || $0 == "?" || $0 == "#" })
@@ -121,7 +125,9 @@ public enum SafeMarkdown {
 
     // MARK: - inline
 
-    private static let escapable: Set<Character> = ["\\", "`", "*", "_", "[", "]", "(", ")", "#", "-", "+", ".", "!", "{", "}"]
+    private static let escapable: Set<Character> = [
+        "\\", "`", "*", "_", "[", "]", "(", ")", "#", "-", "+", ".", "!", "{", "}",
+    ]
 
     static func inline(_ text: String, links: Bool = true) -> String {
         let chars = Array(text)
@@ -148,7 +154,8 @@ public enum SafeMarkdown {
                 i = end + 1
                 continue
             }
-            if c == "*", i + 1 < chars.count, chars[i + 1] == "*", let end = find(["*", "*"], from: i + 2), end > i + 2 {
+            if c == "*", i + 1 < chars.count, chars[i + 1] == "*", let end = find(["*", "*"], from: i + 2), end > i + 2
+            {
                 out += "<strong>" + inline(String(chars[(i + 2)..<end]), links: links) + "</strong>"
                 i = end + 2
                 continue
@@ -171,7 +178,9 @@ public enum SafeMarkdown {
                 let target = String(chars[(close + 2)..<paren]).trimmingCharacters(in: .whitespaces)
                 if isSafeLink(target) {
                     let external = target.lowercased().hasPrefix("http")
-                    out += "<a href=\"\(escape(target))\"" + (external ? " rel=\"noopener noreferrer\"" : "") + ">\(label)</a>"
+                    out +=
+                        "<a href=\"\(escape(target))\"" + (external ? " rel=\"noopener noreferrer\"" : "")
+                        + ">\(label)</a>"
                 } else {
                     out += label
                 }

@@ -15,7 +15,8 @@ public struct Month: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Reads `2026-03`.
     public init?(parsing text: String) {
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "-")
-        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1]) else {
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1])
+        else {
             return nil
         }
         self.init(year: y, month: m)
@@ -76,7 +77,8 @@ public struct ReportingPeriod: Sendable, Equatable {
     public static func quarter(containing now: Date) -> ReportingPeriod {
         let m = Month(containing: now)
         let firstMonth = ((m.month - 1) / 3) * 3 + 1
-        return ReportingPeriod(first: Month(year: m.year, month: firstMonth)!, last: Month(year: m.year, month: firstMonth + 2)!)
+        return ReportingPeriod(
+            first: Month(year: m.year, month: firstMonth)!, last: Month(year: m.year, month: firstMonth + 2)!)
     }
 
     public var months: [Month] {
@@ -130,7 +132,9 @@ public struct FigureTable: Sendable, Equatable {
     /// The number of things the figure is about, when a share is shown (for the caption).
     public var total: Int?
 
-    public init(columns: [String], rows: [Row], unit: FigureUnit = .count, labelKeyPrefix: String? = nil, total: Int? = nil) {
+    public init(
+        columns: [String], rows: [Row], unit: FigureUnit = .count, labelKeyPrefix: String? = nil, total: Int? = nil
+    ) {
         self.columns = columns
         self.rows = rows
         self.unit = unit
@@ -144,9 +148,11 @@ public struct FigureTable: Sendable, Equatable {
     /// The figure as CSV (RFC 4180): a header of `labelHeader` and the column titles, then one line per row with the
     /// numbers formatted exactly as the chart shows them.
     public func csv(labelHeader: String, columnTitles: [String], rowLabels: [String]) -> String {
-        CSVText.document([[labelHeader] + columnTitles] + rows.enumerated().map { i, r in
-            [i < rowLabels.count ? rowLabels[i] : r.label] + r.values.map { unit.format($0) }
-        })
+        CSVText.document(
+            [[labelHeader] + columnTitles]
+                + rows.enumerated().map { i, r in
+                    [i < rowLabels.count ? rowLabels[i] : r.label] + r.values.map { unit.format($0) }
+                })
     }
 
     /// Rows whose every value is below `threshold` merged into one row labelled `other` (added last), so that a

@@ -62,46 +62,84 @@ enum ChecklistController {
         let now = req.vigil.clock.now()
         let quarter = ReportingPeriod.quarter(containing: now)
         let year = ReportingPeriod.lastTwelveMonths(until: now)
-        let figures = try await req.transparencyFigures([.reportsPerMonth, .removalTime, .blockListSize, .appeals], period: quarter)
+        let figures = try await req.transparencyFigures(
+            [.reportsPerMonth, .removalTime, .blockListSize, .appeals], period: quarter)
         let yearFigures = try await req.transparencyFigures([.blockListSize], period: year)
         var out: [LiveEvidence: [Live]] = [:]
         let notInUse = "Not in use yet"
         if case .table(let t) = figures[.reportsPerMonth] ?? .notInUse {
             let n = Int(t.rows.reduce(0) { $0 + ($1.values.first ?? 0) })
-            out[.hotline] = [Live(label: "Hotline reports received this quarter (since \(quarter.first)-01)", value: String(n), notInUse: false, href: "/transparency")]
+            out[.hotline] = [
+                Live(
+                    label: "Hotline reports received this quarter (since \(quarter.first)-01)", value: String(n),
+                    notInUse: false, href: "/transparency")
+            ]
         } else {
             out[.hotline] = [Live(label: "Hotline reports", value: notInUse, notInUse: true, href: nil)]
         }
-        if case .table(let t) = figures[.removalTime] ?? .notInUse, let median = t.rows.first(where: { $0.label == "median" }) ?? t.rows.first {
-            out[.takedown] = [Live(label: "Median time from report to removal this quarter", value: "\(t.unit.format(median.values.first ?? 0)) days", notInUse: false, href: "/transparency")]
+        if case .table(let t) = figures[.removalTime] ?? .notInUse,
+            let median = t.rows.first(where: { $0.label == "median" }) ?? t.rows.first
+        {
+            out[.takedown] = [
+                Live(
+                    label: "Median time from report to removal this quarter",
+                    value: "\(t.unit.format(median.values.first ?? 0)) days", notInUse: false, href: "/transparency")
+            ]
         } else {
-            out[.takedown] = [Live(label: "Notice and takedown: median time from report to removal", value: notInUse, notInUse: true, href: nil)]
+            out[.takedown] = [
+                Live(
+                    label: "Notice and takedown: median time from report to removal", value: notInUse, notInUse: true,
+                    href: nil)
+            ]
         }
         if case .table(let t) = yearFigures[.blockListSize] ?? .notInUse, let last = t.rows.last {
-            var items = [Live(label: "Block-list entries (verified, expiring)", value: t.unit.format(last.values.first ?? 0), notInUse: false, href: "/transparency")]
+            var items = [
+                Live(
+                    label: "Block-list entries (verified, expiring)", value: t.unit.format(last.values.first ?? 0),
+                    notInUse: false, href: "/transparency")
+            ]
             if case .table(let a) = figures[.appeals] ?? .notInUse {
                 let n = a.rows.reduce(0) { $0 + ($1.values.first ?? 0) }
-                items.append(Live(label: "Appeals this quarter", value: a.unit.format(n), notInUse: false, href: "/transparency"))
+                items.append(
+                    Live(label: "Appeals this quarter", value: a.unit.format(n), notInUse: false, href: "/transparency")
+                )
             }
             out[.blockList] = items
         } else {
-            out[.blockList] = [Live(label: "Block list (verified, expiring, appealable): entries and appeals", value: notInUse, notInUse: true, href: nil)]
+            out[.blockList] = [
+                Live(
+                    label: "Block list (verified, expiring, appealable): entries and appeals", value: notInUse,
+                    notInUse: true, href: nil)
+            ]
         }
         let hashes = try await HashSetStore(db: req.db, clock: req.vigil.clock).counts().items
-        out[.hashSet] = [Live(label: "Items in the national hash set", value: String(hashes), notInUse: false, href: nil)]
+        out[.hashSet] = [
+            Live(label: "Items in the national hash set", value: String(hashes), notInUse: false, href: nil)
+        ]
         let config = req.vigil.configuration
         if let name = config.countryName, let row = req.policy.review.row(named: name) {
             let edit = try await req.policyStore.reviewEdit(country: row.country)
             var value = "\(row.country) met \(row.score) of 5 criteria in 2009"
             if let e = edit { value += "; \(e.meets.count) of 5 as updated on \(PolicyFormat.day(e.editedAt))" }
-            out[.globalReview] = [Live(label: "Global legislation review", value: value, notInUse: false, href: "/global-review")]
+            out[.globalReview] = [
+                Live(label: "Global legislation review", value: value, notInUse: false, href: "/global-review")
+            ]
         } else {
-            out[.globalReview] = [Live(label: "Global legislation review", value: "Set the country and country_name settings to compare", notInUse: true, href: "/global-review")]
+            out[.globalReview] = [
+                Live(
+                    label: "Global legislation review", value: "Set the country and country_name settings to compare",
+                    notInUse: true, href: "/global-review")
+            ]
         }
         let edited = try await req.policyStore.currentAwarenessPages()
         let pages = Set(req.policy.defaultPages.keys).union(edited.keys)
         let languages = Set(pages.map { $0.split(separator: "/")[1] })
-        out[.awareness] = [Live(label: "Public awareness pages", value: "\(Set(pages.map { $0.split(separator: "/")[0] }).count) pages in \(languages.count) languages", notInUse: false, href: "/learn")]
+        out[.awareness] = [
+            Live(
+                label: "Public awareness pages",
+                value: "\(Set(pages.map { $0.split(separator: "/")[0] }).count) pages in \(languages.count) languages",
+                notInUse: false, href: "/learn")
+        ]
         return out
     }
 
@@ -113,30 +151,42 @@ enum ChecklistController {
         var canEdit = false
         if case .staff(_, let role) = req.caller { canEdit = Rules.checklistEditors.allows(role: role) }
         let parts = definition.parts.map { part in
-            Part(id: part.id, title: part.title, items: definition.items.filter { $0.part == part.id }.map { item in
-                let e = entries[item.id] ?? ChecklistEntry(itemID: item.id)
-                return Item(
-                    id: item.id, number: item.number ?? "", area: item.area, text: item.text, status: e.status.rawValue,
-                    statusLabel: e.status.label, evidence: e.evidence, links: e.links, linksText: e.links.joined(separator: "\n"), owner: e.owner,
-                    reviewDate: e.reviewDate ?? "", reviewDue: e.reviewIsDue(at: now),
-                    ownerShown: !e.owner.isEmpty, reviewShown: e.reviewDate != nil, evidenceShown: !e.evidence.isEmpty,
-                    updated: e.updatedAt.map { "\(PolicyFormat.minute($0)) by \(e.updatedBy ?? "")" },
-                    live: (item.evidence ?? []).flatMap { live[$0] ?? [] },
-                    statuses: ChecklistStatus.allCases.map { StatusOption(value: $0.rawValue, label: $0.label, selected: $0 == e.status) })
-            })
+            Part(
+                id: part.id, title: part.title,
+                items: definition.items.filter { $0.part == part.id }.map { item in
+                    let e = entries[item.id] ?? ChecklistEntry(itemID: item.id)
+                    return Item(
+                        id: item.id, number: item.number ?? "", area: item.area, text: item.text,
+                        status: e.status.rawValue,
+                        statusLabel: e.status.label, evidence: e.evidence, links: e.links,
+                        linksText: e.links.joined(separator: "\n"), owner: e.owner,
+                        reviewDate: e.reviewDate ?? "", reviewDue: e.reviewIsDue(at: now),
+                        ownerShown: !e.owner.isEmpty, reviewShown: e.reviewDate != nil,
+                        evidenceShown: !e.evidence.isEmpty,
+                        updated: e.updatedAt.map { "\(PolicyFormat.minute($0)) by \(e.updatedBy ?? "")" },
+                        live: (item.evidence ?? []).flatMap { live[$0] ?? [] },
+                        statuses: ChecklistStatus.allCases.map {
+                            StatusOption(value: $0.rawValue, label: $0.label, selected: $0 == e.status)
+                        })
+                })
         }
         let all = parts.flatMap(\.items)
-        let counts = ChecklistStatus.allCases.map { s in StatusOption(value: String(all.filter { $0.status == s.rawValue }.count), label: s.label, selected: false) }
-        return Page(layout: Layout(req, title: "National checklist"), parts: parts, counts: counts, canEdit: canEdit,
-                    generated: PolicyFormat.minute(now) + " UTC",
-                    error: error, site: req.vigil.configuration.siteName)
+        let counts = ChecklistStatus.allCases.map { s in
+            StatusOption(value: String(all.filter { $0.status == s.rawValue }.count), label: s.label, selected: false)
+        }
+        return Page(
+            layout: Layout(req, title: "National checklist"), parts: parts, counts: counts, canEdit: canEdit,
+            generated: PolicyFormat.minute(now) + " UTC",
+            error: error, site: req.vigil.configuration.siteName)
     }
 
     static func page(_ req: Request) async throws -> Response {
         var page = try await build(req)
         if req.query[String.self, at: "saved"] != nil {
-            page = Page(layout: Layout(req, title: "National checklist", flash: "Saved."), parts: page.parts, counts: page.counts,
-                        canEdit: page.canEdit, generated: page.generated, error: nil, site: page.site)
+            page = Page(
+                layout: Layout(req, title: "National checklist", flash: "Saved."), parts: page.parts,
+                counts: page.counts,
+                canEdit: page.canEdit, generated: page.generated, error: nil, site: page.site)
         }
         return try await req.view.render("checklist", page).encodeResponse(for: req)
     }
@@ -154,15 +204,18 @@ enum ChecklistController {
         guard let id = req.parameters.get("id"), req.policy.checklist.item(id) != nil else { throw Abort(.notFound) }
         let f = try req.content.decode(UpdateForm.self)
         guard let status = ChecklistStatus(rawValue: f.status ?? "") else {
-            return try await req.view.render("checklist", try await build(req, error: "Choose a status.")).encodeResponse(status: .badRequest, for: req)
+            return try await req.view.render("checklist", try await build(req, error: "Choose a status."))
+                .encodeResponse(status: .badRequest, for: req)
         }
         let entry = ChecklistEntry(
             itemID: id, status: status, evidence: f.evidence ?? "",
-            links: (f.links ?? "").split(whereSeparator: \.isNewline).map(String.init), owner: f.owner ?? "", reviewDate: f.review_date)
+            links: (f.links ?? "").split(whereSeparator: \.isNewline).map(String.init), owner: f.owner ?? "",
+            reviewDate: f.review_date)
         do {
             try await req.policyStore.updateChecklist(entry, by: username)
         } catch let e as ChecklistError {
-            return try await req.view.render("checklist", try await build(req, error: "Item \(id): \(e.description)")).encodeResponse(status: .badRequest, for: req)
+            return try await req.view.render("checklist", try await build(req, error: "Item \(id): \(e.description)"))
+                .encodeResponse(status: .badRequest, for: req)
         }
         return req.redirect(to: "/checklist?saved=1#item-\(id)", redirectType: .normal)
     }
@@ -174,12 +227,20 @@ enum ChecklistController {
 
     static func reportCSV(_ req: Request) async throws -> Response {
         let page = try await build(req)
-        var lines = [["part", "number", "area", "item", "status", "evidence", "links", "owner", "review_date", "last_updated", "live_evidence"]]
+        var lines = [
+            [
+                "part", "number", "area", "item", "status", "evidence", "links", "owner", "review_date", "last_updated",
+                "live_evidence",
+            ]
+        ]
         for part in page.parts {
             for i in part.items {
                 let live = i.live.map { "\($0.label): \($0.value)" }.joined(separator: "; ")
-                lines.append([part.title, i.number, i.area, i.text, i.statusLabel, i.evidence, i.links.joined(separator: " "), i.owner,
-                              i.reviewDate, i.updated ?? "", live])
+                lines.append([
+                    part.title, i.number, i.area, i.text, i.statusLabel, i.evidence, i.links.joined(separator: " "),
+                    i.owner,
+                    i.reviewDate, i.updated ?? "", live,
+                ])
             }
         }
         return PolicyFormat.csv(CSVText.document(lines), filename: "national-checklist.csv")
@@ -204,10 +265,13 @@ enum ChecklistController {
             let id = e.subject.hasPrefix("checklist:") ? String(e.subject.dropFirst(10)) : e.subject
             let details = (try? JSONDecoder().decode([String: String].self, from: Data(e.detailsJSON.utf8))) ?? [:]
             let item = definition.item(id).map { "\($0.area) \($0.number ?? "") (\(id))" } ?? id
-            return Change(when: PolicyFormat.minute(e.time),
-                          who: e.actor.identifier, item: item,
-                          changes: details.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.prefix(300))" })
+            return Change(
+                when: PolicyFormat.minute(e.time),
+                who: e.actor.identifier, item: item,
+                changes: details.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.prefix(300))" })
         }
-        return try await req.view.render("checklist-history", HistoryPage(layout: Layout(req, title: "Checklist history"), changes: changes)).encodeResponse(for: req)
+        return try await req.view.render(
+            "checklist-history", HistoryPage(layout: Layout(req, title: "Checklist history"), changes: changes)
+        ).encodeResponse(for: req)
     }
 }

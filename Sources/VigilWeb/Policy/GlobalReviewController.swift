@@ -58,10 +58,11 @@ enum GlobalReviewController {
     }
 
     static func query(_ req: Request) -> Query {
-        Query(filter: req.query[String.self, at: "filter"].flatMap(GlobalReview.Filter.init(rawValue:)) ?? .all,
-              search: String((req.query[String.self, at: "q"] ?? "").prefix(100)),
-              sort: req.query[String.self, at: "sort"].flatMap(GlobalReview.Sort.init(rawValue:)) ?? .country,
-              descending: req.query[String.self, at: "order"] == "desc")
+        Query(
+            filter: req.query[String.self, at: "filter"].flatMap(GlobalReview.Filter.init(rawValue:)) ?? .all,
+            search: String((req.query[String.self, at: "q"] ?? "").prefix(100)),
+            sort: req.query[String.self, at: "sort"].flatMap(GlobalReview.Sort.init(rawValue:)) ?? .country,
+            descending: req.query[String.self, at: "order"] == "desc")
     }
 
     static func page(_ req: Request) async throws -> Response {
@@ -72,38 +73,57 @@ enum GlobalReviewController {
         let ownName = config.countryName.flatMap { review.row(named: $0)?.country }
         let criteria = GlobalReview.Criterion.allCases
         let rows = review.rows(filter: q.filter, search: q.search, sort: q.sort, descending: q.descending).map { r in
-            Row(country: r.country, marks: criteria.map { r.meets($0) }, score: r.score,
+            Row(
+                country: r.country, marks: criteria.map { r.meets($0) }, score: r.score,
                 footnotes: r.footnotes.map(String.init).joined(separator: ", "), own: r.country == ownName)
         }
         let s = review.summary
         // The chart: countries meeting each criterion.
-        let table = FigureTable(columns: ["countries"], rows: criteria.map { .init(label: $0.rawValue, values: [Double(s.meeting[$0] ?? 0)]) })
+        let table = FigureTable(
+            columns: ["countries"],
+            rows: criteria.map { .init(label: $0.rawValue, values: [Double(s.meeting[$0] ?? 0)]) })
         let criterionLabels = criteria.map { l($0.messageKey) }
-        let chart = SVGChart.bars(table, title: l("review.chart.heading"), rowLabels: criterionLabels, columnTitles: [l("review.country")])
+        let chart = SVGChart.bars(
+            table, title: l("review.chart.heading"), rowLabels: criterionLabels, columnTitles: [l("review.country")])
         var own: Own?
         if let name = ownName, let row = review.row(named: name) {
             let edit = try await req.policyStore.reviewEdit(country: name)
             let yes = l("review.yes"), no = l("review.no")
-            own = Own(country: name, heading: l("review.own.heading", ["country": name]),
-                      rows: zip(criteria, criterionLabels).map { c, label in
-                          OwnRow(label: label, original: row.meets(c) ? yes : no, today: edit.map { $0.meets.contains(c) ? yes : no } ?? "—")
-                      },
-                      edited: edit != nil,
-                      todayHeading: edit.map { l("review.own.today", ["date": PolicyFormat.day($0.editedAt)]) } ?? l("review.own.today_none"),
-                      note: edit?.note.isEmpty == false ? edit?.note : nil)
+            own = Own(
+                country: name, heading: l("review.own.heading", ["country": name]),
+                rows: zip(criteria, criterionLabels).map { c, label in
+                    OwnRow(
+                        label: label, original: row.meets(c) ? yes : no,
+                        today: edit.map { $0.meets.contains(c) ? yes : no } ?? "—")
+                },
+                edited: edit != nil,
+                todayHeading: edit.map { l("review.own.today", ["date": PolicyFormat.day($0.editedAt)]) }
+                    ?? l("review.own.today_none"),
+                note: edit?.note.isEmpty == false ? edit?.note : nil)
         }
         let page = Page(
             layout: PublicController.layout(req), criteria: criterionLabels, rows: rows,
-            filters: GlobalReview.Filter.allCases.map { Option(value: $0.rawValue, label: l("review.filter.\($0.rawValue.replacingOccurrences(of: "-", with: "_"))"), selected: $0 == q.filter) },
-            sorts: GlobalReview.Sort.allCases.map { Option(value: $0.rawValue, label: l("review.sort.\($0.rawValue)"), selected: $0 == q.sort) },
-            search: q.search, shown: l("review.shown", ["shown": String(rows.count), "total": String(review.rows.count)]),
+            filters: GlobalReview.Filter.allCases.map {
+                Option(
+                    value: $0.rawValue,
+                    label: l("review.filter.\($0.rawValue.replacingOccurrences(of: "-", with: "_"))"),
+                    selected: $0 == q.filter)
+            },
+            sorts: GlobalReview.Sort.allCases.map {
+                Option(value: $0.rawValue, label: l("review.sort.\($0.rawValue)"), selected: $0 == q.sort)
+            },
+            search: q.search,
+            shown: l("review.shown", ["shown": String(rows.count), "total": String(review.rows.count)]),
             summary: [
                 Option(value: String(s.countries), label: l("review.summary.countries"), selected: false),
                 Option(value: String(s.allFive), label: l("review.summary.all_five"), selected: false),
                 Option(value: String(s.allButISP), label: l("review.summary.all_but_isp"), selected: false),
                 Option(value: String(s.none), label: l("review.summary.none"), selected: false),
             ],
-            chart: chart, chartRows: zip(criteria, criterionLabels).map { Option(value: String(s.meeting[$0] ?? 0), label: $1, selected: false) },
+            chart: chart,
+            chartRows: zip(criteria, criterionLabels).map {
+                Option(value: String(s.meeting[$0] ?? 0), label: $1, selected: false)
+            },
             own: own, csvHref: "/global-review.csv")
         return try await PublicController.render(req, "public-global-review", page)
     }
@@ -111,9 +131,13 @@ enum GlobalReviewController {
     /// The table as printed, as CSV (yes/no, English column names as in the source).
     static func csv(_ req: Request) async throws -> Response {
         let criteria = GlobalReview.Criterion.allCases
-        let lines = [["country"] + criteria.map(\.rawValue) + ["footnotes"]] + req.policy.review.rows.map { r in
-            [r.country] + criteria.map { r.meets($0) ? "yes" : "no" } + [r.footnotes.map(String.init).joined(separator: " ")]
-        }
+        let lines =
+            [["country"] + criteria.map(\.rawValue) + ["footnotes"]]
+            + req.policy.review.rows.map { r in
+                [r.country] + criteria.map { r.meets($0) ? "yes" : "no" } + [
+                    r.footnotes.map(String.init).joined(separator: " ")
+                ]
+            }
         return PolicyFormat.csv(CSVText.document(lines), filename: "global-review-2009.csv")
     }
 
@@ -140,7 +164,9 @@ enum GlobalReviewController {
         try await editorPage(req, flash: nil, error: nil)
     }
 
-    static func editorPage(_ req: Request, flash: String?, error: String?, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func editorPage(_ req: Request, flash: String?, error: String?, status: HTTPResponseStatus = .ok)
+        async throws -> Response
+    {
         let config = req.vigil.configuration
         let review = req.policy.review
         let row = config.countryName.flatMap { review.row(named: $0) }
@@ -148,10 +174,13 @@ enum GlobalReviewController {
         if let row { edit = try await req.policyStore.reviewEdit(country: row.country) }
         let en = req.hotline.catalog.localizer(for: "en")
         let criteria = GlobalReview.Criterion.allCases.map { c in
-            Criterion(value: c.rawValue, label: en(c.messageKey), original: row?.meets(c) ?? false, today: edit?.meets.contains(c) ?? row?.meets(c) ?? false)
+            Criterion(
+                value: c.rawValue, label: en(c.messageKey), original: row?.meets(c) ?? false,
+                today: edit?.meets.contains(c) ?? row?.meets(c) ?? false)
         }
         let page = EditorPage(
-            layout: Layout(req, title: "Global legislation review", flash: flash), country: row?.country, configuredName: config.countryName,
+            layout: Layout(req, title: "Global legislation review", flash: flash), country: row?.country,
+            configuredName: config.countryName,
             criteria: criteria, note: edit?.note ?? "",
             edited: edit.map { "Last updated \(PolicyFormat.day($0.editedAt)) by \($0.editedBy)" }, error: error)
         return try await req.view.render("admin-global-review", page).encodeResponse(status: status, for: req)
@@ -166,15 +195,19 @@ enum GlobalReviewController {
         let (username, _) = try req.requireStaff()
         let form = try req.content.decode(EditForm.self)
         guard let row = req.vigil.configuration.countryName.flatMap({ req.policy.review.row(named: $0) }) else {
-            return try await editorPage(req, flash: nil, error: "Set the country_name setting to a country of the review first.", status: .badRequest)
+            return try await editorPage(
+                req, flash: nil, error: "Set the country_name setting to a country of the review first.",
+                status: .badRequest)
         }
         do {
             try await req.policyStore.editReview(
-                country: row.country, meets: Set((form.criteria ?? []).compactMap(GlobalReview.Criterion.init(rawValue:))),
+                country: row.country,
+                meets: Set((form.criteria ?? []).compactMap(GlobalReview.Criterion.init(rawValue:))),
                 note: form.note ?? "", by: username)
         } catch let e as StoreError {
             return try await editorPage(req, flash: nil, error: e.description, status: .badRequest)
         }
-        return try await editorPage(req, flash: "Saved. The public page now shows today's situation beside the 2009 row.", error: nil)
+        return try await editorPage(
+            req, flash: "Saved. The public page now shows today's situation beside the 2009 row.", error: nil)
     }
 }

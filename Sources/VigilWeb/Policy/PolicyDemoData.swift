@@ -11,7 +11,8 @@ extension VigilApp {
         let s = app.vigil
         let now = s.clock.now()
         let clock = ManualClock(now)
-        let store = HotlineStore(db: app.db, clock: clock, tokens: s.tokens, sealer: nil, triage: try TriagePolicy(), fourEyes: .none)
+        let store = HotlineStore(
+            db: app.db, clock: clock, tokens: s.tokens, sealer: nil, triage: try TriagePolicy(), fourEyes: .none)
         let partners = ["DE", "NL", "US", "DE", "NL", "DE", "US", "FR"]
         var start = Month(containing: now)
         for _ in 0..<5 { start = start.previous }
@@ -23,10 +24,12 @@ extension VigilApp {
                 // Spread the reports over the month's first days (never in the future).
                 clock.set(min(now - 60, month.start + Double(i) * 86_400 * 1.3 + 3600))
                 let kind: ReportKind = [.url, .url, .url, .p2p, .profile, .behaviour, .newsgroup][serial % 7]
-                var submission = ReportSubmission(kind: kind, details: "Demonstration report \(serial) (generated, not real).")
+                var submission = ReportSubmission(
+                    kind: kind, details: "Demonstration report \(serial) (generated, not real).")
                 switch kind {
                 case .url: submission.url = "https://example.test/demo/\(serial)/page.html"
-                case .p2p: submission.p2p = "magnet:?xt=urn:btih:" + String(sha256Hex("vigil-demo-p2p-\(serial)").prefix(40))
+                case .p2p:
+                    submission.p2p = "magnet:?xt=urn:btih:" + String(sha256Hex("vigil-demo-p2p-\(serial)").prefix(40))
                 case .profile:
                     submission.serviceKind = .gaming
                     submission.service = "example.test games"
@@ -35,7 +38,8 @@ extension VigilApp {
                 case .newsgroup: submission.newsgroup = "alt.demo.example\(serial)"
                 }
                 guard let report = try? submission.validated() else { continue }
-                let done = try await store.submit(report, language: ["en", "fr", "es", "ar"][serial % 4], actor: .publicVisitor)
+                let done = try await store.submit(
+                    report, language: ["en", "fr", "es", "ar"][serial % 4], actor: .publicVisitor)
                 // Most reports are assessed within a day or two; the newest ones wait in the queue.
                 guard m < 5 || i < count / 2 else { continue }
                 clock.advance(by: 86_400 * Double(1 + serial % 2))
@@ -44,12 +48,16 @@ extension VigilApp {
                 let assessment = CaseAssessment(
                     outcome: illegal ? .internationallyIllegal : .notIllegal, category: illegal ? "DEMO" : nil,
                     mediaType: illegal ? .image : nil, notes: "Demonstration assessment.")
-                _ = try await store.apply(.assess(assessment, by: "demo-analyst"), to: done.caseID, actor: .user("demo-analyst"))
+                _ = try await store.apply(
+                    .assess(assessment, by: "demo-analyst"), to: done.caseID, actor: .user("demo-analyst"))
                 if illegal {
                     if serial % 2 == 0 {
-                        _ = try await store.apply(.referToPartner(country: partners[serial % partners.count], by: "demo-analyst"), to: done.caseID, actor: .user("demo-analyst"))
+                        _ = try await store.apply(
+                            .referToPartner(country: partners[serial % partners.count], by: "demo-analyst"),
+                            to: done.caseID, actor: .user("demo-analyst"))
                     } else {
-                        _ = try await store.apply(.requestNotice(by: "demo-analyst"), to: done.caseID, actor: .user("demo-analyst"))
+                        _ = try await store.apply(
+                            .requestNotice(by: "demo-analyst"), to: done.caseID, actor: .user("demo-analyst"))
                     }
                 }
                 _ = try await store.apply(.close(by: "demo-analyst"), to: done.caseID, actor: .user("demo-analyst"))

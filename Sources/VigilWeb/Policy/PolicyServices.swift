@@ -35,7 +35,9 @@ public struct PolicyServices: Sendable {
                 else { continue }
                 for f in files.sorted() where f.hasSuffix(".md") {
                     let slug = String(f.dropLast(3))
-                    guard PolicyStore.isValidSlug(slug), let data = FileManager.default.contents(atPath: base + "/" + lang + "/" + f) else { continue }
+                    guard PolicyStore.isValidSlug(slug),
+                        let data = FileManager.default.contents(atPath: base + "/" + lang + "/" + f)
+                    else { continue }
                     pages["\(slug)/\(tag)"] = String(decoding: data, as: UTF8.self)
                 }
             }
@@ -71,7 +73,8 @@ extension Request {
     var policyStore: PolicyStore { PolicyStore(db: db, clock: vigil.clock) }
 
     /// Every registered transparency figure for `period`; figures without a source are not in use.
-    func transparencyFigures(_ wanted: [TransparencyFigure] = TransparencyFigure.allCases, period: ReportingPeriod) async throws
+    func transparencyFigures(_ wanted: [TransparencyFigure] = TransparencyFigure.allCases, period: ReportingPeriod)
+        async throws
         -> [TransparencyFigure: FigureValue]
     {
         try await Transparency.collect(wanted, from: application.transparencySources.map { $0(self) }, period: period)
@@ -82,7 +85,8 @@ extension VigilApp {
     /// Loads the policy pages' data and registers the hotline's and the hash set's transparency figures.
     static func configurePolicy(_ app: Application) throws {
         let config = app.vigil.configuration
-        app.storage[PolicyServicesKey.self] = try PolicyServices(resources: resourcesDirectory, dataDirectory: config.dataDirectory)
+        app.storage[PolicyServicesKey.self] = try PolicyServices(
+            resources: resourcesDirectory, dataDirectory: config.dataDirectory)
         app.transparencySources += [
             { req in HotlineTransparency(db: req.db, country: req.vigil.configuration.country) },
             { req in HashSetTransparency(db: req.db) },

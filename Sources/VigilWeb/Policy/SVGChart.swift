@@ -16,7 +16,8 @@ enum SVGChart {
         let groupHeight = Double(columns) * (barHeight + gap) - gap
         let height = legendHeight + Double(table.rows.count) * (groupHeight + groupGap) + 4
         let maximum = max(table.maximum, table.unit == .percent ? 100 : 1)
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\""
+        var s =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\""
             + " width=\"100%\" preserveAspectRatio=\"xMinYMin meet\" direction=\"ltr\" aria-label=\"\(esc(title))\">"
         s += "<title>\(esc(title))</title>"
         if columns > 1 {
@@ -30,13 +31,16 @@ enum SVGChart {
         for (r, row) in table.rows.enumerated() {
             let y0 = legendHeight + Double(r) * (groupHeight + groupGap)
             let label = r < rowLabels.count ? rowLabels[r] : row.label
-            s += "<text class=\"label\" x=\"\(fmt(labelWidth - 6))\" y=\"\(fmt(y0 + groupHeight / 2 + 4))\" text-anchor=\"end\" font-size=\"12\">\(esc(truncate(label)))</text>"
+            s +=
+                "<text class=\"label\" x=\"\(fmt(labelWidth - 6))\" y=\"\(fmt(y0 + groupHeight / 2 + 4))\" text-anchor=\"end\" font-size=\"12\">\(esc(truncate(label)))</text>"
             for (c, v) in row.values.enumerated() {
                 let y = y0 + Double(c) * (barHeight + gap)
                 let w = maximum > 0 ? max(0, v) / maximum * barArea : 0
                 let shown = table.unit.format(v)
-                s += "<rect x=\"\(fmt(labelWidth))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"\(fmt(barHeight))\" fill=\"\(palette[c % palette.count])\" data-value=\"\(shown)\"/>"
-                s += "<text class=\"value\" x=\"\(fmt(labelWidth + w + 4))\" y=\"\(fmt(y + barHeight - 3))\" font-size=\"11\">\(shown)</text>"
+                s +=
+                    "<rect x=\"\(fmt(labelWidth))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"\(fmt(barHeight))\" fill=\"\(palette[c % palette.count])\" data-value=\"\(shown)\"/>"
+                s +=
+                    "<text class=\"value\" x=\"\(fmt(labelWidth + w + 4))\" y=\"\(fmt(y + barHeight - 3))\" font-size=\"11\">\(shown)</text>"
             }
         }
         return s + "</svg>"

@@ -48,7 +48,11 @@ enum TransparencyController {
             if let p = t.labelKeyPrefix { return l(p + r.label) }
             return r.label
         }
-        let header = t.labelKeyPrefix != nil ? l("transparency.label.kind") : (Month(parsing: t.rows.first?.label ?? "") != nil ? l("transparency.label.month") : l("transparency.label.item"))
+        let header =
+            t.labelKeyPrefix != nil
+            ? l("transparency.label.kind")
+            : (Month(parsing: t.rows.first?.label ?? "") != nil
+                ? l("transparency.label.month") : l("transparency.label.item"))
         return (rows, t.columns.map { l("transparency.column.\($0)") }, header)
     }
 
@@ -62,29 +66,38 @@ enum TransparencyController {
             let text = l("transparency.figure.\(key(f)).text")
             let href = "/transparency/\(f.rawValue).csv?\(query)"
             guard case .table(let t) = values[f] ?? .notInUse else {
-                return Figure(id: f.rawValue, title: title, text: text, notInUse: true, svg: "", labelHeader: "", columns: [], rows: [], caption: nil, csvHref: href)
+                return Figure(
+                    id: f.rawValue, title: title, text: text, notInUse: true, svg: "", labelHeader: "", columns: [],
+                    rows: [], caption: nil, csvHref: href)
             }
             let (rows, columns, header) = labels(t, l)
             return Figure(
                 id: f.rawValue, title: title, text: text, notInUse: false,
-                svg: SVGChart.bars(t, title: title, rowLabels: rows, columnTitles: columns), labelHeader: header, columns: columns,
+                svg: SVGChart.bars(t, title: title, rowLabels: rows, columnTitles: columns), labelHeader: header,
+                columns: columns,
                 rows: zip(rows, t.rows).map { Row(label: $0, values: $1.values.map(t.unit.format)) },
                 caption: t.total.map { l("transparency.total", ["total": String($0)]) }, csvHref: href)
         }
-        return try await PublicController.render(req, "public-transparency",
-            Page(layout: PublicController.layout(req, extra: ["from": p.first.description, "to": p.last.description]),
-                 from: p.first.description, to: p.last.description, figures: figures))
+        return try await PublicController.render(
+            req, "public-transparency",
+            Page(
+                layout: PublicController.layout(req, extra: ["from": p.first.description, "to": p.last.description]),
+                from: p.first.description, to: p.last.description, figures: figures))
     }
 
     /// `GET /transparency/<figure>.csv`: the figure's numbers as the chart shows them; 404 for a figure not in use.
     static func csv(_ req: Request) async throws -> Response {
         let name = req.parameters.get("figure") ?? ""
-        guard name.hasSuffix(".csv"), let f = TransparencyFigure(rawValue: String(name.dropLast(4))) else { throw Abort(.notFound) }
+        guard name.hasSuffix(".csv"), let f = TransparencyFigure(rawValue: String(name.dropLast(4))) else {
+            throw Abort(.notFound)
+        }
         let p = period(req)
         guard case .table(let t) = try await req.transparencyFigures([f], period: p)[f] ?? .notInUse else {
             throw Abort(.notFound, reason: "This figure is not in use yet.")
         }
         let (rows, columns, header) = labels(t, req.localizer)
-        return PolicyFormat.csv(t.csv(labelHeader: header, columnTitles: columns, rowLabels: rows), filename: "\(f.rawValue)-\(p.first)-\(p.last).csv")
+        return PolicyFormat.csv(
+            t.csv(labelHeader: header, columnTitles: columns, rowLabels: rows),
+            filename: "\(f.rawValue)-\(p.first)-\(p.last).csv")
     }
 }
