@@ -60,6 +60,22 @@ public struct HotlineTransparency: TransparencySource {
 
     public func figure(_ figure: TransparencyFigure, in period: ReportingPeriod) async throws -> FigureTable {
         let (reports, workflows) = try await load(period)
+        return try table(figure, period: period, reports: reports, workflows: workflows)
+    }
+
+    /// The figures from one read of the period's reports.
+    public func figures(_ wanted: [TransparencyFigure], in period: ReportingPeriod) async throws -> [TransparencyFigure:
+        FigureTable]
+    {
+        let (reports, workflows) = try await load(period)
+        var out: [TransparencyFigure: FigureTable] = [:]
+        for f in wanted { out[f] = try table(f, period: period, reports: reports, workflows: workflows) }
+        return out
+    }
+
+    func table(
+        _ figure: TransparencyFigure, period: ReportingPeriod, reports: [ReportRow], workflows: [Int64: CaseWorkflow]
+    ) throws -> FigureTable {
         switch figure {
         case .reportsPerMonth:
             var received: [Month: Double] = [:]

@@ -213,6 +213,20 @@ public protocol TransparencySource: Sendable {
     var figures: Set<TransparencyFigure> { get }
     /// One figure over `period`.
     func figure(_ figure: TransparencyFigure, in period: ReportingPeriod) async throws -> FigureTable
+    /// Several of its figures over `period`; a source that reads the same rows for several figures overrides this to
+    /// read them once. The default asks for each figure in turn.
+    func figures(_ wanted: [TransparencyFigure], in period: ReportingPeriod) async throws -> [TransparencyFigure:
+        FigureTable]
+}
+
+extension TransparencySource {
+    public func figures(_ wanted: [TransparencyFigure], in period: ReportingPeriod) async throws -> [TransparencyFigure:
+        FigureTable]
+    {
+        var out: [TransparencyFigure: FigureTable] = [:]
+        for f in wanted { out[f] = try await figure(f, in: period) }
+        return out
+    }
 }
 
 /// Collects figures from the registered sources.
@@ -223,12 +237,17 @@ public enum Transparency {
         period: ReportingPeriod
     ) async throws -> [TransparencyFigure: FigureValue] {
         var out: [TransparencyFigure: FigureValue] = [:]
+        var bySource: [Int: [TransparencyFigure]] = [:]
         for f in wanted {
-            if let source = sources.first(where: { $0.figures.contains(f) }) {
-                out[f] = .table(try await source.figure(f, in: period))
+            if let i = sources.firstIndex(where: { $0.figures.contains(f) }) {
+                bySource[i, default: []].append(f)
             } else {
                 out[f] = .notInUse
             }
+        }
+        for (i, figures) in bySource.sorted(by: { $0.key < $1.key }) {
+            let tables = try await sources[i].figures(figures, in: period)
+            for f in figures { out[f] = tables[f].map(FigureValue.table) ?? .notInUse }
         }
         return out
     }
