@@ -97,7 +97,8 @@ public struct HotlineTransparency: TransparencySource {
                 return .init(label: kind.rawValue, values: [total > 0 ? n / total * 100 : 0])
             }
             return FigureTable(
-                columns: ["share"], rows: rows, unit: .percent, labelKeyPrefix: "form.kind.", total: acted.count)
+                columns: ["share"], rows: rows, unit: .percent, labelKeyPrefix: "form.kind.", total: acted.count,
+                rowKind: "kind")
         case .hostingCountries:
             var counts: [String: Double] = [:]
             for id in Set(reports.map(\.caseID)) {
@@ -114,7 +115,9 @@ public struct HotlineTransparency: TransparencySource {
             let rows = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map {
                 FigureTable.Row(label: $0.key, values: [$0.value])
             }
-            return FigureTable(columns: ["cases"], rows: rows, total: Int(counts.values.reduce(0, +))).groupingSmall(
+            return FigureTable(
+                columns: ["cases"], rows: rows, total: Int(counts.values.reduce(0, +)), rowKind: "country"
+            ).groupingSmall(
                 below: smallCountThreshold)
         default:
             throw StoreError.invalid("the hotline does not give \(figure.rawValue)")

@@ -131,15 +131,20 @@ public struct FigureTable: Sendable, Equatable {
     public var labelKeyPrefix: String?
     /// The number of things the figure is about, when a share is shown (for the caption).
     public var total: Int?
+    /// What the rows are (`month`, `kind`, `country`, `reason`, …); pages head the label column with
+    /// `transparency.label.<rowKind>`.
+    public var rowKind: String
 
     public init(
-        columns: [String], rows: [Row], unit: FigureUnit = .count, labelKeyPrefix: String? = nil, total: Int? = nil
+        columns: [String], rows: [Row], unit: FigureUnit = .count, labelKeyPrefix: String? = nil, total: Int? = nil,
+        rowKind: String = "month"
     ) {
         self.columns = columns
         self.rows = rows
         self.unit = unit
         self.labelKeyPrefix = labelKeyPrefix
         self.total = total
+        self.rowKind = rowKind
     }
 
     /// The largest value, for scaling a chart.

@@ -8,7 +8,7 @@ enum SVGChart {
 
     /// The chart of `table`, with `rowLabels` and `columnTitles` already translated.
     static func bars(_ table: FigureTable, title: String, rowLabels: [String], columnTitles: [String]) -> String {
-        let labelWidth = 150.0, barArea = 380.0, valueWidth = 70.0
+        let labelWidth = 200.0, barArea = 380.0, valueWidth = 60.0
         let width = labelWidth + barArea + valueWidth
         let barHeight = 14.0, gap = 2.0, groupGap = 10.0
         let columns = table.columns.count
@@ -32,7 +32,7 @@ enum SVGChart {
             let y0 = legendHeight + Double(r) * (groupHeight + groupGap)
             let label = r < rowLabels.count ? rowLabels[r] : row.label
             s +=
-                "<text class=\"label\" x=\"\(fmt(labelWidth - 6))\" y=\"\(fmt(y0 + groupHeight / 2 + 4))\" text-anchor=\"end\" font-size=\"12\">\(esc(truncate(label)))</text>"
+                "<text class=\"label\" x=\"\(fmt(labelWidth - 6))\" y=\"\(fmt(y0 + groupHeight / 2 + 4))\" text-anchor=\"end\" font-size=\"11\">\(esc(truncate(label)))</text>"
             for (c, v) in row.values.enumerated() {
                 let y = y0 + Double(c) * (barHeight + gap)
                 let w = maximum > 0 ? max(0, v) / maximum * barArea : 0
@@ -46,7 +46,7 @@ enum SVGChart {
         return s + "</svg>"
     }
 
-    static func truncate(_ s: String) -> String { s.count > 24 ? String(s.prefix(23)) + "…" : s }
+    static func truncate(_ s: String) -> String { s.count > 30 ? String(s.prefix(29)) + "…" : s }
     static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
     static func esc(_ s: String) -> String { SafeMarkdown.escape(s) }
 }

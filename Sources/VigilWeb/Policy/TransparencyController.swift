@@ -15,6 +15,7 @@ enum TransparencyController {
         let title: String
         let text: String
         let notInUse: Bool
+        let rowKind: String
         let svg: String
         let labelHeader: String
         let columns: [String]
@@ -46,13 +47,15 @@ enum TransparencyController {
             if r.label == "other" { return l("transparency.other") }
             if r.label == "national" { return l("transparency.national") }
             if let p = t.labelKeyPrefix { return l(p + r.label) }
+            if t.rowKind == "country", r.label.count == 2,
+                let name = Locale(identifier: l.language).localizedString(forRegionCode: r.label)
+            {
+                return "\(name) (\(r.label))"
+            }
             return r.label
         }
-        let header =
-            t.labelKeyPrefix != nil
-            ? l("transparency.label.kind")
-            : (Month(parsing: t.rows.first?.label ?? "") != nil
-                ? l("transparency.label.month") : l("transparency.label.item"))
+        let key = "transparency.label.\(t.rowKind)"
+        let header = l.has(key) ? l(key) : l("transparency.label.item")
         return (rows, t.columns.map { l("transparency.column.\($0)") }, header)
     }
 
@@ -67,12 +70,12 @@ enum TransparencyController {
             let href = "/transparency/\(f.rawValue).csv?\(query)"
             guard case .table(let t) = values[f] ?? .notInUse else {
                 return Figure(
-                    id: f.rawValue, title: title, text: text, notInUse: true, svg: "", labelHeader: "", columns: [],
+                    id: f.rawValue, title: title, text: text, notInUse: true, rowKind: "", svg: "", labelHeader: "", columns: [],
                     rows: [], caption: nil, csvHref: href)
             }
             let (rows, columns, header) = labels(t, l)
             return Figure(
-                id: f.rawValue, title: title, text: text, notInUse: false,
+                id: f.rawValue, title: title, text: text, notInUse: false, rowKind: t.rowKind,
                 svg: SVGChart.bars(t, title: title, rowLabels: rows, columnTitles: columns), labelHeader: header,
                 columns: columns,
                 rows: zip(rows, t.rows).map { Row(label: $0, values: $1.values.map(t.unit.format)) },
