@@ -233,3 +233,18 @@ struct PolicyPagesTests {
         }
     }
 }
+
+@Suite("Global review sorting links")
+struct GlobalReviewSortTests {
+    @Test("a column heading keeps the filter and the search, and a second click reverses the order")
+    func sortLinks() async throws {
+        try await withVigilApp { app, _ in
+            let page = try await TestBrowser(app).get("/global-review?filter=specific&q=a&sort=score&lang=en")
+            #expect(page.body.contains("href=\"/global-review?filter=specific&amp;sort=score&amp;q=a&amp;order=desc\""))
+            #expect(page.body.contains("href=\"/global-review?filter=specific&amp;sort=country&amp;q=a\""))
+            let reversed = try await TestBrowser(app).get("/global-review?filter=all-five&sort=country&order=desc&lang=en")
+            let names = PolicyPagesTests.matches(#"<th scope="row">([A-Z][^<]+)</th><td class"#, in: reversed.body)
+            #expect(names == ["United States", "South Africa", "France", "Belgium", "Australia"])
+        }
+    }
+}

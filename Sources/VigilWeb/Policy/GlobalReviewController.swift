@@ -48,6 +48,8 @@ enum GlobalReviewController {
         let chartRows: [Option]
         let own: Own?
         let csvHref: String
+        let countrySortHref: String
+        let scoreSortHref: String
     }
 
     struct Query {
@@ -63,6 +65,19 @@ enum GlobalReviewController {
             search: String((req.query[String.self, at: "q"] ?? "").prefix(100)),
             sort: req.query[String.self, at: "sort"].flatMap(GlobalReview.Sort.init(rawValue:)) ?? .country,
             descending: req.query[String.self, at: "order"] == "desc")
+    }
+
+    /// A column heading's link: sorts by that column keeping the filter and the search; a second click reverses.
+    static func sortHref(_ sort: GlobalReview.Sort, _ q: Query) -> String {
+        var items = [
+            URLQueryItem(name: "filter", value: q.filter.rawValue), URLQueryItem(name: "sort", value: sort.rawValue),
+        ]
+        if !q.search.isEmpty { items.append(URLQueryItem(name: "q", value: q.search)) }
+        if q.sort == sort && !q.descending { items.append(URLQueryItem(name: "order", value: "desc")) }
+        var c = URLComponents()
+        c.path = "/global-review"
+        c.queryItems = items
+        return c.string ?? "/global-review"
     }
 
     static func page(_ req: Request) async throws -> Response {
@@ -124,7 +139,8 @@ enum GlobalReviewController {
             chartRows: zip(criteria, criterionLabels).map {
                 Option(value: String(s.meeting[$0] ?? 0), label: $1, selected: false)
             },
-            own: own, csvHref: "/global-review.csv")
+            own: own, csvHref: "/global-review.csv", countrySortHref: sortHref(.country, q),
+            scoreSortHref: sortHref(.score, q))
         return try await PublicController.render(req, "public-global-review", page)
     }
 
