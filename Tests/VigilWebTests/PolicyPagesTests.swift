@@ -242,9 +242,47 @@ struct GlobalReviewSortTests {
             let page = try await TestBrowser(app).get("/global-review?filter=specific&q=a&sort=score&lang=en")
             #expect(page.body.contains("href=\"/global-review?filter=specific&amp;sort=score&amp;q=a&amp;order=desc\""))
             #expect(page.body.contains("href=\"/global-review?filter=specific&amp;sort=country&amp;q=a\""))
-            let reversed = try await TestBrowser(app).get("/global-review?filter=all-five&sort=country&order=desc&lang=en")
+            let reversed = try await TestBrowser(app).get(
+                "/global-review?filter=all-five&sort=country&order=desc&lang=en")
             let names = PolicyPagesTests.matches(#"<th scope="row">([A-Z][^<]+)</th><td class"#, in: reversed.body)
             #expect(names == ["United States", "South Africa", "France", "Belgium", "Australia"])
+        }
+    }
+}
+
+@Suite("Operator's own policy files")
+struct OperatorPolicyFilesTests {
+    @Test("a checklist.json and Markdown pages in the data folder translate, extend and add pages without code")
+    func overrides() async throws {
+        try await withVigilApp(configure: { c in
+            let dir = (c.dataDirectory as NSString).appendingPathComponent("policy")
+            try? FileManager.default.createDirectory(atPath: dir + "/learn/fr", withIntermediateDirectories: true)
+            FileManager.default.createFile(
+                atPath: dir + "/checklist.json",
+                contents: Data(
+                    """
+                    {"items": [
+                      {"id": "ka-1", "part": "key-areas", "area": "Cadre juridique", "number": "1", "text": "Revoir le cadre juridique.", "evidence": ["global-review"]},
+                      {"id": "own-1", "part": "national-checklist", "area": "Our own item", "text": "Train every school counsellor.", "evidence": ["awareness"]}
+                    ]}
+                    """.utf8))
+            FileManager.default.createFile(
+                atPath: dir + "/learn/fr/jeux-video.md",
+                contents: Data("# Jeux vidéo\\n\\nJouer en ligne, *ensemble*.".utf8))
+        }) { app, clock in
+            let (sup, _) = try await Staff.signedIn(app, clock: clock, username: "sam", role: .supervisor)
+            let checklist = try await sup.get("/checklist")
+            #expect(checklist.body.contains("Revoir le cadre juridique."))
+            #expect(
+                checklist.body.contains("id=\"item-own-1\"")
+                    && checklist.body.contains("Train every school counsellor."))
+            #expect(checklist.body.contains("id=\"item-nc-6\""), "shipped items stay")
+            let b = TestBrowser(app)
+            let fr = try await b.get("/learn/jeux-video?lang=fr")
+            #expect(fr.status == .ok && fr.body.contains("Jouer en ligne, <em>ensemble</em>."))
+            let en = try await b.get("/learn/jeux-video?lang=en")
+            #expect(en.status == .ok && en.body.contains("lang=\"fr\""), "shown in the language it is written in")
+            #expect(try await b.get("/learn?lang=fr").body.contains("href=\"/learn/jeux-video\""))
         }
     }
 }

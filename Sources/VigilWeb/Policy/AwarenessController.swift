@@ -21,11 +21,18 @@ enum AwarenessController {
         return PolicyServices.shippedOrder.filter(all.contains) + all.subtracting(PolicyServices.shippedOrder).sorted()
     }
 
-    /// The text of `slug` for `language`, following the language's fallback chain (`fr-CA` → `fr` → `en`).
+    /// The text of `slug` for `language`, following the language's fallback chain (`fr-CA` → `fr` → `en`); a page
+    /// written in none of those (an operator's page in one language only) is shown in the first language it has.
     static func resolve(_ req: Request, slug: String, language: String, edited: [String: PolicyStore.Revision])
         -> Resolved?
     {
-        for lang in LanguageTag.fallbackChain(language, fallback: req.hotline.catalog.fallbackLanguage) {
+        let prefix = slug + "/"
+        var written: Set<String> = []
+        for key in Array(edited.keys) + Array(req.policy.defaultPages.keys) where key.hasPrefix(prefix) {
+            written.insert(String(key.dropFirst(prefix.count)))
+        }
+        let chain: [String] = LanguageTag.fallbackChain(language, fallback: req.hotline.catalog.fallbackLanguage)
+        for lang in chain + written.sorted() {
             if let r = edited["\(slug)/\(lang)"] {
                 return Resolved(slug: slug, language: lang, markdown: r.body, revision: r)
             }
