@@ -286,3 +286,42 @@ struct OperatorPolicyFilesTests {
         }
     }
 }
+
+@Suite("Transparency sources plug in")
+struct TransparencyPlugInTests {
+    /// What the block list (#6) and notice-and-takedown (#7) will register.
+    struct FakeBlockList: TransparencySource {
+        var figures: Set<TransparencyFigure> { [.blockListSize, .appeals, .removalTime] }
+        func figure(_ f: TransparencyFigure, in p: ReportingPeriod) async throws -> FigureTable {
+            switch f {
+            case .blockListSize:
+                FigureTable(
+                    columns: ["size", "additions", "removals"],
+                    rows: p.months.map { .init(label: $0.description, values: [12, 3, 1]) })
+            case .appeals:
+                FigureTable(columns: ["count"], rows: [.init(label: "upheld", values: [2]), .init(label: "rejected", values: [1])], rowKind: "outcome")
+            default:
+                FigureTable(columns: ["days"], rows: [.init(label: "median", values: [1.5]), .init(label: "p90", values: [4])], unit: .days, rowKind: "item")
+            }
+        }
+    }
+
+    @Test("a registered source's figures appear on the page, in the CSVs and in the checklist's live evidence")
+    func plugIn() async throws {
+        try await withVigilApp { app, clock in
+            app.transparencySources.append { _ in FakeBlockList() }
+            let b = TestBrowser(app)
+            let page = try await b.get("/transparency?lang=en")
+            let size = PolicyPagesTests.section("block-list-size", in: page.body)
+            #expect(size.contains("<svg") && !size.contains("Not in use yet"))
+            #expect(PolicyPagesTests.section("removed-within", in: page.body).contains("Not in use yet"))
+            let csv = try await b.get("/transparency/block-list-size.csv?from=2027-01&to=2027-01")
+            #expect(csv.status == .ok && csv.body.hasSuffix("2027-01,12,3,1\r\n"))
+            let (sup, _) = try await Staff.signedIn(app, clock: clock, username: "sam", role: .supervisor)
+            let checklist = try await sup.get("/checklist")
+            #expect(checklist.body.contains("Block-list entries (verified, expiring): <strong>12</strong>"))
+            #expect(checklist.body.contains("Appeals this quarter: <strong>3</strong>"))
+            #expect(checklist.body.contains("Median time from report to removal this quarter: <strong>1.5 days</strong>"))
+        }
+    }
+}
