@@ -325,3 +325,15 @@ struct TransparencyPlugInTests {
         }
     }
 }
+
+@Suite("The operator's country")
+struct OwnCountryTests {
+    @Test("the country code alone finds the country's row by its English name")
+    func byCode() async throws {
+        try await withVigilApp(configure: { $0.country = "ZA" }) { app, _ in
+            let page = try await TestBrowser(app).get("/global-review?lang=en")
+            #expect(page.body.contains("<tr class=\"own\" aria-current=\"true\"><th scope=\"row\">South Africa</th>"))
+            #expect(page.body.contains("South Africa then and now"))
+        }
+    }
+}

@@ -117,7 +117,7 @@ enum ChecklistController {
             Live(label: "Items in the national hash set", value: String(hashes), notInUse: false, href: nil)
         ]
         let config = req.vigil.configuration
-        if let name = config.countryName, let row = req.policy.review.row(named: name) {
+        if let row = req.policy.ownRow(config) {
             let edit = try await req.policyStore.reviewEdit(country: row.country)
             var value = "\(row.country) met \(row.score) of 5 criteria in 2009"
             if let e = edit { value += "; \(e.meets.count) of 5 as updated on \(PolicyFormat.day(e.editedAt))" }

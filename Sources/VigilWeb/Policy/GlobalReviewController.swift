@@ -85,7 +85,7 @@ enum GlobalReviewController {
         let review = req.policy.review
         let q = query(req)
         let config = req.vigil.configuration
-        let ownName = config.countryName.flatMap { review.row(named: $0)?.country }
+        let ownName = req.policy.ownRow(config)?.country
         let criteria = GlobalReview.Criterion.allCases
         let rows = review.rows(filter: q.filter, search: q.search, sort: q.sort, descending: q.descending).map { r in
             Row(
@@ -185,7 +185,7 @@ enum GlobalReviewController {
     {
         let config = req.vigil.configuration
         let review = req.policy.review
-        let row = config.countryName.flatMap { review.row(named: $0) }
+        let row = req.policy.ownRow(config)
         var edit: PolicyStore.ReviewEdit?
         if let row { edit = try await req.policyStore.reviewEdit(country: row.country) }
         let en = req.hotline.catalog.localizer(for: "en")
@@ -210,7 +210,7 @@ enum GlobalReviewController {
     static func save(_ req: Request) async throws -> Response {
         let (username, _) = try req.requireStaff()
         let form = try req.content.decode(EditForm.self)
-        guard let row = req.vigil.configuration.countryName.flatMap({ req.policy.review.row(named: $0) }) else {
+        guard let row = req.policy.ownRow(req.vigil.configuration) else {
             return try await editorPage(
                 req, flash: nil, error: "Set the country_name setting to a country of the review first.",
                 status: .badRequest)

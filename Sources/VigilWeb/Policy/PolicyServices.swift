@@ -46,6 +46,17 @@ public struct PolicyServices: Sendable {
     }
 }
 
+extension PolicyServices {
+    /// The operator's country's row in the review: by `country_name`, else by the English name of `country`.
+    func ownRow(_ config: VigilConfiguration) -> GlobalReview.Row? {
+        if let name = config.countryName, let row = review.row(named: name) { return row }
+        guard let code = config.country, let name = Locale(identifier: "en").localizedString(forRegionCode: code) else {
+            return nil
+        }
+        return review.row(named: name)
+    }
+}
+
 struct PolicyServicesKey: StorageKey { typealias Value = PolicyServices }
 
 /// Makes a transparency source for a request (sources read the request's database).

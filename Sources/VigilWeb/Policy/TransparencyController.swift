@@ -70,7 +70,8 @@ enum TransparencyController {
             let href = "/transparency/\(f.rawValue).csv?\(query)"
             guard case .table(let t) = values[f] ?? .notInUse else {
                 return Figure(
-                    id: f.rawValue, title: title, text: text, notInUse: true, rowKind: "", svg: "", labelHeader: "", columns: [],
+                    id: f.rawValue, title: title, text: text, notInUse: true, rowKind: "", svg: "", labelHeader: "",
+                    columns: [],
                     rows: [], caption: nil, csvHref: href)
             }
             let (rows, columns, header) = labels(t, l)
