@@ -337,3 +337,28 @@ struct OwnCountryTests {
         }
     }
 }
+
+@Suite("Transparency cache")
+struct TransparencyCacheTests {
+    @Test("the public figures are recounted after five minutes, not on every request")
+    func recount() async throws {
+        try await withVigilApp { app, clock in
+            let b = TestBrowser(app)
+            let store = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+            func report(_ n: Int) async throws {
+                var s = ReportSubmission(kind: .url, details: "cache test")
+                s.url = "https://example.test/cache/\(n)"
+                _ = try await store.submit(try s.validated(), language: "en", actor: .publicVisitor)
+            }
+            try await report(1)
+            let month = Month(containing: clock.now()).description
+            let csv = "/transparency/reports-per-month.csv?from=\(month)&to=\(month)"
+            #expect(try await b.get(csv).body.hasSuffix("\(month),1,0\r\n"))
+            try await report(2)
+            clock.advance(by: 60)
+            #expect(try await b.get(csv).body.hasSuffix("\(month),1,0\r\n"), "within five minutes: the same figures")
+            clock.advance(by: 300)
+            #expect(try await b.get(csv).body.hasSuffix("\(month),2,0\r\n"), "after five minutes: recounted")
+        }
+    }
+}

@@ -59,6 +59,33 @@ extension PolicyServices {
 
 struct PolicyServicesKey: StorageKey { typealias Value = PolicyServices }
 
+/// The public transparency page's figures, kept for a few minutes per period so that visitors (or a crawler trying
+/// every period) do not recount the same reports on every request. Bounded: the oldest entries go first.
+actor TransparencyCache {
+    let lifetime: TimeInterval
+    let capacity: Int
+    private var entries: [String: (at: Date, value: [TransparencyFigure: FigureValue])] = [:]
+
+    init(lifetime: TimeInterval = 300, capacity: Int = 64) {
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    func figures(
+        for key: String, now: Date, compute: @Sendable () async throws -> [TransparencyFigure: FigureValue]
+    ) async throws -> [TransparencyFigure: FigureValue] {
+        if let e = entries[key], now.timeIntervalSince(e.at) < lifetime, now >= e.at { return e.value }
+        let value = try await compute()
+        entries[key] = (now, value)
+        while entries.count > capacity, let oldest = entries.min(by: { $0.value.at < $1.value.at })?.key {
+            entries[oldest] = nil
+        }
+        return value
+    }
+}
+
+struct TransparencyCacheKey: StorageKey { typealias Value = TransparencyCache }
+
 /// Makes a transparency source for a request (sources read the request's database).
 public typealias TransparencySourceFactory = @Sendable (Request) -> any TransparencySource
 
@@ -98,6 +125,7 @@ extension VigilApp {
         let config = app.vigil.configuration
         app.storage[PolicyServicesKey.self] = try PolicyServices(
             resources: resourcesDirectory, dataDirectory: config.dataDirectory)
+        app.storage[TransparencyCacheKey.self] = TransparencyCache()
         app.transparencySources += [
             { req in HotlineTransparency(db: req.db, country: req.vigil.configuration.country) },
             { req in HashSetTransparency(db: req.db) },

@@ -39,6 +39,17 @@ enum TransparencyController {
         return ReportingPeriod(first: from, last: to)
     }
 
+    /// Every figure for the period, from the few-minute cache shared by the page and its CSVs.
+    static func cachedFigures(_ req: Request, period: ReportingPeriod) async throws -> [TransparencyFigure: FigureValue]
+    {
+        guard let cache = req.application.storage[TransparencyCacheKey.self] else {
+            return try await req.transparencyFigures(period: period)
+        }
+        return try await cache.figures(for: "\(period.first)/\(period.last)", now: req.vigil.clock.now()) {
+            try await req.transparencyFigures(period: period)
+        }
+    }
+
     static func key(_ figure: TransparencyFigure) -> String { figure.rawValue.replacingOccurrences(of: "-", with: "_") }
 
     /// The translated labels of a table's rows and columns.
@@ -62,7 +73,7 @@ enum TransparencyController {
     static func page(_ req: Request) async throws -> Response {
         let l = req.localizer
         let p = period(req)
-        let values = try await req.transparencyFigures(period: p)
+        let values = try await cachedFigures(req, period: p)
         let query = "from=\(p.first)&to=\(p.last)"
         let figures = TransparencyFigure.allCases.map { f -> Figure in
             let title = l("transparency.figure.\(key(f)).title")
@@ -96,7 +107,7 @@ enum TransparencyController {
             throw Abort(.notFound)
         }
         let p = period(req)
-        guard case .table(let t) = try await req.transparencyFigures([f], period: p)[f] ?? .notInUse else {
+        guard case .table(let t) = try await cachedFigures(req, period: p)[f] ?? .notInUse else {
             throw Abort(.notFound, reason: "This figure is not in use yet.")
         }
         let (rows, columns, header) = labels(t, req.localizer)
