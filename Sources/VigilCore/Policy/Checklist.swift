@@ -37,13 +37,39 @@ public struct ChecklistDefinition: Sendable, Equatable, Codable {
             var items: [Item]?
         }
         let p: Partial
-        do { p = try JSONDecoder().decode(Partial.self, from: data) } catch {
-            throw .unreadable(file, String(describing: error).prefix(300).description)
+        do { p = try JSONDecoder().decode(Partial.self, from: data) } catch let error as DecodingError {
+            throw .unreadable(file, Self.explain(error))
+        } catch {
+            throw .unreadable(file, "not JSON")
         }
         for item in p.items ?? [] where item.id.isEmpty || item.id.count > 64 || item.text.isEmpty {
             throw .unreadable(file, "every item needs an id (at most 64 characters) and a text")
         }
         return ChecklistDefinition(parts: p.parts ?? [], items: p.items ?? [])
+    }
+
+    /// One sentence for an operator: where in the file, and what is wrong.
+    static func explain(_ error: DecodingError) -> String {
+        func path(_ c: [any CodingKey]) -> String {
+            c.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop(while: { $0 == "." })
+                .description
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "\(path(context.codingPath + [key])) is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(path(context.codingPath)) has the wrong type"
+        case .dataCorrupted(let context):
+            if context.codingPath.last.map({ $0.stringValue == "evidence" || $0.intValue != nil }) == true,
+                context.codingPath.contains(where: { $0.stringValue == "evidence" })
+            {
+                return "\(path(context.codingPath)): evidence is one of "
+                    + LiveEvidence.allCases.map(\.rawValue).joined(separator: ", ")
+            }
+            return context.codingPath.isEmpty ? "not valid JSON" : "\(path(context.codingPath)) is not valid"
+        @unknown default:
+            return "not a checklist file"
+        }
     }
 
     /// This definition with `other`'s parts and items laid over it (replacing by id, appending new ones).
