@@ -93,6 +93,10 @@ struct ServerOptions: ParsableArguments {
     var noticeRecheckMinutes: Int?
     @Flag(name: .customLong("demo-data"), help: "Add demonstration data on first start. Env: VIGIL_DEMO_DATA=true.")
     var demoData = false
+    @Option(name: .customLong("country"), help: "The operator's country, ISO 3166-1 alpha-2 (e.g. FR), for the policy pages. Env: VIGIL_COUNTRY.")
+    var country: String?
+    @Option(name: .customLong("country-name"), help: "The country's name as the global legislation review spells it (e.g. France). Env: VIGIL_COUNTRY_NAME.")
+    var countryName: String?
 
     /// Resolves the configuration from flags, the environment and the file.
     func resolve(environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> VigilConfiguration {
@@ -195,6 +199,14 @@ struct ServerOptions: ParsableArguments {
         if let v = try int(noticeMaxSends, "VIGIL_NOTICE_MAX_SENDS", "notice_max_sends") { c.noticeMaxSends = max(1, v) }
         if let v = try int(noticeRecheckMinutes, "VIGIL_NOTICE_RECHECK_MINUTES", "notice_recheck_minutes") { c.noticeRecheckMinutes = max(1, v) }
         c.demoData = try bool(demoData ? true : nil, "VIGIL_DEMO_DATA", "demo_data") ?? false
+        if let v = value(country, "VIGIL_COUNTRY", "country")?.trimmingCharacters(in: .whitespaces), !v.isEmpty {
+            let code = v.uppercased()
+            guard code.utf8.count == 2, code.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else {
+                throw ValidationError("country must be a two-letter ISO 3166-1 code such as FR, got '\(v)'")
+            }
+            c.country = code
+        }
+        if let v = value(countryName, "VIGIL_COUNTRY_NAME", "country_name")?.trimmingCharacters(in: .whitespaces), !v.isEmpty { c.countryName = v }
         return c
     }
 

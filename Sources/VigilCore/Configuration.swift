@@ -89,6 +89,10 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var noticeRecheckMinutes: Int = 60
     /// Insert demonstration data on first start (used by `make run`).
     public var demoData: Bool = false
+    /// The operator's country (ISO 3166-1 alpha-2, upper case), for the policy pages; nil when not set.
+    public var country: String?
+    /// The operator's country as the global legislation review spells it (`France`, `South Africa`).
+    public var countryName: String?
 
     public init() {}
 
@@ -157,5 +161,7 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--notice-max-sends", "VIGIL_NOTICE_MAX_SENDS", "notice_max_sends", "sends before a notice is escalated to supervisors (default 3)"),
         ("--notice-recheck-minutes", "VIGIL_NOTICE_RECHECK_MINUTES", "notice_recheck_minutes", "minutes between rechecks of noticed URLs (default 60)"),
         ("--demo-data", "VIGIL_DEMO_DATA", "demo_data", "true to add demonstration data on first start"),
+        ("--country", "VIGIL_COUNTRY", "country", "the operator's country, ISO 3166-1 alpha-2 (e.g. FR), for the policy pages"),
+        ("--country-name", "VIGIL_COUNTRY_NAME", "country_name", "the country's name as the global legislation review spells it (e.g. France)"),
     ]
 }

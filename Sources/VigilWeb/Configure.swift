@@ -37,6 +37,7 @@ public enum VigilApp {
 
         app.storage[BlockListServiceKey.self] = BlockListService(configuration: config)
 
+        try configurePolicy(app)
         app.middleware = Middlewares()
         app.middleware.use(SecurityHeadersMiddleware(secure: config.cookiesAreSecure))
         app.middleware.use(StopPageMiddleware())
@@ -90,6 +91,7 @@ public enum VigilApp {
         }
         var summary = HashSetStore.ImportSummary()
         try await store.importBatch(records, source: "DEMO", actor: .system, into: &summary)
+        try await addHotlineDemoData(app)
         let (_, key) = try await APIKeys(db: app.db, clock: s.clock, tokens: s.tokens)
             .create(partner: "Demo platform", scopes: [.matchRead, .reportsWrite, .feedsRead], actor: .system)
         return key

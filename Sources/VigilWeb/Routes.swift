@@ -69,6 +69,8 @@ func routes(_ app: Application) {
     app.on(.GET, ["api", "v1", "feeds", ":format"], access: .apiScope(.feedsRead), use: FeedsController.feed)
     app.on(.POST, ["api", "v1", "match"], access: .apiScope(.matchRead), use: MatchController.match)
     app.on(.GET, ["api", "v1", "match", ":algorithm", ":value"], access: .apiScope(.matchRead), use: MatchController.lookup)
+
+    policyRoutes(app)
 }
 
 /// A partner checks its own key.

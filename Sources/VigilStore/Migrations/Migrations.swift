@@ -10,6 +10,7 @@ public enum VigilMigrations {
         CreateHashSet(),
         CreateHotline(),
         CreateBlockList(),
+        CreatePolicy(),
         CreateJobs(),
         CreateNotices(),
     ]

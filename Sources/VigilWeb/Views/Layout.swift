@@ -47,6 +47,8 @@ enum Navigation {
         ("/admin/users", "Users", Rules.admin),
         ("/admin/apikeys", "API keys", Rules.admin),
         ("/audit", "Audit log", Rules.audit),
+        ("/checklist", "Checklist", Rules.checklistReaders),
+        ("/admin/learn", "Public pages", Rules.admin),
     ]
 }
 

@@ -1,0 +1,234 @@
+import FluentKit
+import Foundation
+import SQLKit
+import VigilCore
+
+/// The policy pages' state: the national checklist's self-assessment, awareness page revisions and the operator's
+/// edit of their country's row in the global review. Every change is audited in its own transaction.
+public struct PolicyStore: Sendable {
+    public let db: any Database
+    public let clock: any VigilClock
+
+    public init(db: any Database, clock: any VigilClock) {
+        self.db = db
+        self.clock = clock
+    }
+
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+
+    static func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
+
+    // MARK: - national checklist
+
+    /// Every item's recorded self-assessment, by item id (items never touched are absent).
+    public func checklistEntries() async throws -> [String: ChecklistEntry] {
+        var out: [String: ChecklistEntry] = [:]
+        for r in try await sql.select().column("*").from("checklist_entries").all() {
+            let e = ChecklistEntry(
+                itemID: try r.decode(column: "item_id", as: String.self),
+                status: ChecklistStatus(rawValue: try r.decode(column: "status", as: String.self)) ?? .notStarted,
+                evidence: try r.decode(column: "evidence", as: String.self),
+                links: (try? JSONDecoder().decode(
+                    [String].self, from: Data(try r.decode(column: "links", as: String.self).utf8))) ?? [],
+                owner: try r.decode(column: "owner", as: String.self),
+                reviewDate: try r.decode(column: "review_date", as: String?.self),
+                updatedAt: Self.date(try r.decode(column: "updated_ms", as: Int64.self)),
+                updatedBy: try r.decode(column: "updated_by", as: String.self))
+            out[e.itemID] = e
+        }
+        return out
+    }
+
+    /// Records an item's self-assessment and audits what changed (`checklist.updated`, subject `checklist:<id>`).
+    /// - Returns: the stored entry, or nil when nothing changed.
+    /// - Throws: ``ChecklistError/invalid(_:)`` for bad input.
+    @discardableResult
+    public func updateChecklist(_ entry: ChecklistEntry, by username: String) async throws -> ChecklistEntry? {
+        var e = try entry.validated()
+        let now = clock.now()
+        e.updatedAt = now
+        e.updatedBy = username
+        let stored = e
+        return try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            let before = try await sql.select().column("*").from("checklist_entries").where(
+                "item_id", .equal, stored.itemID
+            ).first()
+            let links = String(decoding: try JSONEncoder().encode(stored.links), as: UTF8.self)
+            var details: [String: String] = [:]
+            func note(_ field: String, _ old: String?, _ new: String?) {
+                if (old ?? "") != (new ?? "") { details[field] = new ?? "" }
+            }
+            note(
+                "status", try before?.decode(column: "status", as: String.self) ?? ChecklistStatus.notStarted.rawValue,
+                stored.status.rawValue)
+            note("evidence", try before?.decode(column: "evidence", as: String.self), stored.evidence)
+            note("links", try before?.decode(column: "links", as: String.self) ?? "[]", links)
+            note("owner", try before?.decode(column: "owner", as: String.self), stored.owner)
+            note("review", try before?.decode(column: "review_date", as: String?.self), stored.reviewDate)
+            guard !details.isEmpty else { return nil }
+            if details["status"] == nil { details["status"] = stored.status.rawValue }
+            if before == nil {
+                try await sql.insert(into: "checklist_entries")
+                    .columns(
+                        "item_id", "status", "evidence", "links", "owner", "review_date", "updated_ms", "updated_by"
+                    )
+                    .values(
+                        SQLBind(stored.itemID), SQLBind(stored.status.rawValue), SQLBind(stored.evidence),
+                        SQLBind(links),
+                        SQLBind(stored.owner), SQLBind(stored.reviewDate), SQLBind(AuditChain.milliseconds(now)),
+                        SQLBind(username)
+                    )
+                    .run()
+            } else {
+                try await sql.update("checklist_entries").set("status", to: stored.status.rawValue).set(
+                    "evidence", to: stored.evidence
+                )
+                .set("links", to: links).set("owner", to: stored.owner).set("review_date", to: stored.reviewDate)
+                .set("updated_ms", to: AuditChain.milliseconds(now)).set("updated_by", to: username)
+                .where("item_id", .equal, stored.itemID).run()
+            }
+            try await AuditLog.append(
+                on: tx, at: now, actor: .user(username), action: "checklist.updated",
+                subject: "checklist:\(stored.itemID)", details: details)
+            return stored
+        }
+    }
+
+    /// The checklist's history: its audit events, newest first.
+    public func checklistHistory(limit: Int = 500) async throws -> [AuditEvent] {
+        try await AuditLog.list(on: db, filter: .init(action: "checklist.updated"), page: 1, per: limit).events
+    }
+
+    // MARK: - awareness pages
+
+    /// One saved version of an awareness page.
+    public struct Revision: Sendable, Equatable {
+        public let id: Int64
+        public let slug: String
+        public let language: String
+        public let body: String
+        public let createdAt: Date
+        public let author: String
+    }
+
+    static func revision(_ r: any SQLRow) throws -> Revision {
+        Revision(
+            id: try r.decode(column: "id", as: Int64.self), slug: try r.decode(column: "slug", as: String.self),
+            language: try r.decode(column: "language", as: String.self),
+            body: try r.decode(column: "body", as: String.self),
+            createdAt: Self.date(try r.decode(column: "created_ms", as: Int64.self)),
+            author: try r.decode(column: "author", as: String.self))
+    }
+
+    /// Whether a page name is acceptable: 1–48 lower-case letters, digits and dashes.
+    public static func isValidSlug(_ slug: String) -> Bool {
+        (1...48).contains(slug.count)
+            && slug.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+            && !slug.hasPrefix("-")
+    }
+
+    /// The newest revision of every page in every language that staff have edited: (slug, language) → revision.
+    public func currentAwarenessPages() async throws -> [String: Revision] {
+        let rows = try await sql.select().column("*").from("awareness_revisions").orderBy("id").all()
+        var out: [String: Revision] = [:]
+        for r in rows {
+            let rev = try Self.revision(r)
+            out["\(rev.slug)/\(rev.language)"] = rev
+        }
+        return out
+    }
+
+    /// The revisions of one page in one language, newest first.
+    public func awarenessHistory(slug: String, language: String) async throws -> [Revision] {
+        try await sql.select().column("*").from("awareness_revisions").where("slug", .equal, slug).where(
+            "language", .equal, language
+        )
+        .orderBy("id", .descending).limit(200).all().map(Self.revision)
+    }
+
+    /// One revision by id.
+    public func awarenessRevision(_ id: Int64) async throws -> Revision? {
+        try await sql.select().column("*").from("awareness_revisions").where("id", .equal, id).first().map(
+            Self.revision)
+    }
+
+    /// Saves a new version of a page in a language and audits it (`awareness.saved`, subject `learn:<slug>/<lang>`).
+    /// - Throws: ``StoreError/invalid(_:)`` for a bad page name, language or an over-long text.
+    public func saveAwarenessPage(slug: String, language: String, body: String, by username: String) async throws {
+        guard Self.isValidSlug(slug) else {
+            throw StoreError.invalid("A page name is 1 to 48 lower-case letters, digits and dashes.")
+        }
+        guard let lang = LanguageTag.normalize(language) else {
+            throw StoreError.invalid("The language must be a language tag such as fr or pt-BR.")
+        }
+        guard body.utf8.count <= 100_000 else { throw StoreError.invalid("The text is longer than 100,000 bytes.") }
+        guard !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw StoreError.invalid("The text is empty.")
+        }
+        let now = clock.now()
+        try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            try await sql.insert(into: "awareness_revisions").columns(
+                "slug", "language", "body", "created_ms", "author"
+            )
+            .values(
+                SQLBind(slug), SQLBind(lang), SQLBind(body), SQLBind(AuditChain.milliseconds(now)), SQLBind(username)
+            ).run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: .user(username), action: "awareness.saved", subject: "learn:\(slug)/\(lang)",
+                details: ["bytes": String(body.utf8.count)])
+        }
+    }
+
+    // MARK: - global review
+
+    /// The operator's edit of a country's row.
+    public struct ReviewEdit: Sendable, Equatable {
+        public let country: String
+        public let meets: Set<GlobalReview.Criterion>
+        public let note: String
+        public let editedAt: Date
+        public let editedBy: String
+    }
+
+    public func reviewEdit(country: String) async throws -> ReviewEdit? {
+        guard
+            let r = try await sql.select().column("*").from("global_review_edits").where("country", .equal, country)
+                .first()
+        else { return nil }
+        let meets = try r.decode(column: "meets", as: String.self).split(separator: ",").compactMap {
+            GlobalReview.Criterion(rawValue: String($0))
+        }
+        return ReviewEdit(
+            country: country, meets: Set(meets), note: try r.decode(column: "note", as: String.self),
+            editedAt: Self.date(try r.decode(column: "edited_ms", as: Int64.self)),
+            editedBy: try r.decode(column: "edited_by", as: String.self))
+    }
+
+    /// Records today's situation for a country and audits it (`global-review.edited`).
+    public func editReview(country: String, meets: Set<GlobalReview.Criterion>, note: String, by username: String)
+        async throws
+    {
+        let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.count <= 2_000 else { throw StoreError.invalid("The note is longer than 2,000 characters.") }
+        let now = clock.now()
+        let list = GlobalReview.Criterion.allCases.filter { meets.contains($0) }.map(\.rawValue).joined(separator: ",")
+        try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            try await sql.delete(from: "global_review_edits").where("country", .equal, country).run()
+            try await sql.insert(into: "global_review_edits").columns(
+                "country", "meets", "note", "edited_ms", "edited_by"
+            )
+            .values(
+                SQLBind(country), SQLBind(list), SQLBind(text), SQLBind(AuditChain.milliseconds(now)), SQLBind(username)
+            ).run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: .user(username), action: "global-review.edited", subject: "country:\(country)",
+                details: ["meets": list, "note": String(text.prefix(200))])
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import FluentKit
+import Foundation
+import SQLKit
+import VigilCore
+
+/// The hotline's transparency figures: reports received and actionable per month, the share of actionable
+/// reports by type, and the hosting countries of confirmed content. Counts only; no reference, address or person.
+public struct HotlineTransparency: TransparencySource {
+    public let db: any Database
+    /// The operator's country (ISO 3166-1 alpha-2), for confirmed content acted on with a notice and referred to no
+    /// partner abroad; nil labels it `national`.
+    public let country: String?
+    /// Countries with fewer confirmed cases than this are shown together as `other`, so a rare one cannot point at
+    /// a case.
+    public let smallCountThreshold: Double
+
+    public init(db: any Database, country: String? = nil, smallCountThreshold: Double = 3) {
+        self.db = db
+        self.country = country
+        self.smallCountThreshold = smallCountThreshold
+    }
+
+    public var figures: Set<TransparencyFigure> { [.reportsPerMonth, .actionableByType, .hostingCountries] }
+
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+
+    struct ReportRow {
+        let caseID: Int64
+        let kind: String
+        let month: Month
+    }
+
+    /// The reports received in the period and the workflows of their cases.
+    /// What the figures need of a case's workflow: the assessment's outcome and the decisions (decoding only these
+    /// is several times faster than the whole workflow).
+    struct CaseFacts: Decodable {
+        struct Assessment: Decodable { let outcome: AssessmentOutcome }
+        let assessment: Assessment?
+        let decided: [CaseDecision]
+    }
+
+    func load(_ period: ReportingPeriod) async throws -> ([ReportRow], [Int64: CaseFacts]) {
+        let rows = try await sql.select().columns("case_id", "kind", "created_ms").from("reports")
+            .where("created_ms", .greaterThanOrEqual, AuditChain.milliseconds(period.start))
+            .where("created_ms", .lessThan, AuditChain.milliseconds(period.end)).all()
+        let reports = try rows.map { r in
+            ReportRow(
+                caseID: try r.decode(column: "case_id", as: Int64.self),
+                kind: try r.decode(column: "kind", as: String.self),
+                month: Month(
+                    containing: Date(
+                        timeIntervalSince1970: Double(try r.decode(column: "created_ms", as: Int64.self)) / 1000)))
+        }
+        var workflows: [Int64: CaseFacts] = [:]
+        let ids = Array(Set(reports.map(\.caseID))).sorted()
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            for r in try await sql.select().columns("id", "workflow").from("cases").where("id", .in, chunk).all() {
+                workflows[try r.decode(column: "id", as: Int64.self)] =
+                    try JSONDecoder().decode(
+                        CaseFacts.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
+            }
+        }
+        return (reports, workflows)
+    }
+
+    static func isActionable(_ wf: CaseFacts?) -> Bool { wf?.assessment?.outcome.isIllegal ?? false }
+
+    public func figure(_ figure: TransparencyFigure, in period: ReportingPeriod) async throws -> FigureTable {
+        let (reports, workflows) = try await load(period)
+        return try table(figure, period: period, reports: reports, workflows: workflows)
+    }
+
+    /// The figures from one read of the period's reports.
+    public func figures(_ wanted: [TransparencyFigure], in period: ReportingPeriod) async throws -> [TransparencyFigure:
+        FigureTable]
+    {
+        let (reports, workflows) = try await load(period)
+        var out: [TransparencyFigure: FigureTable] = [:]
+        for f in wanted { out[f] = try table(f, period: period, reports: reports, workflows: workflows) }
+        return out
+    }
+
+    func table(
+        _ figure: TransparencyFigure, period: ReportingPeriod, reports: [ReportRow], workflows: [Int64: CaseFacts]
+    ) throws -> FigureTable {
+        switch figure {
+        case .reportsPerMonth:
+            var received: [Month: Double] = [:]
+            var actionable: [Month: Double] = [:]
+            for r in reports {
+                received[r.month, default: 0] += 1
+                if Self.isActionable(workflows[r.caseID]) { actionable[r.month, default: 0] += 1 }
+            }
+            return FigureTable(
+                columns: ["received", "actionable"],
+                rows: period.months.map {
+                    .init(label: $0.description, values: [received[$0] ?? 0, actionable[$0] ?? 0])
+                })
+        case .actionableByType:
+            let acted = reports.filter { Self.isActionable(workflows[$0.caseID]) }
+            let total = Double(acted.count)
+            let rows = ReportKind.allCases.map { kind -> FigureTable.Row in
+                let n = Double(acted.filter { $0.kind == kind.rawValue }.count)
+                return .init(label: kind.rawValue, values: [total > 0 ? n / total * 100 : 0])
+            }
+            return FigureTable(
+                columns: ["share"], rows: rows, unit: .percent, labelKeyPrefix: "form.kind.", total: acted.count,
+                rowKind: "kind")
+        case .hostingCountries:
+            var counts: [String: Double] = [:]
+            for id in Set(reports.map(\.caseID)) {
+                guard let wf = workflows[id], Self.isActionable(wf) else { continue }
+                let abroad = wf.decided.compactMap { d -> String? in
+                    if case .partnerReferral(let c) = d { return c } else { return nil }
+                }
+                if !abroad.isEmpty {
+                    for c in Set(abroad) { counts[c, default: 0] += 1 }
+                } else if wf.decided.contains(.notice) {
+                    counts[country ?? "national", default: 0] += 1
+                }
+            }
+            let rows = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map {
+                FigureTable.Row(label: $0.key, values: [$0.value])
+            }
+            return FigureTable(
+                columns: ["cases"], rows: rows, total: Int(counts.values.reduce(0, +)), rowKind: "country"
+            ).groupingSmall(
+                below: smallCountThreshold)
+        default:
+            throw StoreError.invalid("the hotline does not give \(figure.rawValue)")
+        }
+    }
+}
+
+/// The national hash set's size at the end of each month (items held now, by the date they were added).
+public struct HashSetTransparency: TransparencySource {
+    public let db: any Database
+    public init(db: any Database) { self.db = db }
+    public var figures: Set<TransparencyFigure> { [.hashSetSize] }
+
+    public func figure(_ figure: TransparencyFigure, in period: ReportingPeriod) async throws -> FigureTable {
+        let sql = db as! any SQLDatabase
+        var rows: [FigureTable.Row] = []
+        for m in period.months {
+            let n =
+                try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("hash_items")
+                .where("created_at", .lessThan, AuditChain.milliseconds(m.next.start)).first()?.decode(
+                    column: "n", as: Int.self) ?? 0
+            rows.append(.init(label: m.description, values: [Double(n)]))
+        }
+        return FigureTable(columns: ["items"], rows: rows)
+    }
+}
