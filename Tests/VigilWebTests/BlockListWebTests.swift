@@ -114,3 +114,29 @@ struct BlockListWebTests {
         }
     }
 }
+
+@Suite("Block list and takedown figures on the transparency page")
+struct BlockListTransparencyTests {
+    @Test("not in use before the first entry; then the month's size, additions, reasons and appeals, never an address")
+    func figures() async throws {
+        try await withVigilApp { app, clock in
+            let b = TestBrowser(app)
+            let before = try await b.get("/transparency?lang=en")
+            #expect(PolicyPagesTests.section("block-list-size", in: before.body).contains("Not in use yet"))
+            #expect(PolicyPagesTests.section("removal-time", in: before.body).contains("Not in use yet"))
+            _ = try await BlockListWebTests().seed(app, clock, domain: "bad.test")
+            let list = BlockListStore(db: app.db, clock: clock)
+            let ref = try await list.submitAppeal(target: "http://bad.test/", grounds: "mine", contact: nil, language: "en", sealer: nil, tokens: SystemTokenSource())
+            _ = try await list.decideAppeal(ref, decision: .suspend, outcome: "", by: "sup")
+            try await list.publish()
+            let month = Month(containing: clock.now()).description
+            let csv = try await b.get("/transparency/block-list-size.csv?from=\(month)&to=\(month)")
+            #expect(csv.status == .ok && csv.body.hasSuffix("\(month),0,1,1\r\n"), "\(csv.body)")
+            let reasons = try await b.get("/transparency/block-list-reasons.csv?from=\(month)&to=\(month)").body
+            #expect(reasons.contains("added: verified,1") && reasons.contains("removed: suspended,1"))
+            let page = try await b.get("/transparency?lang=en&from=\(month)&to=\(month)")
+            #expect(PolicyPagesTests.section("appeals", in: page.body).contains("suspended"))
+            #expect(!page.body.contains("bad.test"))
+        }
+    }
+}

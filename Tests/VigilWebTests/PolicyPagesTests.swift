@@ -309,7 +309,7 @@ struct TransparencyPlugInTests {
     @Test("a registered source's figures appear on the page, in the CSVs and in the checklist's live evidence")
     func plugIn() async throws {
         try await withVigilApp { app, clock in
-            app.transparencySources.append { _ in FakeBlockList() }
+            app.transparencySources.insert({ _ in FakeBlockList() }, at: 0)
             let b = TestBrowser(app)
             let page = try await b.get("/transparency?lang=en")
             let size = PolicyPagesTests.section("block-list-size", in: page.body)

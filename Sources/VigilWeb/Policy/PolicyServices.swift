@@ -129,6 +129,8 @@ extension VigilApp {
         app.transparencySources += [
             { req in HotlineTransparency(db: req.db, country: req.vigil.configuration.country) },
             { req in HashSetTransparency(db: req.db) },
+            { req in BlockListTransparency(db: req.db) },
+            { req in TakedownTransparency(db: req.db) },
         ]
     }
 }
