@@ -36,6 +36,7 @@ func routes(_ app: Application) {
     app.on(.GET, ["cases"], access: Rules.desk, use: CaseDeskController.queue)
     app.on(.GET, ["cases", ":id"], access: Rules.caseReaders) { try await CaseDeskController.casePage($0) }
     app.on(.POST, ["cases", ":id", "act"], access: Rules.caseActors, use: CaseDeskController.act)
+    app.on(.POST, ["cases", ":id", "hosting"], access: Rules.desk, use: CaseDeskController.setHosting)
     app.on(.GET, ["le", "referred"], access: Rules.lawEnforcement, use: CaseDeskController.referred)
     app.on(.GET, ["cases", ":id", "referral"], access: Rules.lawEnforcement, use: CaseDeskController.referral)
 
@@ -48,6 +49,10 @@ func routes(_ app: Application) {
     app.on(.GET, ["list", "partners"], access: Rules.listReaders, use: ListDeskController.partners)
     app.on(.GET, ["list", ":id"], access: Rules.listReaders) { try await ListDeskController.entryPage($0) }
     app.on(.POST, ["list", ":id", "act"], access: Rules.listDesk, use: ListDeskController.act)
+
+    // MARK: staff: notice and takedown figures (supervisors)
+    app.on(.GET, ["takedown"], access: Rules.takedownReaders) { try await TakedownController.page($0) }
+    app.on(.GET, ["takedown.csv"], access: Rules.takedownReaders, use: TakedownController.csv)
 
     // MARK: staff: administrators
     app.on(.GET, ["admin", "users"], access: Rules.admin) { try await AdminController.users($0) }

@@ -111,6 +111,29 @@ enum CaseDeskController {
         let provisions: [String]
         let categories: [String]
         let error: String?
+        /// Where the content is hosted, and the notices sent for it (notice and takedown).
+        var hosting: HostingView?
+        var notices: [NoticeRow] = []
+        var canEditHosting = false
+    }
+
+    struct HostingView: Encodable {
+        let country: String
+        let network: String
+        let contact: String
+        let source: String
+        let updated: String
+    }
+
+    struct NoticeRow: Encodable {
+        let id: Int64
+        let contact: String
+        let state: String
+        let sends: Int
+        let firstSent: String
+        let removed: String
+        let urls: Int
+        let lastError: String
     }
 
     static func casePage(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
@@ -138,7 +161,18 @@ enum CaseDeskController {
             outcomes: AssessmentOutcome.allCases.map(\.rawValue), mediaTypes: ContentMediaType.allCases.map(\.rawValue),
             ageGroups: ApparentAgeGroup.allCases.map(\.rawValue), provisions: req.vigil.configuration.legalProvisions,
             categories: req.vigil.configuration.contentCategories, error: error)
-        return try await req.view.render("case", page).encodeResponse(status: status, for: req)
+        var full = page
+        let notices = NoticeStore(db: req.db, clock: req.vigil.clock)
+        full.hosting = try await notices.hosting(caseID: id).map {
+            HostingView(country: $0.country ?? "", network: $0.network ?? "", contact: $0.abuseContact ?? "", source: $0.source,
+                        updated: "\($0.updatedBy), \(Format.dateTime($0.updatedAt))")
+        }
+        full.notices = try await notices.notices(forCase: id).map {
+            NoticeRow(id: $0.id, contact: $0.contact, state: $0.state.rawValue, sends: $0.sends, firstSent: $0.firstSentAt.map(Format.dateTime) ?? "",
+                      removed: $0.removedAt.map(Format.dateTime) ?? "", urls: $0.items.count, lastError: $0.lastError ?? "")
+        }
+        full.canEditHosting = [.analyst, .supervisor, .admin].contains(role)
+        return try await req.view.render("case", full).encodeResponse(status: status, for: req)
     }
 
     static func caseID(_ req: Request) throws -> Int64 {
@@ -202,6 +236,27 @@ enum CaseDeskController {
             try await req.hotlineStore.apply(event, to: id, actor: .user(user))
         } catch StoreError.conflict(let message) {
             return try await casePage(req, error: message, status: .conflict)
+        }
+        return req.redirect(to: "/cases/\(id)", redirectType: .normal)
+    }
+
+    struct HostingForm: Content {
+        var country: String?
+        var network: String?
+        var abuse_contact: String?
+    }
+
+    /// An analyst records (or corrects) where the content is hosted: the country, the network and the abuse contact
+    /// notices go to. Audited on the case.
+    static func setHosting(_ req: Request) async throws -> Response {
+        let (user, _) = try req.requireStaff()
+        let id = try caseID(req)
+        let f = try req.content.decode(HostingForm.self)
+        do {
+            try await NoticeStore(db: req.db, clock: req.vigil.clock).setHosting(
+                caseID: id, country: f.country, network: f.network, abuseContact: f.abuse_contact, source: "analyst", by: .user(user))
+        } catch let error as StoreError {
+            return try await casePage(req, error: sentence(error.description), status: .unprocessableEntity)
         }
         return req.redirect(to: "/cases/\(id)", redirectType: .normal)
     }

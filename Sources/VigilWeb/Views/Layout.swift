@@ -44,6 +44,7 @@ enum Navigation {
         ("/cases", "Reports", Rules.desk),
         ("/le/referred", "Referred cases", Rules.lawEnforcement),
         ("/list", "Block list", Rules.listReaders),
+        ("/takedown", "Takedown", Rules.takedownReaders),
         ("/admin/users", "Users", Rules.admin),
         ("/admin/apikeys", "API keys", Rules.admin),
         ("/audit", "Audit log", Rules.audit),
@@ -65,6 +66,8 @@ enum Rules {
     static let listDesk = AccessRule.roles(listDeskRoles)
     /// Who reads the block list (auditors: read-only, addresses defanged).
     static let listReaders = AccessRule.roles([.analyst, .supervisor, .admin, .auditor])
+    /// Who reads the takedown figures and escalations.
+    static let takedownReaders = AccessRule.roles([.supervisor, .admin, .auditor])
     /// Who decides appeals.
     static let appealDeciders = AccessRule.roles([.supervisor, .admin])
 }

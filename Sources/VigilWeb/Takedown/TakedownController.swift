@@ -1,0 +1,82 @@
+import Vapor
+import VigilCore
+import VigilStore
+
+/// The supervisors' view of notice and takedown: time from report to removal (INHOPE's measure) and its parts, by
+/// month, hosting country and provider, as a chart readable without JavaScript and as CSV; escalated notices.
+enum TakedownController {
+    struct Group: Encodable {
+        let label: String
+        let cases: Int
+        let removed: Int
+        let median: String
+        let p90: String
+        let within1: String
+        let within3: String
+    }
+
+    struct Page: Encodable {
+        let layout: Layout
+        let overall: [Group]
+        let stages: [Group]
+        let byMonth: [Group]
+        let byCountry: [Group]
+        let byProvider: [Group]
+        let chart: String
+        let escalated: [CaseDeskController.NoticeRow]
+        let open: Int
+    }
+
+    static func days(_ t: TimeInterval?) -> String { t.map { String(format: "%.2f", $0 / 86_400) } ?? "—" }
+    static func share(_ s: Double?) -> String { s.map { String(format: "%.0f%%", $0 * 100) } ?? "—" }
+
+    static func group(_ label: String, _ timelines: [NoticeStore.Timeline], _ measure: (NoticeStore.Timeline) -> TimeInterval? = { $0.reportToRemoval }) -> Group {
+        let values = timelines.compactMap(measure)
+        let s = DurationSummary(values, total: timelines.count)
+        return Group(label: label, cases: timelines.count, removed: timelines.filter { $0.removedAt != nil }.count,
+                     median: days(s.median), p90: days(s.p90), within1: share(s.withinOneDay), within3: share(s.withinThreeDays))
+    }
+
+    static func grouped(_ timelines: [NoticeStore.Timeline], by key: (NoticeStore.Timeline) -> String) -> [Group] {
+        Dictionary(grouping: timelines, by: key).sorted { $0.key < $1.key }.map { group($0.key, $0.value) }
+    }
+
+    static func timelines(_ req: Request) async throws -> [NoticeStore.Timeline] {
+        try await NoticeStore(db: req.db, clock: req.vigil.clock).timelines()
+    }
+
+    static func page(_ req: Request) async throws -> View {
+        let t = try await timelines(req)
+        let byMonth = grouped(t) { Month(containing: $0.reportedAt).description }
+        let table = FigureTable(columns: ["median", "p90"], rows: byMonth.map {
+            .init(label: $0.label, values: [Double($0.median) ?? 0, Double($0.p90) ?? 0])
+        }, unit: .days)
+        let chart = SVGChart.bars(table, title: "Days from report to removal, by month reported", rowLabels: byMonth.map(\.label),
+                                  columnTitles: ["Median", "90th percentile"])
+        let store = NoticeStore(db: req.db, clock: req.vigil.clock)
+        let escalated = try await store.notices(state: .escalated).map {
+            CaseDeskController.NoticeRow(id: $0.id, contact: $0.contact, state: $0.state.rawValue, sends: $0.sends,
+                                         firstSent: $0.firstSentAt.map(Format.dateTime) ?? "", removed: "", urls: $0.items.count, lastError: $0.lastError ?? "")
+        }
+        let open = try await store.openItems(limit: 100_000).count
+        return try await req.view.render("takedown", Page(
+            layout: Layout(req, title: "Notice and takedown"), overall: [group("All noticed cases", t)],
+            stages: [group("Report to assessment", t) { $0.assessmentTime }, group("Assessment to notice", t) { $0.assessmentToNotice },
+                     group("Notice to removal", t) { $0.noticeToRemoval }, group("Report to removal", t)],
+            byMonth: byMonth, byCountry: grouped(t) { $0.country ?? "unknown" }, byProvider: grouped(t) { $0.contact },
+            chart: chart, escalated: escalated, open: open))
+    }
+
+    /// One row per noticed case: its times and durations in days (no address).
+    static func csv(_ req: Request) async throws -> Response {
+        var rows = [["case", "country", "provider", "reported", "assessed", "noticed", "removed", "report_to_removal_days"]]
+        for t in try await timelines(req) {
+            rows.append([String(t.caseID), t.country ?? "", t.contact, Format.dateTime(t.reportedAt), t.assessedAt.map(Format.dateTime) ?? "",
+                         t.noticeAt.map(Format.dateTime) ?? "", t.removedAt.map(Format.dateTime) ?? "", t.reportToRemoval.map { String(format: "%.3f", $0 / 86_400) } ?? ""])
+        }
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .contentType, value: "text/csv; charset=utf-8")
+        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"takedown-times.csv\"")
+        return Response(status: .ok, headers: headers, body: .init(string: CSVText.document(rows)))
+    }
+}

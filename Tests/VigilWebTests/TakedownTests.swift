@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+import Vapor
+import VigilCore
+import VigilStore
+import VigilTestSupport
+@testable import VigilWeb
+
+/// Notice and takedown without the network: the decision queues the notice, URLs for one abuse contact share a
+/// notice, holds keep notices back, rechecks find removal, reminders and escalation follow, and the figures add up.
+@Suite("Notice and takedown")
+struct TakedownTests {
+    func assessedCase(_ hotline: HotlineStore, _ url: String) async throws -> Int64 {
+        let id = try await hotline.submit(try ReportSubmission(kind: .url, url: url).validated(), language: "en", actor: .publicVisitor).caseID
+        try await hotline.apply(.claim(by: "ana"), to: id, actor: .user("ana"))
+        try await hotline.apply(.assess(CaseAssessment(outcome: .internationallyIllegal), by: "ana"), to: id, actor: .user("ana"))
+        return id
+    }
+
+    @Test("a notice decision queues the notice; two URLs for one contact go out in one notice; rechecks find removal; figures follow")
+    func flow() async throws {
+        try await withVigilApp { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let notices = NoticeStore(db: app.db, clock: clock)
+            let queue = JobQueue(db: app.db, clock: clock, owner: "t")
+            let a = try await assessedCase(hotline, "http://host.test/a.jpg")
+            let b = try await assessedCase(hotline, "http://host.test/b.jpg")
+            for id in [a, b] {
+                try await notices.setHosting(caseID: id, country: "fr", network: "AS64500 Example Hosting", abuseContact: "abuse@host.test",
+                                             source: "analyst", by: .user("ana"))
+            }
+            await #expect(throws: StoreError.self) {
+                try await notices.setHosting(caseID: a, country: "France", network: nil, abuseContact: nil, source: "analyst", by: .user("ana"))
+            }
+            clock.advance(by: 3600)
+            for id in [a, b] { try await hotline.apply(.requestNotice(by: "ana"), to: id, actor: .user("ana")) }
+            // the decision queued a prepare job per case, in the same transaction
+            let prepared = try await queue.claim(NoticeStore.prepareJob, limit: 10)
+            #expect(prepared.count == 2)
+            for job in prepared {
+                try await NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration).prepare(job)
+                try await queue.complete(job)
+            }
+            let open = try await notices.notices(state: .queued)
+            #expect(open.count == 1 && open[0].items.map(\.caseID) == [a, b] && open[0].contact == "abuse@host.test")
+            // the send job waits for the batching window
+            #expect(try await queue.claim(NoticeStore.sendJob, limit: 10).isEmpty)
+            clock.advance(by: 61)
+            let send = try #require(try await queue.claim(NoticeStore.sendJob, limit: 10).first)
+            #expect(send.payload == "{\"notice\":\(open[0].id)}")
+            try await notices.markSent(open[0].id)
+            try await queue.complete(send)
+            // a day later the first URL is gone, the second is not
+            clock.advance(by: 86_400)
+            try await notices.recordRecheck(noticeID: open[0].id, caseID: a, gone: true, detail: "HTTP 404")
+            #expect(try await notices.notice(open[0].id)?.state == .sent)
+            // still online after the reminder interval: re-notified, then escalated after the last send
+            let (renotified, _) = try await notices.followUp(interval: 86_400, maxSends: 2)
+            #expect(renotified == 1)
+            let again = try #require(try await queue.claim(NoticeStore.sendJob, limit: 10).first)
+            try await notices.markSent(open[0].id)
+            try await queue.complete(again)
+            clock.advance(by: 86_401)
+            #expect(try await notices.followUp(interval: 86_400, maxSends: 2) == (0, 1))
+            #expect(try await notices.notice(open[0].id)?.state == .escalated)
+            clock.advance(by: 3600)
+            #expect(try await notices.recordRecheck(noticeID: open[0].id, caseID: b, gone: true, detail: "HTTP 410"))
+            let timelines = try await notices.timelines()
+            #expect(timelines.count == 2 && timelines.allSatisfy { $0.removedAt != nil && $0.assessedAt != nil && $0.noticeAt != nil })
+            let days = timelines.map { ($0.reportToRemoval ?? 0) / 86_400 }
+            #expect(days[0] > 1 && days[0] < 1.1 && days[1] > 2 && days[1] < 2.2)
+            // the supervisors' page and the public figures
+            let (sup, _) = try await Staff.signedIn(app, clock: clock, username: "sam", role: .supervisor)
+            let page = try await sup.get("/takedown")
+            #expect(page.status == .ok && page.body.contains("2 noticed cases, 2 removed") && page.body.contains("<svg"))
+            let csv = try await sup.get("/takedown.csv")
+            #expect(csv.body.split(separator: "\r\n").count == 3 && csv.body.contains("abuse@host.test"))
+            let month = Month(containing: clock.now()).description
+            let share = try await TestBrowser(app).get("/transparency/removed-within.csv?from=\(month)&to=\(month)").body
+            #expect(share.contains("1 day,0.0\r\n") && share.contains("3 days,100.0\r\n"), "\(share)")
+        }
+    }
+
+    @Test("a case under a law-enforcement hold sends nothing: the notice decision waits for the hold to end")
+    func hold() async throws {
+        try await withVigilApp { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let id = try await assessedCase(hotline, "http://held.test/x.jpg")
+            try await hotline.apply(.placeHold(CaseHold(reason: "operation", expiresAt: clock.now() + 86_400, placedBy: "leo")), to: id, actor: .user("leo"))
+            try await hotline.apply(.requestNotice(by: "ana"), to: id, actor: .user("ana"))
+            let queue = JobQueue(db: app.db, clock: clock, owner: "t")
+            #expect(try await queue.claim(NoticeStore.prepareJob, limit: 10).isEmpty)
+            try await hotline.apply(.liftHold(by: "leo"), to: id, actor: .user("leo"))
+            #expect(try await queue.claim(NoticeStore.prepareJob, limit: 10).count == 1)
+        }
+    }
+
+    @Test("without an SMTP relay the notice waits, says why on the case, and is retried")
+    func noRelay() async throws {
+        try await withVigilApp { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let id = try await assessedCase(hotline, "http://host.test/c.jpg")
+            let notices = NoticeStore(db: app.db, clock: clock)
+            try await notices.setHosting(caseID: id, country: "FR", network: nil, abuseContact: "abuse@host.test", source: "analyst", by: .user("ana"))
+            try await hotline.apply(.requestNotice(by: "ana"), to: id, actor: .user("ana"))
+            let scheduled = ScheduledJobs(db: app.db, clock: clock, tokens: SystemTokenSource(), configuration: app.vigil.configuration,
+                                          blockList: app.blockList, triage: try TriagePolicy())
+            #expect(try await scheduled.worker.drain(limit: 10) == 1)
+            clock.advance(by: 61)
+            #expect(try await scheduled.worker.drain(limit: 10) == 1)
+            let failed = try await JobQueue(db: app.db, clock: clock, owner: "t").jobs(state: .queued)
+            #expect(failed.count == 1 && failed[0].lastError?.contains("no SMTP relay") == true)
+            let (analyst, _) = try await Staff.signedIn(app, clock: clock, username: "ana2", role: .analyst)
+            #expect(try await analyst.get("/cases/\(id)").body.contains("no SMTP relay is configured"))
+        }
+    }
+}
+
+extension Application {
+    var hotlineStoreForTests: HotlineStore {
+        HotlineStore(db: db, clock: vigil.clock, tokens: SystemTokenSource(), sealer: nil, triage: hotline.triage)
+    }
+}
