@@ -35,7 +35,7 @@ fi
 if [ $runtime_only = 0 ]; then
   if ! python3 - <<'PY' 2>/dev/null
 import importlib.util, sys
-mods = ["pytest", "selenium", "pdqhash", "PIL", "numpy", "faiss", "schemathesis", "openapi_spec_validator"]
+mods = ["pytest", "selenium", "pdqhash", "PIL", "numpy", "faiss", "schemathesis", "openapi_spec_validator", "aiosmtpd"]
 sys.exit(0 if all(importlib.util.find_spec(m) for m in mods) else 1)
 PY
   then

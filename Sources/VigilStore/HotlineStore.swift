@@ -41,12 +41,17 @@ public struct HotlineStore: Sendable {
         public var incidentTime: String?
         public var reportedUsers: [String]?
         public var fileHashes: [String]?
+        /// A web report's URL as given (with its port), for rechecks and notices.
+        public var url: String?
     }
 
     static func payload(_ r: ValidatedReport) -> Payload {
         var p = Payload(kind: r.kind.rawValue, concerns: [], details: r.details, danger: r.childInImmediateDanger, source: r.source.rawValue)
         switch r.subject {
-        case .web(let t), .p2p(let t): p.target = t.canonicalKey
+        case .web(let t):
+            p.target = t.canonicalKey
+            p.url = r.reportedURL
+        case .p2p(let t): p.target = t.canonicalKey
         case .newsgroup(let t, let id):
             p.target = t.canonicalKey
             p.messageID = id

@@ -69,10 +69,12 @@ public struct JobQueue: Sendable {
 
     /// Claims up to `limit` due jobs (of one name, or any), each leased to this owner for `lease`. A running job
     /// whose lease ran out (its process died) is due again.
-    public func claim(_ name: String? = nil, limit: Int, lease: TimeInterval = 300) async throws -> [Job] {
+    /// `evenIfDelayed` also takes jobs waiting out a back-off or a batching window (an operator's "run it now").
+    public func claim(_ name: String? = nil, limit: Int, lease: TimeInterval = 300, evenIfDelayed: Bool = false) async throws -> [Job] {
         let now = Self.ms(clock.now())
+        let dueBy = evenIfDelayed ? Int64.max : now
         let until = now + Int64(lease * 1000)
-        var due = SQLQueryString("SELECT id FROM jobs WHERE ((state = 'queued' AND run_at_ms <= \(bind: now)) OR (state = 'running' AND lease_until_ms < \(bind: now)))")
+        var due = SQLQueryString("SELECT id FROM jobs WHERE ((state = 'queued' AND run_at_ms <= \(bind: dueBy)) OR (state = 'running' AND lease_until_ms < \(bind: now)))")
         if let name { due.appendInterpolation(unsafeRaw: " AND name = "); due.appendInterpolation(bind: name) }
         due.appendInterpolation(unsafeRaw: " ORDER BY run_at_ms, id LIMIT ")
         due.appendInterpolation(literal: max(1, limit))

@@ -149,8 +149,15 @@ public struct NoticeStore: Sendable {
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
             guard let c = try await sql.select().columns("case_key", "kind").from("cases").where("id", .equal, caseID).first(),
-                  let url = try c.decode(column: "case_key", as: String?.self), url.hasPrefix("http")
+                  let key = try c.decode(column: "case_key", as: String?.self), key.hasPrefix("http")
             else { throw StoreError.invalid("case \(caseID) is not about a web address") }
+            // The address as first reported (with its port), else the canonical one.
+            var url = key
+            if let first = try await sql.select().column("payload").from("reports").where("case_id", .equal, caseID).orderBy("created_ms").first(),
+               let payload = try? JSONDecoder().decode(HotlineStore.Payload.self, from: Data(try first.decode(column: "payload", as: String.self).utf8)),
+               let given = payload.url, given.lowercased().hasPrefix("http") {
+                url = given
+            }
             if let existing = try await sql.select().column("notice_id").from("notice_items").where("case_id", .equal, caseID)
                 .where("removed_ms", .is, SQLLiteral.null).first() {
                 return try existing.decode(column: "notice_id", as: Int64.self)  // already in a notice that is still open

@@ -20,7 +20,8 @@ public struct ScheduledJobs: Sendable {
     let worker: QueueWorker
 
     init(db: any Database, clock: any VigilClock, tokens: any TokenSource, configuration config: VigilConfiguration,
-         blockList: BlockListService, triage: TriagePolicy, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil) {
+         blockList: BlockListService, triage: TriagePolicy, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil,
+         runDelayedJobs: Bool = false) {
         let hotline = HotlineStore(db: db, clock: clock, tokens: tokens, sealer: nil, triage: triage)
         let list = blockList.store(db, clock: clock)
         let notices = NoticeService(db: db, clock: clock, configuration: config)
@@ -28,7 +29,7 @@ public struct ScheduledJobs: Sendable {
         let worker = QueueWorker(queue: JobQueue(db: db, clock: clock, owner: owner), handlers: [
             NoticeStore.prepareJob: { try await notices.prepare($0) },
             NoticeStore.sendJob: { try await notices.send($0) },
-        ])
+        ], evenIfDelayed: runDelayedJobs)
         self.worker = worker
         jobs = [
             Job(name: NoticeStore.prepareJob, everyMinutes: 1, summary: "add assessed cases' URLs to a notice for their host's abuse contact (queued jobs)") { limit in
@@ -84,6 +85,6 @@ extension VigilApp {
         let key = try SigningKey.loadOrCreate(at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem")).0.privateKey
         service.setKey(key)
         return ScheduledJobs(db: ctx.database, clock: SystemClock(), tokens: SystemTokenSource(), configuration: config,
-                             blockList: service, triage: try TriagePolicy(standardDays: config.standardAssessmentDays))
+                             blockList: service, triage: try TriagePolicy(standardDays: config.standardAssessmentDays), runDelayedJobs: true)
     }
 }

@@ -246,6 +246,9 @@ public struct ValidatedReport: Sendable, Equatable {
     public let contact: ReporterContact?
     /// Who sent it.
     public let source: ReportSource
+    /// A web report's URL as given (trimmed): the canonical form drops the port and the fragment, and a recheck or a
+    /// notice needs the address that can actually be fetched.
+    public let reportedURL: String?
 
     /// Whether the reporter left a way to reach them.
     public var isAnonymous: Bool { contact == nil }
@@ -308,11 +311,13 @@ public struct ValidatedReport: Sendable, Equatable {
         }
         let kindOfService = s.serviceKind ?? .other
         var subject: ReportSubject?
+        var reportedURL: String?
         switch s.kind {
         case .url:
             if let url = required(text(s.url, .url, limit: Limit.url), .url) {
                 do throws(URLCanonicalizationError) {
                     subject = .web(try ReportTarget(url: url))
+                    reportedURL = url
                 } catch { invalid(.url, error) }
             }
         case .newsgroup:
@@ -364,6 +369,7 @@ public struct ValidatedReport: Sendable, Equatable {
         self.childInImmediateDanger = s.childInImmediateDanger
         self.contact = contact
         self.source = s.source
+        self.reportedURL = reportedURL
     }
 
     /// `<local@domain>` with the angle brackets, or nil when the text is not a Message-ID (RFC 5536: printable ASCII

@@ -126,12 +126,14 @@ struct NoticeService: Sendable {
 struct QueueWorker: Sendable {
     let queue: JobQueue
     let handlers: [String: @Sendable (JobQueue.Job) async throws -> Void]
+    /// Also run jobs that are waiting (back-off, batching window): `vigil jobs run` means now.
+    var evenIfDelayed = false
 
     /// Runs up to `limit` due jobs of `name` (or of any handled name); returns how many ran (succeeded or not).
     func drain(_ name: String? = nil, limit: Int) async throws -> Int {
         var ran = 0
         for handled in handlers.keys.sorted() where name == nil || name == handled {
-            for job in try await queue.claim(handled, limit: max(1, limit - ran)) {
+            for job in try await queue.claim(handled, limit: max(1, limit - ran), evenIfDelayed: evenIfDelayed) {
                 do {
                     try await handlers[handled]!(job)
                     try await queue.complete(job)

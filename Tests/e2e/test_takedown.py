@@ -1,0 +1,148 @@
+"""Notice and takedown as an analyst and a supervisor meet it, with a real SMTP server (aiosmtpd) as the provider's
+mailbox and a local web server as the reported site: the notice waits while the relay is down, is delivered once
+when it is back, the page starts returning 404, the recheck marks it removed and the time appears in the figures.
+Everything listens on loopback only."""
+import email
+import http.server
+import json
+import os
+import sqlite3
+import subprocess
+import threading
+import time
+import urllib.request
+
+from selenium.webdriver.common.by import By
+
+from conftest import VIGIL, Server, free_port
+from test_hotline import add_user
+from test_platform_core import enrol, fill, sign_in, submit, totp
+
+
+class Site(http.server.BaseHTTPRequestHandler):
+    gone = False
+
+    def do_GET(self):
+        if Site.gone:
+            self.send_response(404)
+            self.end_headers()
+            return
+        body = b"<html><body>a harmless test page</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class Sink:
+    """An SMTP server that keeps every message it receives."""
+    def __init__(self, port):
+        from aiosmtpd.controller import Controller
+        self.messages = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                sink.messages.append((envelope.rcpt_tos, envelope.content))
+                return "250 OK"
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+
+def jobs(server, *args):
+    """`vigil jobs` with the server's own settings (an operator would keep them in vigil.toml)."""
+    r = subprocess.run([VIGIL, "jobs", *args, "--data-dir", server.dir + "/data", *server.extra_args], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def wait_until(predicate, what, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_notice_waits_for_the_relay_is_delivered_once_and_removal_is_measured(browser):
+    Site.gone = False
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    site = httpd.server_address[1]
+    smtp_port = free_port()
+    settings = ["--smtp-host", "127.0.0.1", "--smtp-port", str(smtp_port), "--smtp-from", "hotline@vigil.test"]
+    server = Server(extra_args=settings)
+    server.extra_args = settings
+    sink = None
+    try:
+        base = server.base
+        url = f"http://127.0.0.1:{site}/gallery/photo.html"
+        req = urllib.request.Request(base + "/api/v1/reports", data=json.dumps({"kind": "url", "url": url}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=30).read()
+        users = {n: enrol(browser, add_user(server, n, r), f"{n} password long") for n, r in [("ana", "analyst"), ("sue", "supervisor")]}
+
+        # The analyst assesses the case, records where it is hosted and asks for a notice.
+        browser.delete_all_cookies()
+        sign_in(browser, base, "ana", "ana password long", totp(users["ana"], step_offset=1))
+        browser.get(base + "/cases")
+        browser.find_element(By.CSS_SELECTOR, "#queue tbody tr a").click()
+        case_url = browser.current_url
+        submit(browser, "button[value=claim]")
+        browser.find_element(By.CSS_SELECTOR, "#outcome option[value=baseline]").click()
+        submit(browser, "#assess-form button[type=submit]")
+        fill(browser, country="FR", network="AS64500 Example Hosting", abuse_contact="abuse@host.test")
+        submit(browser, "#hosting-form button[type=submit]")
+        assert "abuse@host.test" in browser.find_element(By.ID, "abuse-contact").text
+        submit(browser, "button[value=request-notice]")
+
+        # The relay is down: the notice waits and says why; nothing is lost.
+        db = os.path.join(server.dir, "data", "vigil.sqlite")
+        def last_error():
+            with sqlite3.connect(db) as c:
+                row = c.execute("SELECT last_error FROM notices").fetchone()
+                return row[0] if row else None
+        jobs(server, "run", "notice-prepare")
+        jobs(server, "run", "notice-send")
+        assert "connect" in (last_error() or ""), last_error()
+        browser.get(case_url)
+        assert "abuse@host.test" in browser.find_element(By.ID, "notices").text
+
+        # The relay comes back: one notice, with the URL attached as CSV; running the job again sends nothing more.
+        sink = Sink(smtp_port)
+        jobs(server, "run", "notice-send")
+        wait_until(lambda: len(sink.messages) == 1, "the notice")
+        rcpt, content = sink.messages[0]
+        assert rcpt == ["abuse@host.test"]
+        msg = email.message_from_bytes(content)
+        assert "Notice of child sexual abuse material" in msg["Subject"]
+        attachments = [p for p in msg.walk() if p.get_filename() == "urls.csv"]
+        assert len(attachments) == 1 and url in attachments[0].get_payload(decode=True).decode()
+        jobs(server, "run", "notice-send")
+        assert len(sink.messages) == 1, "nothing is sent twice"
+
+        # The page is taken down; the recheck finds it gone and the notice is removed.
+        Site.gone = True
+        out = jobs(server, "run", "notice-recheck")
+        assert "notice-recheck: 1 done" in out
+        with sqlite3.connect(db) as c:
+            assert c.execute("SELECT state FROM notices").fetchone()[0] == "removed"
+
+        # The supervisor sees the report-to-removal time and the chart.
+        browser.delete_all_cookies()
+        sign_in(browser, base, "sue", "sue password long", totp(users["sue"], step_offset=1))
+        browser.get(base + "/takedown")
+        assert "1 noticed cases, 1 removed" in browser.find_element(By.ID, "overall").text
+        assert browser.find_element(By.CSS_SELECTOR, "figure.chart svg")
+        assert browser.find_element(By.ID, "median-days").text not in ("", "—")
+    finally:
+        if sink:
+            sink.stop()
+        server.stop()
+        httpd.shutdown()
