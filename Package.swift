@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "VigilWeb",
             dependencies: [
-                "VigilCore", "VigilStore", "VigilMatch", "VigilFormats", "VigilMedia", "CQRencode",
+                "VigilCore", "VigilStore", "VigilMatch", "VigilFormats", "VigilMedia", "CQRencode", "CMaxMindDB",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "Leaf", package: "leaf"),
@@ -96,6 +96,7 @@ let package = Package(
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "CMaxMindDB", linkerSettings: [.linkedLibrary("maxminddb")]),
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         // MARK: benchmark drivers (run by `make bench`, built in release only there)
         .executableTarget(name: "BenchMatch", dependencies: ["VigilMatch"], path: "Sources/BenchMatch", swiftSettings: standard),

@@ -91,6 +91,14 @@ struct ServerOptions: ParsableArguments {
     var noticeMaxSends: Int?
     @Option(name: .customLong("notice-recheck-minutes"), help: "Minutes between rechecks of noticed URLs (default 60). Env: VIGIL_NOTICE_RECHECK_MINUTES.")
     var noticeRecheckMinutes: Int?
+    @Option(name: .customLong("dns-resolver"), help: "Resolver attribution asks, host:port (default: /etc/resolv.conf). Env: VIGIL_DNS_RESOLVER.")
+    var dnsResolver: String?
+    @Option(name: .customLong("geoip-country-db"), help: "MaxMind-format country database. Env: VIGIL_GEOIP_COUNTRY_DB.")
+    var geoipCountryDB: String?
+    @Option(name: .customLong("geoip-asn-db"), help: "MaxMind-format ASN database. Env: VIGIL_GEOIP_ASN_DB.")
+    var geoipASNDB: String?
+    @Option(name: .customLong("rdap-url"), help: "RDAP service for abuse contacts, e.g. https://rdap.org. Env: VIGIL_RDAP_URL.")
+    var rdapURL: String?
     @Flag(name: .customLong("demo-data"), help: "Add demonstration data on first start. Env: VIGIL_DEMO_DATA=true.")
     var demoData = false
     @Option(name: .customLong("country"), help: "The operator's country, ISO 3166-1 alpha-2 (e.g. FR), for the policy pages. Env: VIGIL_COUNTRY.")
@@ -198,6 +206,15 @@ struct ServerOptions: ParsableArguments {
         if let v = try int(noticeRenotifyHours, "VIGIL_NOTICE_RENOTIFY_HOURS", "notice_renotify_hours") { c.noticeRenotifyHours = max(1, v) }
         if let v = try int(noticeMaxSends, "VIGIL_NOTICE_MAX_SENDS", "notice_max_sends") { c.noticeMaxSends = max(1, v) }
         if let v = try int(noticeRecheckMinutes, "VIGIL_NOTICE_RECHECK_MINUTES", "notice_recheck_minutes") { c.noticeRecheckMinutes = max(1, v) }
+        c.dnsResolver = value(dnsResolver, "VIGIL_DNS_RESOLVER", "dns_resolver").flatMap { $0.isEmpty ? nil : $0 }
+        for (flag, env, key, path) in [(geoipCountryDB, "VIGIL_GEOIP_COUNTRY_DB", "geoip_country_db", \VigilConfiguration.geoipCountryDB),
+                                       (geoipASNDB, "VIGIL_GEOIP_ASN_DB", "geoip_asn_db", \VigilConfiguration.geoipASNDB)] {
+            if let v = value(flag, env, key), !v.isEmpty {
+                guard FileManager.default.isReadableFile(atPath: v) else { throw ValidationError("\(key): cannot read \(v)") }
+                c[keyPath: path] = v
+            }
+        }
+        c.rdapURL = value(rdapURL, "VIGIL_RDAP_URL", "rdap_url").flatMap { $0.isEmpty ? nil : $0 }
         c.demoData = try bool(demoData ? true : nil, "VIGIL_DEMO_DATA", "demo_data") ?? false
         if let v = value(country, "VIGIL_COUNTRY", "country")?.trimmingCharacters(in: .whitespaces), !v.isEmpty {
             let code = v.uppercased()

@@ -87,6 +87,13 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var noticeMaxSends: Int = 3
     /// Minutes between rechecks of noticed URLs (default 60).
     public var noticeRecheckMinutes: Int = 60
+    /// The DNS resolver attribution asks (`host:port`; default: the first nameserver in /etc/resolv.conf).
+    public var dnsResolver: String?
+    /// MaxMind-format databases for attribution: country (GeoLite2-Country/City, DB-IP) and ASN (GeoLite2-ASN).
+    public var geoipCountryDB: String?
+    public var geoipASNDB: String?
+    /// RDAP service for abuse contacts (for example https://rdap.org); none: the analyst records the contact.
+    public var rdapURL: String?
     /// Insert demonstration data on first start (used by `make run`).
     public var demoData: Bool = false
     /// The operator's country (ISO 3166-1 alpha-2, upper case), for the policy pages; nil when not set.
@@ -160,6 +167,10 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--notice-renotify-hours", "VIGIL_NOTICE_RENOTIFY_HOURS", "notice_renotify_hours", "hours before re-notifying while content stays online (default 24)"),
         ("--notice-max-sends", "VIGIL_NOTICE_MAX_SENDS", "notice_max_sends", "sends before a notice is escalated to supervisors (default 3)"),
         ("--notice-recheck-minutes", "VIGIL_NOTICE_RECHECK_MINUTES", "notice_recheck_minutes", "minutes between rechecks of noticed URLs (default 60)"),
+        ("--dns-resolver", "VIGIL_DNS_RESOLVER", "dns_resolver", "resolver attribution asks, host:port (default: /etc/resolv.conf)"),
+        ("--geoip-country-db", "VIGIL_GEOIP_COUNTRY_DB", "geoip_country_db", "MaxMind-format country database (GeoLite2-Country, DB-IP)"),
+        ("--geoip-asn-db", "VIGIL_GEOIP_ASN_DB", "geoip_asn_db", "MaxMind-format ASN database (GeoLite2-ASN)"),
+        ("--rdap-url", "VIGIL_RDAP_URL", "rdap_url", "RDAP service for abuse contacts, e.g. https://rdap.org (none: analysts record them)"),
         ("--demo-data", "VIGIL_DEMO_DATA", "demo_data", "true to add demonstration data on first start"),
         ("--country", "VIGIL_COUNTRY", "country", "the operator's country, ISO 3166-1 alpha-2 (e.g. FR), for the policy pages"),
         ("--country-name", "VIGIL_COUNTRY_NAME", "country_name", "the country's name as the global legislation review spells it (e.g. France)"),

@@ -308,6 +308,10 @@ public struct HotlineStore: Sendable {
             var details: [String: String] = ["state": wf.state.rawValue]
             if case .placeHold(let h) = event { details["expires"] = ISO8601DateFormatter().string(from: h.expiresAt) }
             let ownAudits = Set(actions.compactMap { a -> String? in if case .audit(let name, _) = a { return name } else { return nil } })
+            // Content assessed illegal: trace where it is hosted, in a job that commits with the assessment.
+            if case .assess(let assessment, _) = event, assessment.outcome.isIllegal {
+                try await JobQueue(db: tx, clock: clock, owner: "hotline").enqueue(NoticeStore.attributeJob, payload: "{\"case\":\(id)}", on: tx)
+            }
             if !ownAudits.contains("case.\(event.name)") {
                 try await AuditLog.append(on: tx, at: now, actor: actor, action: "case.\(event.name)", subject: "case:\(id)", details: details)
             }

@@ -24,11 +24,15 @@ public struct NoticeStore: Sendable {
 
     // MARK: hosting
 
+    public static let attributeJob = "case-attribute"
+
     public struct Hosting: Sendable, Equatable {
         public var country: String?
         public var network: String?
         public var abuseContact: String?
         public var source: String
+        /// What automated attribution found (JSON: addresses, CNAME chain, ASN, CDN, sources), if it ran.
+        public var details: String?
         public var updatedBy: String
         public var updatedAt: Date
     }
@@ -60,10 +64,48 @@ public struct NoticeStore: Sendable {
         }
     }
 
+    /// Records what automated attribution found. An analyst's values, when there are any, are kept (the analyst
+    /// overrode attribution); the findings are stored beside them. Returns whether the hosting changed since the
+    /// previous attribution (a new address, country or contact).
+    @discardableResult
+    public func recordAttribution(caseID: Int64, country: String?, network: String?, abuseContact: String?, details: String) async throws -> Bool {
+        let now = clock.now()
+        let previous = try await hosting(caseID: caseID)
+        return try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            let changed = previous.map { $0.details != nil && $0.details != details } ?? false
+            if let previous, previous.source == "analyst" {
+                try await sql.update("hosting").set("details", to: details).where("case_id", .equal, caseID).run()
+            } else {
+                try await sql.delete(from: "hosting").where("case_id", .equal, caseID).run()
+                try await sql.insert(into: "hosting").columns("case_id", "country", "network", "abuse_contact", "source", "details", "updated_by", "updated_ms")
+                    .values(SQLBind(caseID), SQLBind(country), SQLBind(network), SQLBind(abuseContact), SQLBind("attribution"), SQLBind(details),
+                            SQLBind(Self.attributeJob), SQLBind(Self.ms(now))).run()
+            }
+            try await AuditLog.append(on: tx, at: now, actor: .job(Self.attributeJob), action: "case.attributed", subject: "case:\(caseID)",
+                                      details: ["country": country ?? "", "contact": abuseContact ?? "", "changed": changed ? "true" : "false"])
+            return changed
+        }
+    }
+
+    /// The address first reported for a web case (with its port), else its canonical URL; nil for other cases.
+    public func fetchableURL(caseID: Int64) async throws -> String? {
+        guard let c = try await sql.select().column("case_key").from("cases").where("id", .equal, caseID).first(),
+              let key = try c.decode(column: "case_key", as: String?.self), key.hasPrefix("http") else { return nil }
+        if let first = try await sql.select().column("payload").from("reports").where("case_id", .equal, caseID).orderBy("created_ms").first(),
+           let payload = try? JSONDecoder().decode(HotlineStore.Payload.self, from: Data(try first.decode(column: "payload", as: String.self).utf8)),
+           let given = payload.url, given.lowercased().hasPrefix("http") {
+            return given
+        }
+        return key
+    }
+
     public func hosting(caseID: Int64) async throws -> Hosting? {
         guard let r = try await sql.select().column("*").from("hosting").where("case_id", .equal, caseID).first() else { return nil }
         return Hosting(country: try r.decode(column: "country", as: String?.self), network: try r.decode(column: "network", as: String?.self),
                        abuseContact: try r.decode(column: "abuse_contact", as: String?.self), source: try r.decode(column: "source", as: String.self),
+                       details: try r.decode(column: "details", as: String?.self),
                        updatedBy: try r.decode(column: "updated_by", as: String.self),
                        updatedAt: Self.date(try r.decode(column: "updated_ms", as: Int64.self))!)
     }

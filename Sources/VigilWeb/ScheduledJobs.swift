@@ -24,14 +24,18 @@ public struct ScheduledJobs: Sendable {
          runDelayedJobs: Bool = false) {
         let hotline = HotlineStore(db: db, clock: clock, tokens: tokens, sealer: nil, triage: triage)
         let list = blockList.store(db, clock: clock)
-        let notices = NoticeService(db: db, clock: clock, configuration: config)
+        let notices = NoticeService(db: db, clock: clock, configuration: config, attribution: NoticeService.attribution(config))
         let owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
         let worker = QueueWorker(queue: JobQueue(db: db, clock: clock, owner: owner), handlers: [
+            NoticeStore.attributeJob: { try await notices.attribute($0) },
             NoticeStore.prepareJob: { try await notices.prepare($0) },
             NoticeStore.sendJob: { try await notices.send($0) },
         ], evenIfDelayed: runDelayedJobs)
         self.worker = worker
         jobs = [
+            Job(name: NoticeStore.attributeJob, everyMinutes: 1, summary: "trace where assessed content is hosted: DNS, country and network, RDAP abuse contact (queued jobs)") { limit in
+                try await worker.drain(NoticeStore.attributeJob, limit: limit)
+            },
             Job(name: NoticeStore.prepareJob, everyMinutes: 1, summary: "add assessed cases' URLs to a notice for their host's abuse contact (queued jobs)") { limit in
                 try await worker.drain(NoticeStore.prepareJob, limit: limit)
             },

@@ -58,6 +58,8 @@ public func withVigilApp<T>(
     var config = VigilConfiguration()
     config.dataDirectory = dir
     config.databaseURL = url
+    // Tests never ask a real resolver: a closed port on loopback answers "refused" at once.
+    config.dnsResolver = "127.0.0.1:9"
     configure(&config)
     let services = VigilServices(configuration: config, clock: clock, passwords: BcryptPasswords(cost: 4))
     let app = try await Application.make(.testing)

@@ -105,7 +105,7 @@ struct TakedownTests {
             try await hotline.apply(.requestNotice(by: "ana"), to: id, actor: .user("ana"))
             let scheduled = ScheduledJobs(db: app.db, clock: clock, tokens: SystemTokenSource(), configuration: app.vigil.configuration,
                                           blockList: app.blockList, triage: try TriagePolicy())
-            #expect(try await scheduled.worker.drain(limit: 10) == 1)
+            #expect(try await scheduled.worker.drain(limit: 10) == 2, "attribution and the notice's preparation")
             clock.advance(by: 61)
             #expect(try await scheduled.worker.drain(limit: 10) == 1)
             let failed = try await JobQueue(db: app.db, clock: clock, owner: "t").jobs(state: .queued)

@@ -15,6 +15,9 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VIGIL = os.environ.get("VIGIL_BIN", os.path.join(REPO, ".build", "debug", "vigil"))
+# Never a real resolver, for the server and every `vigil` command the tests run: attribution asks a closed port on
+# loopback unless a test starts its own DNS server.
+os.environ.setdefault("VIGIL_DNS_RESOLVER", "127.0.0.1:9")
 
 
 def free_port():
@@ -42,6 +45,8 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(self.dir, "server.log"), "w+")
         e = dict(os.environ)
+        # Never a real resolver: attribution asks a closed port on loopback unless a test starts its own.
+        e.setdefault("VIGIL_DNS_RESOLVER", "127.0.0.1:9")
         e.update(env or {})
         self.proc = subprocess.Popen(
             [VIGIL, "serve", "--data-dir", os.path.join(self.dir, "data"), "--port", str(self.port), *extra_args],

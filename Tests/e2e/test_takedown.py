@@ -146,3 +146,86 @@ def test_notice_waits_for_the_relay_is_delivered_once_and_removal_is_measured(br
             sink.stop()
         server.stop()
         httpd.shutdown()
+
+
+RDAP_ANSWER = {
+    "objectClassName": "ip network", "handle": "TEST-NET", "startAddress": "127.0.0.0", "endAddress": "127.255.255.255",
+    "entities": [{"objectClassName": "entity", "roles": ["registrant"], "entities": [{
+        "objectClassName": "entity", "roles": ["abuse"],
+        "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["fn", {}, "text", "Abuse desk"],
+                                 ["email", {}, "text", "abuse@example-hosting.test"]]]}]}],
+}
+
+
+class RDAP(http.server.BaseHTTPRequestHandler):
+    """A local RDAP server answering in the shape registries use (an abuse entity nested in the registrant)."""
+    def do_GET(self):
+        body = json.dumps(RDAP_ANSWER).encode() if self.path.startswith("/ip/") else b"{}"
+        self.send_response(200 if self.path.startswith("/ip/") else 404)
+        self.send_header("Content-Type", "application/rdap+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_attribution_finds_country_network_and_abuse_contact(browser, tmp_path):
+    from dnslib import A, CNAME, QTYPE, RCODE, RR
+    from dnslib.server import BaseResolver, DNSServer
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    class Zone(BaseResolver):
+        def resolve(self, request, handler):
+            reply = request.reply()
+            if str(request.q.qname).rstrip(".") == "www.hosting.test":
+                reply.add_answer(RR("www.hosting.test.", QTYPE.CNAME, rdata=CNAME("edge.hosting.test."), ttl=60))
+                if request.q.qtype == QTYPE.A:
+                    reply.add_answer(RR("edge.hosting.test.", QTYPE.A, rdata=A("127.0.0.1"), ttl=60))
+            else:
+                reply.header.rcode = RCODE.NXDOMAIN
+            return reply
+
+    dns_port = free_port()
+    dns = DNSServer(Zone(), port=dns_port, address="127.0.0.1")
+    dns.start_thread()
+    rdap = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RDAP)
+    threading.Thread(target=rdap.serve_forever, daemon=True).start()
+    for name, kind, data in [("country.mmdb", "GeoLite2-Country", {"country": {"iso_code": "FR"}}),
+                             ("asn.mmdb", "GeoLite2-ASN", {"autonomous_system_number": 64500, "autonomous_system_organization": "Example Hosting"})]:
+        w = MMDBWriter(ip_version=4, database_type=kind, int_type="u32")
+        w.insert_network(IPSet(["127.0.0.0/8"]), data)
+        w.to_db_file(str(tmp_path / name))
+    server = Server(extra_args=["--geoip-country-db", str(tmp_path / "country.mmdb"), "--geoip-asn-db", str(tmp_path / "asn.mmdb"),
+                                "--rdap-url", f"http://127.0.0.1:{rdap.server_address[1]}"],
+                    env={"VIGIL_DNS_RESOLVER": f"127.0.0.1:{dns_port}"})
+    try:
+        base = server.base
+        req = urllib.request.Request(base + "/api/v1/reports", data=json.dumps({"kind": "url", "url": "http://www.hosting.test/gallery/p.html"}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=30).read()
+        secret = enrol(browser, add_user(server, "ana", "analyst"), "ana password long")
+        browser.delete_all_cookies()
+        sign_in(browser, base, "ana", "ana password long", totp(secret, step_offset=1))
+        browser.get(base + "/cases")
+        browser.find_element(By.CSS_SELECTOR, "#queue tbody tr a").click()
+        case_url = browser.current_url
+        submit(browser, "button[value=claim]")
+        browser.find_element(By.CSS_SELECTOR, "#outcome option[value=baseline]").click()
+        submit(browser, "#assess-form button[type=submit]")
+        # The attribution job runs inside the server within seconds of the assessment.
+        def attributed():
+            browser.get(case_url)
+            return bool(browser.find_elements(By.ID, "attribution"))
+        wait_until(attributed, "attribution on the case page", timeout=60)
+        hosting = browser.find_element(By.ID, "hosting").text
+        assert "FR" in hosting and "AS64500 Example Hosting" in hosting and "abuse@example-hosting.test" in hosting
+        details = json.loads(browser.find_element(By.ID, "attribution").text)
+        assert details["cnames"] == ["edge.hosting.test"] and details["addresses"] == ["127.0.0.1"]
+        assert "case.attributed" in browser.find_element(By.ID, "timeline").text
+    finally:
+        server.stop()
+        dns.stop()
+        rdap.shutdown()

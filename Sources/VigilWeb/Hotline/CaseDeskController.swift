@@ -123,6 +123,7 @@ enum CaseDeskController {
         let contact: String
         let source: String
         let updated: String
+        let details: String
     }
 
     struct NoticeRow: Encodable {
@@ -165,7 +166,7 @@ enum CaseDeskController {
         let notices = NoticeStore(db: req.db, clock: req.vigil.clock)
         full.hosting = try await notices.hosting(caseID: id).map {
             HostingView(country: $0.country ?? "", network: $0.network ?? "", contact: $0.abuseContact ?? "", source: $0.source,
-                        updated: "\($0.updatedBy), \(Format.dateTime($0.updatedAt))")
+                        updated: "\($0.updatedBy), \(Format.dateTime($0.updatedAt))", details: $0.details ?? "")
         }
         full.notices = try await notices.notices(forCase: id).map {
             NoticeRow(id: $0.id, contact: $0.contact, state: $0.state.rawValue, sends: $0.sends, firstSent: $0.firstSentAt.map(Format.dateTime) ?? "",

@@ -10,14 +10,39 @@ struct NoticeService: Sendable {
     let db: any Database
     let clock: any VigilClock
     let configuration: VigilConfiguration
+    /// Automated attribution; nil in tests that record hosting by hand.
+    var attribution: Attribution?
 
     var store: NoticeStore { NoticeStore(db: db, clock: clock) }
+
+    static func attribution(_ c: VigilConfiguration) -> Attribution {
+        Attribution(dns: DNSClient.configured(c.dnsResolver), country: c.geoipCountryDB.flatMap(GeoDatabase.init(path:)),
+                    asn: c.geoipASNDB.flatMap(GeoDatabase.init(path:)), rdapBase: c.rdapURL, cache: RDAPCache())
+    }
+
+    /// Traces where a case's URL is hosted and records it (an analyst's values stay when they set any).
+    func attribute(caseID: Int64) async throws {
+        guard let attribution, let url = try await store.fetchableURL(caseID: caseID) else { return }
+        let r = await attribution.attribute(url: url)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let details = String(decoding: try encoder.encode(r), as: UTF8.self)
+        let network = r.asn.map { "AS\($0)" + (r.organisation.map { " \($0)" } ?? "") }
+        try await store.recordAttribution(caseID: caseID, country: r.country, network: network, abuseContact: r.abuseContact, details: details)
+    }
+
+    func attribute(_ job: JobQueue.Job) async throws {
+        let p = try JSONDecoder().decode(CasePayload.self, from: Data(job.payload.utf8))
+        try await attribute(caseID: p.case)
+    }
 
     struct CasePayload: Codable { let `case`: Int64 }
     struct NoticePayload: Codable { let notice: Int64 }
 
     func prepare(_ job: JobQueue.Job) async throws {
         let p = try JSONDecoder().decode(CasePayload.self, from: Data(job.payload.utf8))
+        // Trace hosting again before each notice: it may have moved since the assessment.
+        if attribution != nil { try await attribute(caseID: p.case) }
         try await store.prepare(caseID: p.case)
     }
 

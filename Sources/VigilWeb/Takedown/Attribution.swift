@@ -1,0 +1,264 @@
+import AsyncHTTPClient
+import CMaxMindDB
+import Foundation
+import NIOCore
+import Synchronization
+import VigilCore
+import VigilStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A small DNS client (RFC 1035 over UDP) for the configured resolver: A and AAAA answers and the CNAME chain.
+struct DNSClient: Sendable {
+    let server: String
+    let port: UInt16
+
+    /// The resolver: `host:port`, or the first nameserver in /etc/resolv.conf.
+    static func configured(_ text: String?) -> DNSClient {
+        if let text, !text.isEmpty {
+            let parts = text.split(separator: ":")
+            return DNSClient(server: String(parts[0]), port: parts.count > 1 ? UInt16(parts[1]) ?? 53 : 53)
+        }
+        let conf = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+        let ns = conf.split(separator: "\n").first { $0.hasPrefix("nameserver ") }.map { String($0.dropFirst(11)).trimmingCharacters(in: .whitespaces) }
+        return DNSClient(server: ns ?? "127.0.0.1", port: 53)
+    }
+
+    struct Answer: Sendable, Equatable {
+        var cnames: [String] = []
+        var addresses: [String] = []
+        var nxdomain = false
+    }
+
+    enum Failure: Error { case network(String), malformed }
+
+    /// A and AAAA for `name`, with the CNAME chain the resolver reported.
+    func resolve(_ name: String) throws(Failure) -> Answer {
+        var out = Answer()
+        for type in [UInt16(1), 28] {
+            let a = try query(name, type: type)
+            out.nxdomain = out.nxdomain || a.nxdomain
+            for c in a.cnames where !out.cnames.contains(c) { out.cnames.append(c) }
+            out.addresses += a.addresses
+        }
+        return out
+    }
+
+    func query(_ name: String, type: UInt16) throws(Failure) -> Answer {
+        var packet: [UInt8] = [0x56, 0x49, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+        for label in name.split(separator: ".") where !label.isEmpty {
+            let bytes = Array(label.utf8.prefix(63))
+            packet.append(UInt8(bytes.count))
+            packet += bytes
+        }
+        packet += [0, UInt8(type >> 8), UInt8(type & 0xFF), 0, 1]
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw .network("socket") }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, server, &addr.sin_addr) == 1 else { throw .network("resolver \(server) is not an IPv4 address") }
+        // A connected socket: a resolver that is not there answers "refused" at once instead of a time-out.
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0, send(fd, packet, packet.count, 0) == packet.count else { throw .network("cannot reach the resolver \(server):\(port)") }
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buf, buf.count, 0)
+        guard n >= 12 else { throw .network("no answer from the resolver \(server):\(port)") }
+        return try Self.parse(Array(buf[..<n]))
+    }
+
+    static func parse(_ d: [UInt8]) throws(Failure) -> Answer {
+        func u16(_ i: Int) throws(Failure) -> Int {
+            guard i + 1 < d.count else { throw .malformed }
+            return Int(d[i]) << 8 | Int(d[i + 1])
+        }
+        func name(_ start: Int) throws(Failure) -> (String, Int) {
+            var labels: [String] = [], i = start, end = -1, jumps = 0
+            while true {
+                guard i < d.count else { throw .malformed }
+                let len = Int(d[i])
+                if len == 0 { i += 1; break }
+                if len & 0xC0 == 0xC0 {
+                    guard i + 1 < d.count, jumps < 20 else { throw .malformed }
+                    if end < 0 { end = i + 2 }
+                    i = (len & 0x3F) << 8 | Int(d[i + 1])
+                    jumps += 1
+                    continue
+                }
+                guard i + 1 + len <= d.count else { throw .malformed }
+                labels.append(String(decoding: d[(i + 1)...(i + len)], as: UTF8.self))
+                i += 1 + len
+            }
+            return (labels.joined(separator: ".").lowercased(), end >= 0 ? end : i)
+        }
+        var out = Answer()
+        out.nxdomain = (d[3] & 0x0F) == 3
+        let qd = try u16(4), an = try u16(6)
+        var i = 12
+        for _ in 0..<qd { i = try name(i).1 + 4 }
+        for _ in 0..<an {
+            i = try name(i).1
+            let type = try u16(i), rdlen = try u16(i + 8)
+            i += 10
+            guard i + rdlen <= d.count else { throw .malformed }
+            switch type {
+            case 1 where rdlen == 4: out.addresses.append(d[i..<(i + 4)].map(String.init).joined(separator: "."))
+            case 28 where rdlen == 16:
+                var a = in6_addr()
+                withUnsafeMutableBytes(of: &a) { $0.copyBytes(from: d[i..<(i + 16)]) }
+                var text = [CChar](repeating: 0, count: 64)
+                inet_ntop(AF_INET6, &a, &text, 64)
+                out.addresses.append(String(cString: text))
+            case 5: out.cnames.append(try name(i).0)
+            default: break
+            }
+            i += rdlen
+        }
+        return out
+    }
+}
+
+/// Country and network of an address from MaxMind-format databases (GeoLite2, DB-IP) the operator installs.
+final class GeoDatabase: @unchecked Sendable {
+    private let handle: UnsafeMutableRawPointer
+    private let lock = NSLock()
+
+    init?(path: String) {
+        guard let h = vigil_mmdb_open(path) else { return nil }
+        handle = h
+    }
+
+    deinit { vigil_mmdb_close(handle) }
+
+    /// A string or unsigned value at a path (up to three keys), for one address.
+    func value(_ address: String, _ path: [String]) -> String? {
+        lock.withLock {
+            var out = [CChar](repeating: 0, count: 512)
+            let p = path + Array(repeating: "", count: max(0, 3 - path.count))
+            let found = p[0].withCString { a in
+                p[1].withCString { b in
+                    p[2].withCString { c in
+                        vigil_mmdb_value(handle, address, a, path.count > 1 ? b : nil, path.count > 2 ? c : nil, &out, out.count)
+                    }
+                }
+            }
+            return found == 1 ? String(cString: out) : nil
+        }
+    }
+}
+
+/// Where a URL is hosted: DNS through the configured resolver, country and network from the MaxMind databases,
+/// the abuse contact from RDAP (cached), CDNs flagged. Every fact keeps its source.
+struct Attribution: Sendable {
+    let dns: DNSClient
+    let country: GeoDatabase?
+    let asn: GeoDatabase?
+    let rdapBase: String?
+    let cache: RDAPCache
+
+    struct Result: Sendable, Equatable, Codable {
+        var host: String
+        var cnames: [String] = []
+        var addresses: [String] = []
+        var country: String?
+        var asn: String?
+        var organisation: String?
+        var abuseContact: String?
+        var cdn: String?
+        var sources: [String] = []
+        var problems: [String] = []
+    }
+
+    /// Known CDNs by ASN and by CNAME suffix: behind them the real host is unknown, and the notice goes to the CDN.
+    static let cdnASNs: [String: String] = ["13335": "Cloudflare", "20940": "Akamai", "16625": "Akamai", "54113": "Fastly",
+                                            "16509": "Amazon CloudFront", "15169": "Google", "8075": "Microsoft Azure CDN", "60068": "CDN77"]
+    static let cdnSuffixes: [String: String] = ["cloudfront.net": "Amazon CloudFront", "akamaiedge.net": "Akamai", "akamai.net": "Akamai",
+                                                "fastly.net": "Fastly", "cdn.cloudflare.net": "Cloudflare", "azureedge.net": "Microsoft Azure CDN"]
+
+    func attribute(url: String) async -> Result {
+        let host = URL(string: url)?.host ?? (CanonicalURL.host(of: (try? CanonicalURL.canonicalize(url)) ?? "") ?? "")
+        var r = Result(host: host)
+        let isIP = host.allSatisfy { $0.isNumber || $0 == "." } || host.contains(":")
+        if isIP {
+            r.addresses = [host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))]
+        } else {
+            do {
+                let a = try dns.resolve(host)
+                r.cnames = a.cnames
+                r.addresses = a.addresses
+                r.sources.append("dns \(dns.server):\(dns.port)")
+                if a.nxdomain { r.problems.append("no such domain") }
+            } catch { r.problems.append("DNS: \(error)") }
+        }
+        guard let first = r.addresses.first else { return r }
+        if let country {
+            r.country = country.value(first, ["country", "iso_code"])
+            r.sources.append("country database")
+        }
+        if let asn {
+            r.asn = asn.value(first, ["autonomous_system_number"])
+            r.organisation = asn.value(first, ["autonomous_system_organization"])
+            r.sources.append("ASN database")
+        }
+        r.cdn = r.asn.flatMap { Self.cdnASNs[$0] } ?? r.cnames.lazy.compactMap { c in Self.cdnSuffixes.first { c.hasSuffix($0.key) }?.value }.first
+        if let rdapBase {
+            switch await cache.abuseContact(for: first, base: rdapBase) {
+            case .success(let contact):
+                r.abuseContact = contact
+                r.sources.append("RDAP \(rdapBase)")
+            case .failure(let why): r.problems.append("RDAP: \(why)")
+            }
+        }
+        return r
+    }
+}
+
+/// RDAP answers for the IP network's abuse contact, kept for a day (registries rate-limit lookups).
+final class RDAPCache: Sendable {
+    private let entries = Mutex<[String: (contact: String?, expires: Date)]>([:])
+    let lifetime: TimeInterval = 86_400
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    func abuseContact(for address: String, base: String) async -> Swift.Result<String?, Failure> {
+        let now = Date()
+        if let hit = entries.withLock({ $0[address] }), hit.expires > now { return .success(hit.contact) }
+        let url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/ip/" + address
+        do {
+            var request = HTTPClientRequest(url: url)
+            request.headers.add(name: "Accept", value: "application/rdap+json")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
+            let body = try await response.body.collect(upTo: 2 << 20)
+            guard response.status.code == 200 else { return .failure(Failure(description: "HTTP \(response.status.code) from \(url)")) }
+            let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView))
+            let contact = Self.abuseEmail(in: json)
+            entries.withLock { $0[address] = (contact, now + lifetime) }
+            return .success(contact)
+        } catch {
+            return .failure(Failure(description: "\(error)"))
+        }
+    }
+
+    /// The e-mail of the first entity with the `abuse` role, searched depth-first through nested entities.
+    static func abuseEmail(in json: Any) -> String? {
+        guard let object = json as? [String: Any] else { return nil }
+        for entity in object["entities"] as? [[String: Any]] ?? [] {
+            if (entity["roles"] as? [String] ?? []).contains("abuse"),
+               let vcard = (entity["vcardArray"] as? [Any])?.dropFirst().first as? [[Any]],
+               let email = vcard.first(where: { ($0.first as? String) == "email" })?.last as? String {
+                return email
+            }
+            if let nested = abuseEmail(in: entity) { return nested }
+        }
+        return nil
+    }
+}
