@@ -91,6 +91,8 @@ struct ServerOptions: ParsableArguments {
     var noticeMaxSends: Int?
     @Option(name: .customLong("notice-recheck-minutes"), help: "Minutes between rechecks of noticed URLs (default 60). Env: VIGIL_NOTICE_RECHECK_MINUTES.")
     var noticeRecheckMinutes: Int?
+    @Option(name: .customLong("job-lease-seconds"), help: "How long a process holds a claimed job before another may take it (default 300). Env: VIGIL_JOB_LEASE_SECONDS.")
+    var jobLeaseSeconds: Int?
     @Option(name: .customLong("dns-resolver"), help: "Resolver attribution asks, host:port (default: /etc/resolv.conf). Env: VIGIL_DNS_RESOLVER.")
     var dnsResolver: String?
     @Option(name: .customLong("geoip-country-db"), help: "MaxMind-format country database. Env: VIGIL_GEOIP_COUNTRY_DB.")
@@ -206,6 +208,7 @@ struct ServerOptions: ParsableArguments {
         if let v = try int(noticeRenotifyHours, "VIGIL_NOTICE_RENOTIFY_HOURS", "notice_renotify_hours") { c.noticeRenotifyHours = max(1, v) }
         if let v = try int(noticeMaxSends, "VIGIL_NOTICE_MAX_SENDS", "notice_max_sends") { c.noticeMaxSends = max(1, v) }
         if let v = try int(noticeRecheckMinutes, "VIGIL_NOTICE_RECHECK_MINUTES", "notice_recheck_minutes") { c.noticeRecheckMinutes = max(1, v) }
+        if let v = try int(jobLeaseSeconds, "VIGIL_JOB_LEASE_SECONDS", "job_lease_seconds") { c.jobLeaseSeconds = max(1, v) }
         c.dnsResolver = value(dnsResolver, "VIGIL_DNS_RESOLVER", "dns_resolver").flatMap { $0.isEmpty ? nil : $0 }
         for (flag, env, key, path) in [(geoipCountryDB, "VIGIL_GEOIP_COUNTRY_DB", "geoip_country_db", \VigilConfiguration.geoipCountryDB),
                                        (geoipASNDB, "VIGIL_GEOIP_ASN_DB", "geoip_asn_db", \VigilConfiguration.geoipASNDB)] {

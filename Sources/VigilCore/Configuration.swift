@@ -87,6 +87,9 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var noticeMaxSends: Int = 3
     /// Minutes between rechecks of noticed URLs (default 60).
     public var noticeRecheckMinutes: Int = 60
+    /// How long a process holds a claimed job before another process may take it up (default 300 s): a process
+    /// that dies mid-job delays that job by at most this long.
+    public var jobLeaseSeconds: Int = 300
     /// The DNS resolver attribution asks (`host:port`; default: the first nameserver in /etc/resolv.conf).
     public var dnsResolver: String?
     /// MaxMind-format databases for attribution: country (GeoLite2-Country/City, DB-IP) and ASN (GeoLite2-ASN).
@@ -167,6 +170,7 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--notice-renotify-hours", "VIGIL_NOTICE_RENOTIFY_HOURS", "notice_renotify_hours", "hours before re-notifying while content stays online (default 24)"),
         ("--notice-max-sends", "VIGIL_NOTICE_MAX_SENDS", "notice_max_sends", "sends before a notice is escalated to supervisors (default 3)"),
         ("--notice-recheck-minutes", "VIGIL_NOTICE_RECHECK_MINUTES", "notice_recheck_minutes", "minutes between rechecks of noticed URLs (default 60)"),
+        ("--job-lease-seconds", "VIGIL_JOB_LEASE_SECONDS", "job_lease_seconds", "how long a process holds a claimed job before another may take it (default 300)"),
         ("--dns-resolver", "VIGIL_DNS_RESOLVER", "dns_resolver", "resolver attribution asks, host:port (default: /etc/resolv.conf)"),
         ("--geoip-country-db", "VIGIL_GEOIP_COUNTRY_DB", "geoip_country_db", "MaxMind-format country database (GeoLite2-Country, DB-IP)"),
         ("--geoip-asn-db", "VIGIL_GEOIP_ASN_DB", "geoip_asn_db", "MaxMind-format ASN database (GeoLite2-ASN)"),

@@ -37,7 +37,8 @@ extension VigilApp {
         // The shared queue (notices) is drained every few seconds; several processes share it safely.
         Task {
             while !Task.isCancelled {
-                let ran = (try? await scheduled.worker.drain(limit: 50)) ?? 0
+                // Small batches: a claimed job waits for this process, so claim only what is about to run.
+                let ran = (try? await scheduled.worker.drain(limit: 5)) ?? 0
                 if ran == 0 { try? await Task.sleep(for: .seconds(5)) }
             }
         }

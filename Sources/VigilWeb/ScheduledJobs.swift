@@ -30,7 +30,7 @@ public struct ScheduledJobs: Sendable {
             NoticeStore.attributeJob: { try await notices.attribute($0) },
             NoticeStore.prepareJob: { try await notices.prepare($0) },
             NoticeStore.sendJob: { try await notices.send($0) },
-        ], evenIfDelayed: runDelayedJobs)
+        ], evenIfDelayed: runDelayedJobs, lease: TimeInterval(config.jobLeaseSeconds))
         self.worker = worker
         jobs = [
             Job(name: NoticeStore.attributeJob, everyMinutes: 1, summary: "trace where assessed content is hosted: DNS, country and network, RDAP abuse contact (queued jobs)") { limit in

@@ -153,12 +153,16 @@ struct QueueWorker: Sendable {
     let handlers: [String: @Sendable (JobQueue.Job) async throws -> Void]
     /// Also run jobs that are waiting (back-off, batching window): `vigil jobs run` means now.
     var evenIfDelayed = false
+    /// How long a claimed job stays this process's.
+    var lease: TimeInterval = 300
 
     /// Runs up to `limit` due jobs of `name` (or of any handled name); returns how many ran (succeeded or not).
+    /// Claims one job at a time, just before running it, so that a lease only has to cover one job: a batch
+    /// claimed up front would outlive its leases and be taken up again by another process.
     func drain(_ name: String? = nil, limit: Int) async throws -> Int {
         var ran = 0
         for handled in handlers.keys.sorted() where name == nil || name == handled {
-            for job in try await queue.claim(handled, limit: max(1, limit - ran), evenIfDelayed: evenIfDelayed) {
+            while ran < limit, let job = try await queue.claim(handled, limit: 1, lease: lease, evenIfDelayed: evenIfDelayed).first {
                 do {
                     try await handlers[handled]!(job)
                     try await queue.complete(job)
