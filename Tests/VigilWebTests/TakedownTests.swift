@@ -116,6 +116,26 @@ struct TakedownTests {
     }
 }
 
+@Suite("Queue worker")
+struct QueueWorkerTests {
+    struct Boom: Error {}
+
+    @Test("run-now stops at the first failure instead of retrying it at once; the server's worker respects back-off")
+    func runNowStops() async throws {
+        try await withVigilApp { app, clock in
+            let queue = JobQueue(db: app.db, clock: clock, owner: "t")
+            try await queue.enqueue("x")
+            try await queue.enqueue("x")
+            let failing: @Sendable (JobQueue.Job) async throws -> Void = { _ in throw Boom() }
+            let now = QueueWorker(queue: queue, handlers: ["x": failing], evenIfDelayed: true)
+            #expect(try await now.drain(limit: 100) == 1)
+            let server = QueueWorker(queue: queue, handlers: ["x": failing])
+            #expect(try await server.drain(limit: 100) == 1, "the second job; the first waits out its back-off")
+            #expect(try await queue.jobs().map(\.attempts).sorted() == [1, 1])
+        }
+    }
+}
+
 extension Application {
     var hotlineStoreForTests: HotlineStore {
         HotlineStore(db: db, clock: vigil.clock, tokens: SystemTokenSource(), sealer: nil, triage: hotline.triage)

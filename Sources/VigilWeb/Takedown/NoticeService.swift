@@ -168,6 +168,11 @@ struct QueueWorker: Sendable {
                     try await queue.complete(job)
                 } catch {
                     try await queue.fail(job, error: String(describing: error))
+                    ran += 1
+                    // Run-now ignores back-off, so the failed job would be claimed again at once: stop at the first
+                    // failure (it is recorded, and retried on its schedule).
+                    if evenIfDelayed { break }
+                    continue
                 }
                 ran += 1
             }
