@@ -181,12 +181,34 @@ public struct NoticeStore: Sendable {
     /// queued `batchWindow` from now, so that URLs assessed together reach a provider in one notice.
     /// - Throws: `StoreError.invalid` when the case has no abuse contact yet (the job retries with back-off, and the
     ///   case page says what is missing).
+    /// Content hosted abroad goes to the partner hotline of that country when there is one (`ownCountry` is the
+    /// operator's); with none, the case is flagged for law enforcement's international channels and no notice is
+    /// made (returns nil).
     @discardableResult
-    public func prepare(caseID: Int64, batchWindow: TimeInterval = 60) async throws -> Int64 {
+    public func prepare(caseID: Int64, batchWindow: TimeInterval = 60, ownCountry: String? = nil) async throws -> Int64? {
         let now = clock.now()
-        guard let hosting = try await hosting(caseID: caseID), let contact = hosting.abuseContact else {
+        guard let hosting = try await hosting(caseID: caseID) else {
             throw StoreError.invalid("case \(caseID) has no abuse contact for its host yet: record the hosting on the case page")
         }
+        var contact = hosting.abuseContact
+        var route = "provider"
+        if let own = ownCountry?.uppercased(), let there = hosting.country, there != own {
+            if let partner = try await channel(there), partner.kind == .partner {
+                contact = partner.key
+                route = "partner:\(there)"
+            } else {
+                try await WriteGate.transaction(db) { tx in
+                    try await AuditLog.lockChain(on: tx)
+                    try await AuditLog.append(on: tx, at: now, actor: .job(Self.prepareJob), action: "case.route-law-enforcement", subject: "case:\(caseID)",
+                                              details: ["country": there, "why": "hosted abroad, no partner hotline for \(there)"])
+                }
+                return nil
+            }
+        }
+        guard let contact else {
+            throw StoreError.invalid("case \(caseID) has no abuse contact for its host yet: record the hosting on the case page")
+        }
+        let finalRoute = route
         return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
@@ -209,8 +231,8 @@ public struct NoticeStore: Sendable {
                 .where("state", .equal, State.queued.rawValue).first() {
                 noticeID = try open.decode(column: "id", as: Int64.self)
             } else {
-                let row = try await sql.insert(into: "notices").columns("contact", "state", "created_ms", "sends")
-                    .values(SQLBind(contact), SQLBind(State.queued.rawValue), SQLBind(Self.ms(now)), SQLBind(0)).returning("id").first()
+                let row = try await sql.insert(into: "notices").columns("contact", "state", "created_ms", "sends", "route")
+                    .values(SQLBind(contact), SQLBind(State.queued.rawValue), SQLBind(Self.ms(now)), SQLBind(0), SQLBind(finalRoute)).returning("id").first()
                 noticeID = try row!.decode(column: "id", as: Int64.self)
                 try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(Self.sendJob, payload: "{\"notice\":\(noticeID)}",
                                                                                    runAt: now + batchWindow, on: tx)

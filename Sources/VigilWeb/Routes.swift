@@ -12,6 +12,7 @@ func routes(_ app: Application) {
     app.on(.GET, ["healthz"], access: .publicAccess, use: OpsController.health)
     app.on(.GET, ["metrics"], access: .publicAccess, use: OpsController.metrics)
     app.on(.GET, ["stop"], access: .publicAccess, use: StopController.stopPage)
+    app.on(.GET, ["notices", "confirm", ":token"], access: .publicAccess, use: ChannelsController.confirm)
     app.on(.GET, ["filter-check"], access: .publicAccess, use: StopController.filterCheck)
     app.on(.GET, ["blocklist"], access: .publicAccess, use: AppealController.listPage)
     app.on(.GET, ["appeal"], access: .publicAccess, use: AppealController.form)
@@ -59,6 +60,9 @@ func routes(_ app: Application) {
     app.on(.POST, ["admin", "users"], access: Rules.admin, use: AdminController.createUser)
     app.on(.POST, ["admin", "users", ":username"], access: Rules.admin, use: AdminController.userAction)
     app.on(.GET, ["admin", "apikeys"], access: Rules.admin) { try await AdminController.keys($0) }
+    app.on(.GET, ["admin", "channels"], access: Rules.admin) { try await ChannelsController.page($0) }
+    app.on(.POST, ["admin", "channels"], access: Rules.admin, use: ChannelsController.setChannel)
+    app.on(.POST, ["admin", "notice-templates"], access: Rules.admin, use: ChannelsController.setTemplate)
     app.on(.POST, ["admin", "apikeys"], access: Rules.admin, use: AdminController.createKey)
     app.on(.POST, ["admin", "apikeys", ":id", "revoke"], access: Rules.admin, use: AdminController.revokeKey)
 

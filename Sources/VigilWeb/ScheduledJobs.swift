@@ -30,6 +30,17 @@ public struct ScheduledJobs: Sendable {
             NoticeStore.attributeJob: { try await notices.attribute($0) },
             NoticeStore.prepareJob: { try await notices.prepare($0) },
             NoticeStore.sendJob: { try await notices.send($0) },
+            NoticeService.confirmedJob: { job in
+                let client = LinkChecker.makeClient(proxy: config.listCheckProxy)
+                let checker = LinkChecker(client: client, timeout: .seconds(30))
+                do {
+                    try await notices.confirmed(job) { await checker.check($0) }
+                    try await client.shutdown()
+                } catch {
+                    try? await client.shutdown()
+                    throw error
+                }
+            },
         ], evenIfDelayed: runDelayedJobs, lease: TimeInterval(config.jobLeaseSeconds))
         self.worker = worker
         jobs = [

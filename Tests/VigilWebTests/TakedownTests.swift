@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 import Vapor
@@ -114,6 +115,92 @@ struct TakedownTests {
             #expect(try await analyst.get("/cases/\(id)").body.contains("no SMTP relay is configured"))
         }
     }
+}
+
+@Suite("Partners, webhooks and confirmations")
+struct ChannelTests {
+    @Test("content hosted abroad goes to that country's partner hotline; with none the case is flagged for law enforcement")
+    func routing() async throws {
+        try await withVigilApp(configure: { $0.country = "GB" }) { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let notices = NoticeStore(db: app.db, clock: clock)
+            try await notices.setChannel(.init(key: "fr", kind: .partner, name: "Point de Contact", language: "fr", delivery: .email,
+                                               address: "signalement@partner.test", secret: nil), by: .user("admin"))
+            let fr = try await TakedownTests().assessedCase(hotline, "http://fr-host.test/a")
+            let de = try await TakedownTests().assessedCase(hotline, "http://de-host.test/a")
+            try await notices.setHosting(caseID: fr, country: "FR", network: nil, abuseContact: "abuse@fr-host.test", source: "analyst", by: .user("ana"))
+            try await notices.setHosting(caseID: de, country: "DE", network: nil, abuseContact: "abuse@de-host.test", source: "analyst", by: .user("ana"))
+            let id = try #require(try await notices.prepare(caseID: fr, ownCountry: "GB"))
+            let notice = try #require(try await notices.notice(id))
+            #expect(notice.contact == "FR")
+            #expect(try await notices.prepare(caseID: de, ownCountry: "GB") == nil)
+            let flagged = try await AuditLog.list(on: app.db, filter: .init(action: "case.route-law-enforcement"), page: 1, per: 5).0
+            #expect(flagged.map(\.subject) == ["case:\(de)"])
+            // the partner's channel says where the e-mail goes and in which language
+            let message = NoticeService.compose(notice: notice, items: notice.items, configuration: app.vigil.configuration, at: clock.now(),
+                                                 to: (try await notices.channel("FR"))?.address, confirmURL: "http://x/confirm")
+            #expect(message.contains("To: <signalement@partner.test>") && message.contains("http://x/confirm"))
+        }
+    }
+
+    @Test("a provider's webhook gets the notice signed with HMAC-SHA-256; its 'removed' reply and the one-time link trigger a recheck")
+    func webhook() async throws {
+        let received = Received()
+        let site = try await Application.make(.testing)
+        site.logger.logLevel = .error
+        site.post("hook") { req async throws -> Response in
+            let body = Data(buffer: req.body.data ?? ByteBuffer())
+            await received.add(body, signature: req.headers.first(name: "X-Vigil-Signature") ?? "")
+            return Response(status: .ok, headers: ["Content-Type": "application/json"], body: .init(string: #"{"removed": true}"#))
+        }
+        try await site.server.start(address: .hostname("127.0.0.1", port: 0))
+        let port = site.http.server.shared.localAddress!.port!
+        do {
+            try await run(port: port, received: received)
+        } catch {
+            await site.server.shutdown()
+            try? await site.asyncShutdown()
+            throw error
+        }
+        await site.server.shutdown()
+        try await site.asyncShutdown()
+    }
+
+    func run(port: Int, received: Received) async throws {
+        try await withVigilApp { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let notices = NoticeStore(db: app.db, clock: clock)
+            let secret = "a shared secret of some length"
+            try await notices.setChannel(.init(key: "abuse@api-host.test", kind: .provider, name: "API Host", language: "en", delivery: .webhook,
+                                               address: "http://127.0.0.1:\(port)/hook", secret: secret), by: .user("admin"))
+            let id = try await TakedownTests().assessedCase(hotline, "http://api-host.test/x")
+            try await notices.setHosting(caseID: id, country: nil, network: nil, abuseContact: "abuse@api-host.test", source: "analyst", by: .user("ana"))
+            let noticeID = try #require(try await notices.prepare(caseID: id))
+            let service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
+            let queue = JobQueue(db: app.db, clock: clock, owner: "t")
+            let job = try #require(try await queue.claim(NoticeStore.sendJob, limit: 1, evenIfDelayed: true).first)
+            try await service.send(job)
+            let (body, signature) = try #require(await received.first)
+            let expected = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+            #expect(signature == "sha256=" + expected)
+            let json = try JSONSerialization.jsonObject(with: body) as! [String: Any]
+            #expect(json["urls"] as? [String] == ["http://api-host.test/x"] && json["notice"] as? Int == Int(noticeID))
+            #expect(try await notices.notice(noticeID)?.state == .sent)
+            #expect(try await queue.claim(NoticeService.confirmedJob, limit: 5).count == 1, "the reply asked for a recheck")
+            // the one-time link works once
+            let link = try #require(json["confirm_url"] as? String)
+            let path = String(link.drop { $0 != "/" }.dropFirst(2).drop { $0 != "/" })
+            #expect(try await TestBrowser(app).get(path).status == .ok)
+            #expect(try await TestBrowser(app).get(path).status == .notFound)
+            #expect(try await queue.claim(NoticeService.confirmedJob, limit: 5).count == 1)
+        }
+    }
+}
+
+actor Received {
+    var all: [(Data, String)] = []
+    func add(_ d: Data, signature: String) { all.append((d, signature)) }
+    var first: (Data, String)? { all.first }
 }
 
 @Suite("Queue worker")

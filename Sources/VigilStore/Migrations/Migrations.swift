@@ -13,5 +13,6 @@ public enum VigilMigrations {
         CreatePolicy(),
         CreateJobs(),
         CreateNotices(),
+        CreateChannels(),
     ]
 }

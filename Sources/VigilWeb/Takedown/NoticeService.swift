@@ -1,5 +1,8 @@
+import AsyncHTTPClient
+import Crypto
 import Fluent
 import Foundation
+import NIOCore
 import VigilCore
 import VigilStore
 
@@ -43,7 +46,7 @@ struct NoticeService: Sendable {
         let p = try JSONDecoder().decode(CasePayload.self, from: Data(job.payload.utf8))
         // Trace hosting again before each notice: it may have moved since the assessment.
         if attribution != nil { try await attribute(caseID: p.case) }
-        try await store.prepare(caseID: p.case)
+        try await store.prepare(caseID: p.case, ownCountry: configuration.country)
     }
 
     /// Sends one notice (or re-sends it), leaving out URLs already gone and URLs whose case is now under a hold.
@@ -57,21 +60,75 @@ struct NoticeService: Sendable {
             items.append(item)
         }
         guard !items.isEmpty else { return }
-        guard let host = configuration.smtpHost else {
-            let why = "no SMTP relay is configured (smtp_host): the notice waits"
-            try await store.recordError(notice.id, why)
-            throw StoreError.unreachable(why)
-        }
-        let message = Self.compose(notice: notice, items: items, configuration: configuration, at: clock.now())
-        let client = SMTPClient(host: host, port: configuration.smtpPort, username: configuration.smtpUsername, password: configuration.smtpPassword)
-        let from = configuration.smtpFrom
+        let channel = try await store.channel(notice.contact)
+        let language = channel?.language ?? "en"
+        var template = try await store.template(language: language)
+        if template == nil { template = try await store.template(language: "en") }
+        let token = SystemTokenSource().urlSafeToken(bytes: 24)
+        let confirmURL = "\(configuration.baseURL)/notices/confirm/\(token)"
+        try await store.newConfirmation(notice.id, token: token)
         do {
-            try await Self.offloop { try client.send(from: from, to: [notice.contact], message: message) }
+            if let channel, channel.delivery == .webhook {
+                let removedClaimed = try await Self.deliverWebhook(notice: notice, items: items, channel: channel, confirmURL: confirmURL)
+                if removedClaimed {
+                    try await JobQueue(db: db, clock: clock, owner: "notices").enqueue(Self.confirmedJob, payload: "{\"notice\":\(notice.id)}")
+                }
+            } else {
+                guard let host = configuration.smtpHost else {
+                    throw StoreError.unreachable("no SMTP relay is configured (smtp_host): the notice waits")
+                }
+                let to = channel?.address ?? notice.contact
+                let message = Self.compose(notice: notice, items: items, configuration: configuration, at: clock.now(), template: template,
+                                           to: to, confirmURL: confirmURL)
+                let client = SMTPClient(host: host, port: configuration.smtpPort, username: configuration.smtpUsername, password: configuration.smtpPassword)
+                let from = configuration.smtpFrom
+                try await Self.offloop { try client.send(from: from, to: [to], message: message) }
+            }
         } catch {
             try await store.recordError(notice.id, String(describing: error))
             throw error
         }
         try await store.markSent(notice.id)
+    }
+
+    static let confirmedJob = "notice-confirmed"
+
+    /// A provider said the content is gone (the one-time link, or its webhook's reply): recheck at once; the claim
+    /// alone is never trusted.
+    func confirmed(_ job: JobQueue.Job, check: (String) async -> LinkChecker.Result) async throws {
+        let p = try JSONDecoder().decode(NoticePayload.self, from: Data(job.payload.utf8))
+        for item in try await store.openItems(notice: p.notice) {
+            let r = await check(item.url)
+            try await store.recordRecheck(noticeID: p.notice, caseID: item.caseID, gone: r.outcome == .gone, detail: "after the provider's confirmation: " + r.detail)
+        }
+    }
+
+    /// POSTs the notice as JSON to the provider's or partner's webhook, signed `X-Vigil-Signature: sha256=HEX`
+    /// (HMAC-SHA-256 of the body with the shared secret). A 2xx answer is delivery; `{"removed": true}` in it asks
+    /// for an immediate recheck.
+    static func deliverWebhook(notice: NoticeStore.Notice, items: [NoticeStore.Item], channel: NoticeStore.Channel, confirmURL: String) async throws -> Bool {
+        struct Body: Encodable {
+            let notice: Int64
+            let reminder: Int
+            let urls: [String]
+            let confirm_url: String
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = try encoder.encode(Body(notice: notice.id, reminder: notice.sends, urls: items.map(\.url), confirm_url: confirmURL))
+        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data((channel.secret ?? "").utf8)))
+        var request = HTTPClientRequest(url: channel.address)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "X-Vigil-Signature", value: "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+        request.body = .bytes(ByteBuffer(data: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let reply = try await response.body.collect(upTo: 64 << 10)
+        guard (200..<300).contains(response.status.code) else {
+            throw StoreError.unreachable("the webhook \(channel.address) answered HTTP \(response.status.code)")
+        }
+        let json = try? JSONSerialization.jsonObject(with: Data(reply.readableBytesView)) as? [String: Any]
+        return json?["removed"] as? Bool == true
     }
 
     /// Runs blocking work on a global queue rather than a cooperative thread.
@@ -85,13 +142,14 @@ struct NoticeService: Sendable {
 
     /// The notice as an e-mail: a plain-text letter (the operator's template, `DATA_DIR/notice-template.txt`, when
     /// present) and the URLs attached as CSV.
-    static func compose(notice: NoticeStore.Notice, items: [NoticeStore.Item], configuration c: VigilConfiguration, at now: Date) -> String {
+    static func compose(notice: NoticeStore.Notice, items: [NoticeStore.Item], configuration c: VigilConfiguration, at now: Date,
+                        template stored: String? = nil, to: String? = nil, confirmURL: String = "") -> String {
         let templatePath = (c.dataDirectory as NSString).appendingPathComponent("notice-template.txt")
-        let template = (try? String(contentsOfFile: templatePath, encoding: .utf8)) ?? Self.defaultTemplate
+        let template = stored ?? (try? String(contentsOfFile: templatePath, encoding: .utf8)) ?? Self.defaultTemplate
         let again = notice.sends > 0 ? "REMINDER \(notice.sends): " : ""
         var letter = template
         for (k, v) in ["site_name": c.siteName, "count": String(items.count), "notice_id": String(notice.id), "legal_basis": c.stopLegalBasis,
-                       "urls": items.map { "  " + $0.url }.joined(separator: "\n"), "reminder": again] {
+                       "urls": items.map { "  " + $0.url }.joined(separator: "\n"), "reminder": again, "confirm_url": confirmURL] {
             letter = letter.replacingOccurrences(of: "{\(k)}", with: v)
         }
         var csv = "url,case,notice\r\n"
@@ -100,7 +158,7 @@ struct NoticeService: Sendable {
         let date = now.formatted(.dateTime.locale(Locale(identifier: "en_US_POSIX")).weekday(.abbreviated).day(.twoDigits).month(.abbreviated).year().hour(.twoDigits(amPM: .omitted)).minute(.twoDigits).second(.twoDigits)) + " +0000"
         return """
             From: \(c.siteName) <\(c.smtpFrom)>
-            To: <\(notice.contact)>
+            To: <\(to ?? notice.contact)>
             Subject: \(again)Notice of child sexual abuse material on your service (\(items.count) URL\(items.count == 1 ? "" : "s")) [notice \(notice.id)]
             Date: \(date)
             Message-ID: <notice-\(notice.id)-\(notice.sends + 1)@vigil>
@@ -132,7 +190,10 @@ struct NoticeService: Sendable {
         {urls}
 
         The same addresses are attached as urls.csv. We check them regularly and will write again while they stay
-        online. Please quote notice {notice_id} in any reply.
+        online. Once they are removed, you can tell us with this one-time link (we then check at once):
+        {confirm_url}
+
+        Please quote notice {notice_id} in any reply.
         """
 
     /// Rechecks every noticed URL not yet found removed; returns how many were checked.
