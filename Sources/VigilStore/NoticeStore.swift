@@ -303,6 +303,32 @@ public struct NoticeStore: Sendable {
         }
     }
 
+    /// URLs found removed within `window` (content that comes back is watched for a while).
+    public func recentlyRemovedItems(window: TimeInterval, limit: Int = 500) async throws -> [(noticeID: Int64, item: Item)] {
+        let since = Self.ms(clock.now() - window)
+        let rows = try await sql.select().columns("notice_id", "case_id", "url", "removed_ms").from("notice_items")
+            .where("removed_ms", .greaterThanOrEqual, since).orderBy("removed_ms").limit(limit).all()
+        return try rows.map { (try $0.decode(column: "notice_id", as: Int64.self),
+                               Item(caseID: try $0.decode(column: "case_id", as: Int64.self), url: try $0.decode(column: "url", as: String.self),
+                                    removedAt: Self.date(try $0.decode(column: "removed_ms", as: Int64.self)))) }
+    }
+
+    /// A removed URL is online again: it counts as not removed, its notice goes back to `sent` (so reminders
+    /// resume), and the event is audited on the case. The caller reopens the case if it was closed.
+    public func recordReappearance(noticeID: Int64, caseID: Int64, detail: String) async throws {
+        let now = clock.now()
+        try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            try await sql.update("notice_items").set("removed_ms", to: SQLLiteral.null).set("check_detail", to: String(detail.prefix(300)))
+                .where("notice_id", .equal, noticeID).where("case_id", .equal, caseID).run()
+            try await sql.update("notices").set("state", to: State.sent.rawValue).set("removed_ms", to: SQLLiteral.null)
+                .set("last_sent_ms", to: Self.ms(now) - 1).where("id", .equal, noticeID).run()
+            try await AuditLog.append(on: tx, at: now, actor: .job("notice-recheck"), action: "notice.reappeared", subject: "case:\(caseID)",
+                                      details: ["notice": String(noticeID), "check": String(detail.prefix(120))])
+        }
+    }
+
     /// Notices still online `interval` after their last send: re-notified (a send job queued) until they have been
     /// sent `maxSends` times, then escalated to the supervisors' queue once. Returns (re-notified, escalated).
     @discardableResult

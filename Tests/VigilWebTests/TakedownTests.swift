@@ -82,6 +82,28 @@ struct TakedownTests {
         }
     }
 
+    @Test("content that comes back after removal reopens the case and resumes reminders")
+    func reappearance() async throws {
+        try await withVigilApp { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let notices = NoticeStore(db: app.db, clock: clock)
+            let id = try await assessedCase(hotline, "http://back.test/x")
+            try await notices.setHosting(caseID: id, country: nil, network: nil, abuseContact: "abuse@back.test", source: "analyst", by: .user("ana"))
+            let noticeID = try #require(try await notices.prepare(caseID: id))
+            try await notices.markSent(noticeID)
+            try await notices.recordRecheck(noticeID: noticeID, caseID: id, gone: true, detail: "HTTP 404")
+            try await hotline.apply(.close(by: "ana"), to: id, actor: .user("ana"))
+            clock.advance(by: 86_400)
+            let service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
+            #expect(try await service.recheck(limit: 10) { _ in .init(outcome: .live, detail: "HTTP 200") } == 1)
+            #expect(try await notices.notice(noticeID)?.state == .sent)
+            #expect(try await hotline.caseDetail(id)?.0.state == .received, "reopened")
+            let queue = JobQueue(db: app.db, clock: clock, owner: "t")
+            for job in try await queue.claim(NoticeStore.sendJob, limit: 5, evenIfDelayed: true) { try await queue.complete(job) }
+            #expect(try await notices.followUp(interval: 0, maxSends: 3).renotified == 1)
+        }
+    }
+
     @Test("a case under a law-enforcement hold sends nothing: the notice decision waits for the hold to end")
     func hold() async throws {
         try await withVigilApp { app, clock in

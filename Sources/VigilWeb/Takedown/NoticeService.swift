@@ -196,13 +196,24 @@ struct NoticeService: Sendable {
         Please quote notice {notice_id} in any reply.
         """
 
-    /// Rechecks every noticed URL not yet found removed; returns how many were checked.
+    /// Rechecks every noticed URL not yet found removed, and those removed in the last 30 days (content comes back):
+    /// a URL online again reopens its case and resumes the reminders. Returns how many were checked.
     func recheck(limit: Int, check: (String) async -> LinkChecker.Result) async throws -> Int {
         var n = 0
         for (noticeID, item) in try await store.openItems(limit: limit) {
             let result = await check(item.url)
             try await store.recordRecheck(noticeID: noticeID, caseID: item.caseID, gone: result.outcome == .gone, detail: result.detail)
             n += 1
+        }
+        let hotline = HotlineStore(db: db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+        for (noticeID, item) in try await store.recentlyRemovedItems(window: 30 * 86_400, limit: limit) {
+            let result = await check(item.url)
+            n += 1
+            guard result.outcome == .live else { continue }
+            try await store.recordReappearance(noticeID: noticeID, caseID: item.caseID, detail: result.detail)
+            if let (summary, _) = try await hotline.caseDetail(item.caseID), summary.state == .closed {
+                try await hotline.apply(.reopen(by: "notice-recheck"), to: item.caseID, actor: .job("notice-recheck"))
+            }
         }
         return n
     }
