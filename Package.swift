@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "VigilCommands",
             dependencies: [
-                "VigilCore", "VigilStore", "VigilWeb", "VigilFormats", "VigilMatch", "VigilMedia", "PDQ",
+                "VigilCore", "VigilStore", "VigilWeb", "VigilFormats", "VigilMatch", "VigilMedia", "VigilScan", "PDQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -84,6 +84,11 @@ let package = Package(
             dependencies: ["VigilCore", "PDQ", "CVips", "CTurboJPEG", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        .target(
+            name: "VigilScan",
+            dependencies: ["VigilCore", "VigilMedia", "PDQ", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .target(name: "PDQ", swiftSettings: strict),
         .target(
             name: "VigilCore",
@@ -108,6 +113,7 @@ let package = Package(
         .testTarget(name: "VigilMatchTests", dependencies: ["VigilMatch", "PDQ"]),
         .testTarget(name: "VigilFormatsTests", dependencies: ["VigilFormats", "VigilCore"]),
         .testTarget(name: "VigilMediaTests", dependencies: ["VigilMedia", "PDQ"]),
+        .testTarget(name: "VigilScanTests", dependencies: ["VigilScan", "VigilMedia", "VigilCore"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilCore", "VigilTestSupport"]),
         .testTarget(
             name: "VigilWebTests",

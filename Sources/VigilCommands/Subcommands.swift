@@ -12,5 +12,6 @@ extension VigilCommand {
         HashCommand.self,
         HashSetCommand.self,
         MatchCommand.self,
+        ScanCommand.self,
     ]
 }

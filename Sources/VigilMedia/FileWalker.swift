@@ -64,8 +64,16 @@ public enum FileWalker {
         var visited: Set<DirectoryID> = [DirectoryID(rootInfo)]
         var pending: [String] = [root]
         while let directory = pending.popLast() {
-            guard let stream = opendir(directory) else {
+            // Opened with O_NOATIME where allowed, so listing does not move the directory's access time.
+            let fd = openReadOnly(directory, O_DIRECTORY | (directory == root ? 0 : O_NOFOLLOW))
+            guard fd >= 0 else {
                 problems.append(HashProblem(path: directory, error: systemError("list directory")))
+                continue
+            }
+            guard let stream = fdopendir(fd) else {
+                let code = errno
+                close(fd)
+                problems.append(HashProblem(path: directory, error: systemError("list directory", code)))
                 continue
             }
             defer { closedir(stream) }
