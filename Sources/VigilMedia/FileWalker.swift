@@ -78,11 +78,17 @@ public enum FileWalker {
             }
             defer { closedir(stream) }
             while let entry = readdir(stream) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    raw.bindMemory(to: CChar.self).baseAddress.map { String(cString: $0) } ?? ""
+                let (name, valid) = withUnsafeBytes(of: entry.pointee.d_name) { raw -> (String, Bool) in
+                    guard let base = raw.bindMemory(to: CChar.self).baseAddress else { return ("", true) }
+                    return (String(cString: base), String(validatingCString: base) != nil)
                 }
                 if name == "." || name == ".." { continue }
                 let path = directory == "/" ? "/" + name : directory + "/" + name
+                guard valid else {
+                    // Paths are text here; a name that is not UTF-8 cannot be opened again from its repaired form.
+                    problems.append(HashProblem(path: path, error: .invalidName))
+                    continue
+                }
                 #if canImport(Glibc)
                     if entry.pointee.d_type == UInt8(DT_REG) {
                         files.append(path)

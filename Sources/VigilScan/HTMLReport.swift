@@ -124,7 +124,7 @@ enum HTMLReport {
             h += "<tr>"
             if showReason { h += "<td>\(r.reviewRank ?? 0)</td>" }
             h += "<td>"
-            if let thumb = r.thumbnail {
+            if showReason, let thumb = r.thumbnail {  // once per file: in the review list
                 h += "<label class=\"thumb\"><input type=\"checkbox\" aria-label=\"Reveal the thumbnail\">"
                 h += "<img alt=\"greyscale thumbnail, blurred until revealed\" src=\"data:image/jpeg;base64,"
                 h += Data(thumb).base64EncodedString() + "\"></label>"
@@ -201,7 +201,8 @@ enum HTMLReport {
         .table{overflow-x:auto}table{border-collapse:collapse;width:100%;margin:.5rem 0}
         th,td{border:1px solid #ccc;padding:.3rem .4rem;text-align:left;vertical-align:top}
         .hash,.path{font-family:ui-monospace,monospace;word-break:break-all;font-size:.85rem}
-        .thumb{display:inline-block;cursor:pointer;margin-right:.5rem}
+        .thumb{display:block;cursor:pointer;margin-bottom:.3rem}
+        td.hash{min-width:14rem}
         .thumb input{position:absolute;opacity:0}
         .thumb img{filter:grayscale(1) blur(10px);max-width:128px;max-height:128px}
         .thumb input:checked+img{filter:grayscale(1)}

@@ -36,7 +36,8 @@ public struct KnownHit: Sendable, Equatable, Codable {
     /// "projectvic-us:1; national:A", or "uncategorised".
     public var categoryLabel: String {
         let parts = record.categories.map { c -> String in
-            c.nationalCategory.map { "national:\($0)" } ?? "\(c.scheme.rawValue):\(c.code)"
+            c.nationalCategory.map { "national:\($0)" }
+                ?? "\(c.scheme.rawValue):\(c.code)" + (c.scheme.label(for: c.code).map { " (\($0))" } ?? "")
         }
         return parts.isEmpty ? "uncategorised" : parts.joined(separator: "; ")
     }

@@ -55,7 +55,7 @@ struct ClassifierTests {
         #expect(results[6].hits.map(\.item) == ["item-1"])
         let summary = ScanSummary(results: results, problems: 0, seconds: 1)
         #expect(summary.count(.known) == 2 && summary.count(.newMedia) == 2 && summary.count(.knownBenign) == 1)
-        #expect(summary.categories["projectvic-us:1"] == 3)
+        #expect(summary.categories["projectvic-us:1 (Child abuse material (CAM))"] == 3)
     }
 
     @Test("a PDQ hit on a known-benign item does not make a near match")
