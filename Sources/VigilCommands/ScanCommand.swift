@@ -54,6 +54,8 @@ struct ScanPathCommand: AsyncParsableCommand {
     var resume = false
     @Option(help: "Refuse images declaring more pixels than this (decompression-bomb cap).")
     var maxPixels = 89_478_485
+    @Flag(help: "Decode images at reduced size (about 512 px): several times faster, may move a few PDQ bits.")
+    var fast = false
 
     func validate() throws {
         guard (0...63).contains(radius) else { throw ValidationError("--radius must be between 0 and 63") }
@@ -69,7 +71,7 @@ struct ScanPathCommand: AsyncParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var config = ScanConfiguration(
             root: path, outputDirectory: out, caseID: caseID, examiner: examiner, jobs: jobs ?? cores, radius: radius,
-            thumbnails: thumbnails, resume: resume, maxPixels: maxPixels, tool: "vigil",
+            thumbnails: thumbnails, resume: resume, maxPixels: maxPixels, fastDecode: fast, tool: "vigil",
             toolVersion: VigilVersion.current, host: ProcessInfo.processInfo.hostName)
         let ignoreRecords = try readLists(ignore, format: nil).map { r -> HashSetRecord in
             var benign = r.record

@@ -39,7 +39,8 @@ public struct ReportContext: Sendable {
             ("case", c.caseID), ("examiner", c.examiner), ("path", c.root), ("host", c.host),
             ("tool", "\(c.tool) \(c.toolVersion)"), ("started", Self.timestamp(started)),
             ("finished", Self.timestamp(finished)), ("hash set", c.hashSet), ("PDQ radius", String(c.radius)),
-            ("jobs", String(c.jobs)), ("max pixels", String(c.maxPixels)), ("thumbnails", c.thumbnails ? "yes" : "no"),
+            ("jobs", String(c.jobs)), ("max pixels", String(c.maxPixels)),
+            ("image decode", c.fastDecode ? "fast (reduced size)" : "exact (full size)"), ("thumbnails", c.thumbnails ? "yes" : "no"),
         ]
         for (k, v) in c.hashSetDetails.sorted(by: { $0.key < $1.key }) { out.append(("hash set \(k)", v)) }
         return out
@@ -55,7 +56,7 @@ enum ResultsWriter {
             "case": c.caseID, "examiner": c.examiner, "path": c.root, "host": c.host, "tool": c.tool,
             "tool_version": c.toolVersion, "started": ReportContext.timestamp(context.started),
             "finished": ReportContext.timestamp(context.finished), "hash_set": c.hashSet, "radius": c.radius,
-            "jobs": c.jobs, "max_pixels": c.maxPixels,
+            "jobs": c.jobs, "max_pixels": c.maxPixels, "fast_decode": c.fastDecode,
         ]
         scan["hash_set_details"] = c.hashSetDetails
         let s = context.summary

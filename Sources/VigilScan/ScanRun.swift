@@ -26,6 +26,9 @@ public struct ScanConfiguration: Sendable {
     public var resume: Bool
     /// The decompression-bomb cap.
     public var maxPixels: Int
+    /// Decode images at reduced size (JPEG DCT scaling to about 512 px): several times faster, may move a few PDQ
+    /// bits (well inside the near-match radius).
+    public var fastDecode: Bool
     /// The tool's name and version, for the manifest.
     public var tool: String
     public var toolVersion: String
@@ -39,7 +42,7 @@ public struct ScanConfiguration: Sendable {
     public init(
         root: String, outputDirectory: String, caseID: String, examiner: String, jobs: Int = 1, radius: Int = 31,
         thumbnails: Bool = false, resume: Bool = false, maxPixels: Int = HashOptions.pillowMaxPixels,
-        tool: String = "vigil", toolVersion: String = "", host: String = "", hashSet: String = "",
+        fastDecode: Bool = false, tool: String = "vigil", toolVersion: String = "", host: String = "", hashSet: String = "",
         hashSetDetails: [String: String] = [:]
     ) {
         self.root = root
@@ -51,6 +54,7 @@ public struct ScanConfiguration: Sendable {
         self.thumbnails = thumbnails
         self.resume = resume
         self.maxPixels = maxPixels
+        self.fastDecode = fastDecode
         self.tool = tool
         self.toolVersion = toolVersion
         self.host = host
@@ -173,7 +177,8 @@ public struct ScanRun: Sendable {
         // 3. Fingerprint the rest, journaling each file as it finishes.
         let journal = try Journal(path: journalPath, keeping: c.resume ? Array(done.compactMap { $0 }) : [])
         let options = HashOptions(
-            content: .all, mode: .exact, maxPixels: c.maxPixels, jobs: max(1, c.jobs), readsClues: true)
+            content: .all, mode: c.fastDecode ? .fast : .exact, maxPixels: c.maxPixels, jobs: max(1, c.jobs),
+            readsClues: true)
         let paths = pending.map { walk.files[$0] }
         let pendingModified = pending.map { modified[$0] }
         let totalBytes = pending.reduce(0) { $0 + sizes[$1] }
@@ -357,10 +362,9 @@ final class Journal: @unchecked Sendable {
     }
 
     func append(_ file: ScanFile) {
-        guard var line = try? encoder.encode(file) else { return }
-        line.append(0x0A)
         lock.withLock {
-            guard fd >= 0 else { return }
+            guard fd >= 0, var line = try? encoder.encode(file) else { return }
+            line.append(0x0A)
             line.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
