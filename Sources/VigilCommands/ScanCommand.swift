@@ -69,8 +69,12 @@ struct ScanPathCommand: AsyncParsableCommand {
 
     func run() async throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
+        // Absolute, so that the manifest names the evidence unambiguously (links are kept as the examiner wrote).
+        let cwd = FileManager.default.currentDirectoryPath
+        let root = path.hasPrefix("/") ? path : (cwd as NSString).appendingPathComponent(path)
+        let output = out.hasPrefix("/") ? out : (cwd as NSString).appendingPathComponent(out)
         var config = ScanConfiguration(
-            root: path, outputDirectory: out, caseID: caseID, examiner: examiner, jobs: jobs ?? cores, radius: radius,
+            root: root, outputDirectory: output, caseID: caseID, examiner: examiner, jobs: jobs ?? cores, radius: radius,
             thumbnails: thumbnails, resume: resume, maxPixels: maxPixels, fastDecode: fast, tool: "vigil",
             toolVersion: VigilVersion.current, host: ProcessInfo.processInfo.hostName)
         let ignoreRecords = try readLists(ignore, format: nil).map { r -> HashSetRecord in
@@ -128,7 +132,7 @@ struct ScanPathCommand: AsyncParsableCommand {
         if outcome.resumed > 0 { text += " (\(outcome.resumed) taken from the journal)" }
         text += "\n  known \(s.count(.known)), near matches \(s.count(.nearMatch)), new media \(s.count(.newMedia))"
         text += ", known-benign \(s.count(.knownBenign)), other \(s.count(.other)), problems \(s.problems)\n"
-        text += "  report: \((out as NSString).appendingPathComponent(ScanRun.reportFile))\n"
+        text += "  report: \((output as NSString).appendingPathComponent(ScanRun.reportFile))\n"
         text += "  manifest SHA-256: \(outcome.manifestSHA256)\n"
         print(text, terminator: "")
         if !outcome.problems.isEmpty {
@@ -150,6 +154,9 @@ struct ScanPathCommand: AsyncParsableCommand {
         } catch let e as ScanError {
             bar?.clear()
             fail(e.description)
+        } catch {
+            bar?.clear()
+            fail("the scan stopped: \(error)")  // the hash set could not be read; no partial report is claimed
         }
     }
 

@@ -136,13 +136,13 @@ public struct ScanRun: Sendable {
         let c = configuration
         let started = clock.now()
         let out = c.outputDirectory
-        try prepareOutput()
-
-        // 1. Walk (read-only, links not followed), then stat each file once for sizes and resume.
         var info = stat()
         guard stat(c.root, &info) == 0 else {
             throw ScanError.unreadableRoot(c.root, String(cString: strerror(errno)))
         }
+        try prepareOutput()
+
+        // 1. Walk (read-only, links not followed), then stat each file once for sizes and resume.
         let walk = FileWalker.walk([c.root])
         var problems = walk.problems.map { ScanProblem(path: $0.path, reason: $0.error.description) }
         var sizes: [Int] = []
