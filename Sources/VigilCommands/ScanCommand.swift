@@ -74,7 +74,8 @@ struct ScanPathCommand: AsyncParsableCommand {
         let root = path.hasPrefix("/") ? path : (cwd as NSString).appendingPathComponent(path)
         let output = out.hasPrefix("/") ? out : (cwd as NSString).appendingPathComponent(out)
         var config = ScanConfiguration(
-            root: root, outputDirectory: output, caseID: caseID, examiner: examiner, jobs: jobs ?? cores, radius: radius,
+            root: root, outputDirectory: output, caseID: caseID, examiner: examiner, jobs: jobs ?? cores,
+            radius: radius,
             thumbnails: thumbnails, resume: resume, maxPixels: maxPixels, fastDecode: fast, tool: "vigil",
             toolVersion: VigilVersion.current, host: ProcessInfo.processInfo.hostName)
         let ignoreRecords = try readLists(ignore, format: nil).map { r -> HashSetRecord in
@@ -83,7 +84,9 @@ struct ScanPathCommand: AsyncParsableCommand {
             return benign
         }
         var details: [String: String] = [:]
-        for (i, file) in ignore.enumerated() { details["ignore \(i + 1)"] = "\(file) (SHA-256 \(sha256(ofFile: file)))" }
+        for (i, file) in ignore.enumerated() {
+            details["ignore \(i + 1)"] = "\(file) (SHA-256 \(sha256(ofFile: file)))"
+        }
         let ignoreSet = ignoreRecords.isEmpty ? nil : HashSetMatcher(records: ignoreRecords)
 
         let outcome: ScanOutcome
@@ -266,12 +269,14 @@ private final class ScanProgressBar: @unchecked Sendable {
         guard p.files == p.totalFiles || now.timeIntervalSince(last) >= 0.2 else { return }
         last = now
         let elapsed = max(now.timeIntervalSince(start), 0.001)
-        let fraction = p.totalBytes > 0 ? Double(p.bytes) / Double(p.totalBytes) : Double(p.files) / Double(max(1, p.totalFiles))
+        let fraction =
+            p.totalBytes > 0 ? Double(p.bytes) / Double(p.totalBytes) : Double(p.files) / Double(max(1, p.totalFiles))
         let width = 24
         let filled = Int(Double(width) * min(1, fraction))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let left = fraction > 0.001 ? elapsed * (1 - fraction) / fraction : 0
-        let rates = String(format: "%.0f files/s  %.1f MB/s", Double(p.files) / elapsed, Double(p.bytes) / elapsed / 1e6)
+        let rates = String(
+            format: "%.0f files/s  %.1f MB/s", Double(p.files) / elapsed, Double(p.bytes) / elapsed / 1e6)
         let line = "\r[\(bar)] \(p.files)/\(p.totalFiles) files  \(rates)  \(Self.duration(left)) left\u{1B}[K"
         FileHandle.standardError.write(Data(line.utf8))
     }

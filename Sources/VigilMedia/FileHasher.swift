@@ -82,7 +82,11 @@ public final class FileHasher {
             UnsafeRawBufferPointer(start: file.bytes, count: min(total, MediaType.sniffLength)))
         if options.readsClues {
             let head = UnsafeRawBufferPointer(start: file.bytes, count: total)
-            if type.isImage { clues = MetadataReader.clues(in: head, type: type) } else { video = VideoContainer.sniff(head) }
+            if type.isImage {
+                clues = MetadataReader.clues(in: head, type: type)
+            } else {
+                video = VideoContainer.sniff(head)
+            }
         }
 
         if !decode && !wantDigests {

@@ -253,8 +253,10 @@ enum TIFFReader {
             let raw = bytes[e.valueOffset..<(e.valueOffset + min(e.count, 256))]
             let end = raw.firstIndex(of: 0) ?? raw.endIndex
             let text = String(decoding: raw[raw.startIndex..<end], as: UTF8.self)
-            let cleaned = String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F && $0 != "\u{FFFD}" })
-                .trimmingSpaces()
+            let cleaned = String(
+                text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F && $0 != "\u{FFFD}" }
+            )
+            .trimmingSpaces()
             return cleaned.isEmpty ? nil : cleaned
         }
 

@@ -235,7 +235,13 @@ public enum Thumbnail {
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
-            if n > 0 { done += n } else if n == 0 { break } else if errno != EINTR && errno != EAGAIN { throw systemError("read") }
+            if n > 0 {
+                done += n
+            } else if n == 0 {
+                break
+            } else if errno != EINTR && errno != EAGAIN {
+                throw systemError("read")
+            }
         }
         return Array(bytes[0..<done])
     }

@@ -71,7 +71,8 @@ enum HTMLReport {
             h += "</section>\n"
         }
         h += "<section id=\"known-benign\"><h2>\(FileClass.knownBenign.title)</h2><p>"
-        h += "\(s.count(.knownBenign)) files on a known-benign list were set aside; results.csv lists them.</p></section>\n"
+        h +=
+            "\(s.count(.knownBenign)) files on a known-benign list were set aside; results.csv lists them.</p></section>\n"
         let others = context.results.filter { $0.fileClass == .other }
         h += "<section id=\"other\"><h2>\(FileClass.other.title) (\(others.count))</h2>"
         h += "<p>Documents, archives, programs, and images that could not be decoded (see the problems).</p>"
@@ -138,7 +139,9 @@ enum HTMLReport {
             } else {
                 for hit in r.hits.prefix(3) {
                     h += "\(esc(hit.item)) "
-                    h += hit.matched.algorithm == .pdq ? "(PDQ distance \(hit.distance))" : "(\(hit.matched.algorithm.rawValue))"
+                    h +=
+                        hit.matched.algorithm == .pdq
+                        ? "(PDQ distance \(hit.distance))" : "(\(hit.matched.algorithm.rawValue))"
                     h += "<br><small>\(esc(hit.categoryLabel))"
                     if !hit.provenanceLabel.isEmpty { h += "; \(esc(hit.provenanceLabel))" }
                     h += "</small><br>"

@@ -37,7 +37,8 @@ public enum Manifest {
             "manifest_version": 1, "tool": c.tool, "tool_version": c.toolVersion, "case": c.caseID,
             "examiner": c.examiner, "host": c.host, "started": ReportContext.timestamp(context.started),
             "finished": ReportContext.timestamp(context.finished), "path": c.root, "hash_set": c.hashSet,
-            "hash_set_details": c.hashSetDetails, "files_examined": examined.count, "bytes_examined": context.summary.bytes,
+            "hash_set_details": c.hashSetDetails, "files_examined": examined.count,
+            "bytes_examined": context.summary.bytes,
             "examined": examined, "outputs": outputList,
         ]
         var json = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
@@ -110,7 +111,8 @@ public enum Manifest {
             let digest = hex(SHA256.hash(data: file))
             if file.count != size || digest != sha {
                 v.failures.append(
-                    "\(name): SHA-256 \(digest) (\(file.count) bytes) differs from the manifest's \(sha) (\(size) bytes)")
+                    "\(name): SHA-256 \(digest) (\(file.count) bytes) differs from the manifest's \(sha) (\(size) bytes)"
+                )
             } else {
                 v.checked.append("\(name): \(size) bytes, SHA-256 \(sha)")
             }
@@ -122,7 +124,11 @@ public enum Manifest {
                 guard let p = e["path"] as? String, let sha = e["sha256"] as? String else { continue }
                 let outcome = hasher.hash(path: p)
                 if let now = outcome.record?.digests?.sha256 {
-                    if now == sha { same += 1 } else { v.failures.append("examined \(p): SHA-256 now \(now), was \(sha)") }
+                    if now == sha {
+                        same += 1
+                    } else {
+                        v.failures.append("examined \(p): SHA-256 now \(now), was \(sha)")
+                    }
                 } else {
                     v.failures.append("examined \(p): \(outcome.problem?.error.description ?? "cannot be read")")
                 }

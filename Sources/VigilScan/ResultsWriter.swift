@@ -2,6 +2,12 @@ import Foundation
 import VigilCore
 import VigilMedia
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Everything the output files are rendered from.
 public struct ReportContext: Sendable {
     public var configuration: ScanConfiguration
@@ -24,12 +30,18 @@ public struct ReportContext: Sendable {
         self.problems = problems
     }
 
-    /// ISO 8601 in UTC with seconds.
+    /// ISO 8601 in UTC with seconds ("2026-03-14T15:09:26Z"); by hand, as a formatter per call is slow and one
+    /// shared formatter is not safe across threads.
     static func timestamp(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: date)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var t = tm()
+        guard gmtime_r(&seconds, &t) != nil else { return "" }
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : String(v) }
+        let year = Int(t.tm_year) + 1900
+        let y =
+            year >= 0 && year < 1000
+            ? String(repeating: "0", count: 4 - String(year).count) + String(year) : String(year)
+        return "\(y)-\(two(t.tm_mon + 1))-\(two(t.tm_mday))T\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec))Z"
     }
 
     /// The scan's parameters, as every output states them.
@@ -40,7 +52,8 @@ public struct ReportContext: Sendable {
             ("tool", "\(c.tool) \(c.toolVersion)"), ("started", Self.timestamp(started)),
             ("finished", Self.timestamp(finished)), ("hash set", c.hashSet), ("PDQ radius", String(c.radius)),
             ("jobs", String(c.jobs)), ("max pixels", String(c.maxPixels)),
-            ("image decode", c.fastDecode ? "fast (reduced size)" : "exact (full size)"), ("thumbnails", c.thumbnails ? "yes" : "no"),
+            ("image decode", c.fastDecode ? "fast (reduced size)" : "exact (full size)"),
+            ("thumbnails", c.thumbnails ? "yes" : "no"),
         ]
         for (k, v) in c.hashSetDetails.sorted(by: { $0.key < $1.key }) { out.append(("hash set \(k)", v)) }
         return out
@@ -52,73 +65,119 @@ enum ResultsWriter {
     /// `{"scan": {...}, "summary": {...}, "files": [one object per file], "problems": [...]}`.
     static func json(_ context: ReportContext) -> String {
         let c = context.configuration
-        var scan: [String: Any] = [
-            "case": c.caseID, "examiner": c.examiner, "path": c.root, "host": c.host, "tool": c.tool,
-            "tool_version": c.toolVersion, "started": ReportContext.timestamp(context.started),
-            "finished": ReportContext.timestamp(context.finished), "hash_set": c.hashSet, "radius": c.radius,
-            "jobs": c.jobs, "max_pixels": c.maxPixels, "fast_decode": c.fastDecode,
-        ]
-        scan["hash_set_details"] = c.hashSetDetails
+        var j = JSONOut(capacity: context.results.count * 600 + 4096)
+        j.beginObject()
+        j.key("scan")
+        j.beginObject()
+        j.member("case", c.caseID)
+        j.member("examiner", c.examiner)
+        j.member("path", c.root)
+        j.member("host", c.host)
+        j.member("tool", c.tool)
+        j.member("tool_version", c.toolVersion)
+        j.member("started", ReportContext.timestamp(context.started))
+        j.member("finished", ReportContext.timestamp(context.finished))
+        j.member("hash_set", c.hashSet)
+        j.key("hash_set_details")
+        j.beginObject()
+        for (k, v) in c.hashSetDetails.sorted(by: { $0.key < $1.key }) { j.member(k, v) }
+        j.endObject()
+        j.member("radius", c.radius)
+        j.member("jobs", c.jobs)
+        j.member("max_pixels", c.maxPixels)
+        j.member("fast_decode", c.fastDecode)
+        j.endObject()
         let s = context.summary
-        let summary: [String: Any] = [
-            "files": s.files, "bytes": s.bytes, "classes": s.classes, "categories": s.categories,
-            "problems": s.problems, "duplicate_groups": s.duplicateGroups, "seconds": s.seconds,
-        ]
-        let files = context.results.map(fileObject)
-        let problems = context.problems.map { ["path": $0.path, "reason": $0.reason] }
-        let root: [String: Any] = ["scan": scan, "summary": summary, "files": files, "problems": problems]
-        let data =
-            (try? JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .withoutEscapingSlashes]))
-            ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        j.key("summary")
+        j.beginObject()
+        j.member("files", s.files)
+        j.member("bytes", s.bytes)
+        j.key("classes")
+        j.beginObject()
+        for (k, v) in s.classes.sorted(by: { $0.key < $1.key }) { j.member(k, v) }
+        j.endObject()
+        j.key("categories")
+        j.beginObject()
+        for (k, v) in s.categories.sorted(by: { $0.key < $1.key }) { j.member(k, v) }
+        j.endObject()
+        j.member("problems", s.problems)
+        j.member("duplicate_groups", s.duplicateGroups)
+        j.member("seconds", s.seconds)
+        j.endObject()
+        j.key("files")
+        j.beginArray()
+        for r in context.results { fileObject(r, into: &j) }
+        j.endArray()
+        j.key("problems")
+        j.beginArray()
+        for p in context.problems {
+            j.beginObject()
+            j.member("path", p.path)
+            j.member("reason", p.reason)
+            j.endObject()
+        }
+        j.endArray()
+        j.endObject()
+        return j.text + "\n"
     }
 
-    static func fileObject(_ r: ScanResult) -> [String: Any] {
+    static func fileObject(_ r: ScanResult, into j: inout JSONOut) {
         let f = r.file
-        var o: [String: Any] = ["path": f.path, "size": f.size, "type": f.type, "class": r.fileClass.rawValue]
-        o["md5"] = f.md5
-        o["sha1"] = f.sha1
-        o["sha256"] = f.sha256
-        o["pdq"] = f.pdq
-        o["pdq_quality"] = f.pdqQuality
-        o["video"] = f.video
-        o["priority"] = r.priority
-        o["review_rank"] = r.reviewRank
-        o["duplicate_group"] = r.duplicateGroup
-        o["problem"] = f.problem
+        j.beginObject()
+        j.member("path", f.path)
+        j.member("size", f.size)
+        j.member("type", f.type)
+        j.member("video", f.video)
+        j.member("class", r.fileClass.rawValue)
+        j.member("priority", r.priority)
+        j.member("review_rank", r.reviewRank)
+        j.member("md5", f.md5)
+        j.member("sha1", f.sha1)
+        j.member("sha256", f.sha256)
+        j.member("pdq", f.pdq)
+        j.member("pdq_quality", f.pdqQuality)
+        j.member("duplicate_group", r.duplicateGroup)
+        j.member("problem", f.problem)
         if let t = f.times {
-            o["modified"] = ReportContext.timestamp(Date(timeIntervalSince1970: t.modified))
-            o["accessed"] = ReportContext.timestamp(Date(timeIntervalSince1970: t.accessed))
-            o["changed"] = ReportContext.timestamp(Date(timeIntervalSince1970: t.changed))
+            j.member("modified", ReportContext.timestamp(Date(timeIntervalSince1970: t.modified)))
+            j.member("accessed", ReportContext.timestamp(Date(timeIntervalSince1970: t.accessed)))
+            j.member("changed", ReportContext.timestamp(Date(timeIntervalSince1970: t.changed)))
         }
         if let clues = f.clues {
-            var e: [String: Any] = [:]
-            e["make"] = clues.make
-            e["model"] = clues.model
-            e["serial_number"] = clues.serialNumber
-            e["lens_serial_number"] = clues.lensSerialNumber
-            e["capture_time"] = clues.captureTime
-            e["software"] = clues.software
-            e["latitude"] = clues.latitude
-            e["longitude"] = clues.longitude
-            e["altitude"] = clues.altitude
-            e["image_unique_id"] = clues.imageUniqueID
-            o["clues"] = e
+            j.key("clues")
+            j.beginObject()
+            j.member("make", clues.make)
+            j.member("model", clues.model)
+            j.member("serial_number", clues.serialNumber)
+            j.member("lens_serial_number", clues.lensSerialNumber)
+            j.member("capture_time", clues.captureTime)
+            j.member("software", clues.software)
+            j.member("latitude", clues.latitude)
+            j.member("longitude", clues.longitude)
+            j.member("altitude", clues.altitude)
+            j.member("image_unique_id", clues.imageUniqueID)
+            j.endObject()
         }
         if !r.hits.isEmpty {
-            o["matches"] = r.hits.map { h -> [String: Any] in
-                var m: [String: Any] = [
-                    "item": h.item, "distance": h.distance, "matched_algorithm": h.matched.algorithm.rawValue,
-                    "matched": h.matched.value, "categories": h.categoryLabel, "known_benign": h.record.knownBenign,
-                ]
-                m["series"] = h.record.seriesName
-                m["contributor"] = h.record.provenance.contributor
-                m["case"] = h.record.provenance.caseID
-                m["baseline"] = h.record.baseline
-                return m
+            j.key("matches")
+            j.beginArray()
+            for h in r.hits {
+                j.beginObject()
+                j.member("item", h.item)
+                j.member("distance", h.distance)
+                j.member("matched_algorithm", h.matched.algorithm.rawValue)
+                j.member("matched", h.matched.value)
+                j.member("categories", h.categoryLabel)
+                j.member("known_benign", h.record.knownBenign)
+                j.member("series", h.record.seriesName)
+                j.member("contributor", h.record.provenance.contributor)
+                j.member("case", h.record.provenance.caseID)
+                j.member("baseline", h.record.baseline)
+                j.endObject()
             }
+            j.endArray()
         }
-        return o
+        j.endObject()
     }
 
     static let csvHeader = [
@@ -152,8 +211,13 @@ enum ResultsWriter {
     /// RFC 4180 quoting; a field starting with = + - @ gets a leading quote so spreadsheets never run it.
     static func csvField(_ s: String) -> String {
         var v = s
-        if let first = v.first, "=+-@\t\r".contains(first) { v = "'" + v }
-        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        if let first = v.utf8.first,
+            [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
+                .contains(first)
+        {
+            v = "'" + v
+        }
+        if v.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
             return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return v
@@ -163,42 +227,59 @@ enum ResultsWriter {
     /// and contribution. Standard keys (MD5, SHA1, SHA256, MediaSize, MimeType, MediaFiles with FileName and
     /// FilePath) plus Vigil's own: PDQ, Exifs (name/value pairs), and the case in `Comments`.
     static func vics(_ context: ReportContext) -> String {
-        var media: [[String: Any]] = []
+        var j = JSONOut()
+        j.beginObject()
+        j.member(
+            "@odata.context", "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media")
+        j.key("value")
+        j.beginArray()
         var id = 0
+        let found = " on \(ReportContext.timestamp(context.started))"
         for r in context.results where r.fileClass == .newMedia || r.fileClass == .nearMatch {
             let f = r.file
             guard let md5 = f.md5, let sha1 = f.sha1 else { continue }
             id += 1
-            var m: [String: Any] = ["MediaID": id, "MD5": md5.uppercased(), "SHA1": sha1.uppercased(), "MediaSize": f.size]
-            m["SHA256"] = f.sha256?.uppercased()
-            m["PDQ"] = f.pdq
-            m["MimeType"] = f.mimeType
-            var file: [String: Any] = ["FileName": f.name, "FilePath": f.folder]
+            j.beginObject()
+            j.member("MediaID", id)
+            j.member("MD5", md5.uppercased())
+            j.member("SHA1", sha1.uppercased())
+            j.member("SHA256", f.sha256?.uppercased())
+            j.member("PDQ", f.pdq)
+            j.member("MediaSize", f.size)
+            j.member("MimeType", f.mimeType)
+            j.key("MediaFiles")
+            j.beginArray()
+            j.beginObject()
+            j.member("FileName", f.name)
+            j.member("FilePath", f.folder)
             if let t = f.times {
-                file["Modified"] = ReportContext.timestamp(Date(timeIntervalSince1970: t.modified))
-                file["Accessed"] = ReportContext.timestamp(Date(timeIntervalSince1970: t.accessed))
-                file["Changed"] = ReportContext.timestamp(Date(timeIntervalSince1970: t.changed))
+                j.member("Modified", ReportContext.timestamp(Date(timeIntervalSince1970: t.modified)))
+                j.member("Accessed", ReportContext.timestamp(Date(timeIntervalSince1970: t.accessed)))
+                j.member("Changed", ReportContext.timestamp(Date(timeIntervalSince1970: t.changed)))
             }
-            m["MediaFiles"] = [file]
+            j.endObject()
+            j.endArray()
             if let clues = f.clues {
-                m["Exifs"] = clues.fields.map { ["PropertyName": $0.name, "PropertyValue": $0.value] }
+                j.key("Exifs")
+                j.beginArray()
+                for field in clues.fields {
+                    j.beginObject()
+                    j.member("PropertyName", field.name)
+                    j.member("PropertyValue", field.value)
+                    j.endObject()
+                }
+                j.endArray()
             }
-            var comment = "case \(context.configuration.caseID); found by \(context.configuration.examiner)"
-            comment += " on \(ReportContext.timestamp(context.started))"
+            var comment = "case \(context.configuration.caseID); found by \(context.configuration.examiner)" + found
             if r.fileClass == .nearMatch, let h = r.hits.first {
                 comment += "; near match of \(h.item) (distance \(h.distance))"
             }
-            m["Comments"] = comment
-            media.append(m)
+            j.member("Comments", comment)
+            j.endObject()
         }
-        let root: [String: Any] = [
-            "@odata.context": "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media",
-            "value": media,
-        ]
-        let data =
-            (try? JSONSerialization.data(
-                withJSONObject: root, options: [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted])) ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\n"
+        j.endArray()
+        j.endObject()
+        return j.text + "\n"
     }
 }
 

@@ -42,7 +42,8 @@ public struct ScanConfiguration: Sendable {
     public init(
         root: String, outputDirectory: String, caseID: String, examiner: String, jobs: Int = 1, radius: Int = 31,
         thumbnails: Bool = false, resume: Bool = false, maxPixels: Int = HashOptions.pillowMaxPixels,
-        fastDecode: Bool = false, tool: String = "vigil", toolVersion: String = "", host: String = "", hashSet: String = "",
+        fastDecode: Bool = false, tool: String = "vigil", toolVersion: String = "", host: String = "",
+        hashSet: String = "",
         hashSetDetails: [String: String] = [:]
     ) {
         self.root = root

@@ -54,7 +54,8 @@ enum ExifBuilder {
         let exifAt = 8 + zerothSize
         let gpsAt = exifAt + size(exif)
         let zeroth = named + [long(0x8769, exifAt), long(0x8825, gpsAt)]
-        return Array("II".utf8) + le(42, 2) + le(8, 4) + ifd(zeroth, at: 8) + ifd(exif, at: exifAt) + ifd(gps, at: gpsAt)
+        return Array("II".utf8) + le(42, 2) + le(8, 4) + ifd(zeroth, at: 8) + ifd(exif, at: exifAt)
+            + ifd(gps, at: gpsAt)
     }
 
     /// A minimal JPEG prefix: SOI, APP1 Exif, then an SOS marker (the scanner stops there).
@@ -82,8 +83,11 @@ struct MetadataTests {
 
     @Test("XMP fills what EXIF lacks")
     func xmp() throws {
-        let packet = Array("http://ns.adobe.com/xap/1.0/\0".utf8)
-            + Array("<x:xmpmeta><rdf:Description tiff:Make=\"XmpMaker\" aux:SerialNumber=\"XS-9\"><xmp:CreatorTool>Tool &amp; Co</xmp:CreatorTool></rdf:Description></x:xmpmeta>".utf8)
+        let packet =
+            Array("http://ns.adobe.com/xap/1.0/\0".utf8)
+            + Array(
+                "<x:xmpmeta><rdf:Description tiff:Make=\"XmpMaker\" aux:SerialNumber=\"XS-9\"><xmp:CreatorTool>Tool &amp; Co</xmp:CreatorTool></rdf:Description></x:xmpmeta>"
+                    .utf8)
         let jpeg: [UInt8] =
             [0xFF, 0xD8, 0xFF, 0xE1, UInt8((packet.count + 2) >> 8), UInt8((packet.count + 2) & 0xFF)] + packet
             + [0xFF, 0xD9]

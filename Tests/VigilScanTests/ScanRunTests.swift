@@ -17,7 +17,8 @@ struct FakeSet: KnownSet {
                         let distance = zip(q.value.utf8, d.value.utf8).reduce(0) { total, pair in
                             total + (Int(hexValue(pair.0)) ^ Int(hexValue(pair.1))).nonzeroBitCount
                         }
-                        return distance <= radius ? KnownHit(item: name, record: record, distance: distance, matched: d) : nil
+                        return distance <= radius
+                            ? KnownHit(item: name, record: record, distance: distance, matched: d) : nil
                     }
                     return d == q ? KnownHit(item: name, record: record, distance: 0, matched: d) : nil
                 }
@@ -91,7 +92,9 @@ struct ScanRunTests {
         #expect(byName["copy1.txt"]?.duplicateGroup == byName["copy2.txt"]?.duplicateGroup)
         #expect(outcome.summary.files == 5)
         let dir = out.path + "/case-1"
-        for name in [ScanRun.reportFile, ScanRun.resultsJSONFile, ScanRun.resultsCSVFile, ScanRun.vicsFile, ScanRun.manifestFile] {
+        for name in [
+            ScanRun.reportFile, ScanRun.resultsJSONFile, ScanRun.resultsCSVFile, ScanRun.vicsFile, ScanRun.manifestFile,
+        ] {
             #expect(FileManager.default.fileExists(atPath: dir + "/" + name), "\(name) written")
         }
         let first = Manifest.verify(directory: dir)
@@ -127,7 +130,8 @@ struct ScanRunTests {
         }
         let set = try makeEvidence(root)
         _ = try await ScanRun(configuration: configuration(root, out), knownSet: set, clock: ManualClock()).run()
-        let html = String(decoding: FileManager.default.contents(atPath: out.path + "/case-1/report.html")!, as: UTF8.self)
+        let html = String(
+            decoding: FileManager.default.contents(atPath: out.path + "/case-1/report.html")!, as: UTF8.self)
         #expect(html.contains("default-src 'none'"))
         #expect(!html.contains("<script"))
         #expect(!html.contains("<img"))
@@ -170,5 +174,36 @@ struct ScanRunTests {
         await #expect(throws: ScanError.outputInsideRoot(root.path + "/out")) {
             _ = try await ScanRun(configuration: c, knownSet: FakeSet(items: []), clock: ManualClock()).run()
         }
+    }
+}
+
+@Suite("JSON and times in the outputs")
+struct OutputEncodingTests {
+    @Test("strings with quotes, backslashes, control characters and non-ASCII survive a JSON round trip")
+    func jsonEscapes() throws {
+        var j = JSONOut()
+        let hostile = "a\"b\\c\n\t\u{01}é/😀"
+        j.beginObject()
+        j.member("s", hostile)
+        j.key("list")
+        j.beginArray()
+        j.number(1)
+        j.number(2.5)
+        j.null()
+        j.beginObject()
+        j.endObject()
+        j.endArray()
+        j.member("never", Double.nan)
+        j.endObject()
+        let parsed = try #require(JSONSerialization.jsonObject(with: Data(j.bytes)) as? [String: Any])
+        #expect(parsed["s"] as? String == hostile)
+        #expect((parsed["list"] as? [Any])?.count == 4)
+        #expect(parsed["never"] is NSNull)
+    }
+
+    @Test("timestamps are ISO 8601 in UTC")
+    func timestamps() {
+        #expect(ReportContext.timestamp(Date(timeIntervalSince1970: 1_800_000_000)) == "2027-01-15T08:00:00Z")
+        #expect(ReportContext.timestamp(Date(timeIntervalSince1970: 0.9)) == "1970-01-01T00:00:00Z")
     }
 }

@@ -19,11 +19,30 @@ import numpy as np  # noqa: E402
 SIZES = [(320, 240), (640, 480), (800, 600), (1024, 768), (1280, 960), (1600, 1200)]
 
 
+_BASES = {}
+
+
+def _base(size, k):
+    """One of 16 noisy photo-like base pictures per size, made once per worker (the noise is the slow part)."""
+    key = (size, k)
+    if key not in _BASES:
+        _BASES[key] = photo_like(np.random.default_rng(10_000 + 97 * k + size[0]), size[0], size[1], 4.0)
+    return _BASES[key]
+
+
 def _image(args):
+    """A distinct picture: a base picture with its own shapes drawn on it, encoded at its own quality."""
+    from PIL import ImageDraw
     path, seed, kind = args
     rng = np.random.default_rng(seed)
-    w, h = SIZES[seed % len(SIZES)] if kind == "jpeg" else SIZES[seed % 3]
-    img = photo_like(rng, w, h, 4.0)
+    size = SIZES[seed % len(SIZES)] if kind == "jpeg" else SIZES[seed % 3]
+    img = _base(size, seed % 16).copy()
+    draw = ImageDraw.Draw(img)
+    w, h = size
+    for _ in range(5):
+        x0, y0 = int(rng.integers(0, w - 40)), int(rng.integers(0, h - 40))
+        x1, y1 = x0 + int(rng.integers(30, w // 2)), y0 + int(rng.integers(30, h // 2))
+        draw.ellipse([x0, y0, x1, y1], fill=tuple(int(c) for c in rng.integers(0, 256, size=3)))
     if kind == "jpeg":
         img.save(path, quality=int(70 + seed % 25))
     else:
