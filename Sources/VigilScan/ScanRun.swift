@@ -82,6 +82,8 @@ public enum ScanError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadableRoot(String, String)
     /// Writing an output file failed.
     case cannotWrite(String, String)
+    /// Another scan is writing to the same output folder right now.
+    case outputBusy(String)
 
     public var description: String {
         switch self {
@@ -91,6 +93,7 @@ public enum ScanError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(dir) already holds a scan; give --resume to continue it, or choose an empty folder"
         case .unreadableRoot(let path, let why): "cannot examine \(path): \(why)"
         case .cannotWrite(let path, let why): "cannot write \(path): \(why)"
+        case .outputBusy(let dir): "another scan is writing to \(dir) now; wait for it or choose another folder"
         }
     }
 }
@@ -142,6 +145,8 @@ public struct ScanRun: Sendable {
             throw ScanError.unreadableRoot(c.root, String(cString: strerror(errno)))
         }
         try prepareOutput()
+        let lock = try OutputLock(directory: out)
+        defer { lock.release() }
 
         // 1. Walk (read-only, links not followed), then stat each file once for sizes and resume.
         let walk = FileWalker.walk([c.root])
@@ -266,6 +271,10 @@ public struct ScanRun: Sendable {
         }
     }
 
+    /// The lock file that keeps two scans from writing to one folder at once (released when the scan ends, or when
+    /// its process dies).
+    public static let lockFile = ".vigil-scan.lock"
+
     private func write(_ text: String, to name: String) throws { try write(Array(text.utf8), to: name) }
 
     private func write(_ bytes: [UInt8], to name: String) throws {
@@ -316,6 +325,23 @@ public struct ScanRun: Sendable {
             thread.start()
         }
     }
+}
+
+/// An exclusive `flock` on the output folder's lock file for the length of a scan.
+final class OutputLock: Sendable {
+    private let fd: Int32
+
+    init(directory: String) throws {
+        let path = directory + "/" + ScanRun.lockFile
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ScanError.cannotWrite(path, String(cString: strerror(errno))) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw ScanError.outputBusy(directory)
+        }
+    }
+
+    func release() { close(fd) }
 }
 
 /// Counts finished files and bytes for the progress callback.

@@ -164,6 +164,23 @@ struct ScanRunTests {
         #expect(Manifest.verify(directory: out.path + "/case-1").passed)
     }
 
+    @Test("a second scan into a folder another scan is writing to is refused")
+    func busy() async throws {
+        let root = try Folder()
+        let out = try Folder()
+        defer {
+            root.remove()
+            out.remove()
+        }
+        try root.write("x", to: "f.txt")
+        let held = try OutputLock(directory: out.path)
+        defer { held.release() }
+        let c = ScanConfiguration(root: root.path, outputDirectory: out.path, caseID: "C", examiner: "E", resume: true)
+        await #expect(throws: ScanError.outputBusy(out.path)) {
+            _ = try await ScanRun(configuration: c, knownSet: FakeSet(items: []), clock: ManualClock()).run()
+        }
+    }
+
     @Test("an output folder inside the examined tree is refused")
     func outputInsideRoot() async throws {
         let root = try Folder()
