@@ -12,6 +12,12 @@ struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
         abstract: "Triage seized media: examine a drive or folder read-only against the national hash set.",
+        usage: """
+            vigil scan PATH --case ID --examiner NAME --out DIR [--against LIST …] [--ignore LIST …] [--jobs N]
+                              [--radius R] [--thumbnails] [--resume] [--exact]
+              vigil scan verify DIR [--examined]
+            """,
+        discussion: "Every option of a scan: `vigil scan run --help`.",
         subcommands: [ScanPathCommand.self, ScanVerifyCommand.self],
         defaultSubcommand: ScanPathCommand.self
     )
