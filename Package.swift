@@ -86,7 +86,9 @@ let package = Package(
         ),
         .target(
             name: "VigilScan",
-            dependencies: ["VigilCore", "VigilMedia", "PDQ", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "VigilCore", "VigilMedia", "VigilMatch", "PDQ", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(name: "PDQ", swiftSettings: strict),

@@ -1,4 +1,6 @@
 import VigilCore
+import VigilMatch
+import VigilMedia
 
 /// Puts examined files in their classes and orders new and near-match media for review. Pure: no I/O.
 public enum Classifier {
@@ -14,7 +16,8 @@ public enum Classifier {
     /// - Parameters:
     ///   - files: The examined files, in path order.
     ///   - hits: For each file, every hit of its digests (``ScanFile/queries``), in any order.
-    public static func classify(_ files: [ScanFile], hits: [[KnownHit]]) -> [ScanResult] {
+    ///   - similarRadius: PDQ distance within which new media and near matches count as the same picture.
+    public static func classify(_ files: [ScanFile], hits: [[KnownHit]], similarRadius: Int = 10) -> [ScanResult] {
         precondition(files.count == hits.count, "one hit list per file")
         var results: [ScanResult] = []
         results.reserveCapacity(files.count)
@@ -38,7 +41,43 @@ public enum Classifier {
         }
         assignPriorities(&results)
         assignDuplicateGroups(&results)
+        assignSimilarGroups(&results, radius: similarRadius)
         return results
+    }
+
+    /// Groups new media and near matches whose PDQ hashes are within `radius` of each other (transitively), when a
+    /// group holds at least two different files (different SHA-256).
+    static func assignSimilarGroups(_ results: inout [ScanResult], radius: Int) {
+        let members = results.indices.filter {
+            let r = results[$0]
+            return (r.fileClass == .newMedia || r.fileClass == .nearMatch) && r.file.pdq != nil
+                && (r.file.pdqQuality ?? 0) >= HashRecord.minimumUsefulQuality
+        }
+        let hashes = members.compactMap { Hash256(hex: results[$0].file.pdq!) }
+        guard hashes.count == members.count, hashes.count > 1 else { return }
+        let index = HammingIndex(hashes)
+        var parent = Array(0..<hashes.count)
+        func root(_ x: Int) -> Int {
+            var x = x
+            while parent[x] != x {
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            }
+            return x
+        }
+        for (i, matches) in index.searchBatch(hashes, radius: radius, jobs: 1).enumerated() {
+            for m in matches where Int(m.id) != i {
+                let (a, b) = (root(i), root(Int(m.id)))
+                if a != b { parent[max(a, b)] = min(a, b) }
+            }
+        }
+        var groups: [Int: [Int]] = [:]
+        for k in hashes.indices { groups[root(k), default: []].append(members[k]) }
+        let kept = groups.values.filter { group in Set(group.map { results[$0].file.sha256 ?? "" }).count > 1 }
+            .sorted { $0.min()! < $1.min()! }
+        for (n, group) in kept.enumerated() {
+            for i in group { results[i].similarGroup = n + 1 }
+        }
     }
 
     /// One hit per item (several digests of one file hit the same item), keeping the first (nearest).
@@ -98,6 +137,8 @@ public struct ScanSummary: Sendable, Equatable, Codable {
     public var problems: Int
     /// Duplicate groups (same SHA-256 under several paths).
     public var duplicateGroups: Int
+    /// Similar-picture groups among new media and near matches.
+    public var similarGroups: Int
     /// Wall-clock seconds the scan took.
     public var seconds: Double
 
@@ -118,6 +159,7 @@ public struct ScanSummary: Sendable, Equatable, Codable {
         self.categories = categories
         self.problems = problems
         duplicateGroups = Set(results.compactMap(\.duplicateGroup)).count
+        similarGroups = Set(results.compactMap(\.similarGroup)).count
         self.seconds = seconds
     }
 

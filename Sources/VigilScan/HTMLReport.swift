@@ -30,7 +30,8 @@ enum HTMLReport {
             h += "<li><a href=\"#\(c.rawValue)\">\(c.title)</a></li>"
         }
         h += """
-            <li><a href="#duplicates">Duplicates</a></li><li><a href="#problems">Problems</a></li>\
+            <li><a href="#duplicates">Duplicates</a></li><li><a href="#similar">Similar pictures</a></li>\
+            <li><a href="#problems">Problems</a></li>\
             <li><a href="#parameters">Parameters</a></li></ul></nav>
             <main>
             <section id="summary"><h2>Summary</h2>
@@ -44,6 +45,7 @@ enum HTMLReport {
         figure("seconds", "Time taken", String(format: "%.1f s", s.seconds))
         for c in FileClass.allCases { figure(c.rawValue, c.title, String(s.count(c))) }
         figure("duplicate-groups", "Duplicate groups", String(s.duplicateGroups))
+        figure("similar-groups", "Similar-picture groups", String(s.similarGroups))
         figure("problems", "Problems", String(s.problems))
         h += "</dl>\n"
         if !s.categories.isEmpty {
@@ -102,6 +104,20 @@ enum HTMLReport {
         if !groups.isEmpty { h += "</ol>" }
         h += "</section>\n"
 
+        var similar: [Int: [ScanResult]] = [:]
+        for r in context.results { if let g = r.similarGroup { similar[g, default: []].append(r) } }
+        h += "<section id=\"similar\"><h2>Similar pictures (\(similar.count))</h2>"
+        h += "<p>New media and near matches whose PDQ hashes lie within a few bits of each other: the same picture"
+        h += " re-encoded, resized or renamed.</p>"
+        if similar.isEmpty { h += "<p>None.</p>" } else { h += "<ol>" }
+        for g in similar.keys.sorted() {
+            h += "<li id=\"similar-\(g)\"><ul>"
+            for m in similar[g]! { h += "<li>\(esc(m.file.path))</li>" }
+            h += "</ul></li>"
+        }
+        if !similar.isEmpty { h += "</ol>" }
+        h += "</section>\n"
+
         h += "<section id=\"problems\"><h2>Problems (\(context.problems.count))</h2>"
         h += context.problems.isEmpty ? "<p>None.</p>" : "<ul class=\"problems\">"
         for p in context.problems { h += "<li><span class=\"path\">\(esc(p.path))</span>: \(esc(p.reason))</li>" }
@@ -132,6 +148,7 @@ enum HTMLReport {
             }
             h += "<span class=\"path\">\(esc(f.path))</span><br><small>\(esc(f.video ?? f.type)), \(f.size) bytes"
             if let g = r.duplicateGroup { h += ", <a href=\"#dup-\(g)\">duplicate group \(g)</a>" }
+            if let g = r.similarGroup { h += ", <a href=\"#similar-\(g)\">similar group \(g)</a>" }
             if showReason, let why = r.priorityReason { h += "; \(esc(why))" }
             h += "</small></td><td>"
             if r.hits.isEmpty {

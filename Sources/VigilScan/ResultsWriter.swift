@@ -102,6 +102,7 @@ enum ResultsWriter {
         j.endObject()
         j.member("problems", s.problems)
         j.member("duplicate_groups", s.duplicateGroups)
+        j.member("similar_groups", s.similarGroups)
         j.member("seconds", s.seconds)
         j.endObject()
         j.key("files")
@@ -137,6 +138,7 @@ enum ResultsWriter {
         j.member("pdq", f.pdq)
         j.member("pdq_quality", f.pdqQuality)
         j.member("duplicate_group", r.duplicateGroup)
+        j.member("similar_group", r.similarGroup)
         j.member("problem", f.problem)
         if let t = f.times {
             j.member("modified", ReportContext.timestamp(Date(timeIntervalSince1970: t.modified)))
@@ -183,7 +185,7 @@ enum ResultsWriter {
     static let csvHeader = [
         "path", "size", "type", "class", "priority", "review_rank", "md5", "sha1", "sha256", "pdq", "pdq_quality",
         "match_item", "match_distance", "match_categories", "match_series", "duplicate_group", "make", "model",
-        "serial_number", "capture_time", "latitude", "longitude", "software", "modified", "problem",
+        "serial_number", "capture_time", "latitude", "longitude", "software", "modified", "problem", "similar_group",
     ]
 
     /// One row per file, with the first (nearest) match and the main clues.
@@ -201,7 +203,7 @@ enum ResultsWriter {
                 f.clues?.latitude.map { MediaClues.degreesText($0) } ?? "",
                 f.clues?.longitude.map { MediaClues.degreesText($0) } ?? "", f.clues?.software ?? "",
                 f.times.map { ReportContext.timestamp(Date(timeIntervalSince1970: $0.modified)) } ?? "",
-                f.problem ?? "",
+                f.problem ?? "", r.similarGroup.map(String.init) ?? "",
             ]
             out += row.map(csvField).joined(separator: ",") + "\n"
         }

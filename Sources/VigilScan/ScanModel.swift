@@ -205,6 +205,9 @@ public struct ScanResult: Sendable, Equatable {
     public var reviewRank: Int?
     /// The duplicate group (same SHA-256 under several paths), numbered from 1.
     public var duplicateGroup: Int?
+    /// The similar-picture group (new media and near matches whose PDQ hashes lie within a few bits of each other:
+    /// the same picture re-encoded, resized or renamed), numbered from 1.
+    public var similarGroup: Int?
     /// A small greyscale JPEG, with `--thumbnails`, for new media and near matches.
     public var thumbnail: [UInt8]?
 

@@ -97,6 +97,22 @@ struct ClassifierTests {
         #expect(ScanSummary(results: results, problems: 0, seconds: 0).duplicateGroups == 1)
     }
 
+    @Test("new pictures a few PDQ bits apart form a similar-picture group; a different picture does not join it")
+    func similarPictures() {
+        // given: two files of one picture (3 bits apart, different bytes) and an unrelated picture
+        var a = image("/x/a.jpg", sha: "a")
+        var b = image("/y/a-resized.png", sha: "b")
+        var c = image("/z/other.jpg", sha: "c")
+        a.pdq = "f" + String(repeating: "0", count: 63)
+        b.pdq = "8" + String(repeating: "0", count: 63)
+        c.pdq = String(repeating: "f", count: 64)
+        // when
+        let results = Classifier.classify([a, b, c], hits: [[], [], []])
+        // then
+        #expect(results.map(\.similarGroup) == [1, 1, nil])
+        #expect(ScanSummary(results: results, problems: 0, seconds: 0).similarGroups == 1)
+    }
+
     @Test("low-quality PDQ hashes are not used for matching")
     func lowQuality() {
         var f = image("/flat.png")

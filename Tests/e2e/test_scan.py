@@ -167,6 +167,8 @@ def test_scan_as_an_examiner(browser):
             assert f["class"] == "near-match", (name, f)
             assert f["matches"][0]["distance"] <= 31 and f["matches"][0]["series"] == "Series S"
             assert f["priority"] == 1
+        # the re-encoded and the resized copy are the same picture: one similar-picture group
+        assert by["near/reencoded.jpg"]["similar_group"] == by["near/resized.png"]["similar_group"] is not None
         assert cls["known/unseen.jpg"] == "new-media" and by["known/unseen.jpg"]["priority"] == 2
         for name in ["IMG_0001.jpg", "IMG_0002.jpg"]:
             f = by["new/camera/" + name]
