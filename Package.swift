@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "VigilCommands",
             dependencies: [
-                "VigilCore", "VigilStore", "VigilWeb", "VigilFormats", "VigilMatch", "VigilMedia", "PDQ",
+                "VigilCore", "VigilStore", "VigilWeb", "VigilFormats", "VigilMatch", "VigilMedia", "VigilScan", "PDQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -87,6 +87,13 @@ let package = Package(
             dependencies: ["VigilCore", "PDQ", "CVips", "CTurboJPEG", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        .target(
+            name: "VigilScan",
+            dependencies: [
+                "VigilCore", "VigilMedia", "VigilMatch", "PDQ", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "PDQ", swiftSettings: strict),
         .target(
             name: "VigilCore",
@@ -113,6 +120,7 @@ let package = Package(
         .testTarget(name: "VigilMatchTests", dependencies: ["VigilMatch", "PDQ"]),
         .testTarget(name: "VigilFormatsTests", dependencies: ["VigilFormats", "VigilCore"]),
         .testTarget(name: "VigilMediaTests", dependencies: ["VigilMedia", "PDQ"]),
+        .testTarget(name: "VigilScanTests", dependencies: ["VigilScan", "VigilMedia", "VigilCore"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilCore", "VigilTestSupport"]),
         .testTarget(
             name: "VigilWebTests",

@@ -67,6 +67,18 @@ static inline int vigil_vips_write_file(VipsImage *in, const char *path) {
     return vips_image_write_to_file(in, path, NULL);
 }
 
+/// A thumbnail of an encoded image in memory, no larger than `side` x `side`, shrinking on load where the format
+/// allows. (From memory, not a path: libvips would read "[...]" in a file name as load options.)
+static inline int vigil_vips_thumbnail_buffer(const void *buf, size_t len, VipsImage **out, int side) {
+    return vips_thumbnail_buffer((void *)buf, len, out, side, "height", side, "size", VIPS_SIZE_DOWN,
+                                 "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+}
+
+/// Encodes an image as baseline JPEG in memory (freed with g_free), without metadata.
+static inline int vigil_vips_jpegsave_buffer(VipsImage *in, void **buf, size_t *len, int quality) {
+    return vips_jpegsave_buffer(in, buf, len, "Q", quality, "strip", TRUE, NULL);
+}
+
 /// Unreferences a GObject held by Swift.
 static inline void vigil_vips_unref(VipsImage *image) {
     g_object_unref(image);

@@ -12,6 +12,7 @@ extension VigilCommand {
         HashCommand.self,
         HashSetCommand.self,
         MatchCommand.self,
+        ScanCommand.self,
         FeedCommand.self,
         SquidHelperCommand.self,
         JobsCommand.self,

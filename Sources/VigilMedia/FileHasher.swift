@@ -32,7 +32,7 @@ public final class FileHasher {
 
     /// Fingerprints one file. Never throws: every failure becomes the outcome's `problem`.
     public func hash(path: String) -> FileOutcome {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        let fd = openReadOnly(path, O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { return FileOutcome(problem: HashProblem(path: path, error: systemError("open"))) }
         defer { close(fd) }
         var info = stat()
@@ -42,12 +42,31 @@ public final class FileHasher {
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             return FileOutcome(problem: HashProblem(path: path, error: .notRegularFile(kind: fileKind(info.st_mode))))
         }
+        clues = nil
+        video = nil
+        var outcome: FileOutcome
         do {
-            return try hash(fd: fd, path: path, declaredSize: Int(info.st_size))
+            outcome = try hash(fd: fd, path: path, declaredSize: Int(info.st_size))
         } catch {
-            return FileOutcome(problem: HashProblem(path: path, error: error))
+            outcome = FileOutcome(problem: HashProblem(path: path, error: error))
         }
+        if options.readsClues, outcome.record != nil {
+            #if os(Linux)
+                outcome.record?.times = FileTimes(
+                    modified: seconds(info.st_mtim), accessed: seconds(info.st_atim), changed: seconds(info.st_ctim))
+            #else
+                outcome.record?.times = FileTimes(
+                    modified: seconds(info.st_mtimespec), accessed: seconds(info.st_atimespec),
+                    changed: seconds(info.st_ctimespec))
+            #endif
+            outcome.record?.clues = clues
+            outcome.record?.video = video
+        }
+        return outcome
     }
+
+    private var clues: MediaClues?
+    private var video: VideoContainer?
 
     private func hash(fd: Int32, path: String, declaredSize: Int) throws(MediaError) -> FileOutcome {
         #if canImport(Glibc)
@@ -61,6 +80,14 @@ public final class FileHasher {
         let decode = wantPDQ && type.isImage
         let declared = type.declaredDimensions(
             UnsafeRawBufferPointer(start: file.bytes, count: min(total, MediaType.sniffLength)))
+        if options.readsClues {
+            let head = UnsafeRawBufferPointer(start: file.bytes, count: total)
+            if type.isImage {
+                clues = MetadataReader.clues(in: head, type: type)
+            } else {
+                video = VideoContainer.sniff(head)
+            }
+        }
 
         if !decode && !wantDigests {
             return FileOutcome(record: HashRecord(path: path, size: declaredSize, type: type, digests: nil, pdq: nil))
@@ -202,6 +229,29 @@ public final class FileHasher {
         }
         return done
     }
+}
+
+#if os(Linux)
+    /// Linux's `O_NOATIME` (not exported by Glibc's Swift overlay): reading does not move the access time, which
+    /// examiners may need as found. Only the file's owner (or a privileged process) may ask for it.
+    let noAccessTimeFlag: Int32 = 0o1000000
+#else
+    let noAccessTimeFlag: Int32 = 0
+#endif
+
+/// Opens `path` read-only without moving its access time where the platform allows (`O_NOATIME`); when the
+/// system refuses that flag (EPERM: not the file's owner), opens it read-only plainly.
+func openReadOnly(_ path: String, _ flags: Int32) -> Int32 {
+    let base = O_RDONLY | O_CLOEXEC | flags
+    if noAccessTimeFlag != 0 {
+        let fd = open(path, base | noAccessTimeFlag)
+        if fd >= 0 || errno != EPERM { return fd }
+    }
+    return open(path, base)
+}
+
+private func seconds(_ time: timespec) -> Double {
+    Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
 
 func systemError(_ operation: String, _ code: Int32 = errno) -> MediaError {

@@ -64,17 +64,31 @@ public enum FileWalker {
         var visited: Set<DirectoryID> = [DirectoryID(rootInfo)]
         var pending: [String] = [root]
         while let directory = pending.popLast() {
-            guard let stream = opendir(directory) else {
+            // Opened with O_NOATIME where allowed, so listing does not move the directory's access time.
+            let fd = openReadOnly(directory, O_DIRECTORY | (directory == root ? 0 : O_NOFOLLOW))
+            guard fd >= 0 else {
                 problems.append(HashProblem(path: directory, error: systemError("list directory")))
+                continue
+            }
+            guard let stream = fdopendir(fd) else {
+                let code = errno
+                close(fd)
+                problems.append(HashProblem(path: directory, error: systemError("list directory", code)))
                 continue
             }
             defer { closedir(stream) }
             while let entry = readdir(stream) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    raw.bindMemory(to: CChar.self).baseAddress.map { String(cString: $0) } ?? ""
+                let (name, valid) = withUnsafeBytes(of: entry.pointee.d_name) { raw -> (String, Bool) in
+                    guard let base = raw.bindMemory(to: CChar.self).baseAddress else { return ("", true) }
+                    return (String(cString: base), String(validatingCString: base) != nil)
                 }
                 if name == "." || name == ".." { continue }
                 let path = directory == "/" ? "/" + name : directory + "/" + name
+                guard valid else {
+                    // Paths are text here; a name that is not UTF-8 cannot be opened again from its repaired form.
+                    problems.append(HashProblem(path: path, error: .invalidName))
+                    continue
+                }
                 #if canImport(Glibc)
                     if entry.pointee.d_type == UInt8(DT_REG) {
                         files.append(path)

@@ -43,12 +43,15 @@ public struct HashOptions: Sendable, Equatable {
     public var inMemoryLimit: Int
     /// In fast mode, the shortest longer side a reduced decode may have.
     public var fastMinSide: Int
+    /// Also records each file's times, the EXIF/XMP clues of images and the container of videos
+    /// (`vigil scan`); read from the bytes already read for the digests, so it costs no extra I/O.
+    public var readsClues: Bool
 
     /// Options with the defaults `vigil hash` uses (except `jobs`, which the command sets to the core count).
     public init(
         content: Content = .all, mode: Mode = .exact, dihedral: Bool = false,
         maxPixels: Int = HashOptions.pillowMaxPixels, jobs: Int = 1, jpegDecoder: JPEGDecoder = .turboJPEG,
-        inMemoryLimit: Int = 64 << 20, fastMinSide: Int = 512
+        inMemoryLimit: Int = 64 << 20, fastMinSide: Int = 512, readsClues: Bool = false
     ) {
         self.content = content
         self.mode = mode
@@ -58,6 +61,7 @@ public struct HashOptions: Sendable, Equatable {
         self.jpegDecoder = jpegDecoder
         self.inMemoryLimit = inMemoryLimit
         self.fastMinSide = fastMinSide
+        self.readsClues = readsClues
     }
 }
 
@@ -75,6 +79,12 @@ public struct HashRecord: Sendable, Equatable {
     public var pdq: PDQResult?
     /// The 8 dihedral variants (reference order) when asked for.
     public var dihedral: [PDQHash]?
+    /// The file's times (only with ``HashOptions/readsClues``).
+    public var times: FileTimes?
+    /// EXIF/XMP clues of an image (only with ``HashOptions/readsClues``, and when the file has some).
+    public var clues: MediaClues?
+    /// The video container a non-image file was recognised as (only with ``HashOptions/readsClues``).
+    public var video: VideoContainer?
 
     /// PDQ's convention: a hash with quality below 50 should not be used for matching. It is reported, flagged.
     public static let minimumUsefulQuality = 50

@@ -49,8 +49,14 @@ public enum HashRun {
         return HashReport(records: records, problems: problems)
     }
 
+    /// Called from worker threads as soon as a file is done, with its index in `files` and its outcome (for
+    /// journals and byte-rate progress).
+    public typealias Finished = @Sendable (_ index: Int, _ outcome: FileOutcome) -> Void
+
     /// Hashes `files` in parallel; the outcome at index i belongs to `files[i]`.
-    public static func hash(files: [String], options: HashOptions, progress: Progress? = nil) -> [FileOutcome] {
+    public static func hash(
+        files: [String], options: HashOptions, progress: Progress? = nil, finished: Finished? = nil
+    ) -> [FileOutcome] {
         let slots = Slots(count: files.count)
         let queue = WorkQueue(total: files.count)
         let workers = max(1, min(options.jobs, files.count))
@@ -60,7 +66,9 @@ public enum HashRun {
             let thread = Thread {
                 let hasher = FileHasher(options: options)
                 while let index = queue.next() {
-                    slots.set(index, hasher.hash(path: files[index]))
+                    let outcome = hasher.hash(path: files[index])
+                    finished?(index, outcome)
+                    slots.set(index, outcome)
                     if let progress { progress(queue.finish(), files.count) }
                 }
                 Vips.threadShutdown()

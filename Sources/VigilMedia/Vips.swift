@@ -1,5 +1,11 @@
 import CVips
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Process-wide libvips state. libvips is started once, lazily, and told not to cache operations
 /// (every file is decoded once) and not to spawn its own worker threads (Vigil parallelises per file).
 enum Vips {
@@ -50,7 +56,7 @@ extension Vips {
     }
 
     /// `loader` is a GType name such as "VipsForeignLoadJpegBuffer" or "VipsForeignLoadNsgifFile".
-    private static func checkLoader(_ loader: UnsafePointer<CChar>?, for format: MediaType) throws(MediaError) {
+    static func checkLoader(_ loader: UnsafePointer<CChar>?, for format: MediaType) throws(MediaError) {
         guard let loader else {
             _ = failure("")
             throw .unsupportedFormat(format)
@@ -167,5 +173,114 @@ extension String {
     /// The rest of the string after `prefix`, or `nil` when it does not start with it.
     fileprivate func replacingPrefix(_ prefix: String) -> String? {
         hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
+    }
+}
+
+/// Small greyscale thumbnails for examiners' reports (`vigil scan --thumbnails`).
+public enum Thumbnail {
+    /// A greyscale JPEG of the image at `path` no larger than `maxSide` on either side, without metadata.
+    /// Only the loader allowed for the sniffed `type` may read the file, and the decompression-bomb cap is checked
+    /// on the header before any pixel is decoded.
+    /// - Throws: ``MediaError`` when the image cannot be decoded.
+    public static func greyJPEG(path: String, type: MediaType, maxSide: Int, maxPixels: Int) throws(MediaError)
+        -> [UInt8]
+    {
+        guard Vips.isReady else { throw .undecodable(format: type, reason: "libvips failed to start") }
+        let bytes = try readSmallFile(path, limit: 64 << 20)
+        let result = bytes.withUnsafeBytes { raw -> Result<[UInt8], MediaError> in
+            do throws(MediaError) {
+                return .success(try thumbnail(raw, type: type, maxSide: maxSide, maxPixels: maxPixels))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private static func thumbnail(_ raw: UnsafeRawBufferPointer, type: MediaType, maxSide: Int, maxPixels: Int)
+        throws(MediaError) -> [UInt8]
+    {
+        do {
+            guard let base = raw.baseAddress, raw.count > 0 else {
+                throw .undecodable(format: type, reason: "empty file")
+            }
+            try Vips.checkLoader(vips_foreign_find_load_buffer(base, raw.count), for: type)
+            guard let header = vigil_vips_load_buffer(base, raw.count, 1) else {
+                throw .undecodable(format: type, reason: Vips.failure("libvips could not read the header"))
+            }
+            let width = Int(vips_image_get_width(header))
+            let height = Int(vips_image_get_height(header))
+            vigil_vips_unref(header)
+            guard width.multipliedReportingOverflow(by: height).partialValue <= maxPixels else {
+                throw .tooManyPixels(width: width, height: height, cap: maxPixels)
+            }
+            var small: UnsafeMutablePointer<VipsImage>?
+            guard vigil_vips_thumbnail_buffer(base, raw.count, &small, Int32(maxSide)) == 0, let image = small else {
+                throw .undecodable(format: type, reason: Vips.failure("libvips could not make a thumbnail"))
+            }
+            return try encodeGrey(image, type: type)
+        }
+    }
+
+    /// Reads a whole file of at most `limit` bytes (read-only, without moving its access time where allowed).
+    private static func readSmallFile(_ path: String, limit: Int) throws(MediaError) -> [UInt8] {
+        let fd = openReadOnly(path, O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw systemError("open") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) <= limit else {
+            throw .undecodable(format: .other, reason: "too large for a thumbnail")
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
+            if n > 0 {
+                done += n
+            } else if n == 0 {
+                break
+            } else if errno != EINTR && errno != EAGAIN {
+                throw systemError("read")
+            }
+        }
+        return Array(bytes[0..<done])
+    }
+
+    /// Greyscale 8-bit, one band, baseline JPEG; takes ownership of `start`.
+    private static func encodeGrey(_ start: UnsafeMutablePointer<VipsImage>, type: MediaType) throws(MediaError)
+        -> [UInt8]
+    {
+        var image = start
+        var owned = [image]
+        defer { owned.forEach { vigil_vips_unref($0) } }
+        var grey: UnsafeMutablePointer<VipsImage>?
+        guard vigil_vips_colourspace(image, &grey, VIPS_INTERPRETATION_B_W) == 0, let g = grey else {
+            throw .undecodable(format: type, reason: Vips.failure("libvips conversion failed"))
+        }
+        owned.append(g)
+        image = g
+        if vips_image_get_bands(image) > 1 {
+            var first: UnsafeMutablePointer<VipsImage>?
+            guard vigil_vips_extract_bands(image, &first, 0, 1) == 0, let f = first else {
+                throw .undecodable(format: type, reason: Vips.failure("libvips conversion failed"))
+            }
+            owned.append(f)
+            image = f
+        }
+        if vips_image_get_format(image) != VIPS_FORMAT_UCHAR {
+            var cast: UnsafeMutablePointer<VipsImage>?
+            guard vigil_vips_cast_uchar(image, &cast) == 0, let c = cast else {
+                throw .undecodable(format: type, reason: Vips.failure("libvips conversion failed"))
+            }
+            owned.append(c)
+            image = c
+        }
+        var buffer: UnsafeMutableRawPointer?
+        var length = 0
+        guard vigil_vips_jpegsave_buffer(image, &buffer, &length, 70) == 0, let buffer else {
+            throw .undecodable(format: type, reason: Vips.failure("libvips could not encode the thumbnail"))
+        }
+        defer { g_free(buffer) }
+        return Array(UnsafeRawBufferPointer(start: buffer, count: length))
     }
 }
