@@ -51,10 +51,13 @@ public struct BlockListTransparency: TransparencySource {
             }, rowKind: "reason")
         default:
             let rows = try await sql.raw("""
-                SELECT state, COUNT(*) AS n FROM appeals WHERE created_ms >= \(bind: start) AND created_ms < \(bind: end) GROUP BY state ORDER BY state
+                SELECT state, COUNT(*) AS n FROM appeals WHERE created_ms >= \(bind: start) AND created_ms < \(bind: end) GROUP BY state
                 """).all()
-            return FigureTable(columns: ["count"], rows: try rows.map {
-                .init(label: try $0.decode(column: "state", as: String.self), values: [Double(try $0.decode(column: "n", as: Int.self))])
+            var counts: [String: Int] = [:]
+            for r in rows { counts[try r.decode(column: "state", as: String.self)] = try r.decode(column: "n", as: Int.self) }
+            // Every outcome, zeros included: the list is in use, so no appeal is a real zero.
+            return FigureTable(columns: ["count"], rows: ["received", "suspended", "upheld", "rejected"].map {
+                .init(label: $0, values: [Double(counts[$0] ?? 0)])
             }, rowKind: "outcome")
         }
     }

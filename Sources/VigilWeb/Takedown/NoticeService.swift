@@ -200,13 +200,16 @@ struct NoticeService: Sendable {
     /// a URL online again reopens its case and resumes the reminders. Returns how many were checked.
     func recheck(limit: Int, check: (String) async -> LinkChecker.Result) async throws -> Int {
         var n = 0
+        var checked = Set<String>()
         for (noticeID, item) in try await store.openItems(limit: limit) {
+            checked.insert("\(noticeID)/\(item.caseID)")
             let result = await check(item.url)
             try await store.recordRecheck(noticeID: noticeID, caseID: item.caseID, gone: result.outcome == .gone, detail: result.detail)
             n += 1
         }
         let hotline = HotlineStore(db: db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
-        for (noticeID, item) in try await store.recentlyRemovedItems(window: 30 * 86_400, limit: limit) {
+        for (noticeID, item) in try await store.recentlyRemovedItems(window: 30 * 86_400, limit: limit)
+        where !checked.contains("\(noticeID)/\(item.caseID)") {
             let result = await check(item.url)
             n += 1
             guard result.outcome == .live else { continue }
