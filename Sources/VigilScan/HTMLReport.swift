@@ -193,21 +193,7 @@ enum HTMLReport {
     }
 
     /// Escapes text for HTML content and attribute values (paths and EXIF are attacker-controlled).
-    static func esc(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
-    }
+    static func esc(_ s: String) -> String { SafeMarkdown.escape(s) }
 
     static let css = """
         body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff}

@@ -48,6 +48,26 @@ extension BlockListStore {
                createdAt: date(try r.decode(column: "created_ms", as: Int64.self))!)
     }
 
+    public static let appealOutcomeJob = "appeal-outcome"
+
+    /// The appellant's contact, opened for telling them the outcome.
+    public func sealedContact(_ reference: String) async throws -> Data? {
+        guard let r = try await sql.select().column("contact_sealed").from("appeals").where("reference", .equal, reference).first(),
+              let text = try r.decode(column: "contact_sealed", as: String?.self) else { return nil }
+        return Data(base64Encoded: text)
+    }
+
+    /// Deletes the appellant's contact once it has served (audited): nothing personal is kept longer than needed.
+    public func forgetContact(_ reference: String, why: String) async throws {
+        let now = clock.now()
+        try await WriteGate.transaction(db) { tx in
+            try await AuditLog.lockChain(on: tx)
+            try await (tx as! any SQLDatabase).update("appeals").set("contact_sealed", to: SQLLiteral.null).where("reference", .equal, reference).run()
+            try await AuditLog.append(on: tx, at: now, actor: .job(Self.appealOutcomeJob), action: "appeal.contact-deleted", subject: "appeal:\(reference)",
+                                      details: ["why": why])
+        }
+    }
+
     /// The listed entry an appellant's URL, domain or newsgroup refers to, if any (active, suspended or expired).
     public func entryMatching(_ text: String) async throws -> ListEntry? {
         var candidates: [String] = []
@@ -147,6 +167,10 @@ extension BlockListStore {
             var q = sql.update("appeals").set("state", to: state.rawValue)
             if decision != .suspend { q = q.set("outcome", to: note).set("decided_by", to: user).set("decided_ms", to: Self.ms(now)) }
             try await q.where("reference", .equal, appeal.reference).run()
+            // The appellant who left a contact is told the outcome by a job that commits with the decision.
+            if decision != .suspend, appeal.hasContact {
+                try await JobQueue(db: tx, clock: clock, owner: "appeals").enqueue(Self.appealOutcomeJob, payload: "{\"appeal\":\"\(appeal.reference)\"}", on: tx)
+            }
             try await AuditLog.append(on: tx, at: now, actor: .user(user), action: "appeal.\(decision.rawValue)", subject: "appeal:\(appeal.reference)",
                                       details: note.isEmpty ? [:] : ["outcome": String(note.prefix(200))])
         }

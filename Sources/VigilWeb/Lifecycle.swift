@@ -31,7 +31,8 @@ extension VigilApp {
     static func startScheduledJobs(_ app: Application) -> Task<Void, Never> {
         let scheduled = ScheduledJobs(db: app.db, clock: app.vigil.clock, tokens: app.vigil.tokens, configuration: app.vigil.configuration,
                                       blockList: app.blockList, triage: app.hotline.triage,
-                                      knownImages: LinkChecker.knownImages { try await app.matchService.start(app).value })
+                                      knownImages: LinkChecker.knownImages { try await app.matchService.start(app).value },
+                                      sealer: app.hotline.sealer)
         let metrics = app.vigil.metrics
         let logger = app.logger
         // The shared queue (notices) is drained every few seconds; several processes share it safely.

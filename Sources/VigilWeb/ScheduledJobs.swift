@@ -21,7 +21,7 @@ public struct ScheduledJobs: Sendable {
 
     init(db: any Database, clock: any VigilClock, tokens: any TokenSource, configuration config: VigilConfiguration,
          blockList: BlockListService, triage: TriagePolicy, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil,
-         runDelayedJobs: Bool = false) {
+         runDelayedJobs: Bool = false, sealer: ContactSealer? = nil) {
         let hotline = HotlineStore(db: db, clock: clock, tokens: tokens, sealer: nil, triage: triage)
         let list = blockList.store(db, clock: clock)
         let notices = NoticeService(db: db, clock: clock, configuration: config, attribution: NoticeService.attribution(config))
@@ -30,6 +30,7 @@ public struct ScheduledJobs: Sendable {
             NoticeStore.attributeJob: { try await notices.attribute($0) },
             NoticeStore.prepareJob: { try await notices.prepare($0) },
             NoticeStore.sendJob: { try await notices.send($0) },
+            BlockListStore.appealOutcomeJob: { try await notices.appealOutcome($0, sealer: sealer) },
             NoticeService.confirmedJob: { job in
                 let client = LinkChecker.makeClient(proxy: config.listCheckProxy)
                 let checker = LinkChecker(client: client, timeout: .seconds(30))
@@ -46,6 +47,9 @@ public struct ScheduledJobs: Sendable {
         jobs = [
             Job(name: NoticeStore.attributeJob, everyMinutes: 1, summary: "trace where assessed content is hosted: DNS, country and network, RDAP abuse contact (queued jobs)") { limit in
                 try await worker.drain(NoticeStore.attributeJob, limit: limit)
+            },
+            Job(name: BlockListStore.appealOutcomeJob, everyMinutes: 1, summary: "tell appellants who left an e-mail address the outcome, then delete it (queued jobs)") { limit in
+                try await worker.drain(BlockListStore.appealOutcomeJob, limit: limit)
             },
             Job(name: NoticeStore.prepareJob, everyMinutes: 1, summary: "add assessed cases' URLs to a notice for their host's abuse contact (queued jobs)") { limit in
                 try await worker.drain(NoticeStore.prepareJob, limit: limit)
@@ -99,7 +103,9 @@ extension VigilApp {
         let service = BlockListService(configuration: config)
         let key = try SigningKey.loadOrCreate(at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem")).0.privateKey
         service.setKey(key)
+        let (contactKey, _) = try ContactSealer.loadOrCreateKey(at: (config.dataDirectory as NSString).appendingPathComponent("contact-key"), tokens: SystemTokenSource())
         return ScheduledJobs(db: ctx.database, clock: SystemClock(), tokens: SystemTokenSource(), configuration: config,
-                             blockList: service, triage: try TriagePolicy(standardDays: config.standardAssessmentDays), runDelayedJobs: true)
+                             blockList: service, triage: try TriagePolicy(standardDays: config.standardAssessmentDays), runDelayedJobs: true,
+                             sealer: try ContactSealer(key: contactKey))
     }
 }

@@ -21,6 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from conftest import VIGIL, Server, free_port
+from test_takedown import Sink
 from test_hotline import add_user
 from test_platform_core import enrol, fill, sign_in, submit, totp
 
@@ -112,7 +113,10 @@ def post_report(base, url):
 def test_two_analysts_feeds_unbound_squid_stop_and_appeal(browser, site):
     work = tempfile.mkdtemp(prefix="vigil-list-e2e-")
     os.chmod(work, 0o777)
-    server = Server(extra_args=["--stop-ipv4", "127.0.0.1", "--canary-domain", "canary.vigil.test"])
+    smtp_port = free_port()
+    sink = Sink(smtp_port)
+    mail = ["--smtp-host", "127.0.0.1", "--smtp-port", str(smtp_port)]
+    server = Server(extra_args=["--stop-ipv4", "127.0.0.1", "--canary-domain", "canary.vigil.test", *mail])
     procs = []
     try:
         base = server.base
@@ -266,7 +270,8 @@ shutdown_lifetime 1 seconds
         browser.get(base + "/stop?lang=en")
         assert "This page has been blocked" in browser.find_element(By.TAG_NAME, "h1").text
         browser.find_element(By.CSS_SELECTOR, "a[href='/appeal']").click()
-        fill(browser, target="https://www.dentist.test/contact", grounds="This is my dental practice; nothing illegal is here.")
+        fill(browser, target="https://www.dentist.test/contact", grounds="This is my dental practice; nothing illegal is here.",
+             contact="owner@dentist.test")
         submit(browser, "main form button[type=submit]")
         reference = browser.find_element(By.ID, "reference").text
         assert reference.startswith("A-")
@@ -287,6 +292,20 @@ shutdown_lifetime 1 seconds
         browser.get(base + f"/appeal/status?reference={reference}")
         assert "Under review" in browser.find_element(By.ID, "status").text
 
+        # The supervisor upholds it: the appellant is e-mailed the outcome, then their address is deleted.
+        browser.get(base + "/list/appeals")
+        browser.find_element(By.ID, f"outcome-{reference}").send_keys("A dental practice; listed in error.")
+        submit(browser, "button[value=uphold]")
+        # (the server's own worker may get there first; running the job by hand changes nothing then)
+        out = subprocess.run([VIGIL, "jobs", "run", "appeal-outcome", "--data-dir", server.dir + "/data", *mail], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        deadline = time.monotonic() + 30
+        while not sink.messages:
+            assert time.monotonic() < deadline, "no outcome e-mail"
+            time.sleep(0.1)
+        assert len(sink.messages) == 1 and sink.messages[0][0] == ["owner@dentist.test"]
+        assert b"upheld" in sink.messages[0][1] and b"listed in error" in sink.messages[0][1]
+
         # The partner compliance page shows the ISP's downloads.
         browser.get(base + "/list/partners")
         assert "ISP One" in browser.find_element(By.ID, "partners").text
@@ -298,6 +317,7 @@ shutdown_lifetime 1 seconds
             except subprocess.TimeoutExpired:
                 p.kill()
         server.stop()
+        sink.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -93,6 +93,39 @@ struct NoticeService: Sendable {
 
     static let confirmedJob = "notice-confirmed"
 
+    /// Tells an appellant the outcome of their appeal by e-mail (the contact is opened only for this, then deleted).
+    /// A contact that is not an e-mail address is deleted unused: the appellant reads the outcome with the reference.
+    func appealOutcome(_ job: JobQueue.Job, sealer: ContactSealer?) async throws {
+        struct P: Codable { let appeal: String }
+        let p = try JSONDecoder().decode(P.self, from: Data(job.payload.utf8))
+        let list = BlockListStore(db: db, clock: clock)
+        guard let appeal = try await list.appeal(p.appeal), let sealed = try await list.sealedContact(p.appeal), let sealer else { return }
+        let contact = try sealer.open(sealed, reportID: appeal.reference)
+        guard contact.contains("@"), !contact.contains(" ") else {
+            try await list.forgetContact(appeal.reference, why: "not an e-mail address; the outcome is on the status page")
+            return
+        }
+        guard let host = configuration.smtpHost else { throw StoreError.unreachable("no SMTP relay is configured (smtp_host): the outcome waits") }
+        let decided = appeal.state == .upheld ? "upheld: the entry has been removed from the national block list" : "not upheld: the entry stays on the list"
+        let message = """
+            From: \(configuration.siteName) <\(configuration.smtpFrom)>
+            To: <\(contact)>
+            Subject: Your appeal \(appeal.reference): \(appeal.state == .upheld ? "upheld" : "not upheld")
+            MIME-Version: 1.0
+            Content-Type: text/plain; charset=utf-8
+
+            Your appeal \(appeal.reference) against the block-list entry for \(appeal.target) has been decided: \(decided).
+
+            Reasons: \(appeal.outcome ?? "")
+
+            You can also read this at \(configuration.baseURL)/appeal/status?reference=\(appeal.reference). We have now deleted your contact details.
+            """
+        let client = SMTPClient(host: host, port: configuration.smtpPort, username: configuration.smtpUsername, password: configuration.smtpPassword)
+        let from = configuration.smtpFrom
+        try await Self.offloop { try client.send(from: from, to: [contact], message: message) }
+        try await list.forgetContact(appeal.reference, why: "the outcome was sent")
+    }
+
     /// A provider said the content is gone (the one-time link, or its webhook's reply): recheck at once; the claim
     /// alone is never trusted.
     func confirmed(_ job: JobQueue.Job, check: (String) async -> LinkChecker.Result) async throws {
