@@ -54,10 +54,13 @@ public struct NoticeStore: Sendable {
             guard try await sql.select().column("id").from("cases").where("id", .equal, caseID).first() != nil else {
                 throw StoreError.notFound("no case \(caseID)")
             }
+            // What attribution found stays beside the analyst's values.
+            let details = try await sql.select().column("details").from("hosting").where("case_id", .equal, caseID).first()?
+                .decode(column: "details", as: String?.self)
             try await sql.delete(from: "hosting").where("case_id", .equal, caseID).run()
-            try await sql.insert(into: "hosting").columns("case_id", "country", "network", "abuse_contact", "source", "updated_by", "updated_ms")
+            try await sql.insert(into: "hosting").columns("case_id", "country", "network", "abuse_contact", "source", "details", "updated_by", "updated_ms")
                 .values(SQLBind(caseID), SQLBind(country.flatMap { $0.isEmpty ? nil : $0 }), SQLBind(network.flatMap { $0.isEmpty ? nil : $0 }),
-                        SQLBind(contact.flatMap { $0.isEmpty ? nil : $0 }), SQLBind(source), SQLBind(actor.identifier), SQLBind(Self.ms(now)))
+                        SQLBind(contact.flatMap { $0.isEmpty ? nil : $0 }), SQLBind(source), SQLBind(details), SQLBind(actor.identifier), SQLBind(Self.ms(now)))
                 .run()
             try await AuditLog.append(on: tx, at: now, actor: actor, action: "case.hosting", subject: "case:\(caseID)",
                                       details: ["country": country ?? "", "network": network ?? "", "contact": contact ?? "", "source": source])

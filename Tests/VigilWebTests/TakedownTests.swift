@@ -82,6 +82,21 @@ struct TakedownTests {
         }
     }
 
+    @Test("a new attribution that differs from the last is flagged on the case page; an analyst's values stay")
+    func hostingChanged() async throws {
+        try await withVigilApp { app, clock in
+            let id = try await assessedCase(app.hotlineStoreForTests, "http://moving.test/x")
+            let notices = NoticeStore(db: app.db, clock: clock)
+            #expect(try await notices.recordAttribution(caseID: id, country: "FR", network: "AS1 A", abuseContact: "abuse@a.test", details: #"{"addresses":["192.0.2.1"]}"#) == false)
+            try await notices.setHosting(caseID: id, country: "FR", network: "AS1 A", abuseContact: "desk@a.test", source: "analyst", by: .user("ana"))
+            #expect(try await notices.recordAttribution(caseID: id, country: "DE", network: "AS2 B", abuseContact: "abuse@b.test", details: #"{"addresses":["198.51.100.7"]}"#))
+            let hosting = try #require(try await notices.hosting(caseID: id))
+            #expect(hosting.abuseContact == "desk@a.test" && hosting.details?.contains("198.51.100.7") == true, "the analyst's override stays")
+            let (analyst, _) = try await Staff.signedIn(app, clock: clock, username: "ana2", role: .analyst)
+            #expect(try await analyst.get("/cases/\(id)").body.contains("id=\"hosting-changed\""))
+        }
+    }
+
     @Test("content that comes back after removal reopens the case and resumes reminders")
     func reappearance() async throws {
         try await withVigilApp { app, clock in

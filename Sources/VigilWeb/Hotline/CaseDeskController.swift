@@ -115,6 +115,8 @@ enum CaseDeskController {
         var hosting: HostingView?
         var notices: [NoticeRow] = []
         var canEditHosting = false
+        /// The latest attribution found the hosting different from the one before (a notice may have gone to the wrong place).
+        var hostingChanged = false
     }
 
     struct HostingView: Encodable {
@@ -173,6 +175,7 @@ enum CaseDeskController {
                       removed: $0.removedAt.map(Format.dateTime) ?? "", urls: $0.items.count, lastError: $0.lastError ?? "")
         }
         full.canEditHosting = [.analyst, .supervisor, .admin].contains(role)
+        full.hostingChanged = events.first { $0.action == "case.attributed" }?.detailsJSON.contains(#""changed":"true""#) ?? false
         return try await req.view.render("case", full).encodeResponse(status: status, for: req)
     }
 
