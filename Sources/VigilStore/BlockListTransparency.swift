@@ -33,7 +33,7 @@ public struct BlockListTransparency: TransparencySource {
                 let size = try await sql.select().column("entry_count").from("list_versions").where("created_ms", .lessThan, mEnd)
                     .orderBy("version", .descending).limit(1).first()?.decode(column: "entry_count", as: Int.self) ?? 0
                 let moves = try await sql.raw("""
-                    SELECT COALESCE(SUM(added), 0) AS a, COALESCE(SUM(removed), 0) AS r FROM list_versions
+                    SELECT CAST(COALESCE(SUM(added), 0) AS BIGINT) AS a, CAST(COALESCE(SUM(removed), 0) AS BIGINT) AS r FROM list_versions
                     WHERE created_ms >= \(bind: mStart) AND created_ms < \(bind: mEnd)
                     """).first()
                 rows.append(.init(label: m.description, values: [Double(size), Double(try moves?.decode(column: "a", as: Int.self) ?? 0),

@@ -228,6 +228,10 @@ rpz:
 
         # A real Squid with vigil squid-helper (fetching the hashed list from the server with the key).
         squid_port = free_port()
+        # Squid runs its helpers as its own user (proxy): give it a copy of the binary that user can surely execute.
+        helper_bin = os.path.join(work, "vigil")
+        shutil.copy(VIGIL, helper_bin)
+        os.chmod(helper_bin, 0o755)
         with open(os.path.join(work, "hosts"), "w") as f:
             f.write("127.0.0.1 listed.test other.test\n")
         with open(os.path.join(work, "squid.conf"), "w") as f:
@@ -239,7 +243,7 @@ cache deny all
 coredump_dir {work}
 hosts_file {work}/hosts
 dns_nameservers 127.0.0.1
-url_rewrite_program {VIGIL} squid-helper --server {base} --api-key {key} --public-key {public_key}
+url_rewrite_program {helper_bin} squid-helper --server {base} --api-key {key} --public-key {public_key}
 url_rewrite_children 2 startup=1 idle=1 concurrency=10
 http_access allow localhost
 http_access deny all
