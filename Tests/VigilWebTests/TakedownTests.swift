@@ -240,6 +240,19 @@ actor Received {
     var first: (Data, String)? { all.first }
 }
 
+@Suite("Attribution")
+struct AttributionTests {
+    @Test("reserved names (demo data, tests) are never looked up through a resolver off this machine")
+    func reservedNames() async {
+        let attribution = Attribution(dns: DNSClient(server: "192.0.2.53", port: 53), country: nil, asn: nil, rdapBase: nil, cache: RDAPCache())
+        for url in ["http://gallery.example.test/x", "http://www.example.com/", "http://a.invalid/"] {
+            let r = await attribution.attribute(url: url)
+            #expect(r.addresses.isEmpty && r.sources.isEmpty && r.problems.first?.hasPrefix("reserved name") == true, "\(url)")
+        }
+        #expect(!Attribution.isReserved("protest.org") && !Attribution.isReserved("example.co.uk") && Attribution.isReserved("test"))
+    }
+}
+
 @Suite("Queue worker")
 struct QueueWorkerTests {
     struct Boom: Error {}

@@ -182,10 +182,23 @@ struct Attribution: Sendable {
     static let cdnSuffixes: [String: String] = ["cloudfront.net": "Amazon CloudFront", "akamaiedge.net": "Akamai", "akamai.net": "Akamai",
                                                 "fastly.net": "Fastly", "cdn.cloudflare.net": "Cloudflare", "azureedge.net": "Microsoft Azure CDN"]
 
+    /// Names that can never resolve on the internet (RFC 2606, RFC 6761): demo data and tests use them.
+    static func isReserved(_ host: String) -> Bool {
+        let h = host.lowercased()
+        return [".test", ".example", ".invalid", ".localhost"].contains { h.hasSuffix($0) || h == String($0.dropFirst()) }
+            || ["example.com", "example.org", "example.net"].contains { h == $0 || h.hasSuffix("." + $0) }
+    }
+
     func attribute(url: String) async -> Result {
         let host = URL(string: url)?.host ?? (CanonicalURL.host(of: (try? CanonicalURL.canonicalize(url)) ?? "") ?? "")
         var r = Result(host: host)
         let isIP = host.allSatisfy { $0.isNumber || $0 == "." } || host.contains(":")
+        if !isIP, Self.isReserved(host), !(dns.server.hasPrefix("127.") || dns.server == "::1") {
+            // Reserved names are looked up only through a resolver on this machine (a lab or a test): asking the
+            // network's resolver about them leaks nothing useful and answers nothing.
+            r.problems.append("reserved name (RFC 6761): not looked up outside this machine")
+            return r
+        }
         if isIP {
             r.addresses = [host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))]
         } else {
