@@ -94,6 +94,10 @@ public struct NoticeStore: Sendable {
 
     /// The address first reported for a web case (with its port), else its canonical URL; nil for other cases.
     public func fetchableURL(caseID: Int64) async throws -> String? {
+        try await Self.fetchableURL(caseID: caseID, on: sql)
+    }
+
+    static func fetchableURL(caseID: Int64, on sql: any SQLDatabase) async throws -> String? {
         guard let c = try await sql.select().column("case_key").from("cases").where("id", .equal, caseID).first(),
               let key = try c.decode(column: "case_key", as: String?.self), key.hasPrefix("http") else { return nil }
         if let first = try await sql.select().column("payload").from("reports").where("case_id", .equal, caseID).orderBy("created_ms").first(),
@@ -215,15 +219,8 @@ public struct NoticeStore: Sendable {
         return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
-            guard let c = try await sql.select().columns("case_key", "kind").from("cases").where("id", .equal, caseID).first(),
-                  let key = try c.decode(column: "case_key", as: String?.self), key.hasPrefix("http")
-            else { throw StoreError.invalid("case \(caseID) is not about a web address") }
-            // The address as first reported (with its port), else the canonical one.
-            var url = key
-            if let first = try await sql.select().column("payload").from("reports").where("case_id", .equal, caseID).orderBy("created_ms").first(),
-               let payload = try? JSONDecoder().decode(HotlineStore.Payload.self, from: Data(try first.decode(column: "payload", as: String.self).utf8)),
-               let given = payload.url, given.lowercased().hasPrefix("http") {
-                url = given
+            guard let url = try await Self.fetchableURL(caseID: caseID, on: sql) else {
+                throw StoreError.invalid("case \(caseID) is not about a web address")
             }
             if let existing = try await sql.select().column("notice_id").from("notice_items").where("case_id", .equal, caseID)
                 .where("removed_ms", .is, SQLLiteral.null).first() {

@@ -32,14 +32,8 @@ public struct ScheduledJobs: Sendable {
             NoticeStore.sendJob: { try await notices.send($0) },
             BlockListStore.appealOutcomeJob: { try await notices.appealOutcome($0, sealer: sealer) },
             NoticeService.confirmedJob: { job in
-                let client = LinkChecker.makeClient(proxy: config.listCheckProxy)
-                let checker = LinkChecker(client: client, timeout: .seconds(30))
-                do {
+                try await LinkChecker.withChecker(proxy: config.listCheckProxy) { checker in
                     try await notices.confirmed(job) { await checker.check($0) }
-                    try await client.shutdown()
-                } catch {
-                    try? await client.shutdown()
-                    throw error
                 }
             },
         ], evenIfDelayed: runDelayedJobs, lease: TimeInterval(config.jobLeaseSeconds))
@@ -58,15 +52,8 @@ public struct ScheduledJobs: Sendable {
                 try await worker.drain(NoticeStore.sendJob, limit: limit)
             },
             Job(name: "notice-recheck", everyMinutes: config.noticeRecheckMinutes, summary: "recheck noticed URLs; gone ones count as removed") { limit in
-                let client = LinkChecker.makeClient(proxy: config.listCheckProxy)
-                let checker = LinkChecker(client: client, timeout: .seconds(30))
-                do {
-                    let n = try await notices.recheck(limit: limit) { await checker.check($0) }
-                    try await client.shutdown()
-                    return n
-                } catch {
-                    try? await client.shutdown()
-                    throw error
+                try await LinkChecker.withChecker(proxy: config.listCheckProxy) { checker in
+                    try await notices.recheck(limit: limit) { await checker.check($0) }
                 }
             },
             Job(name: "notice-follow-up", everyMinutes: 5, summary: "re-notify hosts while content stays online; escalate after notice_max_sends") { _ in

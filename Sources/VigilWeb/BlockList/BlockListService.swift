@@ -90,16 +90,26 @@ public final class BlockListService: Sendable {
         }
     }
 
+    /// One version in one format, signed (the hashed list also carries its signature inside): the same bytes for
+    /// the server and `vigil feed export`.
+    static func signed(_ list: PublishedList, as format: FeedFormat, options: FeedOptions, key: Curve25519.Signing.PrivateKey) -> ([UInt8], String) {
+        var bytes = FeedRenderer.render(list, as: format, options: options)
+        if format == .hashed { bytes = FeedSignature.signedHashedList(bytes, with: key) }
+        return (bytes, FeedSignature.sign(bytes, with: key))
+    }
+
     /// The current version in one format, rendered and signed once per version.
     func feed(_ format: FeedFormat, db: any Database, clock: any VigilClock) async throws -> Rendered? {
         let (cached, key) = state.withLock { s in (s.rendered[format], s.key) }
         guard let key else { throw Abort(.serviceUnavailable, reason: "The signing key is not loaded yet.") }
-        guard let (info, targets) = try await store(db, clock: clock).targets() else { return nil }
-        if let cached, cached.version == info.version { return cached }
+        let store = store(db, clock: clock)
+        // The version number is one row; the targets are every published entry: read them only for a new version.
+        guard let latest = try await store.versions(limit: 1).first else { return nil }
+        if let cached, cached.version == latest.version { return cached }
+        guard let (info, targets) = try await store.targets() else { return nil }
         let list = PublishedList(version: info.version, publishedAt: info.createdAt, targets: targets)
-        var bytes = FeedRenderer.render(list, as: format, options: options)
-        if format == .hashed { bytes = FeedSignature.signedHashedList(bytes, with: key) }
-        let rendered = Rendered(version: info.version, bytes: bytes, signature: FeedSignature.sign(bytes, with: key))
+        let (bytes, signature) = Self.signed(list, as: format, options: options, key: key)
+        let rendered = Rendered(version: info.version, bytes: bytes, signature: signature)
         state.withLock { $0.rendered[format] = rendered }
         return rendered
     }
@@ -142,8 +152,7 @@ extension VigilApp {
         }
         guard let (info, targets) = try await store.targets(at: version) else { return nil }
         let list = PublishedList(version: info.version, publishedAt: info.createdAt, targets: targets)
-        var bytes = FeedRenderer.render(list, as: format, options: service.options)
-        if format == .hashed { bytes = FeedSignature.signedHashedList(bytes, with: key) }
-        return (bytes, FeedSignature.sign(bytes, with: key), info.version)
+        let (bytes, signature) = BlockListService.signed(list, as: format, options: service.options, key: key)
+        return (bytes, signature, info.version)
     }
 }

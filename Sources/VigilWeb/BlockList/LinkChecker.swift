@@ -159,12 +159,20 @@ struct LinkChecker: Sendable {
     @discardableResult
     static func run(store: BlockListStore, interval: TimeInterval, proxy: String?, dropGone: Bool, limit: Int = 500,
                     knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil) async throws -> Int {
+        try await withChecker(proxy: proxy, knownImages: knownImages) { checker in
+            try await run(store: store, interval: interval, dropGone: dropGone, limit: limit) { await checker.check($0) }
+        }
+    }
+
+    /// Runs `body` with a checker whose client is shut down afterwards, whatever happens.
+    static func withChecker<T>(proxy: String?, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil,
+                               _ body: (LinkChecker) async throws -> T) async throws -> T {
         let client = makeClient(proxy: proxy)
         let checker = LinkChecker(client: client, timeout: .seconds(30), knownImages: knownImages)
         do {
-            let n = try await run(store: store, interval: interval, dropGone: dropGone, limit: limit) { await checker.check($0) }
+            let result = try await body(checker)
             try await client.shutdown()
-            return n
+            return result
         } catch {
             try? await client.shutdown()
             throw error
