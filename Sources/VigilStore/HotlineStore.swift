@@ -242,8 +242,9 @@ public struct HotlineStore: Sendable {
         return Set(keyed.filter { (ids[$0.key!]?.count ?? 0) > 1 }.map(\.id))
     }
 
-    /// Ends law-enforcement holds whose expiry has passed, so that their deferred actions are released and the
-    /// expiry is audited when it happens rather than at the case's next event. Returns how many holds ended.
+    /// Ends law-enforcement holds whose expiry has passed, and releases the notices of holds whose notify-after date
+    /// has passed, so that what they kept back leaves and is audited when it happens rather than at the case's next
+    /// event. Returns how many holds ended or released notices.
     @discardableResult
     public func expireHolds() async throws -> Int {
         let now = clock.now()
@@ -252,8 +253,15 @@ public struct HotlineStore: Sendable {
         var ended = 0
         for r in rows {
             let wf = try JSONDecoder().decode(CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
-            guard let hold = wf.hold, hold.expiresAt <= now else { continue }
-            try await apply(.holdExpired, to: try r.decode(column: "id", as: Int64.self), actor: .job("hold-expiry"))
+            guard let hold = wf.hold else { continue }
+            let id = try r.decode(column: "id", as: Int64.self)
+            if hold.expiresAt <= now {
+                try await apply(.holdExpired, to: id, actor: .job("hold-expiry"))
+            } else if wf.noticesDueForRelease(at: now) {
+                try await apply(.holdNotifyAfterReached, to: id, actor: .job("hold-expiry"))
+            } else {
+                continue
+            }
             ended += 1
         }
         return ended
@@ -306,7 +314,10 @@ public struct HotlineStore: Sendable {
                 .set("closed_ms", to: wf.closedAt.map(AuditChain.milliseconds))
                 .where("id", .equal, id).run()
             var details: [String: String] = ["state": wf.state.rawValue]
-            if case .placeHold(let h) = event { details["expires"] = ISO8601DateFormatter().string(from: h.expiresAt) }
+            if case .placeHold(let h) = event {
+                details["expires"] = ISO8601DateFormatter().string(from: h.expiresAt)
+                if let n = h.notifyAfter { details["notifyAfter"] = ISO8601DateFormatter().string(from: n) }
+            }
             let ownAudits = Set(actions.compactMap { a -> String? in if case .audit(let name, _) = a { return name } else { return nil } })
             // Content assessed illegal: trace where it is hosted, in a job that commits with the assessment.
             if case .assess(let assessment, _) = event, assessment.outcome.isIllegal {

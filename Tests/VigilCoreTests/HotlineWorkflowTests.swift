@@ -376,6 +376,45 @@ struct HotlineWorkflowTests {
         #expect(try w.handle(.close(by: "alice"), at: Self.t0 + 120).contains(.notifyReporterStatus(.closed)))
     }
 
+    @Test("a hold's notify-after date lets notices leave while list publication stays held until the hold ends")
+    func holdNotifyAfter() throws {
+        // given an assessed case under a hold whose notices may leave after two days
+        var w = try Self.workflow(in: .assessed, fourEyes: .none)
+        let day = 86_400.0
+        let hold = CaseHold(reason: "operation X", expiresAt: Self.t0 + 7 * day, placedBy: "lee", notifyAfter: Self.t0 + 2 * day)
+        let placed = try w.handle(.placeHold(hold), at: Self.t0)
+        #expect(placed.contains(.audit("case.hold-placed", ["by": "lee", "expiresAt": "2027-01-22T08:00:00Z", "notifyAfter": "2027-01-17T08:00:00Z"])))
+        // when the analyst requests a notice and proposes a list entry before that date
+        _ = try w.handle(.requestNotice(by: "alice"), at: Self.t0)
+        _ = try w.handle(.proposeListEntry(by: "alice"), at: Self.t0)
+        // then both wait
+        #expect(w.deferredActions == [.sendNotice, .publishListEntry])
+        #expect(w.holdsNotices(at: Self.t0) && !w.noticesDueForRelease(at: Self.t0))
+        // when the date passes and the scheduler says so, the notice leaves and the publication still waits
+        #expect(w.noticesDueForRelease(at: Self.t0 + 2 * day))
+        let released = try w.handle(.holdNotifyAfterReached, at: Self.t0 + 2 * day)
+        #expect(released.filter { if case .audit = $0 { false } else { true } } == [.sendNotice])
+        #expect(released.contains(.audit("case.hold-notify-after-reached", ["released": "1"])))
+        #expect(w.deferredActions == [.publishListEntry])
+        #expect(w.isHeld(at: Self.t0 + 2 * day) && !w.holdsNotices(at: Self.t0 + 2 * day))
+        // and a second delivery of the event does nothing
+        #expect(try w.handle(.holdNotifyAfterReached, at: Self.t0 + 2 * day + 1).isEmpty)
+        // and the publication leaves when the hold expires
+        let expired = try w.handle(.holdExpired, at: Self.t0 + 7 * day)
+        #expect(expired.contains(.publishListEntry) && !expired.contains(.sendNotice))
+    }
+
+    @Test("a notify-after date outside the hold is refused and changes nothing")
+    func holdNotifyAfterOutside() throws {
+        var w = try Self.workflow(in: .assessed, fourEyes: .none)
+        let before = w
+        for date in [Self.t0 - 1, Self.t0 + 7 * 86_400, Self.t0 + 8 * 86_400] {
+            let hold = CaseHold(reason: "r", expiresAt: Self.t0 + 7 * 86_400, placedBy: "lee", notifyAfter: date)
+            #expect(throws: CaseWorkflowError.holdNotifyAfterOutsideHold) { try w.handle(.placeHold(hold), at: Self.t0) }
+        }
+        #expect(w == before)
+    }
+
     @Test("a hold defers what a confirmation releases, and the hold's reason never reaches the audit details")
     func holdWithFourEyes() throws {
         var w = try Self.workflow(in: .awaitingConfirmation)

@@ -133,6 +133,41 @@ struct TakedownTests {
         }
     }
 
+    @Test("a hold that says 'notify after' keeps the notice back until that date, then the scheduled job releases it")
+    func holdNotifyAfter() async throws {
+        try await withVigilApp { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let id = try await assessedCase(hotline, "http://held.test/later.jpg")
+            let (leo, _) = try await Staff.signedIn(app, clock: clock, username: "leo", role: .leLiaison)
+            // a date that is not a date is refused, naming the field
+            let bad = try await leo.post("/cases/\(id)/act", form: [("action", "hold"), ("reason", "Operation Tern"), ("days", "10"), ("notify_after", "soon")])
+            #expect(bad.status == .badRequest && bad.body.contains("notify_after"))
+            // the liaison places a ten-day hold whose notices may leave after two days
+            let notifyAt = Format.dateTime(clock.now() + 2 * 86_400)
+            let date = notifyAt.replacingOccurrences(of: " UTC", with: "").replacingOccurrences(of: " ", with: "T")
+            let placed = try await leo.post("/cases/\(id)/act", form: [("action", "hold"), ("reason", "Operation Tern"), ("days", "10"), ("notify_after", date)])
+            #expect(placed.status == .seeOther)
+            try await hotline.apply(.requestNotice(by: "ana"), to: id, actor: .user("ana"))
+            let queue = JobQueue(db: app.db, clock: clock, owner: "t")
+            #expect(try await queue.claim(NoticeStore.prepareJob, limit: 10).isEmpty)
+            let (ana, _) = try await Staff.signedIn(app, clock: clock, username: "ana", role: .analyst)
+            #expect(try await ana.get("/cases/\(id)").body.contains("Notices may leave from \(notifyAt)"))
+            // one day on, the job finds nothing due
+            clock.advance(by: 86_400)
+            #expect(try await hotline.expireHolds() == 0)
+            // two days on, the job releases the notice; the hold still stands for the block list
+            clock.advance(by: 86_400 + 3600)
+            #expect(try await hotline.expireHolds() == 1)
+            #expect(try await queue.claim(NoticeStore.prepareJob, limit: 10).count == 1)
+            let detail = try #require(try await hotline.caseDetail(id)).0
+            #expect(detail.workflow.isHeld(at: clock.now()) && !detail.workflow.holdsNotices(at: clock.now()))
+            let (ana2, _) = try await Staff.signedIn(app, clock: clock, username: "ana2", role: .analyst)  // the first session timed out
+            #expect(try await ana2.get("/cases/\(id)").body.contains("notices to the host may leave"))
+            let audit = try await AuditLog.list(on: app.db, filter: .init(action: "case.hold-notify-after-reached"), page: 1, per: 5).0
+            #expect(audit.map(\.subject) == ["case:\(id)"])
+        }
+    }
+
     @Test("without an SMTP relay the notice waits, says why on the case, and is retried")
     func noRelay() async throws {
         try await withVigilApp { app, clock in

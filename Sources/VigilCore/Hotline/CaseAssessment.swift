@@ -119,6 +119,10 @@ public struct FourEyesPolicy: Sendable, Equatable, Codable {
 
 /// A law-enforcement hold: while it lasts no notice is sent, no list entry is published and no partner hotline is
 /// told, so that an investigation is not tipped off.
+///
+/// A hold may also say *notify after* a date before its expiry: from then on notices to the host may leave (the
+/// investigators have what they need from the live content), while list publication and partner referrals stay
+/// held until the hold ends.
 public struct CaseHold: Sendable, Equatable, Codable {
     /// Why; shown to law-enforcement liaison users only, never to analysts and never in the audit details.
     public var reason: String
@@ -126,12 +130,22 @@ public struct CaseHold: Sendable, Equatable, Codable {
     public var expiresAt: Date
     /// The user who placed it.
     public var placedBy: String
+    /// From when notices to the host may leave although the hold goes on; nil keeps notices back for the whole hold.
+    public var notifyAfter: Date?
 
-    /// A hold placed by `placedBy` until `expiresAt`.
-    public init(reason: String, expiresAt: Date, placedBy: String) {
+    /// A hold placed by `placedBy` until `expiresAt`, optionally letting notices leave from `notifyAfter`.
+    public init(reason: String, expiresAt: Date, placedBy: String, notifyAfter: Date? = nil) {
         self.reason = reason
         self.expiresAt = expiresAt
         self.placedBy = placedBy
+        self.notifyAfter = notifyAfter
+    }
+
+    /// Whether this hold keeps `action` back at `time`.
+    public func keepsBack(_ action: CaseAction, at time: Date) -> Bool {
+        guard expiresAt > time, action.isDeferredByHold else { return false }
+        if case .sendNotice = action, let notifyAfter, notifyAfter <= time { return false }
+        return true
     }
 }
 

@@ -52,6 +52,8 @@ public enum CaseEvent: Sendable, Equatable {
     case liftHold(by: String)
     /// The hold's expiry time has passed (sent by the scheduler).
     case holdExpired
+    /// The hold's notify-after time has passed: notices it kept back leave now (sent by the scheduler).
+    case holdNotifyAfterReached
     case close(by: String)
     case reopen(by: String)
 
@@ -71,6 +73,7 @@ public enum CaseEvent: Sendable, Equatable {
         case .placeHold: "place-hold"
         case .liftHold: "lift-hold"
         case .holdExpired: "hold-expired"
+        case .holdNotifyAfterReached: "hold-notify-after-reached"
         case .close: "close"
         case .reopen: "reopen"
         }
@@ -140,6 +143,8 @@ public enum CaseWorkflowError: Error, Sendable, Equatable, CustomStringConvertib
     case holdExpiryNotInFuture
     /// A hold must say why.
     case holdReasonMissing
+    /// A hold's notify-after date must lie between now and the hold's expiry.
+    case holdNotifyAfterOutsideHold
     /// There is no hold to lift or expire.
     case notHeld
     /// The hold has not reached its expiry time yet.
@@ -162,6 +167,7 @@ public enum CaseWorkflowError: Error, Sendable, Equatable, CustomStringConvertib
         case .invalidCountry(let c): "\"\(c)\" is not a two-letter country code"
         case .holdExpiryNotInFuture: "a hold must end in the future"
         case .holdReasonMissing: "a hold needs a reason"
+        case .holdNotifyAfterOutsideHold: "the date from which notices may leave must be after now and before the hold ends"
         case .notHeld: "the case has no hold"
         case .holdNotExpired: "the hold has not expired yet"
         case .actionsDeferred(let n): "\(n) action(s) wait for the hold to end; the case cannot close before"
@@ -218,6 +224,16 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
     /// Whether a hold is in force at `time` (analysts may see this, not the hold's reason).
     public func isHeld(at time: Date) -> Bool { hold.map { $0.expiresAt > time } ?? false }
 
+    /// Whether a hold keeps notices to the host back at `time` (a hold past its notify-after date does not).
+    public func holdsNotices(at time: Date) -> Bool { hold?.keepsBack(.sendNotice, at: time) ?? false }
+
+    /// Whether notices wait for a notify-after date that has now passed (the scheduler then sends
+    /// ``CaseEvent/holdNotifyAfterReached``).
+    public func noticesDueForRelease(at time: Date) -> Bool {
+        guard let hold, hold.expiresAt > time, let notifyAfter = hold.notifyAfter, notifyAfter <= time else { return false }
+        return deferredActions.contains(.sendNotice)
+    }
+
     /// Applies an event.
     /// - Parameters:
     ///   - event: what happened.
@@ -237,6 +253,8 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
         default:
             if let hold = copy.hold, hold.expiresAt <= time {
                 actions += copy.endHold(audit: "case.hold-expired")
+            } else if copy.noticesDueForRelease(at: time) {
+                actions += copy.releaseNotices()
             }
         }
         actions += try copy.apply(event, at: time)
@@ -333,13 +351,14 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
                 throw .holdReasonMissing
             }
             guard newHold.expiresAt > time else { throw .holdExpiryNotInFuture }
+            if let notifyAfter = newHold.notifyAfter {
+                guard notifyAfter > time, notifyAfter < newHold.expiresAt else { throw .holdNotifyAfterOutsideHold }
+            }
             let changed = isHeld(at: time)
             hold = newHold
-            return [
-                .audit(
-                    changed ? "case.hold-changed" : "case.hold-placed",
-                    ["by": newHold.placedBy, "expiresAt": Self.timestamp(newHold.expiresAt)])
-            ]
+            var details = ["by": newHold.placedBy, "expiresAt": Self.timestamp(newHold.expiresAt)]
+            if let notifyAfter = newHold.notifyAfter { details["notifyAfter"] = Self.timestamp(notifyAfter) }
+            return [.audit(changed ? "case.hold-changed" : "case.hold-placed", details)]
 
         case .liftHold(let by):
             guard hold != nil else { throw .notHeld }
@@ -349,6 +368,11 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
             guard let hold else { throw .notHeld }
             guard hold.expiresAt <= time else { throw .holdNotExpired(expiresAt: hold.expiresAt) }
             return endHold(audit: "case.hold-expired")
+
+        case .holdNotifyAfterReached:
+            // handle(_:at:) has already released the notices (or ended an expired hold) before this point; a second
+            // delivery of the event finds nothing to do.
+            return []
 
         case .close(let by):
             guard state == .assessed || state == .actioned else { throw refuse() }
@@ -409,7 +433,7 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
         }
         var out: [CaseAction] = []
         for action in raw {
-            if action.isDeferredByHold, isHeld(at: time) {
+            if let hold, hold.keepsBack(action, at: time) {
                 deferredActions.append(action)
                 out.append(.audit("case.action-deferred", ["action": action.name]))
             } else {
@@ -417,6 +441,13 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
             }
         }
         return out
+    }
+
+    /// Releases the notices a hold kept back once its notify-after date has passed; the rest stays deferred.
+    private mutating func releaseNotices() -> [CaseAction] {
+        let notices = deferredActions.filter { $0 == .sendNotice }
+        deferredActions.removeAll { $0 == .sendNotice }
+        return [.audit("case.hold-notify-after-reached", ["released": String(notices.count)])] + notices
     }
 
     private mutating func endHold(audit name: String, by: String? = nil) -> [CaseAction] {

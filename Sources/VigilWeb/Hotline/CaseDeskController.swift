@@ -98,6 +98,10 @@ enum CaseDeskController {
         let mine: Bool
         let held: Bool
         let heldUntil: String
+        /// When the hold lets notices leave (empty when it keeps them back throughout).
+        let notifyAfter: String
+        /// Whether notices are kept back now.
+        let noticesHeld: Bool
         let holdReason: String?
         let isLE: Bool
         let assessment: String
@@ -150,7 +154,8 @@ enum CaseDeskController {
         let page = CasePage(
             layout: Layout(req, title: "Case \(id)"), id: id, state: c.state.rawValue, target: defang(c.key), rawTarget: c.key ?? "",
             danger: c.danger, claimedBy: c.claimedBy ?? "", mine: c.claimedBy == user, held: wf.isHeld(at: now),
-            heldUntil: wf.hold.map { Format.dateTime($0.expiresAt) } ?? "", holdReason: isLE ? wf.hold?.reason : nil, isLE: isLE,
+            heldUntil: wf.hold.map { Format.dateTime($0.expiresAt) } ?? "",
+            notifyAfter: wf.hold?.notifyAfter.map(Format.dateTime) ?? "", noticesHeld: wf.holdsNotices(at: now), holdReason: isLE ? wf.hold?.reason : nil, isLE: isLE,
             assessment: wf.assessment.map { "\($0.outcome.rawValue)" + ($0.legalProvision.map { " · \($0)" } ?? "") + ($0.category.map { " · \($0)" } ?? "") } ?? "",
             pending: wf.pending.map { "\($0.decision) proposed by \($0.proposedBy)" }, decided: wf.decided.map(\.description),
             reports: reports.map { r in
@@ -195,6 +200,21 @@ enum CaseDeskController {
         var country: String?
         var reason: String?
         var days: Int?
+        /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` (UTC): from then notices may leave although the hold goes on.
+        var notify_after: String?
+    }
+
+    /// Reads the hold form's optional notify-after date (UTC), or nil when it is left empty.
+    static func notifyAfter(_ text: String?) throws -> Date? {
+        guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        for format in ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd"] {
+            f.dateFormat = format
+            if let d = f.date(from: text) { return d }
+        }
+        throw Abort(.badRequest, reason: "The field 'notify_after' must be a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM), in UTC.")
     }
 
     /// Every change to a case goes through here: the form names the event; the workflow decides.
@@ -227,7 +247,8 @@ enum CaseDeskController {
             guard role == .leLiaison else { throw Abort(.forbidden, reason: "Only law-enforcement liaison staff place holds.") }
             guard let reason = f.reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw Abort(.badRequest, reason: "The field 'reason' is required.") }
             let days = max(1, min(f.days ?? 30, 365))
-            event = .placeHold(CaseHold(reason: reason, expiresAt: now + Double(days) * 86400, placedBy: user))
+            event = .placeHold(CaseHold(reason: reason, expiresAt: now + Double(days) * 86400, placedBy: user,
+                                        notifyAfter: try Self.notifyAfter(f.notify_after)))
         case "lift-hold":
             guard role == .leLiaison else { throw Abort(.forbidden, reason: "Only law-enforcement liaison staff lift holds.") }
             event = .liftHold(by: user)

@@ -56,7 +56,7 @@ struct NoticeService: Sendable {
         let hotline = HotlineStore(db: db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
         var items: [NoticeStore.Item] = []
         for item in notice.items where item.removedAt == nil {
-            if let (summary, _) = try await hotline.caseDetail(item.caseID), summary.workflow.isHeld(at: clock.now()) { continue }
+            if let (summary, _) = try await hotline.caseDetail(item.caseID), summary.workflow.holdsNotices(at: clock.now()) { continue }
             items.append(item)
         }
         guard !items.isEmpty else { return }
