@@ -85,6 +85,14 @@ struct ServerOptions: ParsableArguments {
     var smtpUsername: String?
     @Option(name: .customLong("smtp-password"), help: "SMTP AUTH password (prefer the environment). Env: VIGIL_SMTP_PASSWORD.")
     var smtpPassword: String?
+    @Option(name: .customLong("smtp-tls"), help: "starttls (default; required unless the relay is on loopback), tls (implicit, port 465) or none. Env: VIGIL_SMTP_TLS.")
+    var smtpTLS: String?
+    @Option(name: .customLong("smtp-ca-file"), help: "PEM certificate authorities to trust for the relay, besides the system's. Env: VIGIL_SMTP_CA_FILE.")
+    var smtpCAFile: String?
+    @Option(name: .customLong("notice-bounce-address"), help: "Envelope sender of notices, e.g. bounces@hotline.example; each notice uses bounces+TOKEN@… Env: VIGIL_NOTICE_BOUNCE_ADDRESS.")
+    var noticeBounceAddress: String?
+    @Option(name: .customLong("notice-registrar"), help: "true to also notify the domain's registrar (abuse contact from RDAP). Env: VIGIL_NOTICE_REGISTRAR.")
+    var noticeRegistrar: Bool?
     @Option(name: .customLong("notice-renotify-hours"), help: "Hours before re-notifying a host while content stays online (default 24). Env: VIGIL_NOTICE_RENOTIFY_HOURS.")
     var noticeRenotifyHours: Int?
     @Option(name: .customLong("notice-max-sends"), help: "Sends before a notice is escalated to supervisors (default 3). Env: VIGIL_NOTICE_MAX_SENDS.")
@@ -205,6 +213,22 @@ struct ServerOptions: ParsableArguments {
         if let v = value(smtpFrom, "VIGIL_SMTP_FROM", "smtp_from") { c.smtpFrom = v }
         c.smtpUsername = value(smtpUsername, "VIGIL_SMTP_USERNAME", "smtp_username").flatMap { $0.isEmpty ? nil : $0 }
         c.smtpPassword = value(smtpPassword, "VIGIL_SMTP_PASSWORD", "smtp_password").flatMap { $0.isEmpty ? nil : $0 }
+        if let v = value(smtpTLS, "VIGIL_SMTP_TLS", "smtp_tls"), !v.isEmpty {
+            guard let mode = SMTPSecurity(rawValue: v.lowercased()) else { throw ValidationError("smtp_tls must be starttls, tls or none, got '\(v)'") }
+            c.smtpTLS = mode
+        }
+        if let v = value(smtpCAFile, "VIGIL_SMTP_CA_FILE", "smtp_ca_file"), !v.isEmpty {
+            guard FileManager.default.isReadableFile(atPath: v) else { throw ValidationError("smtp_ca_file: cannot read \(v)") }
+            c.smtpCAFile = v
+        }
+        if let v = value(noticeBounceAddress, "VIGIL_NOTICE_BOUNCE_ADDRESS", "notice_bounce_address"), !v.isEmpty {
+            let parts = v.split(separator: "@")
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !v.contains(" "), !parts[0].contains("+") else {
+                throw ValidationError("notice_bounce_address must be an e-mail address without '+', such as bounces@hotline.example, got '\(v)'")
+            }
+            c.noticeBounceAddress = v
+        }
+        c.noticeRegistrar = try bool(noticeRegistrar, "VIGIL_NOTICE_REGISTRAR", "notice_registrar") ?? false
         if let v = try int(noticeRenotifyHours, "VIGIL_NOTICE_RENOTIFY_HOURS", "notice_renotify_hours") { c.noticeRenotifyHours = max(1, v) }
         if let v = try int(noticeMaxSends, "VIGIL_NOTICE_MAX_SENDS", "notice_max_sends") { c.noticeMaxSends = max(1, v) }
         if let v = try int(noticeRecheckMinutes, "VIGIL_NOTICE_RECHECK_MINUTES", "notice_recheck_minutes") { c.noticeRecheckMinutes = max(1, v) }

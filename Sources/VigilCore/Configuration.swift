@@ -81,6 +81,15 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var smtpFrom: String = "hotline@localhost"
     public var smtpUsername: String?
     public var smtpPassword: String?
+    /// How the SMTP connection is protected (default ``SMTPSecurity/starttls``).
+    public var smtpTLS: SMTPSecurity = .starttls
+    /// PEM file of certificate authorities the relay's certificate is checked against, besides the system's.
+    public var smtpCAFile: String?
+    /// Where bounces of notices go (the envelope sender, e.g. `bounces@hotline.example`); each notice uses
+    /// `bounces+TOKEN@hotline.example` so a bounce names its notice. None: the `smtp_from` address.
+    public var noticeBounceAddress: String?
+    /// Also notify the registrar of the domain (its abuse contact from RDAP) of content hosted in the country.
+    public var noticeRegistrar: Bool = false
     /// Hours after a notice before the host is notified again while the content stays online (default 24).
     public var noticeRenotifyHours: Int = 24
     /// Sends of one notice before it is escalated to the supervisors (default 3).
@@ -167,6 +176,10 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--smtp-from", "VIGIL_SMTP_FROM", "smtp_from", "sender address of notices"),
         ("--smtp-username", "VIGIL_SMTP_USERNAME", "smtp_username", "SMTP AUTH user, if the relay needs one"),
         ("--smtp-password", "VIGIL_SMTP_PASSWORD", "smtp_password", "SMTP AUTH password"),
+        ("--smtp-tls", "VIGIL_SMTP_TLS", "smtp_tls", "starttls (default: required unless the relay is on loopback), tls (implicit, port 465) or none"),
+        ("--smtp-ca-file", "VIGIL_SMTP_CA_FILE", "smtp_ca_file", "PEM certificate authorities to trust for the relay, besides the system's"),
+        ("--notice-bounce-address", "VIGIL_NOTICE_BOUNCE_ADDRESS", "notice_bounce_address", "envelope sender for notices, e.g. bounces@hotline.example (bounces+TOKEN@…)"),
+        ("--notice-registrar", "VIGIL_NOTICE_REGISTRAR", "notice_registrar", "true to also notify the domain's registrar (abuse contact from RDAP)"),
         ("--notice-renotify-hours", "VIGIL_NOTICE_RENOTIFY_HOURS", "notice_renotify_hours", "hours before re-notifying while content stays online (default 24)"),
         ("--notice-max-sends", "VIGIL_NOTICE_MAX_SENDS", "notice_max_sends", "sends before a notice is escalated to supervisors (default 3)"),
         ("--notice-recheck-minutes", "VIGIL_NOTICE_RECHECK_MINUTES", "notice_recheck_minutes", "minutes between rechecks of noticed URLs (default 60)"),
@@ -179,4 +192,15 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--country", "VIGIL_COUNTRY", "country", "the operator's country, ISO 3166-1 alpha-2 (e.g. FR), for the policy pages"),
         ("--country-name", "VIGIL_COUNTRY_NAME", "country_name", "the country's name as the global legislation review spells it (e.g. France)"),
     ]
+}
+
+/// How Vigil protects its connection to the SMTP relay.
+public enum SMTPSecurity: String, Sendable, CaseIterable {
+    /// Upgrade with STARTTLS and check the relay's certificate. Required, except for a relay on loopback (the same
+    /// machine: there is no wire to protect), which may not offer it.
+    case starttls
+    /// TLS from the first byte (SMTPS, usually port 465).
+    case tls
+    /// Plain SMTP: only for a relay on a network the operator trusts.
+    case none
 }

@@ -29,6 +29,8 @@ public enum APIScope: String, Sendable, Codable, CaseIterable {
     case feedsRead = "feeds:read"
     case matchRead = "match:read"
     case reportsWrite = "reports:write"
+    /// The operator's own mail system handing bounces of notices back (`POST /api/v1/bounces`).
+    case bouncesWrite = "bounces:write"
 
     /// Parses a comma-separated list such as `feeds:read,match:read`.
     /// - Throws: `APIScopeError.unknown` naming the first scope that is not known.

@@ -31,6 +31,8 @@ public struct NoticeStore: Sendable {
         public var network: String?
         public var abuseContact: String?
         public var source: String
+        /// The domain registrar's abuse contact (RDAP), notified too when the operator turns that on.
+        public var registrarContact: String? = nil
         /// What automated attribution found (JSON: addresses, CNAME chain, ASN, CDN, sources), if it ran.
         public var details: String?
         public var updatedBy: String
@@ -55,12 +57,15 @@ public struct NoticeStore: Sendable {
                 throw StoreError.notFound("no case \(caseID)")
             }
             // What attribution found stays beside the analyst's values.
-            let details = try await sql.select().column("details").from("hosting").where("case_id", .equal, caseID).first()?
-                .decode(column: "details", as: String?.self)
+            let kept = try await sql.select().columns("details", "registrar_contact").from("hosting").where("case_id", .equal, caseID).first()
+            let details = try kept?.decode(column: "details", as: String?.self)
+            let registrar = try kept?.decode(column: "registrar_contact", as: String?.self)
             try await sql.delete(from: "hosting").where("case_id", .equal, caseID).run()
-            try await sql.insert(into: "hosting").columns("case_id", "country", "network", "abuse_contact", "source", "details", "updated_by", "updated_ms")
+            try await sql.insert(into: "hosting")
+                .columns("case_id", "country", "network", "abuse_contact", "registrar_contact", "source", "details", "updated_by", "updated_ms")
                 .values(SQLBind(caseID), SQLBind(country.flatMap { $0.isEmpty ? nil : $0 }), SQLBind(network.flatMap { $0.isEmpty ? nil : $0 }),
-                        SQLBind(contact.flatMap { $0.isEmpty ? nil : $0 }), SQLBind(source), SQLBind(details), SQLBind(actor.identifier), SQLBind(Self.ms(now)))
+                        SQLBind(contact.flatMap { $0.isEmpty ? nil : $0 }), SQLBind(registrar), SQLBind(source), SQLBind(details),
+                        SQLBind(actor.identifier), SQLBind(Self.ms(now)))
                 .run()
             try await AuditLog.append(on: tx, at: now, actor: actor, action: "case.hosting", subject: "case:\(caseID)",
                                       details: ["country": country ?? "", "network": network ?? "", "contact": contact ?? "", "source": source])
@@ -71,7 +76,8 @@ public struct NoticeStore: Sendable {
     /// overrode attribution); the findings are stored beside them. Returns whether the hosting changed since the
     /// previous attribution (a new address, country or contact).
     @discardableResult
-    public func recordAttribution(caseID: Int64, country: String?, network: String?, abuseContact: String?, details: String) async throws -> Bool {
+    public func recordAttribution(caseID: Int64, country: String?, network: String?, abuseContact: String?, registrarContact: String? = nil,
+                                  details: String) async throws -> Bool {
         let now = clock.now()
         let previous = try await hosting(caseID: caseID)
         return try await WriteGate.transaction(db) { tx in
@@ -79,12 +85,14 @@ public struct NoticeStore: Sendable {
             try await AuditLog.lockChain(on: tx)
             let changed = previous.map { $0.details != nil && $0.details != details } ?? false
             if let previous, previous.source == "analyst" {
-                try await sql.update("hosting").set("details", to: details).where("case_id", .equal, caseID).run()
+                try await sql.update("hosting").set("details", to: details)
+                    .set("registrar_contact", to: previous.registrarContact ?? registrarContact).where("case_id", .equal, caseID).run()
             } else {
                 try await sql.delete(from: "hosting").where("case_id", .equal, caseID).run()
-                try await sql.insert(into: "hosting").columns("case_id", "country", "network", "abuse_contact", "source", "details", "updated_by", "updated_ms")
-                    .values(SQLBind(caseID), SQLBind(country), SQLBind(network), SQLBind(abuseContact), SQLBind("attribution"), SQLBind(details),
-                            SQLBind(Self.attributeJob), SQLBind(Self.ms(now))).run()
+                try await sql.insert(into: "hosting")
+                    .columns("case_id", "country", "network", "abuse_contact", "registrar_contact", "source", "details", "updated_by", "updated_ms")
+                    .values(SQLBind(caseID), SQLBind(country), SQLBind(network), SQLBind(abuseContact), SQLBind(registrarContact), SQLBind("attribution"),
+                            SQLBind(details), SQLBind(Self.attributeJob), SQLBind(Self.ms(now))).run()
             }
             try await AuditLog.append(on: tx, at: now, actor: .job(Self.attributeJob), action: "case.attributed", subject: "case:\(caseID)",
                                       details: ["country": country ?? "", "contact": abuseContact ?? "", "changed": changed ? "true" : "false"])
@@ -112,6 +120,7 @@ public struct NoticeStore: Sendable {
         guard let r = try await sql.select().column("*").from("hosting").where("case_id", .equal, caseID).first() else { return nil }
         return Hosting(country: try r.decode(column: "country", as: String?.self), network: try r.decode(column: "network", as: String?.self),
                        abuseContact: try r.decode(column: "abuse_contact", as: String?.self), source: try r.decode(column: "source", as: String.self),
+                       registrarContact: try r.decode(column: "registrar_contact", as: String?.self),
                        details: try r.decode(column: "details", as: String?.self),
                        updatedBy: try r.decode(column: "updated_by", as: String.self),
                        updatedAt: Self.date(try r.decode(column: "updated_ms", as: Int64.self))!)
@@ -126,6 +135,8 @@ public struct NoticeStore: Sendable {
         /// Still online after the re-notifications: in the supervisors' queue.
         case escalated
         case removed
+        /// The provider's mail system refused or returned it: in the supervisors' queue, which needs another contact.
+        case bounced
     }
 
     public struct Item: Sendable, Equatable {
@@ -145,6 +156,8 @@ public struct NoticeStore: Sendable {
         public let removedAt: Date?
         public let lastError: String?
         public let items: [Item]
+        /// `provider`, `registrar` or `partner:CC`.
+        public var route: String = "provider"
     }
 
     func notice(_ r: any SQLRow, on sql: any SQLDatabase) async throws -> Notice {
@@ -160,7 +173,8 @@ public struct NoticeStore: Sendable {
                       firstSentAt: Self.date(try r.decode(column: "first_sent_ms", as: Int64?.self)),
                       lastSentAt: Self.date(try r.decode(column: "last_sent_ms", as: Int64?.self)),
                       sends: try r.decode(column: "sends", as: Int.self), removedAt: Self.date(try r.decode(column: "removed_ms", as: Int64?.self)),
-                      lastError: try r.decode(column: "last_error", as: String?.self), items: items)
+                      lastError: try r.decode(column: "last_error", as: String?.self), items: items,
+                      route: try r.decode(column: "route", as: String?.self) ?? "provider")
     }
 
     public func notice(_ id: Int64) async throws -> Notice? {
@@ -190,9 +204,10 @@ public struct NoticeStore: Sendable {
     ///   case page says what is missing).
     /// Content hosted abroad goes to the partner hotline of that country when there is one (`ownCountry` is the
     /// operator's); with none, the case is flagged for law enforcement's international channels and no notice is
-    /// made (returns nil).
+    /// made (returns nil). With `registrar`, content hosted at home also goes to the domain registrar's abuse contact,
+    /// in that registrar's own notice (it sees only its domains' URLs); the first notice's id is returned.
     @discardableResult
-    public func prepare(caseID: Int64, batchWindow: TimeInterval = 60, ownCountry: String? = nil) async throws -> Int64? {
+    public func prepare(caseID: Int64, batchWindow: TimeInterval = 60, ownCountry: String? = nil, registrar: Bool = false) async throws -> Int64? {
         let now = clock.now()
         guard let hosting = try await hosting(caseID: caseID) else {
             throw StoreError.invalid("case \(caseID) has no abuse contact for its host yet: record the hosting on the case page")
@@ -215,34 +230,52 @@ public struct NoticeStore: Sendable {
         guard let contact else {
             throw StoreError.invalid("case \(caseID) has no abuse contact for its host yet: record the hosting on the case page")
         }
-        let finalRoute = route
+        var targets = [(contact: contact, route: route)]
+        if registrar, route == "provider", let r = hosting.registrarContact, r.lowercased() != contact.lowercased() {
+            targets.append((r, "registrar"))
+        }
+        let all = targets
         return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
             guard let url = try await Self.fetchableURL(caseID: caseID, on: sql) else {
                 throw StoreError.invalid("case \(caseID) is not about a web address")
             }
-            if let existing = try await sql.select().column("notice_id").from("notice_items").where("case_id", .equal, caseID)
-                .where("removed_ms", .is, SQLLiteral.null).first() {
-                return try existing.decode(column: "notice_id", as: Int64.self)  // already in a notice that is still open
+            var first: Int64?
+            for target in all {
+                let id = try await add(caseID: caseID, url: url, contact: target.contact, route: target.route, batchWindow: batchWindow, at: now, on: tx)
+                first = first ?? id
             }
-            let noticeID: Int64
-            if let open = try await sql.select().column("id").from("notices").where("contact", .equal, contact)
-                .where("state", .equal, State.queued.rawValue).first() {
-                noticeID = try open.decode(column: "id", as: Int64.self)
-            } else {
-                let row = try await sql.insert(into: "notices").columns("contact", "state", "created_ms", "sends", "route")
-                    .values(SQLBind(contact), SQLBind(State.queued.rawValue), SQLBind(Self.ms(now)), SQLBind(0), SQLBind(finalRoute)).returning("id").first()
-                noticeID = try row!.decode(column: "id", as: Int64.self)
-                try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(Self.sendJob, payload: "{\"notice\":\(noticeID)}",
-                                                                                   runAt: now + batchWindow, on: tx)
-            }
-            try await sql.insert(into: "notice_items").columns("notice_id", "case_id", "url", "added_ms")
-                .values(SQLBind(noticeID), SQLBind(caseID), SQLBind(url), SQLBind(Self.ms(now))).run()
-            try await AuditLog.append(on: tx, at: now, actor: .job(Self.prepareJob), action: "notice.prepared", subject: "case:\(caseID)",
-                                      details: ["notice": String(noticeID), "contact": contact])
-            return noticeID
+            return first
         }
+    }
+
+    /// Puts the case's URL into the open notice for `contact` (unless an unremoved notice for it has the URL already).
+    private func add(caseID: Int64, url: String, contact: String, route: String, batchWindow: TimeInterval, at now: Date,
+                     on tx: any Database) async throws -> Int64 {
+        let sql = tx as! any SQLDatabase
+        if let existing = try await sql.raw("""
+            SELECT i.notice_id FROM notice_items i JOIN notices n ON n.id = i.notice_id
+            WHERE i.case_id = \(bind: caseID) AND n.contact = \(bind: contact) AND i.removed_ms IS NULL AND n.state <> 'bounced'
+            """).first() {
+            return try existing.decode(column: "notice_id", as: Int64.self)  // already in a notice that is still open
+        }
+        let noticeID: Int64
+        if let open = try await sql.select().column("id").from("notices").where("contact", .equal, contact)
+            .where("state", .equal, State.queued.rawValue).first() {
+            noticeID = try open.decode(column: "id", as: Int64.self)
+        } else {
+            let row = try await sql.insert(into: "notices").columns("contact", "state", "created_ms", "sends", "route")
+                .values(SQLBind(contact), SQLBind(State.queued.rawValue), SQLBind(Self.ms(now)), SQLBind(0), SQLBind(route)).returning("id").first()
+            noticeID = try row!.decode(column: "id", as: Int64.self)
+            try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(Self.sendJob, payload: "{\"notice\":\(noticeID)}",
+                                                                               runAt: now + batchWindow, on: tx)
+        }
+        try await sql.insert(into: "notice_items").columns("notice_id", "case_id", "url", "added_ms")
+            .values(SQLBind(noticeID), SQLBind(caseID), SQLBind(url), SQLBind(Self.ms(now))).run()
+        try await AuditLog.append(on: tx, at: now, actor: .job(Self.prepareJob), action: "notice.prepared", subject: "case:\(caseID)",
+                                  details: ["notice": String(noticeID), "contact": contact, "route": route])
+        return noticeID
     }
 
     /// Records a successful send (first or re-notification), audited on every case in it.
@@ -388,6 +421,7 @@ public struct NoticeStore: Sendable {
                    MAX(i.removed_ms) AS removed_ms, SUM(CASE WHEN i.removed_ms IS NULL THEN 1 ELSE 0 END) AS open_items
             FROM notice_items i JOIN notices n ON n.id = i.notice_id JOIN cases c ON c.id = i.case_id
             LEFT JOIN hosting h ON h.case_id = i.case_id
+            WHERE COALESCE(n.route, 'provider') <> 'registrar'
             GROUP BY i.case_id, n.contact, h.country, c.created_ms ORDER BY i.case_id
             """).all()
         var out: [Timeline] = []

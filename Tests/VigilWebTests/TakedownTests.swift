@@ -168,6 +168,90 @@ struct TakedownTests {
         }
     }
 
+    @Test("a bounce handed back by the mail system puts the notice in the supervisors' queue and shows on the case; other mail changes nothing")
+    func bounce() async throws {
+        try await withVigilApp { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let notices = NoticeStore(db: app.db, clock: clock)
+            let id = try await assessedCase(hotline, "http://gone-mailbox.test/a.jpg")
+            try await notices.setHosting(caseID: id, country: "FR", network: nil, abuseContact: "abuse@gone-mailbox.test", source: "analyst", by: .user("ana"))
+            let noticeID = try #require(try await notices.prepare(caseID: id))
+            try await notices.markSent(noticeID)
+            let token = try await notices.bounceToken(noticeID) { "Tok3nTok3nTok3n" }
+            #expect(try await notices.bounceToken(noticeID) { "another" } == token, "a notice keeps its token")
+            let keys = APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource())
+            let mailKey = try await keys.create(partner: "Bounce mailbox", scopes: [.bouncesWrite], actor: .system).secret
+            let feedKey = try await keys.create(partner: "ISP", scopes: [.feedsRead], actor: .system).secret
+            let dsn = """
+                To: bounces+\(token)@hotline.test
+                Subject: Undelivered Mail Returned to Sender
+                Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+                --B
+                Content-Type: message/delivery-status
+
+                Final-Recipient: rfc822; abuse@gone-mailbox.test
+                Action: failed
+                Status: 5.1.1
+                Diagnostic-Code: smtp; 550 5.1.1 <abuse@gone-mailbox.test>: User unknown in local recipient table
+                --B--
+                """
+            func post(_ body: String, key: String) async throws -> TestBrowser.Page {
+                try await TestBrowser(app).send(.POST, "/api/v1/bounces", headers: ["Content-Type": "message/rfc822", "Authorization": "Bearer \(key)"], body: body)
+            }
+            // a key without the scope is refused, and an empty body is a clear 400
+            #expect(try await post(dsn, key: feedKey).status == .forbidden)
+            #expect(try await post("", key: mailKey).status == .badRequest)
+            // an auto-reply names no notice: answered 200 (a mail pipe must not retry), nothing changes
+            let reply = try await post("From: abuse@gone-mailbox.test\nSubject: Re: notice\n\nThanks\n", key: mailKey)
+            #expect(reply.status == .ok && reply.body.contains(#""matched":false"#))
+            #expect(try await notices.notice(noticeID)?.state == .sent)
+            // a delay is recorded only
+            let delay = try await post(dsn.replacingOccurrences(of: "Action: failed", with: "Action: delayed").replacingOccurrences(of: "Status: 5.1.1", with: "Status: 4.4.1"), key: mailKey)
+            #expect(delay.body.contains(#""matched":true"#) && delay.body.contains(#""permanent":false"#))
+            #expect(try await notices.notice(noticeID)?.state == .sent)
+            // the permanent failure puts the notice in the supervisors' queue, with the reason, on the case too
+            let failed = try await post(dsn, key: mailKey)
+            #expect(failed.status == .ok && failed.body.contains(#""notice":\#(noticeID)"#) && failed.body.contains(#""permanent":true"#))
+            let bounced = try #require(try await notices.notice(noticeID))
+            #expect(bounced.state == .bounced && bounced.lastError?.contains("User unknown") == true)
+            #expect(try await notices.bounces(noticeID: noticeID).map(\.action) == ["failed", "delayed"])
+            #expect(try await notices.followUp(interval: 0, maxSends: 3) == (0, 0), "a bounced notice is not re-sent to the same address")
+            let (sup, _) = try await Staff.signedIn(app, clock: clock, username: "sue", role: .supervisor)
+            let queue = try await sup.get("/takedown").body
+            #expect(queue.contains("bounced") && queue.contains("5.1.1") && queue.contains("abuse@gone-mailbox.test"))
+            #expect(try await sup.get("/cases/\(id)").body.contains("User unknown in local recipient table"))
+            let audit = try await AuditLog.list(on: app.db, filter: .init(action: "case.notice-bounced"), page: 1, per: 5).0
+            #expect(audit.map(\.subject) == ["case:\(id)"])
+            // a new contact recorded on the case gets a fresh notice: the bounced one does not hold the URL back
+            try await notices.setHosting(caseID: id, country: "FR", network: nil, abuseContact: "noc@gone-mailbox.test", source: "analyst", by: .user("ana"))
+            let again = try #require(try await notices.prepare(caseID: id))
+            #expect(again != noticeID)
+        }
+    }
+
+    @Test("with registrar notices on, the registrar gets its own notice; the figures count the case once")
+    func registrar() async throws {
+        try await withVigilApp { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let notices = NoticeStore(db: app.db, clock: clock)
+            let id = try await assessedCase(hotline, "http://registered.test/a.jpg")
+            _ = try await notices.recordAttribution(caseID: id, country: "FR", network: "AS64500", abuseContact: "abuse@hoster.test",
+                                                    registrarContact: "abuse@registrar.test", details: "{}")
+            #expect(try await notices.hosting(caseID: id)?.registrarContact == "abuse@registrar.test")
+            let first = try #require(try await notices.prepare(caseID: id, registrar: true))
+            let all = try await notices.notices(forCase: id)
+            #expect(all.map(\.contact).sorted() == ["abuse@hoster.test", "abuse@registrar.test"])
+            #expect(all.first { $0.id == first }?.route == "provider" && all.contains { $0.route == "registrar" })
+            #expect(try await notices.prepare(caseID: id, registrar: true) == first, "preparing again adds nothing")
+            for n in all { try await notices.markSent(n.id) }
+            #expect(try await notices.timelines().map(\.caseID) == [id])
+            // an analyst's override keeps the registrar found by attribution
+            try await notices.setHosting(caseID: id, country: "FR", network: nil, abuseContact: "noc@hoster.test", source: "analyst", by: .user("ana"))
+            #expect(try await notices.hosting(caseID: id)?.registrarContact == "abuse@registrar.test")
+        }
+    }
+
     @Test("without an SMTP relay the notice waits, says why on the case, and is retried")
     func noRelay() async throws {
         try await withVigilApp { app, clock in

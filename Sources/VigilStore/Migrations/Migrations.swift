@@ -14,5 +14,6 @@ public enum VigilMigrations {
         CreateJobs(),
         CreateNotices(),
         CreateChannels(),
+        CreateBounces(),
     ]
 }

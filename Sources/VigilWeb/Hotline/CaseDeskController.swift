@@ -127,6 +127,7 @@ enum CaseDeskController {
         let country: String
         let network: String
         let contact: String
+        let registrarContact: String
         let source: String
         let updated: String
         let details: String
@@ -135,12 +136,27 @@ enum CaseDeskController {
     struct NoticeRow: Encodable {
         let id: Int64
         let contact: String
+        let route: String
         let state: String
         let sends: Int
         let firstSent: String
         let removed: String
         let urls: Int
         let lastError: String
+        /// The latest bounce, in a line (empty when none came back).
+        let bounce: String
+
+        /// One notice, with its latest bounce read from the store.
+        static func of(_ n: NoticeStore.Notice, store: NoticeStore) async throws -> NoticeRow {
+            let bounce = try await store.bounces(noticeID: n.id).first.map { b in
+                [b.action, b.status ?? "", b.recipient.map { "for \($0)" } ?? "", b.diagnostic.map { "— \($0)" } ?? "",
+                 "(\(b.source == "relay" ? "refused by the relay" : "bounce received") \(Format.dateTime(b.receivedAt)))"]
+                    .filter { !$0.isEmpty }.joined(separator: " ")
+            }
+            return NoticeRow(id: n.id, contact: n.contact, route: n.route, state: n.state.rawValue, sends: n.sends,
+                             firstSent: n.firstSentAt.map(Format.dateTime) ?? "", removed: n.removedAt.map(Format.dateTime) ?? "",
+                             urls: n.items.count, lastError: n.lastError ?? "", bounce: bounce ?? "")
+        }
     }
 
     static func casePage(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
@@ -172,13 +188,12 @@ enum CaseDeskController {
         var full = page
         let notices = NoticeStore(db: req.db, clock: req.vigil.clock)
         full.hosting = try await notices.hosting(caseID: id).map {
-            HostingView(country: $0.country ?? "", network: $0.network ?? "", contact: $0.abuseContact ?? "", source: $0.source,
+            HostingView(country: $0.country ?? "", network: $0.network ?? "", contact: $0.abuseContact ?? "",
+                        registrarContact: $0.registrarContact ?? "", source: $0.source,
                         updated: "\($0.updatedBy), \(Format.dateTime($0.updatedAt))", details: $0.details ?? "")
         }
-        full.notices = try await notices.notices(forCase: id).map {
-            NoticeRow(id: $0.id, contact: $0.contact, state: $0.state.rawValue, sends: $0.sends, firstSent: $0.firstSentAt.map(Format.dateTime) ?? "",
-                      removed: $0.removedAt.map(Format.dateTime) ?? "", urls: $0.items.count, lastError: $0.lastError ?? "")
-        }
+        full.notices = []
+        for n in try await notices.notices(forCase: id) { full.notices.append(try await NoticeRow.of(n, store: notices)) }
         full.canEditHosting = [.analyst, .supervisor, .admin].contains(role)
         full.hostingChanged = events.first { $0.action == "case.attributed" }?.detailsJSON.contains(#""changed":"true""#) ?? false
         return try await req.view.render("case", full).encodeResponse(status: status, for: req)

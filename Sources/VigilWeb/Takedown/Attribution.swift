@@ -171,6 +171,9 @@ struct Attribution: Sendable {
         var asn: String?
         var organisation: String?
         var abuseContact: String?
+        /// The domain's registrar and its abuse contact (RDAP domain lookup).
+        var registrar: String?
+        var registrarAbuseContact: String?
         var cdn: String?
         var sources: [String] = []
         var problems: [String] = []
@@ -228,37 +231,103 @@ struct Attribution: Sendable {
                 r.sources.append("RDAP \(rdapBase)")
             case .failure(let why): r.problems.append("RDAP: \(why)")
             }
+            if !isIP {
+                switch await cache.registrar(for: host, base: rdapBase) {
+                case .success(let found):
+                    r.registrar = found?.name
+                    r.registrarAbuseContact = found?.abuseContact
+                    if found != nil { r.sources.append("RDAP domain \(found!.domain)") }
+                case .failure(let why): r.problems.append("RDAP domain: \(why)")
+                }
+            }
         }
         return r
     }
 }
 
-/// RDAP answers for the IP network's abuse contact, kept for a day (registries rate-limit lookups).
+/// RDAP answers (the IP network's abuse contact, the domain registrar's), kept for a day (registries rate-limit
+/// lookups).
 final class RDAPCache: Sendable {
     private let entries = Mutex<[String: (contact: String?, expires: Date)]>([:])
+    private let registrars = Mutex<[String: (found: Registrar?, expires: Date)]>([:])
     let lifetime: TimeInterval = 86_400
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
 
+    /// A domain's registrar as RDAP names it.
+    struct Registrar: Sendable, Equatable {
+        let domain: String
+        let name: String?
+        let abuseContact: String?
+    }
+
     func abuseContact(for address: String, base: String) async -> Swift.Result<String?, Failure> {
         let now = Date()
         if let hit = entries.withLock({ $0[address] }), hit.expires > now { return .success(hit.contact) }
-        let url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/ip/" + address
+        switch await Self.fetch(base: base, path: "ip/" + address) {
+        case .failure(let f): return .failure(f)
+        case .success(let json):
+            let contact = json.flatMap(Self.abuseEmail(in:))
+            entries.withLock { $0[address] = (contact, now + lifetime) }
+            return .success(contact)
+        }
+    }
+
+    /// The registrar of the domain `host` is in: RDAP domain lookups from the full name down to two labels (the
+    /// registry answers for the registered name only; without a public-suffix list this finds it in a few tries).
+    func registrar(for host: String, base: String) async -> Swift.Result<Registrar?, Failure> {
+        let now = Date()
+        let labels = host.lowercased().split(separator: ".")
+        guard labels.count >= 2 else { return .success(nil) }
+        if let hit = registrars.withLock({ $0[host.lowercased()] }), hit.expires > now { return .success(hit.found) }
+        var found: Registrar?
+        for drop in 0...max(0, min(labels.count - 2, 3)) {
+            let domain = labels.dropFirst(drop).joined(separator: ".")
+            switch await Self.fetch(base: base, path: "domain/" + domain) {
+            case .failure(let f): return .failure(f)
+            case .success(nil): continue  // not a registered name: try the parent
+            case .success(let json?):
+                let entity = Self.entity(withRole: "registrar", in: json)
+                found = Registrar(domain: domain, name: entity.flatMap(Self.vcardName(of:)), abuseContact: entity.flatMap(Self.abuseEmail(in:)))
+            }
+            if found != nil { break }
+        }
+        registrars.withLock { $0[host.lowercased()] = (found, now + lifetime) }
+        return .success(found)
+    }
+
+    /// One RDAP object, nil when the service answers 404 (no such object).
+    static func fetch(base: String, path: String) async -> Swift.Result<Any?, Failure> {
+        let url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/" + path
         do {
             var request = HTTPClientRequest(url: url)
             request.headers.add(name: "Accept", value: "application/rdap+json")
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
             let body = try await response.body.collect(upTo: 2 << 20)
+            if response.status.code == 404 { return .success(nil) }
             guard response.status.code == 200 else { return .failure(Failure(description: "HTTP \(response.status.code) from \(url)")) }
-            let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView))
-            let contact = Self.abuseEmail(in: json)
-            entries.withLock { $0[address] = (contact, now + lifetime) }
-            return .success(contact)
+            return .success(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)))
         } catch {
             return .failure(Failure(description: "\(error)"))
         }
+    }
+
+    /// The first entity (depth-first) with `role`.
+    static func entity(withRole role: String, in json: Any) -> [String: Any]? {
+        guard let object = json as? [String: Any] else { return nil }
+        for entity in object["entities"] as? [[String: Any]] ?? [] {
+            if (entity["roles"] as? [String] ?? []).contains(role) { return entity }
+            if let nested = Self.entity(withRole: role, in: entity) { return nested }
+        }
+        return nil
+    }
+
+    /// The `fn` (formatted name) of an entity's vCard.
+    static func vcardName(of entity: [String: Any]) -> String? {
+        let vcard = (entity["vcardArray"] as? [Any])?.dropFirst().first as? [[Any]]
+        return vcard?.first(where: { ($0.first as? String) == "fn" })?.last as? String
     }
 
     /// The e-mail of the first entity with the `abuse` role, searched depth-first through nested entities.

@@ -31,7 +31,8 @@ struct NoticeService: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let details = String(decoding: try encoder.encode(r), as: UTF8.self)
         let network = r.asn.map { "AS\($0)" + (r.organisation.map { " \($0)" } ?? "") }
-        try await store.recordAttribution(caseID: caseID, country: r.country, network: network, abuseContact: r.abuseContact, details: details)
+        try await store.recordAttribution(caseID: caseID, country: r.country, network: network, abuseContact: r.abuseContact,
+                                          registrarContact: r.registrarAbuseContact, details: details)
     }
 
     func attribute(_ job: JobQueue.Job) async throws {
@@ -46,7 +47,7 @@ struct NoticeService: Sendable {
         let p = try JSONDecoder().decode(CasePayload.self, from: Data(job.payload.utf8))
         // Trace hosting again before each notice: it may have moved since the assessment.
         if attribution != nil { try await attribute(caseID: p.case) }
-        try await store.prepare(caseID: p.case, ownCountry: configuration.country)
+        try await store.prepare(caseID: p.case, ownCountry: configuration.country, registrar: configuration.noticeRegistrar)
     }
 
     /// Sends one notice (or re-sends it), leaving out URLs already gone and URLs whose case is now under a hold.
@@ -74,15 +75,28 @@ struct NoticeService: Sendable {
                     try await JobQueue(db: db, clock: clock, owner: "notices").enqueue(Self.confirmedJob, payload: "{\"notice\":\(notice.id)}")
                 }
             } else {
-                guard let host = configuration.smtpHost else {
+                guard let client = SMTPClient(configuration) else {
                     throw StoreError.unreachable("no SMTP relay is configured (smtp_host): the notice waits")
                 }
                 let to = channel?.address ?? notice.contact
+                let bounceToken = try await store.bounceToken(notice.id) { SystemTokenSource().urlSafeToken(bytes: 12) }
                 let message = Self.compose(notice: notice, items: items, configuration: configuration, at: clock.now(), template: template,
-                                           to: to, confirmURL: confirmURL)
-                let client = SMTPClient(host: host, port: configuration.smtpPort, username: configuration.smtpUsername, password: configuration.smtpPassword)
-                let from = configuration.smtpFrom
-                try await Self.offloop { try client.send(from: from, to: [to], message: message) }
+                                           to: to, confirmURL: confirmURL, bounceToken: bounceToken)
+                let refusal: SMTPClient.Failure?
+                do {
+                    try await client.send(from: Self.envelopeSender(configuration, token: bounceToken), to: [to], message: message)
+                    refusal = nil
+                } catch {
+                    guard error.isPermanent else { throw error }
+                    refusal = error
+                }
+                if let refusal {
+                    // The relay refused the recipient or the message outright: retrying cannot help. The notice goes
+                    // to the supervisors' queue as bounced, like a bounce that comes back later.
+                    try await store.recordBounce(noticeID: notice.id, recipient: to, action: "failed", status: Self.enhancedStatus(in: refusal.description),
+                                                 diagnostic: refusal.description, source: "relay")
+                    return
+                }
             }
         } catch {
             try await store.recordError(notice.id, String(describing: error))
@@ -105,7 +119,7 @@ struct NoticeService: Sendable {
             try await list.forgetContact(appeal.reference, why: "not an e-mail address; the outcome is on the status page")
             return
         }
-        guard let host = configuration.smtpHost else { throw StoreError.unreachable("no SMTP relay is configured (smtp_host): the outcome waits") }
+        guard let client = SMTPClient(configuration) else { throw StoreError.unreachable("no SMTP relay is configured (smtp_host): the outcome waits") }
         let decided = appeal.state == .upheld ? "upheld: the entry has been removed from the national block list" : "not upheld: the entry stays on the list"
         let message = """
             From: \(configuration.siteName) <\(configuration.smtpFrom)>
@@ -120,9 +134,7 @@ struct NoticeService: Sendable {
 
             You can also read this at \(configuration.baseURL)/appeal/status?reference=\(appeal.reference). We have now deleted your contact details.
             """
-        let client = SMTPClient(host: host, port: configuration.smtpPort, username: configuration.smtpUsername, password: configuration.smtpPassword)
-        let from = configuration.smtpFrom
-        try await Self.offloop { try client.send(from: from, to: [contact], message: message) }
+        try await client.send(from: configuration.smtpFrom, to: [contact], message: message)
         try await list.forgetContact(appeal.reference, why: "the outcome was sent")
     }
 
@@ -164,19 +176,22 @@ struct NoticeService: Sendable {
         return json?["removed"] as? Bool == true
     }
 
-    /// Runs blocking work on a global queue rather than a cooperative thread.
-    static func offloop(_ body: @escaping @Sendable () throws -> Void) async throws {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            DispatchQueue.global().async {
-                do { try body(); c.resume() } catch { c.resume(throwing: error) }
-            }
-        }
-    }
-
     /// The notice as an e-mail: a plain-text letter (the operator's template, `DATA_DIR/notice-template.txt`, when
     /// present) and the URLs attached as CSV.
+    /// The envelope sender of a notice: `bounces+TOKEN@domain` when a bounce address is configured (VERP, so a
+    /// bounce names its notice), else the From address.
+    static func envelopeSender(_ c: VigilConfiguration, token: String) -> String {
+        guard let address = c.noticeBounceAddress, let at = address.firstIndex(of: "@") else { return c.smtpFrom }
+        return address[..<at] + "+" + token + address[at...]
+    }
+
+    /// The RFC 3463 status code (`5.1.1`) in a reply, if it has one.
+    static func enhancedStatus(in text: String) -> String? {
+        text.firstMatch(of: /\b([245]\.\d{1,3}\.\d{1,3})\b/).map { String($0.1) }
+    }
+
     static func compose(notice: NoticeStore.Notice, items: [NoticeStore.Item], configuration c: VigilConfiguration, at now: Date,
-                        template stored: String? = nil, to: String? = nil, confirmURL: String = "") -> String {
+                        template stored: String? = nil, to: String? = nil, confirmURL: String = "", bounceToken: String? = nil) -> String {
         let templatePath = (c.dataDirectory as NSString).appendingPathComponent("notice-template.txt")
         let template = stored ?? (try? String(contentsOfFile: templatePath, encoding: .utf8)) ?? Self.defaultTemplate
         let again = notice.sends > 0 ? "REMINDER \(notice.sends): " : ""
@@ -195,7 +210,7 @@ struct NoticeService: Sendable {
             Subject: \(again)Notice of child sexual abuse material on your service (\(items.count) URL\(items.count == 1 ? "" : "s")) [notice \(notice.id)]
             Date: \(date)
             Message-ID: <notice-\(notice.id)-\(notice.sends + 1)@vigil>
-            MIME-Version: 1.0
+            \(bounceToken.map { "X-Vigil-Notice: \($0)\n" } ?? "")MIME-Version: 1.0
             Content-Type: multipart/mixed; boundary="\(boundary)"
 
             --\(boundary)

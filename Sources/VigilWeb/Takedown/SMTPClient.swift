@@ -1,65 +1,158 @@
 import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+import VigilCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// A small SMTP client for a relay the operator runs (RFC 5321: EHLO, AUTH PLAIN when configured, MAIL, RCPT,
-/// DATA with dot-stuffing, QUIT). Blocking; callers run it off the event loops. STARTTLS is not spoken: point it at
-/// a local relay (Postfix, an MTA on the same host or network) that handles TLS onwards.
+/// A small SMTP client for the relay the operator names (RFC 5321: EHLO, STARTTLS (RFC 3207) or implicit TLS,
+/// AUTH PLAIN when configured, MAIL, RCPT, DATA with dot-stuffing, QUIT), on SwiftNIO with the relay's certificate
+/// checked against the system's authorities plus any the operator adds.
+///
+/// With ``SMTPSecurity/starttls`` (the default) the client upgrades the connection and refuses a relay that does not
+/// offer STARTTLS, except on loopback, where there is no wire to protect. A password is never sent in the clear to a
+/// relay off this machine.
 struct SMTPClient: Sendable {
     let host: String
     let port: Int
     let username: String?
     let password: String?
-    let timeout: Int = 30
+    var security: SMTPSecurity = .starttls
+    /// PEM file of extra certificate authorities for the relay's certificate.
+    var caFile: String? = nil
+    /// How long one reply may take before the connection is given up.
+    var replyTimeout: TimeAmount = .seconds(60)
+
+    init(host: String, port: Int, username: String?, password: String?, security: SMTPSecurity = .starttls, caFile: String? = nil) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.security = security
+        self.caFile = caFile
+    }
+
+    /// The client the configuration describes, or nil when no relay is configured.
+    init?(_ c: VigilConfiguration) {
+        guard let host = c.smtpHost else { return nil }
+        self.init(host: host, port: c.smtpPort, username: c.smtpUsername, password: c.smtpPassword, security: c.smtpTLS, caFile: c.smtpCAFile)
+    }
 
     enum Failure: Error, CustomStringConvertible {
         case connect(String)
         case rejected(step: String, reply: String)
         case io(String)
+        case tls(String)
 
         var description: String {
             switch self {
             case .connect(let s): "cannot connect to the SMTP relay: \(s)"
             case .rejected(let step, let reply): "the SMTP relay refused \(step): \(reply)"
             case .io(let s): "SMTP connection failed: \(s)"
+            case .tls(let s): "SMTP TLS failed: \(s)"
             }
         }
 
-        /// 5xx replies are permanent; everything else may succeed later.
+        /// 5xx replies to the message or its recipients are permanent: the message would bounce whenever it is sent.
         var isPermanent: Bool {
-            if case .rejected(_, let reply) = self { return reply.hasPrefix("5") }
+            if case .rejected(let step, let reply) = self { return reply.hasPrefix("5") && (step.hasPrefix("the recipient") || step == "the message") }
             return false
         }
     }
 
-    /// Sends one message (the full RFC 5322 text) to the recipients.
-    func send(from: String, to recipients: [String], message: String) throws(Failure) {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { throw .connect("cannot resolve \(host)") }
-        defer { freeaddrinfo(list) }
-        var fd: Int32 = -1
-        var cursor: UnsafeMutablePointer<addrinfo>? = first
-        while let ai = cursor {
-            fd = socket(ai.pointee.ai_family, ai.pointee.ai_socktype, ai.pointee.ai_protocol)
-            if fd >= 0 {
-                var tv = timeval(tv_sec: timeout, tv_usec: 0)
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-                if connect(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 { break }
-                close(fd)
-                fd = -1
-            }
-            cursor = ai.pointee.ai_next
+    /// Whether the relay runs on this machine.
+    var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// Sends one message (the full RFC 5322 text) to the recipients, with `from` as the envelope sender.
+    func send(from: String, to recipients: [String], message: String) async throws(Failure) {
+        let tlsContext: NIOSSLContext?
+        do {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
+            tlsContext = security == .none ? nil : try NIOSSLContext(configuration: tls)
+        } catch {
+            throw .tls("cannot set up TLS: \(error)")
         }
-        guard fd >= 0 else { throw .connect("\(host):\(port): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        let serverName: String? = host.allSatisfy { $0.isNumber || $0 == "." } || host.contains(":") ? nil : host
+        let implicitTLS = security == .tls
+        let timeout = replyTimeout
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(30))
+                .connect(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(readTimeout: timeout), CloseWhenIdle()])
+                        if implicitTLS, let tlsContext {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: serverName), position: .first)
+                        }
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw .connect("\(host):\(port): \(error)")
+        }
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                var session = Session(inbound: inbound.makeAsyncIterator(), outbound: outbound)
+                try await converse(&session, channel: channel.channel, tlsContext: tlsContext, serverName: serverName,
+                                   from: from, recipients: recipients, message: message)
+            }
+        } catch let failure as Failure {
+            throw failure
+        } catch let error as NIOSSLError {
+            throw .tls("\(error)")
+        } catch let error as BoringSSLError {
+            throw .tls("\(error)")
+        } catch {
+            throw .io("\(error)")
+        }
+    }
+
+    private func converse(
+        _ s: inout Session, channel: any Channel, tlsContext: NIOSSLContext?, serverName: String?, from: String, recipients: [String],
+        message: String
+    ) async throws {
+        let greeting = try await s.reply()
+        guard greeting.hasPrefix("2") else { throw Failure.rejected(step: "the connection", reply: greeting) }
+        var ehlo = try await s.command("EHLO vigil", expect: "2", step: "EHLO")
+        var encrypted = security == .tls
+        if security == .starttls {
+            if ehlo.uppercased().contains("STARTTLS"), let tlsContext {
+                _ = try await s.command("STARTTLS", expect: "2", step: "STARTTLS")
+                try await channel.eventLoop.submit {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: serverName), position: .first)
+                }.get()
+                encrypted = true
+                ehlo = try await s.command("EHLO vigil", expect: "2", step: "EHLO after STARTTLS")
+            } else if !isLoopback {
+                throw Failure.tls("the relay \(host):\(port) does not offer STARTTLS; set smtp_tls = tls for port 465, or none for a trusted network")
+            }
+        }
+        if let username, let password {
+            guard encrypted || isLoopback || security == .none else {
+                throw Failure.tls("refusing to send the SMTP password unencrypted to \(host)")
+            }
+            let token = Data("\0\(username)\0\(password)".utf8).base64EncodedString()
+            _ = try await s.command("AUTH PLAIN \(token)", expect: "2", step: "authentication")
+        }
+        _ = try await s.command("MAIL FROM:<\(from)>", expect: "2", step: "the sender")
+        for r in recipients { _ = try await s.command("RCPT TO:<\(r)>", expect: "2", step: "the recipient \(r)") }
+        _ = try await s.command("DATA", expect: "3", step: "DATA")
+        let body = message.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix(".") ? "." + $0 : String($0) }.joined(separator: "\r\n")
+        _ = try await s.command(body + "\r\n.", expect: "2", step: "the message")
+        try? await s.write("QUIT\r\n")
+    }
+
+    /// One conversation: replies are read line by line (multi-line replies joined with " | ").
+    private struct Session {
+        var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+        let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
         var buffer: [UInt8] = []
 
-        func readReply() throws(Failure) -> String {
+        mutating func reply() async throws -> String {
             var lines: [String] = []
             while true {
                 while let nl = buffer.firstIndex(of: 0x0A) {
@@ -68,41 +161,30 @@ struct SMTPClient: Sendable {
                     lines.append(line)
                     if line.count < 4 || line[line.index(line.startIndex, offsetBy: 3)] != "-" { return lines.joined(separator: " | ") }
                 }
-                var chunk = [UInt8](repeating: 0, count: 4096)
-                let n = recv(fd, &chunk, chunk.count, 0)
-                guard n > 0 else { throw .io(n == 0 ? "the relay closed the connection" : String(cString: strerror(errno))) }
-                buffer += chunk[..<n]
+                // The idle handler closes a connection that stays silent too long, which ends the stream.
+                guard let chunk = try await inbound.next() else { throw Failure.io("the relay closed the connection or did not answer in time") }
+                buffer += chunk.readableBytesView
             }
-        }
-        func write(_ text: String) throws(Failure) {
-            var bytes = Array(text.utf8)
-            var sent = 0
-            while sent < bytes.count {
-                let n = bytes.withUnsafeMutableBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-                guard n > 0 else { throw .io(String(cString: strerror(errno))) }
-                sent += n
-            }
-            bytes.removeAll()
-        }
-        func command(_ text: String, expect: Character, step: String) throws(Failure) {
-            try write(text + "\r\n")
-            let reply = try readReply()
-            guard reply.first == expect else { throw .rejected(step: step, reply: reply) }
         }
 
-        let greeting = try readReply()
-        guard greeting.hasPrefix("2") else { throw .rejected(step: "the connection", reply: greeting) }
-        try command("EHLO vigil", expect: "2", step: "EHLO")
-        if let username, let password {
-            let token = Data("\0\(username)\0\(password)".utf8).base64EncodedString()
-            try command("AUTH PLAIN \(token)", expect: "2", step: "authentication")
+        func write(_ text: String) async throws {
+            try await outbound.write(ByteBuffer(string: text))
         }
-        try command("MAIL FROM:<\(from)>", expect: "2", step: "the sender")
-        for r in recipients { try command("RCPT TO:<\(r)>", expect: "2", step: "the recipient \(r)") }
-        try command("DATA", expect: "3", step: "DATA")
-        let body = message.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.hasPrefix(".") ? "." + $0 : String($0) }.joined(separator: "\r\n")
-        try command(body + "\r\n.", expect: "2", step: "the message")
-        try? write("QUIT\r\n")
+
+        mutating func command(_ text: String, expect: Character, step: String) async throws -> String {
+            try await write(text + "\r\n")
+            let reply = try await reply()
+            guard reply.first == expect else { throw Failure.rejected(step: step, reply: reply) }
+            return reply
+        }
+    }
+}
+
+/// Closes a connection on which nothing arrived for the idle handler's read timeout.
+private final class CloseWhenIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) } else { context.fireUserInboundEventTriggered(event) }
     }
 }

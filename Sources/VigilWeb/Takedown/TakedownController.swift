@@ -3,7 +3,8 @@ import VigilCore
 import VigilStore
 
 /// The supervisors' view of notice and takedown: time from report to removal (INHOPE's measure) and its parts, by
-/// month, hosting country and provider, as a chart readable without JavaScript and as CSV; escalated notices.
+/// month, hosting country and provider, as a chart readable without JavaScript and as CSV; notices that bounced or
+/// were escalated.
 enum TakedownController {
     struct Group: Encodable {
         let label: String
@@ -54,9 +55,9 @@ enum TakedownController {
         let chart = SVGChart.bars(table, title: "Days from report to removal, by month reported", rowLabels: byMonth.map(\.label),
                                   columnTitles: ["Median", "90th percentile"])
         let store = NoticeStore(db: req.db, clock: req.vigil.clock)
-        let escalated = try await store.notices(state: .escalated).map {
-            CaseDeskController.NoticeRow(id: $0.id, contact: $0.contact, state: $0.state.rawValue, sends: $0.sends,
-                                         firstSent: $0.firstSentAt.map(Format.dateTime) ?? "", removed: "", urls: $0.items.count, lastError: $0.lastError ?? "")
+        var escalated: [CaseDeskController.NoticeRow] = []
+        for n in try await store.notices(state: .bounced) + store.notices(state: .escalated) {
+            escalated.append(try await .of(n, store: store))
         }
         let open = try await store.openItems(limit: 100_000).count
         return try await req.view.render("takedown", Page(

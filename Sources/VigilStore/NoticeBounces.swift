@@ -1,0 +1,82 @@
+import FluentKit
+import Foundation
+import SQLKit
+import VigilCore
+
+/// Bounces of notices: each notice is sent with its own envelope sender (`bounces+TOKEN@…`), so a bounce that comes
+/// back names its notice; a relay that refuses a recipient outright counts the same. A permanent failure puts the
+/// notice in the supervisors' queue (state `bounced`: the provider needs another contact); a delay is only recorded.
+extension NoticeStore {
+    public struct Bounce: Sendable, Equatable {
+        public let noticeID: Int64
+        public let receivedAt: Date
+        public let recipient: String?
+        /// `failed` (permanent) or `delayed` (the relay keeps trying), as RFC 3464's Action field says.
+        public let action: String
+        public let status: String?
+        public let diagnostic: String?
+        /// `bounce` (read back from the bounce mailbox) or `relay` (refused while sending).
+        public let source: String
+
+        public var isPermanent: Bool { action == "failed" }
+    }
+
+    /// The notice's bounce token, made the first time it is asked for (`make` gives a fresh random token).
+    public func bounceToken(_ noticeID: Int64, make: @Sendable () -> String) async throws -> String {
+        if let t = try await sql.select().column("bounce_token").from("notices").where("id", .equal, noticeID).first()?
+            .decode(column: "bounce_token", as: String?.self) {
+            return t
+        }
+        let token = make()
+        try await WriteGate.transaction(db) { tx in
+            try await (tx as! any SQLDatabase).update("notices").set("bounce_token", to: token).where("id", .equal, noticeID)
+                .where("bounce_token", .is, SQLLiteral.null).run()
+        }
+        return try await sql.select().column("bounce_token").from("notices").where("id", .equal, noticeID).first()?
+            .decode(column: "bounce_token", as: String?.self) ?? token
+    }
+
+    /// The notice a bounce token belongs to.
+    public func notice(bounceToken token: String) async throws -> Int64? {
+        try await sql.select().column("id").from("notices").where("bounce_token", .equal, token).first()?.decode(column: "id", as: Int64.self)
+    }
+
+    /// Records a bounce; a permanent one marks the notice `bounced` (unless the content is already gone) and is
+    /// audited on the notice and on each of its cases, so the case timeline shows it.
+    public func recordBounce(noticeID: Int64, recipient: String?, action: String, status: String?, diagnostic: String?, source: String) async throws {
+        let now = clock.now()
+        let action = action.lowercased()
+        try await WriteGate.transaction(db) { tx in
+            let sql = tx as! any SQLDatabase
+            try await AuditLog.lockChain(on: tx)
+            guard let row = try await sql.select().column("state").from("notices").where("id", .equal, noticeID).first() else {
+                throw StoreError.notFound("no notice \(noticeID)")
+            }
+            try await sql.insert(into: "notice_bounces").columns("notice_id", "received_ms", "recipient", "action", "status", "diagnostic", "source")
+                .values(SQLBind(noticeID), SQLBind(Self.ms(now)), SQLBind(recipient.map { String($0.prefix(300)) }), SQLBind(action),
+                        SQLBind(status.map { String($0.prefix(20)) }), SQLBind(diagnostic.map { String($0.prefix(500)) }), SQLBind(source))
+                .run()
+            let details = ["notice": String(noticeID), "action": action, "status": status ?? "", "source": source]
+            try await AuditLog.append(on: tx, at: now, actor: .job("notice-bounce"), action: "notice.bounce", subject: "notice:\(noticeID)", details: details)
+            guard action == "failed", try row.decode(column: "state", as: String.self) != State.removed.rawValue else { return }
+            let reason = "bounced: " + (diagnostic ?? status ?? "permanent failure")
+            try await sql.update("notices").set("state", to: State.bounced.rawValue).set("last_error", to: String(reason.prefix(300)))
+                .where("id", .equal, noticeID).run()
+            for item in try await sql.select().column("case_id").from("notice_items").where("notice_id", .equal, noticeID).all() {
+                let caseID = try item.decode(column: "case_id", as: Int64.self)
+                try await AuditLog.append(on: tx, at: now, actor: .job("notice-bounce"), action: "case.notice-bounced", subject: "case:\(caseID)",
+                                          details: details)
+            }
+        }
+    }
+
+    /// A notice's bounces, newest first.
+    public func bounces(noticeID: Int64) async throws -> [Bounce] {
+        try await sql.select().column("*").from("notice_bounces").where("notice_id", .equal, noticeID).orderBy("id", .descending).all().map {
+            Bounce(noticeID: noticeID, receivedAt: Self.date(try $0.decode(column: "received_ms", as: Int64.self))!,
+                   recipient: try $0.decode(column: "recipient", as: String?.self), action: try $0.decode(column: "action", as: String.self),
+                   status: try $0.decode(column: "status", as: String?.self), diagnostic: try $0.decode(column: "diagnostic", as: String?.self),
+                   source: try $0.decode(column: "source", as: String.self))
+        }
+    }
+}
