@@ -39,17 +39,28 @@ class Site(http.server.BaseHTTPRequestHandler):
 
 
 class Sink:
-    """An SMTP server that keeps every message it receives."""
-    def __init__(self, port):
+    """An SMTP server that keeps every message it receives (with its envelope sender, and whether the session was
+    encrypted and authenticated). With `tls`, it insists on STARTTLS and on authentication before accepting mail."""
+    def __init__(self, port, tls=None, login=None):
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
         self.messages = []
+        self.sessions = []
         sink = self
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
                 sink.messages.append((envelope.rcpt_tos, envelope.content))
+                sink.sessions.append({"from": envelope.mail_from, "tls": session.ssl is not None, "auth": session.authenticated})
                 return "250 OK"
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+
+        def authenticate(server, session, envelope, mechanism, auth_data):
+            ok = login is not None and (auth_data.login.decode(), auth_data.password.decode()) == login
+            return AuthResult(success=ok)
+        extra = {}
+        if tls is not None:
+            extra = dict(tls_context=tls, require_starttls=True, authenticator=authenticate, auth_require_tls=True, auth_required=True)
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port, **extra)
         self.controller.start()
 
     def stop(self):
@@ -70,6 +81,29 @@ def wait_until(predicate, what, timeout=60):
         time.sleep(0.2)
 
 
+def request_notice(browser, base, users, url, contact):
+    """The analyst assesses the newest case as illegal, records its hosting and requests a notice; returns the case page."""
+    browser.delete_all_cookies()
+    sign_in(browser, base, "ana", "ana password long", totp(users["ana"], step_offset=1))
+    browser.get(base + "/cases")
+    browser.find_element(By.CSS_SELECTOR, "#queue tbody tr a").click()
+    case_url = browser.current_url
+    submit(browser, "button[value=claim]")
+    browser.find_element(By.CSS_SELECTOR, "#outcome option[value=baseline]").click()
+    submit(browser, "#assess-form button[type=submit]")
+    fill(browser, country="FR", network="AS64500 Example Hosting", abuse_contact=contact)
+    submit(browser, "#hosting-form button[type=submit]")
+    assert contact in browser.find_element(By.ID, "abuse-contact").text
+    submit(browser, "button[value=request-notice]")
+    return case_url
+
+
+def report(base, url):
+    req = urllib.request.Request(base + "/api/v1/reports", data=json.dumps({"kind": "url", "url": url}).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=30).read()
+
+
 def test_notice_waits_for_the_relay_is_delivered_once_and_removal_is_measured(browser):
     Site.gone = False
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
@@ -83,24 +117,11 @@ def test_notice_waits_for_the_relay_is_delivered_once_and_removal_is_measured(br
     try:
         base = server.base
         url = f"http://127.0.0.1:{site}/gallery/photo.html"
-        req = urllib.request.Request(base + "/api/v1/reports", data=json.dumps({"kind": "url", "url": url}).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(req, timeout=30).read()
+        report(base, url)
         users = {n: enrol(browser, add_user(server, n, r), f"{n} password long") for n, r in [("ana", "analyst"), ("sue", "supervisor")]}
 
         # The analyst assesses the case, records where it is hosted and asks for a notice.
-        browser.delete_all_cookies()
-        sign_in(browser, base, "ana", "ana password long", totp(users["ana"], step_offset=1))
-        browser.get(base + "/cases")
-        browser.find_element(By.CSS_SELECTOR, "#queue tbody tr a").click()
-        case_url = browser.current_url
-        submit(browser, "button[value=claim]")
-        browser.find_element(By.CSS_SELECTOR, "#outcome option[value=baseline]").click()
-        submit(browser, "#assess-form button[type=submit]")
-        fill(browser, country="FR", network="AS64500 Example Hosting", abuse_contact="abuse@host.test")
-        submit(browser, "#hosting-form button[type=submit]")
-        assert "abuse@host.test" in browser.find_element(By.ID, "abuse-contact").text
-        submit(browser, "button[value=request-notice]")
+        case_url = request_notice(browser, base, users, url, "abuse@host.test")
 
         # The relay is down: the notice waits and says why; nothing is lost.
         db = os.path.join(server.dir, "data", "vigil.sqlite")
@@ -148,6 +169,61 @@ def test_notice_waits_for_the_relay_is_delivered_once_and_removal_is_measured(br
         httpd.shutdown()
 
 
+def test_notice_goes_over_starttls_with_authentication_and_its_bounce_comes_back(browser, tmp_path):
+    import ssl
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(tmp_path / "key.pem"),
+                    "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True, timeout=60)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"))
+    smtp_port = free_port()
+    sink = Sink(smtp_port, tls=tls, login=("vigil", "relay secret"))
+    settings = ["--smtp-host", "127.0.0.1", "--smtp-port", str(smtp_port), "--smtp-from", "hotline@hotline.test",
+                "--smtp-tls", "starttls", "--smtp-ca-file", str(tmp_path / "cert.pem"), "--smtp-username", "vigil",
+                "--notice-bounce-address", "bounces@hotline.test"]
+    server = Server(extra_args=settings, env={"VIGIL_SMTP_PASSWORD": "relay secret"})
+    server.extra_args = settings
+    try:
+        base = server.base
+        report(base, "http://127.0.0.1:9/gone-mailbox/photo.html")
+        users = {"ana": enrol(browser, add_user(server, "ana", "analyst"), "ana password long")}
+        case_url = request_notice(browser, base, users, "", "abuse@gone-mailbox.test")
+
+        # The relay insists on STARTTLS and a login before it takes mail: the notice arrives encrypted and authenticated,
+        # sent from its own bounce address.
+        env = {"VIGIL_SMTP_PASSWORD": "relay secret"}
+        for name in ["notice-prepare", "notice-send"]:
+            r = subprocess.run([VIGIL, "jobs", "run", name, "--data-dir", server.dir + "/data", *settings], capture_output=True, text=True,
+                               timeout=120, env={**os.environ, **env})
+            assert r.returncode == 0, r.stderr
+        wait_until(lambda: len(sink.messages) == 1, "the notice")
+        session = sink.sessions[0]
+        assert session["tls"] and session["auth"], session
+        assert session["from"].startswith("bounces+") and session["from"].endswith("@hotline.test"), session
+        token = session["from"][len("bounces+"):-len("@hotline.test")]
+        assert email.message_from_bytes(sink.messages[0][1])["X-Vigil-Notice"] == token
+
+        # The provider's mail system bounces it; the operator's mailbox hands the bounce to Vigil with a bounces:write key.
+        key = subprocess.run([VIGIL, "apikey", "create", "--partner", "bounce mailbox", "--scopes", "bounces:write",
+                              "--data-dir", server.dir + "/data"], capture_output=True, text=True, timeout=60).stdout.split()[-1]
+        dsn = (f"To: {session['from']}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+               "Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n--B\r\n"
+               "Content-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; abuse@gone-mailbox.test\r\n"
+               "Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 <abuse@gone-mailbox.test>: no such mailbox\r\n--B--\r\n")
+        req = urllib.request.Request(base + "/api/v1/bounces", data=dsn.encode(), method="POST",
+                                     headers={"Content-Type": "message/rfc822", "Authorization": f"Bearer {key}"})
+        answer = json.load(urllib.request.urlopen(req, timeout=30))
+        assert answer["matched"] and answer["permanent"] and answer["status"] == "5.1.1", answer
+
+        # The analyst sees the bounce on the case.
+        browser.get(case_url)
+        notices = browser.find_element(By.ID, "notices").text
+        assert "bounced" in notices and "no such mailbox" in notices, notices
+    finally:
+        sink.stop()
+        server.stop()
+
+
 RDAP_ANSWER = {
     "objectClassName": "ip network", "handle": "TEST-NET", "startAddress": "127.0.0.0", "endAddress": "127.255.255.255",
     "entities": [{"objectClassName": "entity", "roles": ["registrant"], "entities": [{
@@ -157,11 +233,22 @@ RDAP_ANSWER = {
 }
 
 
+RDAP_DOMAIN = {
+    "objectClassName": "domain", "ldhName": "hosting.test",
+    "entities": [{"objectClassName": "entity", "roles": ["registrar"],
+                  "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["fn", {}, "text", "Example Registrar"]]],
+                  "entities": [{"objectClassName": "entity", "roles": ["abuse"],
+                                "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["email", {}, "text", "abuse@registrar.test"]]]}]}],
+}
+
+
 class RDAP(http.server.BaseHTTPRequestHandler):
-    """A local RDAP server answering in the shape registries use (an abuse entity nested in the registrant)."""
+    """A local RDAP server answering in the shape registries use (an abuse entity nested in the registrant; the
+    registrar's abuse entity nested in the registrar); only the registered name has a domain object."""
     def do_GET(self):
-        body = json.dumps(RDAP_ANSWER).encode() if self.path.startswith("/ip/") else b"{}"
-        self.send_response(200 if self.path.startswith("/ip/") else 404)
+        answer = RDAP_ANSWER if self.path.startswith("/ip/") else RDAP_DOMAIN if self.path == "/domain/hosting.test" else None
+        body = json.dumps(answer).encode() if answer else b"{}"
+        self.send_response(200 if answer else 404)
         self.send_header("Content-Type", "application/rdap+json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -222,8 +309,10 @@ def test_attribution_finds_country_network_and_abuse_contact(browser, tmp_path):
         wait_until(attributed, "attribution on the case page", timeout=60)
         hosting = browser.find_element(By.ID, "hosting").text
         assert "FR" in hosting and "AS64500 Example Hosting" in hosting and "abuse@example-hosting.test" in hosting
+        assert browser.find_element(By.ID, "registrar-contact").text == "abuse@registrar.test"
         details = json.loads(browser.find_element(By.ID, "attribution").text)
         assert details["cnames"] == ["edge.hosting.test"] and details["addresses"] == ["127.0.0.1"]
+        assert details["registrar"] == "Example Registrar"
         assert "case.attributed" in browser.find_element(By.ID, "timeline").text
     finally:
         server.stop()
