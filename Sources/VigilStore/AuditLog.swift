@@ -18,6 +18,31 @@ public enum AuditLog {
         on tx: any Database, at time: Date, actor: AuditActor, action: String, subject: String,
         details: [String: String] = [:]
     ) async throws -> AuditEvent {
+        try await append(on: tx, [Entry(time: time, actor: actor, action: action, subject: subject, details: details)])[0]
+    }
+
+    /// One event to append.
+    public struct Entry: Sendable {
+        public let time: Date
+        public let actor: AuditActor
+        public let action: String
+        public let subject: String
+        public let details: [String: String]
+
+        public init(time: Date, actor: AuditActor, action: String, subject: String, details: [String: String] = [:]) {
+            self.time = time
+            self.actor = actor
+            self.action = action
+            self.subject = subject
+            self.details = details
+        }
+    }
+
+    /// Appends events in order inside the caller's transaction, reading and moving the chain's head once for all of
+    /// them (a batch of reports writes one head update, not one per report).
+    @discardableResult
+    public static func append(on tx: any Database, _ entries: [Entry]) async throws -> [AuditEvent] {
+        guard !entries.isEmpty else { return [] }
         let sql = tx as! any SQLDatabase
         // Take the row lock (PostgreSQL) / write lock (SQLite) before reading the head. Plain SQL: this runs in
         // every write transaction, and the ORM's reflection showed in profiles.
@@ -27,18 +52,29 @@ public enum AuditLog {
         }
         let lastSeq = try head.decode(column: "last_seq", as: Int64.self)
         let lastHash = try head.decode(column: "last_hash", as: String.self)
-        let previous: (sequence: Int64, hash: String)? = lastSeq == 0 ? nil : (lastSeq, lastHash)
-        let event = AuditChain.next(
-            after: previous, time: time, actor: actor, action: action, subject: subject, details: details)
-        try await sql.insert(into: "audit_events")
-            .columns("seq", "time_ms", "actor_kind", "actor_id", "action", "subject", "details", "prev_hash", "hash")
-            .values(SQLBind(event.sequence), SQLBind(AuditChain.milliseconds(event.time)), SQLBind(event.actor.kind),
-                    SQLBind(event.actor.identifier), SQLBind(event.action), SQLBind(event.subject), SQLBind(event.detailsJSON),
-                    SQLBind(event.previousHash), SQLBind(event.hash))
-            .run()
-        try await sql.update("audit_head").set("last_seq", to: event.sequence).set("last_hash", to: event.hash)
+        var previous: (sequence: Int64, hash: String)? = lastSeq == 0 ? nil : (lastSeq, lastHash)
+        var events: [AuditEvent] = []
+        events.reserveCapacity(entries.count)
+        for e in entries {
+            let event = AuditChain.next(after: previous, time: e.time, actor: e.actor, action: e.action, subject: e.subject, details: e.details)
+            events.append(event)
+            previous = (event.sequence, event.hash)
+        }
+        // Many rows per statement, within SQLite's and PostgreSQL's limits on bound parameters.
+        for chunk in stride(from: 0, to: events.count, by: 100).map({ events[$0..<min($0 + 100, events.count)] }) {
+            var insert = sql.insert(into: "audit_events")
+                .columns("seq", "time_ms", "actor_kind", "actor_id", "action", "subject", "details", "prev_hash", "hash")
+            for event in chunk {
+                insert = insert.values(SQLBind(event.sequence), SQLBind(AuditChain.milliseconds(event.time)), SQLBind(event.actor.kind),
+                                       SQLBind(event.actor.identifier), SQLBind(event.action), SQLBind(event.subject), SQLBind(event.detailsJSON),
+                                       SQLBind(event.previousHash), SQLBind(event.hash))
+            }
+            try await insert.run()
+        }
+        let last = events[events.count - 1]
+        try await sql.update("audit_head").set("last_seq", to: last.sequence).set("last_hash", to: last.hash)
             .where("id", .equal, 1).run()
-        return event
+        return events
     }
 
     /// Filters for the auditor's page.

@@ -131,6 +131,10 @@ public struct HotlineStore: Sendable {
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
             var out: [Submitted] = []
+            var events: [AuditLog.Entry] = []
+            // The next case number, read once: this transaction holds the write lock (the chain's head row is locked).
+            var nextCaseID = (try await sql.select().column(SQLFunction("coalesce", args: SQLFunction("max", args: SQLColumn("id")), SQLLiteral.numeric("0")), as: "m")
+                .from("cases").first()?.decode(column: "m", as: Int64.self) ?? 0) + 1
             for p in all {
                 let report = p.item.report
                 let key = p.key
@@ -153,8 +157,8 @@ public struct HotlineStore: Sendable {
                         .where("id", .equal, caseID).run()
                     joined = true
                 } else {
-                    caseID = (try await sql.select().column(SQLFunction("coalesce", args: SQLFunction("max", args: SQLColumn("id")), SQLLiteral.numeric("0")), as: "m")
-                        .from("cases").first()?.decode(column: "m", as: Int64.self) ?? 0) + 1
+                    caseID = nextCaseID
+                    nextCaseID += 1
                     let wf = CaseWorkflow(fourEyes: fourEyes)
                     let deadline = triage.deadline(for: TriageFacts(childInImmediateDanger: report.childInImmediateDanger, firstReportAt: now, reportCount: 1, fastTrackSince: report.source.isFastTrack ? now : nil))
                     try await sql.insert(into: "cases")
@@ -169,11 +173,12 @@ public struct HotlineStore: Sendable {
                     .values(SQLBind(p.reference.description), SQLBind(caseID), SQLBind(report.kind.rawValue), SQLBind(p.payloadJSON), SQLBind(p.sealed),
                             SQLBind(p.item.language), SQLBind(report.source.rawValue), SQLBind(p.item.apiKey), SQLBind(ms))
                     .run()
-                try await AuditLog.append(
-                    on: tx, at: now, actor: p.item.actor, action: joined ? "report.joined" : "report.received", subject: "case:\(caseID)",
-                    details: ["reference": p.reference.description, "kind": report.kind.rawValue, "danger": String(report.childInImmediateDanger)])
+                events.append(AuditLog.Entry(
+                    time: now, actor: p.item.actor, action: joined ? "report.joined" : "report.received", subject: "case:\(caseID)",
+                    details: ["reference": p.reference.description, "kind": report.kind.rawValue, "danger": String(report.childInImmediateDanger)]))
                 out.append(Submitted(reference: p.reference, caseID: caseID, joinedExistingCase: joined))
             }
+            try await AuditLog.append(on: tx, events)
             return out
         }
     }

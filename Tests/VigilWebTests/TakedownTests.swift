@@ -18,6 +18,15 @@ struct TakedownTests {
         return id
     }
 
+    /// An illegal case at `url` whose notice to `contact` has been sent: (case, notice).
+    func noticedCase(_ hotline: HotlineStore, _ notices: NoticeStore, _ url: String, contact: String) async throws -> (Int64, Int64) {
+        let id = try await assessedCase(hotline, url)
+        try await notices.setHosting(caseID: id, country: nil, network: nil, abuseContact: contact, source: "analyst", by: .user("ana"))
+        let noticeID = try #require(try await notices.prepare(caseID: id))
+        try await notices.markSent(noticeID)
+        return (id, noticeID)
+    }
+
     @Test("a notice decision queues the notice; two URLs for one contact go out in one notice; rechecks find removal; figures follow")
     func flow() async throws {
         try await withVigilApp { app, clock in
@@ -102,10 +111,7 @@ struct TakedownTests {
         try await withVigilApp { app, clock in
             let hotline = app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
-            let id = try await assessedCase(hotline, "http://back.test/x")
-            try await notices.setHosting(caseID: id, country: nil, network: nil, abuseContact: "abuse@back.test", source: "analyst", by: .user("ana"))
-            let noticeID = try #require(try await notices.prepare(caseID: id))
-            try await notices.markSent(noticeID)
+            let (id, noticeID) = try await noticedCase(hotline, notices, "http://back.test/x", contact: "abuse@back.test")
             try await notices.recordRecheck(noticeID: noticeID, caseID: id, gone: true, detail: "HTTP 404")
             try await hotline.apply(.close(by: "ana"), to: id, actor: .user("ana"))
             clock.advance(by: 86_400)
@@ -173,10 +179,7 @@ struct TakedownTests {
         try await withVigilApp { app, clock in
             let hotline = app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
-            let id = try await assessedCase(hotline, "http://gone-mailbox.test/a.jpg")
-            try await notices.setHosting(caseID: id, country: "FR", network: nil, abuseContact: "abuse@gone-mailbox.test", source: "analyst", by: .user("ana"))
-            let noticeID = try #require(try await notices.prepare(caseID: id))
-            try await notices.markSent(noticeID)
+            let (id, noticeID) = try await noticedCase(hotline, notices, "http://gone-mailbox.test/a.jpg", contact: "abuse@gone-mailbox.test")
             let token = try await notices.bounceToken(noticeID) { "Tok3nTok3nTok3n" }
             #expect(try await notices.bounceToken(noticeID) { "another" } == token, "a notice keeps its token")
             let keys = APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource())

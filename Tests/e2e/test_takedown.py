@@ -81,16 +81,22 @@ def wait_until(predicate, what, timeout=60):
         time.sleep(0.2)
 
 
-def request_notice(browser, base, users, url, contact):
-    """The analyst assesses the newest case as illegal, records its hosting and requests a notice; returns the case page."""
+def assess_newest_case(browser, base, secret):
+    """The analyst `ana` signs in, claims the newest case and assesses it illegal; returns the case page."""
     browser.delete_all_cookies()
-    sign_in(browser, base, "ana", "ana password long", totp(users["ana"], step_offset=1))
+    sign_in(browser, base, "ana", "ana password long", totp(secret, step_offset=1))
     browser.get(base + "/cases")
     browser.find_element(By.CSS_SELECTOR, "#queue tbody tr a").click()
     case_url = browser.current_url
     submit(browser, "button[value=claim]")
     browser.find_element(By.CSS_SELECTOR, "#outcome option[value=baseline]").click()
     submit(browser, "#assess-form button[type=submit]")
+    return case_url
+
+
+def request_notice(browser, base, users, contact):
+    """The analyst assesses the newest case as illegal, records its hosting and requests a notice; returns the case page."""
+    case_url = assess_newest_case(browser, base, users["ana"])
     fill(browser, country="FR", network="AS64500 Example Hosting", abuse_contact=contact)
     submit(browser, "#hosting-form button[type=submit]")
     assert contact in browser.find_element(By.ID, "abuse-contact").text
@@ -121,7 +127,7 @@ def test_notice_waits_for_the_relay_is_delivered_once_and_removal_is_measured(br
         users = {n: enrol(browser, add_user(server, n, r), f"{n} password long") for n, r in [("ana", "analyst"), ("sue", "supervisor")]}
 
         # The analyst assesses the case, records where it is hosted and asks for a notice.
-        case_url = request_notice(browser, base, users, url, "abuse@host.test")
+        case_url = request_notice(browser, base, users, "abuse@host.test")
 
         # The relay is down: the notice waits and says why; nothing is lost.
         db = os.path.join(server.dir, "data", "vigil.sqlite")
@@ -187,7 +193,7 @@ def test_notice_goes_over_starttls_with_authentication_and_its_bounce_comes_back
         base = server.base
         report(base, "http://127.0.0.1:9/gone-mailbox/photo.html")
         users = {"ana": enrol(browser, add_user(server, "ana", "analyst"), "ana password long")}
-        case_url = request_notice(browser, base, users, "", "abuse@gone-mailbox.test")
+        case_url = request_notice(browser, base, users, "abuse@gone-mailbox.test")
 
         # The relay insists on STARTTLS and a login before it takes mail: the notice arrives encrypted and authenticated,
         # sent from its own bounce address.
@@ -290,18 +296,9 @@ def test_attribution_finds_country_network_and_abuse_contact(browser, tmp_path):
                     env={"VIGIL_DNS_RESOLVER": f"127.0.0.1:{dns_port}"})
     try:
         base = server.base
-        req = urllib.request.Request(base + "/api/v1/reports", data=json.dumps({"kind": "url", "url": "http://www.hosting.test/gallery/p.html"}).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(req, timeout=30).read()
+        report(base, "http://www.hosting.test/gallery/p.html")
         secret = enrol(browser, add_user(server, "ana", "analyst"), "ana password long")
-        browser.delete_all_cookies()
-        sign_in(browser, base, "ana", "ana password long", totp(secret, step_offset=1))
-        browser.get(base + "/cases")
-        browser.find_element(By.CSS_SELECTOR, "#queue tbody tr a").click()
-        case_url = browser.current_url
-        submit(browser, "button[value=claim]")
-        browser.find_element(By.CSS_SELECTOR, "#outcome option[value=baseline]").click()
-        submit(browser, "#assess-form button[type=submit]")
+        case_url = assess_newest_case(browser, base, secret)
         # The attribution job runs inside the server within seconds of the assessment.
         def attributed():
             browser.get(case_url)

@@ -15,5 +15,6 @@ public enum VigilMigrations {
         CreateNotices(),
         CreateChannels(),
         CreateBounces(),
+        IndexListExpiry(),
     ]
 }
