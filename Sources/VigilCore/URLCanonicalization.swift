@@ -19,6 +19,8 @@ public enum URLCanonicalizationError: Error, Sendable, Equatable, CustomStringCo
     case invalidPort(String)
     /// A bracketed IPv6 literal that does not parse.
     case invalidIPv6Address
+    /// The host holds a character no host name can (a space typed as such): free text, not a URL.
+    case invalidHostCharacter(String)
     /// An internationalised host label that cannot be converted to Punycode.
     case invalidInternationalizedHost
     /// A newsgroup name with a bad character or structure; the associated text says which.
@@ -36,6 +38,7 @@ public enum URLCanonicalizationError: Error, Sendable, Equatable, CustomStringCo
         case .hostTooLong(let length, let limit): "host is \(length) bytes long, the limit is \(limit)"
         case .invalidPort(let port): "invalid port \"\(port)\""
         case .invalidIPv6Address: "invalid IPv6 address literal"
+        case .invalidHostCharacter(let c): "the host name contains \(c), which no host name can: this is not a URL"
         case .invalidInternationalizedHost: "internationalised host name cannot be converted to Punycode"
         case .invalidNewsgroup(let reason): "invalid newsgroup name: \(reason)"
         case .invalidP2PIdentifier(let reason): "invalid P2P identifier: \(reason)"

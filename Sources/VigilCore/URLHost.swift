@@ -18,6 +18,15 @@ enum URLHost {
             try checkPort(hostAndPort[colon...])
             hostEnd = colon
         }
+        // Safe Browsing escapes whatever the host holds, and its published examples keep a leading space in a host
+        // ("http:// leadingspace.com/"). A space typed between words, though, means free text ("not a url at all"),
+        // which a reporter or an operator should be told about rather than have listed as a host. (Canonical forms
+        // escape spaces, so they canonicalise again unchanged.)
+        let typed = hostAndPort[..<hostEnd]
+        if let first = typed.firstIndex(where: { $0 != 0x20 }), let last = typed.lastIndex(where: { $0 != 0x20 }),
+           typed[first...last].contains(0x20) {
+            throw .invalidHostCharacter("a space")
+        }
         var host: [UInt8] = []
         host.reserveCapacity(hostEnd - hostAndPort.startIndex)
         URLEscaping.unescapeFully(hostAndPort[..<hostEnd], into: &host)
@@ -38,6 +47,7 @@ enum URLHost {
         }
         collapseDots(&host)
         guard !host.isEmpty else { throw .missingHost }
+
         guard host.count <= CanonicalURL.maxHostLength else {
             throw .hostTooLong(length: host.count, limit: CanonicalURL.maxHostLength)
         }

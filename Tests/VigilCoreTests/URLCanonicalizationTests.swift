@@ -250,6 +250,8 @@ struct URLCanonicalizationTests {
             ("http://[1::2::3]/", .invalidIPv6Address),
             ("http://[::1.2.3.256]/", .invalidIPv6Address),
             ("http://[::1]x/", .invalidPort("x")),
+            ("not a url at all", .invalidHostCharacter("a space")),
+            ("http://exa mple.com/path", .invalidHostCharacter("a space")),
         ] as [(String, URLCanonicalizationError)]
     )
     func refused(_ input: String, _ expected: URLCanonicalizationError) {
