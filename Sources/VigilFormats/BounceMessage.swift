@@ -3,8 +3,9 @@ import Foundation
 /// What a returned e-mail says about a notice: a delivery status notification (RFC 3464, `message/delivery-status`)
 /// or one of the non-standard bounces older mail systems still send.
 ///
-/// The notice is found by the token in its VERP envelope sender (`bounces+TOKEN@…`, which the bounce is addressed
-/// to), or by the `X-Vigil-Notice: TOKEN` header of the returned original.
+/// The notice is found by the token in its VERP envelope sender (`LOCAL+TOKEN@…`, which the bounce is addressed to;
+/// LOCAL is the local part of the configured bounce address), or by the `X-Vigil-Notice: TOKEN` header of the
+/// returned original. Tokens are read in lower case (mail systems may fold the case of a local part).
 public struct BounceMessage: Sendable, Equatable {
     /// The notice's bounce token, when the message names one.
     public var token: String?
@@ -22,7 +23,8 @@ public struct BounceMessage: Sendable, Equatable {
     public var isPermanentFailure: Bool { action == "failed" }
 
     /// Reads a raw message (headers and body). Never throws: what cannot be read stays nil.
-    public init(parsing raw: String) {
+    /// - Parameter localPart: the bounce address's local part (`bounces` for `bounces@hotline.example`).
+    public init(parsing raw: String, localPart: String = "bounces") {
         let text = raw.replacingOccurrences(of: "\r\n", with: "\n")
         // Unfold continuation lines (RFC 5322 §2.2.3) so that folded fields read as one line.
         var lines: [Substring] = []
@@ -41,9 +43,19 @@ public struct BounceMessage: Sendable, Equatable {
             }
             return nil
         }
-        if let m = text.firstMatch(of: /(?i)bounces\+([A-Za-z0-9_-]{8,64})@/) {
-            token = String(m.1)
-        } else if let header = field("X-Vigil-Notice"), header.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
+        let lowered = text.lowercased()
+        let marker = localPart.lowercased() + "+"
+        var search = lowered.startIndex..<lowered.endIndex
+        while token == nil, let found = lowered.range(of: marker, range: search) {
+            let candidate = lowered[found.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+            let follows = lowered[found.upperBound...].dropFirst(candidate.count).first
+            let precededByLocalChar = found.lowerBound > lowered.startIndex
+                && { let c = lowered[lowered.index(before: found.lowerBound)]; return c.isLetter || c.isNumber || c == "." || c == "-" }()
+            if (8...64).contains(candidate.count), follows == "@", !precededByLocalChar { token = String(candidate) }
+            search = found.upperBound..<lowered.endIndex
+        }
+        if token == nil, let header = field("X-Vigil-Notice")?.lowercased(), (8...64).contains(header.count),
+           header.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
             token = header
         }
         let isReport = text.range(of: "message/delivery-status", options: .caseInsensitive) != nil

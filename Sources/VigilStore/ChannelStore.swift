@@ -57,7 +57,7 @@ extension NoticeStore {
         }
         guard !c.key.isEmpty, !c.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalid("give the key and the name") }
         switch c.delivery {
-        case .email: guard c.address.contains("@"), !c.address.contains(" ") else { throw StoreError.invalid("the address is an e-mail address") }
+        case .email: guard EmailAddress.isPlausible(c.address) else { throw StoreError.invalid("the address is an e-mail address") }
         case .webhook:
             guard c.address.hasPrefix("https://") || c.address.hasPrefix("http://") else { throw StoreError.invalid("the webhook is an http(s) URL") }
             guard let s = c.secret, s.count >= 16 else { throw StoreError.invalid("a webhook needs a secret of at least 16 characters to sign with") }

@@ -27,7 +27,7 @@ extension NoticeStore {
             .decode(column: "bounce_token", as: String?.self) {
             return t
         }
-        let token = make()
+        let token = make().lowercased()
         try await WriteGate.transaction(db) { tx in
             try await (tx as! any SQLDatabase).update("notices").set("bounce_token", to: token).where("id", .equal, noticeID)
                 .where("bounce_token", .is, SQLLiteral.null).run()
@@ -38,7 +38,8 @@ extension NoticeStore {
 
     /// The notice a bounce token belongs to.
     public func notice(bounceToken token: String) async throws -> Int64? {
-        try await sql.select().column("id").from("notices").where("bounce_token", .equal, token).first()?.decode(column: "id", as: Int64.self)
+        try await sql.select().column("id").from("notices").where("bounce_token", .equal, token.lowercased()).first()?
+            .decode(column: "id", as: Int64.self)
     }
 
     /// Records a bounce; a permanent one marks the notice `bounced` (unless the content is already gone) and is
@@ -78,5 +79,13 @@ extension NoticeStore {
                    status: try $0.decode(column: "status", as: String?.self), diagnostic: try $0.decode(column: "diagnostic", as: String?.self),
                    source: try $0.decode(column: "source", as: String.self))
         }
+    }
+}
+
+/// Whether a notice ever bounced for good (its state then stays `bounced` whatever a recheck finds, until removal).
+enum NoticeBounceCheck {
+    static func hasPermanentBounce(_ noticeID: Int64, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.select().column("id").from("notice_bounces").where("notice_id", .equal, noticeID).where("action", .equal, "failed")
+            .first() != nil
     }
 }

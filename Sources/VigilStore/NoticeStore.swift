@@ -40,14 +40,20 @@ public struct NoticeStore: Sendable {
     }
 
     /// Records where a case's content is hosted (an analyst's finding or an override of attribution), audited.
-    public func setHosting(caseID: Int64, country: String?, network: String?, abuseContact: String?, source: String, by actor: AuditActor) async throws {
+    /// `registrarContact` nil keeps the registrar's contact that attribution found; empty clears it.
+    public func setHosting(caseID: Int64, country: String?, network: String?, abuseContact: String?, registrarContact: String? = nil,
+                           source: String, by actor: AuditActor) async throws {
         let country = country?.trimmingCharacters(in: .whitespaces).uppercased()
         if let country, !country.isEmpty, country.count != 2 || !country.allSatisfy(\.isLetter) {
             throw StoreError.invalid("the country is a two-letter code such as FR")
         }
         let contact = abuseContact?.trimmingCharacters(in: .whitespaces)
-        if let contact, !contact.isEmpty, !(contact.contains("@") && !contact.contains(" ")) {
+        if let contact, !contact.isEmpty, !EmailAddress.isPlausible(contact) {
             throw StoreError.invalid("the abuse contact is an e-mail address")
+        }
+        let newRegistrar = registrarContact?.trimmingCharacters(in: .whitespaces)
+        if let newRegistrar, !newRegistrar.isEmpty, !EmailAddress.isPlausible(newRegistrar) {
+            throw StoreError.invalid("the registrar's abuse contact is an e-mail address")
         }
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
@@ -59,7 +65,7 @@ public struct NoticeStore: Sendable {
             // What attribution found stays beside the analyst's values.
             let kept = try await sql.select().columns("details", "registrar_contact").from("hosting").where("case_id", .equal, caseID).first()
             let details = try kept?.decode(column: "details", as: String?.self)
-            let registrar = try kept?.decode(column: "registrar_contact", as: String?.self)
+            let registrar = try newRegistrar.map { $0.isEmpty ? nil : $0 } ?? (kept?.decode(column: "registrar_contact", as: String?.self))
             try await sql.delete(from: "hosting").where("case_id", .equal, caseID).run()
             try await sql.insert(into: "hosting")
                 .columns("case_id", "country", "network", "abuse_contact", "registrar_contact", "source", "details", "updated_by", "updated_ms")
@@ -86,7 +92,7 @@ public struct NoticeStore: Sendable {
             let changed = previous.map { $0.details != nil && $0.details != details } ?? false
             if let previous, previous.source == "analyst" {
                 try await sql.update("hosting").set("details", to: details)
-                    .set("registrar_contact", to: previous.registrarContact ?? registrarContact).where("case_id", .equal, caseID).run()
+                    .set("registrar_contact", to: registrarContact ?? previous.registrarContact).where("case_id", .equal, caseID).run()
             } else {
                 try await sql.delete(from: "hosting").where("case_id", .equal, caseID).run()
                 try await sql.insert(into: "hosting")
@@ -287,9 +293,13 @@ public struct NoticeStore: Sendable {
             guard let r = try await sql.select().column("*").from("notices").where("id", .equal, id).first() else { throw StoreError.notFound("no notice \(id)") }
             let sends = try r.decode(column: "sends", as: Int.self) + 1
             let first = try r.decode(column: "first_sent_ms", as: Int64?.self) ?? Self.ms(now)
-            let state = try r.decode(column: "state", as: String.self) == State.escalated.rawValue ? State.escalated : State.sent
-            try await sql.update("notices").set("sends", to: sends).set("first_sent_ms", to: first).set("last_sent_ms", to: Self.ms(now))
-                .set("state", to: state.rawValue).set("last_error", to: SQLLiteral.null).where("id", .equal, id).run()
+            // A bounce or a removal recorded while this send was under way stands.
+            let current = State(rawValue: try r.decode(column: "state", as: String.self)) ?? .queued
+            let state = [.escalated, .bounced, .removed].contains(current) ? current : State.sent
+            var update = sql.update("notices").set("sends", to: sends).set("first_sent_ms", to: first).set("last_sent_ms", to: Self.ms(now))
+                .set("state", to: state.rawValue)
+            if state != .bounced { update = update.set("last_error", to: SQLLiteral.null) }
+            try await update.where("id", .equal, id).run()
             for item in try await sql.select().column("case_id").from("notice_items").where("notice_id", .equal, id).all() {
                 try await AuditLog.append(on: tx, at: now, actor: .job(Self.sendJob), action: sends == 1 ? "notice.sent" : "notice.resent",
                                           subject: "case:\(try item.decode(column: "case_id", as: Int64.self))", details: ["notice": String(id)])
@@ -307,7 +317,7 @@ public struct NoticeStore: Sendable {
     public func openItems(limit: Int = 500) async throws -> [(noticeID: Int64, item: Item)] {
         let rows = try await sql.raw("""
             SELECT i.notice_id, i.case_id, i.url FROM notice_items i JOIN notices n ON n.id = i.notice_id
-            WHERE i.removed_ms IS NULL AND n.state IN ('sent', 'escalated') ORDER BY i.notice_id, i.case_id LIMIT \(literal: limit)
+            WHERE i.removed_ms IS NULL AND n.state IN ('sent', 'escalated', 'bounced') ORDER BY i.notice_id, i.case_id LIMIT \(literal: limit)
             """).all()
         return try rows.map { (try $0.decode(column: "notice_id", as: Int64.self),
                                Item(caseID: try $0.decode(column: "case_id", as: Int64.self), url: try $0.decode(column: "url", as: String.self), removedAt: nil)) }
@@ -355,7 +365,9 @@ public struct NoticeStore: Sendable {
             try await AuditLog.lockChain(on: tx)
             try await sql.update("notice_items").set("removed_ms", to: SQLLiteral.null).set("check_detail", to: String(detail.prefix(300)))
                 .where("notice_id", .equal, noticeID).where("case_id", .equal, caseID).run()
-            try await sql.update("notices").set("state", to: State.sent.rawValue).set("removed_ms", to: SQLLiteral.null)
+            // Reminders resume, unless the notice had bounced: it still needs another contact.
+            let bounced = try await NoticeBounceCheck.hasPermanentBounce(noticeID, on: sql)
+            try await sql.update("notices").set("state", to: (bounced ? State.bounced : State.sent).rawValue).set("removed_ms", to: SQLLiteral.null)
                 .set("last_sent_ms", to: Self.ms(now) - 1).where("id", .equal, noticeID).run()
             try await AuditLog.append(on: tx, at: now, actor: .job("notice-recheck"), action: "notice.reappeared", subject: "case:\(caseID)",
                                       details: ["notice": String(noticeID), "check": String(detail.prefix(120))])

@@ -447,13 +447,11 @@ struct HotlineWorkflowTests {
             try w.handle(.holdExpired, at: Self.hold.expiresAt)
                 == [.audit("case.hold-expired", ["released": "1"]), .sendNotice])
         #expect(!w.isHeld(at: Self.hold.expiresAt))
-        // and an unrelated event after the expiry releases it first too
-        #expect(
-            try v.handle(.reportJoined, at: Self.hold.expiresAt + 1)
-                == [
-                    .audit("case.hold-expired", ["released": "1"]), .sendNotice,
-                    .audit("case.report-joined", ["reports": "2"]),
-                ])
+        // and a report that joins after the expiry does not release it (a joining report is stored without running
+        // actions, so a release there would be lost); the scheduler's event still does
+        #expect(try v.handle(.reportJoined, at: Self.hold.expiresAt + 1) == [.audit("case.report-joined", ["reports": "2"])])
+        #expect(v.deferredActions == [.sendNotice])
+        #expect(try v.handle(.holdExpired, at: Self.hold.expiresAt + 2) == [.audit("case.hold-expired", ["released": "1"]), .sendNotice])
         #expect(v.hold == nil)
         // and lifting a hold that has just expired releases it rather than failing
         var u = w

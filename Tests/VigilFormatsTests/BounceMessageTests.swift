@@ -38,7 +38,7 @@ struct BounceMessageTests {
     @Test("an RFC 3464 report gives the token, the action, the status, the recipient and the unfolded diagnostic")
     func rfc3464() {
         let b = BounceMessage(parsing: Self.postfix.replacingOccurrences(of: "\n", with: "\r\n"))
-        #expect(b.token == "Ab3dEf6hIj9kLm0n")
+        #expect(b.token == "ab3def6hij9klm0n", "read in lower case: mail systems may fold a local part")
         #expect(b.action == "failed" && b.isPermanentFailure)
         #expect(b.status == "5.1.1")
         #expect(b.recipient == "abuse@host.test")
@@ -79,7 +79,7 @@ struct BounceMessageTests {
             Subject: Notice of child sexual abuse material on your service
             """
         let b = BounceMessage(parsing: text)
-        #expect(b.token == "Zz9yXx8wVv7u")
+        #expect(b.token == "zz9yxx8wvv7u")
         #expect(b.action == "failed")
         #expect(b.status == "5.1.1")
         #expect(b.diagnostic?.contains("5.1.1") == true)

@@ -126,6 +126,7 @@ struct HotlineTests {
             #expect(try await leo.post("/cases/1/act", form: [("action", "hold"), ("reason", "Operation Tern"), ("days", "10")]).status == .seeOther)
             let anaView = try await ana.get("/cases/1")
             #expect(anaView.body.contains(#"id="hold""#))
+            #expect(!anaView.body.contains("Notices may leave from") && !anaView.body.contains("may leave (since"), "a hold without a notify-after date keeps notices back")
             #expect(!anaView.body.contains("Operation Tern"), "analysts see that a hold exists, not its reason")
             #expect(try await leo.get("/cases/1").body.contains("Operation Tern"))
             let pkg = try await leo.get("/cases/1/referral?format=json")

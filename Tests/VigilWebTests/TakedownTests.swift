@@ -209,6 +209,12 @@ struct TakedownTests {
             let reply = try await post("From: abuse@gone-mailbox.test\nSubject: Re: notice\n\nThanks\n", key: mailKey)
             #expect(reply.status == .ok && reply.body.contains(#""matched":false"#))
             #expect(try await notices.notice(noticeID)?.state == .sent)
+            // an auto-reply sent to the bounce address is no bounce, and a report about another recipient is not believed
+            let autoReply = try await post("To: bounces+\(token)@hotline.test\nSubject: Automatic reply\nAuto-Submitted: auto-replied\n\nOut of office\n", key: mailKey)
+            #expect(autoReply.body.contains(#""matched":false"#))
+            let other = try await post(dsn.replacingOccurrences(of: "Final-Recipient: rfc822; abuse@gone-mailbox.test", with: "Final-Recipient: rfc822; someone@else.test"), key: mailKey)
+            #expect(other.body.contains(#""matched":false"#))
+            #expect(try await notices.notice(noticeID)?.state == .sent)
             // a delay is recorded only
             let delay = try await post(dsn.replacingOccurrences(of: "Action: failed", with: "Action: delayed").replacingOccurrences(of: "Status: 5.1.1", with: "Status: 4.4.1"), key: mailKey)
             #expect(delay.body.contains(#""matched":true"#) && delay.body.contains(#""permanent":false"#))
@@ -220,6 +226,15 @@ struct TakedownTests {
             #expect(bounced.state == .bounced && bounced.lastError?.contains("User unknown") == true)
             #expect(try await notices.bounces(noticeID: noticeID).map(\.action) == ["failed", "delayed"])
             #expect(try await notices.followUp(interval: 0, maxSends: 3) == (0, 0), "a bounced notice is not re-sent to the same address")
+            // a send already queued skips it, and a send that was under way does not undo the bounce
+            let service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
+            let jobs = JobQueue(db: app.db, clock: clock, owner: "t")
+            try await jobs.enqueue(NoticeStore.sendJob, payload: "{\"notice\":\(noticeID)}")
+            for job in try await jobs.claim(NoticeStore.sendJob, limit: 5, evenIfDelayed: true) { try await service.send(job) }
+            try await notices.markSent(noticeID)
+            #expect(try await notices.notice(noticeID)?.state == .bounced)
+            // removal is still measured: the recheck keeps looking at it
+            #expect(try await notices.openItems().contains { $0.noticeID == noticeID })
             let (sup, _) = try await Staff.signedIn(app, clock: clock, username: "sue", role: .supervisor)
             let queue = try await sup.get("/takedown").body
             #expect(queue.contains("bounced") && queue.contains("5.1.1") && queue.contains("abuse@gone-mailbox.test"))
@@ -252,6 +267,34 @@ struct TakedownTests {
             // an analyst's override keeps the registrar found by attribution
             try await notices.setHosting(caseID: id, country: "FR", network: nil, abuseContact: "noc@hoster.test", source: "analyst", by: .user("ana"))
             #expect(try await notices.hosting(caseID: id)?.registrarContact == "abuse@registrar.test")
+        }
+    }
+
+    @Test("a notice to a partner hotline waits for the hold to end even after its notify-after date, and is queued again for then")
+    func partnerWaitsForHold() async throws {
+        try await withVigilApp(configure: { $0.country = "GB" }) { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let notices = NoticeStore(db: app.db, clock: clock)
+            try await notices.setChannel(.init(key: "fr", kind: .partner, name: "Point de Contact", language: "fr", delivery: .email,
+                                               address: "signalement@partner.test", secret: nil), by: .user("admin"))
+            let id = try await assessedCase(hotline, "http://abroad.test/a")
+            try await notices.setHosting(caseID: id, country: "FR", network: nil, abuseContact: "abuse@abroad.test", source: "analyst", by: .user("ana"))
+            let hold = CaseHold(reason: "operation", expiresAt: clock.now() + 7 * 86_400, placedBy: "leo", notifyAfter: clock.now() + 86_400)
+            try await hotline.apply(.placeHold(hold), to: id, actor: .user("leo"))
+            try await hotline.apply(.requestNotice(by: "ana"), to: id, actor: .user("ana"))
+            clock.advance(by: 86_400 + 60)
+            #expect(try await hotline.expireHolds() == 1)
+            let queue = JobQueue(db: app.db, clock: clock, owner: "t")
+            let service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
+            for job in try await queue.claim(NoticeStore.prepareJob, limit: 5) { try await service.prepare(job); try await queue.complete(job) }
+            clock.advance(by: 61)
+            let send = try #require(try await queue.claim(NoticeStore.sendJob, limit: 5).first)
+            try await service.send(send)  // no relay is configured: a send attempt would throw
+            try await queue.complete(send)
+            let notice = try #require(try await notices.notices(forCase: id).first)
+            #expect(notice.route == "partner:FR" && notice.state == .queued && notice.sends == 0)
+            let again = try await queue.jobs(state: .queued).filter { $0.name == NoticeStore.sendJob }
+            #expect(again.count == 1 && again[0].runAt > hold.expiresAt)
         }
     }
 

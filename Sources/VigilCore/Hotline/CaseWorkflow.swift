@@ -250,6 +250,8 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
             break  // these end the hold themselves (lifting an expired hold is not an error)
         case .placeHold:
             break  // a new hold takes over what an expired one still defers, so nothing slips out between the two
+        case .reportJoined:
+            break  // a report that joins is stored without running actions: releases wait for the scheduler's event
         default:
             if let hold = copy.hold, hold.expiresAt <= time {
                 actions += copy.endHold(audit: "case.hold-expired")

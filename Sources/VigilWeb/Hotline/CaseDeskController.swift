@@ -284,6 +284,7 @@ enum CaseDeskController {
         var country: String?
         var network: String?
         var abuse_contact: String?
+        var registrar_contact: String?
     }
 
     /// An analyst records (or corrects) where the content is hosted: the country, the network and the abuse contact
@@ -294,7 +295,8 @@ enum CaseDeskController {
         let f = try req.content.decode(HostingForm.self)
         do {
             try await NoticeStore(db: req.db, clock: req.vigil.clock).setHosting(
-                caseID: id, country: f.country, network: f.network, abuseContact: f.abuse_contact, source: "analyst", by: .user(user))
+                caseID: id, country: f.country, network: f.network, abuseContact: f.abuse_contact, registrarContact: f.registrar_contact,
+                source: "analyst", by: .user(user))
         } catch let error as StoreError {
             return try await casePage(req, error: sentence(error.description), status: .unprocessableEntity)
         }

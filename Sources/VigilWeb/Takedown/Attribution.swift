@@ -275,16 +275,18 @@ final class RDAPCache: Sendable {
         }
     }
 
-    /// The registrar of the domain `host` is in: RDAP domain lookups from the full name down to two labels (the
-    /// registry answers for the registered name only; without a public-suffix list this finds it in a few tries).
+    /// The registrar of the domain `host` is in: RDAP domain lookups for the host's last three labels, then its last
+    /// two (the registry answers for the registered name only; without a public-suffix list this finds
+    /// `example.co.uk` and `example.com` in at most two requests, and never asks about a suffix such as `co.uk`
+    /// first).
     func registrar(for host: String, base: String) async -> Swift.Result<Registrar?, Failure> {
         let now = Date()
         let labels = host.lowercased().split(separator: ".")
         guard labels.count >= 2 else { return .success(nil) }
         if let hit = registrars.withLock({ $0[host.lowercased()] }), hit.expires > now { return .success(hit.found) }
         var found: Registrar?
-        for drop in 0...max(0, min(labels.count - 2, 3)) {
-            let domain = labels.dropFirst(drop).joined(separator: ".")
+        for count in [3, 2] where labels.count >= count {
+            let domain = labels.suffix(count).joined(separator: ".")
             switch await Self.fetch(base: base, path: "domain/" + domain) {
             case .failure(let f): return .failure(f)
             case .success(nil): continue  // not a registered name: try the parent
@@ -298,7 +300,8 @@ final class RDAPCache: Sendable {
         return .success(found)
     }
 
-    /// One RDAP object, nil when the service answers 404 (no such object).
+    /// One RDAP object, nil when the service says there is none (404; some registries answer 400 or 422 for a name
+    /// below a registered one).
     static func fetch(base: String, path: String) async -> Swift.Result<Any?, Failure> {
         let url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/" + path
         do {
@@ -306,7 +309,7 @@ final class RDAPCache: Sendable {
             request.headers.add(name: "Accept", value: "application/rdap+json")
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
             let body = try await response.body.collect(upTo: 2 << 20)
-            if response.status.code == 404 { return .success(nil) }
+            if [404, 400, 422].contains(response.status.code) { return .success(nil) }
             guard response.status.code == 200 else { return .failure(Failure(description: "HTTP \(response.status.code) from \(url)")) }
             return .success(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)))
         } catch {
@@ -336,7 +339,8 @@ final class RDAPCache: Sendable {
         for entity in object["entities"] as? [[String: Any]] ?? [] {
             if (entity["roles"] as? [String] ?? []).contains("abuse"),
                let vcard = (entity["vcardArray"] as? [Any])?.dropFirst().first as? [[Any]],
-               let email = vcard.first(where: { ($0.first as? String) == "email" })?.last as? String {
+               let email = vcard.first(where: { ($0.first as? String) == "email" })?.last as? String,
+               EmailAddress.isPlausible(email) {
                 return email
             }
             if let nested = abuseEmail(in: entity) { return nested }

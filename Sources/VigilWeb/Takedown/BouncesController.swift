@@ -23,10 +23,12 @@ enum BouncesController {
         guard let body = req.body.string, !body.isEmpty else {
             throw Abort(.badRequest, reason: "The body must be the returned e-mail message, as text.")
         }
-        let bounce = BounceMessage(parsing: body)
+        let localPart = req.vigil.configuration.noticeBounceAddress.flatMap { $0.split(separator: "@").first.map(String.init) } ?? "bounces"
+        let bounce = BounceMessage(parsing: body, localPart: localPart)
         let store = NoticeStore(db: req.db, clock: req.vigil.clock)
         var outcome = Outcome(matched: false, notice: nil, action: bounce.action, status: bounce.status, permanent: bounce.isPermanentFailure)
-        if let token = bounce.token, let action = bounce.action, let notice = try await store.notice(bounceToken: token) {
+        if let token = bounce.token, let action = bounce.action, let notice = try await store.notice(bounceToken: token),
+           try await recipientMatches(bounce.recipient, notice: notice, store: store) {
             try await store.recordBounce(noticeID: notice, recipient: bounce.recipient, action: action, status: bounce.status,
                                          diagnostic: bounce.diagnostic, source: "bounce")
             outcome = Outcome(matched: true, notice: notice, action: action, status: bounce.status, permanent: bounce.isPermanentFailure)
@@ -34,5 +36,14 @@ enum BouncesController {
             req.logger.info("bounce from \(partner) not placed", metadata: ["token": .string(bounce.token ?? "none"), "action": .string(bounce.action ?? "none")])
         }
         return try await outcome.encodeResponse(status: .ok, for: req)
+    }
+
+    /// A report that names the failed recipient must name the address the notice went to: the token travels in the
+    /// notice, so the provider could otherwise stop its reminders with a made-up bounce.
+    static func recipientMatches(_ recipient: String?, notice id: Int64, store: NoticeStore) async throws -> Bool {
+        guard let recipient = recipient?.lowercased() else { return true }
+        guard let notice = try await store.notice(id) else { return false }
+        let address = try await store.channel(notice.contact)?.address ?? notice.contact
+        return recipient == address.lowercased()
     }
 }

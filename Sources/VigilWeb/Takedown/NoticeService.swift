@@ -53,14 +53,30 @@ struct NoticeService: Sendable {
     /// Sends one notice (or re-sends it), leaving out URLs already gone and URLs whose case is now under a hold.
     func send(_ job: JobQueue.Job) async throws {
         let p = try JSONDecoder().decode(NoticePayload.self, from: Data(job.payload.utf8))
-        guard let notice = try await store.notice(p.notice), notice.state != .removed else { return }
+        // A removed notice has nothing to say; a bounced one would go to the same dead address.
+        guard let notice = try await store.notice(p.notice), notice.state != .removed, notice.state != .bounced else { return }
         let hotline = HotlineStore(db: db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+        let now = clock.now()
         var items: [NoticeStore.Item] = []
+        var heldUntil: Date?
         for item in notice.items where item.removedAt == nil {
-            if let (summary, _) = try await hotline.caseDetail(item.caseID), summary.workflow.holdsNotices(at: clock.now()) { continue }
+            if let (summary, _) = try await hotline.caseDetail(item.caseID), let hold = summary.workflow.hold,
+               summary.workflow.holdsNotices(at: now) || (notice.route.hasPrefix("partner:") && summary.workflow.isHeld(at: now)) {
+                // A partner hotline is told only when the hold ends; a host from the notify-after date.
+                let release = notice.route.hasPrefix("partner:") ? hold.expiresAt : min(hold.notifyAfter ?? hold.expiresAt, hold.expiresAt)
+                heldUntil = min(heldUntil ?? release, release)
+                continue
+            }
             items.append(item)
         }
-        guard !items.isEmpty else { return }
+        guard !items.isEmpty else {
+            // Everything in it is held: try again when the first hold lets it go, so the notice is not left unsent.
+            if let heldUntil {
+                try await JobQueue(db: db, clock: clock, owner: "notices").enqueue(NoticeStore.sendJob, payload: "{\"notice\":\(notice.id)}",
+                                                                                    runAt: heldUntil + 1)
+            }
+            return
+        }
         let channel = try await store.channel(notice.contact)
         let language = channel?.language ?? "en"
         var template = try await store.template(language: language)
@@ -79,7 +95,10 @@ struct NoticeService: Sendable {
                     throw StoreError.unreachable("no SMTP relay is configured (smtp_host): the notice waits")
                 }
                 let to = channel?.address ?? notice.contact
-                let bounceToken = try await store.bounceToken(notice.id) { SystemTokenSource().urlSafeToken(bytes: 12) }
+                // Lower-case hex: mail systems may fold the case of a local part.
+                let bounceToken = try await store.bounceToken(notice.id) {
+                    SystemTokenSource().randomBytes(12).map { String(format: "%02x", $0) }.joined()
+                }
                 let message = Self.compose(notice: notice, items: items, configuration: configuration, at: clock.now(), template: template,
                                            to: to, confirmURL: confirmURL, bounceToken: bounceToken)
                 let refusal: SMTPClient.Failure?
@@ -115,7 +134,7 @@ struct NoticeService: Sendable {
         let list = BlockListStore(db: db, clock: clock)
         guard let appeal = try await list.appeal(p.appeal), let sealed = try await list.sealedContact(p.appeal), let sealer else { return }
         let contact = try sealer.open(sealed, reportID: appeal.reference)
-        guard contact.contains("@"), !contact.contains(" ") else {
+        guard EmailAddress.isPlausible(contact) else {
             try await list.forgetContact(appeal.reference, why: "not an e-mail address; the outcome is on the status page")
             return
         }

@@ -9,8 +9,9 @@ import VigilCore
 /// checked against the system's authorities plus any the operator adds.
 ///
 /// With ``SMTPSecurity/starttls`` (the default) the client upgrades the connection and refuses a relay that does not
-/// offer STARTTLS, except on loopback, where there is no wire to protect. A password is never sent in the clear to a
-/// relay off this machine.
+/// offer STARTTLS. A relay on loopback (the same machine: there is no wire to protect) is upgraded only when the
+/// operator names a CA file for it, since a local Postfix usually offers STARTTLS with a self-signed certificate.
+/// A password is never sent in the clear to a relay off this machine.
 struct SMTPClient: Sendable {
     let host: String
     let port: Int
@@ -42,6 +43,8 @@ struct SMTPClient: Sendable {
         case rejected(step: String, reply: String)
         case io(String)
         case tls(String)
+        /// An address no SMTP command may carry (line breaks, angle brackets, spaces): refused before connecting.
+        case invalidAddress(String)
 
         var description: String {
             switch self {
@@ -49,26 +52,40 @@ struct SMTPClient: Sendable {
             case .rejected(let step, let reply): "the SMTP relay refused \(step): \(reply)"
             case .io(let s): "SMTP connection failed: \(s)"
             case .tls(let s): "SMTP TLS failed: \(s)"
+            case .invalidAddress(let a): "refusing to send to or from \(a.debugDescription): not an e-mail address"
             }
         }
 
-        /// 5xx replies to the message or its recipients are permanent: the message would bounce whenever it is sent.
+        /// Whether the recipient's mailbox refused for good, so that sending again cannot help: RFC 3463 mailbox
+        /// and address statuses (5.1.x, 5.2.x), or a bare 550/551/553 to RCPT. Relay and policy refusals (5.7.x,
+        /// "relay access denied") are the operator's to fix and stay retryable; so is everything else.
         var isPermanent: Bool {
-            if case .rejected(let step, let reply) = self { return reply.hasPrefix("5") && (step.hasPrefix("the recipient") || step == "the message") }
-            return false
+            switch self {
+            case .invalidAddress: return true
+            case .rejected(let step, let reply):
+                guard reply.hasPrefix("5"), step.hasPrefix("the recipient") || step == "the message" else { return false }
+                if let status = reply.firstMatch(of: /\b5\.(\d{1,3})\.\d{1,3}\b/) { return status.1 == "1" || status.1 == "2" }
+                return step.hasPrefix("the recipient") && ["550", "551", "553"].contains(String(reply.prefix(3)))
+            default: return false
+            }
         }
     }
 
-    /// Whether the relay runs on this machine.
+    /// Whether the relay runs on this machine (an address literal, never a name that merely starts with 127).
     var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
+
 
     /// Sends one message (the full RFC 5322 text) to the recipients, with `from` as the envelope sender.
     func send(from: String, to recipients: [String], message: String) async throws(Failure) {
+        for a in [from] + recipients where !EmailAddress.isPlausible(a) { throw .invalidAddress(a) }
         let tlsContext: NIOSSLContext?
         do {
             var tls = TLSConfiguration.makeClientConfiguration()
+            tls.minimumTLSVersion = .tlsv12
             if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
             tlsContext = security == .none ? nil : try NIOSSLContext(configuration: tls)
         } catch {
@@ -118,9 +135,11 @@ struct SMTPClient: Sendable {
         guard greeting.hasPrefix("2") else { throw Failure.rejected(step: "the connection", reply: greeting) }
         var ehlo = try await s.command("EHLO vigil", expect: "2", step: "EHLO")
         var encrypted = security == .tls
-        if security == .starttls {
+        if security == .starttls, !isLoopback || caFile != nil {
             if ehlo.uppercased().contains("STARTTLS"), let tlsContext {
                 _ = try await s.command("STARTTLS", expect: "2", step: "STARTTLS")
+                // Anything after the 220 arrived in clear and could be an attacker's (CVE-2011-0411): refuse it.
+                guard s.buffer.isEmpty else { throw Failure.tls("the relay sent data after agreeing to STARTTLS") }
                 try await channel.eventLoop.submit {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: serverName), position: .first)
                 }.get()
@@ -131,8 +150,8 @@ struct SMTPClient: Sendable {
             }
         }
         if let username, let password {
-            guard encrypted || isLoopback || security == .none else {
-                throw Failure.tls("refusing to send the SMTP password unencrypted to \(host)")
+            guard encrypted || isLoopback else {
+                throw Failure.tls("refusing to send the SMTP password unencrypted to \(host): use smtp_tls = starttls or tls")
             }
             let token = Data("\0\(username)\0\(password)".utf8).base64EncodedString()
             _ = try await s.command("AUTH PLAIN \(token)", expect: "2", step: "authentication")
