@@ -123,10 +123,19 @@ extension NoticeStore {
         }
     }
 
-    /// Sets a fresh confirmation token on a notice (each send carries its own link).
-    public func newConfirmation(_ id: Int64, token: String) async throws {
+    /// Sets a fresh confirmation token on a notice (each send carries its own link), and its bounce token the first
+    /// time (a notice keeps one bounce token for all its sends, read in lower case). Returns the bounce token.
+    @discardableResult
+    public func newConfirmation(_ id: Int64, token: String, bounceToken: String? = nil) async throws -> String? {
         try await WriteGate.transaction(db) { tx in
-            try await (tx as! any SQLDatabase).update("notices").set("token", to: token).where("id", .equal, id).run()
+            let sql = tx as! any SQLDatabase
+            var update = sql.update("notices").set("token", to: token)
+            if let bounceToken {
+                update = update.set(SQLIdentifier("bounce_token"), to: SQLFunction("coalesce", args: SQLColumn("bounce_token"), SQLBind(bounceToken.lowercased())))
+            }
+            try await update.where("id", .equal, id).run()
+            return try await sql.select().column("bounce_token").from("notices").where("id", .equal, id).first()?
+                .decode(column: "bounce_token", as: String?.self)
         }
     }
 

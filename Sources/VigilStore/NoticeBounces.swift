@@ -21,21 +21,6 @@ extension NoticeStore {
         public var isPermanent: Bool { action == "failed" }
     }
 
-    /// The notice's bounce token, made the first time it is asked for (`make` gives a fresh random token).
-    public func bounceToken(_ noticeID: Int64, make: @Sendable () -> String) async throws -> String {
-        if let t = try await sql.select().column("bounce_token").from("notices").where("id", .equal, noticeID).first()?
-            .decode(column: "bounce_token", as: String?.self) {
-            return t
-        }
-        let token = make().lowercased()
-        try await WriteGate.transaction(db) { tx in
-            try await (tx as! any SQLDatabase).update("notices").set("bounce_token", to: token).where("id", .equal, noticeID)
-                .where("bounce_token", .is, SQLLiteral.null).run()
-        }
-        return try await sql.select().column("bounce_token").from("notices").where("id", .equal, noticeID).first()?
-            .decode(column: "bounce_token", as: String?.self) ?? token
-    }
-
     /// The notice a bounce token belongs to.
     public func notice(bounceToken token: String) async throws -> Int64? {
         try await sql.select().column("id").from("notices").where("bounce_token", .equal, token.lowercased()).first()?

@@ -7,3 +7,4 @@ cd "$ROOT"
 VIGIL="${VIGIL:-$ROOT/.build/release/vigil}"
 [ -x "$VIGIL" ] || swift build -c release --product vigil >/dev/null
 VIGIL="$VIGIL" python3 bench/takedown/bench_takedown.py "${N:-200}"
+SMTP_TLS=1 VIGIL="$VIGIL" python3 bench/takedown/bench_takedown.py "${N:-200}"

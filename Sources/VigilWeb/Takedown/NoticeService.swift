@@ -83,7 +83,9 @@ struct NoticeService: Sendable {
         if template == nil { template = try await store.template(language: "en") }
         let token = SystemTokenSource().urlSafeToken(bytes: 24)
         let confirmURL = "\(configuration.baseURL)/notices/confirm/\(token)"
-        try await store.newConfirmation(notice.id, token: token)
+        // Lower-case hex: mail systems may fold the case of a local part.
+        let bounceToken = try await store.newConfirmation(notice.id, token: token,
+                                                          bounceToken: SystemTokenSource().randomBytes(12).map { String(format: "%02x", $0) }.joined())
         do {
             if let channel, channel.delivery == .webhook {
                 let removedClaimed = try await Self.deliverWebhook(notice: notice, items: items, channel: channel, confirmURL: confirmURL)
@@ -95,15 +97,12 @@ struct NoticeService: Sendable {
                     throw StoreError.unreachable("no SMTP relay is configured (smtp_host): the notice waits")
                 }
                 let to = channel?.address ?? notice.contact
-                // Lower-case hex: mail systems may fold the case of a local part.
-                let bounceToken = try await store.bounceToken(notice.id) {
-                    SystemTokenSource().randomBytes(12).map { String(format: "%02x", $0) }.joined()
-                }
                 let message = Self.compose(notice: notice, items: items, configuration: configuration, at: clock.now(), template: template,
                                            to: to, confirmURL: confirmURL, bounceToken: bounceToken)
                 let refusal: SMTPClient.Failure?
                 do {
-                    try await client.send(from: Self.envelopeSender(configuration, token: bounceToken), to: [to], message: message)
+                    try await client.send(from: bounceToken.map { Self.envelopeSender(configuration, token: $0) } ?? configuration.smtpFrom,
+                                          to: [to], message: message)
                     refusal = nil
                 } catch {
                     guard error.isPermanent else { throw error }

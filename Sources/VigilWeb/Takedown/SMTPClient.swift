@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 import VigilCore
 
 /// A small SMTP client for the relay the operator names (RFC 5321: EHLO, STARTTLS (RFC 3207) or implicit TLS,
@@ -71,6 +72,25 @@ struct SMTPClient: Sendable {
         }
     }
 
+    /// TLS contexts by CA file, made once per process: loading the system's authorities costs milliseconds, which
+    /// profiles showed as most of a notice's sending time.
+    private static let contexts = Mutex<[String: NIOSSLContext]>([:])
+
+    static func context(caFile: String?) throws(Failure) -> NIOSSLContext {
+        let key = caFile ?? ""
+        if let made = contexts.withLock({ $0[key] }) { return made }
+        do {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.minimumTLSVersion = .tlsv12
+            if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
+            let context = try NIOSSLContext(configuration: tls)
+            contexts.withLock { $0[key] = context }
+            return context
+        } catch {
+            throw .tls("cannot set up TLS: \(error)")
+        }
+    }
+
     /// Whether the relay runs on this machine (an address literal, never a name that merely starts with 127).
     var isLoopback: Bool {
         if host == "localhost" || host == "::1" || host == "[::1]" { return true }
@@ -78,19 +98,11 @@ struct SMTPClient: Sendable {
         return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
-
     /// Sends one message (the full RFC 5322 text) to the recipients, with `from` as the envelope sender.
     func send(from: String, to recipients: [String], message: String) async throws(Failure) {
         for a in [from] + recipients where !EmailAddress.isPlausible(a) { throw .invalidAddress(a) }
-        let tlsContext: NIOSSLContext?
-        do {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.minimumTLSVersion = .tlsv12
-            if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
-            tlsContext = security == .none ? nil : try NIOSSLContext(configuration: tls)
-        } catch {
-            throw .tls("cannot set up TLS: \(error)")
-        }
+        let upgrades = security == .tls || (security == .starttls && (!isLoopback || caFile != nil))
+        let tlsContext = upgrades ? try Self.context(caFile: caFile) : nil
         let serverName: String? = host.allSatisfy { $0.isNumber || $0 == "." } || host.contains(":") ? nil : host
         let implicitTLS = security == .tls
         let timeout = replyTimeout
@@ -135,8 +147,8 @@ struct SMTPClient: Sendable {
         guard greeting.hasPrefix("2") else { throw Failure.rejected(step: "the connection", reply: greeting) }
         var ehlo = try await s.command("EHLO vigil", expect: "2", step: "EHLO")
         var encrypted = security == .tls
-        if security == .starttls, !isLoopback || caFile != nil {
-            if ehlo.uppercased().contains("STARTTLS"), let tlsContext {
+        if security == .starttls, let tlsContext {
+            if ehlo.uppercased().contains("STARTTLS") {
                 _ = try await s.command("STARTTLS", expect: "2", step: "STARTTLS")
                 // Anything after the 220 arrived in clear and could be an attacker's (CVE-2011-0411): refuse it.
                 guard s.buffer.isEmpty else { throw Failure.tls("the relay sent data after agreeing to STARTTLS") }
