@@ -16,5 +16,6 @@ extension VigilCommand {
         FeedCommand.self,
         SquidHelperCommand.self,
         JobsCommand.self,
+        MailCommand.self,
     ]
 }

@@ -41,7 +41,7 @@ class Site(http.server.BaseHTTPRequestHandler):
 class Sink:
     """An SMTP server that keeps every message it receives (with its envelope sender, and whether the session was
     encrypted and authenticated). With `tls`, it insists on STARTTLS and on authentication before accepting mail."""
-    def __init__(self, port, tls=None, login=None):
+    def __init__(self, port, tls=None, login=None, implicit_tls=None):
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult
         self.messages = []
@@ -60,6 +60,8 @@ class Sink:
         extra = {}
         if tls is not None:
             extra = dict(tls_context=tls, require_starttls=True, authenticator=authenticate, auth_require_tls=True, auth_required=True)
+        if implicit_tls is not None:
+            extra = dict(ssl_context=implicit_tls)
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=port, **extra)
         self.controller.start()
 
@@ -176,12 +178,7 @@ def test_notice_waits_for_the_relay_is_delivered_once_and_removal_is_measured(br
 
 
 def test_notice_goes_over_starttls_with_authentication_and_its_bounce_comes_back(browser, tmp_path):
-    import ssl
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(tmp_path / "key.pem"),
-                    "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True, timeout=60)
-    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    tls.load_cert_chain(str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"))
+    _, tls = make_certificate(tmp_path)
     smtp_port = free_port()
     sink = Sink(smtp_port, tls=tls, login=("vigil", "relay secret"))
     settings = ["--smtp-host", "127.0.0.1", "--smtp-port", str(smtp_port), "--smtp-from", "hotline@hotline.test",
@@ -228,6 +225,52 @@ def test_notice_goes_over_starttls_with_authentication_and_its_bounce_comes_back
     finally:
         sink.stop()
         server.stop()
+
+
+def make_certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1 and a server context that uses it."""
+    import ssl
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(tmp_path / "key.pem"),
+                    "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True, timeout=60)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"))
+    return str(tmp_path / "cert.pem"), context
+
+
+def test_mail_test_checks_the_relay_settings(tmp_path):
+    cert, context = make_certificate(tmp_path)
+    def mail_test(port, *flags, env=None):
+        return subprocess.run([VIGIL, "mail", "test", "--to", "analyst@hotline.test", "--data-dir", str(tmp_path / "data"),
+                               "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--smtp-from", "hotline@hotline.test", *flags],
+                              capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})})
+    # Implicit TLS (port 465 style): the relay's certificate is checked against the CA file.
+    port = free_port()
+    sink = Sink(port, implicit_tls=context)
+    try:
+        ok = mail_test(port, "--smtp-tls", "tls", "--smtp-ca-file", cert)
+        assert ok.returncode == 0, ok.stderr
+        wait_until(lambda: len(sink.messages) == 1, "the test message")
+        # (the server speaks nothing but TLS, so the message arriving is the proof)
+        assert "test of the mail settings" in sink.messages[0][1].decode()
+        # Without that CA the self-signed certificate is refused, and nothing is sent.
+        refused = mail_test(port, "--smtp-tls", "tls")
+        assert refused.returncode == 1 and "TLS" in refused.stderr, refused.stderr
+        assert len(sink.messages) == 1
+    finally:
+        sink.stop()
+    # STARTTLS with a login: a relay that wants one and gets none says so, and the reason is printed.
+    port = free_port()
+    sink = Sink(port, tls=context, login=("vigil", "right"))
+    try:
+        anonymous = mail_test(port, "--smtp-ca-file", cert)
+        assert anonymous.returncode == 1 and "refused the sender" in anonymous.stderr, anonymous.stderr
+        right = mail_test(port, "--smtp-ca-file", cert, "--smtp-username", "vigil", env={"VIGIL_SMTP_PASSWORD": "right"})
+        assert right.returncode == 0, right.stderr
+        wait_until(lambda: len(sink.messages) == 1, "the test message")
+        assert sink.sessions[0]["tls"] and sink.sessions[0]["auth"]
+    finally:
+        sink.stop()
 
 
 RDAP_ANSWER = {
