@@ -273,9 +273,13 @@ public struct HotlineStore: Sendable {
     }
 
     /// Cases whose workflow has referred them to law enforcement.
-    public func referredToLawEnforcement() async throws -> [CaseSummary] {
-        let rows = try await sql.select().column("*").from("cases").orderBy("id", .descending).limit(500).all()
-        return try rows.map(Self.summary).filter { $0.workflow.decided.contains(where: { $0.kind == .lawEnforcementReferral }) }
+    /// Referred cases, the most recently referred first, a page at a time; with the number of referred cases.
+    public func referredToLawEnforcement(page: Int = 1, per: Int = 100) async throws -> (cases: [CaseSummary], total: Int) {
+        let rows = try await sql.select().column("*").from("cases").where("le_referred_ms", .isNot, SQLLiteral.null)
+            .orderBy("le_referred_ms", .descending).orderBy("id", .descending).limit(per).offset(max(0, page - 1) * per).all()
+        let total = try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("cases")
+            .where("le_referred_ms", .isNot, SQLLiteral.null).first()?.decode(column: "n", as: Int.self) ?? 0
+        return (try rows.map(Self.summary), total)
     }
 
     /// A stored report, for the case page and referral packages (the contact stays sealed).
@@ -318,6 +322,11 @@ public struct HotlineStore: Sendable {
                 .set("state", to: wf.state.rawValue).set("claimed_by", to: wf.claimedBy).set("updated_ms", to: AuditChain.milliseconds(now))
                 .set("closed_ms", to: wf.closedAt.map(AuditChain.milliseconds))
                 .where("id", .equal, id).run()
+            // Once referred, a case stays on the liaison's list (a reopened case keeps its referral).
+            if wf.decided.contains(where: { $0.kind == .lawEnforcementReferral }) {
+                try await sql.update("cases").set("le_referred_ms", to: AuditChain.milliseconds(now)).where("id", .equal, id)
+                    .where("le_referred_ms", .is, SQLLiteral.null).run()
+            }
             var details: [String: String] = ["state": wf.state.rawValue]
             if case .placeHold(let h) = event {
                 details["expires"] = ISO8601DateFormatter().string(from: h.expiresAt)

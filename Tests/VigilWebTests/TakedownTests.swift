@@ -299,6 +299,28 @@ struct TakedownTests {
         }
     }
 
+    @Test("the liaison's list holds every referred case, the oldest too, a page at a time")
+    func referredList() async throws {
+        try await withVigilApp { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let old = try await assessedCase(hotline, "http://first.test/old")
+            try await hotline.apply(.referToLawEnforcement(by: "ana"), to: old, actor: .user("ana"))
+            // 520 newer cases, more than the list used to look at
+            let newer = try (1...520).map { i in
+                HotlineStore.Submission(report: try ReportSubmission(kind: .url, url: "http://later\(i).test/x").validated(), language: "en", actor: .publicVisitor)
+            }
+            _ = try await hotline.submitBatch(newer)
+            let (leo, _) = try await Staff.signedIn(app, clock: clock, username: "leo", role: .leLiaison)
+            let page = try await leo.get("/le/referred").body
+            #expect(page.contains("/cases/\(old)\""))
+            #expect(try await hotline.referredToLawEnforcement().total == 1)
+            // a reopened case stays on the list
+            try await hotline.apply(.close(by: "ana"), to: old, actor: .user("ana"))
+            try await hotline.apply(.reopen(by: "ana"), to: old, actor: .user("ana"))
+            #expect(try await hotline.referredToLawEnforcement().cases.map(\.id) == [old])
+        }
+    }
+
     @Test("without an SMTP relay the notice waits, says why on the case, and is retried")
     func noRelay() async throws {
         try await withVigilApp { app, clock in

@@ -16,5 +16,6 @@ public enum VigilMigrations {
         CreateChannels(),
         CreateBounces(),
         IndexListExpiry(),
+        IndexReferrals(),
     ]
 }

@@ -307,11 +307,16 @@ enum CaseDeskController {
 
     static func referred(_ req: Request) async throws -> View {
         let now = req.vigil.clock.now()
-        let rows = try await req.hotlineStore.referredToLawEnforcement().map { c in
+        let page = max(1, min(req.query[Int.self, at: "page"] ?? 1, 100_000))
+        let (cases, total) = try await req.hotlineStore.referredToLawEnforcement(page: page, per: 50)
+        let rows = cases.map { c in
             Row(id: c.id, kind: c.kind, target: defang(c.key), state: c.state.rawValue, danger: c.danger, reports: c.reportCount,
                 deadline: Format.dateTime(c.deadline), overdue: false, claimedBy: c.claimedBy ?? "", held: c.workflow.isHeld(at: now))
         }
-        return try await req.view.render("cases", QueuePage(layout: Layout(req, title: "Referred to law enforcement"), rows: rows, total: rows.count, assessedToday: 0, breakReminder: false))
+        var context = QueuePage(layout: Layout(req, title: "Referred to law enforcement"), rows: rows, total: total, assessedToday: 0, breakReminder: false)
+        context.previous = page > 1 ? "/le/referred?page=\(page - 1)" : nil
+        context.next = page * 50 < total ? "/le/referred?page=\(page + 1)" : nil
+        return try await req.view.render("cases", context)
     }
 
     struct Referral: Content {
