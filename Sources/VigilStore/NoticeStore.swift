@@ -106,6 +106,16 @@ public struct NoticeStore: Sendable {
         }
     }
 
+    /// Records, on the case's timeline, that attribution found nothing this time; the hosting found before stays.
+    public func recordAttributionProblem(caseID: Int64, problems: [String]) async throws {
+        let now = clock.now()
+        try await WriteGate.transaction(db) { tx in
+            try await AuditLog.lockChain(on: tx)
+            try await AuditLog.append(on: tx, at: now, actor: .job(Self.attributeJob), action: "case.attribution-failed", subject: "case:\(caseID)",
+                                      details: ["problems": String(problems.joined(separator: "; ").prefix(300)), "kept": "the earlier hosting"])
+        }
+    }
+
     /// The address first reported for a web case (with its port), else its canonical URL; nil for other cases.
     public func fetchableURL(caseID: Int64) async throws -> String? {
         try await Self.fetchableURL(caseID: caseID, on: sql)

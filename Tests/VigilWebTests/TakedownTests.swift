@@ -321,6 +321,23 @@ struct TakedownTests {
         }
     }
 
+    @Test("an attribution that finds nothing (the resolver down) keeps the hosting found before, and says so on the timeline")
+    func attributionFailureKeepsHosting() async throws {
+        try await withVigilApp { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let notices = NoticeStore(db: app.db, clock: clock)
+            let id = try await assessedCase(hotline, "http://www.flaky.test/a.jpg")
+            _ = try await notices.recordAttribution(caseID: id, country: "FR", network: "AS64500", abuseContact: "abuse@flaky.test", details: "{}")
+            var service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
+            service.attribution = NoticeService.attribution(app.vigil.configuration)  // its resolver, 127.0.0.1:9, refuses
+            try await service.attribute(caseID: id)
+            let hosting = try #require(try await notices.hosting(caseID: id))
+            #expect(hosting.abuseContact == "abuse@flaky.test" && hosting.country == "FR")
+            let audit = try await AuditLog.list(on: app.db, filter: .init(action: "case.attribution-failed"), page: 1, per: 5).0
+            #expect(audit.map(\.subject) == ["case:\(id)"])
+        }
+    }
+
     @Test("without an SMTP relay the notice waits, says why on the case, and is retried")
     func noRelay() async throws {
         try await withVigilApp { app, clock in

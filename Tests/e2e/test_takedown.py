@@ -69,9 +69,10 @@ class Sink:
         self.controller.stop()
 
 
-def jobs(server, *args):
+def jobs(server, *args, env=None):
     """`vigil jobs` with the server's own settings (an operator would keep them in vigil.toml)."""
-    r = subprocess.run([VIGIL, "jobs", *args, "--data-dir", server.dir + "/data", *server.extra_args], capture_output=True, text=True, timeout=120)
+    r = subprocess.run([VIGIL, "jobs", *args, "--data-dir", server.dir + "/data", *server.extra_args], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, **(env or {})})
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -334,9 +335,14 @@ def test_attribution_finds_country_network_and_abuse_contact(browser, tmp_path):
         w = MMDBWriter(ip_version=4, database_type=kind, int_type="u32")
         w.insert_network(IPSet(["127.0.0.0/8"]), data)
         w.to_db_file(str(tmp_path / name))
-    server = Server(extra_args=["--geoip-country-db", str(tmp_path / "country.mmdb"), "--geoip-asn-db", str(tmp_path / "asn.mmdb"),
-                                "--rdap-url", f"http://127.0.0.1:{rdap.server_address[1]}"],
-                    env={"VIGIL_DNS_RESOLVER": f"127.0.0.1:{dns_port}"})
+    smtp_port = free_port()
+    sink = Sink(smtp_port)
+    settings = ["--geoip-country-db", str(tmp_path / "country.mmdb"), "--geoip-asn-db", str(tmp_path / "asn.mmdb"),
+                "--rdap-url", f"http://127.0.0.1:{rdap.server_address[1]}", "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp_port),
+                "--notice-registrar", "true"]
+    dns_env = {"VIGIL_DNS_RESOLVER": f"127.0.0.1:{dns_port}"}
+    server = Server(extra_args=settings, env=dns_env)
+    server.extra_args = settings
     try:
         base = server.base
         report(base, "http://www.hosting.test/gallery/p.html")
@@ -354,7 +360,19 @@ def test_attribution_finds_country_network_and_abuse_contact(browser, tmp_path):
         assert details["cnames"] == ["edge.hosting.test"] and details["addresses"] == ["127.0.0.1"]
         assert details["registrar"] == "Example Registrar"
         assert "case.attributed" in browser.find_element(By.ID, "timeline").text
+
+        # The notice goes where attribution pointed, with nobody typing an address: the host's abuse desk, and the
+        # registrar in its own notice.
+        submit(browser, "button[value=request-notice]")
+        jobs(server, "run", "notice-prepare", env=dns_env)
+        jobs(server, "run", "notice-send", env=dns_env)
+        wait_until(lambda: len(sink.messages) == 2, "the host's and the registrar's notices")
+        assert sorted(rcpt for rcpts, _ in sink.messages for rcpt in rcpts) == ["abuse@example-hosting.test", "abuse@registrar.test"]
+        for _, content in sink.messages:
+            csv = [p for p in email.message_from_bytes(content).walk() if p.get_filename() == "urls.csv"][0]
+            assert "http://www.hosting.test/gallery/p.html" in csv.get_payload(decode=True).decode()
     finally:
+        sink.stop()
         server.stop()
         dns.stop()
         rdap.shutdown()

@@ -27,6 +27,12 @@ struct NoticeService: Sendable {
     func attribute(caseID: Int64) async throws {
         guard let attribution, let url = try await store.fetchableURL(caseID: caseID) else { return }
         let r = await attribution.attribute(url: url)
+        if r.addresses.isEmpty, let previous = try await store.hosting(caseID: caseID), previous.abuseContact != nil {
+            // A lookup that found nothing (the resolver down, the name gone) does not erase what an earlier one found:
+            // the notice still goes to that contact, and the recheck judges whether the content is gone.
+            try await store.recordAttributionProblem(caseID: caseID, problems: r.problems)
+            return
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let details = String(decoding: try encoder.encode(r), as: UTF8.self)
