@@ -39,7 +39,9 @@ for format in FeedFormat.allCases {
     if format == .hashed { hashedBytes = bytes }
     print("\(format.rawValue)\t\(entries)\t\(bytes.count)\t\(String(format: "%.3f", t))")
 }
-print("all formats\t\(entries)\t-\t\(String(format: "%.3f", total))\t(goal: under 5 s; ratio to goal \(String(format: "%.2f", total / 5)))")
+print(
+    "all formats\t\(entries)\t-\t\(String(format: "%.3f", total))\t(goal: under 5 s; ratio to goal \(String(format: "%.2f", total / 5)))"
+)
 
 var hashed: HashedList?
 let parse = seconds { hashed = try? HashedList(parsing: hashedBytes, publicKey: nil) }
@@ -58,4 +60,6 @@ var listed = 0
 let lookupTime = seconds {
     for i in 0..<lookups where hashed!.isListed(requests[i % requests.count]) { listed += 1 }
 }
-print("lookups\t\(lookups)\tlisted \(listed)\t\(String(format: "%.3f", lookupTime))\t\(Int(Double(lookups) / lookupTime)) per second on one core (goal 200,000; ratio \(String(format: "%.2f", Double(lookups) / lookupTime / 200_000)))")
+print(
+    "lookups\t\(lookups)\tlisted \(listed)\t\(String(format: "%.3f", lookupTime))\t\(Int(Double(lookups) / lookupTime)) per second on one core (goal 200,000; ratio \(String(format: "%.2f", Double(lookups) / lookupTime / 200_000)))"
+)

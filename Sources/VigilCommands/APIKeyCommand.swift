@@ -7,13 +7,16 @@ import VigilWeb
 /// `vigil apikey …`: partners' API keys.
 struct APIKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "apikey", abstract: "Manage partners' API keys.", subcommands: [Create.self, List.self, Revoke.self])
+        commandName: "apikey", abstract: "Manage partners' API keys.",
+        subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a key; it is printed once and stored only as a hash.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a key; it is printed once and stored only as a hash.")
         @OptionGroup var options: ServerOptions
         @Option(help: "Partner name (ISP, platform, partner hotline).") var partner: String
-        @Option(help: "Comma-separated: \(APIScope.allCases.map(\.rawValue).joined(separator: ",")).") var scopes: String
+        @Option(help: "Comma-separated: \(APIScope.allCases.map(\.rawValue).joined(separator: ",")).") var scopes:
+            String
 
         func validate() throws {
             do { _ = try APIScope.parseList(scopes) } catch { throw ValidationError(error.description) }
@@ -37,8 +40,11 @@ struct APIKeyCommand: AsyncParsableCommand {
         func run() async throws {
             let rows = try await runStoreCommand(options) { ctx in
                 try await ctx.apiKeys.list().map {
-                    [$0.id!.uuidString, $0.partner, $0.prefix + "…", $0.scopes, $0.revokedAt == nil ? "active" : "revoked",
-                     $0.lastUsedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never"]
+                    [
+                        $0.id!.uuidString, $0.partner, $0.prefix + "…", $0.scopes,
+                        $0.revokedAt == nil ? "active" : "revoked",
+                        $0.lastUsedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never",
+                    ]
                 }
             }
             printTable(header: ["ID", "PARTNER", "KEY", "SCOPES", "STATUS", "LAST USED"], rows: rows)
@@ -46,7 +52,8 @@ struct APIKeyCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a key by its ID or its first characters as listed.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a key by its ID or its first characters as listed.")
         @OptionGroup var options: ServerOptions
         @Argument(help: "Key ID or prefix.") var key: String
         func run() async throws {

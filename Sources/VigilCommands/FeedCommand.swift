@@ -15,7 +15,8 @@ struct FeedCommand: AsyncParsableCommand {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write one feed of the current (or a given) list version to a file, with its Ed25519 signature beside it (FILE.sig).",
+            abstract:
+                "Write one feed of the current (or a given) list version to a file, with its Ed25519 signature beside it (FILE.sig).",
             discussion: """
                 Formats: rpz (DNS resolvers), hashed (proxies and vigil squid-helper; the signature is also inside), \
                 hosts, domains (Pi-hole, AdGuard Home, dnsmasq), newsgroups (news servers), json.
@@ -31,9 +32,14 @@ struct FeedCommand: AsyncParsableCommand {
 
         func run() async throws {
             let format = format, version = listVersion
-            let result = try await runStoreCommand(options) { ctx in try await VigilApp.exportFeed(ctx, format: format, version: version) }
+            let result = try await runStoreCommand(options) { ctx in
+                try await VigilApp.exportFeed(ctx, format: format, version: version)
+            }
             guard let result else {
-                FileHandle.standardError.write(Data("vigil feed: \(version.map { "there is no version \($0)" } ?? "no version of the list has been published yet")\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "vigil feed: \(version.map { "there is no version \($0)" } ?? "no version of the list has been published yet")\n"
+                            .utf8))
                 throw ExitCode(1)
             }
             if out == "-" {
@@ -42,12 +48,17 @@ struct FeedCommand: AsyncParsableCommand {
             }
             do {
                 try Data(result.bytes).write(to: URL(fileURLWithPath: out), options: .atomic)
-                try Data("ed25519=\(result.signature)\n".utf8).write(to: URL(fileURLWithPath: out + ".sig"), options: .atomic)
+                try Data("ed25519=\(result.signature)\n".utf8).write(
+                    to: URL(fileURLWithPath: out + ".sig"), options: .atomic)
             } catch {
-                FileHandle.standardError.write(Data("vigil feed: cannot write \(out): \(error.localizedDescription)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("vigil feed: cannot write \(out): \(error.localizedDescription)\n".utf8))
                 throw ExitCode(1)
             }
-            FileHandle.standardError.write(Data("wrote \(format.rawValue) feed of version \(result.version) (\(result.bytes.count) bytes) to \(out), signature in \(out).sig\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "wrote \(format.rawValue) feed of version \(result.version) (\(result.bytes.count) bytes) to \(out), signature in \(out).sig\n"
+                        .utf8))
         }
     }
 }

@@ -11,13 +11,16 @@ struct MailCommand: AsyncParsableCommand {
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Send a test message through the configured SMTP relay (smtp_host, smtp_tls, smtp_username, …).",
-            discussion: "Exit 0 when the relay accepted it, 1 when it refused or could not be reached (the reason is printed).")
+            discussion:
+                "Exit 0 when the relay accepted it, 1 when it refused or could not be reached (the reason is printed).")
         @Option(help: "Where to send the test message.")
         var to: String
         @OptionGroup var options: ServerOptions
 
         func validate() throws {
-            guard EmailAddress.isPlausible(to) else { throw ValidationError("--to must be an e-mail address, got '\(to)'") }
+            guard EmailAddress.isPlausible(to) else {
+                throw ValidationError("--to must be an e-mail address, got '\(to)'")
+            }
         }
 
         func run() async throws {

@@ -25,14 +25,20 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await VigilApp.serve(services: VigilServices(configuration: config)) { report in
                 var lines = ["Vigil \(VigilVersion.current) listening on \(config.baseURL) (\(DatabaseTarget(config)))"]
-                if report.signingKeyCreated { lines.append("Created a new signing key in \(config.dataDirectory)/signing-key.pem — back it up.") }
+                if report.signingKeyCreated {
+                    lines.append("Created a new signing key in \(config.dataDirectory)/signing-key.pem — back it up.")
+                }
                 if let key = report.demoAPIKey {
-                    lines.append("Demo data added: 200 generated hashes (labelled DEMO) and a partner key for the match API:")
-                    lines.append("  curl -H 'Authorization: Bearer \(key)' \(config.baseURL)/api/v1/match/md5/\(String(sha256Hex("vigil-demo-0").prefix(32)))")
+                    lines.append(
+                        "Demo data added: 200 generated hashes (labelled DEMO) and a partner key for the match API:")
+                    lines.append(
+                        "  curl -H 'Authorization: Bearer \(key)' \(config.baseURL)/api/v1/match/md5/\(String(sha256Hex("vigil-demo-0").prefix(32)))"
+                    )
                 }
                 if let link = report.adminSetupLink {
                     lines.append("")
-                    lines.append("First start: set up the administrator account with this one-time link (valid 24 hours):")
+                    lines.append(
+                        "First start: set up the administrator account with this one-time link (valid 24 hours):")
                     lines.append("  \(link)")
                     lines.append("")
                 }
@@ -57,7 +63,9 @@ func bootstrapLogging(level: String) {
 }
 
 /// Runs a database command, turning store errors into one line on stderr and exit code 1.
-func runStoreCommand<T: Sendable>(_ options: ServerOptions, migrate: Bool = true, _ body: @Sendable (VigilApp.StoreContext) async throws -> T) async throws -> T {
+func runStoreCommand<T: Sendable>(
+    _ options: ServerOptions, migrate: Bool = true, _ body: @Sendable (VigilApp.StoreContext) async throws -> T
+) async throws -> T {
     let config = try options.resolve()
     bootstrapLogging(level: "error")
     do {
@@ -81,7 +89,10 @@ struct MigrateCommand: AsyncParsableCommand {
         bootstrapLogging(level: "error")
         do {
             try await VigilApp.migrate(configuration: config, revert: revert)
-            print(revert ? "Reverted all migrations on \(DatabaseTarget(config))." : "Migrations applied on \(DatabaseTarget(config)).")
+            print(
+                revert
+                    ? "Reverted all migrations on \(DatabaseTarget(config))."
+                    : "Migrations applied on \(DatabaseTarget(config)).")
         } catch let e as StoreError {
             FileHandle.standardError.write(Data("vigil: \(e.description)\n".utf8))
             throw ExitCode(1)

@@ -41,7 +41,9 @@ struct SquidHelperCommand: ParsableCommand {
     var apiKey: String?
     @Option(help: "Read the hashed list from this file instead of the server.")
     var file: String?
-    @Option(name: .customLong("public-key"), help: "The server's Ed25519 public key (base64), from /api/v1/feeds/public-key.")
+    @Option(
+        name: .customLong("public-key"),
+        help: "The server's Ed25519 public key (base64), from /api/v1/feeds/public-key.")
     var publicKey: String?
     @Option(name: .customLong("public-key-file"), help: "A file holding that key.")
     var publicKeyFile: String?
@@ -49,7 +51,9 @@ struct SquidHelperCommand: ParsableCommand {
     var mode: Mode = .rewrite
     @Option(name: .customLong("reload-seconds"), help: "How often to look for a newer list (default 60).")
     var reloadSeconds: Int = 60
-    @Option(name: .customLong("stop-url"), help: "Where to send listed requests (default: the STOP address the list names).")
+    @Option(
+        name: .customLong("stop-url"), help: "Where to send listed requests (default: the STOP address the list names)."
+    )
     var stopURL: String?
 
     func validate() throws {
@@ -57,16 +61,21 @@ struct SquidHelperCommand: ParsableCommand {
         if server != nil, apiKey ?? ProcessInfo.processInfo.environment["VIGIL_API_KEY"] == nil {
             throw ValidationError("--server needs --api-key (or VIGIL_API_KEY)")
         }
-        if publicKey == nil, publicKeyFile == nil { throw ValidationError("give --public-key or --public-key-file: an unverified list is never used") }
+        if publicKey == nil, publicKeyFile == nil {
+            throw ValidationError("give --public-key or --public-key-file: an unverified list is never used")
+        }
         if reloadSeconds < 1 { throw ValidationError("--reload-seconds must be at least 1") }
     }
 
     func run() throws {
         let keyText = try publicKey ?? String(contentsOfFile: publicKeyFile!, encoding: .utf8)
-        guard let key = FeedSignature.publicKey(base64: keyText) else { throw ValidationError("the public key is not a base64 Ed25519 key") }
-        let source: HashedListSource = if let file { .file(file) } else {
-            .server(base: server!, apiKey: apiKey ?? ProcessInfo.processInfo.environment["VIGIL_API_KEY"]!)
+        guard let key = FeedSignature.publicKey(base64: keyText) else {
+            throw ValidationError("the public key is not a base64 Ed25519 key")
         }
+        let source: HashedListSource =
+            if let file { .file(file) } else {
+                .server(base: server!, apiKey: apiKey ?? ProcessInfo.processInfo.environment["VIGIL_API_KEY"]!)
+            }
         let loader = HashedListLoader(source: source, publicKey: key)
         loader.reload()
         let interval = reloadSeconds
@@ -137,7 +146,9 @@ final class HashedListLoader: Sendable {
         let bytes: [UInt8]
         switch source {
         case .file(let path):
-            guard let data = FileManager.default.contents(atPath: path) else { return Self.log("cannot read \(path); keeping the list in use") }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                return Self.log("cannot read \(path); keeping the list in use")
+            }
             bytes = Array(data)
         case .server(let base, let key):
             guard let fetched = fetch(base: base, key: key) else { return }
@@ -155,7 +166,9 @@ final class HashedListLoader: Sendable {
                 Self.log("refused list version \(list.version): older than the one in use")
             }
         } catch {
-            Self.log("refused the new list (\(error.description)); keeping \(current.map { "version \($0.version)" } ?? "no list: nothing is blocked")")
+            Self.log(
+                "refused the new list (\(error.description)); keeping \(current.map { "version \($0.version)" } ?? "no list: nothing is blocked")"
+            )
         }
     }
 
@@ -172,7 +185,9 @@ final class HashedListLoader: Sendable {
                 if let etag { request.headers.add(name: "If-None-Match", value: etag) }
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
                 let body = try await response.body.collect(upTo: 512 << 20)
-                let result = (Int(response.status.code), response.headers.first(name: "ETag"), Array(body.readableBytesView))
+                let result = (
+                    Int(response.status.code), response.headers.first(name: "ETag"), Array(body.readableBytesView)
+                )
                 box.withLock { $0 = .success(result) }
             } catch {
                 box.withLock { $0 = .failure(error) }

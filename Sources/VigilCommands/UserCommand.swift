@@ -18,7 +18,8 @@ struct UserCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard Role(rawValue: role) != nil else {
-                throw ValidationError("unknown role '\(role)'; choose one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    "unknown role '\(role)'; choose one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             if let problem = AccountRules.validateUsername(username) { throw ValidationError(problem) }
         }
@@ -40,8 +41,10 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let rows = try await runStoreCommand(options) { ctx in
                 try await ctx.accounts.listUsers().map { u in
-                    [u.username, u.role, u.disabled ? "disabled" : u.mfaEnabled ? "active" : "setup pending",
-                     u.lastLoginAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never"]
+                    [
+                        u.username, u.role, u.disabled ? "disabled" : u.mfaEnabled ? "active" : "setup pending",
+                        u.lastLoginAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never",
+                    ]
                 }
             }
             printTable(header: ["USER", "ROLE", "STATUS", "LAST SIGN-IN"], rows: rows)
@@ -54,7 +57,9 @@ struct UserCommand: AsyncParsableCommand {
         @Argument(help: "User name.") var username: String
         func run() async throws {
             let name = username
-            try await runStoreCommand(options) { try await $0.accounts.setDisabled(true, username: name, actor: .system) }
+            try await runStoreCommand(options) {
+                try await $0.accounts.setDisabled(true, username: name, actor: .system)
+            }
             print("Disabled \(name).")
         }
     }
@@ -65,13 +70,16 @@ struct UserCommand: AsyncParsableCommand {
         @Argument(help: "User name.") var username: String
         func run() async throws {
             let name = username
-            try await runStoreCommand(options) { try await $0.accounts.setDisabled(false, username: name, actor: .system) }
+            try await runStoreCommand(options) {
+                try await $0.accounts.setDisabled(false, username: name, actor: .system)
+            }
             print("Re-enabled \(name).")
         }
     }
 
     struct SetupLink: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "setup-link", abstract: "Print a fresh setup link for a user who has not finished setting up.")
+        static let configuration = CommandConfiguration(
+            commandName: "setup-link", abstract: "Print a fresh setup link for a user who has not finished setting up.")
         @OptionGroup var options: ServerOptions
         @Argument(help: "User name.") var username: String
         func run() async throws {
@@ -84,7 +92,8 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct ResetMFA: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "reset-mfa", abstract: "Clear a user's two-step sign-in and print a new setup link.")
+        static let configuration = CommandConfiguration(
+            commandName: "reset-mfa", abstract: "Clear a user's two-step sign-in and print a new setup link.")
         @OptionGroup var options: ServerOptions
         @Argument(help: "User name.") var username: String
         func run() async throws {
@@ -102,8 +111,10 @@ func printTable(header: [String], rows: [[String]]) {
     var widths = header.map(\.count)
     for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
     func line(_ cells: [String]) -> String {
-        cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-            .joined(separator: "  ")
+        cells.enumerated().map { i, c in
+            i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+        }
+        .joined(separator: "  ")
     }
     print(line(header))
     for r in rows { print(line(r)) }

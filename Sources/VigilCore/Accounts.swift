@@ -10,10 +10,15 @@ public protocol PasswordHashing: Sendable {
 public enum AccountRules {
     /// Lower-case letters, digits, dot, dash and underscore; 2 to 32 characters, starting with a letter or digit.
     public static func validateUsername(_ name: String) -> String? {
-        let ok = name.count >= 2 && name.count <= 32
-            && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
+        let ok =
+            name.count >= 2 && name.count <= 32
+            && name.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)
+            }
             && name.unicodeScalars.first.map { ("a"..."z").contains($0) || ("0"..."9").contains($0) } == true
-        return ok ? nil : "username must be 2–32 characters: lower-case letters, digits, '.', '-' or '_', starting with a letter or digit"
+        return ok
+            ? nil
+            : "username must be 2–32 characters: lower-case letters, digits, '.', '-' or '_', starting with a letter or digit"
     }
 
     /// At least 12 characters and not all the same character; at most 256.

@@ -70,7 +70,8 @@ public struct VigilConfiguration: Sendable, Equatable {
     /// The legal basis the STOP page names.
     public var stopLegalBasis: String = "the national law against child sexual abuse material"
     /// Help offered on the STOP page to anyone worried about their own thoughts or behaviour.
-    public var stopHelpName: String = "a confidential, anonymous helpline for people worried about their own thoughts or behaviour"
+    public var stopHelpName: String =
+        "a confidential, anonymous helpline for people worried about their own thoughts or behaviour"
     public var stopHelpContact: String = ""
     /// A harmless canary domain Vigil publishes in every feed (served by Vigil itself), so partners can check that
     /// their resolver or proxy applies the current list; none when empty.
@@ -143,54 +144,153 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--host", "VIGIL_HOST", "host", "address to listen on (default 127.0.0.1)"),
         ("--port", "VIGIL_PORT", "port", "port to listen on (default 8080)"),
         ("--public-url", "VIGIL_PUBLIC_URL", "public_url", "address people use to reach Vigil, for links"),
-        ("--secure-cookies", "VIGIL_SECURE_COOKIES", "secure_cookies", "true/false; default: true when public URL is https"),
-        ("--session-idle-minutes", "VIGIL_SESSION_IDLE_MINUTES", "session_idle_minutes", "sign out after inactivity (default 30)"),
-        ("--session-max-hours", "VIGIL_SESSION_MAX_HOURS", "session_max_hours", "sign out after this long regardless (default 12)"),
-        ("--lockout-threshold", "VIGIL_LOCKOUT_THRESHOLD", "lockout_threshold", "failed sign-ins before an account locks (default 5)"),
-        ("--lockout-minutes", "VIGIL_LOCKOUT_MINUTES", "lockout_minutes", "how long a locked account stays locked (default 15)"),
-        ("--api-requests-per-minute", "VIGIL_API_REQUESTS_PER_MINUTE", "api_requests_per_minute", "requests per minute per partner API key (default 600)"),
+        (
+            "--secure-cookies", "VIGIL_SECURE_COOKIES", "secure_cookies",
+            "true/false; default: true when public URL is https"
+        ),
+        (
+            "--session-idle-minutes", "VIGIL_SESSION_IDLE_MINUTES", "session_idle_minutes",
+            "sign out after inactivity (default 30)"
+        ),
+        (
+            "--session-max-hours", "VIGIL_SESSION_MAX_HOURS", "session_max_hours",
+            "sign out after this long regardless (default 12)"
+        ),
+        (
+            "--lockout-threshold", "VIGIL_LOCKOUT_THRESHOLD", "lockout_threshold",
+            "failed sign-ins before an account locks (default 5)"
+        ),
+        (
+            "--lockout-minutes", "VIGIL_LOCKOUT_MINUTES", "lockout_minutes",
+            "how long a locked account stays locked (default 15)"
+        ),
+        (
+            "--api-requests-per-minute", "VIGIL_API_REQUESTS_PER_MINUTE", "api_requests_per_minute",
+            "requests per minute per partner API key (default 600)"
+        ),
         ("--max-body-kb", "VIGIL_MAX_BODY_KB", "max_body_kb", "largest request body in KiB (default 1024)"),
         ("--log-level", "VIGIL_LOG_LEVEL", "log_level", "trace|debug|info|notice|warning|error (default info)"),
         ("--site-name", "VIGIL_SITE_NAME", "site_name", "name in page titles and authenticator apps (default Vigil)"),
-        ("--emergency-number", "VIGIL_EMERGENCY_NUMBER", "emergency_number", "emergency number on public pages (default 112)"),
+        (
+            "--emergency-number", "VIGIL_EMERGENCY_NUMBER", "emergency_number",
+            "emergency number on public pages (default 112)"
+        ),
         ("--helpline-name", "VIGIL_HELPLINE_NAME", "helpline_name", "child helpline named on public pages"),
         ("--helpline-number", "VIGIL_HELPLINE_NUMBER", "helpline_number", "child helpline number (default 116 111)"),
-        ("--public-reports-per-hour", "VIGIL_PUBLIC_REPORTS_PER_HOUR", "public_reports_per_hour", "reports one address may send per hour (default 30)"),
-        ("--standard-assessment-days", "VIGIL_STANDARD_ASSESSMENT_DAYS", "standard_assessment_days", "working days to assess public reports, 3-10 (default 5)"),
-        ("--legal-provisions", "VIGIL_LEGAL_PROVISIONS", "legal_provisions", "national legal provisions, separated by ';'"),
-        ("--content-categories", "VIGIL_CONTENT_CATEGORIES", "content_categories", "content categories, separated by ';'"),
-        ("--four-eyes", "VIGIL_FOUR_EYES", "four_eyes", "decisions needing a second analyst: list-entry,notice,le-referral,partner-referral, all or none (default list-entry)"),
-        ("--list-verification-days", "VIGIL_LIST_VERIFICATION_DAYS", "list_verification_days", "days a block-list verification lasts (default 7)"),
-        ("--list-criteria", "VIGIL_LIST_CRITERIA", "list_criteria", "published block-list criteria, each 'CODE: text', separated by ';'"),
-        ("--list-check-hours", "VIGIL_LIST_CHECK_HOURS", "list_check_hours", "hours between automated checks of listed addresses (default 12)"),
-        ("--list-check-proxy", "VIGIL_LIST_CHECK_PROXY", "list_check_proxy", "http://host:port proxy for the automated checks"),
-        ("--list-drop-gone", "VIGIL_LIST_DROP_GONE", "list_drop_gone", "true to remove entries whose content checks find gone (default: mark them)"),
-        ("--stop-ipv4", "VIGIL_STOP_IPV4", "stop_ipv4", "STOP page IPv4 address for RPZ and hosts feeds (default: the listen address)"),
+        (
+            "--public-reports-per-hour", "VIGIL_PUBLIC_REPORTS_PER_HOUR", "public_reports_per_hour",
+            "reports one address may send per hour (default 30)"
+        ),
+        (
+            "--standard-assessment-days", "VIGIL_STANDARD_ASSESSMENT_DAYS", "standard_assessment_days",
+            "working days to assess public reports, 3-10 (default 5)"
+        ),
+        (
+            "--legal-provisions", "VIGIL_LEGAL_PROVISIONS", "legal_provisions",
+            "national legal provisions, separated by ';'"
+        ),
+        (
+            "--content-categories", "VIGIL_CONTENT_CATEGORIES", "content_categories",
+            "content categories, separated by ';'"
+        ),
+        (
+            "--four-eyes", "VIGIL_FOUR_EYES", "four_eyes",
+            "decisions needing a second analyst: list-entry,notice,le-referral,partner-referral, all or none (default list-entry)"
+        ),
+        (
+            "--list-verification-days", "VIGIL_LIST_VERIFICATION_DAYS", "list_verification_days",
+            "days a block-list verification lasts (default 7)"
+        ),
+        (
+            "--list-criteria", "VIGIL_LIST_CRITERIA", "list_criteria",
+            "published block-list criteria, each 'CODE: text', separated by ';'"
+        ),
+        (
+            "--list-check-hours", "VIGIL_LIST_CHECK_HOURS", "list_check_hours",
+            "hours between automated checks of listed addresses (default 12)"
+        ),
+        (
+            "--list-check-proxy", "VIGIL_LIST_CHECK_PROXY", "list_check_proxy",
+            "http://host:port proxy for the automated checks"
+        ),
+        (
+            "--list-drop-gone", "VIGIL_LIST_DROP_GONE", "list_drop_gone",
+            "true to remove entries whose content checks find gone (default: mark them)"
+        ),
+        (
+            "--stop-ipv4", "VIGIL_STOP_IPV4", "stop_ipv4",
+            "STOP page IPv4 address for RPZ and hosts feeds (default: the listen address)"
+        ),
         ("--stop-ipv6", "VIGIL_STOP_IPV6", "stop_ipv6", "STOP page IPv6 address for RPZ and hosts feeds"),
         ("--stop-legal-basis", "VIGIL_STOP_LEGAL_BASIS", "stop_legal_basis", "legal basis named on the STOP page"),
-        ("--stop-help-name", "VIGIL_STOP_HELP_NAME", "stop_help_name", "help offered on the STOP page to people worried about their own behaviour"),
+        (
+            "--stop-help-name", "VIGIL_STOP_HELP_NAME", "stop_help_name",
+            "help offered on the STOP page to people worried about their own behaviour"
+        ),
         ("--stop-help-contact", "VIGIL_STOP_HELP_CONTACT", "stop_help_contact", "that help's phone number or address"),
-        ("--canary-domain", "VIGIL_CANARY_DOMAIN", "canary_domain", "harmless canary domain published in every feed (served by Vigil)"),
+        (
+            "--canary-domain", "VIGIL_CANARY_DOMAIN", "canary_domain",
+            "harmless canary domain published in every feed (served by Vigil)"
+        ),
         ("--smtp-host", "VIGIL_SMTP_HOST", "smtp_host", "SMTP relay for notices (none: notices wait)"),
         ("--smtp-port", "VIGIL_SMTP_PORT", "smtp_port", "SMTP relay port (default 25)"),
         ("--smtp-from", "VIGIL_SMTP_FROM", "smtp_from", "sender address of notices"),
         ("--smtp-username", "VIGIL_SMTP_USERNAME", "smtp_username", "SMTP AUTH user, if the relay needs one"),
         ("--smtp-password", "VIGIL_SMTP_PASSWORD", "smtp_password", "SMTP AUTH password"),
-        ("--smtp-tls", "VIGIL_SMTP_TLS", "smtp_tls", "starttls (default: required unless the relay is on loopback), tls (implicit, port 465) or none"),
-        ("--smtp-ca-file", "VIGIL_SMTP_CA_FILE", "smtp_ca_file", "PEM certificate authorities to trust for the relay, besides the system's"),
-        ("--notice-bounce-address", "VIGIL_NOTICE_BOUNCE_ADDRESS", "notice_bounce_address", "envelope sender for notices, e.g. bounces@hotline.example (bounces+TOKEN@…)"),
-        ("--notice-registrar", "VIGIL_NOTICE_REGISTRAR", "notice_registrar", "true to also notify the domain's registrar (abuse contact from RDAP)"),
-        ("--notice-renotify-hours", "VIGIL_NOTICE_RENOTIFY_HOURS", "notice_renotify_hours", "hours before re-notifying while content stays online (default 24)"),
-        ("--notice-max-sends", "VIGIL_NOTICE_MAX_SENDS", "notice_max_sends", "sends before a notice is escalated to supervisors (default 3)"),
-        ("--notice-recheck-minutes", "VIGIL_NOTICE_RECHECK_MINUTES", "notice_recheck_minutes", "minutes between rechecks of noticed URLs (default 60)"),
-        ("--job-lease-seconds", "VIGIL_JOB_LEASE_SECONDS", "job_lease_seconds", "how long a process holds a claimed job before another may take it (default 300)"),
-        ("--dns-resolver", "VIGIL_DNS_RESOLVER", "dns_resolver", "resolver attribution asks, host:port (default: /etc/resolv.conf)"),
-        ("--geoip-country-db", "VIGIL_GEOIP_COUNTRY_DB", "geoip_country_db", "MaxMind-format country database (GeoLite2-Country, DB-IP)"),
+        (
+            "--smtp-tls", "VIGIL_SMTP_TLS", "smtp_tls",
+            "starttls (default: required unless the relay is on loopback), tls (implicit, port 465) or none"
+        ),
+        (
+            "--smtp-ca-file", "VIGIL_SMTP_CA_FILE", "smtp_ca_file",
+            "PEM certificate authorities to trust for the relay, besides the system's"
+        ),
+        (
+            "--notice-bounce-address", "VIGIL_NOTICE_BOUNCE_ADDRESS", "notice_bounce_address",
+            "envelope sender for notices, e.g. bounces@hotline.example (bounces+TOKEN@…)"
+        ),
+        (
+            "--notice-registrar", "VIGIL_NOTICE_REGISTRAR", "notice_registrar",
+            "true to also notify the domain's registrar (abuse contact from RDAP)"
+        ),
+        (
+            "--notice-renotify-hours", "VIGIL_NOTICE_RENOTIFY_HOURS", "notice_renotify_hours",
+            "hours before re-notifying while content stays online (default 24)"
+        ),
+        (
+            "--notice-max-sends", "VIGIL_NOTICE_MAX_SENDS", "notice_max_sends",
+            "sends before a notice is escalated to supervisors (default 3)"
+        ),
+        (
+            "--notice-recheck-minutes", "VIGIL_NOTICE_RECHECK_MINUTES", "notice_recheck_minutes",
+            "minutes between rechecks of noticed URLs (default 60)"
+        ),
+        (
+            "--job-lease-seconds", "VIGIL_JOB_LEASE_SECONDS", "job_lease_seconds",
+            "how long a process holds a claimed job before another may take it (default 300)"
+        ),
+        (
+            "--dns-resolver", "VIGIL_DNS_RESOLVER", "dns_resolver",
+            "resolver attribution asks, host:port (default: /etc/resolv.conf)"
+        ),
+        (
+            "--geoip-country-db", "VIGIL_GEOIP_COUNTRY_DB", "geoip_country_db",
+            "MaxMind-format country database (GeoLite2-Country, DB-IP)"
+        ),
         ("--geoip-asn-db", "VIGIL_GEOIP_ASN_DB", "geoip_asn_db", "MaxMind-format ASN database (GeoLite2-ASN)"),
-        ("--rdap-url", "VIGIL_RDAP_URL", "rdap_url", "RDAP service for abuse contacts, e.g. https://rdap.org (none: analysts record them)"),
+        (
+            "--rdap-url", "VIGIL_RDAP_URL", "rdap_url",
+            "RDAP service for abuse contacts, e.g. https://rdap.org (none: analysts record them)"
+        ),
         ("--demo-data", "VIGIL_DEMO_DATA", "demo_data", "true to add demonstration data on first start"),
-        ("--country", "VIGIL_COUNTRY", "country", "the operator's country, ISO 3166-1 alpha-2 (e.g. FR), for the policy pages"),
-        ("--country-name", "VIGIL_COUNTRY_NAME", "country_name", "the country's name as the global legislation review spells it (e.g. France)"),
+        (
+            "--country", "VIGIL_COUNTRY", "country",
+            "the operator's country, ISO 3166-1 alpha-2 (e.g. FR), for the policy pages"
+        ),
+        (
+            "--country-name", "VIGIL_COUNTRY_NAME", "country_name",
+            "the country's name as the global legislation review spells it (e.g. France)"
+        ),
     ]
 }
 

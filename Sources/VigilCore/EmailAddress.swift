@@ -7,6 +7,8 @@ public enum EmailAddress {
         guard !text.isEmpty, text.utf8.count <= 320 else { return false }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return false }
-        return !text.unicodeScalars.contains { $0.value < 0x21 || $0.value == 0x7F || "<>\\\"".unicodeScalars.contains($0) }
+        return !text.unicodeScalars.contains {
+            $0.value < 0x21 || $0.value == 0x7F || "<>\\\"".unicodeScalars.contains($0)
+        }
     }
 }

@@ -16,13 +16,16 @@ public struct SigningKey: Sendable {
         if let data = fm.contents(atPath: path) {
             let text = String(decoding: data, as: UTF8.self)
             let body = text.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
-            guard let raw = Data(base64Encoded: body), let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
+            guard let raw = Data(base64Encoded: body),
+                let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            else {
                 throw SigningKeyError.unreadable(path)
             }
             return (SigningKey(privateKey: key), false)
         }
         let key = Curve25519.Signing.PrivateKey()
-        let pem = "-----BEGIN VIGIL ED25519 PRIVATE KEY-----\n\(key.rawRepresentation.base64EncodedString())\n-----END VIGIL ED25519 PRIVATE KEY-----\n"
+        let pem =
+            "-----BEGIN VIGIL ED25519 PRIVATE KEY-----\n\(key.rawRepresentation.base64EncodedString())\n-----END VIGIL ED25519 PRIVATE KEY-----\n"
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         guard fm.createFile(atPath: path, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600]) else {
@@ -39,7 +42,8 @@ public enum SigningKeyError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unreadable(let p): "the signing key at \(p) cannot be read; restore it from backup (deleting it invalidates published feeds' signatures)"
+        case .unreadable(let p):
+            "the signing key at \(p) cannot be read; restore it from backup (deleting it invalidates published feeds' signatures)"
         case .unwritable(let p): "cannot write the signing key to \(p); check the data folder's permissions"
         }
     }

@@ -24,7 +24,8 @@ enum URLHost {
         // escape spaces, so they canonicalise again unchanged.)
         let typed = hostAndPort[..<hostEnd]
         if let first = typed.firstIndex(where: { $0 != 0x20 }), let last = typed.lastIndex(where: { $0 != 0x20 }),
-           typed[first...last].contains(0x20) {
+            typed[first...last].contains(0x20)
+        {
             throw .invalidHostCharacter("a space")
         }
         var host: [UInt8] = []

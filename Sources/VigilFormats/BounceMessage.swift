@@ -49,13 +49,18 @@ public struct BounceMessage: Sendable, Equatable {
         while token == nil, let found = lowered.range(of: marker, range: search) {
             let candidate = lowered[found.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
             let follows = lowered[found.upperBound...].dropFirst(candidate.count).first
-            let precededByLocalChar = found.lowerBound > lowered.startIndex
-                && { let c = lowered[lowered.index(before: found.lowerBound)]; return c.isLetter || c.isNumber || c == "." || c == "-" }()
+            let precededByLocalChar =
+                found.lowerBound > lowered.startIndex
+                && {
+                    let c = lowered[lowered.index(before: found.lowerBound)];
+                    return c.isLetter || c.isNumber || c == "." || c == "-"
+                }()
             if (8...64).contains(candidate.count), follows == "@", !precededByLocalChar { token = String(candidate) }
             search = found.upperBound..<lowered.endIndex
         }
         if token == nil, let header = field("X-Vigil-Notice")?.lowercased(), (8...64).contains(header.count),
-           header.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
+            header.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+        {
             token = header
         }
         let isReport = text.range(of: "message/delivery-status", options: .caseInsensitive) != nil
@@ -73,10 +78,14 @@ public struct BounceMessage: Sendable, Equatable {
         if action == nil, !isReport {
             // A non-standard bounce: judge by the subject and the first 5xx/4xx line of the body.
             let subject = (field("Subject") ?? "").lowercased()
-            let bounceSubjects = ["undeliver", "delivery status notification", "failure notice", "returned mail", "mail delivery failed",
-                                  "delivery failure", "non remis", "no se puede entregar"]
+            let bounceSubjects = [
+                "undeliver", "delivery status notification", "failure notice", "returned mail", "mail delivery failed",
+                "delivery failure", "non remis", "no se puede entregar",
+            ]
             if bounceSubjects.contains(where: subject.contains) {
-                let codeLine = lines.first { $0.firstMatch(of: /\b[45]\d\d[ -]/) != nil || $0.firstMatch(of: /\b[45]\.\d{1,3}\.\d{1,3}\b/) != nil }
+                let codeLine = lines.first {
+                    $0.firstMatch(of: /\b[45]\d\d[ -]/) != nil || $0.firstMatch(of: /\b[45]\.\d{1,3}\.\d{1,3}\b/) != nil
+                }
                 diagnostic = codeLine.map { $0.trimmingCharacters(in: .whitespaces) }
                 status = codeLine.flatMap { $0.firstMatch(of: /\b([45]\.\d{1,3}\.\d{1,3})\b/) }.map { String($0.1) }
                 let delayed = subject.contains("delay") || status?.hasPrefix("4") == true || subject.contains("warning")

@@ -146,11 +146,14 @@ public final class FileHasher {
     /// and the PDQ hash when it is an image. `name` labels the outcome. Never throws.
     public func hash(bytes: UnsafeRawBufferPointer, name: String) -> FileOutcome {
         let type = MediaType.sniff(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength)))
-        var record = HashRecord(path: name, size: bytes.count, type: type,
-                                digests: options.content == .pdqOnly ? nil : DigestAccumulator.digests(of: bytes), pdq: nil)
+        var record = HashRecord(
+            path: name, size: bytes.count, type: type,
+            digests: options.content == .pdqOnly ? nil : DigestAccumulator.digests(of: bytes), pdq: nil)
         guard type.isImage, options.content != .digestsOnly else { return FileOutcome(record: record) }
         do {
-            if let declared = type.declaredDimensions(UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength))) {
+            if let declared = type.declaredDimensions(
+                UnsafeRawBufferPointer(rebasing: bytes.prefix(MediaType.sniffLength)))
+            {
                 try checkPixels(width: declared.width, height: declared.height)
             }
             let (result, dihedral) = try perceptualHash(source: .buffer(bytes), type: type)

@@ -15,9 +15,13 @@ public struct APIKeys: Sendable {
     }
 
     /// Creates a key; returns the row and the secret to hand to the partner (never stored).
-    public func create(partner: String, scopes: [APIScope], actor: AuditActor) async throws -> (APIKeyModel, secret: String) {
+    public func create(partner: String, scopes: [APIScope], actor: AuditActor) async throws -> (
+        APIKeyModel, secret: String
+    ) {
         let name = partner.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 100 else { throw StoreError.invalid("partner name must be 1–100 characters") }
+        guard !name.isEmpty, name.count <= 100 else {
+            throw StoreError.invalid("partner name must be 1–100 characters")
+        }
         guard !scopes.isEmpty else { throw StoreError.invalid("choose at least one scope") }
         let secret = "vgl_" + tokens.urlSafeToken(bytes: 30)
         let now = clock.now()
@@ -48,7 +52,9 @@ public struct APIKeys: Sendable {
             guard k.revokedAt == nil else { return }
             k.revokedAt = now
             try await k.update(on: tx)
-            try await AuditLog.append(on: tx, at: now, actor: actor, action: "apikey.revoke", subject: "apikey:\(k.id!.uuidString)", details: ["partner": k.partner])
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "apikey.revoke", subject: "apikey:\(k.id!.uuidString)",
+                details: ["partner": k.partner])
         }
     }
 

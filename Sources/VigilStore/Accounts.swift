@@ -25,7 +25,9 @@ public struct Accounts: Sendable {
     // MARK: users
 
     /// Creates a user who completes set-up through the returned one-time link token.
-    public func createUser(username: String, role: Role, actor: AuditActor) async throws -> (UserModel, setupToken: String) {
+    public func createUser(username: String, role: Role, actor: AuditActor) async throws -> (
+        UserModel, setupToken: String
+    ) {
         if let problem = AccountRules.validateUsername(username) { throw StoreError.invalid(problem) }
         let now = clock.now()
         let token = tokens.urlSafeToken()
@@ -36,7 +38,8 @@ public struct Accounts: Sendable {
             }
             let user = UserModel(username: username, role: role.rawValue, createdAt: now)
             try await user.create(on: tx)
-            try await SetupTokenModel(userID: user.id!, tokenHash: sha256Hex(token), expiresAt: now + lifetime).create(on: tx)
+            try await SetupTokenModel(userID: user.id!, tokenHash: sha256Hex(token), expiresAt: now + lifetime).create(
+                on: tx)
             try await AuditLog.append(
                 on: tx, at: now, actor: actor, action: "user.create", subject: "user:\(username)",
                 details: ["role": role.rawValue])
@@ -124,8 +127,10 @@ public struct Accounts: Sendable {
             try await SessionModel.query(on: tx).filter(\.$userID == user.id!).delete()
             try await RecoveryCodeModel.query(on: tx).filter(\.$userID == user.id!).delete()
             try await SetupTokenModel.query(on: tx).filter(\.$userID == user.id!).filter(\.$usedAt == nil).delete()
-            try await SetupTokenModel(userID: user.id!, tokenHash: sha256Hex(token), expiresAt: now + lifetime).create(on: tx)
-            try await AuditLog.append(on: tx, at: now, actor: actor, action: "user.mfa-reset", subject: "user:\(username)")
+            try await SetupTokenModel(userID: user.id!, tokenHash: sha256Hex(token), expiresAt: now + lifetime).create(
+                on: tx)
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "user.mfa-reset", subject: "user:\(username)")
         }
         return token
     }
@@ -139,10 +144,14 @@ public struct Accounts: Sendable {
             guard let user = try await UserModel.query(on: tx).filter(\.$username == username).first() else {
                 throw StoreError.notFound("no user named '\(username)'")
             }
-            if user.mfaEnabled { throw StoreError.conflict("'\(username)' has finished setting up; reset their MFA instead") }
+            if user.mfaEnabled {
+                throw StoreError.conflict("'\(username)' has finished setting up; reset their MFA instead")
+            }
             try await SetupTokenModel.query(on: tx).filter(\.$userID == user.id!).filter(\.$usedAt == nil).delete()
-            try await SetupTokenModel(userID: user.id!, tokenHash: sha256Hex(token), expiresAt: now + lifetime).create(on: tx)
-            try await AuditLog.append(on: tx, at: now, actor: actor, action: "user.setup-link", subject: "user:\(username)")
+            try await SetupTokenModel(userID: user.id!, tokenHash: sha256Hex(token), expiresAt: now + lifetime).create(
+                on: tx)
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "user.setup-link", subject: "user:\(username)")
         }
         return token
     }
@@ -171,7 +180,9 @@ public struct Accounts: Sendable {
             user.totpSecret = totp.base32Secret
             user.mfaEnabled = false
             try await user.update(on: tx)
-            try await AuditLog.append(on: tx, at: now, actor: .user(user.username), action: "user.password-set", subject: "user:\(user.username)")
+            try await AuditLog.append(
+                on: tx, at: now, actor: .user(user.username), action: "user.password-set",
+                subject: "user:\(user.username)")
         }
         return totp
     }
@@ -185,7 +196,8 @@ public struct Accounts: Sendable {
         }
         let now = clock.now()
         guard let counter = TOTP(secret: bytes).matchingCounter(for: code, at: now) else {
-            throw StoreError.invalid("that code is not right; check the authenticator app's clock and try the current code")
+            throw StoreError.invalid(
+                "that code is not right; check the authenticator app's clock and try the current code")
         }
         let codes = AccountRules.recoveryCodes(using: tokens)
         try await db.transaction { tx in
@@ -198,7 +210,9 @@ public struct Accounts: Sendable {
                 .set(\.$usedAt, to: now).update()
             try await RecoveryCodeModel.query(on: tx).filter(\.$userID == user.id!).delete()
             for c in codes { try await RecoveryCodeModel(userID: user.id!, codeHash: sha256Hex(c)).create(on: tx) }
-            try await AuditLog.append(on: tx, at: now, actor: .user(user.username), action: "user.mfa-enrol", subject: "user:\(user.username)")
+            try await AuditLog.append(
+                on: tx, at: now, actor: .user(user.username), action: "user.mfa-enrol", subject: "user:\(user.username)"
+            )
         }
         return codes
     }
@@ -234,11 +248,13 @@ public struct Accounts: Sendable {
         }
         let ok = try user.passwordHash.map { try passwords.verify(password, against: $0) } ?? false
         guard ok, !user.disabled, user.mfaEnabled else {
-            return try await recordFailure(user, reason: !ok ? "bad password" : (user.disabled ? "disabled" : "not set up"))
+            return try await recordFailure(
+                user, reason: !ok ? "bad password" : (user.disabled ? "disabled" : "not set up"))
         }
         let token = tokens.urlSafeToken()
         try await db.transaction { tx in
-            try await SessionModel(tokenHash: sha256Hex(token), userID: user.id!, mfaPassed: false, now: now).create(on: tx)
+            try await SessionModel(tokenHash: sha256Hex(token), userID: user.id!, mfaPassed: false, now: now).create(
+                on: tx)
         }
         return .needsCode(sessionToken: token)
     }
@@ -246,7 +262,8 @@ public struct Accounts: Sendable {
     /// Second step: a TOTP code or a recovery code for the half-open session.
     public func verifyCode(sessionToken: String, code: String) async throws -> SignInResult {
         let now = clock.now()
-        guard let session = try await SessionModel.query(on: db).filter(\.$tokenHash == sha256Hex(sessionToken)).first(),
+        guard
+            let session = try await SessionModel.query(on: db).filter(\.$tokenHash == sha256Hex(sessionToken)).first(),
             !session.mfaPassed, now.timeIntervalSince(session.createdAt) < 10 * 60,
             let user = try await UserModel.find(session.userID, on: db), !user.disabled,
             let secret = user.totpSecret, let bytes = Base32.decode(secret)
@@ -277,12 +294,15 @@ public struct Accounts: Sendable {
         let token = tokens.urlSafeToken()
         try await db.transaction { tx in
             try await session.delete(on: tx)
-            try await SessionModel(tokenHash: sha256Hex(token), userID: user.id!, mfaPassed: true, now: now).create(on: tx)
+            try await SessionModel(tokenHash: sha256Hex(token), userID: user.id!, mfaPassed: true, now: now).create(
+                on: tx)
             user.failedLogins = 0
             user.lockedUntil = nil
             user.lastLoginAt = now
             try await user.update(on: tx)
-            try await AuditLog.append(on: tx, at: now, actor: .user(user.username), action: "login", subject: "user:\(user.username)", details: ["method": method])
+            try await AuditLog.append(
+                on: tx, at: now, actor: .user(user.username), action: "login", subject: "user:\(user.username)",
+                details: ["method": method])
         }
         return .signedIn(sessionToken: token)
     }
@@ -300,9 +320,13 @@ public struct Accounts: Sendable {
                 locked = true
             }
             try await user.update(on: tx)
-            try await AuditLog.append(on: tx, at: now, actor: .publicVisitor, action: "login.failed", subject: "user:\(user.username)", details: ["reason": reason])
+            try await AuditLog.append(
+                on: tx, at: now, actor: .publicVisitor, action: "login.failed", subject: "user:\(user.username)",
+                details: ["reason": reason])
             if locked {
-                try await AuditLog.append(on: tx, at: now, actor: .system, action: "user.locked", subject: "user:\(user.username)", details: ["until": ISO8601DateFormatter().string(from: now + duration)])
+                try await AuditLog.append(
+                    on: tx, at: now, actor: .system, action: "user.locked", subject: "user:\(user.username)",
+                    details: ["until": ISO8601DateFormatter().string(from: now + duration)])
                 return .locked(until: now + duration)
             }
             return .refused(message: Self.refusal)
@@ -312,7 +336,8 @@ public struct Accounts: Sendable {
     private func audit(action: String, subject: String, details: [String: String]) async throws {
         let now = clock.now()
         try await db.transaction { tx in
-            try await AuditLog.append(on: tx, at: now, actor: .publicVisitor, action: action, subject: subject, details: details)
+            try await AuditLog.append(
+                on: tx, at: now, actor: .publicVisitor, action: action, subject: subject, details: details)
         }
     }
 
@@ -339,12 +364,14 @@ public struct Accounts: Sendable {
     /// Ends a session.
     public func signOut(sessionToken: String) async throws {
         let now = clock.now()
-        guard let s = try await SessionModel.query(on: db).filter(\.$tokenHash == sha256Hex(sessionToken)).first() else { return }
+        guard let s = try await SessionModel.query(on: db).filter(\.$tokenHash == sha256Hex(sessionToken)).first()
+        else { return }
         let user = try await UserModel.find(s.userID, on: db)
         try await db.transaction { tx in
             try await s.delete(on: tx)
             if let u = user, s.mfaPassed {
-                try await AuditLog.append(on: tx, at: now, actor: .user(u.username), action: "logout", subject: "user:\(u.username)")
+                try await AuditLog.append(
+                    on: tx, at: now, actor: .user(u.username), action: "logout", subject: "user:\(u.username)")
             }
         }
     }

@@ -18,7 +18,8 @@ public enum AuditLog {
         on tx: any Database, at time: Date, actor: AuditActor, action: String, subject: String,
         details: [String: String] = [:]
     ) async throws -> AuditEvent {
-        try await append(on: tx, [Entry(time: time, actor: actor, action: action, subject: subject, details: details)])[0]
+        try await append(on: tx, [Entry(time: time, actor: actor, action: action, subject: subject, details: details)])[
+            0]
     }
 
     /// One event to append.
@@ -47,7 +48,10 @@ public enum AuditLog {
         // Take the row lock (PostgreSQL) / write lock (SQLite) before reading the head. Plain SQL: this runs in
         // every write transaction, and the ORM's reflection showed in profiles.
         try await sql.raw("UPDATE audit_head SET last_seq = last_seq WHERE id = 1").run()
-        guard let head = try await sql.select().columns("last_seq", "last_hash").from("audit_head").where("id", .equal, 1).first() else {
+        guard
+            let head = try await sql.select().columns("last_seq", "last_hash").from("audit_head").where("id", .equal, 1)
+                .first()
+        else {
             throw StoreError.corrupt("the audit log's head row is missing")
         }
         let lastSeq = try head.decode(column: "last_seq", as: Int64.self)
@@ -56,18 +60,22 @@ public enum AuditLog {
         var events: [AuditEvent] = []
         events.reserveCapacity(entries.count)
         for e in entries {
-            let event = AuditChain.next(after: previous, time: e.time, actor: e.actor, action: e.action, subject: e.subject, details: e.details)
+            let event = AuditChain.next(
+                after: previous, time: e.time, actor: e.actor, action: e.action, subject: e.subject, details: e.details)
             events.append(event)
             previous = (event.sequence, event.hash)
         }
         // Many rows per statement, within SQLite's and PostgreSQL's limits on bound parameters.
         for chunk in stride(from: 0, to: events.count, by: 100).map({ events[$0..<min($0 + 100, events.count)] }) {
             var insert = sql.insert(into: "audit_events")
-                .columns("seq", "time_ms", "actor_kind", "actor_id", "action", "subject", "details", "prev_hash", "hash")
+                .columns(
+                    "seq", "time_ms", "actor_kind", "actor_id", "action", "subject", "details", "prev_hash", "hash")
             for event in chunk {
-                insert = insert.values(SQLBind(event.sequence), SQLBind(AuditChain.milliseconds(event.time)), SQLBind(event.actor.kind),
-                                       SQLBind(event.actor.identifier), SQLBind(event.action), SQLBind(event.subject), SQLBind(event.detailsJSON),
-                                       SQLBind(event.previousHash), SQLBind(event.hash))
+                insert = insert.values(
+                    SQLBind(event.sequence), SQLBind(AuditChain.milliseconds(event.time)), SQLBind(event.actor.kind),
+                    SQLBind(event.actor.identifier), SQLBind(event.action), SQLBind(event.subject),
+                    SQLBind(event.detailsJSON),
+                    SQLBind(event.previousHash), SQLBind(event.hash))
             }
             try await insert.run()
         }
@@ -84,7 +92,9 @@ public enum AuditLog {
         public var subject: String?
         public var from: Date?
         public var to: Date?
-        public init(actor: String? = nil, action: String? = nil, subject: String? = nil, from: Date? = nil, to: Date? = nil) {
+        public init(
+            actor: String? = nil, action: String? = nil, subject: String? = nil, from: Date? = nil, to: Date? = nil
+        ) {
             self.actor = actor
             self.action = action
             self.subject = subject
@@ -100,7 +110,8 @@ public enum AuditLog {
         var q = AuditEventModel.query(on: db)
         if let a = filter.actor, !a.isEmpty {
             if let colon = a.firstIndex(of: ":") {
-                q = q.filter(\.$actorKind == String(a[..<colon])).filter(\.$actorID == String(a[a.index(after: colon)...]))
+                q = q.filter(\.$actorKind == String(a[..<colon])).filter(
+                    \.$actorID == String(a[a.index(after: colon)...]))
             } else {
                 q = q.group(.or) { $0.filter(\.$actorID == a).filter(\.$actorKind == a) }
             }

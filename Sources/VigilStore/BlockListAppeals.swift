@@ -39,21 +39,29 @@ extension BlockListStore {
     }
 
     static func appeal(_ r: any SQLRow) throws -> Appeal {
-        Appeal(reference: try r.decode(column: "reference", as: String.self), target: try r.decode(column: "target", as: String.self),
-               entryID: try r.decode(column: "entry_id", as: Int64?.self), grounds: try r.decode(column: "grounds", as: String.self),
-               hasContact: try r.decode(column: "contact_sealed", as: String?.self) != nil,
-               language: try r.decode(column: "language", as: String.self),
-               state: AppealState(rawValue: try r.decode(column: "state", as: String.self)) ?? .received,
-               outcome: try r.decode(column: "outcome", as: String?.self), decidedBy: try r.decode(column: "decided_by", as: String?.self),
-               createdAt: date(try r.decode(column: "created_ms", as: Int64.self))!)
+        Appeal(
+            reference: try r.decode(column: "reference", as: String.self),
+            target: try r.decode(column: "target", as: String.self),
+            entryID: try r.decode(column: "entry_id", as: Int64?.self),
+            grounds: try r.decode(column: "grounds", as: String.self),
+            hasContact: try r.decode(column: "contact_sealed", as: String?.self) != nil,
+            language: try r.decode(column: "language", as: String.self),
+            state: AppealState(rawValue: try r.decode(column: "state", as: String.self)) ?? .received,
+            outcome: try r.decode(column: "outcome", as: String?.self),
+            decidedBy: try r.decode(column: "decided_by", as: String?.self),
+            createdAt: date(try r.decode(column: "created_ms", as: Int64.self))!)
     }
 
     public static let appealOutcomeJob = "appeal-outcome"
 
     /// The appellant's contact, opened for telling them the outcome.
     public func sealedContact(_ reference: String) async throws -> Data? {
-        guard let r = try await sql.select().column("contact_sealed").from("appeals").where("reference", .equal, reference).first(),
-              let text = try r.decode(column: "contact_sealed", as: String?.self) else { return nil }
+        guard
+            let r = try await sql.select().column("contact_sealed").from("appeals").where(
+                "reference", .equal, reference
+            ).first(),
+            let text = try r.decode(column: "contact_sealed", as: String?.self)
+        else { return nil }
         return Data(base64Encoded: text)
     }
 
@@ -62,9 +70,13 @@ extension BlockListStore {
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
             try await AuditLog.lockChain(on: tx)
-            try await (tx as! any SQLDatabase).update("appeals").set("contact_sealed", to: SQLLiteral.null).where("reference", .equal, reference).run()
-            try await AuditLog.append(on: tx, at: now, actor: .job(Self.appealOutcomeJob), action: "appeal.contact-deleted", subject: "appeal:\(reference)",
-                                      details: ["why": why])
+            try await (tx as! any SQLDatabase).update("appeals").set("contact_sealed", to: SQLLiteral.null).where(
+                "reference", .equal, reference
+            ).run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: .job(Self.appealOutcomeJob), action: "appeal.contact-deleted",
+                subject: "appeal:\(reference)",
+                details: ["why": why])
         }
     }
 
@@ -85,14 +97,19 @@ extension BlockListStore {
         }
         guard !candidates.isEmpty else { return nil }
         let rows = try await sql.select().column("*").from("list_entries").where("value", .in, Array(Set(candidates)))
-            .where("state", .in, [ListEntryState.active.rawValue, ListEntryState.suspended.rawValue, ListEntryState.expired.rawValue])
+            .where(
+                "state", .in,
+                [ListEntryState.active.rawValue, ListEntryState.suspended.rawValue, ListEntryState.expired.rawValue]
+            )
             .orderBy("id", .descending).all()
         return try rows.map(Self.entry).first
     }
 
     /// Records an appeal from the public; returns its reference (`A-XXXX-XXXX`).
-    public func submitAppeal(target: String, grounds: String, contact: String?, language: String,
-                             sealer: ContactSealer?, tokens: any TokenSource) async throws -> String {
+    public func submitAppeal(
+        target: String, grounds: String, contact: String?, language: String,
+        sealer: ContactSealer?, tokens: any TokenSource
+    ) async throws -> String {
         let target = String(target.trimmingCharacters(in: .whitespacesAndNewlines).prefix(2000))
         let grounds = String(grounds.trimmingCharacters(in: .whitespacesAndNewlines).prefix(5000))
         guard !target.isEmpty else { throw StoreError.invalid("say which address or newsgroup the appeal is about") }
@@ -109,19 +126,27 @@ extension BlockListStore {
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
             try await sql.insert(into: "appeals")
-                .columns("reference", "target", "entry_id", "grounds", "contact_sealed", "language", "state", "created_ms")
-                .values(SQLBind(reference), SQLBind(target), SQLBind(entry?.id), SQLBind(grounds), SQLBind(sealed), SQLBind(language),
-                        SQLBind(AppealState.received.rawValue), SQLBind(Self.ms(now))).run()
+                .columns(
+                    "reference", "target", "entry_id", "grounds", "contact_sealed", "language", "state", "created_ms"
+                )
+                .values(
+                    SQLBind(reference), SQLBind(target), SQLBind(entry?.id), SQLBind(grounds), SQLBind(sealed),
+                    SQLBind(language),
+                    SQLBind(AppealState.received.rawValue), SQLBind(Self.ms(now))
+                ).run()
             var details: [String: String] = [:]
             if let entry { details["entry"] = String(entry.id) }
-            try await AuditLog.append(on: tx, at: now, actor: .publicVisitor, action: "appeal.submit", subject: "appeal:\(reference)", details: details)
+            try await AuditLog.append(
+                on: tx, at: now, actor: .publicVisitor, action: "appeal.submit", subject: "appeal:\(reference)",
+                details: details)
         }
         return reference
     }
 
     public func appeal(_ reference: String) async throws -> Appeal? {
         let ref = reference.trimmingCharacters(in: .whitespaces).uppercased()
-        return try await sql.select().column("*").from("appeals").where("reference", .equal, ref).first().map(Self.appeal)
+        return try await sql.select().column("*").from("appeals").where("reference", .equal, ref).first().map(
+            Self.appeal)
     }
 
     public func appeals(openOnly: Bool) async throws -> [Appeal] {
@@ -132,11 +157,15 @@ extension BlockListStore {
 
     /// A supervisor decides: suspend now, uphold (the entry is removed), or reject (the entry stays). The decider
     /// may be neither the entry's proposer nor its verifier.
-    public func decideAppeal(_ reference: String, decision: AppealDecision, outcome: String, by user: String) async throws -> Appeal {
+    public func decideAppeal(_ reference: String, decision: AppealDecision, outcome: String, by user: String)
+        async throws -> Appeal
+    {
         guard let appeal = try await appeal(reference) else { throw StoreError.notFound("no appeal \(reference)") }
         guard appeal.state.isOpen else { throw StoreError.conflict("this appeal was already decided") }
         let note = outcome.trimmingCharacters(in: .whitespacesAndNewlines)
-        if decision != .suspend, note.isEmpty { throw StoreError.invalid("record the reasons for the decision: the appellant reads them") }
+        if decision != .suspend, note.isEmpty {
+            throw StoreError.invalid("record the reasons for the decision: the appellant reads them")
+        }
         if let id = appeal.entryID, let e = try await entry(id)?.entry, e.proposedBy == user || e.verifiedBy == user {
             throw StoreError.conflict(ListEntryError.appealDeciderInvolved.description)
         }
@@ -145,7 +174,9 @@ extension BlockListStore {
         try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
-            if let id = appeal.entryID, let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() {
+            if let id = appeal.entryID,
+                let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first()
+            {
                 var e = try Self.entry(r)
                 let before = e.state
                 switch decision {
@@ -155,24 +186,32 @@ extension BlockListStore {
                 }
                 if e.state != before {
                     try await Self.save(e, detail: nil, on: sql, at: now)
-                    try await AuditLog.append(on: tx, at: now, actor: .user(user), action: "list.\(decision.rawValue)", subject: "list-entry:\(id)",
-                                              details: ["appeal": appeal.reference, "state": e.state.rawValue])
+                    try await AuditLog.append(
+                        on: tx, at: now, actor: .user(user), action: "list.\(decision.rawValue)",
+                        subject: "list-entry:\(id)",
+                        details: ["appeal": appeal.reference, "state": e.state.rawValue])
                 }
             }
-            let state: AppealState = switch decision {
-            case .suspend: .suspended
-            case .uphold: .upheld
-            case .reject: .rejected
-            }
+            let state: AppealState =
+                switch decision {
+                case .suspend: .suspended
+                case .uphold: .upheld
+                case .reject: .rejected
+                }
             var q = sql.update("appeals").set("state", to: state.rawValue)
-            if decision != .suspend { q = q.set("outcome", to: note).set("decided_by", to: user).set("decided_ms", to: Self.ms(now)) }
+            if decision != .suspend {
+                q = q.set("outcome", to: note).set("decided_by", to: user).set("decided_ms", to: Self.ms(now))
+            }
             try await q.where("reference", .equal, appeal.reference).run()
             // The appellant who left a contact is told the outcome by a job that commits with the decision.
             if decision != .suspend, appeal.hasContact {
-                try await JobQueue(db: tx, clock: clock, owner: "appeals").enqueue(Self.appealOutcomeJob, payload: "{\"appeal\":\"\(appeal.reference)\"}", on: tx)
+                try await JobQueue(db: tx, clock: clock, owner: "appeals").enqueue(
+                    Self.appealOutcomeJob, payload: "{\"appeal\":\"\(appeal.reference)\"}", on: tx)
             }
-            try await AuditLog.append(on: tx, at: now, actor: .user(user), action: "appeal.\(decision.rawValue)", subject: "appeal:\(appeal.reference)",
-                                      details: note.isEmpty ? [:] : ["outcome": String(note.prefix(200))])
+            try await AuditLog.append(
+                on: tx, at: now, actor: .user(user), action: "appeal.\(decision.rawValue)",
+                subject: "appeal:\(appeal.reference)",
+                details: note.isEmpty ? [:] : ["outcome": String(note.prefix(200))])
         }
         return try await self.appeal(appeal.reference)!
     }
@@ -195,22 +234,37 @@ extension BlockListStore {
         var s = Statistics()
         let versions = try await self.versions(limit: 1)
         s.currentVersion = versions.first?.version
-        s.versions = try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("list_versions")
+        s.versions =
+            try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("list_versions")
             .first()?.decode(column: "n", as: Int.self) ?? 0
-        let rows = try await sql.select().columns("kind", "proposed_ms").from("list_entries").where("published", .equal, true)
-            .where("canary", .equal, false).all()
+        let rows = try await sql.select().columns("kind", "proposed_ms").from("list_entries").where(
+            "published", .equal, true
+        )
+        .where("canary", .equal, false).all()
         var buckets = [0, 0, 0, 0]
         for r in rows {
-            if let kind = ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) { s.publishedByKind[kind, default: 0] += 1 }
-            let days = (now.timeIntervalSince1970 * 1000 - Double(try r.decode(column: "proposed_ms", as: Int64.self))) / 86_400_000
+            if let kind = ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) {
+                s.publishedByKind[kind, default: 0] += 1
+            }
+            let days =
+                (now.timeIntervalSince1970 * 1000 - Double(try r.decode(column: "proposed_ms", as: Int64.self)))
+                / 86_400_000
             buckets[days < 7 ? 0 : days < 30 ? 1 : days < 90 ? 2 : 3] += 1
         }
         s.ageBuckets = zip(["under 7 days", "7–30 days", "30–90 days", "over 90 days"], buckets).map { ($0, $1) }
-        let changes = try await sql.raw("SELECT change, reason, COUNT(*) AS n FROM list_changes GROUP BY change, reason ORDER BY change, reason").all()
-        s.changes = try changes.map { (try $0.decode(column: "change", as: String.self), try $0.decode(column: "reason", as: String.self),
-                                       try $0.decode(column: "n", as: Int.self)) }
+        let changes = try await sql.raw(
+            "SELECT change, reason, COUNT(*) AS n FROM list_changes GROUP BY change, reason ORDER BY change, reason"
+        ).all()
+        s.changes = try changes.map {
+            (
+                try $0.decode(column: "change", as: String.self), try $0.decode(column: "reason", as: String.self),
+                try $0.decode(column: "n", as: Int.self)
+            )
+        }
         for r in try await sql.raw("SELECT state, COUNT(*) AS n FROM appeals GROUP BY state").all() {
-            if let st = AppealState(rawValue: try r.decode(column: "state", as: String.self)) { s.appeals[st] = try r.decode(column: "n", as: Int.self) }
+            if let st = AppealState(rawValue: try r.decode(column: "state", as: String.self)) {
+                s.appeals[st] = try r.decode(column: "n", as: Int.self)
+            }
         }
         return s
     }

@@ -30,8 +30,9 @@ public struct BlockListStore: Sendable {
     static func entry(_ r: any SQLRow) throws -> ListEntry {
         ListEntry(
             id: try r.decode(column: "id", as: Int64.self),
-            target: ListTarget(kind: ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .url,
-                               value: try r.decode(column: "value", as: String.self)),
+            target: ListTarget(
+                kind: ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .url,
+                value: try r.decode(column: "value", as: String.self)),
             criterion: try r.decode(column: "criterion", as: String.self),
             caseID: try r.decode(column: "case_id", as: Int64?.self),
             dedicatedReason: try r.decode(column: "dedicated_reason", as: String?.self),
@@ -42,7 +43,8 @@ public struct BlockListStore: Sendable {
             verifiedAt: date(try r.decode(column: "verified_ms", as: Int64?.self)),
             expiresAt: date(try r.decode(column: "expires_ms", as: Int64?.self)),
             lastCheckAt: date(try r.decode(column: "check_ms", as: Int64?.self)),
-            lastCheck: (try r.decode(column: "check_result", as: String?.self)).flatMap(ListCheckOutcome.init(rawValue:)),
+            lastCheck: (try r.decode(column: "check_result", as: String?.self)).flatMap(
+                ListCheckOutcome.init(rawValue:)),
             goneCount: try r.decode(column: "gone_count", as: Int.self),
             canary: try r.decode(column: "canary", as: Bool.self),
             removalReason: try r.decode(column: "removal_reason", as: String?.self))
@@ -56,20 +58,28 @@ public struct BlockListStore: Sendable {
     }
 
     public func entry(_ id: Int64) async throws -> EntryDetail? {
-        guard let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() else { return nil }
-        return EntryDetail(entry: try Self.entry(r), checkDetail: try r.decode(column: "check_detail", as: String?.self),
-                           published: try r.decode(column: "published", as: Bool.self))
+        guard let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() else {
+            return nil
+        }
+        return EntryDetail(
+            entry: try Self.entry(r), checkDetail: try r.decode(column: "check_detail", as: String?.self),
+            published: try r.decode(column: "published", as: Bool.self))
     }
 
     /// Entries, newest first, optionally of one state or kind.
-    public func entries(state: ListEntryState? = nil, kind: ListEntryKind? = nil, page: Int = 1, per: Int = 100) async throws -> (entries: [ListEntry], total: Int) {
+    public func entries(state: ListEntryState? = nil, kind: ListEntryKind? = nil, page: Int = 1, per: Int = 100)
+        async throws -> (entries: [ListEntry], total: Int)
+    {
         func filtered(_ q: SQLSelectBuilder) -> SQLSelectBuilder {
             var q = q
             if let state { q = q.where("state", .equal, state.rawValue) }
             if let kind { q = q.where("kind", .equal, kind.rawValue) }
             return q
         }
-        let total = try await filtered(sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("list_entries"))
+        let total =
+            try await filtered(
+                sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("list_entries")
+            )
             .first()?.decode(column: "n", as: Int.self) ?? 0
         let rows = try await filtered(sql.select().column("*").from("list_entries")).orderBy("id", .descending)
             .limit(per).offset((max(1, page) - 1) * per).all()
@@ -78,45 +88,65 @@ public struct BlockListStore: Sendable {
 
     /// Proposes an entry (first pair of eyes). A second proposal of a target that is already proposed or active
     /// is refused, naming the existing entry.
-    public func propose(target: ListTarget, criterion: String, caseID: Int64?, dedicatedReason: String?,
-                        canary: Bool = false, by user: String) async throws -> ListEntry {
+    public func propose(
+        target: ListTarget, criterion: String, caseID: Int64?, dedicatedReason: String?,
+        canary: Bool = false, by user: String
+    ) async throws -> ListEntry {
         do throws(ListEntryError) {
-            try policy.validateProposal(target: target, criterion: criterion, criteria: criteria, caseID: caseID,
-                                        dedicatedReason: dedicatedReason, canary: canary)
+            try policy.validateProposal(
+                target: target, criterion: criterion, criteria: criteria, caseID: caseID,
+                dedicatedReason: dedicatedReason, canary: canary)
         } catch { throw StoreError.invalid(error.description) }
         let now = clock.now()
         return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
-            if let caseID, try await sql.select().column("id").from("cases").where("id", .equal, caseID).first() == nil {
+            if let caseID, try await sql.select().column("id").from("cases").where("id", .equal, caseID).first() == nil
+            {
                 throw StoreError.invalid("there is no case \(caseID)")
             }
-            if let existing = try await sql.select().column("id").from("list_entries").where("kind", .equal, target.kind.rawValue)
-                .where("value", .equal, target.value).where("state", .in, [ListEntryState.proposed.rawValue, ListEntryState.active.rawValue, ListEntryState.suspended.rawValue])
-                .first() {
-                throw StoreError.conflict("this target is already on the list as entry \(try existing.decode(column: "id", as: Int64.self))")
+            if let existing = try await sql.select().column("id").from("list_entries").where(
+                "kind", .equal, target.kind.rawValue
+            )
+            .where("value", .equal, target.value).where(
+                "state", .in,
+                [ListEntryState.proposed.rawValue, ListEntryState.active.rawValue, ListEntryState.suspended.rawValue]
+            )
+            .first() {
+                throw StoreError.conflict(
+                    "this target is already on the list as entry \(try existing.decode(column: "id", as: Int64.self))")
             }
             let row = try await sql.insert(into: "list_entries")
-                .columns("kind", "value", "criterion", "case_id", "dedicated_reason", "state", "proposed_by", "proposed_ms",
-                         "gone_count", "canary", "published", "updated_ms")
-                .values(SQLBind(target.kind.rawValue), SQLBind(target.value), SQLBind(criterion), SQLBind(caseID),
-                        SQLBind(dedicatedReason), SQLBind(ListEntryState.proposed.rawValue), SQLBind(user), SQLBind(Self.ms(now)),
-                        SQLBind(0), SQLBind(canary), SQLBind(false), SQLBind(Self.ms(now)))
+                .columns(
+                    "kind", "value", "criterion", "case_id", "dedicated_reason", "state", "proposed_by", "proposed_ms",
+                    "gone_count", "canary", "published", "updated_ms"
+                )
+                .values(
+                    SQLBind(target.kind.rawValue), SQLBind(target.value), SQLBind(criterion), SQLBind(caseID),
+                    SQLBind(dedicatedReason), SQLBind(ListEntryState.proposed.rawValue), SQLBind(user),
+                    SQLBind(Self.ms(now)),
+                    SQLBind(0), SQLBind(canary), SQLBind(false), SQLBind(Self.ms(now))
+                )
                 .returning("id").first()
             let id = try row!.decode(column: "id", as: Int64.self)
             var details = ["kind": target.kind.rawValue, "criterion": criterion]
             if let caseID { details["case"] = String(caseID) }
             if canary { details["canary"] = "true" }
-            try await AuditLog.append(on: tx, at: now, actor: .user(user), action: "list.propose", subject: "list-entry:\(id)", details: details)
-            return ListEntry(id: id, target: target, criterion: criterion, caseID: caseID, dedicatedReason: dedicatedReason,
-                             state: .proposed, proposedBy: user, proposedAt: now, canary: canary)
+            try await AuditLog.append(
+                on: tx, at: now, actor: .user(user), action: "list.propose", subject: "list-entry:\(id)",
+                details: details)
+            return ListEntry(
+                id: id, target: target, criterion: criterion, caseID: caseID, dedicatedReason: dedicatedReason,
+                state: .proposed, proposedBy: user, proposedAt: now, canary: canary)
         }
     }
 
     /// Changes one entry through the policy and audits it, in one transaction.
     @discardableResult
-    func change(_ id: Int64, actor: AuditActor, action: String, details: [String: String] = [:],
-                _ body: @escaping @Sendable (inout ListEntry, Date) throws -> Void) async throws -> ListEntry {
+    func change(
+        _ id: Int64, actor: AuditActor, action: String, details: [String: String] = [:],
+        _ body: @escaping @Sendable (inout ListEntry, Date) throws -> Void
+    ) async throws -> ListEntry {
         let now = clock.now()
         return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
@@ -125,11 +155,14 @@ public struct BlockListStore: Sendable {
                 throw StoreError.notFound("no list entry \(id)")
             }
             var entry = try Self.entry(r)
-            do { try body(&entry, now) } catch let error as ListEntryError { throw StoreError.conflict(error.description) }
+            do { try body(&entry, now) } catch let error as ListEntryError {
+                throw StoreError.conflict(error.description)
+            }
             try await Self.save(entry, detail: nil, on: sql, at: now)
             var d = details
             d["state"] = entry.state.rawValue
-            try await AuditLog.append(on: tx, at: now, actor: actor, action: action, subject: "list-entry:\(id)", details: d)
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: action, subject: "list-entry:\(id)", details: d)
             return entry
         }
     }
@@ -138,7 +171,8 @@ public struct BlockListStore: Sendable {
         var q = sql.update("list_entries").set("state", to: e.state.rawValue).set("verified_by", to: e.verifiedBy)
             .set("verified_ms", to: e.verifiedAt.map(ms)).set("expires_ms", to: e.expiresAt.map(ms))
             .set("check_ms", to: e.lastCheckAt.map(ms)).set("check_result", to: e.lastCheck?.rawValue)
-            .set("gone_count", to: e.goneCount).set("removal_reason", to: e.removalReason).set("updated_ms", to: ms(now))
+            .set("gone_count", to: e.goneCount).set("removal_reason", to: e.removalReason).set(
+                "updated_ms", to: ms(now))
         if let detail { q = q.set("check_detail", to: detail) }
         try await q.where("id", .equal, e.id).run()
     }
@@ -148,7 +182,8 @@ public struct BlockListStore: Sendable {
     public func verify(_ id: Int64, by user: String) async throws -> ListEntry {
         let policy = policy
         let before = try await entry(id)?.entry.state
-        return try await change(id, actor: .user(user), action: before == .proposed ? "list.verify" : "list.reverify") { e, now in
+        return try await change(id, actor: .user(user), action: before == .proposed ? "list.verify" : "list.reverify") {
+            e, now in
             try policy.verify(&e, by: user, at: now)
         }
     }
@@ -174,11 +209,15 @@ public struct BlockListStore: Sendable {
     @discardableResult
     public func expireDue() async throws -> Int {
         let now = clock.now()
-        let rows = try await sql.select().column("id").from("list_entries").where("state", .equal, ListEntryState.active.rawValue)
-            .where("canary", .equal, false).where("expires_ms", .lessThanOrEqual, Self.ms(now)).all()
+        let rows = try await sql.select().column("id").from("list_entries").where(
+            "state", .equal, ListEntryState.active.rawValue
+        )
+        .where("canary", .equal, false).where("expires_ms", .lessThanOrEqual, Self.ms(now)).all()
         let policy = policy
         for r in rows {
-            try await change(try r.decode(column: "id", as: Int64.self), actor: .job("list-expiry"), action: "list.expire") { e, now in
+            try await change(
+                try r.decode(column: "id", as: Int64.self), actor: .job("list-expiry"), action: "list.expire"
+            ) { e, now in
                 _ = policy.expireIfDue(&e, at: now)
             }
         }
@@ -188,7 +227,9 @@ public struct BlockListStore: Sendable {
     /// Records an automated check. Entries gone often enough are marked for removal, and removed at once when
     /// `dropGone` is set (audited). Returns the entry after the check.
     @discardableResult
-    public func recordCheck(_ id: Int64, outcome: ListCheckOutcome, detail: String, dropGone: Bool) async throws -> ListEntry {
+    public func recordCheck(_ id: Int64, outcome: ListCheckOutcome, detail: String, dropGone: Bool) async throws
+        -> ListEntry
+    {
         let now = clock.now()
         let policy = policy
         return try await WriteGate.transaction(db) { tx in
@@ -209,8 +250,9 @@ public struct BlockListStore: Sendable {
             }
             try await Self.save(e, detail: String(detail.prefix(500)), on: sql, at: now)
             if let action {
-                try await AuditLog.append(on: tx, at: now, actor: .job("list-check"), action: action, subject: "list-entry:\(id)",
-                                          details: ["check": outcome.rawValue, "detail": String(detail.prefix(200))])
+                try await AuditLog.append(
+                    on: tx, at: now, actor: .job("list-check"), action: action, subject: "list-entry:\(id)",
+                    details: ["check": outcome.rawValue, "detail": String(detail.prefix(200))])
             }
             return e
         }
@@ -218,10 +260,14 @@ public struct BlockListStore: Sendable {
 
     /// Active URL-like entries due for an automated check (never checked, or last checked before `cutoff`).
     public func dueForCheck(before cutoff: Date, limit: Int) async throws -> [ListEntry] {
-        let rows = try await sql.select().column("*").from("list_entries").where("state", .equal, ListEntryState.active.rawValue)
-            .where("canary", .equal, false).where("kind", .in, [ListEntryKind.url.rawValue, ListEntryKind.prefix.rawValue, ListEntryKind.domain.rawValue])
-            .where { $0.where("check_ms", .is, SQLLiteral.null).orWhere("check_ms", .lessThan, Self.ms(cutoff)) }
-            .orderBy("check_ms").limit(limit).all()
+        let rows = try await sql.select().column("*").from("list_entries").where(
+            "state", .equal, ListEntryState.active.rawValue
+        )
+        .where("canary", .equal, false).where(
+            "kind", .in, [ListEntryKind.url.rawValue, ListEntryKind.prefix.rawValue, ListEntryKind.domain.rawValue]
+        )
+        .where { $0.where("check_ms", .is, SQLLiteral.null).orWhere("check_ms", .lessThan, Self.ms(cutoff)) }
+        .orderBy("check_ms").limit(limit).all()
         return try rows.map(Self.entry)
     }
 
@@ -229,10 +275,12 @@ public struct BlockListStore: Sendable {
 
     /// Cases under a law-enforcement hold now.
     func heldCases(on sql: any SQLDatabase, at now: Date) async throws -> Set<Int64> {
-        let rows = try await sql.select().columns("id", "workflow").from("cases").where("workflow", .like, "%\"hold\"%").all()
+        let rows = try await sql.select().columns("id", "workflow").from("cases").where("workflow", .like, "%\"hold\"%")
+            .all()
         var held = Set<Int64>()
         for r in rows {
-            let wf = try JSONDecoder().decode(CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
+            let wf = try JSONDecoder().decode(
+                CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
             if let hold = wf.hold, hold.expiresAt > now { held.insert(try r.decode(column: "id", as: Int64.self)) }
         }
         return held
@@ -256,8 +304,12 @@ public struct BlockListStore: Sendable {
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
             let held = try await heldCases(on: sql, at: now)
-            let rows = try await sql.select().columns("id", "kind", "value", "state", "case_id", "expires_ms", "canary", "published")
-                .from("list_entries").where { $0.where("published", .equal, true).orWhere("state", .equal, ListEntryState.active.rawValue) }.all()
+            let rows = try await sql.select().columns(
+                "id", "kind", "value", "state", "case_id", "expires_ms", "canary", "published"
+            )
+            .from("list_entries").where {
+                $0.where("published", .equal, true).orWhere("state", .equal, ListEntryState.active.rawValue)
+            }.all()
             var adds: [(Int64, String, String, String)] = []
             var removes: [(Int64, String, String, String)] = []
             var count = 0
@@ -268,9 +320,11 @@ public struct BlockListStore: Sendable {
                 let canary = try r.decode(column: "canary", as: Bool.self)
                 let expires = try r.decode(column: "expires_ms", as: Int64?.self)
                 let isHeld = caseID.map(held.contains) ?? false
-                let wanted = state == ListEntryState.active.rawValue && !isHeld && (canary || (expires ?? 0) > Self.ms(now))
+                let wanted =
+                    state == ListEntryState.active.rawValue && !isHeld && (canary || (expires ?? 0) > Self.ms(now))
                 let published = try r.decode(column: "published", as: Bool.self)
-                let kind = try r.decode(column: "kind", as: String.self), value = try r.decode(column: "value", as: String.self)
+                let kind = try r.decode(column: "kind", as: String.self),
+                    value = try r.decode(column: "value", as: String.self)
                 if wanted { count += 1 }
                 if wanted, !published { adds.append((id, kind, value, isHeld ? "hold lifted" : "verified")) }
                 if !wanted, published {
@@ -279,34 +333,48 @@ public struct BlockListStore: Sendable {
                 }
             }
             guard !adds.isEmpty || !removes.isEmpty else { return nil }
-            let last = try await sql.select().column(SQLFunction("max", args: SQLColumn("version")), as: "v").from("list_versions")
+            let last =
+                try await sql.select().column(SQLFunction("max", args: SQLColumn("version")), as: "v").from(
+                    "list_versions"
+                )
                 .first()?.decode(column: "v", as: Int64?.self) ?? 0
             let version = last + 1
-            try await sql.insert(into: "list_versions").columns("version", "created_ms", "entry_count", "added", "removed")
-                .values(SQLBind(version), SQLBind(Self.ms(now)), SQLBind(count), SQLBind(adds.count), SQLBind(removes.count)).run()
+            try await sql.insert(into: "list_versions").columns(
+                "version", "created_ms", "entry_count", "added", "removed"
+            )
+            .values(
+                SQLBind(version), SQLBind(Self.ms(now)), SQLBind(count), SQLBind(adds.count), SQLBind(removes.count)
+            ).run()
             for (changes, kind) in [(adds, "add"), (removes, "remove")] {
                 for chunk in stride(from: 0, to: changes.count, by: 500) {
-                    var insert = sql.insert(into: "list_changes").columns("version", "entry_id", "kind", "value", "change", "reason")
+                    var insert = sql.insert(into: "list_changes").columns(
+                        "version", "entry_id", "kind", "value", "change", "reason")
                     for c in changes[chunk..<min(chunk + 500, changes.count)] {
-                        insert = insert.values(SQLBind(version), SQLBind(c.0), SQLBind(c.1), SQLBind(c.2), SQLBind(kind), SQLBind(c.3))
+                        insert = insert.values(
+                            SQLBind(version), SQLBind(c.0), SQLBind(c.1), SQLBind(c.2), SQLBind(kind), SQLBind(c.3))
                     }
                     try await insert.run()
                     try await sql.update("list_entries").set("published", to: kind == "add")
                         .where("id", .in, changes[chunk..<min(chunk + 500, changes.count)].map(\.0)).run()
                 }
             }
-            try await AuditLog.append(on: tx, at: now, actor: actor, action: "list.publish", subject: "list-version:\(version)",
-                                      details: ["entries": String(count), "added": String(adds.count), "removed": String(removes.count)])
-            return VersionInfo(version: version, createdAt: now, entryCount: count, added: adds.count, removed: removes.count)
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "list.publish", subject: "list-version:\(version)",
+                details: ["entries": String(count), "added": String(adds.count), "removed": String(removes.count)])
+            return VersionInfo(
+                version: version, createdAt: now, entryCount: count, added: adds.count, removed: removes.count)
         }
     }
 
     public func versions(limit: Int = 50) async throws -> [VersionInfo] {
-        try await sql.select().column("*").from("list_versions").orderBy("version", .descending).limit(limit).all().map { r in
-            VersionInfo(version: try r.decode(column: "version", as: Int64.self),
-                        createdAt: Self.date(try r.decode(column: "created_ms", as: Int64.self))!,
-                        entryCount: try r.decode(column: "entry_count", as: Int.self),
-                        added: try r.decode(column: "added", as: Int.self), removed: try r.decode(column: "removed", as: Int.self))
+        try await sql.select().column("*").from("list_versions").orderBy("version", .descending).limit(limit).all().map
+        { r in
+            VersionInfo(
+                version: try r.decode(column: "version", as: Int64.self),
+                createdAt: Self.date(try r.decode(column: "created_ms", as: Int64.self))!,
+                entryCount: try r.decode(column: "entry_count", as: Int.self),
+                added: try r.decode(column: "added", as: Int.self),
+                removed: try r.decode(column: "removed", as: Int.self))
         }
     }
 
@@ -322,9 +390,17 @@ public struct BlockListStore: Sendable {
         guard let info else { return nil }
         if version == nil {
             // The current version is exactly the entries marked published.
-            let rows = try await sql.select().columns("kind", "value").from("list_entries").where("published", .equal, true).all()
-            return (info, try rows.map { ListTarget(kind: ListEntryKind(rawValue: try $0.decode(column: "kind", as: String.self)) ?? .url,
-                                                    value: try $0.decode(column: "value", as: String.self)) })
+            let rows = try await sql.select().columns("kind", "value").from("list_entries").where(
+                "published", .equal, true
+            ).all()
+            return (
+                info,
+                try rows.map {
+                    ListTarget(
+                        kind: ListEntryKind(rawValue: try $0.decode(column: "kind", as: String.self)) ?? .url,
+                        value: try $0.decode(column: "value", as: String.self))
+                }
+            )
         }
         var ids: [Int64: ListTarget] = [:]
         let rows = try await sql.select().columns("entry_id", "kind", "value", "change").from("list_changes")
@@ -332,8 +408,9 @@ public struct BlockListStore: Sendable {
         for r in rows {
             let id = try r.decode(column: "entry_id", as: Int64.self)
             if try r.decode(column: "change", as: String.self) == "add" {
-                ids[id] = ListTarget(kind: ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .url,
-                                     value: try r.decode(column: "value", as: String.self))
+                ids[id] = ListTarget(
+                    kind: ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .url,
+                    value: try r.decode(column: "value", as: String.self))
             } else {
                 ids[id] = nil
             }
@@ -348,9 +425,11 @@ public struct BlockListStore: Sendable {
         try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await sql.insert(into: "feed_downloads").columns("api_key", "partner", "format", "version", "time_ms")
-                .values(SQLBind(apiKey), SQLBind(partner), SQLBind(format), SQLBind(version), SQLBind(Self.ms(now))).run()
-            try await AuditLog.append(on: tx, at: now, actor: .apiKey(apiKey), action: "feed.download", subject: "list-version:\(version)",
-                                      details: ["partner": partner, "format": format])
+                .values(SQLBind(apiKey), SQLBind(partner), SQLBind(format), SQLBind(version), SQLBind(Self.ms(now)))
+                .run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: .apiKey(apiKey), action: "feed.download", subject: "list-version:\(version)",
+                details: ["partner": partner, "format": format])
         }
     }
 
@@ -364,15 +443,20 @@ public struct BlockListStore: Sendable {
     }
 
     public func partnerCompliance() async throws -> [PartnerDownload] {
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             SELECT d.partner, d.api_key, d.format, d.version, d.time_ms FROM feed_downloads d
             JOIN (SELECT api_key, MAX(id) AS last FROM feed_downloads GROUP BY api_key) l ON d.id = l.last
             ORDER BY d.partner
-            """).all()
+            """
+        ).all()
         return try rows.map {
-            PartnerDownload(partner: try $0.decode(column: "partner", as: String.self), apiKey: try $0.decode(column: "api_key", as: String.self),
-                            format: try $0.decode(column: "format", as: String.self), version: try $0.decode(column: "version", as: Int64.self),
-                            at: Self.date(try $0.decode(column: "time_ms", as: Int64.self))!)
+            PartnerDownload(
+                partner: try $0.decode(column: "partner", as: String.self),
+                apiKey: try $0.decode(column: "api_key", as: String.self),
+                format: try $0.decode(column: "format", as: String.self),
+                version: try $0.decode(column: "version", as: Int64.self),
+                at: Self.date(try $0.decode(column: "time_ms", as: Int64.self))!)
         }
     }
 }
@@ -392,25 +476,39 @@ extension BlockListStore {
                 let id = try r.decode(column: "id", as: Int64.self)
                 if try r.decode(column: "value", as: String.self) == domain { present = true; continue }
                 try await sql.update("list_entries").set("state", to: ListEntryState.removed.rawValue)
-                    .set("removal_reason", to: "canary no longer configured").set("updated_ms", to: Self.ms(now)).where("id", .equal, id).run()
-                try await AuditLog.append(on: tx, at: now, actor: .system, action: "list.remove", subject: "list-entry:\(id)", details: ["canary": "true"])
+                    .set("removal_reason", to: "canary no longer configured").set("updated_ms", to: Self.ms(now)).where(
+                        "id", .equal, id
+                    ).run()
+                try await AuditLog.append(
+                    on: tx, at: now, actor: .system, action: "list.remove", subject: "list-entry:\(id)",
+                    details: ["canary": "true"])
             }
             guard let domain, !present else { return }
             let row = try await sql.insert(into: "list_entries")
-                .columns("kind", "value", "criterion", "state", "proposed_by", "proposed_ms", "verified_by", "verified_ms",
-                         "gone_count", "canary", "published", "updated_ms")
-                .values(SQLBind(ListEntryKind.domain.rawValue), SQLBind(domain), SQLBind("canary"), SQLBind(ListEntryState.active.rawValue),
-                        SQLBind("system"), SQLBind(Self.ms(now)), SQLBind("system"), SQLBind(Self.ms(now)), SQLBind(0), SQLBind(true),
-                        SQLBind(false), SQLBind(Self.ms(now)))
+                .columns(
+                    "kind", "value", "criterion", "state", "proposed_by", "proposed_ms", "verified_by", "verified_ms",
+                    "gone_count", "canary", "published", "updated_ms"
+                )
+                .values(
+                    SQLBind(ListEntryKind.domain.rawValue), SQLBind(domain), SQLBind("canary"),
+                    SQLBind(ListEntryState.active.rawValue),
+                    SQLBind("system"), SQLBind(Self.ms(now)), SQLBind("system"), SQLBind(Self.ms(now)), SQLBind(0),
+                    SQLBind(true),
+                    SQLBind(false), SQLBind(Self.ms(now))
+                )
                 .returning("id").first()
-            try await AuditLog.append(on: tx, at: now, actor: .system, action: "list.canary", subject: "list-entry:\(try row!.decode(column: "id", as: Int64.self))",
-                                      details: ["domain": domain])
+            try await AuditLog.append(
+                on: tx, at: now, actor: .system, action: "list.canary",
+                subject: "list-entry:\(try row!.decode(column: "id", as: Int64.self))",
+                details: ["domain": domain])
         }
     }
 
     /// Whether a published entry's verification has run out (so the next feed request publishes first).
     public func hasExpiredPublished() async throws -> Bool {
-        try await sql.select().column("id").from("list_entries").where("published", .equal, true).where("canary", .equal, false)
-            .where("expires_ms", .lessThanOrEqual, Self.ms(clock.now())).limit(1).first() != nil
+        try await sql.select().column("id").from("list_entries").where("published", .equal, true).where(
+            "canary", .equal, false
+        )
+        .where("expires_ms", .lessThanOrEqual, Self.ms(clock.now())).limit(1).first() != nil
     }
 }

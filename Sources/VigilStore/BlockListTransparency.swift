@@ -16,7 +16,9 @@ public struct BlockListTransparency: TransparencySource {
         try await sql.select().column("id").from("list_entries").where("canary", .equal, false).limit(1).first() != nil
     }
 
-    public func figures(_ wanted: [TransparencyFigure], in period: ReportingPeriod) async throws -> [TransparencyFigure: FigureTable] {
+    public func figures(_ wanted: [TransparencyFigure], in period: ReportingPeriod) async throws -> [TransparencyFigure:
+        FigureTable]
+    {
         guard try await inUse() else { return [:] }
         var out: [TransparencyFigure: FigureTable] = [:]
         for f in wanted { out[f] = try await figure(f, in: period) }
@@ -30,35 +32,57 @@ public struct BlockListTransparency: TransparencySource {
             var rows: [FigureTable.Row] = []
             for m in period.months {
                 let mStart = AuditChain.milliseconds(m.start), mEnd = AuditChain.milliseconds(m.next.start)
-                let size = try await sql.select().column("entry_count").from("list_versions").where("created_ms", .lessThan, mEnd)
+                let size =
+                    try await sql.select().column("entry_count").from("list_versions").where(
+                        "created_ms", .lessThan, mEnd
+                    )
                     .orderBy("version", .descending).limit(1).first()?.decode(column: "entry_count", as: Int.self) ?? 0
-                let moves = try await sql.raw("""
+                let moves = try await sql.raw(
+                    """
                     SELECT CAST(COALESCE(SUM(added), 0) AS BIGINT) AS a, CAST(COALESCE(SUM(removed), 0) AS BIGINT) AS r FROM list_versions
                     WHERE created_ms >= \(bind: mStart) AND created_ms < \(bind: mEnd)
-                    """).first()
-                rows.append(.init(label: m.description, values: [Double(size), Double(try moves?.decode(column: "a", as: Int.self) ?? 0),
-                                                                 Double(try moves?.decode(column: "r", as: Int.self) ?? 0)]))
+                    """
+                ).first()
+                rows.append(
+                    .init(
+                        label: m.description,
+                        values: [
+                            Double(size), Double(try moves?.decode(column: "a", as: Int.self) ?? 0),
+                            Double(try moves?.decode(column: "r", as: Int.self) ?? 0),
+                        ]))
             }
             return FigureTable(columns: ["size", "additions", "removals"], rows: rows)
         case .blockListReasons:
-            let rows = try await sql.raw("""
+            let rows = try await sql.raw(
+                """
                 SELECT c.change, c.reason, COUNT(*) AS n FROM list_changes c JOIN list_versions v ON v.version = c.version
                 WHERE v.created_ms >= \(bind: start) AND v.created_ms < \(bind: end) GROUP BY c.change, c.reason ORDER BY c.change, c.reason
-                """).all()
-            return FigureTable(columns: ["count"], rows: try rows.map {
-                let change = try $0.decode(column: "change", as: String.self) == "add" ? "added" : "removed"
-                return .init(label: "\(change): \(try $0.decode(column: "reason", as: String.self))", values: [Double(try $0.decode(column: "n", as: Int.self))])
-            }, rowKind: "reason")
+                """
+            ).all()
+            return FigureTable(
+                columns: ["count"],
+                rows: try rows.map {
+                    let change = try $0.decode(column: "change", as: String.self) == "add" ? "added" : "removed"
+                    return .init(
+                        label: "\(change): \(try $0.decode(column: "reason", as: String.self))",
+                        values: [Double(try $0.decode(column: "n", as: Int.self))])
+                }, rowKind: "reason")
         default:
-            let rows = try await sql.raw("""
+            let rows = try await sql.raw(
+                """
                 SELECT state, COUNT(*) AS n FROM appeals WHERE created_ms >= \(bind: start) AND created_ms < \(bind: end) GROUP BY state
-                """).all()
+                """
+            ).all()
             var counts: [String: Int] = [:]
-            for r in rows { counts[try r.decode(column: "state", as: String.self)] = try r.decode(column: "n", as: Int.self) }
+            for r in rows {
+                counts[try r.decode(column: "state", as: String.self)] = try r.decode(column: "n", as: Int.self)
+            }
             // Every outcome, zeros included: the list is in use, so no appeal is a real zero.
-            return FigureTable(columns: ["count"], rows: ["received", "suspended", "upheld", "rejected"].map {
-                .init(label: $0, values: [Double(counts[$0] ?? 0)])
-            }, rowKind: "outcome")
+            return FigureTable(
+                columns: ["count"],
+                rows: ["received", "suspended", "upheld", "rejected"].map {
+                    .init(label: $0, values: [Double(counts[$0] ?? 0)])
+                }, rowKind: "outcome")
         }
     }
 }
@@ -70,9 +94,14 @@ public struct TakedownTransparency: TransparencySource {
     public init(db: any Database) { self.db = db }
     public var figures: Set<TransparencyFigure> { [.removalTime, .removedWithin] }
 
-    public func figures(_ wanted: [TransparencyFigure], in period: ReportingPeriod) async throws -> [TransparencyFigure: FigureTable] {
-        guard try await (db as! any SQLDatabase).select().column("id").from("notices").limit(1).first() != nil else { return [:] }
-        let timelines = try await NoticeStore(db: db, clock: SystemClock()).timelines(from: period.start, to: period.end)
+    public func figures(_ wanted: [TransparencyFigure], in period: ReportingPeriod) async throws -> [TransparencyFigure:
+        FigureTable]
+    {
+        guard try await (db as! any SQLDatabase).select().column("id").from("notices").limit(1).first() != nil else {
+            return [:]
+        }
+        let timelines = try await NoticeStore(db: db, clock: SystemClock()).timelines(
+            from: period.start, to: period.end)
         let summary = DurationSummary(timelines.compactMap(\.reportToRemoval), total: timelines.count)
         var out: [TransparencyFigure: FigureTable] = [:]
         for f in wanted { out[f] = Self.table(f, summary) }
@@ -85,12 +114,18 @@ public struct TakedownTransparency: TransparencySource {
 
     static func table(_ f: TransparencyFigure, _ s: DurationSummary) -> FigureTable {
         if f == .removalTime {
-            return FigureTable(columns: ["days"], rows: [
-                .init(label: "median", values: [(s.median ?? 0) / 86_400]), .init(label: "p90", values: [(s.p90 ?? 0) / 86_400]),
-            ], unit: .days, total: s.count, rowKind: "item")
+            return FigureTable(
+                columns: ["days"],
+                rows: [
+                    .init(label: "median", values: [(s.median ?? 0) / 86_400]),
+                    .init(label: "p90", values: [(s.p90 ?? 0) / 86_400]),
+                ], unit: .days, total: s.count, rowKind: "item")
         }
-        return FigureTable(columns: ["share"], rows: [
-            .init(label: "1 day", values: [(s.withinOneDay ?? 0) * 100]), .init(label: "3 days", values: [(s.withinThreeDays ?? 0) * 100]),
-        ], unit: .percent, total: s.count, rowKind: "item")
+        return FigureTable(
+            columns: ["share"],
+            rows: [
+                .init(label: "1 day", values: [(s.withinOneDay ?? 0) * 100]),
+                .init(label: "3 days", values: [(s.withinThreeDays ?? 0) * 100]),
+            ], unit: .percent, total: s.count, rowKind: "item")
     }
 }

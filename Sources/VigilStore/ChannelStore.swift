@@ -20,7 +20,10 @@ extension NoticeStore {
         /// The webhook's HMAC-SHA-256 key.
         public let secret: String?
 
-        public init(key: String, kind: Kind, name: String, language: String, delivery: Delivery, address: String, secret: String?) {
+        public init(
+            key: String, kind: Kind, name: String, language: String, delivery: Delivery, address: String,
+            secret: String?
+        ) {
             self.key = key
             self.kind = kind
             self.name = name
@@ -32,10 +35,14 @@ extension NoticeStore {
     }
 
     static func channel(_ r: any SQLRow) throws -> Channel {
-        Channel(key: try r.decode(column: "key", as: String.self), kind: Channel.Kind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .provider,
-                name: try r.decode(column: "name", as: String.self), language: try r.decode(column: "language", as: String.self),
-                delivery: Channel.Delivery(rawValue: try r.decode(column: "delivery", as: String.self)) ?? .email,
-                address: try r.decode(column: "address", as: String.self), secret: try r.decode(column: "secret", as: String?.self))
+        Channel(
+            key: try r.decode(column: "key", as: String.self),
+            kind: Channel.Kind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .provider,
+            name: try r.decode(column: "name", as: String.self),
+            language: try r.decode(column: "language", as: String.self),
+            delivery: Channel.Delivery(rawValue: try r.decode(column: "delivery", as: String.self)) ?? .email,
+            address: try r.decode(column: "address", as: String.self),
+            secret: try r.decode(column: "secret", as: String?.self))
     }
 
     public func channels() async throws -> [Channel] {
@@ -52,15 +59,28 @@ extension NoticeStore {
         var c = given
         if c.kind == .partner {
             let cc = c.key.trimmingCharacters(in: .whitespaces).uppercased()
-            guard cc.count == 2, cc.allSatisfy(\.isLetter) else { throw StoreError.invalid("a partner hotline is keyed by its two-letter country code") }
-            c = Channel(key: cc, kind: c.kind, name: c.name, language: c.language, delivery: c.delivery, address: c.address, secret: c.secret)
+            guard cc.count == 2, cc.allSatisfy(\.isLetter) else {
+                throw StoreError.invalid("a partner hotline is keyed by its two-letter country code")
+            }
+            c = Channel(
+                key: cc, kind: c.kind, name: c.name, language: c.language, delivery: c.delivery, address: c.address,
+                secret: c.secret)
         }
-        guard !c.key.isEmpty, !c.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalid("give the key and the name") }
+        guard !c.key.isEmpty, !c.name.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw StoreError.invalid("give the key and the name")
+        }
         switch c.delivery {
-        case .email: guard EmailAddress.isPlausible(c.address) else { throw StoreError.invalid("the address is an e-mail address") }
+        case .email:
+            guard EmailAddress.isPlausible(c.address) else {
+                throw StoreError.invalid("the address is an e-mail address")
+            }
         case .webhook:
-            guard c.address.hasPrefix("https://") || c.address.hasPrefix("http://") else { throw StoreError.invalid("the webhook is an http(s) URL") }
-            guard let s = c.secret, s.count >= 16 else { throw StoreError.invalid("a webhook needs a secret of at least 16 characters to sign with") }
+            guard c.address.hasPrefix("https://") || c.address.hasPrefix("http://") else {
+                throw StoreError.invalid("the webhook is an http(s) URL")
+            }
+            guard let s = c.secret, s.count >= 16 else {
+                throw StoreError.invalid("a webhook needs a secret of at least 16 characters to sign with")
+            }
         }
         let now = clock.now()
         let channel = c
@@ -69,18 +89,25 @@ extension NoticeStore {
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
             try await sql.delete(from: "channels").where("key", .equal, c.key).run()
-            try await sql.insert(into: "channels").columns("key", "kind", "name", "language", "delivery", "address", "secret", "updated_by", "updated_ms")
-                .values(SQLBind(c.key), SQLBind(c.kind.rawValue), SQLBind(c.name), SQLBind(c.language), SQLBind(c.delivery.rawValue),
-                        SQLBind(c.address), SQLBind(c.secret), SQLBind(actor.identifier), SQLBind(Self.ms(now))).run()
-            try await AuditLog.append(on: tx, at: now, actor: actor, action: "channel.set", subject: "channel:\(c.key)",
-                                      details: ["kind": c.kind.rawValue, "delivery": c.delivery.rawValue])
+            try await sql.insert(into: "channels").columns(
+                "key", "kind", "name", "language", "delivery", "address", "secret", "updated_by", "updated_ms"
+            )
+            .values(
+                SQLBind(c.key), SQLBind(c.kind.rawValue), SQLBind(c.name), SQLBind(c.language),
+                SQLBind(c.delivery.rawValue),
+                SQLBind(c.address), SQLBind(c.secret), SQLBind(actor.identifier), SQLBind(Self.ms(now))
+            ).run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "channel.set", subject: "channel:\(c.key)",
+                details: ["kind": c.kind.rawValue, "delivery": c.delivery.rawValue])
         }
     }
 
     // MARK: templates
 
     public func template(language: String) async throws -> String? {
-        try await sql.select().column("body").from("notice_templates").where("language", .equal, language).first()?.decode(column: "body", as: String.self)
+        try await sql.select().column("body").from("notice_templates").where("language", .equal, language).first()?
+            .decode(column: "body", as: String.self)
     }
 
     public func templates() async throws -> [String: String] {
@@ -93,8 +120,12 @@ extension NoticeStore {
 
     public func setTemplate(language: String, body: String, by actor: AuditActor) async throws {
         let lang = language.trimmingCharacters(in: .whitespaces).lowercased()
-        guard !lang.isEmpty, lang.count <= 12, lang.allSatisfy({ $0.isLetter || $0 == "-" }) else { throw StoreError.invalid("the language is a tag such as fr") }
-        guard body.contains("{urls}") else { throw StoreError.invalid("the template must contain {urls}, where the addresses go") }
+        guard !lang.isEmpty, lang.count <= 12, lang.allSatisfy({ $0.isLetter || $0 == "-" }) else {
+            throw StoreError.invalid("the language is a tag such as fr")
+        }
+        guard body.contains("{urls}") else {
+            throw StoreError.invalid("the template must contain {urls}, where the addresses go")
+        }
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
@@ -102,7 +133,8 @@ extension NoticeStore {
             try await sql.delete(from: "notice_templates").where("language", .equal, lang).run()
             try await sql.insert(into: "notice_templates").columns("language", "body", "updated_by", "updated_ms")
                 .values(SQLBind(lang), SQLBind(body), SQLBind(actor.identifier), SQLBind(Self.ms(now))).run()
-            try await AuditLog.append(on: tx, at: now, actor: actor, action: "notice.template", subject: "template:\(lang)")
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "notice.template", subject: "template:\(lang)")
         }
     }
 
@@ -115,10 +147,12 @@ extension NoticeStore {
         return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
-            guard let r = try await sql.select().column("id").from("notices").where("token", .equal, token).first() else { return nil }
+            guard let r = try await sql.select().column("id").from("notices").where("token", .equal, token).first()
+            else { return nil }
             let id = try r.decode(column: "id", as: Int64.self)
             try await sql.update("notices").set("token", to: SQLLiteral.null).where("id", .equal, id).run()
-            try await AuditLog.append(on: tx, at: now, actor: .publicVisitor, action: "notice.provider-confirmed", subject: "notice:\(id)")
+            try await AuditLog.append(
+                on: tx, at: now, actor: .publicVisitor, action: "notice.provider-confirmed", subject: "notice:\(id)")
             return id
         }
     }
@@ -131,7 +165,9 @@ extension NoticeStore {
             let sql = tx as! any SQLDatabase
             var update = sql.update("notices").set("token", to: token)
             if let bounceToken {
-                update = update.set(SQLIdentifier("bounce_token"), to: SQLFunction("coalesce", args: SQLColumn("bounce_token"), SQLBind(bounceToken.lowercased())))
+                update = update.set(
+                    SQLIdentifier("bounce_token"),
+                    to: SQLFunction("coalesce", args: SQLColumn("bounce_token"), SQLBind(bounceToken.lowercased())))
             }
             try await update.where("id", .equal, id).run()
             return try await sql.select().column("bounce_token").from("notices").where("id", .equal, id).first()?
@@ -143,7 +179,9 @@ extension NoticeStore {
     public func openItems(notice id: Int64) async throws -> [Item] {
         try await sql.select().columns("case_id", "url").from("notice_items").where("notice_id", .equal, id)
             .where("removed_ms", .is, SQLLiteral.null).all().map {
-                Item(caseID: try $0.decode(column: "case_id", as: Int64.self), url: try $0.decode(column: "url", as: String.self), removedAt: nil)
+                Item(
+                    caseID: try $0.decode(column: "case_id", as: Int64.self),
+                    url: try $0.decode(column: "url", as: String.self), removedAt: nil)
             }
     }
 }

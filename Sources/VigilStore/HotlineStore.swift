@@ -13,8 +13,10 @@ public struct HotlineStore: Sendable {
     public let triage: TriagePolicy
     public let fourEyes: FourEyesPolicy
 
-    public init(db: any Database, clock: any VigilClock, tokens: any TokenSource, sealer: ContactSealer?,
-                triage: TriagePolicy, fourEyes: FourEyesPolicy = FourEyesPolicy()) {
+    public init(
+        db: any Database, clock: any VigilClock, tokens: any TokenSource, sealer: ContactSealer?,
+        triage: TriagePolicy, fourEyes: FourEyesPolicy = FourEyesPolicy()
+    ) {
         self.db = db
         self.clock = clock
         self.tokens = tokens
@@ -46,7 +48,9 @@ public struct HotlineStore: Sendable {
     }
 
     static func payload(_ r: ValidatedReport) -> Payload {
-        var p = Payload(kind: r.kind.rawValue, concerns: [], details: r.details, danger: r.childInImmediateDanger, source: r.source.rawValue)
+        var p = Payload(
+            kind: r.kind.rawValue, concerns: [], details: r.details, danger: r.childInImmediateDanger,
+            source: r.source.rawValue)
         switch r.subject {
         case .web(let t):
             p.target = t.canonicalKey
@@ -74,7 +78,9 @@ public struct HotlineStore: Sendable {
 
     /// Stores a validated report in one transaction: the report, its case (new, or the open case with the same key),
     /// and the audit event. Only after this returns may the reference be shown.
-    public func submit(_ report: ValidatedReport, language: String, actor: AuditActor, apiKey: String? = nil) async throws -> Submitted {
+    public func submit(_ report: ValidatedReport, language: String, actor: AuditActor, apiKey: String? = nil)
+        async throws -> Submitted
+    {
         try await submitBatch([Submission(report: report, language: language, actor: actor, apiKey: apiKey)])[0]
     }
 
@@ -113,16 +119,20 @@ public struct HotlineStore: Sendable {
         for item in items {
             let reference = ReportReference(randomFrom: tokens)
             let sealed: String? = try item.report.contact.map { c in
-                guard let sealer else { throw StoreError.invalid("contact details cannot be stored: no encryption key") }
+                guard let sealer else {
+                    throw StoreError.invalid("contact details cannot be stored: no encryption key")
+                }
                 return try sealer.seal(c.text, reportID: reference.description).base64EncodedString()
             }
             var payload = Self.payload(item.report)
             payload.incidentTime = item.incidentTime
             payload.reportedUsers = item.reportedUsers
             payload.fileHashes = item.fileHashes
-            prepared.append(Prepared(item: item, reference: reference, sealed: sealed,
-                                     payloadJSON: String(decoding: try JSONEncoder().encode(payload), as: UTF8.self),
-                                     key: item.report.caseKey?.rawValue))
+            prepared.append(
+                Prepared(
+                    item: item, reference: reference, sealed: sealed,
+                    payloadJSON: String(decoding: try JSONEncoder().encode(payload), as: UTF8.self),
+                    key: item.report.caseKey?.rawValue))
         }
         let fourEyes = self.fourEyes
         let triage = self.triage
@@ -133,49 +143,86 @@ public struct HotlineStore: Sendable {
             var out: [Submitted] = []
             var events: [AuditLog.Entry] = []
             // The next case number, read once: this transaction holds the write lock (the chain's head row is locked).
-            var nextCaseID = (try await sql.select().column(SQLFunction("coalesce", args: SQLFunction("max", args: SQLColumn("id")), SQLLiteral.numeric("0")), as: "m")
+            var nextCaseID =
+                (try await sql.select().column(
+                    SQLFunction("coalesce", args: SQLFunction("max", args: SQLColumn("id")), SQLLiteral.numeric("0")),
+                    as: "m"
+                )
                 .from("cases").first()?.decode(column: "m", as: Int64.self) ?? 0) + 1
             for p in all {
                 let report = p.item.report
                 let key = p.key
                 var caseID: Int64
                 var joined = false
-                if let key, let row = try await sql.select().columns("id", "workflow", "danger", "report_count", "fast_track", "created_ms").from("cases")
-                    .where("case_key", .equal, key).where("state", .notEqual, CaseState.closed.rawValue).orderBy("id").first()
+                if let key,
+                    let row = try await sql.select().columns(
+                        "id", "workflow", "danger", "report_count", "fast_track", "created_ms"
+                    ).from("cases")
+                        .where("case_key", .equal, key).where("state", .notEqual, CaseState.closed.rawValue).orderBy(
+                            "id"
+                        ).first()
                 {
                     caseID = try row.decode(column: "id", as: Int64.self)
-                    var wf = try JSONDecoder().decode(CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
+                    var wf = try JSONDecoder().decode(
+                        CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
                     _ = try? wf.handle(.reportJoined, at: now)
                     let count = try row.decode(column: "report_count", as: Int.self) + 1
                     let danger = try row.decode(column: "danger", as: Bool.self) || report.childInImmediateDanger
                     let fast = try row.decode(column: "fast_track", as: Bool.self) || report.source.isFastTrack
-                    let created = Date(timeIntervalSince1970: Double(try row.decode(column: "created_ms", as: Int64.self)) / 1000)
-                    let deadline = triage.deadline(for: TriageFacts(childInImmediateDanger: danger, firstReportAt: created, reportCount: count, fastTrackSince: fast ? created : nil))
-                    try await sql.update("cases").set("workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self))
-                        .set("report_count", to: count).set("danger", to: danger).set("fast_track", to: fast)
-                        .set("deadline_ms", to: AuditChain.milliseconds(deadline)).set("updated_ms", to: ms)
-                        .where("id", .equal, caseID).run()
+                    let created = Date(
+                        timeIntervalSince1970: Double(try row.decode(column: "created_ms", as: Int64.self)) / 1000)
+                    let deadline = triage.deadline(
+                        for: TriageFacts(
+                            childInImmediateDanger: danger, firstReportAt: created, reportCount: count,
+                            fastTrackSince: fast ? created : nil))
+                    try await sql.update("cases").set(
+                        "workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)
+                    )
+                    .set("report_count", to: count).set("danger", to: danger).set("fast_track", to: fast)
+                    .set("deadline_ms", to: AuditChain.milliseconds(deadline)).set("updated_ms", to: ms)
+                    .where("id", .equal, caseID).run()
                     joined = true
                 } else {
                     caseID = nextCaseID
                     nextCaseID += 1
                     let wf = CaseWorkflow(fourEyes: fourEyes)
-                    let deadline = triage.deadline(for: TriageFacts(childInImmediateDanger: report.childInImmediateDanger, firstReportAt: now, reportCount: 1, fastTrackSince: report.source.isFastTrack ? now : nil))
+                    let deadline = triage.deadline(
+                        for: TriageFacts(
+                            childInImmediateDanger: report.childInImmediateDanger, firstReportAt: now, reportCount: 1,
+                            fastTrackSince: report.source.isFastTrack ? now : nil))
                     try await sql.insert(into: "cases")
-                        .columns("id", "case_key", "kind", "state", "workflow", "danger", "report_count", "fast_track", "deadline_ms", "created_ms", "updated_ms")
-                        .values(SQLBind(caseID), SQLBind(key), SQLBind(report.kind.rawValue), SQLBind(wf.state.rawValue),
-                                SQLBind(String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)), SQLBind(report.childInImmediateDanger), SQLBind(1),
-                                SQLBind(report.source.isFastTrack), SQLBind(AuditChain.milliseconds(deadline)), SQLBind(ms), SQLBind(ms))
+                        .columns(
+                            "id", "case_key", "kind", "state", "workflow", "danger", "report_count", "fast_track",
+                            "deadline_ms", "created_ms", "updated_ms"
+                        )
+                        .values(
+                            SQLBind(caseID), SQLBind(key), SQLBind(report.kind.rawValue), SQLBind(wf.state.rawValue),
+                            SQLBind(String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)),
+                            SQLBind(report.childInImmediateDanger), SQLBind(1),
+                            SQLBind(report.source.isFastTrack), SQLBind(AuditChain.milliseconds(deadline)), SQLBind(ms),
+                            SQLBind(ms)
+                        )
                         .run()
                 }
                 try await sql.insert(into: "reports")
-                    .columns("reference", "case_id", "kind", "payload", "contact_sealed", "language", "source", "api_key", "created_ms")
-                    .values(SQLBind(p.reference.description), SQLBind(caseID), SQLBind(report.kind.rawValue), SQLBind(p.payloadJSON), SQLBind(p.sealed),
-                            SQLBind(p.item.language), SQLBind(report.source.rawValue), SQLBind(p.item.apiKey), SQLBind(ms))
+                    .columns(
+                        "reference", "case_id", "kind", "payload", "contact_sealed", "language", "source", "api_key",
+                        "created_ms"
+                    )
+                    .values(
+                        SQLBind(p.reference.description), SQLBind(caseID), SQLBind(report.kind.rawValue),
+                        SQLBind(p.payloadJSON), SQLBind(p.sealed),
+                        SQLBind(p.item.language), SQLBind(report.source.rawValue), SQLBind(p.item.apiKey), SQLBind(ms)
+                    )
                     .run()
-                events.append(AuditLog.Entry(
-                    time: now, actor: p.item.actor, action: joined ? "report.joined" : "report.received", subject: "case:\(caseID)",
-                    details: ["reference": p.reference.description, "kind": report.kind.rawValue, "danger": String(report.childInImmediateDanger)]))
+                events.append(
+                    AuditLog.Entry(
+                        time: now, actor: p.item.actor, action: joined ? "report.joined" : "report.received",
+                        subject: "case:\(caseID)",
+                        details: [
+                            "reference": p.reference.description, "kind": report.kind.rawValue,
+                            "danger": String(report.childInImmediateDanger),
+                        ]))
                 out.append(Submitted(reference: p.reference, caseID: caseID, joinedExistingCase: joined))
             }
             try await AuditLog.append(on: tx, events)
@@ -185,9 +232,10 @@ public struct HotlineStore: Sendable {
 
     /// The public status of a report (nothing more revealing), or nil when the reference is unknown.
     public func publicStatus(of reference: ReportReference) async throws -> PublicCaseStatus? {
-        guard let row = try await sql.select().column(SQLColumn("state", table: "cases")).from("reports")
-            .join("cases", on: SQLColumn("case_id", table: "reports"), .equal, SQLColumn("id", table: "cases"))
-            .where(SQLColumn("reference", table: "reports"), .equal, SQLBind(reference.description)).first(),
+        guard
+            let row = try await sql.select().column(SQLColumn("state", table: "cases")).from("reports")
+                .join("cases", on: SQLColumn("case_id", table: "reports"), .equal, SQLColumn("id", table: "cases"))
+                .where(SQLColumn("reference", table: "reports"), .equal, SQLBind(reference.description)).first(),
             let state = CaseState(rawValue: try row.decode(column: "state", as: String.self))
         else { return nil }
         return state.publicStatus
@@ -212,27 +260,38 @@ public struct HotlineStore: Sendable {
             id: try r.decode(column: "id", as: Int64.self), key: try r.decode(column: "case_key", as: String?.self),
             kind: try r.decode(column: "kind", as: String.self),
             state: CaseState(rawValue: try r.decode(column: "state", as: String.self)) ?? .received,
-            danger: try r.decode(column: "danger", as: Bool.self), reportCount: try r.decode(column: "report_count", as: Int.self),
+            danger: try r.decode(column: "danger", as: Bool.self),
+            reportCount: try r.decode(column: "report_count", as: Int.self),
             deadline: Date(timeIntervalSince1970: Double(try r.decode(column: "deadline_ms", as: Int64.self)) / 1000),
             createdAt: Date(timeIntervalSince1970: Double(try r.decode(column: "created_ms", as: Int64.self)) / 1000),
             claimedBy: try r.decode(column: "claimed_by", as: String?.self),
-            workflow: try JSONDecoder().decode(CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8)))
+            workflow: try JSONDecoder().decode(
+                CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8)))
     }
 
     /// Open cases in priority order: danger first, then the service-level deadline, then more reports, then age.
-    public func queue(includeClosed: Bool = false, kind: String? = nil, state: String? = nil, dangerOnly: Bool = false,
-                      page: Int = 1, per: Int = 50) async throws -> (cases: [CaseSummary], total: Int) {
+    public func queue(
+        includeClosed: Bool = false, kind: String? = nil, state: String? = nil, dangerOnly: Bool = false,
+        page: Int = 1, per: Int = 50
+    ) async throws -> (cases: [CaseSummary], total: Int) {
         func filtered(_ base: SQLSelectBuilder) -> SQLSelectBuilder {
             var q = base
-            if let state, !state.isEmpty { q = q.where("state", .equal, state) } else if !includeClosed { q = q.where("state", .notEqual, CaseState.closed.rawValue) }
+            if let state, !state.isEmpty {
+                q = q.where("state", .equal, state)
+            } else if !includeClosed {
+                q = q.where("state", .notEqual, CaseState.closed.rawValue)
+            }
             if let kind, !kind.isEmpty { q = q.where("kind", .equal, kind) }
             if dangerOnly { q = q.where("danger", .equal, true) }
             return q
         }
         let q = filtered(sql.select().column("*").from("cases"))
-        let total = try await filtered(sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("cases"))
+        let total =
+            try await filtered(sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("cases"))
             .first()?.decode(column: "n", as: Int.self) ?? 0
-        let rows = try await q.orderBy("danger", .descending).orderBy("deadline_ms").orderBy("report_count", .descending).orderBy("created_ms")
+        let rows = try await q.orderBy("danger", .descending).orderBy("deadline_ms").orderBy(
+            "report_count", .descending
+        ).orderBy("created_ms")
             .limit(per).offset((max(1, page) - 1) * per).all()
         return (try rows.map(Self.summary), total)
     }
@@ -241,9 +300,14 @@ public struct HotlineStore: Sendable {
     public func keysSeenElsewhere(_ cases: [CaseSummary]) async throws -> Set<Int64> {
         let keyed = cases.filter { $0.key != nil }
         guard !keyed.isEmpty else { return [] }
-        let rows = try await sql.select().columns("id", "case_key").from("cases").where("case_key", .in, Array(Set(keyed.compactMap(\.key)))).all()
+        let rows = try await sql.select().columns("id", "case_key").from("cases").where(
+            "case_key", .in, Array(Set(keyed.compactMap(\.key)))
+        ).all()
         var ids: [String: Set<Int64>] = [:]
-        for r in rows { ids[try r.decode(column: "case_key", as: String.self), default: []].insert(try r.decode(column: "id", as: Int64.self)) }
+        for r in rows {
+            ids[try r.decode(column: "case_key", as: String.self), default: []].insert(
+                try r.decode(column: "id", as: Int64.self))
+        }
         return Set(keyed.filter { (ids[$0.key!]?.count ?? 0) > 1 }.map(\.id))
     }
 
@@ -253,11 +317,14 @@ public struct HotlineStore: Sendable {
     @discardableResult
     public func expireHolds() async throws -> Int {
         let now = clock.now()
-        let rows = try await sql.select().columns("id", "workflow").from("cases").where("state", .notEqual, CaseState.closed.rawValue)
-            .where("workflow", .like, "%\"hold\"%").all()
+        let rows = try await sql.select().columns("id", "workflow").from("cases").where(
+            "state", .notEqual, CaseState.closed.rawValue
+        )
+        .where("workflow", .like, "%\"hold\"%").all()
         var ended = 0
         for r in rows {
-            let wf = try JSONDecoder().decode(CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
+            let wf = try JSONDecoder().decode(
+                CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
             guard let hold = wf.hold else { continue }
             let id = try r.decode(column: "id", as: Int64.self)
             if hold.expiresAt <= now {
@@ -274,10 +341,14 @@ public struct HotlineStore: Sendable {
 
     /// Cases whose workflow has referred them to law enforcement.
     /// Referred cases, the most recently referred first, a page at a time; with the number of referred cases.
-    public func referredToLawEnforcement(page: Int = 1, per: Int = 100) async throws -> (cases: [CaseSummary], total: Int) {
+    public func referredToLawEnforcement(page: Int = 1, per: Int = 100) async throws -> (
+        cases: [CaseSummary], total: Int
+    ) {
         let rows = try await sql.select().column("*").from("cases").where("le_referred_ms", .isNot, SQLLiteral.null)
-            .orderBy("le_referred_ms", .descending).orderBy("id", .descending).limit(per).offset(max(0, page - 1) * per).all()
-        let total = try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("cases")
+            .orderBy("le_referred_ms", .descending).orderBy("id", .descending).limit(per).offset(max(0, page - 1) * per)
+            .all()
+        let total =
+            try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("cases")
             .where("le_referred_ms", .isNot, SQLLiteral.null).first()?.decode(column: "n", as: Int.self) ?? 0
         return (try rows.map(Self.summary), total)
     }
@@ -293,13 +364,20 @@ public struct HotlineStore: Sendable {
     }
 
     public func caseDetail(_ id: Int64) async throws -> (CaseSummary, [StoredReport])? {
-        guard let row = try await sql.select().column("*").from("cases").where("id", .equal, id).first() else { return nil }
-        let reports = try await sql.select().column("*").from("reports").where("case_id", .equal, id).orderBy("created_ms").all().map { r in
+        guard let row = try await sql.select().column("*").from("cases").where("id", .equal, id).first() else {
+            return nil
+        }
+        let reports = try await sql.select().column("*").from("reports").where("case_id", .equal, id).orderBy(
+            "created_ms"
+        ).all().map { r in
             StoredReport(
                 reference: try r.decode(column: "reference", as: String.self),
-                payload: try JSONDecoder().decode(Payload.self, from: Data(try r.decode(column: "payload", as: String.self).utf8)),
-                language: try r.decode(column: "language", as: String.self), source: try r.decode(column: "source", as: String.self),
-                receivedAt: Date(timeIntervalSince1970: Double(try r.decode(column: "created_ms", as: Int64.self)) / 1000),
+                payload: try JSONDecoder().decode(
+                    Payload.self, from: Data(try r.decode(column: "payload", as: String.self).utf8)),
+                language: try r.decode(column: "language", as: String.self),
+                source: try r.decode(column: "source", as: String.self),
+                receivedAt: Date(
+                    timeIntervalSince1970: Double(try r.decode(column: "created_ms", as: Int64.self)) / 1000),
                 hasContact: try r.decode(column: "contact_sealed", as: String?.self) != nil)
         }
         return (try Self.summary(row), reports)
@@ -312,42 +390,61 @@ public struct HotlineStore: Sendable {
         return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
-            guard let row = try await sql.select().columns("workflow").from("cases").where("id", .equal, id).first() else {
+            guard let row = try await sql.select().columns("workflow").from("cases").where("id", .equal, id).first()
+            else {
                 throw StoreError.notFound("no case \(id)")
             }
-            var wf = try JSONDecoder().decode(CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
+            var wf = try JSONDecoder().decode(
+                CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
             let actions: [CaseAction]
-            do throws(CaseWorkflowError) { actions = try wf.handle(event, at: now) } catch { throw StoreError.conflict(error.description) }
-            try await sql.update("cases").set("workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self))
-                .set("state", to: wf.state.rawValue).set("claimed_by", to: wf.claimedBy).set("updated_ms", to: AuditChain.milliseconds(now))
-                .set("closed_ms", to: wf.closedAt.map(AuditChain.milliseconds))
-                .where("id", .equal, id).run()
+            do throws(CaseWorkflowError) { actions = try wf.handle(event, at: now) } catch {
+                throw StoreError.conflict(error.description)
+            }
+            try await sql.update("cases").set(
+                "workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)
+            )
+            .set("state", to: wf.state.rawValue).set("claimed_by", to: wf.claimedBy).set(
+                "updated_ms", to: AuditChain.milliseconds(now)
+            )
+            .set("closed_ms", to: wf.closedAt.map(AuditChain.milliseconds))
+            .where("id", .equal, id).run()
             // Once referred, a case stays on the liaison's list (a reopened case keeps its referral).
             if wf.decided.contains(where: { $0.kind == .lawEnforcementReferral }) {
-                try await sql.update("cases").set("le_referred_ms", to: AuditChain.milliseconds(now)).where("id", .equal, id)
-                    .where("le_referred_ms", .is, SQLLiteral.null).run()
+                try await sql.update("cases").set("le_referred_ms", to: AuditChain.milliseconds(now)).where(
+                    "id", .equal, id
+                )
+                .where("le_referred_ms", .is, SQLLiteral.null).run()
             }
             var details: [String: String] = ["state": wf.state.rawValue]
             if case .placeHold(let h) = event {
                 details["expires"] = ISO8601DateFormatter().string(from: h.expiresAt)
                 if let n = h.notifyAfter { details["notifyAfter"] = ISO8601DateFormatter().string(from: n) }
             }
-            let ownAudits = Set(actions.compactMap { a -> String? in if case .audit(let name, _) = a { return name } else { return nil } })
+            let ownAudits = Set(
+                actions.compactMap { a -> String? in if case .audit(let name, _) = a { return name } else { return nil }
+                })
             // Content assessed illegal: trace where it is hosted, in a job that commits with the assessment.
             if case .assess(let assessment, _) = event, assessment.outcome.isIllegal {
-                try await JobQueue(db: tx, clock: clock, owner: "hotline").enqueue(NoticeStore.attributeJob, payload: "{\"case\":\(id)}", on: tx)
+                try await JobQueue(db: tx, clock: clock, owner: "hotline").enqueue(
+                    NoticeStore.attributeJob, payload: "{\"case\":\(id)}", on: tx)
             }
             if !ownAudits.contains("case.\(event.name)") {
-                try await AuditLog.append(on: tx, at: now, actor: actor, action: "case.\(event.name)", subject: "case:\(id)", details: details)
+                try await AuditLog.append(
+                    on: tx, at: now, actor: actor, action: "case.\(event.name)", subject: "case:\(id)", details: details
+                )
             }
             for a in actions {
                 if case .audit(let action, let d) = a {
-                    try await AuditLog.append(on: tx, at: now, actor: actor, action: action, subject: "case:\(id)", details: d)
+                    try await AuditLog.append(
+                        on: tx, at: now, actor: actor, action: action, subject: "case:\(id)", details: d)
                 } else {
-                    try await AuditLog.append(on: tx, at: now, actor: actor, action: "case.action", subject: "case:\(id)", details: ["action": a.name])
+                    try await AuditLog.append(
+                        on: tx, at: now, actor: actor, action: "case.action", subject: "case:\(id)",
+                        details: ["action": a.name])
                     // A notice to the host is prepared by a job that commits with the decision.
                     if a == .sendNotice {
-                        try await JobQueue(db: tx, clock: clock, owner: "hotline").enqueue(NoticeStore.prepareJob, payload: "{\"case\":\(id)}", on: tx)
+                        try await JobQueue(db: tx, clock: clock, owner: "hotline").enqueue(
+                            NoticeStore.prepareJob, payload: "{\"case\":\(id)}", on: tx)
                     }
                 }
             }
@@ -358,22 +455,30 @@ public struct HotlineStore: Sendable {
     /// Deletes reporters' contact details once their case has been closed longer than the retention period;
     /// each deletion is audited. Returns how many reports lost their contact.
     @discardableResult
-    public func purgeExpiredContacts(retention: ContactRetention = ContactRetention(), actor: AuditActor = .job("contact-retention")) async throws -> Int {
+    public func purgeExpiredContacts(
+        retention: ContactRetention = ContactRetention(), actor: AuditActor = .job("contact-retention")
+    ) async throws -> Int {
         let now = clock.now()
         let cutoff = AuditChain.milliseconds(now - retention.period)
         return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
-            let rows = try await sql.select().column(SQLColumn("reference", table: "reports")).column(SQLColumn("case_id", table: "reports")).from("reports")
+            let rows = try await sql.select().column(SQLColumn("reference", table: "reports")).column(
+                SQLColumn("case_id", table: "reports")
+            ).from("reports")
                 .join("cases", on: SQLColumn("case_id", table: "reports"), .equal, SQLColumn("id", table: "cases"))
                 .where(SQLColumn("contact_sealed", table: "reports"), .isNot, SQLLiteral.null)
                 .where(SQLColumn("state", table: "cases"), .equal, SQLBind(CaseState.closed.rawValue))
                 .where(SQLColumn("closed_ms", table: "cases"), .lessThan, SQLBind(cutoff)).limit(10_000).all()
             for r in rows {
                 let ref = try r.decode(column: "reference", as: String.self)
-                try await sql.update("reports").set("contact_sealed", to: SQLLiteral.null).where("reference", .equal, ref).run()
-                try await AuditLog.append(on: tx, at: now, actor: actor, action: "report.contact-deleted", subject: "case:\(try r.decode(column: "case_id", as: Int64.self))",
-                                          details: ["reference": ref, "reason": "retention period ended"])
+                try await sql.update("reports").set("contact_sealed", to: SQLLiteral.null).where(
+                    "reference", .equal, ref
+                ).run()
+                try await AuditLog.append(
+                    on: tx, at: now, actor: actor, action: "report.contact-deleted",
+                    subject: "case:\(try r.decode(column: "case_id", as: Int64.self))",
+                    details: ["reference": ref, "reason": "retention period ended"])
             }
             return rows.count
         }
@@ -384,7 +489,8 @@ public struct HotlineStore: Sendable {
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = TimeZone(identifier: "UTC")!
         let start = cal.startOfDay(for: day)
-        let (events, _) = try await AuditLog.list(on: db, filter: .init(action: "case.assess", from: start, to: start + 86400), page: 1, per: 10_000)
+        let (events, _) = try await AuditLog.list(
+            on: db, filter: .init(action: "case.assess", from: start, to: start + 86400), page: 1, per: 10_000)
         var out: [String: Int] = [:]
         for e in events { out[e.actor.identifier, default: 0] += 1 }
         return out

@@ -39,12 +39,14 @@ public struct JobQueue: Sendable {
     }
 
     static func job(_ r: any SQLRow) throws -> Job {
-        Job(id: try r.decode(column: "id", as: Int64.self), name: try r.decode(column: "name", as: String.self),
+        Job(
+            id: try r.decode(column: "id", as: Int64.self), name: try r.decode(column: "name", as: String.self),
             payload: try r.decode(column: "payload", as: String.self),
             state: State(rawValue: try r.decode(column: "state", as: String.self)) ?? .failed,
             attempts: try r.decode(column: "attempts", as: Int.self),
             runAt: Date(timeIntervalSince1970: Double(try r.decode(column: "run_at_ms", as: Int64.self)) / 1000),
-            lastError: try r.decode(column: "last_error", as: String?.self), lockedBy: try r.decode(column: "locked_by", as: String?.self))
+            lastError: try r.decode(column: "last_error", as: String?.self),
+            lockedBy: try r.decode(column: "locked_by", as: String?.self))
     }
 
     static func ms(_ d: Date) -> Int64 { AuditChain.milliseconds(d) }
@@ -52,14 +54,21 @@ public struct JobQueue: Sendable {
     /// Adds a job, inside the caller's transaction when `on` is given (so the job commits with the change that
     /// caused it).
     @discardableResult
-    public func enqueue(_ name: String, payload: String = "{}", runAt: Date? = nil, maxAttempts: Int = 12,
-                        on database: (any Database)? = nil) async throws -> Int64 {
+    public func enqueue(
+        _ name: String, payload: String = "{}", runAt: Date? = nil, maxAttempts: Int = 12,
+        on database: (any Database)? = nil
+    ) async throws -> Int64 {
         let now = clock.now()
         @Sendable func insert(_ target: any SQLDatabase) async throws -> Int64 {
             let row = try await target.insert(into: "jobs")
-                .columns("name", "payload", "state", "run_at_ms", "attempts", "max_attempts", "created_ms", "updated_ms")
-                .values(SQLBind(name), SQLBind(payload), SQLBind(State.queued.rawValue), SQLBind(Self.ms(runAt ?? now)), SQLBind(0),
-                        SQLBind(maxAttempts), SQLBind(Self.ms(now)), SQLBind(Self.ms(now)))
+                .columns(
+                    "name", "payload", "state", "run_at_ms", "attempts", "max_attempts", "created_ms", "updated_ms"
+                )
+                .values(
+                    SQLBind(name), SQLBind(payload), SQLBind(State.queued.rawValue), SQLBind(Self.ms(runAt ?? now)),
+                    SQLBind(0),
+                    SQLBind(maxAttempts), SQLBind(Self.ms(now)), SQLBind(Self.ms(now))
+                )
                 .returning("id").first()
             return try row!.decode(column: "id", as: Int64.self)
         }
@@ -70,16 +79,22 @@ public struct JobQueue: Sendable {
     /// Claims up to `limit` due jobs (of one name, or any), each leased to this owner for `lease`. A running job
     /// whose lease ran out (its process died) is due again.
     /// `evenIfDelayed` also takes jobs waiting out a back-off or a batching window (an operator's "run it now").
-    public func claim(_ name: String? = nil, limit: Int, lease: TimeInterval = 300, evenIfDelayed: Bool = false) async throws -> [Job] {
+    public func claim(_ name: String? = nil, limit: Int, lease: TimeInterval = 300, evenIfDelayed: Bool = false)
+        async throws -> [Job]
+    {
         let now = Self.ms(clock.now())
         let dueBy = evenIfDelayed ? Int64.max : now
         let until = now + Int64(lease * 1000)
-        var due = SQLQueryString("SELECT id FROM jobs WHERE ((state = 'queued' AND run_at_ms <= \(bind: dueBy)) OR (state = 'running' AND lease_until_ms < \(bind: now)))")
+        var due = SQLQueryString(
+            "SELECT id FROM jobs WHERE ((state = 'queued' AND run_at_ms <= \(bind: dueBy)) OR (state = 'running' AND lease_until_ms < \(bind: now)))"
+        )
         if let name { due.appendInterpolation(unsafeRaw: " AND name = "); due.appendInterpolation(bind: name) }
         due.appendInterpolation(unsafeRaw: " ORDER BY run_at_ms, id LIMIT ")
         due.appendInterpolation(literal: max(1, limit))
         if isPostgres { due.appendInterpolation(unsafeRaw: " FOR UPDATE SKIP LOCKED") }
-        var update = SQLQueryString("UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until_ms = \(bind: until), locked_by = \(bind: owner), updated_ms = \(bind: now) WHERE id IN (")
+        var update = SQLQueryString(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until_ms = \(bind: until), locked_by = \(bind: owner), updated_ms = \(bind: now) WHERE id IN ("
+        )
         update.appendInterpolation(due)
         update.appendInterpolation(unsafeRaw: ") RETURNING *")
         let query = update
@@ -93,10 +108,12 @@ public struct JobQueue: Sendable {
     public func complete(_ job: Job) async throws -> Bool {
         let now = Self.ms(clock.now())
         return try await WriteGate.transaction(db) { tx in
-            let rows = try await (tx as! any SQLDatabase).raw("""
+            let rows = try await (tx as! any SQLDatabase).raw(
+                """
                 UPDATE jobs SET state = 'done', lease_until_ms = NULL, last_error = NULL, updated_ms = \(bind: now)
                 WHERE id = \(bind: job.id) AND locked_by = \(bind: owner) AND state = 'running' RETURNING id
-                """).all()
+                """
+            ).all()
             return !rows.isEmpty
         }
     }
@@ -107,12 +124,14 @@ public struct JobQueue: Sendable {
         let now = clock.now()
         let delay = min(3600, 30 * pow(2, Double(max(0, job.attempts - 1))))
         try await WriteGate.transaction(db) { tx in
-            try await (tx as! any SQLDatabase).raw("""
+            try await (tx as! any SQLDatabase).raw(
+                """
                 UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
                 run_at_ms = \(bind: Self.ms(now + delay)), lease_until_ms = NULL, last_error = \(bind: String(error.prefix(500))),
                 updated_ms = \(bind: Self.ms(now))
                 WHERE id = \(bind: job.id) AND locked_by = \(bind: owner) AND state = 'running'
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -121,7 +140,9 @@ public struct JobQueue: Sendable {
     public func retryFailed(_ name: String? = nil) async throws -> Int {
         let now = Self.ms(clock.now())
         return try await WriteGate.transaction(db) { tx in
-            var q = SQLQueryString("UPDATE jobs SET state = 'queued', attempts = 0, run_at_ms = \(bind: now), updated_ms = \(bind: now) WHERE state = 'failed'")
+            var q = SQLQueryString(
+                "UPDATE jobs SET state = 'queued', attempts = 0, run_at_ms = \(bind: now), updated_ms = \(bind: now) WHERE state = 'failed'"
+            )
             if let name { q.appendInterpolation(unsafeRaw: " AND name = "); q.appendInterpolation(bind: name) }
             q.appendInterpolation(unsafeRaw: " RETURNING id")
             return try await (tx as! any SQLDatabase).raw(q).all().count
@@ -139,14 +160,17 @@ public struct JobQueue: Sendable {
 
     public func depths() async throws -> [Depth] {
         let now = Self.ms(clock.now())
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             SELECT name, state, COUNT(*) AS n, MIN(run_at_ms) AS oldest FROM jobs WHERE state <> 'done' GROUP BY name, state ORDER BY name, state
-            """).all()
+            """
+        ).all()
         return try rows.map {
             let oldest = try $0.decode(column: "oldest", as: Int64?.self) ?? now
-            return Depth(name: try $0.decode(column: "name", as: String.self),
-                         state: State(rawValue: try $0.decode(column: "state", as: String.self)) ?? .failed,
-                         count: try $0.decode(column: "n", as: Int.self), oldestAge: max(0, Double(now - oldest) / 1000))
+            return Depth(
+                name: try $0.decode(column: "name", as: String.self),
+                state: State(rawValue: try $0.decode(column: "state", as: String.self)) ?? .failed,
+                count: try $0.decode(column: "n", as: Int.self), oldestAge: max(0, Double(now - oldest) / 1000))
         }
     }
 

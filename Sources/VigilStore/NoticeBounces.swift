@@ -29,40 +29,64 @@ extension NoticeStore {
 
     /// Records a bounce; a permanent one marks the notice `bounced` (unless the content is already gone) and is
     /// audited on the notice and on each of its cases, so the case timeline shows it.
-    public func recordBounce(noticeID: Int64, recipient: String?, action: String, status: String?, diagnostic: String?, source: String) async throws {
+    public func recordBounce(
+        noticeID: Int64, recipient: String?, action: String, status: String?, diagnostic: String?, source: String
+    ) async throws {
         let now = clock.now()
         let action = action.lowercased()
         try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
-            guard let row = try await sql.select().column("state").from("notices").where("id", .equal, noticeID).first() else {
+            guard let row = try await sql.select().column("state").from("notices").where("id", .equal, noticeID).first()
+            else {
                 throw StoreError.notFound("no notice \(noticeID)")
             }
-            try await sql.insert(into: "notice_bounces").columns("notice_id", "received_ms", "recipient", "action", "status", "diagnostic", "source")
-                .values(SQLBind(noticeID), SQLBind(Self.ms(now)), SQLBind(recipient.map { String($0.prefix(300)) }), SQLBind(action),
-                        SQLBind(status.map { String($0.prefix(20)) }), SQLBind(diagnostic.map { String($0.prefix(500)) }), SQLBind(source))
-                .run()
+            try await sql.insert(into: "notice_bounces").columns(
+                "notice_id", "received_ms", "recipient", "action", "status", "diagnostic", "source"
+            )
+            .values(
+                SQLBind(noticeID), SQLBind(Self.ms(now)), SQLBind(recipient.map { String($0.prefix(300)) }),
+                SQLBind(action),
+                SQLBind(status.map { String($0.prefix(20)) }), SQLBind(diagnostic.map { String($0.prefix(500)) }),
+                SQLBind(source)
+            )
+            .run()
             let details = ["notice": String(noticeID), "action": action, "status": status ?? "", "source": source]
-            try await AuditLog.append(on: tx, at: now, actor: .job("notice-bounce"), action: "notice.bounce", subject: "notice:\(noticeID)", details: details)
-            guard action == "failed", try row.decode(column: "state", as: String.self) != State.removed.rawValue else { return }
+            try await AuditLog.append(
+                on: tx, at: now, actor: .job("notice-bounce"), action: "notice.bounce", subject: "notice:\(noticeID)",
+                details: details)
+            guard action == "failed", try row.decode(column: "state", as: String.self) != State.removed.rawValue else {
+                return
+            }
             let reason = "bounced: " + (diagnostic ?? status ?? "permanent failure")
-            try await sql.update("notices").set("state", to: State.bounced.rawValue).set("last_error", to: String(reason.prefix(300)))
-                .where("id", .equal, noticeID).run()
-            for item in try await sql.select().column("case_id").from("notice_items").where("notice_id", .equal, noticeID).all() {
+            try await sql.update("notices").set("state", to: State.bounced.rawValue).set(
+                "last_error", to: String(reason.prefix(300))
+            )
+            .where("id", .equal, noticeID).run()
+            for item in try await sql.select().column("case_id").from("notice_items").where(
+                "notice_id", .equal, noticeID
+            ).all() {
                 let caseID = try item.decode(column: "case_id", as: Int64.self)
-                try await AuditLog.append(on: tx, at: now, actor: .job("notice-bounce"), action: "case.notice-bounced", subject: "case:\(caseID)",
-                                          details: details)
+                try await AuditLog.append(
+                    on: tx, at: now, actor: .job("notice-bounce"), action: "case.notice-bounced",
+                    subject: "case:\(caseID)",
+                    details: details)
             }
         }
     }
 
     /// A notice's bounces, newest first.
     public func bounces(noticeID: Int64) async throws -> [Bounce] {
-        try await sql.select().column("*").from("notice_bounces").where("notice_id", .equal, noticeID).orderBy("id", .descending).all().map {
-            Bounce(noticeID: noticeID, receivedAt: Self.date(try $0.decode(column: "received_ms", as: Int64.self))!,
-                   recipient: try $0.decode(column: "recipient", as: String?.self), action: try $0.decode(column: "action", as: String.self),
-                   status: try $0.decode(column: "status", as: String?.self), diagnostic: try $0.decode(column: "diagnostic", as: String?.self),
-                   source: try $0.decode(column: "source", as: String.self))
+        try await sql.select().column("*").from("notice_bounces").where("notice_id", .equal, noticeID).orderBy(
+            "id", .descending
+        ).all().map {
+            Bounce(
+                noticeID: noticeID, receivedAt: Self.date(try $0.decode(column: "received_ms", as: Int64.self))!,
+                recipient: try $0.decode(column: "recipient", as: String?.self),
+                action: try $0.decode(column: "action", as: String.self),
+                status: try $0.decode(column: "status", as: String?.self),
+                diagnostic: try $0.decode(column: "diagnostic", as: String?.self),
+                source: try $0.decode(column: "source", as: String.self))
         }
     }
 }
@@ -70,7 +94,9 @@ extension NoticeStore {
 /// Whether a notice ever bounced for good (its state then stays `bounced` whatever a recheck finds, until removal).
 enum NoticeBounceCheck {
     static func hasPermanentBounce(_ noticeID: Int64, on sql: any SQLDatabase) async throws -> Bool {
-        try await sql.select().column("id").from("notice_bounces").where("notice_id", .equal, noticeID).where("action", .equal, "failed")
-            .first() != nil
+        try await sql.select().column("id").from("notice_bounces").where("notice_id", .equal, noticeID).where(
+            "action", .equal, "failed"
+        )
+        .first() != nil
     }
 }

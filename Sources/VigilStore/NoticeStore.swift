@@ -41,8 +41,10 @@ public struct NoticeStore: Sendable {
 
     /// Records where a case's content is hosted (an analyst's finding or an override of attribution), audited.
     /// `registrarContact` nil keeps the registrar's contact that attribution found; empty clears it.
-    public func setHosting(caseID: Int64, country: String?, network: String?, abuseContact: String?, registrarContact: String? = nil,
-                           source: String, by actor: AuditActor) async throws {
+    public func setHosting(
+        caseID: Int64, country: String?, network: String?, abuseContact: String?, registrarContact: String? = nil,
+        source: String, by actor: AuditActor
+    ) async throws {
         let country = country?.trimmingCharacters(in: .whitespaces).uppercased()
         if let country, !country.isEmpty, country.count != 2 || !country.allSatisfy(\.isLetter) {
             throw StoreError.invalid("the country is a two-letter code such as FR")
@@ -63,18 +65,32 @@ public struct NoticeStore: Sendable {
                 throw StoreError.notFound("no case \(caseID)")
             }
             // What attribution found stays beside the analyst's values.
-            let kept = try await sql.select().columns("details", "registrar_contact").from("hosting").where("case_id", .equal, caseID).first()
+            let kept = try await sql.select().columns("details", "registrar_contact").from("hosting").where(
+                "case_id", .equal, caseID
+            ).first()
             let details = try kept?.decode(column: "details", as: String?.self)
-            let registrar = try newRegistrar.map { $0.isEmpty ? nil : $0 } ?? (kept?.decode(column: "registrar_contact", as: String?.self))
+            let registrar =
+                try newRegistrar.map { $0.isEmpty ? nil : $0 }
+                ?? (kept?.decode(column: "registrar_contact", as: String?.self))
             try await sql.delete(from: "hosting").where("case_id", .equal, caseID).run()
             try await sql.insert(into: "hosting")
-                .columns("case_id", "country", "network", "abuse_contact", "registrar_contact", "source", "details", "updated_by", "updated_ms")
-                .values(SQLBind(caseID), SQLBind(country.flatMap { $0.isEmpty ? nil : $0 }), SQLBind(network.flatMap { $0.isEmpty ? nil : $0 }),
-                        SQLBind(contact.flatMap { $0.isEmpty ? nil : $0 }), SQLBind(registrar), SQLBind(source), SQLBind(details),
-                        SQLBind(actor.identifier), SQLBind(Self.ms(now)))
+                .columns(
+                    "case_id", "country", "network", "abuse_contact", "registrar_contact", "source", "details",
+                    "updated_by", "updated_ms"
+                )
+                .values(
+                    SQLBind(caseID), SQLBind(country.flatMap { $0.isEmpty ? nil : $0 }),
+                    SQLBind(network.flatMap { $0.isEmpty ? nil : $0 }),
+                    SQLBind(contact.flatMap { $0.isEmpty ? nil : $0 }), SQLBind(registrar), SQLBind(source),
+                    SQLBind(details),
+                    SQLBind(actor.identifier), SQLBind(Self.ms(now))
+                )
                 .run()
-            try await AuditLog.append(on: tx, at: now, actor: actor, action: "case.hosting", subject: "case:\(caseID)",
-                                      details: ["country": country ?? "", "network": network ?? "", "contact": contact ?? "", "source": source])
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "case.hosting", subject: "case:\(caseID)",
+                details: [
+                    "country": country ?? "", "network": network ?? "", "contact": contact ?? "", "source": source,
+                ])
         }
     }
 
@@ -82,8 +98,10 @@ public struct NoticeStore: Sendable {
     /// overrode attribution); the findings are stored beside them. Returns whether the hosting changed since the
     /// previous attribution (a new address, country or contact).
     @discardableResult
-    public func recordAttribution(caseID: Int64, country: String?, network: String?, abuseContact: String?, registrarContact: String? = nil,
-                                  details: String) async throws -> Bool {
+    public func recordAttribution(
+        caseID: Int64, country: String?, network: String?, abuseContact: String?, registrarContact: String? = nil,
+        details: String
+    ) async throws -> Bool {
         let now = clock.now()
         let previous = try await hosting(caseID: caseID)
         return try await WriteGate.transaction(db) { tx in
@@ -92,16 +110,27 @@ public struct NoticeStore: Sendable {
             let changed = previous.map { $0.details != nil && $0.details != details } ?? false
             if let previous, previous.source == "analyst" {
                 try await sql.update("hosting").set("details", to: details)
-                    .set("registrar_contact", to: registrarContact ?? previous.registrarContact).where("case_id", .equal, caseID).run()
+                    .set("registrar_contact", to: registrarContact ?? previous.registrarContact).where(
+                        "case_id", .equal, caseID
+                    ).run()
             } else {
                 try await sql.delete(from: "hosting").where("case_id", .equal, caseID).run()
                 try await sql.insert(into: "hosting")
-                    .columns("case_id", "country", "network", "abuse_contact", "registrar_contact", "source", "details", "updated_by", "updated_ms")
-                    .values(SQLBind(caseID), SQLBind(country), SQLBind(network), SQLBind(abuseContact), SQLBind(registrarContact), SQLBind("attribution"),
-                            SQLBind(details), SQLBind(Self.attributeJob), SQLBind(Self.ms(now))).run()
+                    .columns(
+                        "case_id", "country", "network", "abuse_contact", "registrar_contact", "source", "details",
+                        "updated_by", "updated_ms"
+                    )
+                    .values(
+                        SQLBind(caseID), SQLBind(country), SQLBind(network), SQLBind(abuseContact),
+                        SQLBind(registrarContact), SQLBind("attribution"),
+                        SQLBind(details), SQLBind(Self.attributeJob), SQLBind(Self.ms(now))
+                    ).run()
             }
-            try await AuditLog.append(on: tx, at: now, actor: .job(Self.attributeJob), action: "case.attributed", subject: "case:\(caseID)",
-                                      details: ["country": country ?? "", "contact": abuseContact ?? "", "changed": changed ? "true" : "false"])
+            try await AuditLog.append(
+                on: tx, at: now, actor: .job(Self.attributeJob), action: "case.attributed", subject: "case:\(caseID)",
+                details: [
+                    "country": country ?? "", "contact": abuseContact ?? "", "changed": changed ? "true" : "false",
+                ])
             return changed
         }
     }
@@ -111,8 +140,12 @@ public struct NoticeStore: Sendable {
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
             try await AuditLog.lockChain(on: tx)
-            try await AuditLog.append(on: tx, at: now, actor: .job(Self.attributeJob), action: "case.attribution-failed", subject: "case:\(caseID)",
-                                      details: ["problems": String(problems.joined(separator: "; ").prefix(300)), "kept": "the earlier hosting"])
+            try await AuditLog.append(
+                on: tx, at: now, actor: .job(Self.attributeJob), action: "case.attribution-failed",
+                subject: "case:\(caseID)",
+                details: [
+                    "problems": String(problems.joined(separator: "; ").prefix(300)), "kept": "the earlier hosting",
+                ])
         }
     }
 
@@ -123,23 +156,32 @@ public struct NoticeStore: Sendable {
 
     static func fetchableURL(caseID: Int64, on sql: any SQLDatabase) async throws -> String? {
         guard let c = try await sql.select().column("case_key").from("cases").where("id", .equal, caseID).first(),
-              let key = try c.decode(column: "case_key", as: String?.self), key.hasPrefix("http") else { return nil }
-        if let first = try await sql.select().column("payload").from("reports").where("case_id", .equal, caseID).orderBy("created_ms").first(),
-           let payload = try? JSONDecoder().decode(HotlineStore.Payload.self, from: Data(try first.decode(column: "payload", as: String.self).utf8)),
-           let given = payload.url, given.lowercased().hasPrefix("http") {
+            let key = try c.decode(column: "case_key", as: String?.self), key.hasPrefix("http")
+        else { return nil }
+        if let first = try await sql.select().column("payload").from("reports").where("case_id", .equal, caseID)
+            .orderBy("created_ms").first(),
+            let payload = try? JSONDecoder().decode(
+                HotlineStore.Payload.self, from: Data(try first.decode(column: "payload", as: String.self).utf8)),
+            let given = payload.url, given.lowercased().hasPrefix("http")
+        {
             return given
         }
         return key
     }
 
     public func hosting(caseID: Int64) async throws -> Hosting? {
-        guard let r = try await sql.select().column("*").from("hosting").where("case_id", .equal, caseID).first() else { return nil }
-        return Hosting(country: try r.decode(column: "country", as: String?.self), network: try r.decode(column: "network", as: String?.self),
-                       abuseContact: try r.decode(column: "abuse_contact", as: String?.self), source: try r.decode(column: "source", as: String.self),
-                       registrarContact: try r.decode(column: "registrar_contact", as: String?.self),
-                       details: try r.decode(column: "details", as: String?.self),
-                       updatedBy: try r.decode(column: "updated_by", as: String.self),
-                       updatedAt: Self.date(try r.decode(column: "updated_ms", as: Int64.self))!)
+        guard let r = try await sql.select().column("*").from("hosting").where("case_id", .equal, caseID).first() else {
+            return nil
+        }
+        return Hosting(
+            country: try r.decode(column: "country", as: String?.self),
+            network: try r.decode(column: "network", as: String?.self),
+            abuseContact: try r.decode(column: "abuse_contact", as: String?.self),
+            source: try r.decode(column: "source", as: String.self),
+            registrarContact: try r.decode(column: "registrar_contact", as: String?.self),
+            details: try r.decode(column: "details", as: String?.self),
+            updatedBy: try r.decode(column: "updated_by", as: String.self),
+            updatedAt: Self.date(try r.decode(column: "updated_ms", as: Int64.self))!)
     }
 
     // MARK: notices
@@ -178,23 +220,31 @@ public struct NoticeStore: Sendable {
 
     func notice(_ r: any SQLRow, on sql: any SQLDatabase) async throws -> Notice {
         let id = try r.decode(column: "id", as: Int64.self)
-        let items = try await sql.select().columns("case_id", "url", "removed_ms").from("notice_items").where("notice_id", .equal, id)
-            .orderBy("case_id").all().map {
-                Item(caseID: try $0.decode(column: "case_id", as: Int64.self), url: try $0.decode(column: "url", as: String.self),
-                     removedAt: Self.date(try $0.decode(column: "removed_ms", as: Int64?.self)))
-            }
-        return Notice(id: id, contact: try r.decode(column: "contact", as: String.self),
-                      state: State(rawValue: try r.decode(column: "state", as: String.self)) ?? .queued,
-                      createdAt: Self.date(try r.decode(column: "created_ms", as: Int64.self))!,
-                      firstSentAt: Self.date(try r.decode(column: "first_sent_ms", as: Int64?.self)),
-                      lastSentAt: Self.date(try r.decode(column: "last_sent_ms", as: Int64?.self)),
-                      sends: try r.decode(column: "sends", as: Int.self), removedAt: Self.date(try r.decode(column: "removed_ms", as: Int64?.self)),
-                      lastError: try r.decode(column: "last_error", as: String?.self), items: items,
-                      route: try r.decode(column: "route", as: String?.self) ?? "provider")
+        let items = try await sql.select().columns("case_id", "url", "removed_ms").from("notice_items").where(
+            "notice_id", .equal, id
+        )
+        .orderBy("case_id").all().map {
+            Item(
+                caseID: try $0.decode(column: "case_id", as: Int64.self),
+                url: try $0.decode(column: "url", as: String.self),
+                removedAt: Self.date(try $0.decode(column: "removed_ms", as: Int64?.self)))
+        }
+        return Notice(
+            id: id, contact: try r.decode(column: "contact", as: String.self),
+            state: State(rawValue: try r.decode(column: "state", as: String.self)) ?? .queued,
+            createdAt: Self.date(try r.decode(column: "created_ms", as: Int64.self))!,
+            firstSentAt: Self.date(try r.decode(column: "first_sent_ms", as: Int64?.self)),
+            lastSentAt: Self.date(try r.decode(column: "last_sent_ms", as: Int64?.self)),
+            sends: try r.decode(column: "sends", as: Int.self),
+            removedAt: Self.date(try r.decode(column: "removed_ms", as: Int64?.self)),
+            lastError: try r.decode(column: "last_error", as: String?.self), items: items,
+            route: try r.decode(column: "route", as: String?.self) ?? "provider")
     }
 
     public func notice(_ id: Int64) async throws -> Notice? {
-        guard let r = try await sql.select().column("*").from("notices").where("id", .equal, id).first() else { return nil }
+        guard let r = try await sql.select().column("*").from("notices").where("id", .equal, id).first() else {
+            return nil
+        }
         return try await notice(r, on: sql)
     }
 
@@ -223,10 +273,13 @@ public struct NoticeStore: Sendable {
     /// made (returns nil). With `registrar`, content hosted at home also goes to the domain registrar's abuse contact,
     /// in that registrar's own notice (it sees only its domains' URLs); the first notice's id is returned.
     @discardableResult
-    public func prepare(caseID: Int64, batchWindow: TimeInterval = 60, ownCountry: String? = nil, registrar: Bool = false) async throws -> Int64? {
+    public func prepare(
+        caseID: Int64, batchWindow: TimeInterval = 60, ownCountry: String? = nil, registrar: Bool = false
+    ) async throws -> Int64? {
         let now = clock.now()
         guard let hosting = try await hosting(caseID: caseID) else {
-            throw StoreError.invalid("case \(caseID) has no abuse contact for its host yet: record the hosting on the case page")
+            throw StoreError.invalid(
+                "case \(caseID) has no abuse contact for its host yet: record the hosting on the case page")
         }
         var contact = hosting.abuseContact
         var route = "provider"
@@ -237,14 +290,17 @@ public struct NoticeStore: Sendable {
             } else {
                 try await WriteGate.transaction(db) { tx in
                     try await AuditLog.lockChain(on: tx)
-                    try await AuditLog.append(on: tx, at: now, actor: .job(Self.prepareJob), action: "case.route-law-enforcement", subject: "case:\(caseID)",
-                                              details: ["country": there, "why": "hosted abroad, no partner hotline for \(there)"])
+                    try await AuditLog.append(
+                        on: tx, at: now, actor: .job(Self.prepareJob), action: "case.route-law-enforcement",
+                        subject: "case:\(caseID)",
+                        details: ["country": there, "why": "hosted abroad, no partner hotline for \(there)"])
                 }
                 return nil
             }
         }
         guard let contact else {
-            throw StoreError.invalid("case \(caseID) has no abuse contact for its host yet: record the hosting on the case page")
+            throw StoreError.invalid(
+                "case \(caseID) has no abuse contact for its host yet: record the hosting on the case page")
         }
         var targets = [(contact: contact, route: route)]
         if registrar, route == "provider", let r = hosting.registrarContact, r.lowercased() != contact.lowercased() {
@@ -259,7 +315,9 @@ public struct NoticeStore: Sendable {
             }
             var first: Int64?
             for target in all {
-                let id = try await add(caseID: caseID, url: url, contact: target.contact, route: target.route, batchWindow: batchWindow, at: now, on: tx)
+                let id = try await add(
+                    caseID: caseID, url: url, contact: target.contact, route: target.route, batchWindow: batchWindow,
+                    at: now, on: tx)
                 first = first ?? id
             }
             return first
@@ -267,30 +325,39 @@ public struct NoticeStore: Sendable {
     }
 
     /// Puts the case's URL into the open notice for `contact` (unless an unremoved notice for it has the URL already).
-    private func add(caseID: Int64, url: String, contact: String, route: String, batchWindow: TimeInterval, at now: Date,
-                     on tx: any Database) async throws -> Int64 {
+    private func add(
+        caseID: Int64, url: String, contact: String, route: String, batchWindow: TimeInterval, at now: Date,
+        on tx: any Database
+    ) async throws -> Int64 {
         let sql = tx as! any SQLDatabase
-        if let existing = try await sql.raw("""
+        if let existing = try await sql.raw(
+            """
             SELECT i.notice_id FROM notice_items i JOIN notices n ON n.id = i.notice_id
             WHERE i.case_id = \(bind: caseID) AND n.contact = \(bind: contact) AND i.removed_ms IS NULL AND n.state <> 'bounced'
-            """).first() {
+            """
+        ).first() {
             return try existing.decode(column: "notice_id", as: Int64.self)  // already in a notice that is still open
         }
         let noticeID: Int64
         if let open = try await sql.select().column("id").from("notices").where("contact", .equal, contact)
-            .where("state", .equal, State.queued.rawValue).first() {
+            .where("state", .equal, State.queued.rawValue).first()
+        {
             noticeID = try open.decode(column: "id", as: Int64.self)
         } else {
             let row = try await sql.insert(into: "notices").columns("contact", "state", "created_ms", "sends", "route")
-                .values(SQLBind(contact), SQLBind(State.queued.rawValue), SQLBind(Self.ms(now)), SQLBind(0), SQLBind(route)).returning("id").first()
+                .values(
+                    SQLBind(contact), SQLBind(State.queued.rawValue), SQLBind(Self.ms(now)), SQLBind(0), SQLBind(route)
+                ).returning("id").first()
             noticeID = try row!.decode(column: "id", as: Int64.self)
-            try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(Self.sendJob, payload: "{\"notice\":\(noticeID)}",
-                                                                               runAt: now + batchWindow, on: tx)
+            try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(
+                Self.sendJob, payload: "{\"notice\":\(noticeID)}",
+                runAt: now + batchWindow, on: tx)
         }
         try await sql.insert(into: "notice_items").columns("notice_id", "case_id", "url", "added_ms")
             .values(SQLBind(noticeID), SQLBind(caseID), SQLBind(url), SQLBind(Self.ms(now))).run()
-        try await AuditLog.append(on: tx, at: now, actor: .job(Self.prepareJob), action: "notice.prepared", subject: "case:\(caseID)",
-                                  details: ["notice": String(noticeID), "contact": contact, "route": route])
+        try await AuditLog.append(
+            on: tx, at: now, actor: .job(Self.prepareJob), action: "notice.prepared", subject: "case:\(caseID)",
+            details: ["notice": String(noticeID), "contact": contact, "route": route])
         return noticeID
     }
 
@@ -300,37 +367,55 @@ public struct NoticeStore: Sendable {
         try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
-            guard let r = try await sql.select().column("*").from("notices").where("id", .equal, id).first() else { throw StoreError.notFound("no notice \(id)") }
+            guard let r = try await sql.select().column("*").from("notices").where("id", .equal, id).first() else {
+                throw StoreError.notFound("no notice \(id)")
+            }
             let sends = try r.decode(column: "sends", as: Int.self) + 1
             let first = try r.decode(column: "first_sent_ms", as: Int64?.self) ?? Self.ms(now)
             // A bounce or a removal recorded while this send was under way stands.
             let current = State(rawValue: try r.decode(column: "state", as: String.self)) ?? .queued
             let state = [.escalated, .bounced, .removed].contains(current) ? current : State.sent
-            var update = sql.update("notices").set("sends", to: sends).set("first_sent_ms", to: first).set("last_sent_ms", to: Self.ms(now))
-                .set("state", to: state.rawValue)
+            var update = sql.update("notices").set("sends", to: sends).set("first_sent_ms", to: first).set(
+                "last_sent_ms", to: Self.ms(now)
+            )
+            .set("state", to: state.rawValue)
             if state != .bounced { update = update.set("last_error", to: SQLLiteral.null) }
             try await update.where("id", .equal, id).run()
-            for item in try await sql.select().column("case_id").from("notice_items").where("notice_id", .equal, id).all() {
-                try await AuditLog.append(on: tx, at: now, actor: .job(Self.sendJob), action: sends == 1 ? "notice.sent" : "notice.resent",
-                                          subject: "case:\(try item.decode(column: "case_id", as: Int64.self))", details: ["notice": String(id)])
+            for item in try await sql.select().column("case_id").from("notice_items").where("notice_id", .equal, id)
+                .all()
+            {
+                try await AuditLog.append(
+                    on: tx, at: now, actor: .job(Self.sendJob), action: sends == 1 ? "notice.sent" : "notice.resent",
+                    subject: "case:\(try item.decode(column: "case_id", as: Int64.self))",
+                    details: ["notice": String(id)])
             }
         }
     }
 
     public func recordError(_ id: Int64, _ error: String) async throws {
         try await WriteGate.transaction(db) { tx in
-            try await (tx as! any SQLDatabase).update("notices").set("last_error", to: String(error.prefix(300))).where("id", .equal, id).run()
+            try await (tx as! any SQLDatabase).update("notices").set("last_error", to: String(error.prefix(300))).where(
+                "id", .equal, id
+            ).run()
         }
     }
 
     /// URLs of sent notices that are not yet found removed, for the recheck job.
     public func openItems(limit: Int = 500) async throws -> [(noticeID: Int64, item: Item)] {
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             SELECT i.notice_id, i.case_id, i.url FROM notice_items i JOIN notices n ON n.id = i.notice_id
             WHERE i.removed_ms IS NULL AND n.state IN ('sent', 'escalated', 'bounced') ORDER BY i.notice_id, i.case_id LIMIT \(literal: limit)
-            """).all()
-        return try rows.map { (try $0.decode(column: "notice_id", as: Int64.self),
-                               Item(caseID: try $0.decode(column: "case_id", as: Int64.self), url: try $0.decode(column: "url", as: String.self), removedAt: nil)) }
+            """
+        ).all()
+        return try rows.map {
+            (
+                try $0.decode(column: "notice_id", as: Int64.self),
+                Item(
+                    caseID: try $0.decode(column: "case_id", as: Int64.self),
+                    url: try $0.decode(column: "url", as: String.self), removedAt: nil)
+            )
+        }
     }
 
     /// Records a recheck of one URL; when it is gone, the URL counts as removed now, and the notice once every URL
@@ -343,27 +428,42 @@ public struct NoticeStore: Sendable {
             try await AuditLog.lockChain(on: tx)
             var update = sql.update("notice_items").set("check_detail", to: String(detail.prefix(300)))
             if gone { update = update.set("removed_ms", to: Self.ms(now)) }
-            try await update.where("notice_id", .equal, noticeID).where("case_id", .equal, caseID).where("removed_ms", .is, SQLLiteral.null).run()
+            try await update.where("notice_id", .equal, noticeID).where("case_id", .equal, caseID).where(
+                "removed_ms", .is, SQLLiteral.null
+            ).run()
             guard gone else { return false }
-            try await AuditLog.append(on: tx, at: now, actor: .job("notice-recheck"), action: "notice.url-removed", subject: "case:\(caseID)",
-                                      details: ["notice": String(noticeID), "check": String(detail.prefix(120))])
-            let open = try await sql.select().column("case_id").from("notice_items").where("notice_id", .equal, noticeID)
-                .where("removed_ms", .is, SQLLiteral.null).first()
+            try await AuditLog.append(
+                on: tx, at: now, actor: .job("notice-recheck"), action: "notice.url-removed", subject: "case:\(caseID)",
+                details: ["notice": String(noticeID), "check": String(detail.prefix(120))])
+            let open = try await sql.select().column("case_id").from("notice_items").where(
+                "notice_id", .equal, noticeID
+            )
+            .where("removed_ms", .is, SQLLiteral.null).first()
             guard open == nil else { return false }
-            try await sql.update("notices").set("state", to: State.removed.rawValue).set("removed_ms", to: Self.ms(now)).where("id", .equal, noticeID).run()
-            try await AuditLog.append(on: tx, at: now, actor: .job("notice-recheck"), action: "notice.removed", subject: "notice:\(noticeID)")
+            try await sql.update("notices").set("state", to: State.removed.rawValue).set("removed_ms", to: Self.ms(now))
+                .where("id", .equal, noticeID).run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: .job("notice-recheck"), action: "notice.removed", subject: "notice:\(noticeID)")
             return true
         }
     }
 
     /// URLs found removed within `window` (content that comes back is watched for a while).
-    public func recentlyRemovedItems(window: TimeInterval, limit: Int = 500) async throws -> [(noticeID: Int64, item: Item)] {
+    public func recentlyRemovedItems(window: TimeInterval, limit: Int = 500) async throws -> [(
+        noticeID: Int64, item: Item
+    )] {
         let since = Self.ms(clock.now() - window)
         let rows = try await sql.select().columns("notice_id", "case_id", "url", "removed_ms").from("notice_items")
             .where("removed_ms", .greaterThanOrEqual, since).orderBy("removed_ms").limit(limit).all()
-        return try rows.map { (try $0.decode(column: "notice_id", as: Int64.self),
-                               Item(caseID: try $0.decode(column: "case_id", as: Int64.self), url: try $0.decode(column: "url", as: String.self),
-                                    removedAt: Self.date(try $0.decode(column: "removed_ms", as: Int64.self)))) }
+        return try rows.map {
+            (
+                try $0.decode(column: "notice_id", as: Int64.self),
+                Item(
+                    caseID: try $0.decode(column: "case_id", as: Int64.self),
+                    url: try $0.decode(column: "url", as: String.self),
+                    removedAt: Self.date(try $0.decode(column: "removed_ms", as: Int64.self)))
+            )
+        }
     }
 
     /// A removed URL is online again: it counts as not removed, its notice goes back to `sent` (so reminders
@@ -373,14 +473,19 @@ public struct NoticeStore: Sendable {
         try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
-            try await sql.update("notice_items").set("removed_ms", to: SQLLiteral.null).set("check_detail", to: String(detail.prefix(300)))
-                .where("notice_id", .equal, noticeID).where("case_id", .equal, caseID).run()
+            try await sql.update("notice_items").set("removed_ms", to: SQLLiteral.null).set(
+                "check_detail", to: String(detail.prefix(300))
+            )
+            .where("notice_id", .equal, noticeID).where("case_id", .equal, caseID).run()
             // Reminders resume, unless the notice had bounced: it still needs another contact.
             let bounced = try await NoticeBounceCheck.hasPermanentBounce(noticeID, on: sql)
-            try await sql.update("notices").set("state", to: (bounced ? State.bounced : State.sent).rawValue).set("removed_ms", to: SQLLiteral.null)
-                .set("last_sent_ms", to: Self.ms(now) - 1).where("id", .equal, noticeID).run()
-            try await AuditLog.append(on: tx, at: now, actor: .job("notice-recheck"), action: "notice.reappeared", subject: "case:\(caseID)",
-                                      details: ["notice": String(noticeID), "check": String(detail.prefix(120))])
+            try await sql.update("notices").set("state", to: (bounced ? State.bounced : State.sent).rawValue).set(
+                "removed_ms", to: SQLLiteral.null
+            )
+            .set("last_sent_ms", to: Self.ms(now) - 1).where("id", .equal, noticeID).run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: .job("notice-recheck"), action: "notice.reappeared", subject: "case:\(caseID)",
+                details: ["notice": String(noticeID), "check": String(detail.prefix(120))])
         }
     }
 
@@ -393,8 +498,10 @@ public struct NoticeStore: Sendable {
         return try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
-            let rows = try await sql.select().columns("id", "sends", "state").from("notices").where("state", .in, [State.sent.rawValue, State.escalated.rawValue])
-                .where("last_sent_ms", .lessThanOrEqual, cutoff).all()
+            let rows = try await sql.select().columns("id", "sends", "state").from("notices").where(
+                "state", .in, [State.sent.rawValue, State.escalated.rawValue]
+            )
+            .where("last_sent_ms", .lessThanOrEqual, cutoff).all()
             var renotified = 0, escalated = 0
             let jobs = JobQueue(db: tx, clock: clock, owner: "notices")
             for r in rows {
@@ -407,9 +514,12 @@ public struct NoticeStore: Sendable {
                     try await jobs.enqueue(Self.sendJob, payload: "{\"notice\":\(id)}", on: tx)
                     renotified += 1
                 } else if try r.decode(column: "state", as: String.self) != State.escalated.rawValue {
-                    try await sql.update("notices").set("state", to: State.escalated.rawValue).where("id", .equal, id).run()
-                    try await AuditLog.append(on: tx, at: now, actor: .job("notice-follow-up"), action: "notice.escalated", subject: "notice:\(id)",
-                                              details: ["sends": String(sends)])
+                    try await sql.update("notices").set("state", to: State.escalated.rawValue).where("id", .equal, id)
+                        .run()
+                    try await AuditLog.append(
+                        on: tx, at: now, actor: .job("notice-follow-up"), action: "notice.escalated",
+                        subject: "notice:\(id)",
+                        details: ["sends": String(sends)])
                     escalated += 1
                 }
             }
@@ -432,33 +542,45 @@ public struct NoticeStore: Sendable {
         /// INHOPE's notice-and-takedown time: first report to removal.
         public var reportToRemoval: TimeInterval? { removedAt.map { $0.timeIntervalSince(reportedAt) } }
         public var assessmentTime: TimeInterval? { assessedAt.map { $0.timeIntervalSince(reportedAt) } }
-        public var assessmentToNotice: TimeInterval? { assessedAt.flatMap { a in noticeAt.map { $0.timeIntervalSince(a) } } }
-        public var noticeToRemoval: TimeInterval? { noticeAt.flatMap { n in removedAt.map { $0.timeIntervalSince(n) } } }
+        public var assessmentToNotice: TimeInterval? {
+            assessedAt.flatMap { a in noticeAt.map { $0.timeIntervalSince(a) } }
+        }
+        public var noticeToRemoval: TimeInterval? {
+            noticeAt.flatMap { n in removedAt.map { $0.timeIntervalSince(n) } }
+        }
     }
 
     /// Every case that went into a notice, with its times (reported, assessed, first notice, removed).
     public func timelines(from: Date? = nil, to: Date? = nil) async throws -> [Timeline] {
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             SELECT i.case_id, n.contact, h.country, c.created_ms, MIN(n.first_sent_ms) AS notice_ms,
                    MAX(i.removed_ms) AS removed_ms, SUM(CASE WHEN i.removed_ms IS NULL THEN 1 ELSE 0 END) AS open_items
             FROM notice_items i JOIN notices n ON n.id = i.notice_id JOIN cases c ON c.id = i.case_id
             LEFT JOIN hosting h ON h.case_id = i.case_id
             WHERE COALESCE(n.route, 'provider') <> 'registrar'
             GROUP BY i.case_id, n.contact, h.country, c.created_ms ORDER BY i.case_id
-            """).all()
+            """
+        ).all()
         var out: [Timeline] = []
         for r in rows {
             let caseID = try r.decode(column: "case_id", as: Int64.self)
             let reported = Self.date(try r.decode(column: "created_ms", as: Int64.self))!
             if let from, reported < from { continue }
             if let to, reported >= to { continue }
-            let assessed = try await sql.select().column(SQLFunction("min", args: SQLColumn("time_ms")), as: "t").from("audit_events")
-                .where("subject", .equal, "case:\(caseID)").where("action", .equal, "case.assess").first()?.decode(column: "t", as: Int64?.self)
+            let assessed = try await sql.select().column(SQLFunction("min", args: SQLColumn("time_ms")), as: "t").from(
+                "audit_events"
+            )
+            .where("subject", .equal, "case:\(caseID)").where("action", .equal, "case.assess").first()?.decode(
+                column: "t", as: Int64?.self)
             let open = try r.decode(column: "open_items", as: Int.self)
-            out.append(Timeline(caseID: caseID, country: try r.decode(column: "country", as: String?.self),
-                                contact: try r.decode(column: "contact", as: String.self), reportedAt: reported, assessedAt: Self.date(assessed),
-                                noticeAt: Self.date(try r.decode(column: "notice_ms", as: Int64?.self)),
-                                removedAt: open == 0 ? Self.date(try r.decode(column: "removed_ms", as: Int64?.self)) : nil))
+            out.append(
+                Timeline(
+                    caseID: caseID, country: try r.decode(column: "country", as: String?.self),
+                    contact: try r.decode(column: "contact", as: String.self), reportedAt: reported,
+                    assessedAt: Self.date(assessed),
+                    noticeAt: Self.date(try r.decode(column: "notice_ms", as: Int64?.self)),
+                    removedAt: open == 0 ? Self.date(try r.decode(column: "removed_ms", as: Int64?.self)) : nil))
         }
         return out
     }

@@ -26,7 +26,9 @@ public actor WriteGate {
     }
 
     /// Runs `body` in a transaction, behind the gate when the database is SQLite.
-    public static func transaction<T: Sendable>(_ db: any Database, _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+    public static func transaction<T: Sendable>(
+        _ db: any Database, _ body: @escaping @Sendable (any Database) async throws -> T
+    ) async throws -> T {
         guard (db as? any SQLDatabase)?.dialect.name == "sqlite" else { return try await db.transaction(body) }
         await shared.acquire()
         do {

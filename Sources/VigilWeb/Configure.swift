@@ -3,7 +3,6 @@ import Leaf
 import LeafKit
 import Vapor
 import VigilCore
-
 import VigilStore
 
 /// The composition root: everything the server is made of is wired here, from one typed configuration.
@@ -27,9 +26,10 @@ public enum VigilApp {
         app.directory.publicDirectory = resources + "Public/"
         app.views.use(.leaf)
         // Templates live inside the build folder (a hidden path); template names are constants in code, never input.
-        app.leaf.sources = .singleSource(NIOLeafFiles(
-            fileio: app.fileio, limits: [.requireExtensions],
-            sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory))
+        app.leaf.sources = .singleSource(
+            NIOLeafFiles(
+                fileio: app.fileio, limits: [.requireExtensions],
+                sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory))
         app.leaf.cache.isEnabled = app.environment.isRelease
 
         app.storage[HotlineServicesKey.self] = try HotlineServices(
@@ -84,7 +84,9 @@ public enum VigilApp {
             let seed = sha256Hex("vigil-demo-\(i)")
             var digests = [try HashDigest(.md5, String(seed.prefix(32))), try HashDigest(.sha256, seed)]
             if i % 2 == 0 { digests.append(try HashDigest(.pdq, sha256Hex("vigil-demo-pdq-\(i)"))) }
-            var r = HashSetRecord(digests: digests, categories: [HashCategory(scheme: .projectVIC, code: i % 5 == 0 ? "1" : "2", source: "DEMO")])
+            var r = HashSetRecord(
+                digests: digests,
+                categories: [HashCategory(scheme: .projectVIC, code: i % 5 == 0 ? "1" : "2", source: "DEMO")])
             r.provenance = HashProvenance(contributor: "DEMO data (generated, not real)", caseID: "DEMO-\(i / 20)")
             r.seriesName = i < 40 ? "DEMO series A" : nil
             records.append(r)
@@ -108,12 +110,14 @@ public enum VigilApp {
             throw StoreError.unreachable("cannot reach the database (\(target)): \(Self.reason(error))")
         }
         if migrate { try await app.autoMigrate() }
-        let (signingKey, created) = try SigningKey.loadOrCreate(at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem"))
+        let (signingKey, created) = try SigningKey.loadOrCreate(
+            at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem"))
         app.blockList.setKey(signingKey.privateKey)
         try await app.blockList.store(app.db, clock: app.vigil.clock).ensureCanary(config.canaryDomain)
         try await app.blockList.publish(app.db, clock: app.vigil.clock)
         let s = app.vigil
-        let accounts = Accounts(db: app.db, clock: s.clock, tokens: s.tokens, passwords: s.passwords, configuration: config)
+        let accounts = Accounts(
+            db: app.db, clock: s.clock, tokens: s.tokens, passwords: s.passwords, configuration: config)
         var link: String?
         if try await !accounts.hasUsers() {
             let (_, token) = try await accounts.createUser(username: "admin", role: .admin, actor: .system)

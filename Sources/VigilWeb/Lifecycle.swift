@@ -29,10 +29,11 @@ extension VigilApp {
     /// Runs the scheduled jobs (see ``ScheduledJobs``) inside `vigil serve`, each on its own period, counted in
     /// `/metrics`; a failed run is logged and retried at its next turn.
     static func startScheduledJobs(_ app: Application) -> Task<Void, Never> {
-        let scheduled = ScheduledJobs(db: app.db, clock: app.vigil.clock, tokens: app.vigil.tokens, configuration: app.vigil.configuration,
-                                      blockList: app.blockList, triage: app.hotline.triage,
-                                      knownImages: LinkChecker.knownImages { try await app.matchService.start(app).value },
-                                      sealer: app.hotline.sealer)
+        let scheduled = ScheduledJobs(
+            db: app.db, clock: app.vigil.clock, tokens: app.vigil.tokens, configuration: app.vigil.configuration,
+            blockList: app.blockList, triage: app.hotline.triage,
+            knownImages: LinkChecker.knownImages { try await app.matchService.start(app).value },
+            sealer: app.hotline.sealer)
         let metrics = app.vigil.metrics
         let logger = app.logger
         // The shared queue (notices) is drained every few seconds; several processes share it safely.
@@ -83,11 +84,14 @@ extension VigilApp {
             do {
                 try await DatabaseSetup.prepare(app.db)
             } catch {
-                throw StoreError.unreachable("cannot reach the database (\(DatabaseTarget(configuration))): \(reason(error))")
+                throw StoreError.unreachable(
+                    "cannot reach the database (\(DatabaseTarget(configuration))): \(reason(error))")
             }
             if migrate { try await app.autoMigrate() }
             let context = StoreContext(
-                accounts: Accounts(db: app.db, clock: services.clock, tokens: services.tokens, passwords: services.passwords, configuration: configuration),
+                accounts: Accounts(
+                    db: app.db, clock: services.clock, tokens: services.tokens, passwords: services.passwords,
+                    configuration: configuration),
                 apiKeys: APIKeys(db: app.db, clock: services.clock, tokens: services.tokens),
                 database: app.db, configuration: configuration)
             let result = try await body(context)
@@ -106,7 +110,8 @@ extension VigilApp {
         do {
             try configure(app, services: VigilServices(configuration: configuration))
             do { try await DatabaseSetup.prepare(app.db) } catch {
-                throw StoreError.unreachable("cannot reach the database (\(DatabaseTarget(configuration))): \(reason(error))")
+                throw StoreError.unreachable(
+                    "cannot reach the database (\(DatabaseTarget(configuration))): \(reason(error))")
             }
             if revert { try await app.autoRevert() } else { try await app.autoMigrate() }
             try await app.asyncShutdown()

@@ -78,7 +78,9 @@ func routes(_ app: Application) {
     app.on(.GET, ["api", "v1", "feeds", ":format"], access: .apiScope(.feedsRead), use: FeedsController.feed)
     app.on(.POST, ["api", "v1", "match"], access: .apiScope(.matchRead), use: MatchController.match)
     app.on(.POST, ["api", "v1", "bounces"], access: .apiScope(.bouncesWrite), use: BouncesController.receive)
-    app.on(.GET, ["api", "v1", "match", ":algorithm", ":value"], access: .apiScope(.matchRead), use: MatchController.lookup)
+    app.on(
+        .GET, ["api", "v1", "match", ":algorithm", ":value"], access: .apiScope(.matchRead), use: MatchController.lookup
+    )
 
     policyRoutes(app)
 }

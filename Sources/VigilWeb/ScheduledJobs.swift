@@ -19,62 +19,100 @@ public struct ScheduledJobs: Sendable {
     /// Runs the shared queue's jobs (notices); `vigil serve` drains it every few seconds.
     let worker: QueueWorker
 
-    init(db: any Database, clock: any VigilClock, tokens: any TokenSource, configuration config: VigilConfiguration,
-         blockList: BlockListService, triage: TriagePolicy, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil,
-         runDelayedJobs: Bool = false, sealer: ContactSealer? = nil) {
+    init(
+        db: any Database, clock: any VigilClock, tokens: any TokenSource, configuration config: VigilConfiguration,
+        blockList: BlockListService, triage: TriagePolicy, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil,
+        runDelayedJobs: Bool = false, sealer: ContactSealer? = nil
+    ) {
         let hotline = HotlineStore(db: db, clock: clock, tokens: tokens, sealer: nil, triage: triage)
         let list = blockList.store(db, clock: clock)
-        let notices = NoticeService(db: db, clock: clock, configuration: config, attribution: NoticeService.attribution(config))
+        let notices = NoticeService(
+            db: db, clock: clock, configuration: config, attribution: NoticeService.attribution(config))
         let owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
-        let worker = QueueWorker(queue: JobQueue(db: db, clock: clock, owner: owner), handlers: [
-            NoticeStore.attributeJob: { try await notices.attribute($0) },
-            NoticeStore.prepareJob: { try await notices.prepare($0) },
-            NoticeStore.sendJob: { try await notices.send($0) },
-            BlockListStore.appealOutcomeJob: { try await notices.appealOutcome($0, sealer: sealer) },
-            NoticeService.confirmedJob: { job in
-                try await LinkChecker.withChecker(proxy: config.listCheckProxy) { checker in
-                    try await notices.confirmed(job) { await checker.check($0) }
-                }
-            },
-        ], evenIfDelayed: runDelayedJobs, lease: TimeInterval(config.jobLeaseSeconds))
+        let worker = QueueWorker(
+            queue: JobQueue(db: db, clock: clock, owner: owner),
+            handlers: [
+                NoticeStore.attributeJob: { try await notices.attribute($0) },
+                NoticeStore.prepareJob: { try await notices.prepare($0) },
+                NoticeStore.sendJob: { try await notices.send($0) },
+                BlockListStore.appealOutcomeJob: { try await notices.appealOutcome($0, sealer: sealer) },
+                NoticeService.confirmedJob: { job in
+                    try await LinkChecker.withChecker(proxy: config.listCheckProxy) { checker in
+                        try await notices.confirmed(job) { await checker.check($0) }
+                    }
+                },
+            ], evenIfDelayed: runDelayedJobs, lease: TimeInterval(config.jobLeaseSeconds))
         self.worker = worker
         jobs = [
-            Job(name: NoticeStore.attributeJob, everyMinutes: 1, summary: "trace where assessed content is hosted: DNS, country and network, RDAP abuse contact (queued jobs)") { limit in
+            Job(
+                name: NoticeStore.attributeJob, everyMinutes: 1,
+                summary:
+                    "trace where assessed content is hosted: DNS, country and network, RDAP abuse contact (queued jobs)"
+            ) { limit in
                 try await worker.drain(NoticeStore.attributeJob, limit: limit)
             },
-            Job(name: BlockListStore.appealOutcomeJob, everyMinutes: 1, summary: "tell appellants who left an e-mail address the outcome, then delete it (queued jobs)") { limit in
+            Job(
+                name: BlockListStore.appealOutcomeJob, everyMinutes: 1,
+                summary: "tell appellants who left an e-mail address the outcome, then delete it (queued jobs)"
+            ) { limit in
                 try await worker.drain(BlockListStore.appealOutcomeJob, limit: limit)
             },
-            Job(name: NoticeStore.prepareJob, everyMinutes: 1, summary: "add assessed cases' URLs to a notice for their host's abuse contact (queued jobs)") { limit in
+            Job(
+                name: NoticeStore.prepareJob, everyMinutes: 1,
+                summary: "add assessed cases' URLs to a notice for their host's abuse contact (queued jobs)"
+            ) { limit in
                 try await worker.drain(NoticeStore.prepareJob, limit: limit)
             },
-            Job(name: NoticeStore.sendJob, everyMinutes: 1, summary: "send or re-send notices through the SMTP relay (queued jobs)") { limit in
+            Job(
+                name: NoticeStore.sendJob, everyMinutes: 1,
+                summary: "send or re-send notices through the SMTP relay (queued jobs)"
+            ) { limit in
                 try await worker.drain(NoticeStore.sendJob, limit: limit)
             },
-            Job(name: "notice-recheck", everyMinutes: config.noticeRecheckMinutes, summary: "recheck noticed URLs; gone ones count as removed") { limit in
+            Job(
+                name: "notice-recheck", everyMinutes: config.noticeRecheckMinutes,
+                summary: "recheck noticed URLs; gone ones count as removed"
+            ) { limit in
                 try await LinkChecker.withChecker(proxy: config.listCheckProxy) { checker in
                     try await notices.recheck(limit: limit) { await checker.check($0) }
                 }
             },
-            Job(name: "notice-follow-up", everyMinutes: 5, summary: "re-notify hosts while content stays online; escalate after notice_max_sends") { _ in
+            Job(
+                name: "notice-follow-up", everyMinutes: 5,
+                summary: "re-notify hosts while content stays online; escalate after notice_max_sends"
+            ) { _ in
                 let (renotified, escalated) = try await notices.store.followUp(
                     interval: TimeInterval(config.noticeRenotifyHours) * 3600, maxSends: config.noticeMaxSends)
                 return renotified + escalated
             },
-            Job(name: "list-expiry", everyMinutes: 1, summary: "mark block-list entries whose verification ran out as expired") { _ in
+            Job(
+                name: "list-expiry", everyMinutes: 1,
+                summary: "mark block-list entries whose verification ran out as expired"
+            ) { _ in
                 try await list.expireDue()
             },
-            Job(name: "list-publish", everyMinutes: 1, summary: "publish a new block-list version when the publishable set changed") { _ in
+            Job(
+                name: "list-publish", everyMinutes: 1,
+                summary: "publish a new block-list version when the publishable set changed"
+            ) { _ in
                 try await blockList.publish(db, clock: clock).map { _ in 1 } ?? 0
             },
-            Job(name: "list-check", everyMinutes: 5, summary: "fetch listed addresses due for their automated check (every list_check_hours)") { limit in
-                try await LinkChecker.run(store: list, interval: TimeInterval(config.listCheckHours) * 3600, proxy: config.listCheckProxy,
-                                          dropGone: config.listDropGone, limit: limit, knownImages: knownImages)
+            Job(
+                name: "list-check", everyMinutes: 5,
+                summary: "fetch listed addresses due for their automated check (every list_check_hours)"
+            ) { limit in
+                try await LinkChecker.run(
+                    store: list, interval: TimeInterval(config.listCheckHours) * 3600, proxy: config.listCheckProxy,
+                    dropGone: config.listDropGone, limit: limit, knownImages: knownImages)
             },
-            Job(name: "hold-expiry", everyMinutes: 5, summary: "end law-enforcement holds whose expiry has passed") { _ in
+            Job(name: "hold-expiry", everyMinutes: 5, summary: "end law-enforcement holds whose expiry has passed") {
+                _ in
                 try await hotline.expireHolds()
             },
-            Job(name: "contact-retention", everyMinutes: 5, summary: "delete reporters' contact details past their retention period") { _ in
+            Job(
+                name: "contact-retention", everyMinutes: 5,
+                summary: "delete reporters' contact details past their retention period"
+            ) { _ in
                 try await hotline.purgeExpiredContacts()
             },
         ]
@@ -88,11 +126,16 @@ extension VigilApp {
     public static func scheduledJobs(_ ctx: StoreContext) throws -> ScheduledJobs {
         let config = ctx.configuration
         let service = BlockListService(configuration: config)
-        let key = try SigningKey.loadOrCreate(at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem")).0.privateKey
+        let key = try SigningKey.loadOrCreate(
+            at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem")
+        ).0.privateKey
         service.setKey(key)
-        let (contactKey, _) = try ContactSealer.loadOrCreateKey(at: (config.dataDirectory as NSString).appendingPathComponent("contact-key"), tokens: SystemTokenSource())
-        return ScheduledJobs(db: ctx.database, clock: SystemClock(), tokens: SystemTokenSource(), configuration: config,
-                             blockList: service, triage: try TriagePolicy(standardDays: config.standardAssessmentDays), runDelayedJobs: true,
-                             sealer: try ContactSealer(key: contactKey))
+        let (contactKey, _) = try ContactSealer.loadOrCreateKey(
+            at: (config.dataDirectory as NSString).appendingPathComponent("contact-key"), tokens: SystemTokenSource())
+        return ScheduledJobs(
+            db: ctx.database, clock: SystemClock(), tokens: SystemTokenSource(), configuration: config,
+            blockList: service, triage: try TriagePolicy(standardDays: config.standardAssessmentDays),
+            runDelayedJobs: true,
+            sealer: try ContactSealer(key: contactKey))
     }
 }

@@ -35,7 +35,9 @@ public struct BcryptPasswords: PasswordHashing {
     public let cost: Int
     public init(cost: Int = 12) { self.cost = cost }
     public func hash(_ password: String) throws -> String { try Bcrypt.hash(password, cost: cost) }
-    public func verify(_ password: String, against hash: String) throws -> Bool { try Bcrypt.verify(password, created: hash) }
+    public func verify(_ password: String, against hash: String) throws -> Bool {
+        try Bcrypt.verify(password, created: hash)
+    }
 }
 
 /// Prometheus metrics for requests, sign-ins and jobs.
@@ -44,21 +46,29 @@ public final class Metrics: Sendable {
 
     func requestCounter(route: String, method: String, status: UInt) -> Counter {
         registry.makeCounter(
-            descriptor: .init(namespace: "vigil", metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route, method and status"),
+            descriptor: .init(
+                namespace: "vigil", metricName: "http_requests", unitName: "total",
+                helpText: "HTTP requests by route, method and status"),
             labels: [("route", route), ("method", method), ("status", String(status))])
     }
 
     func requestDuration(route: String, method: String) -> DurationHistogram {
         registry.makeDurationHistogram(
-            descriptor: .init(namespace: "vigil", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency by route"),
+            descriptor: .init(
+                namespace: "vigil", metricName: "http_request_duration", unitName: "seconds",
+                helpText: "HTTP request latency by route"),
             labels: [("route", route), ("method", method)],
-            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)])
+            buckets: [
+                .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+            ])
     }
 
     /// Counts a sign-in attempt by result (`success`, `failure`, `locked`).
     public func login(_ result: String) {
         registry.makeCounter(
-            descriptor: .init(namespace: "vigil", metricName: "logins", unitName: "total", helpText: "Sign-in attempts by result"),
+            descriptor: .init(
+                namespace: "vigil", metricName: "logins", unitName: "total", helpText: "Sign-in attempts by result"),
             labels: [("result", result)]
         ).increment()
     }
@@ -69,17 +79,27 @@ public final class Metrics: Sendable {
         for state in JobQueue.State.allCases where state != .done {
             for name in Set(depths.map(\.name)) {
                 let d = depths.first { $0.name == name && $0.state == state }
-                registry.makeGauge(descriptor: .init(namespace: "vigil", metricName: "job_queue_depth", unitName: "jobs", helpText: "Jobs in the shared queue by name and state"),
-                                   labels: [("job", name), ("state", state.rawValue)]).set(Double(d?.count ?? 0))
-                registry.makeGauge(descriptor: .init(namespace: "vigil", metricName: "job_queue_oldest_age", unitName: "seconds", helpText: "Age of the oldest due job by name and state"),
-                                   labels: [("job", name), ("state", state.rawValue)]).set(d?.oldestAge ?? 0)
+                registry.makeGauge(
+                    descriptor: .init(
+                        namespace: "vigil", metricName: "job_queue_depth", unitName: "jobs",
+                        helpText: "Jobs in the shared queue by name and state"),
+                    labels: [("job", name), ("state", state.rawValue)]
+                ).set(Double(d?.count ?? 0))
+                registry.makeGauge(
+                    descriptor: .init(
+                        namespace: "vigil", metricName: "job_queue_oldest_age", unitName: "seconds",
+                        helpText: "Age of the oldest due job by name and state"),
+                    labels: [("job", name), ("state", state.rawValue)]
+                ).set(d?.oldestAge ?? 0)
             }
         }
     }
 
     public func job(_ name: String, outcome: String) {
         registry.makeCounter(
-            descriptor: .init(namespace: "vigil", metricName: "jobs", unitName: "total", helpText: "Background job runs by job and outcome"),
+            descriptor: .init(
+                namespace: "vigil", metricName: "jobs", unitName: "total",
+                helpText: "Background job runs by job and outcome"),
             labels: [("job", name), ("outcome", outcome)]
         ).increment()
     }
@@ -139,7 +159,9 @@ extension Request {
     var vigil: VigilServices { application.vigil }
 
     var accounts: Accounts {
-        Accounts(db: db, clock: vigil.clock, tokens: vigil.tokens, passwords: vigil.passwords, configuration: vigil.configuration)
+        Accounts(
+            db: db, clock: vigil.clock, tokens: vigil.tokens, passwords: vigil.passwords,
+            configuration: vigil.configuration)
     }
 
     var apiKeys: APIKeys { APIKeys(db: db, clock: vigil.clock, tokens: vigil.tokens) }

@@ -8,9 +8,10 @@ struct AuditChainTests {
         var events: [AuditEvent] = []
         for i in 0..<n {
             let prev = events.last.map { ($0.sequence, $0.hash) }
-            events.append(AuditChain.next(
-                after: prev, time: Date(timeIntervalSince1970: 1_800_000_000 + Double(i)), actor: .user("alice"),
-                action: "case.assess", subject: "case:\(i)", details: ["outcome": "illegal", "n": String(i)]))
+            events.append(
+                AuditChain.next(
+                    after: prev, time: Date(timeIntervalSince1970: 1_800_000_000 + Double(i)), actor: .user("alice"),
+                    action: "case.assess", subject: "case:\(i)", details: ["outcome": "illegal", "n": String(i)]))
         }
         return events
     }
@@ -51,7 +52,9 @@ struct AuditChainTests {
         var events = chain(10)
         // An attacker recomputes event 5's own hash after editing it, but cannot fix event 6's link.
         let e = events[4]
-        events[4] = AuditChain.next(after: (events[3].sequence, events[3].hash), time: e.time, actor: e.actor, action: e.action, subject: "forged", details: [:])
+        events[4] = AuditChain.next(
+            after: (events[3].sequence, events[3].hash), time: e.time, actor: e.actor, action: e.action,
+            subject: "forged", details: [:])
         #expect(throws: AuditChain.Failure.broken(sequence: 6, expectedPrevious: events[4].hash)) { try verify(events) }
     }
 

@@ -381,9 +381,14 @@ struct HotlineWorkflowTests {
         // given an assessed case under a hold whose notices may leave after two days
         var w = try Self.workflow(in: .assessed, fourEyes: .none)
         let day = 86_400.0
-        let hold = CaseHold(reason: "operation X", expiresAt: Self.t0 + 7 * day, placedBy: "lee", notifyAfter: Self.t0 + 2 * day)
+        let hold = CaseHold(
+            reason: "operation X", expiresAt: Self.t0 + 7 * day, placedBy: "lee", notifyAfter: Self.t0 + 2 * day)
         let placed = try w.handle(.placeHold(hold), at: Self.t0)
-        #expect(placed.contains(.audit("case.hold-placed", ["by": "lee", "expiresAt": "2027-01-22T08:00:00Z", "notifyAfter": "2027-01-17T08:00:00Z"])))
+        #expect(
+            placed.contains(
+                .audit(
+                    "case.hold-placed",
+                    ["by": "lee", "expiresAt": "2027-01-22T08:00:00Z", "notifyAfter": "2027-01-17T08:00:00Z"])))
         // when the analyst requests a notice and proposes a list entry before that date
         _ = try w.handle(.requestNotice(by: "alice"), at: Self.t0)
         _ = try w.handle(.proposeListEntry(by: "alice"), at: Self.t0)
@@ -410,7 +415,9 @@ struct HotlineWorkflowTests {
         let before = w
         for date in [Self.t0 - 1, Self.t0 + 7 * 86_400, Self.t0 + 8 * 86_400] {
             let hold = CaseHold(reason: "r", expiresAt: Self.t0 + 7 * 86_400, placedBy: "lee", notifyAfter: date)
-            #expect(throws: CaseWorkflowError.holdNotifyAfterOutsideHold) { try w.handle(.placeHold(hold), at: Self.t0) }
+            #expect(throws: CaseWorkflowError.holdNotifyAfterOutsideHold) {
+                try w.handle(.placeHold(hold), at: Self.t0)
+            }
         }
         #expect(w == before)
     }
@@ -449,9 +456,14 @@ struct HotlineWorkflowTests {
         #expect(!w.isHeld(at: Self.hold.expiresAt))
         // and a report that joins after the expiry does not release it (a joining report is stored without running
         // actions, so a release there would be lost); the scheduler's event still does
-        #expect(try v.handle(.reportJoined, at: Self.hold.expiresAt + 1) == [.audit("case.report-joined", ["reports": "2"])])
+        #expect(
+            try v.handle(.reportJoined, at: Self.hold.expiresAt + 1) == [.audit("case.report-joined", ["reports": "2"])]
+        )
         #expect(v.deferredActions == [.sendNotice])
-        #expect(try v.handle(.holdExpired, at: Self.hold.expiresAt + 2) == [.audit("case.hold-expired", ["released": "1"]), .sendNotice])
+        #expect(
+            try v.handle(.holdExpired, at: Self.hold.expiresAt + 2) == [
+                .audit("case.hold-expired", ["released": "1"]), .sendNotice,
+            ])
         #expect(v.hold == nil)
         // and lifting a hold that has just expired releases it rather than failing
         var u = w

@@ -7,8 +7,9 @@ struct ListEntryTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     func proposed(_ target: ListTarget = ListTarget(kind: .url, value: "example.test/a.jpg")) -> ListEntry {
-        ListEntry(id: 1, target: target, criterion: "c1", caseID: 7, dedicatedReason: nil, state: .proposed,
-                  proposedBy: "ana", proposedAt: t0)
+        ListEntry(
+            id: 1, target: target, criterion: "c1", caseID: 7, dedicatedReason: nil, state: .proposed,
+            proposedBy: "ana", proposedAt: t0)
     }
 
     @Test("targets are canonicalised per kind; a domain entry is a host alone, a prefix ends with a slash")
@@ -53,15 +54,19 @@ struct ListEntryTests {
         let policy = ListPolicy()
         let domain = ListTarget(kind: .domain, value: "bad.test")
         #expect(throws: ListEntryError.dedicatedReasonMissing) {
-            try policy.validateProposal(target: domain, criterion: "c1", criteria: ["c1"], caseID: 1, dedicatedReason: " ", canary: false)
+            try policy.validateProposal(
+                target: domain, criterion: "c1", criteria: ["c1"], caseID: 1, dedicatedReason: " ", canary: false)
         }
         #expect(throws: ListEntryError.unknownCriterion("c9")) {
-            try policy.validateProposal(target: domain, criterion: "c9", criteria: ["c1"], caseID: 1, dedicatedReason: "x", canary: false)
+            try policy.validateProposal(
+                target: domain, criterion: "c9", criteria: ["c1"], caseID: 1, dedicatedReason: "x", canary: false)
         }
         #expect(throws: ListEntryError.caseMissing) {
-            try policy.validateProposal(target: domain, criterion: "c1", criteria: ["c1"], caseID: nil, dedicatedReason: "x", canary: false)
+            try policy.validateProposal(
+                target: domain, criterion: "c1", criteria: ["c1"], caseID: nil, dedicatedReason: "x", canary: false)
         }
-        try policy.validateProposal(target: domain, criterion: "canary", criteria: ["c1"], caseID: nil, dedicatedReason: nil, canary: true)
+        try policy.validateProposal(
+            target: domain, criterion: "canary", criteria: ["c1"], caseID: nil, dedicatedReason: nil, canary: true)
     }
 
     @Test("repeated gone checks mark an entry for removal; a live check resets the count")

@@ -42,7 +42,9 @@ struct BounceMessageTests {
         #expect(b.action == "failed" && b.isPermanentFailure)
         #expect(b.status == "5.1.1")
         #expect(b.recipient == "abuse@host.test")
-        #expect(b.diagnostic == "550 5.1.1 <abuse@host.test>: Recipient address rejected: User unknown in local recipient table")
+        #expect(
+            b.diagnostic
+                == "550 5.1.1 <abuse@host.test>: Recipient address rejected: User unknown in local recipient table")
     }
 
     @Test("a delay report is not a permanent failure")
@@ -59,7 +61,9 @@ struct BounceMessageTests {
         #expect(b.action == "failed")
     }
 
-    @Test("a non-standard bounce (qmail) is read from its subject and first error line; the token from the returned header")
+    @Test(
+        "a non-standard bounce (qmail) is read from its subject and first error line; the token from the returned header"
+    )
     func qmail() {
         let text = """
             From: MAILER-DAEMON@old.host.test
@@ -87,9 +91,14 @@ struct BounceMessageTests {
 
     @Test("an auto-reply is no bounce, and a message naming no notice has no token")
     func notABounce() {
-        let b = BounceMessage(parsing: "From: abuse@host.test\nSubject: Re: Notice [notice 4]\nAuto-Submitted: auto-replied\n\nThanks, ticket #123 opened.\n")
+        let b = BounceMessage(
+            parsing:
+                "From: abuse@host.test\nSubject: Re: Notice [notice 4]\nAuto-Submitted: auto-replied\n\nThanks, ticket #123 opened.\n"
+        )
         #expect(b.action == nil && b.token == nil && !b.isPermanentFailure)
         #expect(BounceMessage(parsing: "").token == nil)
-        #expect(BounceMessage(parsing: "X-Vigil-Notice: <script>\n").token == nil, "only token characters are taken from the header")
+        #expect(
+            BounceMessage(parsing: "X-Vigil-Notice: <script>\n").token == nil,
+            "only token characters are taken from the header")
     }
 }

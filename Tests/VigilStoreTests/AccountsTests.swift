@@ -9,7 +9,9 @@ import VigilWeb
 @Suite("Accounts")
 struct AccountsTests {
     func accounts(_ app: Application, _ clock: ManualClock) -> Accounts {
-        Accounts(db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4), configuration: app.vigil.configuration)
+        Accounts(
+            db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
+            configuration: app.vigil.configuration)
     }
 
     /// Creates a fully enrolled user and returns their TOTP.
@@ -43,7 +45,9 @@ struct AccountsTests {
             let a = accounts(app, clock)
             let totp = try await enrolled(a, clock, name: "carol", password: "a long enough password")
             for _ in 0..<4 {
-                #expect(try await a.signIn(username: "carol", password: "wrong password!!") == .refused(message: "The user name or password is not right, or the account is not active."))
+                #expect(
+                    try await a.signIn(username: "carol", password: "wrong password!!")
+                        == .refused(message: "The user name or password is not right, or the account is not active."))
             }
             guard case .locked = try await a.signIn(username: "carol", password: "wrong password!!") else {
                 Issue.record("fifth failure should lock"); return
@@ -53,11 +57,14 @@ struct AccountsTests {
                 Issue.record("locked account accepted a password"); return
             }
             clock.advance(by: 15 * 60 + 1)
-            guard case .needsCode(let pending) = try await a.signIn(username: "carol", password: "a long enough password") else {
+            guard
+                case .needsCode(let pending) = try await a.signIn(username: "carol", password: "a long enough password")
+            else {
                 Issue.record("lock did not expire"); return
             }
             clock.advance(by: 30)
-            guard case .signedIn = try await a.verifyCode(sessionToken: pending, code: totp.code(at: clock.now())) else {
+            guard case .signedIn = try await a.verifyCode(sessionToken: pending, code: totp.code(at: clock.now()))
+            else {
                 Issue.record("right code refused"); return
             }
         }
@@ -71,12 +78,21 @@ struct AccountsTests {
             let totp = try await a.setInitialPassword(token: token, password: "another good password")
             let codes = try await a.confirmEnrolment(token: token, code: totp.code(at: clock.now()))
             // the enrolment code's time step is used up
-            guard case .needsCode(let p1) = try await a.signIn(username: "dave", password: "another good password") else { Issue.record("password"); return }
-            guard case .refused = try await a.verifyCode(sessionToken: p1, code: totp.code(at: clock.now())) else { Issue.record("replayed code accepted"); return }
-            guard case .needsCode(let p2) = try await a.signIn(username: "dave", password: "another good password") else { Issue.record("password"); return }
-            guard case .signedIn = try await a.verifyCode(sessionToken: p2, code: codes[0].uppercased()) else { Issue.record("recovery code refused"); return }
-            guard case .needsCode(let p3) = try await a.signIn(username: "dave", password: "another good password") else { Issue.record("password"); return }
-            guard case .refused = try await a.verifyCode(sessionToken: p3, code: codes[0]) else { Issue.record("recovery code reused"); return }
+            guard case .needsCode(let p1) = try await a.signIn(username: "dave", password: "another good password")
+            else { Issue.record("password"); return }
+            guard case .refused = try await a.verifyCode(sessionToken: p1, code: totp.code(at: clock.now())) else {
+                Issue.record("replayed code accepted"); return
+            }
+            guard case .needsCode(let p2) = try await a.signIn(username: "dave", password: "another good password")
+            else { Issue.record("password"); return }
+            guard case .signedIn = try await a.verifyCode(sessionToken: p2, code: codes[0].uppercased()) else {
+                Issue.record("recovery code refused"); return
+            }
+            guard case .needsCode(let p3) = try await a.signIn(username: "dave", password: "another good password")
+            else { Issue.record("password"); return }
+            guard case .refused = try await a.verifyCode(sessionToken: p3, code: codes[0]) else {
+                Issue.record("recovery code reused"); return
+            }
         }
     }
 
@@ -86,9 +102,11 @@ struct AccountsTests {
             let a = accounts(app, clock)
             let totp = try await enrolled(a, clock, name: "erin", password: "erin's password ok")
             func signIn() async throws -> String {
-                guard case .needsCode(let p) = try await a.signIn(username: "erin", password: "erin's password ok") else { throw JourneyError.step("pw") }
+                guard case .needsCode(let p) = try await a.signIn(username: "erin", password: "erin's password ok")
+                else { throw JourneyError.step("pw") }
                 clock.advance(by: 30)
-                guard case .signedIn(let s) = try await a.verifyCode(sessionToken: p, code: totp.code(at: clock.now())) else { throw JourneyError.step("code") }
+                guard case .signedIn(let s) = try await a.verifyCode(sessionToken: p, code: totp.code(at: clock.now()))
+                else { throw JourneyError.step("code") }
                 return s
             }
             let s1 = try await signIn()

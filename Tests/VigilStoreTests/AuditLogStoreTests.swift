@@ -14,7 +14,9 @@ struct AuditLogStoreTests {
         for i in 0..<count {
             clock.advance(by: 1)
             try await db.transaction { tx in
-                try await AuditLog.append(on: tx, at: clock.now(), actor: .user("alice"), action: "test.event", subject: "thing:\(i)", details: ["i": String(i)])
+                try await AuditLog.append(
+                    on: tx, at: clock.now(), actor: .user("alice"), action: "test.event", subject: "thing:\(i)",
+                    details: ["i": String(i)])
             }
         }
     }
@@ -36,7 +38,9 @@ struct AuditLogStoreTests {
             try await appendSome(app.db, count: 8, clock: clock)
             let target = try await AuditEventModel.query(on: app.db).filter(\.$subject == "thing:3").first()!.id!
             try await sql(app).raw("UPDATE audit_events SET subject = 'thing:forged' WHERE seq = \(bind: target)").run()
-            await #expect(throws: AuditChain.Failure.modified(sequence: target)) { try await AuditLog.verify(on: app.db) }
+            await #expect(throws: AuditChain.Failure.modified(sequence: target)) {
+                try await AuditLog.verify(on: app.db)
+            }
         }
     }
 
@@ -46,7 +50,9 @@ struct AuditLogStoreTests {
             try await appendSome(app.db, count: 8, clock: clock)
             let target = try await AuditEventModel.query(on: app.db).filter(\.$subject == "thing:4").first()!.id!
             try await sql(app).raw("DELETE FROM audit_events WHERE seq = \(bind: target)").run()
-            await #expect(throws: AuditChain.Failure.gap(expected: target, found: target + 1)) { try await AuditLog.verify(on: app.db) }
+            await #expect(throws: AuditChain.Failure.gap(expected: target, found: target + 1)) {
+                try await AuditLog.verify(on: app.db)
+            }
         }
     }
 
@@ -81,7 +87,8 @@ struct AuditLogStoreTests {
             let now = clock.now()
             @Sendable func one(_ i: Int) async throws {
                 try await db.transaction { tx in
-                    _ = try await AuditLog.append(on: tx, at: now, actor: .job("test"), action: "test.concurrent", subject: "n:\(i)")
+                    _ = try await AuditLog.append(
+                        on: tx, at: now, actor: .job("test"), action: "test.concurrent", subject: "n:\(i)")
                 }
             }
             async let a: Void = { for i in 0..<10 { try await one(i) } }()

@@ -38,7 +38,8 @@ struct JobQueueTests {
         }
     }
 
-    @Test("a job whose process died is taken up by another once the lease runs out; the dead process cannot complete it")
+    @Test(
+        "a job whose process died is taken up by another once the lease runs out; the dead process cannot complete it")
     func leases() async throws {
         try await withVigilApp { app, clock in
             let dead = JobQueue(db: app.db, clock: clock, owner: "dead")

@@ -9,14 +9,19 @@ public enum Staff {
     public static let password = "a sufficiently long password"
 
     /// Creates an enrolled user with `role` and returns a browser signed in as them, and their TOTP.
-    public static func signedIn(_ app: Application, clock: ManualClock, username: String, role: Role) async throws -> (TestBrowser, VigilCore.TOTP) {
-        let a = Accounts(db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4), configuration: app.vigil.configuration)
+    public static func signedIn(_ app: Application, clock: ManualClock, username: String, role: Role) async throws -> (
+        TestBrowser, VigilCore.TOTP
+    ) {
+        let a = Accounts(
+            db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
+            configuration: app.vigil.configuration)
         let (_, token) = try await a.createUser(username: username, role: role, actor: .system)
         let totp = try await a.setInitialPassword(token: token, password: password)
         _ = try await a.confirmEnrolment(token: token, code: totp.code(at: clock.now()))
         clock.advance(by: 30)
         guard case .needsCode(let pending) = try await a.signIn(username: username, password: password),
-            case .signedIn(let session) = try await a.verifyCode(sessionToken: pending, code: totp.code(at: clock.now()))
+            case .signedIn(let session) = try await a.verifyCode(
+                sessionToken: pending, code: totp.code(at: clock.now()))
         else { throw JourneyError.step("sign-in for \(username)") }
         let browser = TestBrowser(app)
         try await browser.get("/login")  // picks up the CSRF cookie

@@ -18,15 +18,20 @@ public enum TestDatabase {
     public static var backend: String { postgresAdminURL == nil ? "sqlite" : "postgres" }
 
     /// Creates a fresh database and returns the configuration pointing at it, plus a cleanup.
-    public static func make(dataDirectory: String) async throws -> (databaseURL: String?, cleanup: @Sendable () async -> Void) {
+    public static func make(dataDirectory: String) async throws -> (
+        databaseURL: String?, cleanup: @Sendable () async -> Void
+    ) {
         guard let admin = postgresAdminURL else { return (nil, {}) }
         let name = "vigil_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         try await runAdmin(admin, "CREATE DATABASE \(name)")
         var c = URLComponents(string: admin)!
         c.path = "/" + name
-        return (c.string!, {
-            try? await runAdmin(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-        })
+        return (
+            c.string!,
+            {
+                try? await runAdmin(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            }
+        )
     }
 
     static func runAdmin(_ url: String, _ statement: String) async throws {

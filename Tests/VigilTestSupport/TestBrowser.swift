@@ -36,12 +36,16 @@ public final class TestBrowser: @unchecked Sendable {
         return try await send(.POST, path, headers: headers, body: body)
     }
 
-    public func send(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: String?) async throws -> Page {
+    public func send(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: String?) async throws
+        -> Page
+    {
         var h = headers
         if !cookies.isEmpty {
-            h.replaceOrAdd(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; "))
+            h.replaceOrAdd(
+                name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; "))
         }
-        let res = try await app.testing().sendRequest(method, path, headers: h, body: body.map { ByteBuffer(string: $0) })
+        let res = try await app.testing().sendRequest(
+            method, path, headers: h, body: body.map { ByteBuffer(string: $0) })
         for value in res.headers[.setCookie] {
             let first = value.split(separator: ";", maxSplits: 1).first ?? ""
             let parts = first.split(separator: "=", maxSplits: 1).map(String.init)
@@ -83,7 +87,9 @@ public struct StaffJourney {
         let path = link.range(of: "/setup/").map { String(link[$0.lowerBound...]) } ?? link
         try await browser.get(path)
         let r1 = try await browser.post(path, form: [("password", password), ("confirm", password)])
-        guard r1.status == .seeOther || r1.status == .found else { throw JourneyError.step("set password: \(r1.status) \(r1.body)") }
+        guard r1.status == .seeOther || r1.status == .found else {
+            throw JourneyError.step("set password: \(r1.status) \(r1.body)")
+        }
         let enrol = try await browser.get(path + "/mfa")
         guard let secretText = TestBrowser.capture(#"id="totp-secret">([A-Z2-7 ]+)<"#, in: enrol.body),
             let secret = Base32.decode(secretText)
@@ -100,8 +106,11 @@ public struct StaffJourney {
 
     /// Signs in with password and a TOTP code; returns the final response (a redirect when it worked).
     @discardableResult
-    public func signIn(_ username: String, _ password: String, totp: VigilCore.TOTP, next: String = "/dashboard") async throws -> TestBrowser.Page {
-        let first = try await browser.post("/login", form: [("username", username), ("password", password), ("next", next)])
+    public func signIn(_ username: String, _ password: String, totp: VigilCore.TOTP, next: String = "/dashboard")
+        async throws -> TestBrowser.Page
+    {
+        let first = try await browser.post(
+            "/login", form: [("username", username), ("password", password), ("next", next)])
         guard first.status == .seeOther else { return first }
         clock.advance(by: 30)  // a fresh time step, as codes cannot be replayed
         return try await browser.post("/login/code", form: [("code", totp.code(at: clock.now())), ("next", next)])

@@ -11,13 +11,19 @@ import VigilWeb
 @Suite("Block list on the web: feeds, the STOP page, appeals, roles")
 struct BlockListWebTests {
     /// A published domain entry and a feeds key; returns the key and the entry's id.
-    func seed(_ app: Application, _ clock: ManualClock, domain: String = "bad.test") async throws -> (key: String, entry: Int64) {
-        let hotline = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
-        let caseID = try await hotline.submit(try ReportSubmission(kind: .url, url: "http://\(domain)/").validated(), language: "en",
-                                              actor: .publicVisitor).caseID
+    func seed(_ app: Application, _ clock: ManualClock, domain: String = "bad.test") async throws -> (
+        key: String, entry: Int64
+    ) {
+        let hotline = HotlineStore(
+            db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+        let caseID = try await hotline.submit(
+            try ReportSubmission(kind: .url, url: "http://\(domain)/").validated(), language: "en",
+            actor: .publicVisitor
+        ).caseID
         let list = BlockListStore(db: app.db, clock: clock)
-        let e = try await list.propose(target: ListTarget(kind: .domain, value: domain), criterion: "B", caseID: caseID,
-                                       dedicatedReason: "dedicated", by: "ana")
+        let e = try await list.propose(
+            target: ListTarget(kind: .domain, value: domain), criterion: "B", caseID: caseID,
+            dedicatedReason: "dedicated", by: "ana")
         try await list.verify(e.id, by: "bo")
         try await list.publish()
         let key = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource())
@@ -25,13 +31,17 @@ struct BlockListWebTests {
         return (key, e.id)
     }
 
-    func feed(_ app: Application, _ path: String, key: String?, headers: HTTPHeaders = [:]) async throws -> TestBrowser.Page {
+    func feed(_ app: Application, _ path: String, key: String?, headers: HTTPHeaders = [:]) async throws
+        -> TestBrowser.Page
+    {
         var h = headers
         if let key { h.add(name: .authorization, value: "Bearer \(key)") }
         return try await TestBrowser(app).get(path, headers: h)
     }
 
-    @Test("feeds need a feeds:read key; bodies are signed with the published key; ETags answer 304; downloads are audited")
+    @Test(
+        "feeds need a feeds:read key; bodies are signed with the published key; ETags answer 304; downloads are audited"
+    )
     func feeds() async throws {
         try await withVigilApp { app, clock in
             let (key, _) = try await seed(app, clock)
@@ -41,15 +51,23 @@ struct BlockListWebTests {
             #expect(try await feed(app, "/api/v1/feeds/rpz", key: matchKey).status == .forbidden)
             let res = try await feed(app, "/api/v1/feeds/rpz", key: key)
             #expect(res.status == .ok && res.body.contains("bad.test A 127.0.0.1"))
-            let publicKey = try #require(FeedSignature.publicKey(base64: try await TestBrowser(app).get("/api/v1/feeds/public-key").body))
-            let signature = try #require(res.headers.first(name: "X-Vigil-Signature")?.replacingOccurrences(of: "ed25519=", with: ""))
+            let publicKey = try #require(
+                FeedSignature.publicKey(base64: try await TestBrowser(app).get("/api/v1/feeds/public-key").body))
+            let signature = try #require(
+                res.headers.first(name: "X-Vigil-Signature")?.replacingOccurrences(of: "ed25519=", with: ""))
             #expect(FeedSignature.verify(Array(res.body.utf8), signature: signature, publicKey: publicKey))
             let etag = try #require(res.headers.first(name: .eTag))
-            #expect(try await feed(app, "/api/v1/feeds/rpz", key: key, headers: ["If-None-Match": etag]).status == .notModified)
+            #expect(
+                try await feed(app, "/api/v1/feeds/rpz", key: key, headers: ["If-None-Match": etag]).status
+                    == .notModified)
             let hashed = try await feed(app, "/api/v1/feeds/hashed", key: key)
-            #expect(try HashedList(parsing: Array(hashed.body.utf8), publicKey: publicKey).isListed("http://www.bad.test/x"))
+            #expect(
+                try HashedList(parsing: Array(hashed.body.utf8), publicKey: publicKey).isListed("http://www.bad.test/x")
+            )
             #expect(try await feed(app, "/api/v1/feeds/nope", key: key).status == .notFound)
-            let downloads = try await AuditLog.list(on: app.db, filter: .init(action: "feed.download"), page: 1, per: 10).0
+            let downloads = try await AuditLog.list(
+                on: app.db, filter: .init(action: "feed.download"), page: 1, per: 10
+            ).0
             #expect(downloads.count == 3 && downloads.allSatisfy { $0.detailsJSON.contains("ISP One") })
         }
     }
@@ -81,16 +99,21 @@ struct BlockListWebTests {
         }
     }
 
-    @Test("appeals: missing grounds are explained and nothing is stored; a complete appeal gets a reference and a status")
+    @Test(
+        "appeals: missing grounds are explained and nothing is stored; a complete appeal gets a reference and a status")
     func appeals() async throws {
         try await withVigilApp { app, clock in
             _ = try await seed(app, clock)
             let browser = TestBrowser(app)
             _ = try await browser.get("/appeal")
-            let incomplete = try await browser.post("/appeal", form: [("target", "http://bad.test/"), ("grounds", " ")])
+            let incomplete = try await browser.post(
+                "/appeal", form: [("target", "http://bad.test/"), ("grounds", " ")])
             #expect(incomplete.status == .unprocessableEntity && incomplete.body.contains("Please say why"))
-            let done = try await browser.post("/appeal", form: [("target", "http://bad.test/"), ("grounds", "my shop"), ("contact", "me@example.test")])
-            let reference = try #require(TestBrowser.capture(#"id="reference" dir="ltr">(A-[0-9A-Z-]+)<"#, in: done.body))
+            let done = try await browser.post(
+                "/appeal",
+                form: [("target", "http://bad.test/"), ("grounds", "my shop"), ("contact", "me@example.test")])
+            let reference = try #require(
+                TestBrowser.capture(#"id="reference" dir="ltr">(A-[0-9A-Z-]+)<"#, in: done.body))
             let status = try await browser.get("/appeal/status?reference=\(reference.lowercased())")
             #expect(status.body.contains("waiting for a supervisor"))
             let stored = try #require(try await BlockListStore(db: app.db, clock: clock).appeal(reference))
@@ -105,12 +128,19 @@ struct BlockListWebTests {
             let (auditor, _) = try await Staff.signedIn(app, clock: clock, username: "aud", role: .auditor)
             let page = try await auditor.get("/list/\(entry)")
             #expect(page.status == .ok && page.body.contains("bad[.]test") && !page.body.contains("id=\"verify\""))
-            #expect(try await auditor.post("/list", form: [("kind", "domain"), ("target", "x.test")]).status == .forbidden)
+            #expect(
+                try await auditor.post("/list", form: [("kind", "domain"), ("target", "x.test")]).status == .forbidden)
             let (analyst, _) = try await Staff.signedIn(app, clock: clock, username: "cy", role: .analyst)
             #expect(try await analyst.get("/list/\(entry)").body.contains("bad.test"))
-            #expect(try await analyst.post("/list/appeals/A-0000-0000", form: [("decision", "suspend")]).status == .forbidden)
-            let proposal = try await analyst.post("/list", form: [("kind", "domain"), ("target", "other.test"), ("criterion", "B: whole host"), ("case_id", "1")])
-            #expect(proposal.status == .unprocessableEntity && proposal.body.contains("dedicated"), "a domain entry needs the reason")
+            #expect(
+                try await analyst.post("/list/appeals/A-0000-0000", form: [("decision", "suspend")]).status
+                    == .forbidden)
+            let proposal = try await analyst.post(
+                "/list",
+                form: [("kind", "domain"), ("target", "other.test"), ("criterion", "B: whole host"), ("case_id", "1")])
+            #expect(
+                proposal.status == .unprocessableEntity && proposal.body.contains("dedicated"),
+                "a domain entry needs the reason")
         }
     }
 }
@@ -126,7 +156,9 @@ struct BlockListTransparencyTests {
             #expect(PolicyPagesTests.section("removal-time", in: before.body).contains("Not in use yet"))
             _ = try await BlockListWebTests().seed(app, clock, domain: "bad.test")
             let list = BlockListStore(db: app.db, clock: clock)
-            let ref = try await list.submitAppeal(target: "http://bad.test/", grounds: "mine", contact: nil, language: "en", sealer: nil, tokens: SystemTokenSource())
+            let ref = try await list.submitAppeal(
+                target: "http://bad.test/", grounds: "mine", contact: nil, language: "en", sealer: nil,
+                tokens: SystemTokenSource())
             _ = try await list.decideAppeal(ref, decision: .suspend, outcome: "", by: "sup")
             try await list.publish()
             let month = Month(containing: clock.now()).description

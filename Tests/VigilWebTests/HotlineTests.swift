@@ -23,14 +23,17 @@ struct HotlineTests {
             let ref = try #require(TestBrowser.capture(#"id="reference">(R-[0-9A-Z]{4}-[0-9A-Z]{4})<"#, in: first.body))
             let b = TestBrowser(app)
             let second = try await report(b, url: "http://example.test/a/./b.html#frag")
-            let ref2 = try #require(TestBrowser.capture(#"id="reference">(R-[0-9A-Z]{4}-[0-9A-Z]{4})<"#, in: second.body))
+            let ref2 = try #require(
+                TestBrowser.capture(#"id="reference">(R-[0-9A-Z]{4}-[0-9A-Z]{4})<"#, in: second.body))
             #expect(ref != ref2)
-            let store = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+            let store = HotlineStore(
+                db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
             let (cases, total) = try await store.queue()
             #expect(total == 1)
             #expect(cases.first?.reportCount == 2)
             #expect(try await store.keysSeenElsewhere(cases).isEmpty, "one case: nothing seen elsewhere yet")
-            let status = try await a.get("/status?reference=\(ref.lowercased().replacingOccurrences(of: "-", with: ""))")
+            let status = try await a.get(
+                "/status?reference=\(ref.lowercased().replacingOccurrences(of: "-", with: ""))")
             #expect(status.status == .ok)
             #expect(status.body.contains(#"id="status">Received"#))
             #expect(try await a.get("/status?reference=R-0000-0000").status == .notFound)
@@ -46,9 +49,11 @@ struct HotlineTests {
             #expect(res.status == .badRequest)
             #expect(res.body.contains(#"lang="fr""#))
             #expect(res.body.contains("adresse"))
-            let store = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+            let store = HotlineStore(
+                db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
             #expect(try await store.queue().total == 0)
-            let bot = try await b.post("/report", form: [("kind", "url"), ("url", "http://example.test/"), ("website", "spam")])
+            let bot = try await b.post(
+                "/report", form: [("kind", "url"), ("url", "http://example.test/"), ("website", "spam")])
             #expect(bot.status == .badRequest)
             #expect(try await store.queue().total == 0)
         }
@@ -72,7 +77,9 @@ struct HotlineTests {
         try await withVigilApp(configure: { $0.publicReportsPerHour = 2 }) { app, _ in
             let b = TestBrowser(app)
             var statuses: [HTTPResponseStatus] = []
-            for host in ["one", "two", "three"] { statuses.append(try await report(b, url: "http://\(host).test/").status) }
+            for host in ["one", "two", "three"] {
+                statuses.append(try await report(b, url: "http://\(host).test/").status)
+            }
             #expect(statuses == [.ok, .ok, .tooManyRequests])
         }
     }
@@ -80,28 +87,46 @@ struct HotlineTests {
     @Test("the reports API takes one anonymous report, or a partner's batch item by item")
     func reportsAPI() async throws {
         try await withVigilApp { app, clock in
-            let anon = try await TestBrowser(app).send(.POST, "/api/v1/reports", headers: ["Content-Type": "application/json"], body: #"{"kind":"url","url":"https://example.test/x"}"#)
+            let anon = try await TestBrowser(app).send(
+                .POST, "/api/v1/reports", headers: ["Content-Type": "application/json"],
+                body: #"{"kind":"url","url":"https://example.test/x"}"#)
             #expect(anon.status == .created)
             let ref = try #require(TestBrowser.capture(#""reference":"(R-[0-9A-Z-]+)""#, in: anon.body))
             let st = try await TestBrowser(app).get("/api/v1/reports/\(ref)")
             #expect(st.body.contains(#""status":"received""#))
-            let key = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(partner: "Platform", scopes: [.reportsWrite], actor: .system).secret
-            let batch = #"{"reports":[{"kind":"url","url":"https://example.test/y","incident_time":"2026-01-31T12:00:00Z","reported_users":["user123"],"file_hashes":[{"algorithm":"md5","value":"11111111111111111111111111111111"}]},{"kind":"url","url":"javascript:alert(1)"},{"kind":"telepathy"}]}"#
-            let res = try await TestBrowser(app).send(.POST, "/api/v1/reports", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(key)"], body: batch)
+            let key = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(
+                partner: "Platform", scopes: [.reportsWrite], actor: .system
+            ).secret
+            let batch =
+                #"{"reports":[{"kind":"url","url":"https://example.test/y","incident_time":"2026-01-31T12:00:00Z","reported_users":["user123"],"file_hashes":[{"algorithm":"md5","value":"11111111111111111111111111111111"}]},{"kind":"url","url":"javascript:alert(1)"},{"kind":"telepathy"}]}"#
+            let res = try await TestBrowser(app).send(
+                .POST, "/api/v1/reports",
+                headers: ["Content-Type": "application/json", "Authorization": "Bearer \(key)"], body: batch)
             #expect(res.status == .ok)
             #expect(res.body.contains(#""accepted":1"#))
             #expect(res.body.contains(#""rejected":2"#))
-            let stored = try await (app.db as! any SQLDatabase).raw("SELECT payload FROM reports WHERE payload LIKE '%user123%'").first()?.decode(column: "payload", as: String.self)
-            #expect(stored?.contains("md5:11111111111111111111111111111111") == true, "platform fields are kept with the report")
-            let badHash = try await TestBrowser(app).send(.POST, "/api/v1/reports", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(key)"],
-                                                         body: #"{"reports":[{"kind":"url","url":"https://example.test/z","file_hashes":[{"algorithm":"md5","value":"xyz"}]},{"kind":"url","url":"https://example.test/w"}]}"#)
+            let stored = try await (app.db as! any SQLDatabase).raw(
+                "SELECT payload FROM reports WHERE payload LIKE '%user123%'"
+            ).first()?.decode(column: "payload", as: String.self)
+            #expect(
+                stored?.contains("md5:11111111111111111111111111111111") == true,
+                "platform fields are kept with the report")
+            let badHash = try await TestBrowser(app).send(
+                .POST, "/api/v1/reports",
+                headers: ["Content-Type": "application/json", "Authorization": "Bearer \(key)"],
+                body:
+                    #"{"reports":[{"kind":"url","url":"https://example.test/z","file_hashes":[{"algorithm":"md5","value":"xyz"}]},{"kind":"url","url":"https://example.test/w"}]}"#
+            )
             #expect(badHash.body.contains("file_hashes"))
-            let anonBatch = try await TestBrowser(app).send(.POST, "/api/v1/reports", headers: ["Content-Type": "application/json"], body: batch)
+            let anonBatch = try await TestBrowser(app).send(
+                .POST, "/api/v1/reports", headers: ["Content-Type": "application/json"], body: batch)
             #expect(anonBatch.status == .badRequest)
         }
     }
 
-    @Test("analyst claims and assesses, a list proposal needs a second analyst, law enforcement holds and downloads the referral")
+    @Test(
+        "analyst claims and assesses, a list proposal needs a second analyst, law enforcement holds and downloads the referral"
+    )
     func desk() async throws {
         try await withVigilApp { app, clock in
             _ = try await report(TestBrowser(app), url: "http://listed.test/page")
@@ -110,23 +135,38 @@ struct HotlineTests {
             let (leo, _) = try await Staff.signedIn(app, clock: clock, username: "leo", role: .leLiaison)
             let queue = try await ana.get("/cases")
             #expect(queue.body.contains("hxxp://listed[.]test/page"))
-            #expect(!(try await ana.get("/cases?kind=newsgroup").body.contains("listed[.]test")), "filters narrow the queue")
+            #expect(
+                !(try await ana.get("/cases?kind=newsgroup").body.contains("listed[.]test")), "filters narrow the queue"
+            )
             #expect(try await ana.get("/cases?kind=url&danger=0").body.contains("listed[.]test"))
             #expect(try await ana.post("/cases/1/act", form: [("action", "claim")]).status == .seeOther)
             #expect(try await bob.post("/cases/1/act", form: [("action", "claim")]).status == .conflict)
-            #expect(try await ana.post("/cases/1/act", form: [("action", "assess"), ("outcome", "national"), ("legal_provision", "Penal Code 1")]).status == .seeOther)
+            #expect(
+                try await ana.post(
+                    "/cases/1/act",
+                    form: [("action", "assess"), ("outcome", "national"), ("legal_provision", "Penal Code 1")]
+                ).status == .seeOther)
             #expect(try await ana.post("/cases/1/act", form: [("action", "propose-list-entry")]).status == .seeOther)
             let (sue, _) = try await Staff.signedIn(app, clock: clock, username: "sue", role: .supervisor)
             let welfare = try await sue.get("/dashboard")
-            #expect(welfare.body.contains("<tr><td>ana</td><td>1</td>"), "supervisors see each analyst's assessments today")
+            #expect(
+                welfare.body.contains("<tr><td>ana</td><td>1</td>"), "supervisors see each analyst's assessments today")
             #expect(!(try await ana.get("/dashboard").body.contains(#"id="welfare""#)))
-            #expect(try await ana.post("/cases/1/act", form: [("action", "confirm")]).status == .conflict, "four eyes: not the proposer")
+            #expect(
+                try await ana.post("/cases/1/act", form: [("action", "confirm")]).status == .conflict,
+                "four eyes: not the proposer")
             #expect(try await bob.post("/cases/1/act", form: [("action", "confirm")]).status == .seeOther)
-            #expect(try await ana.post("/cases/1/act", form: [("action", "hold"), ("reason", "x")]).status == .forbidden)
-            #expect(try await leo.post("/cases/1/act", form: [("action", "hold"), ("reason", "Operation Tern"), ("days", "10")]).status == .seeOther)
+            #expect(
+                try await ana.post("/cases/1/act", form: [("action", "hold"), ("reason", "x")]).status == .forbidden)
+            #expect(
+                try await leo.post(
+                    "/cases/1/act", form: [("action", "hold"), ("reason", "Operation Tern"), ("days", "10")]
+                ).status == .seeOther)
             let anaView = try await ana.get("/cases/1")
             #expect(anaView.body.contains(#"id="hold""#))
-            #expect(!anaView.body.contains("Notices may leave from") && !anaView.body.contains("may leave (since"), "a hold without a notify-after date keeps notices back")
+            #expect(
+                !anaView.body.contains("Notices may leave from") && !anaView.body.contains("may leave (since"),
+                "a hold without a notify-after date keeps notices back")
             #expect(!anaView.body.contains("Operation Tern"), "analysts see that a hold exists, not its reason")
             #expect(try await leo.get("/cases/1").body.contains("Operation Tern"))
             let pkg = try await leo.get("/cases/1/referral?format=json")
@@ -137,13 +177,18 @@ struct HotlineTests {
             for action in ["report.received", "case.claim", "case.assess", "case.confirm", "case.place-hold"] {
                 #expect(timeline.body.contains(action), "timeline shows \(action)")
             }
-            #expect(try await AuditLog.list(on: app.db, filter: .init(action: "case.referral-downloaded"), page: 1, per: 5).total == 1)
+            #expect(
+                try await AuditLog.list(on: app.db, filter: .init(action: "case.referral-downloaded"), page: 1, per: 5)
+                    .total == 1)
             // the hold ends by itself when it expires, and that is audited then
-            let store = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+            let store = HotlineStore(
+                db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
             #expect(try await store.expireHolds() == 0)
             clock.advance(by: 11 * 86400)
             #expect(try await store.expireHolds() == 1)
-            #expect(try await AuditLog.list(on: app.db, filter: .init(action: "case.hold-expired"), page: 1, per: 5).total == 1)
+            #expect(
+                try await AuditLog.list(on: app.db, filter: .init(action: "case.hold-expired"), page: 1, per: 5).total
+                    == 1)
             #expect(!(try await ana.get("/cases/1").body.contains(#"id="hold""#)))
             #expect(try await AuditLog.verify(on: app.db) > 10)
         }
@@ -157,26 +202,34 @@ struct ContactRetentionTests {
         try await withVigilApp { app, clock in
             let b = TestBrowser(app)
             try await b.get("/report")
-            let res = try await b.post("/report", form: [("kind", "url"), ("url", "http://kept.test/x"), ("contact", "reporter@example.test")])
+            let res = try await b.post(
+                "/report", form: [("kind", "url"), ("url", "http://kept.test/x"), ("contact", "reporter@example.test")])
             #expect(res.status == .ok)
-            let raw = try await (app.db as! any SQLDatabase).raw("SELECT contact_sealed FROM reports").first()?.decode(column: "contact_sealed", as: String?.self)
+            let raw = try await (app.db as! any SQLDatabase).raw("SELECT contact_sealed FROM reports").first()?.decode(
+                column: "contact_sealed", as: String?.self)
             let sealed = try #require(raw ?? nil)
             #expect(!sealed.contains("reporter"), "stored encrypted")
             let (ana, _) = try await Staff.signedIn(app, clock: clock, username: "ana", role: .analyst)
             #expect(try await ana.post("/cases/1/act", form: [("action", "claim")]).status == .seeOther)
-            #expect(try await ana.post("/cases/1/act", form: [("action", "assess"), ("outcome", "not-illegal")]).status == .seeOther)
+            #expect(
+                try await ana.post("/cases/1/act", form: [("action", "assess"), ("outcome", "not-illegal")]).status
+                    == .seeOther)
             #expect(try await ana.post("/cases/1/act", form: [("action", "close")]).status == .seeOther)
             // the same page reported again after its case closed opens a new case, marked as already known
             _ = try await b.post("/report", form: [("kind", "url"), ("url", "http://KEPT.test/x")])
             #expect(try await ana.get("/cases").body.contains("already known"))
-            let store = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+            let store = HotlineStore(
+                db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
             clock.advance(by: 89 * 86400)
             #expect(try await store.purgeExpiredContacts() == 0)
             clock.advance(by: 2 * 86400)
             #expect(try await store.purgeExpiredContacts() == 1)
-            let after = try await (app.db as! any SQLDatabase).raw("SELECT contact_sealed FROM reports").first()?.decode(column: "contact_sealed", as: String?.self)
+            let after = try await (app.db as! any SQLDatabase).raw("SELECT contact_sealed FROM reports").first()?
+                .decode(column: "contact_sealed", as: String?.self)
             #expect(after == .some(nil))
-            #expect(try await AuditLog.list(on: app.db, filter: .init(action: "report.contact-deleted"), page: 1, per: 5).total == 1)
+            #expect(
+                try await AuditLog.list(on: app.db, filter: .init(action: "report.contact-deleted"), page: 1, per: 5)
+                    .total == 1)
         }
     }
 }
@@ -196,7 +249,9 @@ struct DeskSettingsTests {
             _ = try await ana.post("/cases/1/act", form: [("action", "claim")])
             let page = try await ana.get("/cases/1")
             #expect(page.body.contains(#"<option value="Penal Code s. 2">"#))
-            _ = try await ana.post("/cases/1/act", form: [("action", "assess"), ("outcome", "national"), ("legal_provision", "Penal Code s. 2")])
+            _ = try await ana.post(
+                "/cases/1/act",
+                form: [("action", "assess"), ("outcome", "national"), ("legal_provision", "Penal Code s. 2")])
             _ = try await ana.post("/cases/1/act", form: [("action", "propose-list-entry")])
             let after = try await ana.get("/cases/1")
             #expect(after.body.contains("Decided:"))

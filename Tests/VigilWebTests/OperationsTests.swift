@@ -54,7 +54,9 @@ struct OperationsTests {
         }
     }
 
-    @Test("a malformed form names the missing field (413 for oversized bodies is checked against a live server in Tests/e2e)")
+    @Test(
+        "a malformed form names the missing field (413 for oversized bodies is checked against a live server in Tests/e2e)"
+    )
     func badInput() async throws {
         try await withVigilApp(configure: { $0.maxBodyBytes = 4096 }) { app, _ in
             let b = TestBrowser(app)
@@ -62,7 +64,9 @@ struct OperationsTests {
             let missing = try await b.post("/login", form: [("username", "someone")])
             #expect(missing.status == .badRequest)
             #expect(missing.body.contains("password"))
-            let wrongType = try await b.send(.POST, "/login", headers: ["Content-Type": "application/json"], body: #"{"username": 5, "password": "x", "_csrf": "x"}"#)
+            let wrongType = try await b.send(
+                .POST, "/login", headers: ["Content-Type": "application/json"],
+                body: #"{"username": 5, "password": "x", "_csrf": "x"}"#)
             #expect(wrongType.status == .forbidden || wrongType.status == .badRequest)
         }
     }
@@ -77,10 +81,12 @@ struct OperationsTests {
             #expect(ok.status == .ok)
             #expect(ok.body.contains("Example ISP"))
             #expect(try await keys.list().first?.lastUsedAt == clock.now())
-            let bad = try await b.send(.GET, "/api/v1/whoami", headers: ["Authorization": "Bearer vgl_wrong"], body: nil)
+            let bad = try await b.send(
+                .GET, "/api/v1/whoami", headers: ["Authorization": "Bearer vgl_wrong"], body: nil)
             #expect(bad.status == .unauthorized)
             try await keys.revoke(row.id!.uuidString, actor: .system)
-            let revoked = try await b.send(.GET, "/api/v1/whoami", headers: ["Authorization": "Bearer \(secret)"], body: nil)
+            let revoked = try await b.send(
+                .GET, "/api/v1/whoami", headers: ["Authorization": "Bearer \(secret)"], body: nil)
             #expect(revoked.status == .unauthorized)
             // stored only as a hash
             #expect(try await keys.list().allSatisfy { $0.keyHash != secret && !$0.keyHash.contains(secret) })
@@ -91,7 +97,9 @@ struct OperationsTests {
     func apiKeysUI() async throws {
         try await withVigilApp { app, clock in
             let (admin, _) = try await Staff.signedIn(app, clock: clock, username: "boss", role: .admin)
-            let created = try await admin.post("/admin/apikeys", form: [("partner", "Platform A"), ("scopes[]", "match:read"), ("scopes[]", "reports:write")])
+            let created = try await admin.post(
+                "/admin/apikeys",
+                form: [("partner", "Platform A"), ("scopes[]", "match:read"), ("scopes[]", "reports:write")])
             #expect(created.status == .ok)
             let secret = try #require(TestBrowser.capture(#"id="new-key">(vgl_[A-Za-z0-9_-]+)<"#, in: created.body))
             let list = try await admin.get("/admin/apikeys")
@@ -105,11 +113,14 @@ struct OperationsTests {
     @Test("the QR code for enrolment is an SVG drawn by libqrencode")
     func qrCode() async throws {
         try await withVigilApp { app, _ in
-            let a = Accounts(db: app.db, clock: app.vigil.clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4), configuration: app.vigil.configuration)
+            let a = Accounts(
+                db: app.db, clock: app.vigil.clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
+                configuration: app.vigil.configuration)
             let token = try await a.issueSetupLink(username: "admin", actor: .system)
             let b = TestBrowser(app)
             try await b.get("/setup/\(token)")
-            try await b.post("/setup/\(token)", form: [("password", "admin password 123"), ("confirm", "admin password 123")])
+            try await b.post(
+                "/setup/\(token)", form: [("password", "admin password 123"), ("confirm", "admin password 123")])
             let page = try await b.get("/setup/\(token)/mfa")
             #expect(page.body.contains("<svg"))
             #expect(page.body.contains("otpauth://totp/Vigil:admin?secret="))

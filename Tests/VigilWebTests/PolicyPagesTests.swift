@@ -299,9 +299,14 @@ struct TransparencyPlugInTests {
                     columns: ["size", "additions", "removals"],
                     rows: p.months.map { .init(label: $0.description, values: [12, 3, 1]) })
             case .appeals:
-                FigureTable(columns: ["count"], rows: [.init(label: "upheld", values: [2]), .init(label: "rejected", values: [1])], rowKind: "outcome")
+                FigureTable(
+                    columns: ["count"],
+                    rows: [.init(label: "upheld", values: [2]), .init(label: "rejected", values: [1])],
+                    rowKind: "outcome")
             default:
-                FigureTable(columns: ["days"], rows: [.init(label: "median", values: [1.5]), .init(label: "p90", values: [4])], unit: .days, rowKind: "item")
+                FigureTable(
+                    columns: ["days"], rows: [.init(label: "median", values: [1.5]), .init(label: "p90", values: [4])],
+                    unit: .days, rowKind: "item")
             }
         }
     }
@@ -321,7 +326,8 @@ struct TransparencyPlugInTests {
             let checklist = try await sup.get("/checklist")
             #expect(checklist.body.contains("Block-list entries (verified, expiring): <strong>12</strong>"))
             #expect(checklist.body.contains("Appeals this quarter: <strong>3</strong>"))
-            #expect(checklist.body.contains("Median time from report to removal this quarter: <strong>1.5 days</strong>"))
+            #expect(
+                checklist.body.contains("Median time from report to removal this quarter: <strong>1.5 days</strong>"))
         }
     }
 }
@@ -344,7 +350,8 @@ struct TransparencyCacheTests {
     func recount() async throws {
         try await withVigilApp { app, clock in
             let b = TestBrowser(app)
-            let store = HotlineStore(db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+            let store = HotlineStore(
+                db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
             func report(_ n: Int) async throws {
                 var s = ReportSubmission(kind: .url, details: "cache test")
                 s.url = "https://example.test/cache/\(n)"

@@ -15,13 +15,14 @@ struct RouteRulesTests {
     }
 
     static func concretePath(_ route: Route) -> String {
-        "/" + route.path.map { c -> String in
-            switch c {
-            case .constant(let s): s
-            case .parameter: "zz-test-param"
-            case .anything, .catchall: "x"
-            }
-        }.joined(separator: "/")
+        "/"
+            + route.path.map { c -> String in
+                switch c {
+                case .constant(let s): s
+                case .parameter: "zz-test-param"
+                case .anything, .catchall: "x"
+                }
+            }.joined(separator: "/")
     }
 
     @Test("every route in the table declares an access rule")
@@ -59,9 +60,13 @@ struct RouteRulesTests {
                 } else {
                     res = try await browser.post(path, form: [])
                 }
-                #expect([.unauthorized, .forbidden].contains(res.status), "\(route.method) \(path) gave \(res.status) to an anonymous caller")
+                #expect(
+                    [.unauthorized, .forbidden].contains(res.status),
+                    "\(route.method) \(path) gave \(res.status) to an anonymous caller")
                 let api = try await browser.send(route.method, path, headers: ["Accept": "application/json"], body: nil)
-                #expect([.unauthorized, .forbidden].contains(api.status), "\(route.method) \(path) (JSON) gave \(api.status)")
+                #expect(
+                    [.unauthorized, .forbidden].contains(api.status),
+                    "\(route.method) \(path) (JSON) gave \(api.status)")
             }
         }
     }
@@ -71,7 +76,8 @@ struct RouteRulesTests {
         try await withVigilApp { app, clock in
             var browsers: [Role: TestBrowser] = [:]
             for role in Role.allCases {
-                browsers[role] = try await Staff.signedIn(app, clock: clock, username: "u-\(role.rawValue)", role: role).0
+                browsers[role] = try await Staff.signedIn(app, clock: clock, username: "u-\(role.rawValue)", role: role)
+                    .0
             }
             let keys = APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource())
             var checked = 0
@@ -87,17 +93,24 @@ struct RouteRulesTests {
                     }
                     // and a partner key never opens a staff page
                     let (_, secret) = try await keys.create(partner: "p", scopes: APIScope.allCases, actor: .system)
-                    let res = try await TestBrowser(app).send(route.method, path, headers: ["Authorization": "Bearer \(secret)"], body: nil)
+                    let res = try await TestBrowser(app).send(
+                        route.method, path, headers: ["Authorization": "Bearer \(secret)"], body: nil)
                     #expect(res.status == .forbidden, "\(route.method) \(path) gave \(res.status) to an API key")
                 case .apiScope(let scope):
                     let others = APIScope.allCases.filter { $0 != scope }
                     let (_, secret) = try await keys.create(partner: "p", scopes: others, actor: .system)
-                    let res = try await TestBrowser(app).send(route.method, path, headers: ["Authorization": "Bearer \(secret)"], body: nil)
-                    #expect(res.status == .forbidden, "\(route.method) \(path) gave \(res.status) to a key without \(scope.rawValue)")
+                    let res = try await TestBrowser(app).send(
+                        route.method, path, headers: ["Authorization": "Bearer \(secret)"], body: nil)
+                    #expect(
+                        res.status == .forbidden,
+                        "\(route.method) \(path) gave \(res.status) to a key without \(scope.rawValue)")
                     checked += 1
                 case .anyPartner:
-                    let res = try await browsers[.admin]!.send(route.method, path, headers: ["Accept": "application/json"], body: nil)
-                    #expect([.unauthorized, .forbidden].contains(res.status), "\(route.method) \(path) gave \(res.status) to staff")
+                    let res = try await browsers[.admin]!.send(
+                        route.method, path, headers: ["Accept": "application/json"], body: nil)
+                    #expect(
+                        [.unauthorized, .forbidden].contains(res.status),
+                        "\(route.method) \(path) gave \(res.status) to staff")
                     checked += 1
                 default:
                     continue

@@ -1,5 +1,6 @@
 import Testing
 import VigilCore
+
 @testable import VigilWeb
 
 /// What the SMTP client decides before and after talking to a relay: which refusals are for good, which addresses
@@ -8,7 +9,9 @@ import VigilCore
 struct SMTPClientTests {
     @Test("only mailbox refusals are permanent; relay and policy refusals stay retryable for the operator to fix")
     func permanence() {
-        func rcpt(_ reply: String) -> SMTPClient.Failure { .rejected(step: "the recipient abuse@host.test", reply: reply) }
+        func rcpt(_ reply: String) -> SMTPClient.Failure {
+            .rejected(step: "the recipient abuse@host.test", reply: reply)
+        }
         #expect(rcpt("550 5.1.1 <abuse@host.test>: Recipient address rejected: User unknown").isPermanent)
         #expect(rcpt("552 5.2.2 mailbox full").isPermanent)
         #expect(rcpt("550 no such user").isPermanent)
@@ -21,7 +24,10 @@ struct SMTPClientTests {
 
     @Test("an address that could break out of a command or a header is refused before any connection")
     func addresses() async {
-        for bad in ["abuse@host.test\r\nRCPT TO:<x@evil.test>", "a b@host.test", "<abuse@host.test>", "nobody", "@host.test", "abuse@"] {
+        for bad in [
+            "abuse@host.test\r\nRCPT TO:<x@evil.test>", "a b@host.test", "<abuse@host.test>", "nobody", "@host.test",
+            "abuse@",
+        ] {
             #expect(!EmailAddress.isPlausible(bad), "\(bad.debugDescription)")
         }
         #expect(EmailAddress.isPlausible("abuse+notices@host.test"))
@@ -33,7 +39,9 @@ struct SMTPClientTests {
 
     @Test("loopback is an address literal, not a name that starts with 127")
     func loopback() {
-        for host in ["127.0.0.1", "127.1.2.3", "::1", "localhost"] { #expect(SMTPClient(host: host, port: 25, username: nil, password: nil).isLoopback) }
+        for host in ["127.0.0.1", "127.1.2.3", "::1", "localhost"] {
+            #expect(SMTPClient(host: host, port: 25, username: nil, password: nil).isLoopback)
+        }
         for host in ["127.mail.example", "10.0.0.1", "mail.example", "127.0.0.256"] {
             #expect(!SMTPClient(host: host, port: 25, username: nil, password: nil).isLoopback, "\(host)")
         }

@@ -10,7 +10,9 @@ import VigilWeb
 struct StaffJourneyTests {
     /// The admin's first setup link, as printed on first start.
     func adminLink(_ app: Application) async throws -> String {
-        let a = Accounts(db: app.db, clock: app.vigil.clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4), configuration: app.vigil.configuration)
+        let a = Accounts(
+            db: app.db, clock: app.vigil.clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
+            configuration: app.vigil.configuration)
         return "/setup/" + (try await a.issueSetupLink(username: "admin", actor: .system))
     }
 
@@ -20,7 +22,8 @@ struct StaffJourneyTests {
             // given the admin's setup link
             let admin = TestBrowser(app)
             let journey = StaffJourney(admin, clock: clock)
-            let (adminTOTP, codes) = try await journey.completeSetup(link: try await adminLink(app), password: "admin password 123")
+            let (adminTOTP, codes) = try await journey.completeSetup(
+                link: try await adminLink(app), password: "admin password 123")
             #expect(codes.count == 10)
             // when the admin signs in
             let signedIn = try await journey.signIn("admin", "admin password 123", totp: adminTOTP)
@@ -41,9 +44,12 @@ struct StaffJourneyTests {
             #expect(try await aj.signIn("ana", "analyst password 1", totp: anaTOTP).status == .seeOther)
             let anaDash = try await analyst.get("/dashboard")
             #expect(anaDash.body.contains(#"id="whoami">ana<"#))
-            #expect(!anaDash.body.contains(#"href="/admin/users""#), "the analyst's navigation must not offer admin pages")
+            #expect(
+                !anaDash.body.contains(#"href="/admin/users""#), "the analyst's navigation must not offer admin pages")
             #expect(try await analyst.get("/admin/users").status == .forbidden)
-            #expect(try await analyst.post("/admin/users", form: [("username", "mallory"), ("role", "admin")]).status == .forbidden)
+            #expect(
+                try await analyst.post("/admin/users", form: [("username", "mallory"), ("role", "admin")]).status
+                    == .forbidden)
             // and the audit log records all of it
             let audit = try await admin.get("/audit?action=user.create")
             #expect(audit.body.contains("user:ana"))
@@ -75,7 +81,9 @@ struct StaffJourneyTests {
             let j = StaffJourney(b, clock: clock)
             let (totp, _) = try await j.completeSetup(link: try await adminLink(app), password: "admin password 123")
             for _ in 0..<4 {
-                #expect(try await b.post("/login", form: [("username", "admin"), ("password", "not the password")]).status == .unauthorized)
+                #expect(
+                    try await b.post("/login", form: [("username", "admin"), ("password", "not the password")]).status
+                        == .unauthorized)
             }
             let locked = try await b.post("/login", form: [("username", "admin"), ("password", "not the password")])
             #expect(locked.status == .tooManyRequests)
@@ -92,9 +100,13 @@ struct StaffJourneyTests {
             let b = TestBrowser(app)
             try await b.get("/login")
             for i in 0..<5 {
-                #expect(try await b.post("/login", form: [("username", "nobody\(i)"), ("password", "x")]).status == .unauthorized)
+                #expect(
+                    try await b.post("/login", form: [("username", "nobody\(i)"), ("password", "x")]).status
+                        == .unauthorized)
             }
-            #expect(try await b.post("/login", form: [("username", "nobody9"), ("password", "x")]).status == .tooManyRequests)
+            #expect(
+                try await b.post("/login", form: [("username", "nobody9"), ("password", "x")]).status
+                    == .tooManyRequests)
         }
     }
 
@@ -102,9 +114,14 @@ struct StaffJourneyTests {
     func csrf() async throws {
         try await withVigilApp { app, clock in
             let (admin, _) = try await Staff.signedIn(app, clock: clock, username: "boss", role: .admin)
-            let res = try await admin.post("/admin/users", form: [("username", "x1"), ("role", "analyst")], csrf: false)
+            let res = try await admin.post(
+                "/admin/users", form: [("username", "x1"), ("role", "analyst")], csrf: false)
             #expect(res.status == .forbidden)
-            #expect(try await Accounts(db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4), configuration: app.vigil.configuration).user(named: "x1") == nil)
+            #expect(
+                try await Accounts(
+                    db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
+                    configuration: app.vigil.configuration
+                ).user(named: "x1") == nil)
         }
     }
 
@@ -117,10 +134,14 @@ struct StaffJourneyTests {
             #expect(try await admin.post("/admin/users/sam", form: [("action", "disable")]).status == .ok)
             #expect(try await victim.get("/dashboard").status == .unauthorized, "disabling ends sessions")
             #expect(try await admin.post("/admin/users/sam", form: [("action", "enable")]).status == .ok)
-            #expect(try await admin.post("/admin/users/sam", form: [("action", "role"), ("role", "supervisor")]).status == .ok)
+            #expect(
+                try await admin.post("/admin/users/sam", form: [("action", "role"), ("role", "supervisor")]).status
+                    == .ok)
             let reset = try await admin.post("/admin/users/sam", form: [("action", "reset-mfa")])
             #expect(reset.body.contains("/setup/"))
-            let a = Accounts(db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4), configuration: app.vigil.configuration)
+            let a = Accounts(
+                db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
+                configuration: app.vigil.configuration)
             let sam = try #require(try await a.user(named: "sam"))
             #expect(sam.role == "supervisor")
             #expect(!sam.mfaEnabled)

@@ -5,6 +5,7 @@ import Vapor
 import VigilCore
 import VigilStore
 import VigilTestSupport
+
 @testable import VigilWeb
 
 /// Notice and takedown without the network: the decision queues the notice, URLs for one abuse contact share a
@@ -12,22 +13,30 @@ import VigilTestSupport
 @Suite("Notice and takedown")
 struct TakedownTests {
     func assessedCase(_ hotline: HotlineStore, _ url: String) async throws -> Int64 {
-        let id = try await hotline.submit(try ReportSubmission(kind: .url, url: url).validated(), language: "en", actor: .publicVisitor).caseID
+        let id = try await hotline.submit(
+            try ReportSubmission(kind: .url, url: url).validated(), language: "en", actor: .publicVisitor
+        ).caseID
         try await hotline.apply(.claim(by: "ana"), to: id, actor: .user("ana"))
-        try await hotline.apply(.assess(CaseAssessment(outcome: .internationallyIllegal), by: "ana"), to: id, actor: .user("ana"))
+        try await hotline.apply(
+            .assess(CaseAssessment(outcome: .internationallyIllegal), by: "ana"), to: id, actor: .user("ana"))
         return id
     }
 
     /// An illegal case at `url` whose notice to `contact` has been sent: (case, notice).
-    func noticedCase(_ hotline: HotlineStore, _ notices: NoticeStore, _ url: String, contact: String) async throws -> (Int64, Int64) {
+    func noticedCase(_ hotline: HotlineStore, _ notices: NoticeStore, _ url: String, contact: String) async throws -> (
+        Int64, Int64
+    ) {
         let id = try await assessedCase(hotline, url)
-        try await notices.setHosting(caseID: id, country: nil, network: nil, abuseContact: contact, source: "analyst", by: .user("ana"))
+        try await notices.setHosting(
+            caseID: id, country: nil, network: nil, abuseContact: contact, source: "analyst", by: .user("ana"))
         let noticeID = try #require(try await notices.prepare(caseID: id))
         try await notices.markSent(noticeID)
         return (id, noticeID)
     }
 
-    @Test("a notice decision queues the notice; two URLs for one contact go out in one notice; rechecks find removal; figures follow")
+    @Test(
+        "a notice decision queues the notice; two URLs for one contact go out in one notice; rechecks find removal; figures follow"
+    )
     func flow() async throws {
         try await withVigilApp { app, clock in
             let hotline = app.hotlineStoreForTests
@@ -36,11 +45,13 @@ struct TakedownTests {
             let a = try await assessedCase(hotline, "http://host.test/a.jpg")
             let b = try await assessedCase(hotline, "http://host.test/b.jpg")
             for id in [a, b] {
-                try await notices.setHosting(caseID: id, country: "fr", network: "AS64500 Example Hosting", abuseContact: "abuse@host.test",
-                                             source: "analyst", by: .user("ana"))
+                try await notices.setHosting(
+                    caseID: id, country: "fr", network: "AS64500 Example Hosting", abuseContact: "abuse@host.test",
+                    source: "analyst", by: .user("ana"))
             }
             await #expect(throws: StoreError.self) {
-                try await notices.setHosting(caseID: a, country: "France", network: nil, abuseContact: nil, source: "analyst", by: .user("ana"))
+                try await notices.setHosting(
+                    caseID: a, country: "France", network: nil, abuseContact: nil, source: "analyst", by: .user("ana"))
             }
             clock.advance(by: 3600)
             for id in [a, b] { try await hotline.apply(.requestNotice(by: "ana"), to: id, actor: .user("ana")) }
@@ -76,17 +87,21 @@ struct TakedownTests {
             clock.advance(by: 3600)
             #expect(try await notices.recordRecheck(noticeID: open[0].id, caseID: b, gone: true, detail: "HTTP 410"))
             let timelines = try await notices.timelines()
-            #expect(timelines.count == 2 && timelines.allSatisfy { $0.removedAt != nil && $0.assessedAt != nil && $0.noticeAt != nil })
+            #expect(
+                timelines.count == 2
+                    && timelines.allSatisfy { $0.removedAt != nil && $0.assessedAt != nil && $0.noticeAt != nil })
             let days = timelines.map { ($0.reportToRemoval ?? 0) / 86_400 }
             #expect(days[0] > 1 && days[0] < 1.1 && days[1] > 2 && days[1] < 2.2)
             // the supervisors' page and the public figures
             let (sup, _) = try await Staff.signedIn(app, clock: clock, username: "sam", role: .supervisor)
             let page = try await sup.get("/takedown")
-            #expect(page.status == .ok && page.body.contains("2 noticed cases, 2 removed") && page.body.contains("<svg"))
+            #expect(
+                page.status == .ok && page.body.contains("2 noticed cases, 2 removed") && page.body.contains("<svg"))
             let csv = try await sup.get("/takedown.csv")
             #expect(csv.body.split(separator: "\r\n").count == 3 && csv.body.contains("abuse@host.test"))
             let month = Month(containing: clock.now()).description
-            let share = try await TestBrowser(app).get("/transparency/removed-within.csv?from=\(month)&to=\(month)").body
+            let share = try await TestBrowser(app).get("/transparency/removed-within.csv?from=\(month)&to=\(month)")
+                .body
             #expect(share.contains("1 day,0.0\r\n") && share.contains("3 days,100.0\r\n"), "\(share)")
         }
     }
@@ -96,11 +111,21 @@ struct TakedownTests {
         try await withVigilApp { app, clock in
             let id = try await assessedCase(app.hotlineStoreForTests, "http://moving.test/x")
             let notices = NoticeStore(db: app.db, clock: clock)
-            #expect(try await notices.recordAttribution(caseID: id, country: "FR", network: "AS1 A", abuseContact: "abuse@a.test", details: #"{"addresses":["192.0.2.1"]}"#) == false)
-            try await notices.setHosting(caseID: id, country: "FR", network: "AS1 A", abuseContact: "desk@a.test", source: "analyst", by: .user("ana"))
-            #expect(try await notices.recordAttribution(caseID: id, country: "DE", network: "AS2 B", abuseContact: "abuse@b.test", details: #"{"addresses":["198.51.100.7"]}"#))
+            #expect(
+                try await notices.recordAttribution(
+                    caseID: id, country: "FR", network: "AS1 A", abuseContact: "abuse@a.test",
+                    details: #"{"addresses":["192.0.2.1"]}"#) == false)
+            try await notices.setHosting(
+                caseID: id, country: "FR", network: "AS1 A", abuseContact: "desk@a.test", source: "analyst",
+                by: .user("ana"))
+            #expect(
+                try await notices.recordAttribution(
+                    caseID: id, country: "DE", network: "AS2 B", abuseContact: "abuse@b.test",
+                    details: #"{"addresses":["198.51.100.7"]}"#))
             let hosting = try #require(try await notices.hosting(caseID: id))
-            #expect(hosting.abuseContact == "desk@a.test" && hosting.details?.contains("198.51.100.7") == true, "the analyst's override stays")
+            #expect(
+                hosting.abuseContact == "desk@a.test" && hosting.details?.contains("198.51.100.7") == true,
+                "the analyst's override stays")
             let (analyst, _) = try await Staff.signedIn(app, clock: clock, username: "ana2", role: .analyst)
             #expect(try await analyst.get("/cases/\(id)").body.contains("id=\"hosting-changed\""))
         }
@@ -111,7 +136,8 @@ struct TakedownTests {
         try await withVigilApp { app, clock in
             let hotline = app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
-            let (id, noticeID) = try await noticedCase(hotline, notices, "http://back.test/x", contact: "abuse@back.test")
+            let (id, noticeID) = try await noticedCase(
+                hotline, notices, "http://back.test/x", contact: "abuse@back.test")
             try await notices.recordRecheck(noticeID: noticeID, caseID: id, gone: true, detail: "HTTP 404")
             try await hotline.apply(.close(by: "ana"), to: id, actor: .user("ana"))
             clock.advance(by: 86_400)
@@ -120,7 +146,9 @@ struct TakedownTests {
             #expect(try await notices.notice(noticeID)?.state == .sent)
             #expect(try await hotline.caseDetail(id)?.0.state == .received, "reopened")
             let queue = JobQueue(db: app.db, clock: clock, owner: "t")
-            for job in try await queue.claim(NoticeStore.sendJob, limit: 5, evenIfDelayed: true) { try await queue.complete(job) }
+            for job in try await queue.claim(NoticeStore.sendJob, limit: 5, evenIfDelayed: true) {
+                try await queue.complete(job)
+            }
             #expect(try await notices.followUp(interval: 0, maxSends: 3).renotified == 1)
         }
     }
@@ -130,7 +158,9 @@ struct TakedownTests {
         try await withVigilApp { app, clock in
             let hotline = app.hotlineStoreForTests
             let id = try await assessedCase(hotline, "http://held.test/x.jpg")
-            try await hotline.apply(.placeHold(CaseHold(reason: "operation", expiresAt: clock.now() + 86_400, placedBy: "leo")), to: id, actor: .user("leo"))
+            try await hotline.apply(
+                .placeHold(CaseHold(reason: "operation", expiresAt: clock.now() + 86_400, placedBy: "leo")), to: id,
+                actor: .user("leo"))
             try await hotline.apply(.requestNotice(by: "ana"), to: id, actor: .user("ana"))
             let queue = JobQueue(db: app.db, clock: clock, owner: "t")
             #expect(try await queue.claim(NoticeStore.prepareJob, limit: 10).isEmpty)
@@ -146,12 +176,16 @@ struct TakedownTests {
             let id = try await assessedCase(hotline, "http://held.test/later.jpg")
             let (leo, _) = try await Staff.signedIn(app, clock: clock, username: "leo", role: .leLiaison)
             // a date that is not a date is refused, naming the field
-            let bad = try await leo.post("/cases/\(id)/act", form: [("action", "hold"), ("reason", "Operation Tern"), ("days", "10"), ("notify_after", "soon")])
+            let bad = try await leo.post(
+                "/cases/\(id)/act",
+                form: [("action", "hold"), ("reason", "Operation Tern"), ("days", "10"), ("notify_after", "soon")])
             #expect(bad.status == .badRequest && bad.body.contains("notify_after"))
             // the liaison places a ten-day hold whose notices may leave after two days
             let notifyAt = Format.dateTime(clock.now() + 2 * 86_400)
             let date = notifyAt.replacingOccurrences(of: " UTC", with: "").replacingOccurrences(of: " ", with: "T")
-            let placed = try await leo.post("/cases/\(id)/act", form: [("action", "hold"), ("reason", "Operation Tern"), ("days", "10"), ("notify_after", date)])
+            let placed = try await leo.post(
+                "/cases/\(id)/act",
+                form: [("action", "hold"), ("reason", "Operation Tern"), ("days", "10"), ("notify_after", date)])
             #expect(placed.status == .seeOther)
             try await hotline.apply(.requestNotice(by: "ana"), to: id, actor: .user("ana"))
             let queue = JobQueue(db: app.db, clock: clock, owner: "t")
@@ -167,24 +201,34 @@ struct TakedownTests {
             #expect(try await queue.claim(NoticeStore.prepareJob, limit: 10).count == 1)
             let detail = try #require(try await hotline.caseDetail(id)).0
             #expect(detail.workflow.isHeld(at: clock.now()) && !detail.workflow.holdsNotices(at: clock.now()))
-            let (ana2, _) = try await Staff.signedIn(app, clock: clock, username: "ana2", role: .analyst)  // the first session timed out
+            // the first session has timed out
+            let (ana2, _) = try await Staff.signedIn(app, clock: clock, username: "ana2", role: .analyst)
             #expect(try await ana2.get("/cases/\(id)").body.contains("notices to the host may leave"))
-            let audit = try await AuditLog.list(on: app.db, filter: .init(action: "case.hold-notify-after-reached"), page: 1, per: 5).0
+            let audit = try await AuditLog.list(
+                on: app.db, filter: .init(action: "case.hold-notify-after-reached"), page: 1, per: 5
+            ).0
             #expect(audit.map(\.subject) == ["case:\(id)"])
         }
     }
 
-    @Test("a bounce handed back by the mail system puts the notice in the supervisors' queue and shows on the case; other mail changes nothing")
+    @Test(
+        "a bounce handed back by the mail system puts the notice in the supervisors' queue and shows on the case; other mail changes nothing"
+    )
     func bounce() async throws {
         try await withVigilApp { app, clock in
             let hotline = app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
-            let (id, noticeID) = try await noticedCase(hotline, notices, "http://gone-mailbox.test/a.jpg", contact: "abuse@gone-mailbox.test")
-            let token = try #require(try await notices.newConfirmation(noticeID, token: "c1", bounceToken: "Tok3nTok3nTok3n"))
+            let (id, noticeID) = try await noticedCase(
+                hotline, notices, "http://gone-mailbox.test/a.jpg", contact: "abuse@gone-mailbox.test")
+            let token = try #require(
+                try await notices.newConfirmation(noticeID, token: "c1", bounceToken: "Tok3nTok3nTok3n"))
             #expect(token == "tok3ntok3ntok3n")
-            #expect(try await notices.newConfirmation(noticeID, token: "c2", bounceToken: "another") == token, "a notice keeps its bounce token")
+            #expect(
+                try await notices.newConfirmation(noticeID, token: "c2", bounceToken: "another") == token,
+                "a notice keeps its bounce token")
             let keys = APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource())
-            let mailKey = try await keys.create(partner: "Bounce mailbox", scopes: [.bouncesWrite], actor: .system).secret
+            let mailKey = try await keys.create(partner: "Bounce mailbox", scopes: [.bouncesWrite], actor: .system)
+                .secret
             let feedKey = try await keys.create(partner: "ISP", scopes: [.feedsRead], actor: .system).secret
             let dsn = """
                 To: bounces+\(token)@hotline.test
@@ -201,7 +245,9 @@ struct TakedownTests {
                 --B--
                 """
             func post(_ body: String, key: String) async throws -> TestBrowser.Page {
-                try await TestBrowser(app).send(.POST, "/api/v1/bounces", headers: ["Content-Type": "message/rfc822", "Authorization": "Bearer \(key)"], body: body)
+                try await TestBrowser(app).send(
+                    .POST, "/api/v1/bounces",
+                    headers: ["Content-Type": "message/rfc822", "Authorization": "Bearer \(key)"], body: body)
             }
             // a key without the scope is refused, and an empty body is a clear 400
             #expect(try await post(dsn, key: feedKey).status == .forbidden)
@@ -211,27 +257,40 @@ struct TakedownTests {
             #expect(reply.status == .ok && reply.body.contains(#""matched":false"#))
             #expect(try await notices.notice(noticeID)?.state == .sent)
             // an auto-reply sent to the bounce address is no bounce, and a report about another recipient is not believed
-            let autoReply = try await post("To: bounces+\(token)@hotline.test\nSubject: Automatic reply\nAuto-Submitted: auto-replied\n\nOut of office\n", key: mailKey)
+            let autoReply = try await post(
+                "To: bounces+\(token)@hotline.test\nSubject: Automatic reply\nAuto-Submitted: auto-replied\n\nOut of office\n",
+                key: mailKey)
             #expect(autoReply.body.contains(#""matched":false"#))
-            let other = try await post(dsn.replacingOccurrences(of: "Final-Recipient: rfc822; abuse@gone-mailbox.test", with: "Final-Recipient: rfc822; someone@else.test"), key: mailKey)
+            let other = try await post(
+                dsn.replacingOccurrences(
+                    of: "Final-Recipient: rfc822; abuse@gone-mailbox.test",
+                    with: "Final-Recipient: rfc822; someone@else.test"), key: mailKey)
             #expect(other.body.contains(#""matched":false"#))
             #expect(try await notices.notice(noticeID)?.state == .sent)
             // a delay is recorded only
-            let delay = try await post(dsn.replacingOccurrences(of: "Action: failed", with: "Action: delayed").replacingOccurrences(of: "Status: 5.1.1", with: "Status: 4.4.1"), key: mailKey)
+            let delay = try await post(
+                dsn.replacingOccurrences(of: "Action: failed", with: "Action: delayed").replacingOccurrences(
+                    of: "Status: 5.1.1", with: "Status: 4.4.1"), key: mailKey)
             #expect(delay.body.contains(#""matched":true"#) && delay.body.contains(#""permanent":false"#))
             #expect(try await notices.notice(noticeID)?.state == .sent)
             // the permanent failure puts the notice in the supervisors' queue, with the reason, on the case too
             let failed = try await post(dsn, key: mailKey)
-            #expect(failed.status == .ok && failed.body.contains(#""notice":\#(noticeID)"#) && failed.body.contains(#""permanent":true"#))
+            #expect(
+                failed.status == .ok && failed.body.contains(#""notice":\#(noticeID)"#)
+                    && failed.body.contains(#""permanent":true"#))
             let bounced = try #require(try await notices.notice(noticeID))
             #expect(bounced.state == .bounced && bounced.lastError?.contains("User unknown") == true)
             #expect(try await notices.bounces(noticeID: noticeID).map(\.action) == ["failed", "delayed"])
-            #expect(try await notices.followUp(interval: 0, maxSends: 3) == (0, 0), "a bounced notice is not re-sent to the same address")
+            #expect(
+                try await notices.followUp(interval: 0, maxSends: 3) == (0, 0),
+                "a bounced notice is not re-sent to the same address")
             // a send already queued skips it, and a send that was under way does not undo the bounce
             let service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
             let jobs = JobQueue(db: app.db, clock: clock, owner: "t")
             try await jobs.enqueue(NoticeStore.sendJob, payload: "{\"notice\":\(noticeID)}")
-            for job in try await jobs.claim(NoticeStore.sendJob, limit: 5, evenIfDelayed: true) { try await service.send(job) }
+            for job in try await jobs.claim(NoticeStore.sendJob, limit: 5, evenIfDelayed: true) {
+                try await service.send(job)
+            }
             try await notices.markSent(noticeID)
             #expect(try await notices.notice(noticeID)?.state == .bounced)
             // removal is still measured: the recheck keeps looking at it
@@ -240,10 +299,14 @@ struct TakedownTests {
             let queue = try await sup.get("/takedown").body
             #expect(queue.contains("bounced") && queue.contains("5.1.1") && queue.contains("abuse@gone-mailbox.test"))
             #expect(try await sup.get("/cases/\(id)").body.contains("User unknown in local recipient table"))
-            let audit = try await AuditLog.list(on: app.db, filter: .init(action: "case.notice-bounced"), page: 1, per: 5).0
+            let audit = try await AuditLog.list(
+                on: app.db, filter: .init(action: "case.notice-bounced"), page: 1, per: 5
+            ).0
             #expect(audit.map(\.subject) == ["case:\(id)"])
             // a new contact recorded on the case gets a fresh notice: the bounced one does not hold the URL back
-            try await notices.setHosting(caseID: id, country: "FR", network: nil, abuseContact: "noc@gone-mailbox.test", source: "analyst", by: .user("ana"))
+            try await notices.setHosting(
+                caseID: id, country: "FR", network: nil, abuseContact: "noc@gone-mailbox.test", source: "analyst",
+                by: .user("ana"))
             let again = try #require(try await notices.prepare(caseID: id))
             #expect(again != noticeID)
         }
@@ -255,8 +318,9 @@ struct TakedownTests {
             let hotline = app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             let id = try await assessedCase(hotline, "http://registered.test/a.jpg")
-            _ = try await notices.recordAttribution(caseID: id, country: "FR", network: "AS64500", abuseContact: "abuse@hoster.test",
-                                                    registrarContact: "abuse@registrar.test", details: "{}")
+            _ = try await notices.recordAttribution(
+                caseID: id, country: "FR", network: "AS64500", abuseContact: "abuse@hoster.test",
+                registrarContact: "abuse@registrar.test", details: "{}")
             #expect(try await notices.hosting(caseID: id)?.registrarContact == "abuse@registrar.test")
             let first = try #require(try await notices.prepare(caseID: id, registrar: true))
             let all = try await notices.notices(forCase: id)
@@ -266,28 +330,40 @@ struct TakedownTests {
             for n in all { try await notices.markSent(n.id) }
             #expect(try await notices.timelines().map(\.caseID) == [id])
             // an analyst's override keeps the registrar found by attribution
-            try await notices.setHosting(caseID: id, country: "FR", network: nil, abuseContact: "noc@hoster.test", source: "analyst", by: .user("ana"))
+            try await notices.setHosting(
+                caseID: id, country: "FR", network: nil, abuseContact: "noc@hoster.test", source: "analyst",
+                by: .user("ana"))
             #expect(try await notices.hosting(caseID: id)?.registrarContact == "abuse@registrar.test")
         }
     }
 
-    @Test("a notice to a partner hotline waits for the hold to end even after its notify-after date, and is queued again for then")
+    @Test(
+        "a notice to a partner hotline waits for the hold to end even after its notify-after date, and is queued again for then"
+    )
     func partnerWaitsForHold() async throws {
         try await withVigilApp(configure: { $0.country = "GB" }) { app, clock in
             let hotline = app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
-            try await notices.setChannel(.init(key: "fr", kind: .partner, name: "Point de Contact", language: "fr", delivery: .email,
-                                               address: "signalement@partner.test", secret: nil), by: .user("admin"))
+            try await notices.setChannel(
+                .init(
+                    key: "fr", kind: .partner, name: "Point de Contact", language: "fr", delivery: .email,
+                    address: "signalement@partner.test", secret: nil), by: .user("admin"))
             let id = try await assessedCase(hotline, "http://abroad.test/a")
-            try await notices.setHosting(caseID: id, country: "FR", network: nil, abuseContact: "abuse@abroad.test", source: "analyst", by: .user("ana"))
-            let hold = CaseHold(reason: "operation", expiresAt: clock.now() + 7 * 86_400, placedBy: "leo", notifyAfter: clock.now() + 86_400)
+            try await notices.setHosting(
+                caseID: id, country: "FR", network: nil, abuseContact: "abuse@abroad.test", source: "analyst",
+                by: .user("ana"))
+            let hold = CaseHold(
+                reason: "operation", expiresAt: clock.now() + 7 * 86_400, placedBy: "leo",
+                notifyAfter: clock.now() + 86_400)
             try await hotline.apply(.placeHold(hold), to: id, actor: .user("leo"))
             try await hotline.apply(.requestNotice(by: "ana"), to: id, actor: .user("ana"))
             clock.advance(by: 86_400 + 60)
             #expect(try await hotline.expireHolds() == 1)
             let queue = JobQueue(db: app.db, clock: clock, owner: "t")
             let service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
-            for job in try await queue.claim(NoticeStore.prepareJob, limit: 5) { try await service.prepare(job); try await queue.complete(job) }
+            for job in try await queue.claim(NoticeStore.prepareJob, limit: 5) {
+                try await service.prepare(job); try await queue.complete(job)
+            }
             clock.advance(by: 61)
             let send = try #require(try await queue.claim(NoticeStore.sendJob, limit: 5).first)
             try await service.send(send)  // no relay is configured: a send attempt would throw
@@ -307,7 +383,9 @@ struct TakedownTests {
             try await hotline.apply(.referToLawEnforcement(by: "ana"), to: old, actor: .user("ana"))
             // 520 newer cases, more than the list used to look at
             let newer = try (1...520).map { i in
-                HotlineStore.Submission(report: try ReportSubmission(kind: .url, url: "http://later\(i).test/x").validated(), language: "en", actor: .publicVisitor)
+                HotlineStore.Submission(
+                    report: try ReportSubmission(kind: .url, url: "http://later\(i).test/x").validated(),
+                    language: "en", actor: .publicVisitor)
             }
             _ = try await hotline.submitBatch(newer)
             let (leo, _) = try await Staff.signedIn(app, clock: clock, username: "leo", role: .leLiaison)
@@ -321,19 +399,25 @@ struct TakedownTests {
         }
     }
 
-    @Test("an attribution that finds nothing (the resolver down) keeps the hosting found before, and says so on the timeline")
+    @Test(
+        "an attribution that finds nothing (the resolver down) keeps the hosting found before, and says so on the timeline"
+    )
     func attributionFailureKeepsHosting() async throws {
         try await withVigilApp { app, clock in
             let hotline = app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             let id = try await assessedCase(hotline, "http://www.flaky.test/a.jpg")
-            _ = try await notices.recordAttribution(caseID: id, country: "FR", network: "AS64500", abuseContact: "abuse@flaky.test", details: "{}")
+            _ = try await notices.recordAttribution(
+                caseID: id, country: "FR", network: "AS64500", abuseContact: "abuse@flaky.test", details: "{}")
             var service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
-            service.attribution = NoticeService.attribution(app.vigil.configuration)  // its resolver, 127.0.0.1:9, refuses
+            // its resolver, 127.0.0.1:9, refuses
+            service.attribution = NoticeService.attribution(app.vigil.configuration)
             try await service.attribute(caseID: id)
             let hosting = try #require(try await notices.hosting(caseID: id))
             #expect(hosting.abuseContact == "abuse@flaky.test" && hosting.country == "FR")
-            let audit = try await AuditLog.list(on: app.db, filter: .init(action: "case.attribution-failed"), page: 1, per: 5).0
+            let audit = try await AuditLog.list(
+                on: app.db, filter: .init(action: "case.attribution-failed"), page: 1, per: 5
+            ).0
             #expect(audit.map(\.subject) == ["case:\(id)"])
         }
     }
@@ -344,10 +428,13 @@ struct TakedownTests {
             let hotline = app.hotlineStoreForTests
             let id = try await assessedCase(hotline, "http://host.test/c.jpg")
             let notices = NoticeStore(db: app.db, clock: clock)
-            try await notices.setHosting(caseID: id, country: "FR", network: nil, abuseContact: "abuse@host.test", source: "analyst", by: .user("ana"))
+            try await notices.setHosting(
+                caseID: id, country: "FR", network: nil, abuseContact: "abuse@host.test", source: "analyst",
+                by: .user("ana"))
             try await hotline.apply(.requestNotice(by: "ana"), to: id, actor: .user("ana"))
-            let scheduled = ScheduledJobs(db: app.db, clock: clock, tokens: SystemTokenSource(), configuration: app.vigil.configuration,
-                                          blockList: app.blockList, triage: try TriagePolicy())
+            let scheduled = ScheduledJobs(
+                db: app.db, clock: clock, tokens: SystemTokenSource(), configuration: app.vigil.configuration,
+                blockList: app.blockList, triage: try TriagePolicy())
             #expect(try await scheduled.worker.drain(limit: 10) == 2, "attribution and the notice's preparation")
             clock.advance(by: 61)
             #expect(try await scheduled.worker.drain(limit: 10) == 1)
@@ -361,31 +448,44 @@ struct TakedownTests {
 
 @Suite("Partners, webhooks and confirmations")
 struct ChannelTests {
-    @Test("content hosted abroad goes to that country's partner hotline; with none the case is flagged for law enforcement")
+    @Test(
+        "content hosted abroad goes to that country's partner hotline; with none the case is flagged for law enforcement"
+    )
     func routing() async throws {
         try await withVigilApp(configure: { $0.country = "GB" }) { app, clock in
             let hotline = app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
-            try await notices.setChannel(.init(key: "fr", kind: .partner, name: "Point de Contact", language: "fr", delivery: .email,
-                                               address: "signalement@partner.test", secret: nil), by: .user("admin"))
+            try await notices.setChannel(
+                .init(
+                    key: "fr", kind: .partner, name: "Point de Contact", language: "fr", delivery: .email,
+                    address: "signalement@partner.test", secret: nil), by: .user("admin"))
             let fr = try await TakedownTests().assessedCase(hotline, "http://fr-host.test/a")
             let de = try await TakedownTests().assessedCase(hotline, "http://de-host.test/a")
-            try await notices.setHosting(caseID: fr, country: "FR", network: nil, abuseContact: "abuse@fr-host.test", source: "analyst", by: .user("ana"))
-            try await notices.setHosting(caseID: de, country: "DE", network: nil, abuseContact: "abuse@de-host.test", source: "analyst", by: .user("ana"))
+            try await notices.setHosting(
+                caseID: fr, country: "FR", network: nil, abuseContact: "abuse@fr-host.test", source: "analyst",
+                by: .user("ana"))
+            try await notices.setHosting(
+                caseID: de, country: "DE", network: nil, abuseContact: "abuse@de-host.test", source: "analyst",
+                by: .user("ana"))
             let id = try #require(try await notices.prepare(caseID: fr, ownCountry: "GB"))
             let notice = try #require(try await notices.notice(id))
             #expect(notice.contact == "FR")
             #expect(try await notices.prepare(caseID: de, ownCountry: "GB") == nil)
-            let flagged = try await AuditLog.list(on: app.db, filter: .init(action: "case.route-law-enforcement"), page: 1, per: 5).0
+            let flagged = try await AuditLog.list(
+                on: app.db, filter: .init(action: "case.route-law-enforcement"), page: 1, per: 5
+            ).0
             #expect(flagged.map(\.subject) == ["case:\(de)"])
             // the partner's channel says where the e-mail goes and in which language
-            let message = NoticeService.compose(notice: notice, items: notice.items, configuration: app.vigil.configuration, at: clock.now(),
-                                                 to: (try await notices.channel("FR"))?.address, confirmURL: "http://x/confirm")
+            let message = NoticeService.compose(
+                notice: notice, items: notice.items, configuration: app.vigil.configuration, at: clock.now(),
+                to: (try await notices.channel("FR"))?.address, confirmURL: "http://x/confirm")
             #expect(message.contains("To: <signalement@partner.test>") && message.contains("http://x/confirm"))
         }
     }
 
-    @Test("a provider's webhook gets the notice signed with HMAC-SHA-256; its 'removed' reply and the one-time link trigger a recheck")
+    @Test(
+        "a provider's webhook gets the notice signed with HMAC-SHA-256; its 'removed' reply and the one-time link trigger a recheck"
+    )
     func webhook() async throws {
         let received = Received()
         let site = try await Application.make(.testing)
@@ -393,7 +493,8 @@ struct ChannelTests {
         site.post("hook") { req async throws -> Response in
             let body = Data(buffer: req.body.data ?? ByteBuffer())
             await received.add(body, signature: req.headers.first(name: "X-Vigil-Signature") ?? "")
-            return Response(status: .ok, headers: ["Content-Type": "application/json"], body: .init(string: #"{"removed": true}"#))
+            return Response(
+                status: .ok, headers: ["Content-Type": "application/json"], body: .init(string: #"{"removed": true}"#))
         }
         try await site.server.start(address: .hostname("127.0.0.1", port: 0))
         let port = site.http.server.shared.localAddress!.port!
@@ -413,22 +514,28 @@ struct ChannelTests {
             let hotline = app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             let secret = "a shared secret of some length"
-            try await notices.setChannel(.init(key: "abuse@api-host.test", kind: .provider, name: "API Host", language: "en", delivery: .webhook,
-                                               address: "http://127.0.0.1:\(port)/hook", secret: secret), by: .user("admin"))
+            try await notices.setChannel(
+                .init(
+                    key: "abuse@api-host.test", kind: .provider, name: "API Host", language: "en", delivery: .webhook,
+                    address: "http://127.0.0.1:\(port)/hook", secret: secret), by: .user("admin"))
             let id = try await TakedownTests().assessedCase(hotline, "http://api-host.test/x")
-            try await notices.setHosting(caseID: id, country: nil, network: nil, abuseContact: "abuse@api-host.test", source: "analyst", by: .user("ana"))
+            try await notices.setHosting(
+                caseID: id, country: nil, network: nil, abuseContact: "abuse@api-host.test", source: "analyst",
+                by: .user("ana"))
             let noticeID = try #require(try await notices.prepare(caseID: id))
             let service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
             let queue = JobQueue(db: app.db, clock: clock, owner: "t")
             let job = try #require(try await queue.claim(NoticeStore.sendJob, limit: 1, evenIfDelayed: true).first)
             try await service.send(job)
             let (body, signature) = try #require(await received.first)
-            let expected = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+            let expected = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map
+            { String(format: "%02x", $0) }.joined()
             #expect(signature == "sha256=" + expected)
             let json = try JSONSerialization.jsonObject(with: body) as! [String: Any]
             #expect(json["urls"] as? [String] == ["http://api-host.test/x"] && json["notice"] as? Int == Int(noticeID))
             #expect(try await notices.notice(noticeID)?.state == .sent)
-            #expect(try await queue.claim(NoticeService.confirmedJob, limit: 5).count == 1, "the reply asked for a recheck")
+            #expect(
+                try await queue.claim(NoticeService.confirmedJob, limit: 5).count == 1, "the reply asked for a recheck")
             // the one-time link works once
             let link = try #require(json["confirm_url"] as? String)
             let path = String(link.drop { $0 != "/" }.dropFirst(2).drop { $0 != "/" })
@@ -449,12 +556,17 @@ actor Received {
 struct AttributionTests {
     @Test("reserved names (demo data, tests) are never looked up through a resolver off this machine")
     func reservedNames() async {
-        let attribution = Attribution(dns: DNSClient(server: "192.0.2.53", port: 53), country: nil, asn: nil, rdapBase: nil, cache: RDAPCache())
+        let attribution = Attribution(
+            dns: DNSClient(server: "192.0.2.53", port: 53), country: nil, asn: nil, rdapBase: nil, cache: RDAPCache())
         for url in ["http://gallery.example.test/x", "http://www.example.com/", "http://a.invalid/"] {
             let r = await attribution.attribute(url: url)
-            #expect(r.addresses.isEmpty && r.sources.isEmpty && r.problems.first?.hasPrefix("reserved name") == true, "\(url)")
+            #expect(
+                r.addresses.isEmpty && r.sources.isEmpty && r.problems.first?.hasPrefix("reserved name") == true,
+                "\(url)")
         }
-        #expect(!Attribution.isReserved("protest.org") && !Attribution.isReserved("example.co.uk") && Attribution.isReserved("test"))
+        #expect(
+            !Attribution.isReserved("protest.org") && !Attribution.isReserved("example.co.uk")
+                && Attribution.isReserved("test"))
     }
 }
 

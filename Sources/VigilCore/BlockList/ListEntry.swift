@@ -43,7 +43,10 @@ public struct ListTarget: Sendable, Hashable, Codable, CustomStringConvertible {
             do { value = try Newsgroup.normalize(trimmed) } catch { throw .invalidTarget(error.description) }
         case .url, .prefix, .domain:
             let canonical: String
-            do { canonical = try CanonicalURL.canonicalize(kind == .domain && !trimmed.contains("/") ? trimmed + "/" : trimmed) } catch {
+            do {
+                canonical = try CanonicalURL.canonicalize(
+                    kind == .domain && !trimmed.contains("/") ? trimmed + "/" : trimmed)
+            } catch {
                 throw .invalidTarget(error.description)
             }
             let schemeless = canonical.components(separatedBy: "://").dropFirst().joined(separator: "://")
@@ -140,10 +143,12 @@ public struct ListEntry: Sendable, Equatable, Codable {
     public var canary: Bool
     public var removalReason: String?
 
-    public init(id: Int64, target: ListTarget, criterion: String, caseID: Int64?, dedicatedReason: String?,
-                state: ListEntryState, proposedBy: String, proposedAt: Date, verifiedBy: String? = nil,
-                verifiedAt: Date? = nil, expiresAt: Date? = nil, lastCheckAt: Date? = nil,
-                lastCheck: ListCheckOutcome? = nil, goneCount: Int = 0, canary: Bool = false, removalReason: String? = nil) {
+    public init(
+        id: Int64, target: ListTarget, criterion: String, caseID: Int64?, dedicatedReason: String?,
+        state: ListEntryState, proposedBy: String, proposedAt: Date, verifiedBy: String? = nil,
+        verifiedAt: Date? = nil, expiresAt: Date? = nil, lastCheckAt: Date? = nil,
+        lastCheck: ListCheckOutcome? = nil, goneCount: Int = 0, canary: Bool = false, removalReason: String? = nil
+    ) {
         self.id = id
         self.target = target
         self.criterion = criterion
@@ -184,8 +189,10 @@ public struct ListPolicy: Sendable, Equatable {
     }
 
     /// Validates a proposal.
-    public func validateProposal(target: ListTarget, criterion: String, criteria: [String], caseID: Int64?,
-                                 dedicatedReason: String?, canary: Bool) throws(ListEntryError) {
+    public func validateProposal(
+        target: ListTarget, criterion: String, criteria: [String], caseID: Int64?,
+        dedicatedReason: String?, canary: Bool
+    ) throws(ListEntryError) {
         guard !criterion.isEmpty else { throw .criterionMissing }
         if !criteria.isEmpty, !canary, !criteria.contains(criterion) { throw .unknownCriterion(criterion) }
         if !canary, caseID == nil { throw .caseMissing }
@@ -219,7 +226,9 @@ public struct ListPolicy: Sendable, Equatable {
 
     /// Marks an active entry whose verification ran out.
     public func expireIfDue(_ entry: inout ListEntry, at now: Date) -> Bool {
-        guard entry.state == .active, !entry.canary, let expiresAt = entry.expiresAt, expiresAt <= now else { return false }
+        guard entry.state == .active, !entry.canary, let expiresAt = entry.expiresAt, expiresAt <= now else {
+            return false
+        }
         entry.state = .expired
         return true
     }
@@ -237,7 +246,9 @@ public struct ListPolicy: Sendable, Equatable {
 
     /// An appeal suspends the entry at once.
     public func suspend(_ entry: inout ListEntry) throws(ListEntryError) {
-        guard entry.state == .active || entry.state == .expired else { throw .notAllowed(action: "suspend", state: entry.state) }
+        guard entry.state == .active || entry.state == .expired else {
+            throw .notAllowed(action: "suspend", state: entry.state)
+        }
         entry.state = .suspended
     }
 

@@ -167,7 +167,8 @@ public enum CaseWorkflowError: Error, Sendable, Equatable, CustomStringConvertib
         case .invalidCountry(let c): "\"\(c)\" is not a two-letter country code"
         case .holdExpiryNotInFuture: "a hold must end in the future"
         case .holdReasonMissing: "a hold needs a reason"
-        case .holdNotifyAfterOutsideHold: "the date from which notices may leave must be after now and before the hold ends"
+        case .holdNotifyAfterOutsideHold:
+            "the date from which notices may leave must be after now and before the hold ends"
         case .notHeld: "the case has no hold"
         case .holdNotExpired: "the hold has not expired yet"
         case .actionsDeferred(let n): "\(n) action(s) wait for the hold to end; the case cannot close before"
@@ -230,7 +231,9 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
     /// Whether notices wait for a notify-after date that has now passed (the scheduler then sends
     /// ``CaseEvent/holdNotifyAfterReached``).
     public func noticesDueForRelease(at time: Date) -> Bool {
-        guard let hold, hold.expiresAt > time, let notifyAfter = hold.notifyAfter, notifyAfter <= time else { return false }
+        guard let hold, hold.expiresAt > time, let notifyAfter = hold.notifyAfter, notifyAfter <= time else {
+            return false
+        }
         return deferredActions.contains(.sendNotice)
     }
 

@@ -73,7 +73,10 @@ public struct FeedOptions: Sendable, Equatable {
 /// Renders a published version into each feed format, byte for byte the same for the same version.
 public enum FeedRenderer {
     static func isoTime(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon).timeZone(separator: .omitted))
+        date.formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(
+                .colon
+            ).timeZone(separator: .omitted))
     }
 
     public static func render(_ list: PublishedList, as format: FeedFormat, options: FeedOptions) -> [UInt8] {
@@ -117,7 +120,8 @@ public enum FeedRenderer {
             out.line("# Vigil national block list, version \(list.version), published \(published)")
             for group in list.newsgroups { out.line(group) }
         case .json:
-            out.append("{\"format\":\"vigil-list\",\"version\":\(list.version),\"published\":\"\(published)\",\"entries\":[")
+            out.append(
+                "{\"format\":\"vigil-list\",\"version\":\(list.version),\"published\":\"\(published)\",\"entries\":[")
             for (i, t) in list.targets.enumerated() {
                 if i > 0 { out.append(",") }
                 out.append("{\"kind\":\"\(t.kind.rawValue)\",\"value\":")
@@ -134,9 +138,13 @@ public enum FeedRenderer {
         let before = Set(old)
         let after = Set(list.targets)
         let added = list.targets.filter { !before.contains($0) }
-        let removed = PublishedList(version: since, publishedAt: list.publishedAt, targets: Array(before.subtracting(after))).targets
+        let removed = PublishedList(
+            version: since, publishedAt: list.publishedAt, targets: Array(before.subtracting(after))
+        ).targets
         var out = ByteWriter()
-        out.append("{\"format\":\"vigil-list-diff\",\"version\":\(list.version),\"since\":\(since),\"published\":\"\(isoTime(list.publishedAt))\"")
+        out.append(
+            "{\"format\":\"vigil-list-diff\",\"version\":\(list.version),\"since\":\(since),\"published\":\"\(isoTime(list.publishedAt))\""
+        )
         for (name, items) in [("added", added), ("removed", removed)] {
             out.append(",\"\(name)\":[")
             for (i, t) in items.enumerated() {
@@ -162,7 +170,9 @@ public enum FeedSignature {
         ((try? key.signature(for: bytes)) ?? Data()).base64EncodedString()
     }
 
-    public static func verify(_ bytes: some DataProtocol, signature: String, publicKey: Curve25519.Signing.PublicKey) -> Bool {
+    public static func verify(_ bytes: some DataProtocol, signature: String, publicKey: Curve25519.Signing.PublicKey)
+        -> Bool
+    {
         guard let raw = Data(base64Encoded: signature) else { return false }
         return publicKey.isValidSignature(raw, for: bytes)
     }

@@ -65,7 +65,9 @@ public struct HashedList: Sendable {
         }
         if let publicKey {
             guard let signature else { throw .unsigned }
-            guard FeedSignature.verify(Array(body), signature: signature, publicKey: publicKey) else { throw .badSignature }
+            guard FeedSignature.verify(Array(body), signature: signature, publicKey: publicKey) else {
+                throw .badSignature
+            }
         }
         var version: Int64?
         var stop = ""
@@ -80,7 +82,8 @@ public struct HashedList: Sendable {
                 if text.hasPrefix("# stop ") { stop = String(text.dropFirst("# stop ".count)) }
                 continue
             }
-            guard lineNumber > 1, let space = raw.firstIndex(of: 0x20), let digest = Digest32(hex: raw[(space + 1)...]) else {
+            guard lineNumber > 1, let space = raw.firstIndex(of: 0x20), let digest = Digest32(hex: raw[(space + 1)...])
+            else {
                 throw lineNumber == 1 ? .notAHashedList : .badLine(lineNumber)
             }
             switch String(decoding: raw[..<space], as: UTF8.self) {
@@ -105,7 +108,9 @@ public struct HashedList: Sendable {
         guard var canonical = try? CanonicalURL.canonicalize(url) else { return false }
         let hostListed = canonical.withUTF8 { bytes -> Bool in
             guard let (start, end) = Self.hostRange(bytes) else { return false }
-            return Self.anyHostSuffix(UnsafeBufferPointer(rebasing: bytes[start..<end])) { hosts.contains(Digest32(sha256Of: $0)) }
+            return Self.anyHostSuffix(UnsafeBufferPointer(rebasing: bytes[start..<end])) {
+                hosts.contains(Digest32(sha256Of: $0))
+            }
         }
         guard hostListed else { return false }
         var first = true
@@ -123,7 +128,9 @@ public struct HashedList: Sendable {
     /// Where the host is in a canonical URL (between `://` and the next `/` or `?`).
     static func hostRange(_ b: UnsafeBufferPointer<UInt8>) -> (Int, Int)? {
         var i = 0
-        while i + 2 < b.count, !(b[i] == UInt8(ascii: ":") && b[i + 1] == UInt8(ascii: "/") && b[i + 2] == UInt8(ascii: "/")) { i += 1 }
+        while i + 2 < b.count,
+            !(b[i] == UInt8(ascii: ":") && b[i + 1] == UInt8(ascii: "/") && b[i + 2] == UInt8(ascii: "/"))
+        { i += 1 }
         guard i + 2 < b.count else { return nil }
         let start = i + 3
         var end = start
@@ -134,9 +141,11 @@ public struct HashedList: Sendable {
     /// Calls `test` with the exact host and, unless it is an IP address, the names formed from its last five
     /// components by removing the leading one until two remain (the hosts of Safe Browsing lookup expressions);
     /// stops at the first `true`. No allocation: each name is a slice of `host`.
-    static func anyHostSuffix(_ host: UnsafeBufferPointer<UInt8>, _ test: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+    static func anyHostSuffix(_ host: UnsafeBufferPointer<UInt8>, _ test: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool
+    {
         if test(host) { return true }
-        let isIP = host.first == UInt8(ascii: "[") || host.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }
+        let isIP =
+            host.first == UInt8(ascii: "[") || host.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }
         if isIP { return false }
         // Dots from the end: the suffix with m components starts after the m-th dot from the end.
         var dots = 0
@@ -166,7 +175,9 @@ public struct HashedList: Sendable {
         var out: [String] = []
         var h = host
         h.withUTF8 { buf in
-            _ = anyHostSuffix(buf) { out.append(String(decoding: $0, as: UTF8.self)); return false }
+            _ = anyHostSuffix(buf) {
+                out.append(String(decoding: $0, as: UTF8.self)); return false
+            }
         }
         return out
     }
@@ -222,8 +233,12 @@ struct Digest32: Hashable, Sendable {
     init(_ digest: SHA256.Digest) {
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         digest.withUnsafeBytes { raw in
-            words = (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                     raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+            words = (
+                raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            )
         }
         (a, b, c, d) = words
     }
@@ -239,8 +254,12 @@ struct Digest32: Hashable, Sendable {
         }
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         bytes.withUnsafeBytes { raw in
-            words = (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                     raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+            words = (
+                raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            )
         }
         (a, b, c, d) = words
     }

@@ -23,7 +23,9 @@ struct CreateAuditLog: AsyncMigration {
             .field("last_hash", .string, .required)
             .create()
         let sql = database as! any SQLDatabase
-        try await sql.raw("INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, \(bind: String(repeating: "0", count: 64)))").run()
+        try await sql.raw(
+            "INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, \(bind: String(repeating: "0", count: 64)))"
+        ).run()
         try await sql.raw("CREATE INDEX audit_events_action ON audit_events (action)").run()
         try await sql.raw("CREATE INDEX audit_events_subject ON audit_events (subject)").run()
         try await sql.raw("CREATE INDEX audit_events_time ON audit_events (time_ms)").run()

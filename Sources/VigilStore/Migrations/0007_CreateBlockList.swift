@@ -65,7 +65,8 @@ struct CreateBlockList: AsyncMigration {
             .field("created_ms", .int64, .required)
             .create()
         let sql = database as! any SQLDatabase
-        try await sql.raw("CREATE UNIQUE INDEX list_entries_open_target ON list_entries (kind, value, proposed_ms)").run()
+        try await sql.raw("CREATE UNIQUE INDEX list_entries_open_target ON list_entries (kind, value, proposed_ms)")
+            .run()
         try await sql.raw("CREATE INDEX list_entries_state ON list_entries (state)").run()
         try await sql.raw("CREATE INDEX list_entries_value ON list_entries (value)").run()
         try await sql.raw("CREATE INDEX list_changes_version ON list_changes (version)").run()

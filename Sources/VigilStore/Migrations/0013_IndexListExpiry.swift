@@ -7,7 +7,9 @@ struct IndexListExpiry: AsyncMigration {
     var name: String { "0013_IndexListExpiry" }
 
     func prepare(on database: any Database) async throws {
-        try await (database as! any SQLDatabase).raw("CREATE INDEX list_entries_published_expiry ON list_entries (published, expires_ms)").run()
+        try await (database as! any SQLDatabase).raw(
+            "CREATE INDEX list_entries_published_expiry ON list_entries (published, expires_ms)"
+        ).run()
     }
 
     func revert(on database: any Database) async throws {

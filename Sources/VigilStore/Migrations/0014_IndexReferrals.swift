@@ -13,9 +13,12 @@ struct IndexReferrals: AsyncMigration {
         let sql = database as! any SQLDatabase
         try await sql.raw("CREATE INDEX cases_le_referred ON cases (le_referred_ms)").run()
         // Cases referred before this migration: the case's last update is the best time there is.
-        let rows = try await sql.select().columns("id", "workflow", "updated_ms").from("cases").where("workflow", .like, "%lawEnforcementReferral%").all()
+        let rows = try await sql.select().columns("id", "workflow", "updated_ms").from("cases").where(
+            "workflow", .like, "%lawEnforcementReferral%"
+        ).all()
         for r in rows {
-            let wf = try JSONDecoder().decode(CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
+            let wf = try JSONDecoder().decode(
+                CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
             guard wf.decided.contains(where: { $0.kind == .lawEnforcementReferral }) else { continue }
             try await sql.update("cases").set("le_referred_ms", to: try r.decode(column: "updated_ms", as: Int64.self))
                 .where("id", .equal, try r.decode(column: "id", as: Int64.self)).run()

@@ -19,7 +19,8 @@ enum AppealController {
 
     static func form(_ req: Request) async throws -> Response {
         let values = FormValues(target: req.query[String.self, at: "target"])
-        return try await PublicController.render(req, "appeal", FormPage(layout: PublicController.layout(req), values: values, errors: []))
+        return try await PublicController.render(
+            req, "appeal", FormPage(layout: PublicController.layout(req), values: values, errors: []))
     }
 
     struct ThanksPage: Encodable {
@@ -30,18 +31,24 @@ enum AppealController {
     static func submit(_ req: Request) async throws -> Response {
         let f = try req.content.decode(FormValues.self)
         let l = req.localizer
-        if let bait = f.website, !bait.isEmpty { throw Abort(.badRequest, reason: "The form was not filled in by a person.") }
+        if let bait = f.website, !bait.isEmpty {
+            throw Abort(.badRequest, reason: "The form was not filled in by a person.")
+        }
         var errors: [String] = []
         if (f.target ?? "").trimmingCharacters(in: .whitespaces).isEmpty { errors.append(l("appeal.error.target")) }
         if (f.grounds ?? "").trimmingCharacters(in: .whitespaces).isEmpty { errors.append(l("appeal.error.grounds")) }
         if !errors.isEmpty {
-            return try await PublicController.render(req, "appeal", FormPage(layout: PublicController.layout(req), values: f, errors: errors), status: .unprocessableEntity)
+            return try await PublicController.render(
+                req, "appeal", FormPage(layout: PublicController.layout(req), values: f, errors: errors),
+                status: .unprocessableEntity)
         }
         let reference = try await req.blockListStore.submitAppeal(
             target: f.target ?? "", grounds: f.grounds ?? "", contact: f.contact, language: l.language,
             sealer: req.hotline.sealer, tokens: req.vigil.tokens)
-        return try await PublicController.render(req, "appeal-thanks", ThanksPage(
-            layout: PublicController.layout(req, extra: ["reference": reference]), reference: reference))
+        return try await PublicController.render(
+            req, "appeal-thanks",
+            ThanksPage(
+                layout: PublicController.layout(req, extra: ["reference": reference]), reference: reference))
     }
 
     struct StatusPage: Encodable {
@@ -65,8 +72,11 @@ enum AppealController {
                 error = req.localizer("appeal.status.not_found")
             }
         }
-        return try await PublicController.render(req, "appeal-status", StatusPage(
-            layout: PublicController.layout(req), reference: reference, status: status, outcome: outcome, error: error))
+        return try await PublicController.render(
+            req, "appeal-status",
+            StatusPage(
+                layout: PublicController.layout(req), reference: reference, status: status, outcome: outcome,
+                error: error))
     }
 
     // MARK: criteria and figures
@@ -98,15 +108,21 @@ enum AppealController {
         let stats = try await req.blockListStore.statistics()
         let criteria = req.vigil.configuration.listCriteria.map { line -> Criterion in
             let parts = line.split(separator: ":", maxSplits: 1)
-            return Criterion(code: String(parts[0]).trimmingCharacters(in: .whitespaces),
-                             text: parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespaces) : "")
+            return Criterion(
+                code: String(parts[0]).trimmingCharacters(in: .whitespaces),
+                text: parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespaces) : "")
         }
         let page = ListPage(
-            layout: PublicController.layout(req), criteria: criteria, version: stats.currentVersion.map(String.init) ?? "—",
+            layout: PublicController.layout(req), criteria: criteria,
+            version: stats.currentVersion.map(String.init) ?? "—",
             byKind: ListEntryKind.allCases.map { Figure(label: $0.label, value: stats.publishedByKind[$0] ?? 0) },
             byAge: stats.ageBuckets.map { Figure(label: $0.label, value: $0.count) },
-            changes: stats.changes.map { Figure(label: "\($0.change == "add" ? "Added" : "Removed"): \($0.reason)", value: $0.count) },
-            appeals: [AppealState.received, .suspended, .upheld, .rejected].map { Figure(label: $0.rawValue, value: stats.appeals[$0] ?? 0) },
+            changes: stats.changes.map {
+                Figure(label: "\($0.change == "add" ? "Added" : "Removed"): \($0.reason)", value: $0.count)
+            },
+            appeals: [AppealState.received, .suspended, .upheld, .rejected].map {
+                Figure(label: $0.rawValue, value: stats.appeals[$0] ?? 0)
+            },
             canary: req.blockList.canaryDomain != nil)
         return try await PublicController.render(req, "blocklist", page)
     }

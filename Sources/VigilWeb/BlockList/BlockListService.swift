@@ -36,7 +36,9 @@ public final class BlockListService: Sendable {
         configuration = c
         options = FeedOptions(stopIPv4: c.effectiveStopIPv4, stopIPv6: c.stopIPv6, stopURL: c.baseURL + "/stop")
         policy = ListPolicy(verificationLifetime: TimeInterval(c.listVerificationDays) * 86_400)
-        criteria = c.listCriteria.map { String($0.split(separator: ":", maxSplits: 1)[0]).trimmingCharacters(in: .whitespaces) }
+        criteria = c.listCriteria.map {
+            String($0.split(separator: ":", maxSplits: 1)[0]).trimmingCharacters(in: .whitespaces)
+        }
     }
 
     func setKey(_ key: Curve25519.Signing.PrivateKey) { state.withLock { $0.key = key } }
@@ -69,7 +71,9 @@ public final class BlockListService: Sendable {
 
     /// Publishes a new version if the publishable set changed, and refreshes what the server serves.
     @discardableResult
-    func publish(_ db: any Database, clock: any VigilClock, actor: AuditActor = .job("list-publish")) async throws -> BlockListStore.VersionInfo? {
+    func publish(_ db: any Database, clock: any VigilClock, actor: AuditActor = .job("list-publish")) async throws
+        -> BlockListStore.VersionInfo?
+    {
         let store = store(db, clock: clock)
         let info = try await store.publish(actor: actor)
         // Another process (a second server on PostgreSQL, `vigil feed export`) may have published too.
@@ -92,7 +96,9 @@ public final class BlockListService: Sendable {
 
     /// One version in one format, signed (the hashed list also carries its signature inside): the same bytes for
     /// the server and `vigil feed export`.
-    static func signed(_ list: PublishedList, as format: FeedFormat, options: FeedOptions, key: Curve25519.Signing.PrivateKey) -> ([UInt8], String) {
+    static func signed(
+        _ list: PublishedList, as format: FeedFormat, options: FeedOptions, key: Curve25519.Signing.PrivateKey
+    ) -> ([UInt8], String) {
         var bytes = FeedRenderer.render(list, as: format, options: options)
         if format == .hashed { bytes = FeedSignature.signedHashedList(bytes, with: key) }
         return (bytes, FeedSignature.sign(bytes, with: key))
@@ -140,10 +146,14 @@ extension VigilApp {
     /// the server serves it, for `vigil feed export`. Publishes first, as the server's job would, so the file is
     /// not staler than the feed.
     /// - Returns: the bytes, the Ed25519 signature (base64) and the version; `nil` when nothing was published yet.
-    public static func exportFeed(_ ctx: StoreContext, format: FeedFormat, version: Int64?) async throws -> (bytes: [UInt8], signature: String, version: Int64)? {
+    public static func exportFeed(_ ctx: StoreContext, format: FeedFormat, version: Int64?) async throws -> (
+        bytes: [UInt8], signature: String, version: Int64
+    )? {
         let config = ctx.configuration
         let service = BlockListService(configuration: config)
-        let key = try SigningKey.loadOrCreate(at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem")).0.privateKey
+        let key = try SigningKey.loadOrCreate(
+            at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem")
+        ).0.privateKey
         service.setKey(key)
         let store = service.store(ctx.database, clock: SystemClock())
         if version == nil {

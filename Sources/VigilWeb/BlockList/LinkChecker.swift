@@ -32,7 +32,8 @@ struct LinkChecker: Sendable {
     /// A client for checks: no automatic redirects, the configured proxy, short time-outs.
     /// A refused connection is retried by the client until the connect time-out, so a closed port costs that long.
     static func makeClient(proxy: String?, connectTimeout: TimeAmount = .seconds(10)) -> HTTPClient {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: connectTimeout, read: .seconds(20)))
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: connectTimeout, read: .seconds(20)))
         if let proxy, let url = URL(string: proxy), let host = url.host {
             configuration.proxy = .server(host: host, port: url.port ?? 3128)
         }
@@ -81,8 +82,8 @@ struct LinkChecker: Sendable {
                 }
                 if [301, 302, 303, 307, 308].contains(status) {
                     guard hop < Self.maxRedirects, let location = response.headers.first(name: "Location"),
-                          let next = URL(string: location, relativeTo: URL(string: url))?.absoluteURL.absoluteString,
-                          next.hasPrefix("http://") || next.hasPrefix("https://")
+                        let next = URL(string: location, relativeTo: URL(string: url))?.absoluteURL.absoluteString,
+                        next.hasPrefix("http://") || next.hasPrefix("https://")
                     else { return .failure(.inconclusive("HTTP \(status): redirect not followed from \(url)")) }
                     url = next
                     continue
@@ -90,11 +91,15 @@ struct LinkChecker: Sendable {
                 return .success(Fetched(status: status, url: url, type: type, body: wanted ? kept : nil))
             } catch {
                 let text = String(describing: error)
-                if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("ECONNREFUSED") {
+                if text.contains("connectionRefused") || text.contains("Connection refused")
+                    || text.contains("ECONNREFUSED")
+                {
                     return .failure(.gone("connection refused at \(url)"))
                 }
-                if text.contains("NXDOMAIN") || text.contains("Name or service not known") || text.contains("nodename nor servname")
-                    || text.contains("No address") || text.contains("noAddress") {
+                if text.contains("NXDOMAIN") || text.contains("Name or service not known")
+                    || text.contains("nodename nor servname")
+                    || text.contains("No address") || text.contains("noAddress")
+                {
                     return .failure(.gone("no such domain for \(url)"))
                 }
                 return .failure(.inconclusive("\(String(text.prefix(160))) at \(url)"))
@@ -105,7 +110,9 @@ struct LinkChecker: Sendable {
 
     func check(_ address: String) async -> Result {
         let probe = knownImages != nil
-        let fetched = await fetch(address, keep: Self.maxImageBytes) { probe && ($0.hasPrefix("image/") || $0.hasPrefix("text/html")) }
+        let fetched = await fetch(address, keep: Self.maxImageBytes) {
+            probe && ($0.hasPrefix("image/") || $0.hasPrefix("text/html"))
+        }
         switch fetched {
         case .failure(.gone(let why)): return Result(outcome: .gone, detail: why)
         case .failure(.inconclusive(let why)): return Result(outcome: .inconclusive, detail: why)
@@ -127,13 +134,17 @@ struct LinkChecker: Sendable {
         let hasher = FileHasher(options: HashOptions())
         if page.type.lowercased().hasPrefix("image/") {
             let outcome = body.withUnsafeBytes { hasher.hash(bytes: $0, name: page.url) }
-            return await knownImages([outcome]) > 0 ? "the image is in the national hash set" : "the image is not in the national hash set"
+            return await knownImages([outcome]) > 0
+                ? "the image is in the national hash set" : "the image is not in the national hash set"
         }
-        let sources = Self.imageSources(in: String(decoding: body.prefix(Self.maxPageBytes), as: UTF8.self), base: page.url)
+        let sources = Self.imageSources(
+            in: String(decoding: body.prefix(Self.maxPageBytes), as: UTF8.self), base: page.url)
         guard !sources.isEmpty else { return "no images on the page" }
         var outcomes: [FileOutcome] = []
         for src in sources.prefix(Self.maxImagesPerPage) {
-            if case .success(let image) = await fetch(src, keep: Self.maxImageBytes, keepWhen: { $0.hasPrefix("image/") }), let bytes = image.body {
+            if case .success(let image) = await fetch(
+                src, keep: Self.maxImageBytes, keepWhen: { $0.hasPrefix("image/") }), let bytes = image.body
+            {
                 outcomes.append(bytes.withUnsafeBytes { hasher.hash(bytes: $0, name: src) })
             }
         }
@@ -143,13 +154,19 @@ struct LinkChecker: Sendable {
 
     /// The `src` of each `<img>` on a page, made absolute; http(s) only, no duplicates.
     static func imageSources(in html: String, base: String) -> [String] {
-        guard let regex = try? NSRegularExpression(pattern: #"<img\b[^>]*?\bsrc\s*=\s*["']([^"'>]+)["']"#, options: [.caseInsensitive]) else { return [] }
+        guard
+            let regex = try? NSRegularExpression(
+                pattern: #"<img\b[^>]*?\bsrc\s*=\s*["']([^"'>]+)["']"#, options: [.caseInsensitive])
+        else { return [] }
         var out: [String] = []
         let range = NSRange(html.startIndex..., in: html)
         for m in regex.matches(in: html, range: range) {
             guard let r = Range(m.range(at: 1), in: html),
-                  let url = URL(string: String(html[r]).trimmingCharacters(in: .whitespaces), relativeTo: URL(string: base))?.absoluteURL.absoluteString,
-                  url.hasPrefix("http://") || url.hasPrefix("https://"), !out.contains(url) else { continue }
+                let url = URL(
+                    string: String(html[r]).trimmingCharacters(in: .whitespaces), relativeTo: URL(string: base))?
+                    .absoluteURL.absoluteString,
+                url.hasPrefix("http://") || url.hasPrefix("https://"), !out.contains(url)
+            else { continue }
             out.append(url)
         }
         return out
@@ -157,16 +174,22 @@ struct LinkChecker: Sendable {
 
     /// Checks every active entry not checked within `interval`, at most `limit` of them; returns how many.
     @discardableResult
-    static func run(store: BlockListStore, interval: TimeInterval, proxy: String?, dropGone: Bool, limit: Int = 500,
-                    knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil) async throws -> Int {
+    static func run(
+        store: BlockListStore, interval: TimeInterval, proxy: String?, dropGone: Bool, limit: Int = 500,
+        knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil
+    ) async throws -> Int {
         try await withChecker(proxy: proxy, knownImages: knownImages) { checker in
-            try await run(store: store, interval: interval, dropGone: dropGone, limit: limit) { await checker.check($0) }
+            try await run(store: store, interval: interval, dropGone: dropGone, limit: limit) {
+                await checker.check($0)
+            }
         }
     }
 
     /// Runs `body` with a checker whose client is shut down afterwards, whatever happens.
-    static func withChecker<T>(proxy: String?, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil,
-                               _ body: (LinkChecker) async throws -> T) async throws -> T {
+    static func withChecker<T>(
+        proxy: String?, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil,
+        _ body: (LinkChecker) async throws -> T
+    ) async throws -> T {
         let client = makeClient(proxy: proxy)
         let checker = LinkChecker(client: client, timeout: .seconds(30), knownImages: knownImages)
         do {
@@ -180,8 +203,10 @@ struct LinkChecker: Sendable {
     }
 
     /// The job with the fetch given: records a result for every entry due, each audited when it marks or removes.
-    static func run(store: BlockListStore, interval: TimeInterval, dropGone: Bool, limit: Int,
-                    check: (String) async -> Result) async throws -> Int {
+    static func run(
+        store: BlockListStore, interval: TimeInterval, dropGone: Bool, limit: Int,
+        check: (String) async -> Result
+    ) async throws -> Int {
         let due = try await store.dueForCheck(before: store.clock.now() - interval, limit: limit)
         var checked = 0
         for entry in due {
@@ -197,7 +222,9 @@ struct LinkChecker: Sendable {
 extension LinkChecker {
     /// The image check against the server's match index: an image counts as known when any of its digests is in
     /// the set or its PDQ hash is within the usual radius (31).
-    static func knownImages(_ matcher: @escaping @Sendable () async throws -> HashSetMatcher) -> @Sendable ([FileOutcome]) async -> Int {
+    static func knownImages(_ matcher: @escaping @Sendable () async throws -> HashSetMatcher)
+        -> @Sendable ([FileOutcome]) async -> Int
+    {
         { outcomes in
             guard let m = try? await matcher() else { return 0 }
             var known = 0
@@ -205,7 +232,10 @@ extension LinkChecker {
                 guard let r = outcome.record else { continue }
                 var queries: [HashDigest] = []
                 if let d = r.digests {
-                    queries += [try? HashDigest(.md5, d.md5), try? HashDigest(.sha1, d.sha1), try? HashDigest(.sha256, d.sha256)].compactMap { $0 }
+                    queries += [
+                        try? HashDigest(.md5, d.md5), try? HashDigest(.sha1, d.sha1),
+                        try? HashDigest(.sha256, d.sha256),
+                    ].compactMap { $0 }
                 }
                 if let p = r.pdq, let q = try? HashDigest(.pdq, "\(p.hash)") { queries.append(q) }
                 if let hits = try? await m.match(queries), hits.contains(where: { !$0.isEmpty }) { known += 1 }

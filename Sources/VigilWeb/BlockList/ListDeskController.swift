@@ -43,9 +43,12 @@ enum ListDeskController {
     }
 
     static func row(_ e: ListEntry, role: Role, published: Bool = false) -> Row {
-        Row(id: e.id, kind: e.target.kind.label, target: shown(e.target, role: role), criterion: e.criterion, state: e.state.label,
+        Row(
+            id: e.id, kind: e.target.kind.label, target: shown(e.target, role: role), criterion: e.criterion,
+            state: e.state.label,
             proposedBy: e.proposedBy, verifiedBy: e.verifiedBy ?? "", expires: e.expiresAt.map(Format.dateTime) ?? "",
-            check: e.lastCheck.map { "\($0.rawValue) \(e.lastCheckAt.map(Format.dateTime) ?? "")" } ?? "", published: published,
+            check: e.lastCheck.map { "\($0.rawValue) \(e.lastCheckAt.map(Format.dateTime) ?? "")" } ?? "",
+            published: published,
             canary: e.canary)
     }
 
@@ -55,12 +58,16 @@ enum ListDeskController {
         let store = req.blockListStore
         let (entries, total) = try await store.entries(state: state, page: 1, per: 200)
         let versions = try await store.versions(limit: 10).map {
-            VersionRow(version: $0.version, time: Format.dateTime($0.createdAt), entries: $0.entryCount, added: $0.added, removed: $0.removed)
+            VersionRow(
+                version: $0.version, time: Format.dateTime($0.createdAt), entries: $0.entryCount, added: $0.added,
+                removed: $0.removed)
         }
-        return try await req.view.render("list", ListPage(
-            layout: Layout(req, title: "Block list"), rows: entries.map { row($0, role: role) }, total: total,
-            states: ListEntryState.allCases.map(\.rawValue), state: state?.rawValue ?? "", versions: versions,
-            canPropose: Rules.listDeskRoles.contains(role)))
+        return try await req.view.render(
+            "list",
+            ListPage(
+                layout: Layout(req, title: "Block list"), rows: entries.map { row($0, role: role) }, total: total,
+                states: ListEntryState.allCases.map(\.rawValue), state: state?.rawValue ?? "", versions: versions,
+                canPropose: Rules.listDeskRoles.contains(role)))
     }
 
     struct NewPage: Encodable {
@@ -84,30 +91,44 @@ enum ListDeskController {
         var dedicated_reason: String?
     }
 
-    static func newPage(_ req: Request, values: ProposeForm? = nil, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func newPage(
+        _ req: Request, values: ProposeForm? = nil, error: String? = nil, status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
         var values = values ?? ProposeForm()
         if values.case_id == nil { values.case_id = req.query[String.self, at: "case"] }
         if values.target == nil { values.target = req.query[String.self, at: "target"] }
-        return try await req.view.render("list-new", NewPage(
-            layout: Layout(req, title: "Propose a list entry"), criteria: req.vigil.configuration.listCriteria,
-            kinds: ListEntryKind.allCases.map { Kind(value: $0.rawValue, label: $0.label) }, values: values, error: error))
-            .encodeResponse(status: status, for: req)
+        return try await req.view.render(
+            "list-new",
+            NewPage(
+                layout: Layout(req, title: "Propose a list entry"), criteria: req.vigil.configuration.listCriteria,
+                kinds: ListEntryKind.allCases.map { Kind(value: $0.rawValue, label: $0.label) }, values: values,
+                error: error)
+        )
+        .encodeResponse(status: status, for: req)
     }
 
     static func propose(_ req: Request) async throws -> Response {
         let (user, _) = try req.requireStaff()
         let f = try req.content.decode(ProposeForm.self)
         do {
-            guard let kind = f.kind.flatMap(ListEntryKind.init(rawValue:)) else { throw StoreError.invalid("choose what the entry covers") }
+            guard let kind = f.kind.flatMap(ListEntryKind.init(rawValue:)) else {
+                throw StoreError.invalid("choose what the entry covers")
+            }
             let target: ListTarget
-            do throws(ListEntryError) { target = try ListTarget(kind: kind, parsing: f.target ?? "") } catch { throw StoreError.invalid(error.description) }
-            let code = (f.criterion ?? "").split(separator: ":", maxSplits: 1).first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+            do throws(ListEntryError) { target = try ListTarget(kind: kind, parsing: f.target ?? "") } catch {
+                throw StoreError.invalid(error.description)
+            }
+            let code =
+                (f.criterion ?? "").split(separator: ":", maxSplits: 1).first.map {
+                    String($0).trimmingCharacters(in: .whitespaces)
+                } ?? ""
             let caseText = (f.case_id ?? "").trimmingCharacters(in: .whitespaces)
             guard let caseID = Int64(caseText.hasPrefix("#") ? String(caseText.dropFirst()) : caseText) else {
                 throw StoreError.invalid("give the number of the case the entry belongs to")
             }
             let reason = f.dedicated_reason.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-            let entry = try await req.blockListStore.propose(target: target, criterion: code, caseID: caseID, dedicatedReason: reason, by: user)
+            let entry = try await req.blockListStore.propose(
+                target: target, criterion: code, caseID: caseID, dedicatedReason: reason, by: user)
             return req.redirect(to: "/list/\(entry.id)", redirectType: .normal)
         } catch let error as StoreError {
             return try await newPage(req, values: f, error: sentence(error.description), status: .unprocessableEntity)
@@ -142,23 +163,34 @@ enum ListDeskController {
         return id
     }
 
-    static func entryPage(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func entryPage(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws
+        -> Response
+    {
         let (user, role) = try req.requireStaff()
-        guard let detail = try await req.blockListStore.entry(try entryID(req)) else { throw Abort(.notFound, reason: "There is no such list entry.") }
+        guard let detail = try await req.blockListStore.entry(try entryID(req)) else {
+            throw Abort(.notFound, reason: "There is no such list entry.")
+        }
         let e = detail.entry
         let isDesk = Rules.listDeskRoles.contains(role)
-        let history = try await AuditLog.list(on: req.db, filter: .init(subject: "list-entry:\(e.id)"), page: 1, per: 100).0.map {
-            HistoryRow(time: Format.dateTime($0.time), actor: $0.actor.display, action: $0.action, details: $0.detailsJSON == "{}" ? "" : $0.detailsJSON)
+        let history = try await AuditLog.list(
+            on: req.db, filter: .init(subject: "list-entry:\(e.id)"), page: 1, per: 100
+        ).0.map {
+            HistoryRow(
+                time: Format.dateTime($0.time), actor: $0.actor.display, action: $0.action,
+                details: $0.detailsJSON == "{}" ? "" : $0.detailsJSON)
         }
         var caseHold: String?
         if let caseID = e.caseID, let (summary, _) = try await req.hotlineStore.caseDetail(caseID),
-           let hold = summary.workflow.hold, summary.workflow.isHeld(at: req.vigil.clock.now()) {
+            let hold = summary.workflow.hold, summary.workflow.isHeld(at: req.vigil.clock.now())
+        {
             caseHold = "Law-enforcement hold until \(Format.dateTime(hold.expiresAt)): not published until it ends"
         }
         let page = EntryPage(
-            layout: Layout(req, title: "List entry \(e.id)"), entry: row(e, role: role, published: detail.published), caseID: e.caseID,
+            layout: Layout(req, title: "List entry \(e.id)"), entry: row(e, role: role, published: detail.published),
+            caseID: e.caseID,
             caseHold: caseHold,
-            dedicatedReason: e.dedicatedReason, checkDetail: detail.checkDetail ?? "", removalReason: e.removalReason ?? "",
+            dedicatedReason: e.dedicatedReason, checkDetail: detail.checkDetail ?? "",
+            removalReason: e.removalReason ?? "",
             canVerify: isDesk && !e.canary && [.proposed, .active, .expired].contains(e.state) && e.proposedBy != user,
             canReject: isDesk && e.state == .proposed && e.proposedBy != user,
             canRemove: isDesk && !e.canary && [.proposed, .active, .expired, .suspended].contains(e.state),
@@ -210,16 +242,23 @@ enum ListDeskController {
         let error: String?
     }
 
-    static func appeals(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func appeals(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response
+    {
         let (_, role) = try req.requireStaff()
         let rows = try await req.blockListStore.appeals(openOnly: false).map {
-            AppealRow(reference: $0.reference, target: role == .auditor ? $0.target.replacingOccurrences(of: ".", with: "[.]") : $0.target,
-                      entryID: $0.entryID, grounds: $0.grounds, state: $0.state.rawValue, outcome: $0.outcome ?? "",
-                      received: Format.dateTime($0.createdAt), open: $0.state.isOpen)
+            AppealRow(
+                reference: $0.reference,
+                target: role == .auditor ? $0.target.replacingOccurrences(of: ".", with: "[.]") : $0.target,
+                entryID: $0.entryID, grounds: $0.grounds, state: $0.state.rawValue, outcome: $0.outcome ?? "",
+                received: Format.dateTime($0.createdAt), open: $0.state.isOpen)
         }
-        return try await req.view.render("list-appeals", AppealsPage(
-            layout: Layout(req, title: "Appeals"), rows: rows, canDecide: [.supervisor, .admin].contains(role), error: error))
-            .encodeResponse(status: status, for: req)
+        return try await req.view.render(
+            "list-appeals",
+            AppealsPage(
+                layout: Layout(req, title: "Appeals"), rows: rows, canDecide: [.supervisor, .admin].contains(role),
+                error: error)
+        )
+        .encodeResponse(status: status, for: req)
     }
 
     struct DecideForm: Content {
@@ -231,9 +270,12 @@ enum ListDeskController {
         let (user, _) = try req.requireStaff()
         let reference = req.parameters.get("reference") ?? ""
         let f = try req.content.decode(DecideForm.self)
-        guard let decision = AppealDecision(rawValue: f.decision) else { throw Abort(.badRequest, reason: "The field 'decision' must be suspend, uphold or reject.") }
+        guard let decision = AppealDecision(rawValue: f.decision) else {
+            throw Abort(.badRequest, reason: "The field 'decision' must be suspend, uphold or reject.")
+        }
         do {
-            _ = try await req.blockListStore.decideAppeal(reference, decision: decision, outcome: f.outcome ?? "", by: user)
+            _ = try await req.blockListStore.decideAppeal(
+                reference, decision: decision, outcome: f.outcome ?? "", by: user)
         } catch let error as StoreError {
             return try await appeals(req, error: sentence(error.description), status: .conflict)
         }
@@ -261,8 +303,11 @@ enum ListDeskController {
     static func partners(_ req: Request) async throws -> View {
         let current = try await req.blockListStore.versions(limit: 1).first?.version ?? 0
         let rows = try await req.blockListStore.partnerCompliance().map {
-            PartnerRow(partner: $0.partner, format: $0.format, version: $0.version, behind: current - $0.version, time: Format.dateTime($0.at))
+            PartnerRow(
+                partner: $0.partner, format: $0.format, version: $0.version, behind: current - $0.version,
+                time: Format.dateTime($0.at))
         }
-        return try await req.view.render("list-partners", PartnersPage(layout: Layout(req, title: "Partners' feeds"), rows: rows, current: current))
+        return try await req.view.render(
+            "list-partners", PartnersPage(layout: Layout(req, title: "Partners' feeds"), rows: rows, current: current))
     }
 }

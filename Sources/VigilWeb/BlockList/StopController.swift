@@ -11,7 +11,8 @@ struct StopPageMiddleware: AsyncMiddleware {
         let service = req.blockList
         guard service.isListedHost(host) else { return try await next.respond(to: req) }
         if let canary = service.canaryDomain, host.lowercased() == canary || host.lowercased().hasSuffix("." + canary),
-           req.url.path == "/vigil-canary.svg" {
+            req.url.path == "/vigil-canary.svg"
+        {
             return StopController.canaryImage(version: service.currentVersion)
         }
         return try await StopController.stopPage(req)
@@ -33,7 +34,10 @@ enum StopController {
     static func stopPage(_ req: Request) async throws -> Response {
         req.vigil.metrics.stopPageView()
         let res = try await PublicController.render(
-            req, "stop", Page(layout: PublicController.layout(req, extra: args(req)), helpContact: req.vigil.configuration.stopHelpContact),
+            req, "stop",
+            Page(
+                layout: PublicController.layout(req, extra: args(req)),
+                helpContact: req.vigil.configuration.stopHelpContact),
             status: .unavailableForLegalReasons)
         res.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return res
@@ -61,9 +65,12 @@ enum StopController {
     /// Vigil's STOP address, one that does not cannot load it and shows the fallback text.
     static func filterCheck(_ req: Request) async throws -> Response {
         let canary = req.blockList.canaryDomain.map { "http://\($0)/vigil-canary.svg" }
-        let res = try await PublicController.render(req, "filter-check", FilterPage(layout: PublicController.layout(req), canaryURL: canary))
+        let res = try await PublicController.render(
+            req, "filter-check", FilterPage(layout: PublicController.layout(req), canaryURL: canary))
         if let domain = req.blockList.canaryDomain {
-            res.headers.replaceOrAdd(name: "Content-Security-Policy", value: SecurityHeadersMiddleware.policy(objectSource: "http://\(domain)"))
+            res.headers.replaceOrAdd(
+                name: "Content-Security-Policy",
+                value: SecurityHeadersMiddleware.policy(objectSource: "http://\(domain)"))
         }
         return res
     }
@@ -72,7 +79,10 @@ enum StopController {
 extension Metrics {
     /// Counts a STOP page shown (the only trace a visitor leaves).
     func stopPageView() {
-        registry.makeCounter(descriptor: .init(namespace: "vigil", metricName: "stop_page_views", unitName: "total",
-                                               helpText: "STOP pages shown (nothing else about visitors is kept)")).increment()
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "vigil", metricName: "stop_page_views", unitName: "total",
+                helpText: "STOP pages shown (nothing else about visitors is kept)")
+        ).increment()
     }
 }

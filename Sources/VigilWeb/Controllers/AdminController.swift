@@ -27,17 +27,23 @@ enum AdminController {
         let label: String
     }
 
-    static func users(_ req: Request, flash: String? = nil, link: String? = nil, linkFor: String? = nil, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func users(
+        _ req: Request, flash: String? = nil, link: String? = nil, linkFor: String? = nil, error: String? = nil,
+        status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
         let now = req.vigil.clock.now()
         let rows = try await req.accounts.listUsers().map { u in
             UserRow(
                 username: u.username, role: u.role, roleLabel: Role(rawValue: u.role)?.label ?? u.role,
-                status: u.disabled ? "disabled" : (u.lockedUntil.map { $0 > now } ?? false) ? "locked" : u.mfaEnabled ? "active" : "setup pending",
+                status: u.disabled
+                    ? "disabled"
+                    : (u.lockedUntil.map { $0 > now } ?? false) ? "locked" : u.mfaEnabled ? "active" : "setup pending",
                 disabled: u.disabled, lastLogin: u.lastLoginAt.map(Format.dateTime) ?? "never")
         }
         let page = UsersPage(
             layout: Layout(req, title: "Users", flash: flash), users: rows,
-            roles: Role.allCases.map { RoleOption(value: $0.rawValue, label: $0.label) }, link: link, linkFor: linkFor, error: error)
+            roles: Role.allCases.map { RoleOption(value: $0.rawValue, label: $0.label) }, link: link, linkFor: linkFor,
+            error: error)
         return try await req.view.render("admin-users", page).encodeResponse(status: status, for: req)
     }
 
@@ -48,11 +54,15 @@ enum AdminController {
 
     static func createUser(_ req: Request) async throws -> Response {
         let form = try req.content.decode(CreateUserForm.self)
-        guard let role = Role(rawValue: form.role) else { throw Abort(.badRequest, reason: "The field 'role' is not a known role.") }
+        guard let role = Role(rawValue: form.role) else {
+            throw Abort(.badRequest, reason: "The field 'role' is not a known role.")
+        }
         let name = form.username.trimmingCharacters(in: .whitespaces).lowercased()
         do {
             let (_, token) = try await req.accounts.createUser(username: name, role: role, actor: req.auditActor)
-            return try await users(req, flash: "Created \(name). Give them this one-time setup link (valid 24 hours):", link: setupLink(req, token), linkFor: name)
+            return try await users(
+                req, flash: "Created \(name). Give them this one-time setup link (valid 24 hours):",
+                link: setupLink(req, token), linkFor: name)
         } catch let e as StoreError {
             return try await users(req, error: sentence(e.description), status: .badRequest)
         }
@@ -76,15 +86,20 @@ enum AdminController {
                 try await req.accounts.setDisabled(false, username: name, actor: actor)
                 return try await users(req, flash: "Re-enabled \(name).")
             case "role":
-                guard let r = form.role.flatMap(Role.init(rawValue:)) else { throw Abort(.badRequest, reason: "The field 'role' is not a known role.") }
+                guard let r = form.role.flatMap(Role.init(rawValue:)) else {
+                    throw Abort(.badRequest, reason: "The field 'role' is not a known role.")
+                }
                 try await req.accounts.setRole(r, username: name, actor: actor)
                 return try await users(req, flash: "\(name) is now \(r.label).")
             case "reset-mfa":
                 let token = try await req.accounts.resetMFA(username: name, actor: actor)
-                return try await users(req, flash: "Reset two-step sign-in for \(name). Give them this one-time setup link:", link: setupLink(req, token), linkFor: name)
+                return try await users(
+                    req, flash: "Reset two-step sign-in for \(name). Give them this one-time setup link:",
+                    link: setupLink(req, token), linkFor: name)
             case "setup-link":
                 let token = try await req.accounts.issueSetupLink(username: name, actor: actor)
-                return try await users(req, flash: "New setup link for \(name):", link: setupLink(req, token), linkFor: name)
+                return try await users(
+                    req, flash: "New setup link for \(name):", link: setupLink(req, token), linkFor: name)
             default:
                 throw Abort(.badRequest, reason: "The field 'action' is not a known action.")
             }
@@ -118,12 +133,20 @@ enum AdminController {
         let error: String?
     }
 
-    static func keys(_ req: Request, flash: String? = nil, secret: String? = nil, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func keys(
+        _ req: Request, flash: String? = nil, secret: String? = nil, error: String? = nil,
+        status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
         let rows = try await req.apiKeys.list().map {
-            KeyRow(id: $0.id!.uuidString, partner: $0.partner, scopes: $0.scopes, prefix: $0.prefix, created: Format.dateTime($0.createdAt),
-                   createdBy: $0.createdBy, lastUsed: $0.lastUsedAt.map(Format.dateTime) ?? "never", revoked: $0.revokedAt != nil)
+            KeyRow(
+                id: $0.id!.uuidString, partner: $0.partner, scopes: $0.scopes, prefix: $0.prefix,
+                created: Format.dateTime($0.createdAt),
+                createdBy: $0.createdBy, lastUsed: $0.lastUsedAt.map(Format.dateTime) ?? "never",
+                revoked: $0.revokedAt != nil)
         }
-        let page = KeysPage(layout: Layout(req, title: "API keys", flash: flash), keys: rows, scopes: APIScope.allCases.map(\.rawValue), secret: secret, error: error)
+        let page = KeysPage(
+            layout: Layout(req, title: "API keys", flash: flash), keys: rows, scopes: APIScope.allCases.map(\.rawValue),
+            secret: secret, error: error)
         return try await req.view.render("admin-apikeys", page).encodeResponse(status: status, for: req)
     }
 
@@ -139,7 +162,9 @@ enum AdminController {
         }
         do {
             let (_, secret) = try await req.apiKeys.create(partner: form.partner, scopes: scopes, actor: req.auditActor)
-            return try await keys(req, flash: "Created a key for \(form.partner). Copy it now: it will not be shown again.", secret: secret)
+            return try await keys(
+                req, flash: "Created a key for \(form.partner). Copy it now: it will not be shown again.",
+                secret: secret)
         } catch let e as StoreError {
             return try await keys(req, error: sentence(e.description), status: .badRequest)
         }

@@ -46,7 +46,9 @@ enum AuditController {
         day.timeZone = TimeZone(identifier: "UTC")
         func date(_ s: String?, field: String) throws -> Date? {
             guard let s, !s.isEmpty else { return nil }
-            guard let d = day.date(from: s) else { throw Abort(.badRequest, reason: "The field '\(field)' must be a date like 2026-01-31.") }
+            guard let d = day.date(from: s) else {
+                throw Abort(.badRequest, reason: "The field '\(field)' must be a date like 2026-01-31.")
+            }
             return d
         }
         let from = try date(q.from, field: "from")
@@ -58,17 +60,26 @@ enum AuditController {
         let pages = max(1, (total + per - 1) / per)
         func link(_ p: Int) -> String {
             var c = URLComponents()
-            c.queryItems = [("actor", q.actor), ("action", q.action), ("subject", q.subject), ("from", q.from), ("to", q.to)]
-                .compactMap { k, v in v.flatMap { $0.isEmpty ? nil : URLQueryItem(name: k, value: $0) } } + [URLQueryItem(name: "page", value: String(p))]
+            c.queryItems =
+                [("actor", q.actor), ("action", q.action), ("subject", q.subject), ("from", q.from), ("to", q.to)]
+                .compactMap { k, v in v.flatMap { $0.isEmpty ? nil : URLQueryItem(name: k, value: $0) } } + [
+                    URLQueryItem(name: "page", value: String(p))
+                ]
             return "/audit?" + (c.percentEncodedQuery ?? "")
         }
         let rows = events.map {
-            Row(sequence: $0.sequence, time: Format.dateTime($0.time), actor: $0.actor.display, action: $0.action, subject: $0.subject,
+            Row(
+                sequence: $0.sequence, time: Format.dateTime($0.time), actor: $0.actor.display, action: $0.action,
+                subject: $0.subject,
                 details: $0.detailsJSON == "{}" ? "" : $0.detailsJSON, hash: String($0.hash.prefix(12)))
         }
-        return try await req.view.render("audit", Page(
-            layout: Layout(req, title: "Audit log"), rows: rows, actions: try await AuditLog.actions(on: req.db),
-            actor: q.actor ?? "", action: q.action ?? "", subject: q.subject ?? "", from: q.from ?? "", to: q.to ?? "",
-            page: page, pages: pages, total: total, previous: page > 1 ? link(page - 1) : nil, next: page < pages ? link(page + 1) : nil))
+        return try await req.view.render(
+            "audit",
+            Page(
+                layout: Layout(req, title: "Audit log"), rows: rows, actions: try await AuditLog.actions(on: req.db),
+                actor: q.actor ?? "", action: q.action ?? "", subject: q.subject ?? "", from: q.from ?? "",
+                to: q.to ?? "",
+                page: page, pages: pages, total: total, previous: page > 1 ? link(page - 1) : nil,
+                next: page < pages ? link(page + 1) : nil))
     }
 }

@@ -15,7 +15,9 @@ enum AuthController {
         let error: String?
     }
 
-    static func loginPage(_ req: Request, next: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func loginPage(_ req: Request, next: String? = nil, status: HTTPResponseStatus = .ok) async throws
+        -> Response
+    {
         let target = safeNext(next ?? req.query[String.self, at: "next"])
         let page = LoginPage(layout: Layout(req, title: "Sign in"), next: target, username: "", error: nil)
         let res = try await req.view.render("login", page).encodeResponse(status: status, for: req)
@@ -33,17 +35,23 @@ enum AuthController {
         let next = safeNext(form.next)
         let throttle = req.vigil.addressThrottle
         func refuse(_ message: String, status: HTTPResponseStatus) async throws -> Response {
-            let page = LoginPage(layout: Layout(req, title: "Sign in"), next: next, username: form.username, error: message)
+            let page = LoginPage(
+                layout: Layout(req, title: "Sign in"), next: next, username: form.username, error: message)
             return try await req.view.render("login", page).encodeResponse(status: status, for: req)
         }
         guard await throttle.allows(req.clientAddress) else {
             req.vigil.metrics.login("throttled")
-            return try await refuse("Too many failed sign-ins from this address. Wait a few minutes and try again.", status: .tooManyRequests)
+            return try await refuse(
+                "Too many failed sign-ins from this address. Wait a few minutes and try again.",
+                status: .tooManyRequests)
         }
         let username = form.username.trimmingCharacters(in: .whitespaces).lowercased()
         switch try await req.accounts.signIn(username: username, password: form.password) {
         case .needsCode(let token):
-            let res = req.redirect(to: "/login/code?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/dashboard")", redirectType: .normal)
+            let res = req.redirect(
+                to:
+                    "/login/code?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/dashboard")",
+                redirectType: .normal)
             res.cookies[pendingCookie] = cookie(token, req, maxAge: 600)
             return res
         case .locked(let until):
@@ -67,7 +75,9 @@ enum AuthController {
 
     static func codePage(_ req: Request) async throws -> Response {
         guard req.cookies[pendingCookie]?.string != nil else { return req.redirect(to: "/login") }
-        let page = CodePage(layout: Layout(req, title: "Enter your code"), next: safeNext(req.query[String.self, at: "next"]), error: nil)
+        let page = CodePage(
+            layout: Layout(req, title: "Enter your code"), next: safeNext(req.query[String.self, at: "next"]),
+            error: nil)
         return try await req.view.render("login-code", page).encodeResponse(for: req)
     }
 
@@ -82,13 +92,16 @@ enum AuthController {
         guard let pending = req.cookies[pendingCookie]?.string else { return req.redirect(to: "/login") }
         let throttle = req.vigil.addressThrottle
         guard await throttle.allows(req.clientAddress) else {
-            return try await loginError(req, "Too many failed sign-ins from this address. Wait a few minutes and try again.", status: .tooManyRequests)
+            return try await loginError(
+                req, "Too many failed sign-ins from this address. Wait a few minutes and try again.",
+                status: .tooManyRequests)
         }
         switch try await req.accounts.verifyCode(sessionToken: pending, code: form.code) {
         case .signedIn(let token):
             req.vigil.metrics.login("success")
             let res = req.redirect(to: next, redirectType: .normal)
-            res.cookies[AccessMiddleware.sessionCookie] = cookie(token, req, maxAge: Int(req.vigil.configuration.sessionAbsoluteTimeout))
+            res.cookies[AccessMiddleware.sessionCookie] = cookie(
+                token, req, maxAge: Int(req.vigil.configuration.sessionAbsoluteTimeout))
             res.cookies[pendingCookie] = expired(req)
             return res
         case .locked(let until):
@@ -99,13 +112,18 @@ enum AuthController {
             req.vigil.metrics.login("failure")
             await throttle.recordFailure(req.clientAddress)
             // A wrong code ends the half-open session: start again from the password.
-            return try await loginError(req, message == "Your sign-in has expired. Please start again." ? message : "That code is not right. Sign in again.", status: .unauthorized)
+            return try await loginError(
+                req,
+                message == "Your sign-in has expired. Please start again."
+                    ? message : "That code is not right. Sign in again.", status: .unauthorized)
         case .needsCode:
             throw Abort(.internalServerError)
         }
     }
 
-    private static func loginError(_ req: Request, _ message: String, status: HTTPResponseStatus) async throws -> Response {
+    private static func loginError(_ req: Request, _ message: String, status: HTTPResponseStatus) async throws
+        -> Response
+    {
         let page = LoginPage(layout: Layout(req, title: "Sign in"), next: "/dashboard", username: "", error: message)
         let res = try await req.view.render("login", page).encodeResponse(status: status, for: req)
         res.cookies[pendingCookie] = expired(req)
@@ -134,7 +152,11 @@ enum AuthController {
         let token = try req.parameters.require("token")
         guard let user = try await req.accounts.userForSetup(token: token) else { throw invalidLink }
         if user.passwordHash != nil, user.totpSecret != nil { return req.redirect(to: "/setup/\(token)/mfa") }
-        return try await req.view.render("setup", SetupPage(layout: Layout(req, title: "Set up your account"), token: token, username: user.username, error: nil)).encodeResponse(for: req)
+        return try await req.view.render(
+            "setup",
+            SetupPage(
+                layout: Layout(req, title: "Set up your account"), token: token, username: user.username, error: nil)
+        ).encodeResponse(for: req)
     }
 
     struct PasswordForm: Content {
@@ -147,7 +169,12 @@ enum AuthController {
         let form = try req.content.decode(PasswordForm.self)
         guard let user = try await req.accounts.userForSetup(token: token) else { throw invalidLink }
         func again(_ message: String) async throws -> Response {
-            try await req.view.render("setup", SetupPage(layout: Layout(req, title: "Set up your account"), token: token, username: user.username, error: message)).encodeResponse(status: .badRequest, for: req)
+            try await req.view.render(
+                "setup",
+                SetupPage(
+                    layout: Layout(req, title: "Set up your account"), token: token, username: user.username,
+                    error: message)
+            ).encodeResponse(status: .badRequest, for: req)
         }
         guard form.password == form.confirm else { return try await again("The two passwords are not the same.") }
         do {
@@ -168,7 +195,9 @@ enum AuthController {
         let error: String?
     }
 
-    static func enrolPage(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func enrolPage(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws
+        -> Response
+    {
         let token = try req.parameters.require("token")
         guard let user = try await req.accounts.userForSetup(token: token) else { throw invalidLink }
         guard user.passwordHash != nil, let secret = user.totpSecret, let bytes = Base32.decode(secret) else {
@@ -196,7 +225,10 @@ enum AuthController {
         guard let user = try await req.accounts.userForSetup(token: token) else { throw invalidLink }
         do {
             let codes = try await req.accounts.confirmEnrolment(token: token, code: form.code)
-            return try await req.view.render("setup-done", DonePage(layout: Layout(req, title: "You are set up"), username: user.username, codes: codes)).encodeResponse(for: req)
+            return try await req.view.render(
+                "setup-done",
+                DonePage(layout: Layout(req, title: "You are set up"), username: user.username, codes: codes)
+            ).encodeResponse(for: req)
         } catch StoreError.invalid(let message) {
             return try await enrolPage(req, error: sentence(message), status: .badRequest)
         }
@@ -204,27 +236,38 @@ enum AuthController {
 
     // MARK: helpers
 
-    static let invalidLink = Abort(.notFound, reason: "This setup link is not valid: it was already used, has expired, or was mistyped. Ask an administrator for a new one.")
+    static let invalidLink = Abort(
+        .notFound,
+        reason:
+            "This setup link is not valid: it was already used, has expired, or was mistyped. Ask an administrator for a new one."
+    )
 
     /// Only local paths, so the `next` parameter cannot send anyone to another site.
     static func safeNext(_ next: String?) -> String {
-        guard let n = next, n.hasPrefix("/"), !n.hasPrefix("//"), !n.hasPrefix("/\\"), !n.contains("\n"), !n.hasPrefix("/login"), !n.hasPrefix("/logout") else { return "/dashboard" }
+        guard let n = next, n.hasPrefix("/"), !n.hasPrefix("//"), !n.hasPrefix("/\\"), !n.contains("\n"),
+            !n.hasPrefix("/login"), !n.hasPrefix("/logout")
+        else { return "/dashboard" }
         return n
     }
 
     static func cookie(_ value: String, _ req: Request, maxAge: Int) -> HTTPCookies.Value {
-        HTTPCookies.Value(string: value, maxAge: maxAge, path: "/", isSecure: req.vigil.configuration.cookiesAreSecure, isHTTPOnly: true, sameSite: .strict)
+        HTTPCookies.Value(
+            string: value, maxAge: maxAge, path: "/", isSecure: req.vigil.configuration.cookiesAreSecure,
+            isHTTPOnly: true, sameSite: .strict)
     }
 
     static func expired(_ req: Request) -> HTTPCookies.Value {
-        HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/", isSecure: req.vigil.configuration.cookiesAreSecure, isHTTPOnly: true, sameSite: .strict)
+        HTTPCookies.Value(
+            string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/",
+            isSecure: req.vigil.configuration.cookiesAreSecure, isHTTPOnly: true, sameSite: .strict)
     }
 
     static func lockedMessage(_ until: Date) -> String {
         let f = DateFormatter()
         f.dateFormat = "HH:mm"
         f.timeZone = TimeZone(identifier: "UTC")
-        return "This account is locked after repeated failed sign-ins. Try again after \(f.string(from: until)) UTC, or ask an administrator."
+        return
+            "This account is locked after repeated failed sign-ins. Try again after \(f.string(from: until)) UTC, or ask an administrator."
     }
 
     static func grouped(_ s: String) -> String {

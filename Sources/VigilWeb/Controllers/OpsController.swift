@@ -22,7 +22,8 @@ enum OpsController {
         }
         let text = req.vigil.metrics.registry.emitToString()
         var headers = HTTPHeaders()
-        headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
+        headers.contentType = HTTPMediaType(
+            type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
         return Response(status: .ok, headers: headers, body: .init(string: text))
     }
 }
@@ -49,12 +50,19 @@ enum HomeController {
         let store = req.hotlineStore
         let open = try await store.queue(page: 1, per: 1).total
         let showWelfare = role == .supervisor || role == .admin
-        let welfare = showWelfare
+        let welfare =
+            showWelfare
             ? try await store.assessmentsPerAnalyst(on: req.vigil.clock.now()).sorted { $0.key < $1.key }
-                .map { Dashboard.Welfare(analyst: $0.key, assessed: $0.value, breakDue: $0.value >= CaseDeskController.breakAfter) }
+                .map {
+                    Dashboard.Welfare(
+                        analyst: $0.key, assessed: $0.value, breakDue: $0.value >= CaseDeskController.breakAfter)
+                }
             : []
-        return try await req.view.render("dashboard", Dashboard(layout: Layout(req, title: "Dashboard"), username: u, role: role.label,
-                                                                 openCases: open, welfare: welfare, showWelfare: showWelfare))
+        return try await req.view.render(
+            "dashboard",
+            Dashboard(
+                layout: Layout(req, title: "Dashboard"), username: u, role: role.label,
+                openCases: open, welfare: welfare, showWelfare: showWelfare))
     }
 
     struct Home: Encodable { let layout: Layout }

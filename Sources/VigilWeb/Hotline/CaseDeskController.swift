@@ -51,22 +51,30 @@ enum CaseDeskController {
         let danger = req.query[String.self, at: "danger"] == "1"
         let page = max(1, min(req.query[Int.self, at: "page"] ?? 1, 100_000))
         let (cases, total) = try await req.hotlineStore.queue(
-            kind: ReportKind(rawValue: kind) == nil ? nil : kind, state: CaseState(rawValue: state) == nil ? nil : state,
+            kind: ReportKind(rawValue: kind) == nil ? nil : kind,
+            state: CaseState(rawValue: state) == nil ? nil : state,
             dangerOnly: danger, page: page, per: 50)
         func link(_ p: Int) -> String {
             var c = URLComponents()
-            c.queryItems = [URLQueryItem(name: "kind", value: kind), URLQueryItem(name: "state", value: state),
-                            URLQueryItem(name: "danger", value: danger ? "1" : ""), URLQueryItem(name: "page", value: String(p))]
+            c.queryItems = [
+                URLQueryItem(name: "kind", value: kind), URLQueryItem(name: "state", value: state),
+                URLQueryItem(name: "danger", value: danger ? "1" : ""), URLQueryItem(name: "page", value: String(p)),
+            ]
             return "/cases?" + (c.percentEncodedQuery ?? "")
         }
         let known = try await req.hotlineStore.keysSeenElsewhere(cases)
         let rows = cases.map { c in
-            Row(id: c.id, kind: c.kind, target: defang(c.key), state: c.state.rawValue, danger: c.danger, reports: c.reportCount,
-                deadline: Format.dateTime(c.deadline), overdue: c.deadline < now, claimedBy: c.claimedBy ?? "", held: c.workflow.isHeld(at: now),
+            Row(
+                id: c.id, kind: c.kind, target: defang(c.key), state: c.state.rawValue, danger: c.danger,
+                reports: c.reportCount,
+                deadline: Format.dateTime(c.deadline), overdue: c.deadline < now, claimedBy: c.claimedBy ?? "",
+                held: c.workflow.isHeld(at: now),
                 known: known.contains(c.id))
         }
         let mine = try await req.hotlineStore.assessmentsPerAnalyst(on: now)[user] ?? 0
-        var pageContext = QueuePage(layout: Layout(req, title: "Reports"), rows: rows, total: total, assessedToday: mine, breakReminder: mine >= breakAfter)
+        var pageContext = QueuePage(
+            layout: Layout(req, title: "Reports"), rows: rows, total: total, assessedToday: mine,
+            breakReminder: mine >= breakAfter)
         pageContext.kind = kind
         pageContext.state = state
         pageContext.danger = danger
@@ -149,38 +157,57 @@ enum CaseDeskController {
         /// One notice, with its latest bounce read from the store.
         static func of(_ n: NoticeStore.Notice, store: NoticeStore) async throws -> NoticeRow {
             let bounce = try await store.bounces(noticeID: n.id).first.map { b in
-                [b.action, b.status ?? "", b.recipient.map { "for \($0)" } ?? "", b.diagnostic.map { "— \($0)" } ?? "",
-                 "(\(b.source == "relay" ? "refused by the relay" : "bounce received") \(Format.dateTime(b.receivedAt)))"]
-                    .filter { !$0.isEmpty }.joined(separator: " ")
+                [
+                    b.action, b.status ?? "", b.recipient.map { "for \($0)" } ?? "",
+                    b.diagnostic.map { "— \($0)" } ?? "",
+                    "(\(b.source == "relay" ? "refused by the relay" : "bounce received") \(Format.dateTime(b.receivedAt)))",
+                ]
+                .filter { !$0.isEmpty }.joined(separator: " ")
             }
-            return NoticeRow(id: n.id, contact: n.contact, route: n.route, state: n.state.rawValue, sends: n.sends,
-                             firstSent: n.firstSentAt.map(Format.dateTime) ?? "", removed: n.removedAt.map(Format.dateTime) ?? "",
-                             urls: n.items.count, lastError: n.lastError ?? "", bounce: bounce ?? "")
+            return NoticeRow(
+                id: n.id, contact: n.contact, route: n.route, state: n.state.rawValue, sends: n.sends,
+                firstSent: n.firstSentAt.map(Format.dateTime) ?? "", removed: n.removedAt.map(Format.dateTime) ?? "",
+                urls: n.items.count, lastError: n.lastError ?? "", bounce: bounce ?? "")
         }
     }
 
-    static func casePage(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func casePage(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws
+        -> Response
+    {
         let (user, role) = try req.requireStaff()
         let id = try caseID(req)
-        guard let (c, reports) = try await req.hotlineStore.caseDetail(id) else { throw Abort(.notFound, reason: "There is no case \(id).") }
+        guard let (c, reports) = try await req.hotlineStore.caseDetail(id) else {
+            throw Abort(.notFound, reason: "There is no case \(id).")
+        }
         let now = req.vigil.clock.now()
         let (events, _) = try await AuditLog.list(on: req.db, filter: .init(subject: "case:\(id)"), page: 1, per: 200)
         let wf = c.workflow
         let isLE = role == .leLiaison
         let page = CasePage(
-            layout: Layout(req, title: "Case \(id)"), id: id, state: c.state.rawValue, target: defang(c.key), rawTarget: c.key ?? "",
+            layout: Layout(req, title: "Case \(id)"), id: id, state: c.state.rawValue, target: defang(c.key),
+            rawTarget: c.key ?? "",
             danger: c.danger, claimedBy: c.claimedBy ?? "", mine: c.claimedBy == user, held: wf.isHeld(at: now),
             heldUntil: wf.hold.map { Format.dateTime($0.expiresAt) } ?? "",
-            notifyAfter: wf.hold?.notifyAfter.map(Format.dateTime) ?? "", noticesHeld: wf.holdsNotices(at: now), holdReason: isLE ? wf.hold?.reason : nil, isLE: isLE,
-            assessment: wf.assessment.map { "\($0.outcome.rawValue)" + ($0.legalProvision.map { " · \($0)" } ?? "") + ($0.category.map { " · \($0)" } ?? "") } ?? "",
-            pending: wf.pending.map { "\($0.decision) proposed by \($0.proposedBy)" }, decided: wf.decided.map(\.description),
+            notifyAfter: wf.hold?.notifyAfter.map(Format.dateTime) ?? "", noticesHeld: wf.holdsNotices(at: now),
+            holdReason: isLE ? wf.hold?.reason : nil, isLE: isLE,
+            assessment: wf.assessment.map {
+                "\($0.outcome.rawValue)" + ($0.legalProvision.map { " · \($0)" } ?? "")
+                    + ($0.category.map { " · \($0)" } ?? "")
+            } ?? "",
+            pending: wf.pending.map { "\($0.decision) proposed by \($0.proposedBy)" },
+            decided: wf.decided.map(\.description),
             reports: reports.map { r in
-                ReportRow(reference: r.reference, kind: r.payload.kind, target: defang(r.payload.target ?? r.payload.profile), details: r.payload.details ?? "",
-                          concerns: r.payload.concerns.joined(separator: ", "), received: Format.dateTime(r.receivedAt), language: r.language, source: r.source, contact: r.hasContact)
+                ReportRow(
+                    reference: r.reference, kind: r.payload.kind, target: defang(r.payload.target ?? r.payload.profile),
+                    details: r.payload.details ?? "",
+                    concerns: r.payload.concerns.joined(separator: ", "), received: Format.dateTime(r.receivedAt),
+                    language: r.language, source: r.source, contact: r.hasContact)
             },
             timeline: events.reversed().map {
-                AuditController.Row(sequence: $0.sequence, time: Format.dateTime($0.time), actor: $0.actor.display, action: $0.action, subject: $0.subject,
-                                    details: $0.detailsJSON == "{}" ? "" : $0.detailsJSON, hash: String($0.hash.prefix(12)))
+                AuditController.Row(
+                    sequence: $0.sequence, time: Format.dateTime($0.time), actor: $0.actor.display, action: $0.action,
+                    subject: $0.subject,
+                    details: $0.detailsJSON == "{}" ? "" : $0.detailsJSON, hash: String($0.hash.prefix(12)))
             },
             outcomes: AssessmentOutcome.allCases.map(\.rawValue), mediaTypes: ContentMediaType.allCases.map(\.rawValue),
             ageGroups: ApparentAgeGroup.allCases.map(\.rawValue), provisions: req.vigil.configuration.legalProvisions,
@@ -188,19 +215,25 @@ enum CaseDeskController {
         var full = page
         let notices = NoticeStore(db: req.db, clock: req.vigil.clock)
         full.hosting = try await notices.hosting(caseID: id).map {
-            HostingView(country: $0.country ?? "", network: $0.network ?? "", contact: $0.abuseContact ?? "",
-                        registrarContact: $0.registrarContact ?? "", source: $0.source,
-                        updated: "\($0.updatedBy), \(Format.dateTime($0.updatedAt))", details: $0.details ?? "")
+            HostingView(
+                country: $0.country ?? "", network: $0.network ?? "", contact: $0.abuseContact ?? "",
+                registrarContact: $0.registrarContact ?? "", source: $0.source,
+                updated: "\($0.updatedBy), \(Format.dateTime($0.updatedAt))", details: $0.details ?? "")
         }
         full.notices = []
-        for n in try await notices.notices(forCase: id) { full.notices.append(try await NoticeRow.of(n, store: notices)) }
+        for n in try await notices.notices(forCase: id) {
+            full.notices.append(try await NoticeRow.of(n, store: notices))
+        }
         full.canEditHosting = [.analyst, .supervisor, .admin].contains(role)
-        full.hostingChanged = events.first { $0.action == "case.attributed" }?.detailsJSON.contains(#""changed":"true""#) ?? false
+        full.hostingChanged =
+            events.first { $0.action == "case.attributed" }?.detailsJSON.contains(#""changed":"true""#) ?? false
         return try await req.view.render("case", full).encodeResponse(status: status, for: req)
     }
 
     static func caseID(_ req: Request) throws -> Int64 {
-        guard let id = req.parameters.get("id", as: Int64.self) else { throw Abort(.notFound, reason: "There is no such case.") }
+        guard let id = req.parameters.get("id", as: Int64.self) else {
+            throw Abort(.notFound, reason: "There is no such case.")
+        }
         return id
     }
 
@@ -229,7 +262,10 @@ enum CaseDeskController {
             f.dateFormat = format
             if let d = f.date(from: text) { return d }
         }
-        throw Abort(.badRequest, reason: "The field 'notify_after' must be a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM), in UTC.")
+        throw Abort(
+            .badRequest,
+            reason:
+                "The field 'notify_after' must be a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM), in UTC.")
     }
 
     /// Every change to a case goes through here: the form names the event; the workflow decides.
@@ -244,28 +280,44 @@ enum CaseDeskController {
         case "claim": event = .claim(by: user)
         case "unclaim": event = .unclaim(by: user)
         case "assess":
-            guard let outcome = f.outcome.flatMap(AssessmentOutcome.init(rawValue:)) else { throw Abort(.badRequest, reason: "The field 'outcome' is required.") }
-            event = .assess(CaseAssessment(outcome: outcome, legalProvision: f.legal_provision.flatMap { $0.isEmpty ? nil : $0 },
-                                           category: f.category.flatMap { $0.isEmpty ? nil : $0 }, mediaType: f.media_type.flatMap(ContentMediaType.init(rawValue:)),
-                                           apparentAgeGroup: f.age_group.flatMap(ApparentAgeGroup.init(rawValue:)), notes: f.notes ?? ""), by: user)
+            guard let outcome = f.outcome.flatMap(AssessmentOutcome.init(rawValue:)) else {
+                throw Abort(.badRequest, reason: "The field 'outcome' is required.")
+            }
+            event = .assess(
+                CaseAssessment(
+                    outcome: outcome, legalProvision: f.legal_provision.flatMap { $0.isEmpty ? nil : $0 },
+                    category: f.category.flatMap { $0.isEmpty ? nil : $0 },
+                    mediaType: f.media_type.flatMap(ContentMediaType.init(rawValue:)),
+                    apparentAgeGroup: f.age_group.flatMap(ApparentAgeGroup.init(rawValue:)), notes: f.notes ?? ""),
+                by: user)
         case "propose-list-entry": event = .proposeListEntry(by: user)
         case "request-notice": event = .requestNotice(by: user)
         case "refer-law-enforcement": event = .referToLawEnforcement(by: user)
         case "refer-partner":
-            guard let country = f.country, country.count == 2 else { throw Abort(.badRequest, reason: "The field 'country' must be a two-letter country code.") }
+            guard let country = f.country, country.count == 2 else {
+                throw Abort(.badRequest, reason: "The field 'country' must be a two-letter country code.")
+            }
             event = .referToPartner(country: country.uppercased(), by: user)
         case "confirm": event = .confirm(by: user)
         case "decline": event = .decline(by: user)
         case "close": event = .close(by: user)
         case "reopen": event = .reopen(by: user)
         case "hold":
-            guard role == .leLiaison else { throw Abort(.forbidden, reason: "Only law-enforcement liaison staff place holds.") }
-            guard let reason = f.reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw Abort(.badRequest, reason: "The field 'reason' is required.") }
+            guard role == .leLiaison else {
+                throw Abort(.forbidden, reason: "Only law-enforcement liaison staff place holds.")
+            }
+            guard let reason = f.reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw Abort(.badRequest, reason: "The field 'reason' is required.")
+            }
             let days = max(1, min(f.days ?? 30, 365))
-            event = .placeHold(CaseHold(reason: reason, expiresAt: now + Double(days) * 86400, placedBy: user,
-                                        notifyAfter: try Self.notifyAfter(f.notify_after)))
+            event = .placeHold(
+                CaseHold(
+                    reason: reason, expiresAt: now + Double(days) * 86400, placedBy: user,
+                    notifyAfter: try Self.notifyAfter(f.notify_after)))
         case "lift-hold":
-            guard role == .leLiaison else { throw Abort(.forbidden, reason: "Only law-enforcement liaison staff lift holds.") }
+            guard role == .leLiaison else {
+                throw Abort(.forbidden, reason: "Only law-enforcement liaison staff lift holds.")
+            }
             event = .liftHold(by: user)
         default: throw Abort(.badRequest, reason: "The field 'action' is not a known action.")
         }
@@ -295,7 +347,8 @@ enum CaseDeskController {
         let f = try req.content.decode(HostingForm.self)
         do {
             try await NoticeStore(db: req.db, clock: req.vigil.clock).setHosting(
-                caseID: id, country: f.country, network: f.network, abuseContact: f.abuse_contact, registrarContact: f.registrar_contact,
+                caseID: id, country: f.country, network: f.network, abuseContact: f.abuse_contact,
+                registrarContact: f.registrar_contact,
                 source: "analyst", by: .user(user))
         } catch let error as StoreError {
             return try await casePage(req, error: sentence(error.description), status: .unprocessableEntity)
@@ -310,10 +363,15 @@ enum CaseDeskController {
         let page = max(1, min(req.query[Int.self, at: "page"] ?? 1, 100_000))
         let (cases, total) = try await req.hotlineStore.referredToLawEnforcement(page: page, per: 50)
         let rows = cases.map { c in
-            Row(id: c.id, kind: c.kind, target: defang(c.key), state: c.state.rawValue, danger: c.danger, reports: c.reportCount,
-                deadline: Format.dateTime(c.deadline), overdue: false, claimedBy: c.claimedBy ?? "", held: c.workflow.isHeld(at: now))
+            Row(
+                id: c.id, kind: c.kind, target: defang(c.key), state: c.state.rawValue, danger: c.danger,
+                reports: c.reportCount,
+                deadline: Format.dateTime(c.deadline), overdue: false, claimedBy: c.claimedBy ?? "",
+                held: c.workflow.isHeld(at: now))
         }
-        var context = QueuePage(layout: Layout(req, title: "Referred to law enforcement"), rows: rows, total: total, assessedToday: 0, breakReminder: false)
+        var context = QueuePage(
+            layout: Layout(req, title: "Referred to law enforcement"), rows: rows, total: total, assessedToday: 0,
+            breakReminder: false)
         context.previous = page > 1 ? "/le/referred?page=\(page - 1)" : nil
         context.next = page * 50 < total ? "/le/referred?page=\(page + 1)" : nil
         return try await req.view.render("cases", context)
@@ -346,25 +404,46 @@ enum CaseDeskController {
     static func referral(_ req: Request) async throws -> Response {
         let (user, _) = try req.requireStaff()
         let id = try caseID(req)
-        guard let (c, reports) = try await req.hotlineStore.caseDetail(id) else { throw Abort(.notFound, reason: "There is no case \(id).") }
+        guard let (c, reports) = try await req.hotlineStore.caseDetail(id) else {
+            throw Abort(.notFound, reason: "There is no case \(id).")
+        }
         let now = req.vigil.clock.now()
         let package = Referral(
-            caseID: id, target: c.key, state: c.state.rawValue, assessment: c.workflow.assessment, decisions: c.workflow.decided.map(\.description),
-            reports: reports.map { Referral.Report(reference: $0.reference, kind: $0.payload.kind, target: $0.payload.target ?? $0.payload.profile, details: $0.payload.details,
-                                                  concerns: $0.payload.concerns, receivedAt: $0.receivedAt, source: $0.source,
-                                                  incidentTime: $0.payload.incidentTime, reportedUsers: $0.payload.reportedUsers, fileHashes: $0.payload.fileHashes) },
+            caseID: id, target: c.key, state: c.state.rawValue, assessment: c.workflow.assessment,
+            decisions: c.workflow.decided.map(\.description),
+            reports: reports.map {
+                Referral.Report(
+                    reference: $0.reference, kind: $0.payload.kind, target: $0.payload.target ?? $0.payload.profile,
+                    details: $0.payload.details,
+                    concerns: $0.payload.concerns, receivedAt: $0.receivedAt, source: $0.source,
+                    incidentTime: $0.payload.incidentTime, reportedUsers: $0.payload.reportedUsers,
+                    fileHashes: $0.payload.fileHashes)
+            },
             generatedAt: now, generatedBy: user)
         let json = req.query[String.self, at: "format"] == "json"
         try await req.db.transaction { tx in
-            try await AuditLog.append(on: tx, at: now, actor: .user(user), action: "case.referral-downloaded", subject: "case:\(id)", details: ["format": json ? "json" : "html"])
+            try await AuditLog.append(
+                on: tx, at: now, actor: .user(user), action: "case.referral-downloaded", subject: "case:\(id)",
+                details: ["format": json ? "json" : "html"])
         }
         if json {
             let res = Response(status: .ok)
-            try res.content.encode(package, using: { let e = JSONEncoder(); e.dateEncodingStrategy = .iso8601; e.outputFormatting = [.prettyPrinted, .sortedKeys]; return e }())
-            res.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"referral-case-\(id).json\"")
+            try res.content.encode(
+                package,
+                using: {
+                    let e = JSONEncoder(); e.dateEncodingStrategy = .iso8601;
+                    e.outputFormatting = [.prettyPrinted, .sortedKeys]; return e
+                }())
+            res.headers.replaceOrAdd(
+                name: .contentDisposition, value: "attachment; filename=\"referral-case-\(id).json\"")
             return res
         }
         struct Page: Encodable { let layout: Layout; let p: Referral; let target: String; let generated: String }
-        return try await req.view.render("referral", Page(layout: Layout(req, title: "Referral package: case \(id)"), p: package, target: defang(c.key), generated: Format.dateTime(now))).encodeResponse(for: req)
+        return try await req.view.render(
+            "referral",
+            Page(
+                layout: Layout(req, title: "Referral package: case \(id)"), p: package, target: defang(c.key),
+                generated: Format.dateTime(now))
+        ).encodeResponse(for: req)
     }
 }

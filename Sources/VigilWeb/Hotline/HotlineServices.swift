@@ -13,8 +13,9 @@ public struct HotlineServices: Sendable {
     let reportLimiter: KeyRateLimiter
 
     init(configuration c: VigilConfiguration, translations: String, tokens: any TokenSource) throws {
-        catalog = try Catalog.load(directories: [translations, (c.dataDirectory as NSString).appendingPathComponent("translations")]
-            .filter { FileManager.default.fileExists(atPath: $0) })
+        catalog = try Catalog.load(
+            directories: [translations, (c.dataDirectory as NSString).appendingPathComponent("translations")]
+                .filter { FileManager.default.fileExists(atPath: $0) })
         let keyPath = (c.dataDirectory as NSString).appendingPathComponent("contact-key")
         let (key, _) = try ContactSealer.loadOrCreateKey(at: keyPath, tokens: tokens)
         sealer = try ContactSealer(key: key, tokens: tokens)
@@ -37,7 +38,9 @@ extension Request {
     var hotline: HotlineServices { application.hotline }
 
     var hotlineStore: HotlineStore {
-        HotlineStore(db: db, clock: vigil.clock, tokens: vigil.tokens, sealer: hotline.sealer, triage: hotline.triage, fourEyes: hotline.fourEyes)
+        HotlineStore(
+            db: db, clock: vigil.clock, tokens: vigil.tokens, sealer: hotline.sealer, triage: hotline.triage,
+            fourEyes: hotline.fourEyes)
     }
 
     /// The visitor's language: `?lang=` (remembered in a cookie), then the cookie, then Accept-Language.

@@ -34,16 +34,23 @@ enum PublicController {
             t[key.replacingOccurrences(of: ".", with: "_")] = l(key, args)
         }
         let languages = catalog.languages.map { code in
-            PublicLayout.Language(code: code, name: catalog.localizer(for: code)("language.name"), selected: code == l.language)
+            PublicLayout.Language(
+                code: code, name: catalog.localizer(for: code)("language.name"), selected: code == l.language)
         }
-        return PublicLayout(lang: l.language, dir: l.direction.rawValue, t: t, languages: languages, path: req.url.path, csrf: req.csrfToken)
+        return PublicLayout(
+            lang: l.language, dir: l.direction.rawValue, t: t, languages: languages, path: req.url.path,
+            csrf: req.csrfToken)
     }
 
     /// Renders a public page, remembering an explicit language choice in a cookie.
-    static func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPResponseStatus = .ok)
+        async throws -> Response
+    {
         let res = try await req.view.render(template, context).encodeResponse(status: status, for: req)
         if let choice = req.query[String.self, at: "lang"], let l = req.hotline.catalog.language(forChoice: choice) {
-            res.cookies["vigil_lang"] = HTTPCookies.Value(string: l, maxAge: 365 * 86400, path: "/", isSecure: req.vigil.configuration.cookiesAreSecure, isHTTPOnly: true, sameSite: .lax)
+            res.cookies["vigil_lang"] = HTTPCookies.Value(
+                string: l, maxAge: 365 * 86400, path: "/", isSecure: req.vigil.configuration.cookiesAreSecure,
+                isHTTPOnly: true, sameSite: .lax)
         }
         res.headers.replaceOrAdd(name: .contentLanguage, value: req.localizer.language)
         res.headers.replaceOrAdd(name: .vary, value: "Accept-Language, Cookie")
@@ -83,7 +90,8 @@ enum PublicController {
     static func form(_ req: Request) async throws -> Response {
         var v = FormValues()
         v.kind = req.query[String.self, at: "kind"] ?? "url"
-        return try await render(req, "public-report", FormPage(layout: layout(req), values: v, errors: [:], errorList: [], concerns: [:]))
+        return try await render(
+            req, "public-report", FormPage(layout: layout(req), values: v, errors: [:], errorList: [], concerns: [:]))
     }
 
     static func submission(_ v: FormValues) -> ReportSubmission? {
@@ -105,15 +113,20 @@ enum PublicController {
         let v = try req.content.decode(FormValues.self)
         let l = req.localizer
         func again(_ errors: [String: String], status: HTTPResponseStatus) async throws -> Response {
-            let page = FormPage(layout: layout(req), values: v, errors: errors, errorList: Array(Set(errors.values)).sorted(),
-                                concerns: Dictionary(uniqueKeysWithValues: (v.concerns ?? []).map { ($0, true) }))
+            let page = FormPage(
+                layout: layout(req), values: v, errors: errors, errorList: Array(Set(errors.values)).sorted(),
+                concerns: Dictionary(uniqueKeysWithValues: (v.concerns ?? []).map { ($0, true) }))
             return try await render(req, "public-report", page, status: status)
         }
-        guard v.website?.isEmpty ?? true else { return try await again(["form": l("error.generic")], status: .badRequest) }
+        guard v.website?.isEmpty ?? true else {
+            return try await again(["form": l("error.generic")], status: .badRequest)
+        }
         guard await req.hotline.reportLimiter.allow(req.clientAddress, now: req.vigil.clock.now()) else {
             return try await again(["form": l("error.rate_limited")], status: .tooManyRequests)
         }
-        guard let submission = submission(v) else { return try await again(["kind": l("error.invalid.kind")], status: .badRequest) }
+        guard let submission = submission(v) else {
+            return try await again(["kind": l("error.invalid.kind")], status: .badRequest)
+        }
         let report: ValidatedReport
         do { report = try submission.validated() } catch {
             var errors: [String: String] = [:]
@@ -122,9 +135,14 @@ enum PublicController {
             }
             return try await again(errors, status: .badRequest)
         }
-        let done = try await req.application.reportCommitter.submit(.init(report: report, language: l.language, actor: .publicVisitor))
+        let done = try await req.application.reportCommitter.submit(
+            .init(report: report, language: l.language, actor: .publicVisitor))
         // Post/redirect/get would need the reference in a URL; the page is shown directly, only after the commit.
-        return try await render(req, "public-thanks", ThanksPage(layout: layout(req, extra: ["reference": done.reference.description]), reference: done.reference.description, danger: report.childInImmediateDanger))
+        return try await render(
+            req, "public-thanks",
+            ThanksPage(
+                layout: layout(req, extra: ["reference": done.reference.description]),
+                reference: done.reference.description, danger: report.childInImmediateDanger))
     }
 
     struct StatusPage: Encodable {
@@ -137,14 +155,25 @@ enum PublicController {
     static func status(_ req: Request) async throws -> Response {
         let l = req.localizer
         guard let typed = req.query[String.self, at: "reference"], !typed.isEmpty else {
-            return try await render(req, "public-status", StatusPage(layout: layout(req), reference: "", status: nil, error: nil))
+            return try await render(
+                req, "public-status", StatusPage(layout: layout(req), reference: "", status: nil, error: nil))
         }
         guard let ref = try? ReportReference(parsing: typed) else {
-            return try await render(req, "public-status", StatusPage(layout: layout(req), reference: typed, status: nil, error: l("status.invalid")), status: .badRequest)
+            return try await render(
+                req, "public-status",
+                StatusPage(layout: layout(req), reference: typed, status: nil, error: l("status.invalid")),
+                status: .badRequest)
         }
         guard let st = try await req.hotlineStore.publicStatus(of: ref) else {
-            return try await render(req, "public-status", StatusPage(layout: layout(req), reference: ref.description, status: nil, error: l("status.not_found")), status: .notFound)
+            return try await render(
+                req, "public-status",
+                StatusPage(layout: layout(req), reference: ref.description, status: nil, error: l("status.not_found")),
+                status: .notFound)
         }
-        return try await render(req, "public-status", StatusPage(layout: layout(req, extra: ["reference": ref.description]), reference: ref.description, status: l(st.messageKey), error: nil))
+        return try await render(
+            req, "public-status",
+            StatusPage(
+                layout: layout(req, extra: ["reference": ref.description]), reference: ref.description,
+                status: l(st.messageKey), error: nil))
     }
 }

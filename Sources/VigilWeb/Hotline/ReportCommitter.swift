@@ -45,8 +45,10 @@ extension Application {
     /// The process's report committer, made on first use.
     var reportCommitter: ReportCommitter {
         if let c = storage[ReportCommitterKey.self] { return c }
-        let c = ReportCommitter(store: HotlineStore(
-            db: db, clock: vigil.clock, tokens: vigil.tokens, sealer: hotline.sealer, triage: hotline.triage, fourEyes: hotline.fourEyes))
+        let c = ReportCommitter(
+            store: HotlineStore(
+                db: db, clock: vigil.clock, tokens: vigil.tokens, sealer: hotline.sealer, triage: hotline.triage,
+                fourEyes: hotline.fourEyes))
         storage[ReportCommitterKey.self] = c
         return c
     }

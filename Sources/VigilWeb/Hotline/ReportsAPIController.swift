@@ -57,51 +57,76 @@ enum ReportsAPIController {
         var partnerKey: String?
         var source: ReportSource = .publicReporter
         if case .partner(let id, _, let scopes) = req.caller {
-            guard scopes.contains(.reportsWrite) else { throw Abort(.forbidden, reason: "This API key does not have the reports:write scope.") }
+            guard scopes.contains(.reportsWrite) else {
+                throw Abort(.forbidden, reason: "This API key does not have the reports:write scope.")
+            }
             partnerKey = id
             source = .platform
             try await req.vigil.rateLimit(req)
         } else {
             guard await req.hotline.reportLimiter.allow(req.clientAddress, now: req.vigil.clock.now()) else {
-                throw Abort(.tooManyRequests, headers: ["Retry-After": "600"], reason: "Too many reports from this address; try again later.")
+                throw Abort(
+                    .tooManyRequests, headers: ["Retry-After": "600"],
+                    reason: "Too many reports from this address; try again later.")
             }
         }
         if let batch = try? req.content.decode(Batch.self) {
             items = batch.reports
             guard partnerKey != nil || items.count <= 1 else {
-                throw Abort(.badRequest, reason: "Anonymous callers send one report at a time; batches need an API key with reports:write.")
+                throw Abort(
+                    .badRequest,
+                    reason: "Anonymous callers send one report at a time; batches need an API key with reports:write.")
             }
         } else {
             items = [try req.content.decode(Item.self)]
         }
-        guard !items.isEmpty else { throw Abort(.badRequest, reason: "The field 'reports' must hold at least one report.") }
-        guard items.count <= maxBatch else { throw Abort(.badRequest, reason: "The field 'reports' may hold at most \(maxBatch) reports.") }
+        guard !items.isEmpty else {
+            throw Abort(.badRequest, reason: "The field 'reports' must hold at least one report.")
+        }
+        guard items.count <= maxBatch else {
+            throw Abort(.badRequest, reason: "The field 'reports' may hold at most \(maxBatch) reports.")
+        }
         let store = req.hotlineStore
         let actor = req.auditActor
         var results: [ItemResult] = []
         var toStore: [(Int, HotlineStore.Submission)] = []
         for (i, item) in items.enumerated() {
             guard let kind = ReportKind(rawValue: item.kind) else {
-                results.append(ItemResult(index: i, accepted: false, reference: nil, errors: [FieldError(field: "kind", message: "unknown kind; use url, newsgroup, p2p, profile or behaviour")]))
+                results.append(
+                    ItemResult(
+                        index: i, accepted: false, reference: nil,
+                        errors: [
+                            FieldError(
+                                field: "kind", message: "unknown kind; use url, newsgroup, p2p, profile or behaviour")
+                        ]))
                 continue
             }
             var itemSource = source
             if partnerKey != nil, let s = item.source.flatMap(ReportSource.init(rawValue:)) { itemSource = s }
             let submission = ReportSubmission(
                 kind: kind, url: item.url, newsgroup: item.newsgroup, messageID: item.message_id, p2p: item.p2p,
-                serviceKind: item.service_kind.flatMap(ProfileService.init(rawValue:)), service: item.service, profile: item.profile,
-                concerns: Set((item.concerns ?? []).compactMap(BehaviourConcern.init(rawValue:))), details: item.details,
-                childInImmediateDanger: item.child_in_immediate_danger ?? false, contact: item.contact, source: itemSource)
+                serviceKind: item.service_kind.flatMap(ProfileService.init(rawValue:)), service: item.service,
+                profile: item.profile,
+                concerns: Set((item.concerns ?? []).compactMap(BehaviourConcern.init(rawValue:))),
+                details: item.details,
+                childInImmediateDanger: item.child_in_immediate_danger ?? false, contact: item.contact,
+                source: itemSource)
             // Platform fields: validated here, kept with the report.
             var extraErrors: [FieldError] = []
             var hashes: [String] = []
             for h in item.file_hashes ?? [] {
-                if let a = HashAlgorithm(rawValue: h.algorithm.lowercased()), let d = try? HashDigest(a, h.value) { hashes.append(d.description) } else {
-                    extraErrors.append(FieldError(field: "file_hashes", message: "'\(h.algorithm)' hash '\(h.value.prefix(80))' is not valid"))
+                if let a = HashAlgorithm(rawValue: h.algorithm.lowercased()), let d = try? HashDigest(a, h.value) {
+                    hashes.append(d.description)
+                } else {
+                    extraErrors.append(
+                        FieldError(
+                            field: "file_hashes", message: "'\(h.algorithm)' hash '\(h.value.prefix(80))' is not valid")
+                    )
                 }
             }
             if let t = item.incident_time, ISO8601DateFormatter().date(from: t) == nil {
-                extraErrors.append(FieldError(field: "incident_time", message: "must be an ISO 8601 time like 2026-01-31T12:00:00Z"))
+                extraErrors.append(
+                    FieldError(field: "incident_time", message: "must be an ISO 8601 time like 2026-01-31T12:00:00Z"))
             }
             let users = (item.reported_users ?? []).map { String($0.prefix(256)) }.prefix(100)
             guard extraErrors.isEmpty else {
@@ -116,20 +141,25 @@ enum ReportsAPIController {
                 sub.fileHashes = hashes.isEmpty ? nil : hashes
                 if items.count == 1 {
                     let done = try await req.application.reportCommitter.submit(sub)
-                    results.append(ItemResult(index: i, accepted: true, reference: done.reference.description, errors: []))
+                    results.append(
+                        ItemResult(index: i, accepted: true, reference: done.reference.description, errors: []))
                 } else {
                     toStore.append((i, sub))
                     results.append(ItemResult(index: i, accepted: true, reference: nil, errors: []))
                 }
             } catch let e as ReportValidationError {
-                results.append(ItemResult(index: i, accepted: false, reference: nil, errors: e.issues.map { FieldError(field: $0.field.rawValue, message: $0.description) }))
+                results.append(
+                    ItemResult(
+                        index: i, accepted: false, reference: nil,
+                        errors: e.issues.map { FieldError(field: $0.field.rawValue, message: $0.description) }))
             }
         }
         if !toStore.isEmpty {
             // A partner's batch: its valid items in one transaction; references are filled in after the commit.
             let stored = try await store.submitBatch(toStore.map(\.1))
             for (k, (i, _)) in toStore.enumerated() {
-                results[i] = ItemResult(index: i, accepted: true, reference: stored[k].reference.description, errors: [])
+                results[i] = ItemResult(
+                    index: i, accepted: true, reference: stored[k].reference.description, errors: [])
             }
         }
         let accepted = results.filter(\.accepted).count
@@ -145,8 +175,12 @@ enum ReportsAPIController {
 
     static func status(_ req: Request) async throws -> Status {
         let text = try req.parameters.require("reference")
-        guard let ref = try? ReportReference(parsing: text) else { throw Abort(.badRequest, reason: "This is not a report reference (like R-7KQ4-M2XD).") }
-        guard let st = try await req.hotlineStore.publicStatus(of: ref) else { throw Abort(.notFound, reason: "No report has this reference.") }
+        guard let ref = try? ReportReference(parsing: text) else {
+            throw Abort(.badRequest, reason: "This is not a report reference (like R-7KQ4-M2XD).")
+        }
+        guard let st = try await req.hotlineStore.publicStatus(of: ref) else {
+            throw Abort(.notFound, reason: "No report has this reference.")
+        }
         return Status(reference: ref.description, status: st.rawValue)
     }
 }

@@ -43,15 +43,19 @@ struct ErrorPageMiddleware: AsyncMiddleware {
             try? res.content.encode(body, as: .json)
             return res
         }
-        struct Page: Encodable { let layout: Layout; let status: UInt; let title: String; let message: String; let requestID: String }
+        struct Page: Encodable {
+            let layout: Layout; let status: UInt; let title: String; let message: String; let requestID: String
+        }
         let title = status.reasonPhrase
-        let page = Page(layout: Layout(req, title: title), status: status.code, title: title, message: message, requestID: req.id)
+        let page = Page(
+            layout: Layout(req, title: title), status: status.code, title: title, message: message, requestID: req.id)
         if let view = try? await req.view.render("error", page), let res = try? await view.encodeResponse(for: req) {
             res.status = status
             for (k, v) in headers { res.headers.replaceOrAdd(name: k, value: v) }
             return res
         }
-        let res = Response(status: status, headers: headers, body: .init(string: "\(status.code) \(title): \(message)\n"))
+        let res = Response(
+            status: status, headers: headers, body: .init(string: "\(status.code) \(title): \(message)\n"))
         res.headers.contentType = .plainText
         return res
     }

@@ -22,7 +22,9 @@ struct DNSClient: Sendable {
             return DNSClient(server: String(parts[0]), port: parts.count > 1 ? UInt16(parts[1]) ?? 53 : 53)
         }
         let conf = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
-        let ns = conf.split(separator: "\n").first { $0.hasPrefix("nameserver ") }.map { String($0.dropFirst(11)).trimmingCharacters(in: .whitespaces) }
+        let ns = conf.split(separator: "\n").first { $0.hasPrefix("nameserver ") }.map {
+            String($0.dropFirst(11)).trimmingCharacters(in: .whitespaces)
+        }
         return DNSClient(server: ns ?? "127.0.0.1", port: 53)
     }
 
@@ -62,12 +64,18 @@ struct DNSClient: Sendable {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, server, &addr.sin_addr) == 1 else { throw .network("resolver \(server) is not an IPv4 address") }
+        guard inet_pton(AF_INET, server, &addr.sin_addr) == 1 else {
+            throw .network("resolver \(server) is not an IPv4 address")
+        }
         // A connected socket: a resolver that is not there answers "refused" at once instead of a time-out.
         let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
-        guard connected == 0, send(fd, packet, packet.count, 0) == packet.count else { throw .network("cannot reach the resolver \(server):\(port)") }
+        guard connected == 0, send(fd, packet, packet.count, 0) == packet.count else {
+            throw .network("cannot reach the resolver \(server):\(port)")
+        }
         var buf = [UInt8](repeating: 0, count: 4096)
         let n = recv(fd, &buf, buf.count, 0)
         guard n >= 12 else { throw .network("no answer from the resolver \(server):\(port)") }
@@ -145,7 +153,8 @@ final class GeoDatabase: @unchecked Sendable {
             let found = p[0].withCString { a in
                 p[1].withCString { b in
                     p[2].withCString { c in
-                        vigil_mmdb_value(handle, address, a, path.count > 1 ? b : nil, path.count > 2 ? c : nil, &out, out.count)
+                        vigil_mmdb_value(
+                            handle, address, a, path.count > 1 ? b : nil, path.count > 2 ? c : nil, &out, out.count)
                     }
                 }
             }
@@ -180,15 +189,21 @@ struct Attribution: Sendable {
     }
 
     /// Known CDNs by ASN and by CNAME suffix: behind them the real host is unknown, and the notice goes to the CDN.
-    static let cdnASNs: [String: String] = ["13335": "Cloudflare", "20940": "Akamai", "16625": "Akamai", "54113": "Fastly",
-                                            "16509": "Amazon CloudFront", "15169": "Google", "8075": "Microsoft Azure CDN", "60068": "CDN77"]
-    static let cdnSuffixes: [String: String] = ["cloudfront.net": "Amazon CloudFront", "akamaiedge.net": "Akamai", "akamai.net": "Akamai",
-                                                "fastly.net": "Fastly", "cdn.cloudflare.net": "Cloudflare", "azureedge.net": "Microsoft Azure CDN"]
+    static let cdnASNs: [String: String] = [
+        "13335": "Cloudflare", "20940": "Akamai", "16625": "Akamai", "54113": "Fastly",
+        "16509": "Amazon CloudFront", "15169": "Google", "8075": "Microsoft Azure CDN", "60068": "CDN77",
+    ]
+    static let cdnSuffixes: [String: String] = [
+        "cloudfront.net": "Amazon CloudFront", "akamaiedge.net": "Akamai", "akamai.net": "Akamai",
+        "fastly.net": "Fastly", "cdn.cloudflare.net": "Cloudflare", "azureedge.net": "Microsoft Azure CDN",
+    ]
 
     /// Names that can never resolve on the internet (RFC 2606, RFC 6761): demo data and tests use them.
     static func isReserved(_ host: String) -> Bool {
         let h = host.lowercased()
-        return [".test", ".example", ".invalid", ".localhost"].contains { h.hasSuffix($0) || h == String($0.dropFirst()) }
+        return [".test", ".example", ".invalid", ".localhost"].contains {
+            h.hasSuffix($0) || h == String($0.dropFirst())
+        }
             || ["example.com", "example.org", "example.net"].contains { h == $0 || h.hasSuffix("." + $0) }
     }
 
@@ -223,7 +238,9 @@ struct Attribution: Sendable {
             r.organisation = asn.value(first, ["autonomous_system_organization"])
             r.sources.append("ASN database")
         }
-        r.cdn = r.asn.flatMap { Self.cdnASNs[$0] } ?? r.cnames.lazy.compactMap { c in Self.cdnSuffixes.first { c.hasSuffix($0.key) }?.value }.first
+        r.cdn =
+            r.asn.flatMap { Self.cdnASNs[$0] }
+            ?? r.cnames.lazy.compactMap { c in Self.cdnSuffixes.first { c.hasSuffix($0.key) }?.value }.first
         if let rdapBase {
             switch await cache.abuseContact(for: first, base: rdapBase) {
             case .success(let contact):
@@ -292,7 +309,9 @@ final class RDAPCache: Sendable {
             case .success(nil): continue  // not a registered name: try the parent
             case .success(let json?):
                 let entity = Self.entity(withRole: "registrar", in: json)
-                found = Registrar(domain: domain, name: entity.flatMap(Self.vcardName(of:)), abuseContact: entity.flatMap(Self.abuseEmail(in:)))
+                found = Registrar(
+                    domain: domain, name: entity.flatMap(Self.vcardName(of:)),
+                    abuseContact: entity.flatMap(Self.abuseEmail(in:)))
             }
             if found != nil { break }
         }
@@ -310,7 +329,9 @@ final class RDAPCache: Sendable {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
             let body = try await response.body.collect(upTo: 2 << 20)
             if [404, 400, 422].contains(response.status.code) { return .success(nil) }
-            guard response.status.code == 200 else { return .failure(Failure(description: "HTTP \(response.status.code) from \(url)")) }
+            guard response.status.code == 200 else {
+                return .failure(Failure(description: "HTTP \(response.status.code) from \(url)"))
+            }
             return .success(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)))
         } catch {
             return .failure(Failure(description: "\(error)"))
@@ -338,9 +359,10 @@ final class RDAPCache: Sendable {
         guard let object = json as? [String: Any] else { return nil }
         for entity in object["entities"] as? [[String: Any]] ?? [] {
             if (entity["roles"] as? [String] ?? []).contains("abuse"),
-               let vcard = (entity["vcardArray"] as? [Any])?.dropFirst().first as? [[Any]],
-               let email = vcard.first(where: { ($0.first as? String) == "email" })?.last as? String,
-               EmailAddress.isPlausible(email) {
+                let vcard = (entity["vcardArray"] as? [Any])?.dropFirst().first as? [[Any]],
+                let email = vcard.first(where: { ($0.first as? String) == "email" })?.last as? String,
+                EmailAddress.isPlausible(email)
+            {
                 return email
             }
             if let nested = abuseEmail(in: entity) { return nested }

@@ -23,17 +23,28 @@ enum BouncesController {
         guard let body = req.body.string, !body.isEmpty else {
             throw Abort(.badRequest, reason: "The body must be the returned e-mail message, as text.")
         }
-        let localPart = req.vigil.configuration.noticeBounceAddress.flatMap { $0.split(separator: "@").first.map(String.init) } ?? "bounces"
+        let localPart =
+            req.vigil.configuration.noticeBounceAddress.flatMap { $0.split(separator: "@").first.map(String.init) }
+            ?? "bounces"
         let bounce = BounceMessage(parsing: body, localPart: localPart)
         let store = NoticeStore(db: req.db, clock: req.vigil.clock)
-        var outcome = Outcome(matched: false, notice: nil, action: bounce.action, status: bounce.status, permanent: bounce.isPermanentFailure)
-        if let token = bounce.token, let action = bounce.action, let notice = try await store.notice(bounceToken: token),
-           try await recipientMatches(bounce.recipient, notice: notice, store: store) {
-            try await store.recordBounce(noticeID: notice, recipient: bounce.recipient, action: action, status: bounce.status,
-                                         diagnostic: bounce.diagnostic, source: "bounce")
-            outcome = Outcome(matched: true, notice: notice, action: action, status: bounce.status, permanent: bounce.isPermanentFailure)
+        var outcome = Outcome(
+            matched: false, notice: nil, action: bounce.action, status: bounce.status,
+            permanent: bounce.isPermanentFailure)
+        if let token = bounce.token, let action = bounce.action,
+            let notice = try await store.notice(bounceToken: token),
+            try await recipientMatches(bounce.recipient, notice: notice, store: store)
+        {
+            try await store.recordBounce(
+                noticeID: notice, recipient: bounce.recipient, action: action, status: bounce.status,
+                diagnostic: bounce.diagnostic, source: "bounce")
+            outcome = Outcome(
+                matched: true, notice: notice, action: action, status: bounce.status,
+                permanent: bounce.isPermanentFailure)
         } else {
-            req.logger.info("bounce from \(partner) not placed", metadata: ["token": .string(bounce.token ?? "none"), "action": .string(bounce.action ?? "none")])
+            req.logger.info(
+                "bounce from \(partner) not placed",
+                metadata: ["token": .string(bounce.token ?? "none"), "action": .string(bounce.action ?? "none")])
         }
         return try await outcome.encodeResponse(status: .ok, for: req)
     }

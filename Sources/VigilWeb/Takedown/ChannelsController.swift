@@ -30,12 +30,20 @@ enum ChannelsController {
     static func page(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let store = NoticeStore(db: req.db, clock: req.vigil.clock)
         let rows = try await store.channels().map {
-            Row(key: $0.key, kind: $0.kind.rawValue, name: $0.name, language: $0.language, delivery: $0.delivery.rawValue, address: $0.address)
+            Row(
+                key: $0.key, kind: $0.kind.rawValue, name: $0.name, language: $0.language,
+                delivery: $0.delivery.rawValue, address: $0.address)
         }
-        let templates = try await store.templates().sorted { $0.key < $1.key }.map { Template(language: $0.key, body: $0.value) }
-        return try await req.view.render("admin-channels", Page(layout: Layout(req, title: "Partners and notices"), rows: rows, templates: templates,
-                                                                 defaultTemplate: NoticeService.defaultTemplate, error: error))
-            .encodeResponse(status: status, for: req)
+        let templates = try await store.templates().sorted { $0.key < $1.key }.map {
+            Template(language: $0.key, body: $0.value)
+        }
+        return try await req.view.render(
+            "admin-channels",
+            Page(
+                layout: Layout(req, title: "Partners and notices"), rows: rows, templates: templates,
+                defaultTemplate: NoticeService.defaultTemplate, error: error)
+        )
+        .encodeResponse(status: status, for: req)
     }
 
     struct ChannelForm: Content {
@@ -52,12 +60,17 @@ enum ChannelsController {
         let (user, _) = try req.requireStaff()
         let f = try req.content.decode(ChannelForm.self)
         do {
-            guard let kind = NoticeStore.Channel.Kind(rawValue: f.kind), let delivery = NoticeStore.Channel.Delivery(rawValue: f.delivery) else {
+            guard let kind = NoticeStore.Channel.Kind(rawValue: f.kind),
+                let delivery = NoticeStore.Channel.Delivery(rawValue: f.delivery)
+            else {
                 throw StoreError.invalid("choose partner or provider, and e-mail or webhook")
             }
             try await NoticeStore(db: req.db, clock: req.vigil.clock).setChannel(
-                .init(key: f.key.trimmingCharacters(in: .whitespaces), kind: kind, name: f.name, language: (f.language ?? "en").isEmpty ? "en" : f.language!,
-                      delivery: delivery, address: f.address.trimmingCharacters(in: .whitespaces), secret: f.secret.flatMap { $0.isEmpty ? nil : $0 }),
+                .init(
+                    key: f.key.trimmingCharacters(in: .whitespaces), kind: kind, name: f.name,
+                    language: (f.language ?? "en").isEmpty ? "en" : f.language!,
+                    delivery: delivery, address: f.address.trimmingCharacters(in: .whitespaces),
+                    secret: f.secret.flatMap { $0.isEmpty ? nil : $0 }),
                 by: .user(user))
         } catch let error as StoreError {
             return try await page(req, error: sentence(error.description), status: .unprocessableEntity)
@@ -74,7 +87,8 @@ enum ChannelsController {
         let (user, _) = try req.requireStaff()
         let f = try req.content.decode(TemplateForm.self)
         do {
-            try await NoticeStore(db: req.db, clock: req.vigil.clock).setTemplate(language: f.language, body: f.body, by: .user(user))
+            try await NoticeStore(db: req.db, clock: req.vigil.clock).setTemplate(
+                language: f.language, body: f.body, by: .user(user))
         } catch let error as StoreError {
             return try await page(req, error: sentence(error.description), status: .unprocessableEntity)
         }
@@ -88,8 +102,10 @@ enum ChannelsController {
         let text: String
         var status = HTTPResponseStatus.ok
         if let id = try await store.consumeConfirmation(token) {
-            try await JobQueue(db: req.db, clock: req.vigil.clock, owner: "web").enqueue(NoticeService.confirmedJob, payload: "{\"notice\":\(id)}")
-            text = "Thank you. We are checking the addresses of notice \(id) now; you will hear from us again only if they are still online."
+            try await JobQueue(db: req.db, clock: req.vigil.clock, owner: "web").enqueue(
+                NoticeService.confirmedJob, payload: "{\"notice\":\(id)}")
+            text =
+                "Thank you. We are checking the addresses of notice \(id) now; you will hear from us again only if they are still online."
         } else {
             text = "This confirmation link is not valid or was already used."
             status = .notFound

@@ -19,8 +19,9 @@ struct NoticeService: Sendable {
     var store: NoticeStore { NoticeStore(db: db, clock: clock) }
 
     static func attribution(_ c: VigilConfiguration) -> Attribution {
-        Attribution(dns: DNSClient.configured(c.dnsResolver), country: c.geoipCountryDB.flatMap(GeoDatabase.init(path:)),
-                    asn: c.geoipASNDB.flatMap(GeoDatabase.init(path:)), rdapBase: c.rdapURL, cache: RDAPCache())
+        Attribution(
+            dns: DNSClient.configured(c.dnsResolver), country: c.geoipCountryDB.flatMap(GeoDatabase.init(path:)),
+            asn: c.geoipASNDB.flatMap(GeoDatabase.init(path:)), rdapBase: c.rdapURL, cache: RDAPCache())
     }
 
     /// Traces where a case's URL is hosted and records it (an analyst's values stay when they set any).
@@ -37,8 +38,9 @@ struct NoticeService: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let details = String(decoding: try encoder.encode(r), as: UTF8.self)
         let network = r.asn.map { "AS\($0)" + (r.organisation.map { " \($0)" } ?? "") }
-        try await store.recordAttribution(caseID: caseID, country: r.country, network: network, abuseContact: r.abuseContact,
-                                          registrarContact: r.registrarAbuseContact, details: details)
+        try await store.recordAttribution(
+            caseID: caseID, country: r.country, network: network, abuseContact: r.abuseContact,
+            registrarContact: r.registrarAbuseContact, details: details)
     }
 
     func attribute(_ job: JobQueue.Job) async throws {
@@ -53,23 +55,31 @@ struct NoticeService: Sendable {
         let p = try JSONDecoder().decode(CasePayload.self, from: Data(job.payload.utf8))
         // Trace hosting again before each notice: it may have moved since the assessment.
         if attribution != nil { try await attribute(caseID: p.case) }
-        try await store.prepare(caseID: p.case, ownCountry: configuration.country, registrar: configuration.noticeRegistrar)
+        try await store.prepare(
+            caseID: p.case, ownCountry: configuration.country, registrar: configuration.noticeRegistrar)
     }
 
     /// Sends one notice (or re-sends it), leaving out URLs already gone and URLs whose case is now under a hold.
     func send(_ job: JobQueue.Job) async throws {
         let p = try JSONDecoder().decode(NoticePayload.self, from: Data(job.payload.utf8))
         // A removed notice has nothing to say; a bounced one would go to the same dead address.
-        guard let notice = try await store.notice(p.notice), notice.state != .removed, notice.state != .bounced else { return }
-        let hotline = HotlineStore(db: db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+        guard let notice = try await store.notice(p.notice), notice.state != .removed, notice.state != .bounced else {
+            return
+        }
+        let hotline = HotlineStore(
+            db: db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
         let now = clock.now()
         var items: [NoticeStore.Item] = []
         var heldUntil: Date?
         for item in notice.items where item.removedAt == nil {
             if let (summary, _) = try await hotline.caseDetail(item.caseID), let hold = summary.workflow.hold,
-               summary.workflow.holdsNotices(at: now) || (notice.route.hasPrefix("partner:") && summary.workflow.isHeld(at: now)) {
+                summary.workflow.holdsNotices(at: now)
+                    || (notice.route.hasPrefix("partner:") && summary.workflow.isHeld(at: now))
+            {
                 // A partner hotline is told only when the hold ends; a host from the notify-after date.
-                let release = notice.route.hasPrefix("partner:") ? hold.expiresAt : min(hold.notifyAfter ?? hold.expiresAt, hold.expiresAt)
+                let release =
+                    notice.route.hasPrefix("partner:")
+                    ? hold.expiresAt : min(hold.notifyAfter ?? hold.expiresAt, hold.expiresAt)
                 heldUntil = min(heldUntil ?? release, release)
                 continue
             }
@@ -78,8 +88,9 @@ struct NoticeService: Sendable {
         guard !items.isEmpty else {
             // Everything in it is held: try again when the first hold lets it go, so the notice is not left unsent.
             if let heldUntil {
-                try await JobQueue(db: db, clock: clock, owner: "notices").enqueue(NoticeStore.sendJob, payload: "{\"notice\":\(notice.id)}",
-                                                                                    runAt: heldUntil + 1)
+                try await JobQueue(db: db, clock: clock, owner: "notices").enqueue(
+                    NoticeStore.sendJob, payload: "{\"notice\":\(notice.id)}",
+                    runAt: heldUntil + 1)
             }
             return
         }
@@ -90,25 +101,31 @@ struct NoticeService: Sendable {
         let token = SystemTokenSource().urlSafeToken(bytes: 24)
         let confirmURL = "\(configuration.baseURL)/notices/confirm/\(token)"
         // Lower-case hex: mail systems may fold the case of a local part.
-        let bounceToken = try await store.newConfirmation(notice.id, token: token,
-                                                          bounceToken: SystemTokenSource().randomBytes(12).map { String(format: "%02x", $0) }.joined())
+        let bounceToken = try await store.newConfirmation(
+            notice.id, token: token,
+            bounceToken: SystemTokenSource().randomBytes(12).map { String(format: "%02x", $0) }.joined())
         do {
             if let channel, channel.delivery == .webhook {
-                let removedClaimed = try await Self.deliverWebhook(notice: notice, items: items, channel: channel, confirmURL: confirmURL)
+                let removedClaimed = try await Self.deliverWebhook(
+                    notice: notice, items: items, channel: channel, confirmURL: confirmURL)
                 if removedClaimed {
-                    try await JobQueue(db: db, clock: clock, owner: "notices").enqueue(Self.confirmedJob, payload: "{\"notice\":\(notice.id)}")
+                    try await JobQueue(db: db, clock: clock, owner: "notices").enqueue(
+                        Self.confirmedJob, payload: "{\"notice\":\(notice.id)}")
                 }
             } else {
                 guard let client = SMTPClient(configuration) else {
                     throw StoreError.unreachable("no SMTP relay is configured (smtp_host): the notice waits")
                 }
                 let to = channel?.address ?? notice.contact
-                let message = Self.compose(notice: notice, items: items, configuration: configuration, at: clock.now(), template: template,
-                                           to: to, confirmURL: confirmURL, bounceToken: bounceToken)
+                let message = Self.compose(
+                    notice: notice, items: items, configuration: configuration, at: clock.now(), template: template,
+                    to: to, confirmURL: confirmURL, bounceToken: bounceToken)
                 let refusal: SMTPClient.Failure?
                 do {
-                    try await client.send(from: bounceToken.map { Self.envelopeSender(configuration, token: $0) } ?? configuration.smtpFrom,
-                                          to: [to], message: message)
+                    try await client.send(
+                        from: bounceToken.map { Self.envelopeSender(configuration, token: $0) }
+                            ?? configuration.smtpFrom,
+                        to: [to], message: message)
                     refusal = nil
                 } catch {
                     guard error.isPermanent else { throw error }
@@ -117,8 +134,10 @@ struct NoticeService: Sendable {
                 if let refusal {
                     // The relay refused the recipient or the message outright: retrying cannot help. The notice goes
                     // to the supervisors' queue as bounced, like a bounce that comes back later.
-                    try await store.recordBounce(noticeID: notice.id, recipient: to, action: "failed", status: Self.enhancedStatus(in: refusal.description),
-                                                 diagnostic: refusal.description, source: "relay")
+                    try await store.recordBounce(
+                        noticeID: notice.id, recipient: to, action: "failed",
+                        status: Self.enhancedStatus(in: refusal.description),
+                        diagnostic: refusal.description, source: "relay")
                     return
                 }
             }
@@ -137,14 +156,22 @@ struct NoticeService: Sendable {
         struct P: Codable { let appeal: String }
         let p = try JSONDecoder().decode(P.self, from: Data(job.payload.utf8))
         let list = BlockListStore(db: db, clock: clock)
-        guard let appeal = try await list.appeal(p.appeal), let sealed = try await list.sealedContact(p.appeal), let sealer else { return }
+        guard let appeal = try await list.appeal(p.appeal), let sealed = try await list.sealedContact(p.appeal),
+            let sealer
+        else { return }
         let contact = try sealer.open(sealed, reportID: appeal.reference)
         guard EmailAddress.isPlausible(contact) else {
-            try await list.forgetContact(appeal.reference, why: "not an e-mail address; the outcome is on the status page")
+            try await list.forgetContact(
+                appeal.reference, why: "not an e-mail address; the outcome is on the status page")
             return
         }
-        guard let client = SMTPClient(configuration) else { throw StoreError.unreachable("no SMTP relay is configured (smtp_host): the outcome waits") }
-        let decided = appeal.state == .upheld ? "upheld: the entry has been removed from the national block list" : "not upheld: the entry stays on the list"
+        guard let client = SMTPClient(configuration) else {
+            throw StoreError.unreachable("no SMTP relay is configured (smtp_host): the outcome waits")
+        }
+        let decided =
+            appeal.state == .upheld
+            ? "upheld: the entry has been removed from the national block list"
+            : "not upheld: the entry stays on the list"
         let message = """
             From: \(configuration.siteName) <\(configuration.smtpFrom)>
             To: <\(contact)>
@@ -168,14 +195,18 @@ struct NoticeService: Sendable {
         let p = try JSONDecoder().decode(NoticePayload.self, from: Data(job.payload.utf8))
         for item in try await store.openItems(notice: p.notice) {
             let r = await check(item.url)
-            try await store.recordRecheck(noticeID: p.notice, caseID: item.caseID, gone: r.outcome == .gone, detail: "after the provider's confirmation: " + r.detail)
+            try await store.recordRecheck(
+                noticeID: p.notice, caseID: item.caseID, gone: r.outcome == .gone,
+                detail: "after the provider's confirmation: " + r.detail)
         }
     }
 
     /// POSTs the notice as JSON to the provider's or partner's webhook, signed `X-Vigil-Signature: sha256=HEX`
     /// (HMAC-SHA-256 of the body with the shared secret). A 2xx answer is delivery; `{"removed": true}` in it asks
     /// for an immediate recheck.
-    static func deliverWebhook(notice: NoticeStore.Notice, items: [NoticeStore.Item], channel: NoticeStore.Channel, confirmURL: String) async throws -> Bool {
+    static func deliverWebhook(
+        notice: NoticeStore.Notice, items: [NoticeStore.Item], channel: NoticeStore.Channel, confirmURL: String
+    ) async throws -> Bool {
         struct Body: Encodable {
             let notice: Int64
             let reminder: Int
@@ -184,12 +215,15 @@ struct NoticeService: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let body = try encoder.encode(Body(notice: notice.id, reminder: notice.sends, urls: items.map(\.url), confirm_url: confirmURL))
-        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data((channel.secret ?? "").utf8)))
+        let body = try encoder.encode(
+            Body(notice: notice.id, reminder: notice.sends, urls: items.map(\.url), confirm_url: confirmURL))
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: body, using: SymmetricKey(data: Data((channel.secret ?? "").utf8)))
         var request = HTTPClientRequest(url: channel.address)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-Vigil-Signature", value: "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+        request.headers.add(
+            name: "X-Vigil-Signature", value: "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
         request.body = .bytes(ByteBuffer(data: body))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let reply = try await response.body.collect(upTo: 64 << 10)
@@ -214,20 +248,31 @@ struct NoticeService: Sendable {
         text.firstMatch(of: /\b([245]\.\d{1,3}\.\d{1,3})\b/).map { String($0.1) }
     }
 
-    static func compose(notice: NoticeStore.Notice, items: [NoticeStore.Item], configuration c: VigilConfiguration, at now: Date,
-                        template stored: String? = nil, to: String? = nil, confirmURL: String = "", bounceToken: String? = nil) -> String {
+    static func compose(
+        notice: NoticeStore.Notice, items: [NoticeStore.Item], configuration c: VigilConfiguration, at now: Date,
+        template stored: String? = nil, to: String? = nil, confirmURL: String = "", bounceToken: String? = nil
+    ) -> String {
         let templatePath = (c.dataDirectory as NSString).appendingPathComponent("notice-template.txt")
         let template = stored ?? (try? String(contentsOfFile: templatePath, encoding: .utf8)) ?? Self.defaultTemplate
         let again = notice.sends > 0 ? "REMINDER \(notice.sends): " : ""
         var letter = template
-        for (k, v) in ["site_name": c.siteName, "count": String(items.count), "notice_id": String(notice.id), "legal_basis": c.stopLegalBasis,
-                       "urls": items.map { "  " + $0.url }.joined(separator: "\n"), "reminder": again, "confirm_url": confirmURL] {
+        for (k, v) in [
+            "site_name": c.siteName, "count": String(items.count), "notice_id": String(notice.id),
+            "legal_basis": c.stopLegalBasis,
+            "urls": items.map { "  " + $0.url }.joined(separator: "\n"), "reminder": again, "confirm_url": confirmURL,
+        ] {
             letter = letter.replacingOccurrences(of: "{\(k)}", with: v)
         }
         var csv = "url,case,notice\r\n"
-        for i in items { csv += "\"\(i.url.replacingOccurrences(of: "\"", with: "\"\""))\",\(i.caseID),\(notice.id)\r\n" }
+        for i in items {
+            csv += "\"\(i.url.replacingOccurrences(of: "\"", with: "\"\""))\",\(i.caseID),\(notice.id)\r\n"
+        }
         let boundary = "vigil-notice-\(notice.id)-\(notice.sends)"
-        let date = now.formatted(.dateTime.locale(Locale(identifier: "en_US_POSIX")).weekday(.abbreviated).day(.twoDigits).month(.abbreviated).year().hour(.twoDigits(amPM: .omitted)).minute(.twoDigits).second(.twoDigits)) + " +0000"
+        let date =
+            now.formatted(
+                .dateTime.locale(Locale(identifier: "en_US_POSIX")).weekday(.abbreviated).day(.twoDigits).month(
+                    .abbreviated
+                ).year().hour(.twoDigits(amPM: .omitted)).minute(.twoDigits).second(.twoDigits)) + " +0000"
         return """
             From: \(c.siteName) <\(c.smtpFrom)>
             To: <\(to ?? notice.contact)>
@@ -276,10 +321,12 @@ struct NoticeService: Sendable {
         for (noticeID, item) in try await store.openItems(limit: limit) {
             checked.insert("\(noticeID)/\(item.caseID)")
             let result = await check(item.url)
-            try await store.recordRecheck(noticeID: noticeID, caseID: item.caseID, gone: result.outcome == .gone, detail: result.detail)
+            try await store.recordRecheck(
+                noticeID: noticeID, caseID: item.caseID, gone: result.outcome == .gone, detail: result.detail)
             n += 1
         }
-        let hotline = HotlineStore(db: db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+        let hotline = HotlineStore(
+            db: db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
         for (noticeID, item) in try await store.recentlyRemovedItems(window: 30 * 86_400, limit: limit)
         where !checked.contains("\(noticeID)/\(item.caseID)") {
             let result = await check(item.url)
@@ -309,7 +356,9 @@ struct QueueWorker: Sendable {
     func drain(_ name: String? = nil, limit: Int) async throws -> Int {
         var ran = 0
         for handled in handlers.keys.sorted() where name == nil || name == handled {
-            while ran < limit, let job = try await queue.claim(handled, limit: 1, lease: lease, evenIfDelayed: evenIfDelayed).first {
+            while ran < limit,
+                let job = try await queue.claim(handled, limit: 1, lease: lease, evenIfDelayed: evenIfDelayed).first
+            {
                 do {
                     try await handlers[handled]!(job)
                     try await queue.complete(job)

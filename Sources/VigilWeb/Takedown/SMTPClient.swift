@@ -25,7 +25,10 @@ struct SMTPClient: Sendable {
     /// How long one reply may take before the connection is given up.
     var replyTimeout: TimeAmount = .seconds(60)
 
-    init(host: String, port: Int, username: String?, password: String?, security: SMTPSecurity = .starttls, caFile: String? = nil) {
+    init(
+        host: String, port: Int, username: String?, password: String?, security: SMTPSecurity = .starttls,
+        caFile: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.username = username
@@ -37,7 +40,9 @@ struct SMTPClient: Sendable {
     /// The client the configuration describes, or nil when no relay is configured.
     init?(_ c: VigilConfiguration) {
         guard let host = c.smtpHost else { return nil }
-        self.init(host: host, port: c.smtpPort, username: c.smtpUsername, password: c.smtpPassword, security: c.smtpTLS, caFile: c.smtpCAFile)
+        self.init(
+            host: host, port: c.smtpPort, username: c.smtpUsername, password: c.smtpPassword, security: c.smtpTLS,
+            caFile: c.smtpCAFile)
     }
 
     enum Failure: Error, CustomStringConvertible {
@@ -65,8 +70,12 @@ struct SMTPClient: Sendable {
             switch self {
             case .invalidAddress: return true
             case .rejected(let step, let reply):
-                guard reply.hasPrefix("5"), step.hasPrefix("the recipient") || step == "the message" else { return false }
-                if let status = reply.firstMatch(of: /\b5\.(\d{1,3})\.\d{1,3}\b/) { return status.1 == "1" || status.1 == "2" }
+                guard reply.hasPrefix("5"), step.hasPrefix("the recipient") || step == "the message" else {
+                    return false
+                }
+                if let status = reply.firstMatch(of: /\b5\.(\d{1,3})\.\d{1,3}\b/) {
+                    return status.1 == "1" || status.1 == "2"
+                }
                 return step.hasPrefix("the recipient") && ["550", "551", "553"].contains(String(reply.prefix(3)))
             default: return false
             }
@@ -113,9 +122,12 @@ struct SMTPClient: Sendable {
                 .connectTimeout(.seconds(30))
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(readTimeout: timeout), CloseWhenIdle()])
+                        try channel.pipeline.syncOperations.addHandlers([
+                            IdleStateHandler(readTimeout: timeout), CloseWhenIdle(),
+                        ])
                         if implicitTLS, let tlsContext {
-                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: serverName), position: .first)
+                            try channel.pipeline.syncOperations.addHandler(
+                                NIOSSLClientHandler(context: tlsContext, serverHostname: serverName), position: .first)
                         }
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
@@ -126,8 +138,9 @@ struct SMTPClient: Sendable {
         do {
             try await channel.executeThenClose { inbound, outbound in
                 var session = Session(inbound: inbound.makeAsyncIterator(), outbound: outbound)
-                try await converse(&session, channel: channel.channel, tlsContext: tlsContext, serverName: serverName,
-                                   from: from, recipients: recipients, message: message)
+                try await converse(
+                    &session, channel: channel.channel, tlsContext: tlsContext, serverName: serverName,
+                    from: from, recipients: recipients, message: message)
             }
         } catch let failure as Failure {
             throw failure
@@ -141,7 +154,8 @@ struct SMTPClient: Sendable {
     }
 
     private func converse(
-        _ s: inout Session, channel: any Channel, tlsContext: NIOSSLContext?, serverName: String?, from: String, recipients: [String],
+        _ s: inout Session, channel: any Channel, tlsContext: NIOSSLContext?, serverName: String?, from: String,
+        recipients: [String],
         message: String
     ) async throws {
         let greeting = try await s.reply()
@@ -154,17 +168,21 @@ struct SMTPClient: Sendable {
                 // Anything after the 220 arrived in clear and could be an attacker's (CVE-2011-0411): refuse it.
                 guard s.buffer.isEmpty else { throw Failure.tls("the relay sent data after agreeing to STARTTLS") }
                 try await channel.eventLoop.submit {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: serverName), position: .first)
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: tlsContext, serverHostname: serverName), position: .first)
                 }.get()
                 encrypted = true
                 ehlo = try await s.command("EHLO vigil", expect: "2", step: "EHLO after STARTTLS")
             } else if !isLoopback {
-                throw Failure.tls("the relay \(host):\(port) does not offer STARTTLS; set smtp_tls = tls for port 465, or none for a trusted network")
+                throw Failure.tls(
+                    "the relay \(host):\(port) does not offer STARTTLS; set smtp_tls = tls for port 465, or none for a trusted network"
+                )
             }
         }
         if let username, let password {
             guard encrypted || isLoopback else {
-                throw Failure.tls("refusing to send the SMTP password unencrypted to \(host): use smtp_tls = starttls or tls")
+                throw Failure.tls(
+                    "refusing to send the SMTP password unencrypted to \(host): use smtp_tls = starttls or tls")
             }
             let token = Data("\0\(username)\0\(password)".utf8).base64EncodedString()
             _ = try await s.command("AUTH PLAIN \(token)", expect: "2", step: "authentication")
@@ -172,8 +190,10 @@ struct SMTPClient: Sendable {
         _ = try await s.command("MAIL FROM:<\(from)>", expect: "2", step: "the sender")
         for r in recipients { _ = try await s.command("RCPT TO:<\(r)>", expect: "2", step: "the recipient \(r)") }
         _ = try await s.command("DATA", expect: "3", step: "DATA")
-        let body = message.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.hasPrefix(".") ? "." + $0 : String($0) }.joined(separator: "\r\n")
+        let body = message.replacingOccurrences(of: "\r\n", with: "\n").split(
+            separator: "\n", omittingEmptySubsequences: false
+        )
+        .map { $0.hasPrefix(".") ? "." + $0 : String($0) }.joined(separator: "\r\n")
         _ = try await s.command(body + "\r\n.", expect: "2", step: "the message")
         try? await s.write("QUIT\r\n")
     }
@@ -188,13 +208,18 @@ struct SMTPClient: Sendable {
             var lines: [String] = []
             while true {
                 while let nl = buffer.firstIndex(of: 0x0A) {
-                    let line = String(decoding: buffer[..<nl], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    let line = String(decoding: buffer[..<nl], as: UTF8.self).trimmingCharacters(
+                        in: .whitespacesAndNewlines)
                     buffer.removeSubrange(...nl)
                     lines.append(line)
-                    if line.count < 4 || line[line.index(line.startIndex, offsetBy: 3)] != "-" { return lines.joined(separator: " | ") }
+                    if line.count < 4 || line[line.index(line.startIndex, offsetBy: 3)] != "-" {
+                        return lines.joined(separator: " | ")
+                    }
                 }
                 // The idle handler closes a connection that stays silent too long, which ends the stream.
-                guard let chunk = try await inbound.next() else { throw Failure.io("the relay closed the connection or did not answer in time") }
+                guard let chunk = try await inbound.next() else {
+                    throw Failure.io("the relay closed the connection or did not answer in time")
+                }
                 buffer += chunk.readableBytesView
             }
         }
@@ -217,16 +242,22 @@ private final class CloseWhenIdle: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) } else { context.fireUserInboundEventTriggered(event) }
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 }
 
 extension VigilApp {
     /// Sends a short test message through the configured relay, as notices go (same security, authentication and
     /// envelope sender), so an operator can check the mail settings before the first notice. Returns what was done.
-    public static func sendTestMail(_ c: VigilConfiguration, to recipient: String, at now: Date) async throws -> String {
+    public static func sendTestMail(_ c: VigilConfiguration, to recipient: String, at now: Date) async throws -> String
+    {
         guard let client = SMTPClient(c) else {
-            throw StoreError.invalid("no SMTP relay is configured: set smtp_host (and smtp_port, smtp_tls, smtp_username)")
+            throw StoreError.invalid(
+                "no SMTP relay is configured: set smtp_host (and smtp_port, smtp_tls, smtp_username)")
         }
         let sender = NoticeService.envelopeSender(c, token: "test0000test")
         let date = now.formatted(.iso8601)
@@ -242,6 +273,7 @@ extension VigilApp {
             Sent \(date). Nothing else needs doing.
             """
         try await client.send(from: sender, to: [recipient], message: message)
-        return "sent a test message to \(recipient) through \(client.host):\(client.port) (\(c.smtpTLS.rawValue)), envelope sender \(sender)"
+        return
+            "sent a test message to \(recipient) through \(client.host):\(client.port) (\(c.smtpTLS.rawValue)), envelope sender \(sender)"
     }
 }

@@ -31,11 +31,15 @@ enum TakedownController {
     static func days(_ t: TimeInterval?) -> String { t.map { String(format: "%.2f", $0 / 86_400) } ?? "—" }
     static func share(_ s: Double?) -> String { s.map { String(format: "%.0f%%", $0 * 100) } ?? "—" }
 
-    static func group(_ label: String, _ timelines: [NoticeStore.Timeline], _ measure: (NoticeStore.Timeline) -> TimeInterval? = { $0.reportToRemoval }) -> Group {
+    static func group(
+        _ label: String, _ timelines: [NoticeStore.Timeline],
+        _ measure: (NoticeStore.Timeline) -> TimeInterval? = { $0.reportToRemoval }
+    ) -> Group {
         let values = timelines.compactMap(measure)
         let s = DurationSummary(values, total: timelines.count)
-        return Group(label: label, cases: timelines.count, removed: timelines.filter { $0.removedAt != nil }.count,
-                     median: days(s.median), p90: days(s.p90), within1: share(s.withinOneDay), within3: share(s.withinThreeDays))
+        return Group(
+            label: label, cases: timelines.count, removed: timelines.filter { $0.removedAt != nil }.count,
+            median: days(s.median), p90: days(s.p90), within1: share(s.withinOneDay), within3: share(s.withinThreeDays))
     }
 
     static func grouped(_ timelines: [NoticeStore.Timeline], by key: (NoticeStore.Timeline) -> String) -> [Group] {
@@ -49,31 +53,46 @@ enum TakedownController {
     static func page(_ req: Request) async throws -> View {
         let t = try await timelines(req)
         let byMonth = grouped(t) { Month(containing: $0.reportedAt).description }
-        let table = FigureTable(columns: ["median", "p90"], rows: byMonth.map {
-            .init(label: $0.label, values: [Double($0.median) ?? 0, Double($0.p90) ?? 0])
-        }, unit: .days)
-        let chart = SVGChart.bars(table, title: "Days from report to removal, by month reported", rowLabels: byMonth.map(\.label),
-                                  columnTitles: ["Median", "90th percentile"])
+        let table = FigureTable(
+            columns: ["median", "p90"],
+            rows: byMonth.map {
+                .init(label: $0.label, values: [Double($0.median) ?? 0, Double($0.p90) ?? 0])
+            }, unit: .days)
+        let chart = SVGChart.bars(
+            table, title: "Days from report to removal, by month reported", rowLabels: byMonth.map(\.label),
+            columnTitles: ["Median", "90th percentile"])
         let store = NoticeStore(db: req.db, clock: req.vigil.clock)
         var escalated: [CaseDeskController.NoticeRow] = []
         for n in try await store.notices(state: .bounced) + store.notices(state: .escalated) {
             escalated.append(try await .of(n, store: store))
         }
         let open = try await store.openItems(limit: 100_000).count
-        return try await req.view.render("takedown", Page(
-            layout: Layout(req, title: "Notice and takedown"), overall: [group("All noticed cases", t)],
-            stages: [group("Report to assessment", t) { $0.assessmentTime }, group("Assessment to notice", t) { $0.assessmentToNotice },
-                     group("Notice to removal", t) { $0.noticeToRemoval }, group("Report to removal", t)],
-            byMonth: byMonth, byCountry: grouped(t) { $0.country ?? "unknown" }, byProvider: grouped(t) { $0.contact },
-            chart: chart, escalated: escalated, open: open))
+        return try await req.view.render(
+            "takedown",
+            Page(
+                layout: Layout(req, title: "Notice and takedown"), overall: [group("All noticed cases", t)],
+                stages: [
+                    group("Report to assessment", t) { $0.assessmentTime },
+                    group("Assessment to notice", t) { $0.assessmentToNotice },
+                    group("Notice to removal", t) { $0.noticeToRemoval }, group("Report to removal", t),
+                ],
+                byMonth: byMonth, byCountry: grouped(t) { $0.country ?? "unknown" },
+                byProvider: grouped(t) { $0.contact },
+                chart: chart, escalated: escalated, open: open))
     }
 
     /// One row per noticed case: its times and durations in days (no address).
     static func csv(_ req: Request) async throws -> Response {
-        var rows = [["case", "country", "provider", "reported", "assessed", "noticed", "removed", "report_to_removal_days"]]
+        var rows = [
+            ["case", "country", "provider", "reported", "assessed", "noticed", "removed", "report_to_removal_days"]
+        ]
         for t in try await timelines(req) {
-            rows.append([String(t.caseID), t.country ?? "", t.contact, Format.dateTime(t.reportedAt), t.assessedAt.map(Format.dateTime) ?? "",
-                         t.noticeAt.map(Format.dateTime) ?? "", t.removedAt.map(Format.dateTime) ?? "", t.reportToRemoval.map { String(format: "%.3f", $0 / 86_400) } ?? ""])
+            rows.append([
+                String(t.caseID), t.country ?? "", t.contact, Format.dateTime(t.reportedAt),
+                t.assessedAt.map(Format.dateTime) ?? "",
+                t.noticeAt.map(Format.dateTime) ?? "", t.removedAt.map(Format.dateTime) ?? "",
+                t.reportToRemoval.map { String(format: "%.3f", $0 / 86_400) } ?? "",
+            ])
         }
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentType, value: "text/csv; charset=utf-8")

@@ -14,7 +14,8 @@ enum QRCodeSVG {
         path.reserveCapacity(width * width * 8)
         for y in 0..<width {
             for x in 0..<width where data[y * width + x] & 1 == 1 {
-                path += "M\((x + quietZone) * moduleSize) \((y + quietZone) * moduleSize)h\(moduleSize)v\(moduleSize)h-\(moduleSize)z"
+                path +=
+                    "M\((x + quietZone) * moduleSize) \((y + quietZone) * moduleSize)h\(moduleSize)v\(moduleSize)h-\(moduleSize)z"
             }
         }
         return """
