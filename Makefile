@@ -2,7 +2,7 @@
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps build release run test test-swift test-postgres test-e2e lint bench clean
+.PHONY: deps build release run test test-swift test-postgres test-e2e lint format bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -18,7 +18,7 @@ run: build
 	.build/debug/vigil serve --demo-data
 
 ## Every test: Swift tests on SQLite, the store and web tests again on PostgreSQL, then the browser tests.
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	$(MAKE) test-swift test-postgres test-e2e
 
@@ -32,8 +32,12 @@ test-e2e:
 	$(SWIFT) build --product vigil
 	VIGIL_BIN=$(CURDIR)/.build/debug/vigil python3 -m pytest -q Tests/e2e
 
+## swift-format, with the rules in .swift-format; warnings fail (`make format` fixes most of them).
 lint:
-	$(SWIFT) format lint --recursive Sources Tests
+	$(SWIFT) format lint --strict --recursive Sources Tests
+
+format:
+	$(SWIFT) format format -i --recursive Sources Tests
 
 bench:
 	$(SWIFT) build -c release
