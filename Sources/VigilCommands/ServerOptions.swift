@@ -154,7 +154,7 @@ struct ServerOptions: ParsableArguments {
     @Option(
         name: .customLong("smtp-tls"),
         help:
-            "starttls (default; required unless the relay is on loopback), tls (implicit, port 465) or none. Env: VIGIL_SMTP_TLS."
+            "starttls (default; required off loopback, on loopback only with smtp_ca_file), tls (port 465) or none. Env: VIGIL_SMTP_TLS."
     )
     var smtpTLS: String?
     @Option(

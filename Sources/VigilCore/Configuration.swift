@@ -239,7 +239,7 @@ public struct VigilConfiguration: Sendable, Equatable {
         ("--smtp-password", "VIGIL_SMTP_PASSWORD", "smtp_password", "SMTP AUTH password"),
         (
             "--smtp-tls", "VIGIL_SMTP_TLS", "smtp_tls",
-            "starttls (default: required unless the relay is on loopback), tls (implicit, port 465) or none"
+            "starttls (default: required off loopback; on loopback only with smtp_ca_file), tls (port 465) or none"
         ),
         (
             "--smtp-ca-file", "VIGIL_SMTP_CA_FILE", "smtp_ca_file",
@@ -297,7 +297,7 @@ public struct VigilConfiguration: Sendable, Equatable {
 /// How Vigil protects its connection to the SMTP relay.
 public enum SMTPSecurity: String, Sendable, CaseIterable {
     /// Upgrade with STARTTLS and check the relay's certificate. Required, except for a relay on loopback (the same
-    /// machine: there is no wire to protect), which may not offer it.
+    /// machine: there is no wire to protect), which is upgraded only when `smtp_ca_file` names its authority.
     case starttls
     /// TLS from the first byte (SMTPS, usually port 465).
     case tls
