@@ -4,8 +4,9 @@ import SQLKit
 import Testing
 import Vapor
 import VigilCore
-import VigilStore
 import VigilTestSupport
+
+@testable import VigilStore
 
 /// `vigil audit verify` must catch any change made directly in the database.
 @Suite("Audit log in the database")
@@ -102,6 +103,29 @@ struct AuditLogStoreTests {
 
 @Suite("Migrations")
 struct MigrationTests {
+    @Test("cases referred to law enforcement before the referral column existed are found by its migration")
+    func referralBackfill() async throws {
+        try await withVigilApp { app, clock in
+            let hotline = HotlineStore(
+                db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+            let id = try await hotline.submit(
+                try ReportSubmission(kind: .url, url: "http://referred.test/a").validated(), language: "en",
+                actor: .publicVisitor
+            ).caseID
+            try await hotline.apply(.claim(by: "ana"), to: id, actor: .user("ana"))
+            try await hotline.apply(
+                .assess(CaseAssessment(outcome: .internationallyIllegal), by: "ana"), to: id, actor: .user("ana"))
+            try await hotline.apply(.referToLawEnforcement(by: "ana"), to: id, actor: .user("ana"))
+            // as the database was before migration 0014
+            // (on one connection: another in the pool may still read the schema it saw before)
+            try await app.db.transaction { tx in
+                try await IndexReferrals().revert(on: tx)
+                try await IndexReferrals().prepare(on: tx)
+            }
+            #expect(try await hotline.referredToLawEnforcement().cases.map(\.id) == [id])
+        }
+    }
+
     @Test("migrate, revert everything, migrate again")
     func roundTrip() async throws {
         try await withVigilApp { app, _ in

@@ -28,8 +28,9 @@ struct CreateBounces: AsyncMigration {
     func revert(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
         try await sql.raw("DROP INDEX notices_bounce_token").run()
-        try await database.schema("hosting").deleteField("registrar_contact").update()
-        try await database.schema("notices").deleteField("bounce_token").update()
+        // Plain SQL: Fluent's SQLite driver does not drop columns (SQLite has since 3.35).
+        try await sql.raw("ALTER TABLE hosting DROP COLUMN registrar_contact").run()
+        try await sql.raw("ALTER TABLE notices DROP COLUMN bounce_token").run()
         try await database.schema("notice_bounces").delete()
     }
 }

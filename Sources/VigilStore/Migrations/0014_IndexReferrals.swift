@@ -26,7 +26,9 @@ struct IndexReferrals: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        try await (database as! any SQLDatabase).raw("DROP INDEX cases_le_referred").run()
-        try await database.schema("cases").deleteField("le_referred_ms").update()
+        let sql = database as! any SQLDatabase
+        try await sql.raw("DROP INDEX cases_le_referred").run()
+        // Plain SQL: Fluent's SQLite driver does not drop columns (SQLite has since 3.35).
+        try await sql.raw("ALTER TABLE cases DROP COLUMN le_referred_ms").run()
     }
 }
