@@ -423,6 +423,12 @@ public struct HotlineStore: Sendable {
             let ownAudits = Set(
                 actions.compactMap { a -> String? in if case .audit(let name, _) = a { return name } else { return nil }
                 })
+            // A hold that let go of notices: URLs it kept out of notices already sent go now, not at the next reminder.
+            switch event {
+            case .liftHold, .holdExpired, .holdNotifyAfterReached:
+                if !wf.holdsNotices(at: now) { try await NoticeStore.sendUnsentItems(caseID: id, clock: clock, on: tx) }
+            default: break
+            }
             // Content assessed illegal: trace where it is hosted, in a job that commits with the assessment.
             if case .assess(let assessment, _) = event, assessment.outcome.isIllegal {
                 try await JobQueue(db: tx, clock: clock, owner: "hotline").enqueue(

@@ -201,6 +201,8 @@ public struct NoticeStore: Sendable {
         public let caseID: Int64
         public let url: String
         public let removedAt: Date?
+        /// When the URL first went out in this notice (nil while a hold kept it back).
+        public var sentAt: Date? = nil
     }
 
     public struct Notice: Sendable, Equatable {
@@ -220,15 +222,17 @@ public struct NoticeStore: Sendable {
 
     func notice(_ r: any SQLRow, on sql: any SQLDatabase) async throws -> Notice {
         let id = try r.decode(column: "id", as: Int64.self)
-        let items = try await sql.select().columns("case_id", "url", "removed_ms").from("notice_items").where(
-            "notice_id", .equal, id
-        )
-        .orderBy("case_id").all().map {
-            Item(
-                caseID: try $0.decode(column: "case_id", as: Int64.self),
-                url: try $0.decode(column: "url", as: String.self),
-                removedAt: Self.date(try $0.decode(column: "removed_ms", as: Int64?.self)))
-        }
+        let items = try await sql.select().columns("case_id", "url", "removed_ms", "sent_ms").from("notice_items")
+            .where(
+                "notice_id", .equal, id
+            )
+            .orderBy("case_id").all().map {
+                Item(
+                    caseID: try $0.decode(column: "case_id", as: Int64.self),
+                    url: try $0.decode(column: "url", as: String.self),
+                    removedAt: Self.date(try $0.decode(column: "removed_ms", as: Int64?.self)),
+                    sentAt: Self.date(try $0.decode(column: "sent_ms", as: Int64?.self)))
+            }
         return Notice(
             id: id, contact: try r.decode(column: "contact", as: String.self),
             state: State(rawValue: try r.decode(column: "state", as: String.self)) ?? .queued,
@@ -332,11 +336,14 @@ public struct NoticeStore: Sendable {
         let sql = tx as! any SQLDatabase
         if let existing = try await sql.raw(
             """
-            SELECT i.notice_id FROM notice_items i JOIN notices n ON n.id = i.notice_id
+            SELECT i.notice_id, i.sent_ms, n.state FROM notice_items i JOIN notices n ON n.id = i.notice_id
             WHERE i.case_id = \(bind: caseID) AND n.contact = \(bind: contact) AND i.removed_ms IS NULL AND n.state <> 'bounced'
             """
         ).first() {
-            return try existing.decode(column: "notice_id", as: Int64.self)  // already in a notice that is still open
+            // Already in a notice that is still open. If that notice went out while a hold kept this URL back, it is
+            // sent again now that the URL may go, rather than at the next reminder.
+            try await Self.sendUnsentItems(caseID: caseID, clock: clock, on: tx)
+            return try existing.decode(column: "notice_id", as: Int64.self)
         }
         let noticeID: Int64
         if let open = try await sql.select().column("id").from("notices").where("contact", .equal, contact)
@@ -361,8 +368,31 @@ public struct NoticeStore: Sendable {
         return noticeID
     }
 
+    /// Queues a send of every notice that already went out without this case's URL (a hold kept it back), unless
+    /// one is already queued.
+    static func sendUnsentItems(caseID: Int64, clock: any VigilClock, on tx: any Database) async throws {
+        let sql = tx as! any SQLDatabase
+        let rows = try await sql.raw(
+            """
+            SELECT DISTINCT i.notice_id FROM notice_items i JOIN notices n ON n.id = i.notice_id
+            WHERE i.case_id = \(bind: caseID) AND i.sent_ms IS NULL AND i.removed_ms IS NULL AND n.state IN ('sent', 'escalated')
+            """
+        ).all()
+        for row in rows {
+            let payload = "{\"notice\":\(try row.decode(column: "notice_id", as: Int64.self))}"
+            let pending = try await sql.select().column("id").from("jobs").where("name", .equal, Self.sendJob)
+                .where("payload", .equal, payload).where("state", .in, ["queued", "running"]).first()
+            if pending == nil {
+                try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(
+                    Self.sendJob, payload: payload, on: tx)
+            }
+        }
+    }
+
     /// Records a successful send (first or re-notification), audited on every case in it.
-    public func markSent(_ id: Int64) async throws {
+    /// - Parameter caseIDs: the cases whose URLs were in the message (nil: all of the notice's); only those count as
+    ///   sent and are audited as such, so a held case's URL is not.
+    public func markSent(_ id: Int64, caseIDs: [Int64]? = nil) async throws {
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
             let sql = tx as! any SQLDatabase
@@ -381,13 +411,20 @@ public struct NoticeStore: Sendable {
             .set("state", to: state.rawValue)
             if state != .bounced { update = update.set("last_error", to: SQLLiteral.null) }
             try await update.where("id", .equal, id).run()
-            for item in try await sql.select().column("case_id").from("notice_items").where("notice_id", .equal, id)
-                .all()
-            {
+            let rows = try await sql.select().columns("case_id", "sent_ms").from("notice_items").where(
+                "notice_id", .equal, id
+            ).all()
+            for item in rows {
+                let caseID = try item.decode(column: "case_id", as: Int64.self)
+                if let caseIDs, !caseIDs.contains(caseID) { continue }
+                let firstTime = try item.decode(column: "sent_ms", as: Int64?.self) == nil
+                if firstTime {
+                    try await sql.update("notice_items").set("sent_ms", to: Self.ms(now)).where("notice_id", .equal, id)
+                        .where("case_id", .equal, caseID).run()
+                }
                 try await AuditLog.append(
-                    on: tx, at: now, actor: .job(Self.sendJob), action: sends == 1 ? "notice.sent" : "notice.resent",
-                    subject: "case:\(try item.decode(column: "case_id", as: Int64.self))",
-                    details: ["notice": String(id)])
+                    on: tx, at: now, actor: .job(Self.sendJob), action: firstTime ? "notice.sent" : "notice.resent",
+                    subject: "case:\(caseID)", details: ["notice": String(id)])
             }
         }
     }
@@ -554,7 +591,7 @@ public struct NoticeStore: Sendable {
     public func timelines(from: Date? = nil, to: Date? = nil) async throws -> [Timeline] {
         let rows = try await sql.raw(
             """
-            SELECT i.case_id, n.contact, h.country, c.created_ms, MIN(n.first_sent_ms) AS notice_ms,
+            SELECT i.case_id, n.contact, h.country, c.created_ms, MIN(i.sent_ms) AS notice_ms,
                    MAX(i.removed_ms) AS removed_ms, SUM(CASE WHEN i.removed_ms IS NULL THEN 1 ELSE 0 END) AS open_items
             FROM notice_items i JOIN notices n ON n.id = i.notice_id JOIN cases c ON c.id = i.case_id
             LEFT JOIN hosting h ON h.case_id = i.case_id

@@ -422,6 +422,51 @@ struct TakedownTests {
         }
     }
 
+    @Test(
+        "a notice that leaves while one of its cases is held leaves that URL out, audits it as unsent, and sends it once the hold ends"
+    )
+    func partlyHeld() async throws {
+        try await withVigilApp { app, clock in
+            let hotline = app.hotlineStoreForTests
+            let notices = NoticeStore(db: app.db, clock: clock)
+            let queue = JobQueue(db: app.db, clock: clock, owner: "t")
+            let free = try await assessedCase(hotline, "http://shared.test/free.jpg")
+            let held = try await assessedCase(hotline, "http://shared.test/held.jpg")
+            for id in [free, held] {
+                try await notices.setHosting(
+                    caseID: id, country: nil, network: nil, abuseContact: "abuse@shared.test", source: "analyst",
+                    by: .user("ana"))
+            }
+            let noticeID = try #require(try await notices.prepare(caseID: free))
+            #expect(try await notices.prepare(caseID: held) == noticeID)
+            // the hold comes after both URLs were grouped into one notice
+            let hold = CaseHold(reason: "operation", expiresAt: clock.now() + 86_400, placedBy: "leo")
+            try await hotline.apply(.placeHold(hold), to: held, actor: .user("leo"))
+            // the relay accepts only what Vigil hands it; the store is told which cases went out
+            let notice = try #require(try await notices.notice(noticeID))
+            let sent = notice.items.filter { $0.caseID != held }
+            try await notices.markSent(noticeID, caseIDs: sent.map(\.caseID))
+            let after = try #require(try await notices.notice(noticeID))
+            #expect(after.items.first { $0.caseID == free }?.sentAt != nil)
+            #expect(after.items.first { $0.caseID == held }?.sentAt == nil)
+            let sentEvents = try await AuditLog.list(on: app.db, filter: .init(action: "notice.sent"), page: 1, per: 10)
+                .0
+            #expect(sentEvents.map(\.subject) == ["case:\(free)"], "the held case is not audited as sent")
+            // only the sent URL counts in the figures
+            #expect(try await notices.timelines().filter { $0.noticeAt != nil }.map(\.caseID) == [free])
+            // when the hold is lifted, a send of the notice is queued now, not at the next reminder
+            for job in try await queue.claim(NoticeStore.sendJob, limit: 10, evenIfDelayed: true) {
+                try await queue.complete(job)
+            }
+            try await hotline.apply(.liftHold(by: "leo"), to: held, actor: .user("leo"))
+            #expect(try await queue.claim(NoticeStore.sendJob, limit: 10).count == 1)
+            // and that message is not called a reminder: one of its URLs is new to the provider
+            let letter = NoticeService.compose(
+                notice: after, items: after.items, configuration: app.vigil.configuration, at: clock.now())
+            #expect(!letter.contains("REMINDER"))
+        }
+    }
+
     @Test("without an SMTP relay the notice waits, says why on the case, and is retried")
     func noRelay() async throws {
         try await withVigilApp { app, clock in

@@ -17,5 +17,6 @@ public enum VigilMigrations {
         CreateBounces(),
         IndexListExpiry(),
         IndexReferrals(),
+        NoticeItemsSent(),
     ]
 }

@@ -145,7 +145,7 @@ struct NoticeService: Sendable {
             try await store.recordError(notice.id, String(describing: error))
             throw error
         }
-        try await store.markSent(notice.id)
+        try await store.markSent(notice.id, caseIDs: items.map(\.caseID))
     }
 
     static let confirmedJob = "notice-confirmed"
@@ -254,7 +254,8 @@ struct NoticeService: Sendable {
     ) -> String {
         let templatePath = (c.dataDirectory as NSString).appendingPathComponent("notice-template.txt")
         let template = stored ?? (try? String(contentsOfFile: templatePath, encoding: .utf8)) ?? Self.defaultTemplate
-        let again = notice.sends > 0 ? "REMINDER \(notice.sends): " : ""
+        // A reminder only when every URL in it went out before (a URL a hold kept back is news to the provider).
+        let again = notice.sends > 0 && items.allSatisfy { $0.sentAt != nil } ? "REMINDER \(notice.sends): " : ""
         var letter = template
         for (k, v) in [
             "site_name": c.siteName, "count": String(items.count), "notice_id": String(notice.id),
