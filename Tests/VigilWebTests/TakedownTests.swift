@@ -22,6 +22,11 @@ struct TakedownTests {
         return id
     }
 
+    /// The subjects of the audit events with this action, newest first.
+    func auditSubjects(_ app: Application, _ action: String) async throws -> [String] {
+        try await AuditLog.list(on: app.db, filter: .init(action: action), page: 1, per: 20).0.map(\.subject)
+    }
+
     /// An illegal case at `url` whose notice to `contact` has been sent: (case, notice).
     func noticedCase(_ hotline: HotlineStore, _ notices: NoticeStore, _ url: String, contact: String) async throws -> (
         Int64, Int64
@@ -204,10 +209,7 @@ struct TakedownTests {
             // the first session has timed out
             let (ana2, _) = try await Staff.signedIn(app, clock: clock, username: "ana2", role: .analyst)
             #expect(try await ana2.get("/cases/\(id)").body.contains("notices to the host may leave"))
-            let audit = try await AuditLog.list(
-                on: app.db, filter: .init(action: "case.hold-notify-after-reached"), page: 1, per: 5
-            ).0
-            #expect(audit.map(\.subject) == ["case:\(id)"])
+            #expect(try await auditSubjects(app, "case.hold-notify-after-reached") == ["case:\(id)"])
         }
     }
 
@@ -299,10 +301,7 @@ struct TakedownTests {
             let queue = try await sup.get("/takedown").body
             #expect(queue.contains("bounced") && queue.contains("5.1.1") && queue.contains("abuse@gone-mailbox.test"))
             #expect(try await sup.get("/cases/\(id)").body.contains("User unknown in local recipient table"))
-            let audit = try await AuditLog.list(
-                on: app.db, filter: .init(action: "case.notice-bounced"), page: 1, per: 5
-            ).0
-            #expect(audit.map(\.subject) == ["case:\(id)"])
+            #expect(try await auditSubjects(app, "case.notice-bounced") == ["case:\(id)"])
             // a new contact recorded on the case gets a fresh notice: the bounced one does not hold the URL back
             try await notices.setHosting(
                 caseID: id, country: "FR", network: nil, abuseContact: "noc@gone-mailbox.test", source: "analyst",
@@ -415,10 +414,7 @@ struct TakedownTests {
             try await service.attribute(caseID: id)
             let hosting = try #require(try await notices.hosting(caseID: id))
             #expect(hosting.abuseContact == "abuse@flaky.test" && hosting.country == "FR")
-            let audit = try await AuditLog.list(
-                on: app.db, filter: .init(action: "case.attribution-failed"), page: 1, per: 5
-            ).0
-            #expect(audit.map(\.subject) == ["case:\(id)"])
+            #expect(try await auditSubjects(app, "case.attribution-failed") == ["case:\(id)"])
         }
     }
 
@@ -449,9 +445,8 @@ struct TakedownTests {
             let after = try #require(try await notices.notice(noticeID))
             #expect(after.items.first { $0.caseID == free }?.sentAt != nil)
             #expect(after.items.first { $0.caseID == held }?.sentAt == nil)
-            let sentEvents = try await AuditLog.list(on: app.db, filter: .init(action: "notice.sent"), page: 1, per: 10)
-                .0
-            #expect(sentEvents.map(\.subject) == ["case:\(free)"], "the held case is not audited as sent")
+            #expect(
+                try await auditSubjects(app, "notice.sent") == ["case:\(free)"], "the held case is not audited as sent")
             // only the sent URL counts in the figures
             #expect(try await notices.timelines().filter { $0.noticeAt != nil }.map(\.caseID) == [free])
             // when the hold is lifted, a send of the notice is queued now, not at the next reminder
@@ -516,10 +511,7 @@ struct ChannelTests {
             let notice = try #require(try await notices.notice(id))
             #expect(notice.contact == "FR")
             #expect(try await notices.prepare(caseID: de, ownCountry: "GB") == nil)
-            let flagged = try await AuditLog.list(
-                on: app.db, filter: .init(action: "case.route-law-enforcement"), page: 1, per: 5
-            ).0
-            #expect(flagged.map(\.subject) == ["case:\(de)"])
+            #expect(try await TakedownTests().auditSubjects(app, "case.route-law-enforcement") == ["case:\(de)"])
             // the partner's channel says where the e-mail goes and in which language
             let message = NoticeService.compose(
                 notice: notice, items: notice.items, configuration: app.vigil.configuration, at: clock.now(),
