@@ -46,6 +46,11 @@ public struct SystemTokenSource: TokenSource {
 }
 
 extension TokenSource {
+    /// `bytes` random bytes as lower-case hex (for tokens that must survive case folding, such as a mail local part).
+    public func hexToken(bytes: Int) -> String {
+        randomBytes(bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// A URL-safe token of `bytes` random bytes (base64url, no padding).
     public func urlSafeToken(bytes: Int = 32) -> String {
         Data(randomBytes(bytes)).base64EncodedString()

@@ -43,21 +43,10 @@ public struct BounceMessage: Sendable, Equatable {
             }
             return nil
         }
-        let lowered = text.lowercased()
-        let marker = localPart.lowercased() + "+"
-        var search = lowered.startIndex..<lowered.endIndex
-        while token == nil, let found = lowered.range(of: marker, range: search) {
-            let candidate = lowered[found.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
-            let follows = lowered[found.upperBound...].dropFirst(candidate.count).first
-            let precededByLocalChar =
-                found.lowerBound > lowered.startIndex
-                && {
-                    let c = lowered[lowered.index(before: found.lowerBound)];
-                    return c.isLetter || c.isNumber || c == "." || c == "-"
-                }()
-            if (8...64).contains(candidate.count), follows == "@", !precededByLocalChar { token = String(candidate) }
-            search = found.upperBound..<lowered.endIndex
-        }
+        // Every `local+token@` in the message; the first whose local part is the bounce address's names the notice.
+        let local = localPart.lowercased()
+        token = text.lowercased().matches(of: /([a-z0-9._-]+)\+([a-z0-9_-]{8,64})@/).first { String($0.1) == local }
+            .map { String($0.2) }
         if token == nil, let header = field("X-Vigil-Notice")?.lowercased(), (8...64).contains(header.count),
             header.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
         {

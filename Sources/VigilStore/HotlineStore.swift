@@ -363,6 +363,11 @@ public struct HotlineStore: Sendable {
         public let hasContact: Bool
     }
 
+    /// One case without its reports (for jobs that only need its state and workflow).
+    public func caseSummary(_ id: Int64) async throws -> CaseSummary? {
+        try await sql.select().column("*").from("cases").where("id", .equal, id).first().map(Self.summary)
+    }
+
     public func caseDetail(_ id: Int64) async throws -> (CaseSummary, [StoredReport])? {
         guard let row = try await sql.select().column("*").from("cases").where("id", .equal, id).first() else {
             return nil
@@ -396,6 +401,7 @@ public struct HotlineStore: Sendable {
             }
             var wf = try JSONDecoder().decode(
                 CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
+            let wasReferred = wf.decided.contains { $0.kind == .lawEnforcementReferral }
             let actions: [CaseAction]
             do throws(CaseWorkflowError) { actions = try wf.handle(event, at: now) } catch {
                 throw StoreError.conflict(error.description)
@@ -409,7 +415,7 @@ public struct HotlineStore: Sendable {
             .set("closed_ms", to: wf.closedAt.map(AuditChain.milliseconds))
             .where("id", .equal, id).run()
             // Once referred, a case stays on the liaison's list (a reopened case keeps its referral).
-            if wf.decided.contains(where: { $0.kind == .lawEnforcementReferral }) {
+            if !wasReferred, wf.decided.contains(where: { $0.kind == .lawEnforcementReferral }) {
                 try await sql.update("cases").set("le_referred_ms", to: AuditChain.milliseconds(now)).where(
                     "id", .equal, id
                 )

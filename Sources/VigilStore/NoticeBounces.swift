@@ -89,14 +89,10 @@ extension NoticeStore {
                 source: try $0.decode(column: "source", as: String.self))
         }
     }
-}
 
-/// Whether a notice ever bounced for good (its state then stays `bounced` whatever a recheck finds, until removal).
-enum NoticeBounceCheck {
+    /// Whether a notice ever bounced for good (its state then stays `bounced` whatever a recheck finds, until removal).
     static func hasPermanentBounce(_ noticeID: Int64, on sql: any SQLDatabase) async throws -> Bool {
-        try await sql.select().column("id").from("notice_bounces").where("notice_id", .equal, noticeID).where(
-            "action", .equal, "failed"
-        )
-        .first() != nil
+        try await sql.select().column("id").from("notice_bounces").where("notice_id", .equal, noticeID)
+            .where("action", .equal, "failed").first() != nil
     }
 }

@@ -357,7 +357,7 @@ public struct NoticeStore: Sendable {
                 ).returning("id").first()
             noticeID = try row!.decode(column: "id", as: Int64.self)
             try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(
-                Self.sendJob, payload: "{\"notice\":\(noticeID)}",
+                Self.sendJob, payload: Self.noticePayload(noticeID),
                 runAt: now + batchWindow, on: tx)
         }
         try await sql.insert(into: "notice_items").columns("notice_id", "case_id", "url", "added_ms")
@@ -379,14 +379,21 @@ public struct NoticeStore: Sendable {
             """
         ).all()
         for row in rows {
-            let payload = "{\"notice\":\(try row.decode(column: "notice_id", as: Int64.self))}"
-            let pending = try await sql.select().column("id").from("jobs").where("name", .equal, Self.sendJob)
-                .where("payload", .equal, payload).where("state", .in, ["queued", "running"]).first()
-            if pending == nil {
+            let id = try row.decode(column: "notice_id", as: Int64.self)
+            if try await !sendPending(id, on: sql) {
                 try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(
-                    Self.sendJob, payload: payload, on: tx)
+                    Self.sendJob, payload: noticePayload(id), on: tx)
             }
         }
+    }
+
+    /// The payload of a job about one notice (send, confirmed).
+    public static func noticePayload(_ noticeID: Int64) -> String { "{\"notice\":\(noticeID)}" }
+
+    /// Whether a send of the notice is already queued or running.
+    static func sendPending(_ noticeID: Int64, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.select().column("id").from("jobs").where("name", .equal, sendJob)
+            .where("payload", .equal, noticePayload(noticeID)).where("state", .in, ["queued", "running"]).first() != nil
     }
 
     /// Records a successful send (first or re-notification), audited on every case in it.
@@ -515,7 +522,7 @@ public struct NoticeStore: Sendable {
             )
             .where("notice_id", .equal, noticeID).where("case_id", .equal, caseID).run()
             // Reminders resume, unless the notice had bounced: it still needs another contact.
-            let bounced = try await NoticeBounceCheck.hasPermanentBounce(noticeID, on: sql)
+            let bounced = try await Self.hasPermanentBounce(noticeID, on: sql)
             try await sql.update("notices").set("state", to: (bounced ? State.bounced : State.sent).rawValue).set(
                 "removed_ms", to: SQLLiteral.null
             )
@@ -544,11 +551,9 @@ public struct NoticeStore: Sendable {
             for r in rows {
                 let id = try r.decode(column: "id", as: Int64.self)
                 let sends = try r.decode(column: "sends", as: Int.self)
-                let pending = try await sql.select().column("id").from("jobs").where("name", .equal, Self.sendJob)
-                    .where("payload", .equal, "{\"notice\":\(id)}").where("state", .in, ["queued", "running"]).first()
-                guard pending == nil else { continue }
+                guard try await !Self.sendPending(id, on: sql) else { continue }
                 if sends < maxSends {
-                    try await jobs.enqueue(Self.sendJob, payload: "{\"notice\":\(id)}", on: tx)
+                    try await jobs.enqueue(Self.sendJob, payload: Self.noticePayload(id), on: tx)
                     renotified += 1
                 } else if try r.decode(column: "state", as: String.self) != State.escalated.rawValue {
                     try await sql.update("notices").set("state", to: State.escalated.rawValue).where("id", .equal, id)

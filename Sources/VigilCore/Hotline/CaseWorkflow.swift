@@ -228,6 +228,13 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
     /// Whether a hold keeps notices to the host back at `time` (a hold past its notify-after date does not).
     public func holdsNotices(at time: Date) -> Bool { hold?.keepsBack(.sendNotice, at: time) ?? false }
 
+    /// When a hold in force at `time` lets a notice about this case go, or nil when none keeps it back now. A notice
+    /// to a partner hotline is a referral and waits for the hold's end; a notice to the host, for the notify-after date.
+    public func noticeHeldUntil(at time: Date, toPartner: Bool) -> Date? {
+        guard let hold, toPartner ? isHeld(at: time) : holdsNotices(at: time) else { return nil }
+        return toPartner ? hold.expiresAt : min(hold.notifyAfter ?? hold.expiresAt, hold.expiresAt)
+    }
+
     /// Whether notices wait for a notify-after date that has now passed (the scheduler then sends
     /// ``CaseEvent/holdNotifyAfterReached``).
     public func noticesDueForRelease(at time: Date) -> Bool {

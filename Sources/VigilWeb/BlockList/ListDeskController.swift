@@ -180,7 +180,7 @@ enum ListDeskController {
                 details: $0.detailsJSON == "{}" ? "" : $0.detailsJSON)
         }
         var caseHold: String?
-        if let caseID = e.caseID, let (summary, _) = try await req.hotlineStore.caseDetail(caseID),
+        if let caseID = e.caseID, let summary = try await req.hotlineStore.caseSummary(caseID),
             let hold = summary.workflow.hold, summary.workflow.isHeld(at: req.vigil.clock.now())
         {
             caseHold = "Law-enforcement hold until \(Format.dateTime(hold.expiresAt)): not published until it ends"

@@ -250,10 +250,11 @@ struct Attribution: Sendable {
             }
             if !isIP {
                 switch await cache.registrar(for: host, base: rdapBase) {
-                case .success(let found):
-                    r.registrar = found?.name
-                    r.registrarAbuseContact = found?.abuseContact
-                    if found != nil { r.sources.append("RDAP domain \(found!.domain)") }
+                case .success(nil): break
+                case .success(let found?):
+                    r.registrar = found.name
+                    r.registrarAbuseContact = found.abuseContact
+                    r.sources.append("RDAP domain \(found.domain)")
                 case .failure(let why): r.problems.append("RDAP domain: \(why)")
                 }
             }

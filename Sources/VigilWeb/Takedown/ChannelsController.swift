@@ -103,7 +103,7 @@ enum ChannelsController {
         var status = HTTPResponseStatus.ok
         if let id = try await store.consumeConfirmation(token) {
             try await JobQueue(db: req.db, clock: req.vigil.clock, owner: "web").enqueue(
-                NoticeService.confirmedJob, payload: "{\"notice\":\(id)}")
+                NoticeService.confirmedJob, payload: NoticeStore.noticePayload(id))
             text =
                 "Thank you. We are checking the addresses of notice \(id) now; you will hear from us again only if they are still online."
         } else {

@@ -72,14 +72,9 @@ struct NoticeService: Sendable {
         var items: [NoticeStore.Item] = []
         var heldUntil: Date?
         for item in notice.items where item.removedAt == nil {
-            if let (summary, _) = try await hotline.caseDetail(item.caseID), let hold = summary.workflow.hold,
-                summary.workflow.holdsNotices(at: now)
-                    || (notice.route.hasPrefix("partner:") && summary.workflow.isHeld(at: now))
+            if let release = try await hotline.caseSummary(item.caseID)?.workflow
+                .noticeHeldUntil(at: now, toPartner: notice.route.hasPrefix("partner:"))
             {
-                // A partner hotline is told only when the hold ends; a host from the notify-after date.
-                let release =
-                    notice.route.hasPrefix("partner:")
-                    ? hold.expiresAt : min(hold.notifyAfter ?? hold.expiresAt, hold.expiresAt)
                 heldUntil = min(heldUntil ?? release, release)
                 continue
             }
@@ -88,9 +83,9 @@ struct NoticeService: Sendable {
         guard !items.isEmpty else {
             // Everything in it is held: try again when the first hold lets it go, so the notice is not left unsent.
             if let heldUntil {
+                // (enqueued directly: this job, still running, would count as the pending send)
                 try await JobQueue(db: db, clock: clock, owner: "notices").enqueue(
-                    NoticeStore.sendJob, payload: "{\"notice\":\(notice.id)}",
-                    runAt: heldUntil + 1)
+                    NoticeStore.sendJob, payload: NoticeStore.noticePayload(notice.id), runAt: heldUntil + 1)
             }
             return
         }
@@ -103,14 +98,14 @@ struct NoticeService: Sendable {
         // Lower-case hex: mail systems may fold the case of a local part.
         let bounceToken = try await store.newConfirmation(
             notice.id, token: token,
-            bounceToken: SystemTokenSource().randomBytes(12).map { String(format: "%02x", $0) }.joined())
+            bounceToken: SystemTokenSource().hexToken(bytes: 12))
         do {
             if let channel, channel.delivery == .webhook {
                 let removedClaimed = try await Self.deliverWebhook(
                     notice: notice, items: items, channel: channel, confirmURL: confirmURL)
                 if removedClaimed {
                     try await JobQueue(db: db, clock: clock, owner: "notices").enqueue(
-                        Self.confirmedJob, payload: "{\"notice\":\(notice.id)}")
+                        Self.confirmedJob, payload: NoticeStore.noticePayload(notice.id))
                 }
             } else {
                 guard let client = SMTPClient(configuration) else {
@@ -334,7 +329,7 @@ struct NoticeService: Sendable {
             n += 1
             guard result.outcome == .live else { continue }
             try await store.recordReappearance(noticeID: noticeID, caseID: item.caseID, detail: result.detail)
-            if let (summary, _) = try await hotline.caseDetail(item.caseID), summary.state == .closed {
+            if try await hotline.caseSummary(item.caseID)?.state == .closed {
                 try await hotline.apply(.reopen(by: "notice-recheck"), to: item.caseID, actor: .job("notice-recheck"))
             }
         }
