@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "VigilCommands",
             dependencies: [
-                "VigilCore", "VigilStore", "VigilWeb", "VigilFormats", "VigilMatch", "VigilMedia", "VigilScan", "PDQ",
+                "VigilCore", "VigilApp", "VigilStore", "VigilWeb", "VigilFormats", "VigilMatch", "VigilMedia", "VigilScan", "PDQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -56,7 +56,8 @@ let package = Package(
         .target(
             name: "VigilWeb",
             dependencies: [
-                "VigilCore", "VigilStore", "VigilMatch", "VigilFormats", "VigilMedia", "CQRencode", "CMaxMindDB",
+                "VigilCore", "VigilApp", "VigilStore", "VigilMatch", "VigilFormats", "VigilMedia", "CQRencode",
+                "CMaxMindDB",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "Leaf", package: "leaf"),
@@ -67,6 +68,17 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             resources: [.copy("Resources")],
+            swiftSettings: standard
+        ),
+        // MARK: application (no web framework)
+        .target(
+            name: "VigilApp",
+            dependencies: [
+                "VigilCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: standard
         ),
         .target(
@@ -129,7 +141,9 @@ let package = Package(
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilCore", "VigilTestSupport"]),
         .testTarget(
             name: "VigilWebTests",
-            dependencies: ["VigilWeb", "VigilTestSupport", .product(name: "VaporTesting", package: "vapor")]
+            dependencies: [
+                "VigilWeb", "VigilApp", "VigilTestSupport", .product(name: "VaporTesting", package: "vapor"),
+            ]
         ),
     ]
 )

@@ -33,7 +33,7 @@ struct FeedCommand: AsyncParsableCommand {
         func run() async throws {
             let format = format, version = listVersion
             let result = try await runStoreCommand(options) { ctx in
-                try await VigilApp.exportFeed(ctx, format: format, version: version)
+                try await VigilServer.exportFeed(ctx, format: format, version: version)
             }
             guard let result else {
                 FileHandle.standardError.write(

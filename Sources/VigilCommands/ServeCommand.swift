@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
         let config = try options.resolve()
         bootstrapLogging(level: config.logLevel)
         do {
-            try await VigilApp.serve(services: VigilServices(configuration: config)) { report in
+            try await VigilServer.serve(services: VigilServices(configuration: config)) { report in
                 var lines = ["Vigil \(VigilVersion.current) listening on \(config.baseURL) (\(DatabaseTarget(config)))"]
                 if report.signingKeyCreated {
                     lines.append("Created a new signing key in \(config.dataDirectory)/signing-key.pem — back it up.")
@@ -64,12 +64,12 @@ func bootstrapLogging(level: String) {
 
 /// Runs a database command, turning store errors into one line on stderr and exit code 1.
 func runStoreCommand<T: Sendable>(
-    _ options: ServerOptions, migrate: Bool = true, _ body: @Sendable (VigilApp.StoreContext) async throws -> T
+    _ options: ServerOptions, migrate: Bool = true, _ body: @Sendable (VigilServer.StoreContext) async throws -> T
 ) async throws -> T {
     let config = try options.resolve()
     bootstrapLogging(level: "error")
     do {
-        return try await VigilApp.withStore(configuration: config, migrate: migrate, body)
+        return try await VigilServer.withStore(configuration: config, migrate: migrate, body)
     } catch let e as StoreError {
         FileHandle.standardError.write(Data("vigil: \(e.description)\n".utf8))
         throw ExitCode(1)
@@ -88,7 +88,7 @@ struct MigrateCommand: AsyncParsableCommand {
         let config = try options.resolve()
         bootstrapLogging(level: "error")
         do {
-            try await VigilApp.migrate(configuration: config, revert: revert)
+            try await VigilServer.migrate(configuration: config, revert: revert)
             print(
                 revert
                     ? "Reverted all migrations on \(DatabaseTarget(config))."

@@ -112,6 +112,12 @@ struct ServerOptions: ParsableArguments {
         help: "http://host:port proxy for the automated checks. Env: VIGIL_LIST_CHECK_PROXY.")
     var listCheckProxy: String?
     @Option(
+        name: .customLong("list-check-images"),
+        help:
+            "true to also fetch a listed page's images (same outbound policy) and match them (default false). Env: VIGIL_LIST_CHECK_IMAGES."
+    )
+    var listCheckImages: Bool?
+    @Option(
         name: .customLong("list-drop-gone"),
         help:
             "true to remove entries whose content the checks find gone (default false: mark them). Env: VIGIL_LIST_DROP_GONE."
@@ -191,6 +197,18 @@ struct ServerOptions: ParsableArguments {
             "How long a process holds a claimed job before another may take it (default 300). Env: VIGIL_JOB_LEASE_SECONDS."
     )
     var jobLeaseSeconds: Int?
+    @Option(
+        name: .customLong("fetch-allow-cidrs"),
+        help:
+            "Address ranges list checks, rechecks, RDAP and webhooks may reach although not public (comma-separated CIDRs; default none). Env: VIGIL_FETCH_ALLOW_CIDRS."
+    )
+    var fetchAllowCIDRs: String?
+    @Option(
+        name: .customLong("trusted-proxies"),
+        help:
+            "Reverse proxies (comma-separated CIDRs) whose X-Forwarded-For/Forwarded is believed (default none). Env: VIGIL_TRUSTED_PROXIES."
+    )
+    var trustedProxies: String?
     @Option(
         name: .customLong("dns-resolver"),
         help: "Resolver attribution asks, host:port (default: /etc/resolv.conf). Env: VIGIL_DNS_RESOLVER.")
@@ -331,6 +349,7 @@ struct ServerOptions: ParsableArguments {
         c.listCheckProxy = value(listCheckProxy, "VIGIL_LIST_CHECK_PROXY", "list_check_proxy").flatMap {
             $0.isEmpty ? nil : $0
         }
+        c.listCheckImages = try bool(listCheckImages, "VIGIL_LIST_CHECK_IMAGES", "list_check_images") ?? false
         c.listDropGone = try bool(listDropGone, "VIGIL_LIST_DROP_GONE", "list_drop_gone") ?? false
         c.stopIPv4 = value(stopIPv4, "VIGIL_STOP_IPV4", "stop_ipv4").flatMap { $0.isEmpty ? nil : $0 }
         c.stopIPv6 = value(stopIPv6, "VIGIL_STOP_IPV6", "stop_ipv6").flatMap { $0.isEmpty ? nil : $0 }
@@ -385,6 +404,15 @@ struct ServerOptions: ParsableArguments {
         }
         if let v = try int(jobLeaseSeconds, "VIGIL_JOB_LEASE_SECONDS", "job_lease_seconds") {
             c.jobLeaseSeconds = max(1, v)
+        }
+        do {
+            c.fetchPolicy = try OutboundAddressPolicy(
+                allowing: value(fetchAllowCIDRs, "VIGIL_FETCH_ALLOW_CIDRS", "fetch_allow_cidrs"))
+            c.trustedProxies = try OutboundAddressPolicy(
+                allowing: value(trustedProxies, "VIGIL_TRUSTED_PROXIES", "trusted_proxies"), setting: "trusted_proxies"
+            ).allowed
+        } catch {
+            throw ValidationError(error.description)
         }
         c.dnsResolver = value(dnsResolver, "VIGIL_DNS_RESOLVER", "dns_resolver").flatMap { $0.isEmpty ? nil : $0 }
         for (flag, env, key, path) in [

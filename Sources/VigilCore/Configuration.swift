@@ -61,6 +61,9 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var listCheckHours: Int = 12
     /// HTTP proxy the automated checks go through (`http://host:port`), if any.
     public var listCheckProxy: String?
+    /// Also fetch a listed page's images (under the same outbound-fetch policy) and count those in the national
+    /// hash set (default off: only the listed address itself is fetched).
+    public var listCheckImages: Bool = false
     /// Remove entries automatically once repeated checks find the content gone (default: mark them for an analyst).
     public var listDropGone: Bool = false
     /// The STOP page's IPv4 and IPv6 addresses that RPZ and hosts feeds answer with (default: the listen address
@@ -100,6 +103,12 @@ public struct VigilConfiguration: Sendable, Equatable {
     /// How long a process holds a claimed job before another process may take it up (default 300 s): a process
     /// that dies mid-job delays that job by at most this long.
     public var jobLeaseSeconds: Int = 300
+    /// Which addresses Vigil may fetch on behalf of data it was given: public ones, and the ranges the operator
+    /// allowed (`fetch_allow_cidrs`, for a lab or the tests).
+    public var fetchPolicy = OutboundAddressPolicy()
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers are believed (`trusted_proxies`; none by
+    /// default: the socket's peer is the client).
+    public var trustedProxies: [IPRange] = []
     /// The DNS resolver attribution asks (`host:port`; default: the first nameserver in /etc/resolv.conf).
     public var dnsResolver: String?
     /// MaxMind-format databases for attribution: country (GeoLite2-Country/City, DB-IP) and ASN (GeoLite2-ASN).
@@ -214,6 +223,10 @@ public struct VigilConfiguration: Sendable, Equatable {
             "http://host:port proxy for the automated checks"
         ),
         (
+            "--list-check-images", "VIGIL_LIST_CHECK_IMAGES", "list_check_images",
+            "true to also fetch a listed page's images and match them against the hash set (default false)"
+        ),
+        (
             "--list-drop-gone", "VIGIL_LIST_DROP_GONE", "list_drop_gone",
             "true to remove entries whose content checks find gone (default: mark them)"
         ),
@@ -268,6 +281,14 @@ public struct VigilConfiguration: Sendable, Equatable {
         (
             "--job-lease-seconds", "VIGIL_JOB_LEASE_SECONDS", "job_lease_seconds",
             "how long a process holds a claimed job before another may take it (default 300)"
+        ),
+        (
+            "--fetch-allow-cidrs", "VIGIL_FETCH_ALLOW_CIDRS", "fetch_allow_cidrs",
+            "address ranges checks and webhooks may reach although not public, e.g. 10.9.0.0/16 (default none)"
+        ),
+        (
+            "--trusted-proxies", "VIGIL_TRUSTED_PROXIES", "trusted_proxies",
+            "reverse proxies (CIDRs) whose X-Forwarded-For is believed, e.g. 127.0.0.1/32 (default none)"
         ),
         (
             "--dns-resolver", "VIGIL_DNS_RESOLVER", "dns_resolver",

@@ -19,6 +19,12 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         }
     }
 
+    /// Need-to-know: law-enforcement liaison staff open only cases referred to law enforcement and cases they hold
+    /// themselves; to them every other case does not exist. Other roles that read cases see them all.
+    public func mayOpenCase(referred: Bool, holdPlacedBy: String?, user: String) -> Bool {
+        self != .leLiaison || referred || holdPlacedBy == user
+    }
+
     public static func < (a: Role, b: Role) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
@@ -31,6 +37,8 @@ public enum APIScope: String, Sendable, Codable, CaseIterable {
     case reportsWrite = "reports:write"
     /// The operator's own mail system handing bounces of notices back (`POST /api/v1/bounces`).
     case bouncesWrite = "bounces:write"
+    /// The operator's monitoring reading `/metrics` (sign-in and case-view counters are not for the public).
+    case metricsRead = "metrics:read"
 
     /// Parses a comma-separated list such as `feeds:read,match:read`.
     /// - Throws: `APIScopeError.unknown` naming the first scope that is not known.

@@ -283,10 +283,10 @@ enum URLHost {
 
     /// The RFC 5952 text of an IPv6 address in brackets; IPv4-mapped (`::ffff:0:0/96`) and NAT64
     /// (`64:ff9b::/96`) addresses become the dotted quad of their IPv4 address, as Safe Browsing asks.
-    static func serializeIPv6(_ pieces: [UInt16]) -> [UInt8] {
+    static func serializeIPv6(_ pieces: [UInt16], keepMapped: Bool = false) -> [UInt8] {
         let mapped = pieces[0..<5].allSatisfy { $0 == 0 } && pieces[5] == 0xFFFF
         let nat64 = pieces[0] == 0x64 && pieces[1] == 0xFF9B && pieces[2..<6].allSatisfy { $0 == 0 }
-        if mapped || nat64 {
+        if !keepMapped, mapped || nat64 {
             return Array(dottedQuad(UInt32(pieces[6]) << 16 | UInt32(pieces[7])).utf8)
         }
         var bestStart = -1

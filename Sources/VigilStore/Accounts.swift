@@ -10,16 +10,25 @@ public struct Accounts: Sendable {
     public let tokens: any TokenSource
     public let passwords: any PasswordHashing
     public let configuration: VigilConfiguration
+    /// Encrypts TOTP secrets at rest with the data folder's key (the one that seals reporters' contacts).
+    public let secrets: ContactSealer
 
     public init(
         db: any Database, clock: any VigilClock, tokens: any TokenSource, passwords: any PasswordHashing,
-        configuration: VigilConfiguration
+        configuration: VigilConfiguration, secrets: ContactSealer
     ) {
         self.db = db
         self.clock = clock
         self.tokens = tokens
         self.passwords = passwords
         self.configuration = configuration
+        self.secrets = secrets
+    }
+
+    /// A user's TOTP secret (base32), decrypted; `nil` when none is set.
+    public func totpSecret(of user: UserModel) throws -> String? {
+        guard let stored = user.totpSecret, let id = user.id else { return nil }
+        return try TOTPSecretStorage.open(stored, userID: id, with: secrets)
     }
 
     // MARK: users
@@ -177,7 +186,7 @@ public struct Accounts: Sendable {
         let now = clock.now()
         try await db.transaction { tx in
             user.passwordHash = hash
-            user.totpSecret = totp.base32Secret
+            user.totpSecret = try TOTPSecretStorage.seal(totp.base32Secret, userID: user.id!, with: secrets)
             user.mfaEnabled = false
             try await user.update(on: tx)
             try await AuditLog.append(
@@ -190,7 +199,7 @@ public struct Accounts: Sendable {
     /// Confirms enrolment with a first code; consumes the setup link and returns the recovery codes (shown once).
     public func confirmEnrolment(token: String, code: String) async throws -> [String] {
         guard let user = try await userForSetup(token: token), user.passwordHash != nil,
-            let secret = user.totpSecret, let bytes = Base32.decode(secret)
+            let secret = try totpSecret(of: user), let bytes = Base32.decode(secret)
         else {
             throw StoreError.notFound("this setup link is not valid: it was used, has expired, or was mistyped")
         }
@@ -231,7 +240,10 @@ public struct Accounts: Sendable {
         case locked(until: Date)
     }
 
-    private static let refusal = "The user name or password is not right, or the account is not active."
+    /// The one answer to a refused password step, whether the name is unknown, the password wrong or the account
+    /// locked or disabled: the page must not tell a guesser which names exist.
+    public static let refusal =
+        "The user name or password is not right, or the account is not active (repeated failures lock it for a while)."
 
     /// First step: user name and password. Failures count towards the account's lockout.
     public func signIn(username: String, password: String) async throws -> SignInResult {
@@ -266,7 +278,7 @@ public struct Accounts: Sendable {
             let session = try await SessionModel.query(on: db).filter(\.$tokenHash == sha256Hex(sessionToken)).first(),
             !session.mfaPassed, now.timeIntervalSince(session.createdAt) < 10 * 60,
             let user = try await UserModel.find(session.userID, on: db), !user.disabled,
-            let secret = user.totpSecret, let bytes = Base32.decode(secret)
+            let secret = try totpSecret(of: user), let bytes = Base32.decode(secret)
         else { return .refused(message: "Your sign-in has expired. Please start again.") }
         if let until = user.lockedUntil, until > now { return .locked(until: until) }
 
@@ -375,4 +387,25 @@ public struct Accounts: Sendable {
             }
         }
     }
+}
+
+/// TOTP secrets at rest: `v1:` and the base64 of an AES-256-GCM box bound to the user's identifier (a secret copied
+/// onto another user's row does not open). A value without the prefix is one written before encryption, read as
+/// it is until migration 0016 encrypts it.
+public enum TOTPSecretStorage {
+    static let prefix = "v1:"
+
+    public static func seal(_ base32: String, userID: UUID, with sealer: ContactSealer) throws -> String {
+        prefix + (try sealer.seal(base32, reportID: "totp:\(userID.uuidString)")).base64EncodedString()
+    }
+
+    public static func open(_ stored: String, userID: UUID, with sealer: ContactSealer) throws -> String {
+        guard stored.hasPrefix(prefix) else { return stored }
+        guard let data = Data(base64Encoded: String(stored.dropFirst(prefix.count))) else {
+            throw ContactSealerError.malformed
+        }
+        return try sealer.open(data, reportID: "totp:\(userID.uuidString)")
+    }
+
+    public static func isSealed(_ stored: String) -> Bool { stored.hasPrefix(prefix) }
 }

@@ -28,7 +28,7 @@ public struct BlockListStore: Sendable {
     static func date(_ ms: Int64?) -> Date? { ms.map { Date(timeIntervalSince1970: Double($0) / 1000) } }
 
     static func entry(_ r: any SQLRow) throws -> ListEntry {
-        ListEntry(
+        var entry = ListEntry(
             id: try r.decode(column: "id", as: Int64.self),
             target: ListTarget(
                 kind: ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .url,
@@ -48,6 +48,8 @@ public struct BlockListStore: Sendable {
             goneCount: try r.decode(column: "gone_count", as: Int.self),
             canary: try r.decode(column: "canary", as: Bool.self),
             removalReason: try r.decode(column: "removal_reason", as: String?.self))
+        entry.origin = try r.decode(column: "fetch_origin", as: String?.self)
+        return entry
     }
 
     /// One entry with its last check's detail and whether it is in the current version.
@@ -90,7 +92,7 @@ public struct BlockListStore: Sendable {
     /// is refused, naming the existing entry.
     public func propose(
         target: ListTarget, criterion: String, caseID: Int64?, dedicatedReason: String?,
-        canary: Bool = false, by user: String
+        canary: Bool = false, origin: String? = nil, by user: String
     ) async throws -> ListEntry {
         do throws(ListEntryError) {
             try policy.validateProposal(
@@ -119,13 +121,14 @@ public struct BlockListStore: Sendable {
             let row = try await sql.insert(into: "list_entries")
                 .columns(
                     "kind", "value", "criterion", "case_id", "dedicated_reason", "state", "proposed_by", "proposed_ms",
-                    "gone_count", "canary", "published", "updated_ms"
+                    "gone_count", "canary", "published", "updated_ms", "fetch_origin"
                 )
                 .values(
                     SQLBind(target.kind.rawValue), SQLBind(target.value), SQLBind(criterion), SQLBind(caseID),
                     SQLBind(dedicatedReason), SQLBind(ListEntryState.proposed.rawValue), SQLBind(user),
                     SQLBind(Self.ms(now)),
-                    SQLBind(0), SQLBind(canary), SQLBind(false), SQLBind(Self.ms(now))
+                    SQLBind(0), SQLBind(canary), SQLBind(false), SQLBind(Self.ms(now)),
+                    SQLBind(target.kind == .newsgroup ? nil : origin)
                 )
                 .returning("id").first()
             let id = try row!.decode(column: "id", as: Int64.self)

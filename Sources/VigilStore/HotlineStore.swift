@@ -253,6 +253,8 @@ public struct HotlineStore: Sendable {
         public let createdAt: Date
         public let claimedBy: String?
         public let workflow: CaseWorkflow
+        /// When the case was first referred to law enforcement (kept when it is reopened).
+        public let referredAt: Date?
     }
 
     static func summary(_ r: any SQLRow) throws -> CaseSummary {
@@ -266,7 +268,10 @@ public struct HotlineStore: Sendable {
             createdAt: Date(timeIntervalSince1970: Double(try r.decode(column: "created_ms", as: Int64.self)) / 1000),
             claimedBy: try r.decode(column: "claimed_by", as: String?.self),
             workflow: try JSONDecoder().decode(
-                CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8)))
+                CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8)),
+            referredAt: try r.decode(column: "le_referred_ms", as: Int64?.self).map {
+                Date(timeIntervalSince1970: Double($0) / 1000)
+            })
     }
 
     /// Open cases in priority order: danger first, then the service-level deadline, then more reports, then age.

@@ -6,7 +6,7 @@ import VigilCore
 import VigilStore
 
 /// The composition root: everything the server is made of is wired here, from one typed configuration.
-public enum VigilApp {
+public enum VigilServer {
     /// Configures `app` (database, migrations, views, middleware, routes). Does not touch the database.
     public static func configure(_ app: Application, services: VigilServices) throws {
         app.vigil = services
@@ -15,13 +15,16 @@ public enum VigilApp {
         app.http.server.configuration.port = config.port
         app.http.server.configuration.serverName = nil
 
+        let resources = Self.resourcesDirectory
+        let hotline = try HotlineServices(
+            configuration: config, translations: resources + "Translations", tokens: services.tokens)
+        app.storage[HotlineServicesKey.self] = hotline
         try DatabaseSetup.register(DatabaseTarget(config), on: app.databases)
-        app.migrations.add(VigilMigrations.all)
+        app.migrations.add(VigilMigrations.all(secrets: hotline.sealer))
 
         app.routes.defaultMaxBodySize = ByteCount(value: config.maxBodyBytes)
         app.routes.caseInsensitive = false
 
-        let resources = Self.resourcesDirectory
         app.directory.viewsDirectory = resources + "Views/"
         app.directory.publicDirectory = resources + "Public/"
         app.views.use(.leaf)
@@ -32,9 +35,6 @@ public enum VigilApp {
                 sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory))
         app.leaf.cache.isEnabled = app.environment.isRelease
 
-        app.storage[HotlineServicesKey.self] = try HotlineServices(
-            configuration: config, translations: resources + "Translations", tokens: services.tokens)
-
         app.storage[BlockListServiceKey.self] = BlockListService(configuration: config)
 
         try configurePolicy(app)
@@ -42,9 +42,11 @@ public enum VigilApp {
         app.middleware.use(SecurityHeadersMiddleware(secure: config.cookiesAreSecure))
         app.middleware.use(StopPageMiddleware())
         app.middleware.use(ErrorPageMiddleware())
+        app.middleware.use(PathGuardMiddleware())
         app.middleware.use(MetricsMiddleware(metrics: services.metrics))
         app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, advancedETagComparison: true))
-        app.middleware.use(CSRFMiddleware(secure: config.cookiesAreSecure))
+        app.middleware.use(
+            CSRFMiddleware(secure: config.cookiesAreSecure, key: hotline.sealer.derivedKey(purpose: "csrf")))
         app.middleware.use(AccessMiddleware())
 
         routes(app)
@@ -117,7 +119,8 @@ public enum VigilApp {
         try await app.blockList.publish(app.db, clock: app.vigil.clock)
         let s = app.vigil
         let accounts = Accounts(
-            db: app.db, clock: s.clock, tokens: s.tokens, passwords: s.passwords, configuration: config)
+            db: app.db, clock: s.clock, tokens: s.tokens, passwords: s.passwords, configuration: config,
+            secrets: app.hotline.sealer)
         var link: String?
         if try await !accounts.hasUsers() {
             let (_, token) = try await accounts.createUser(username: "admin", role: .admin, actor: .system)

@@ -5,13 +5,14 @@ import VigilCore
 import VigilStore
 
 /// Running the server and giving command-line tools a database.
-extension VigilApp {
+extension VigilServer {
     /// Builds, prepares and runs the server until SIGTERM or SIGINT, then drains in-flight requests and returns.
     /// - Parameter onStart: called after the database is ready, with what preparation did (for the console).
     public static func serve(services: VigilServices, onStart: @Sendable (StartReport) -> Void) async throws {
         let env = Environment(name: "production", arguments: ["vigil", "serve"])
         let app = try await Application.make(env)
         do {
+            try secureDataFolder(services.configuration, logger: app.logger)
             try configure(app, services: services)
             let report = try await prepare(app)
             app.matchService.start(app)  // in the background; lookups wait for it
@@ -26,13 +27,26 @@ extension VigilApp {
         try await app.asyncShutdown()
     }
 
+    /// Files this process creates are private to its user, and the data folder (database, keys) is 0700 with
+    /// 0600 files; an installation made before is tightened, with a line in the log naming what changed.
+    static func secureDataFolder(_ configuration: VigilConfiguration, logger: Logger) throws {
+        DataFolder.restrictNewFiles()
+        let tightened = try DataFolder.secure(configuration.dataDirectory)
+        if !tightened.isEmpty {
+            logger.notice(
+                "data folder: took group and other permissions off \(tightened.count) paths (\(tightened.prefix(5).joined(separator: ", "))\(tightened.count > 5 ? ", …" : ""))"
+            )
+        }
+    }
+
     /// Runs the scheduled jobs (see ``ScheduledJobs``) inside `vigil serve`, each on its own period, counted in
     /// `/metrics`; a failed run is logged and retried at its next turn.
     static func startScheduledJobs(_ app: Application) -> Task<Void, Never> {
         let scheduled = ScheduledJobs(
             db: app.db, clock: app.vigil.clock, tokens: app.vigil.tokens, configuration: app.vigil.configuration,
             blockList: app.blockList, triage: app.hotline.triage,
-            knownImages: LinkChecker.knownImages { try await app.matchService.start(app).value },
+            knownImages: app.vigil.configuration.listCheckImages
+                ? LinkChecker.knownImages { try await app.matchService.start(app).value } : nil,
             sealer: app.hotline.sealer)
         let metrics = app.vigil.metrics
         let logger = app.logger
@@ -80,6 +94,7 @@ extension VigilApp {
         let app = try await Application.make(Environment(name: "production", arguments: ["vigil"]))
         app.logger.logLevel = .warning
         do {
+            try secureDataFolder(configuration, logger: app.logger)
             try configure(app, services: services)
             do {
                 try await DatabaseSetup.prepare(app.db)
@@ -91,7 +106,7 @@ extension VigilApp {
             let context = StoreContext(
                 accounts: Accounts(
                     db: app.db, clock: services.clock, tokens: services.tokens, passwords: services.passwords,
-                    configuration: configuration),
+                    configuration: configuration, secrets: app.hotline.sealer),
                 apiKeys: APIKeys(db: app.db, clock: services.clock, tokens: services.tokens),
                 database: app.db, configuration: configuration)
             let result = try await body(context)
@@ -108,6 +123,7 @@ extension VigilApp {
         let app = try await Application.make(Environment(name: "production", arguments: ["vigil"]))
         app.logger.logLevel = .warning
         do {
+            try secureDataFolder(configuration, logger: app.logger)
             try configure(app, services: VigilServices(configuration: configuration))
             do { try await DatabaseSetup.prepare(app.db) } catch {
                 throw StoreError.unreachable(

@@ -10,7 +10,6 @@ func routes(_ app: Application) {
     app.on(.POST, ["report"], access: .publicAccess, use: PublicController.submit)
     app.on(.GET, ["status"], access: .publicAccess, use: PublicController.status)
     app.on(.GET, ["healthz"], access: .publicAccess, use: OpsController.health)
-    app.on(.GET, ["metrics"], access: .publicAccess, use: OpsController.metrics)
     app.on(.GET, ["stop"], access: .publicAccess, use: StopController.stopPage)
     app.on(.GET, ["notices", "confirm", ":token"], access: .publicAccess, use: ChannelsController.confirm)
     app.on(.GET, ["filter-check"], access: .publicAccess, use: StopController.filterCheck)
@@ -78,6 +77,8 @@ func routes(_ app: Application) {
     app.on(.GET, ["api", "v1", "feeds", ":format"], access: .apiScope(.feedsRead), use: FeedsController.feed)
     app.on(.POST, ["api", "v1", "match"], access: .apiScope(.matchRead), use: MatchController.match)
     app.on(.POST, ["api", "v1", "bounces"], access: .apiScope(.bouncesWrite), use: BouncesController.receive)
+    // MARK: monitoring (a `metrics:read` key; Prometheus sends it as a bearer token)
+    app.on(.GET, ["metrics"], access: .apiScope(.metricsRead), use: OpsController.metrics)
     app.on(
         .GET, ["api", "v1", "match", ":algorithm", ":value"], access: .apiScope(.matchRead), use: MatchController.lookup
     )
@@ -94,7 +95,7 @@ enum PartnerController {
 
     /// The checked-in OpenAPI 3.1 document.
     static func openAPI(_ req: Request) async throws -> Response {
-        let path = VigilApp.resourcesDirectory + "OpenAPI/openapi.json"
+        let path = VigilServer.resourcesDirectory + "OpenAPI/openapi.json"
         guard let data = FileManager.default.contents(atPath: path) else { throw Abort(.notFound) }
         var headers = HTTPHeaders()
         headers.contentType = .json

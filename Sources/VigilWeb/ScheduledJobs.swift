@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import VigilApp
 import VigilCore
 import VigilMedia
 import VigilStore
@@ -28,6 +29,9 @@ public struct ScheduledJobs: Sendable {
         let list = blockList.store(db, clock: clock)
         let notices = NoticeService(
             db: db, clock: clock, configuration: config, attribution: NoticeService.attribution(config))
+        // Rechecks of noticed URLs fetch the page only; images are looked at by the list check when turned on.
+        let fetcher = OutboundFetcher(config, proxy: config.listCheckProxy)
+        let checker = LinkChecker(fetcher: fetcher, timeout: .seconds(30))
         let owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
         let worker = QueueWorker(
             queue: JobQueue(db: db, clock: clock, owner: owner),
@@ -37,9 +41,7 @@ public struct ScheduledJobs: Sendable {
                 NoticeStore.sendJob: { try await notices.send($0) },
                 BlockListStore.appealOutcomeJob: { try await notices.appealOutcome($0, sealer: sealer) },
                 NoticeService.confirmedJob: { job in
-                    try await LinkChecker.withChecker(proxy: config.listCheckProxy) { checker in
-                        try await notices.confirmed(job) { await checker.check($0) }
-                    }
+                    try await notices.confirmed(job) { await checker.check($0) }
                 },
             ], evenIfDelayed: runDelayedJobs, lease: TimeInterval(config.jobLeaseSeconds))
         self.worker = worker
@@ -73,9 +75,7 @@ public struct ScheduledJobs: Sendable {
                 name: "notice-recheck", everyMinutes: config.noticeRecheckMinutes,
                 summary: "recheck noticed URLs; gone ones count as removed"
             ) { limit in
-                try await LinkChecker.withChecker(proxy: config.listCheckProxy) { checker in
-                    try await notices.recheck(limit: limit) { await checker.check($0) }
-                }
+                try await notices.recheck(limit: limit) { await checker.check($0) }
             },
             Job(
                 name: "notice-follow-up", everyMinutes: 5,
@@ -102,7 +102,7 @@ public struct ScheduledJobs: Sendable {
                 summary: "fetch listed addresses due for their automated check (every list_check_hours)"
             ) { limit in
                 try await LinkChecker.run(
-                    store: list, interval: TimeInterval(config.listCheckHours) * 3600, proxy: config.listCheckProxy,
+                    store: list, interval: TimeInterval(config.listCheckHours) * 3600, fetcher: fetcher,
                     dropGone: config.listDropGone, limit: limit, knownImages: knownImages)
             },
             Job(name: "hold-expiry", everyMinutes: 5, summary: "end law-enforcement holds whose expiry has passed") {
@@ -121,7 +121,7 @@ public struct ScheduledJobs: Sendable {
     public func job(named name: String) -> Job? { jobs.first { $0.name == name } }
 }
 
-extension VigilApp {
+extension VigilServer {
     /// The scheduled jobs on a ready database, for the command line.
     public static func scheduledJobs(_ ctx: StoreContext) throws -> ScheduledJobs {
         let config = ctx.configuration

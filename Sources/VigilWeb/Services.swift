@@ -161,11 +161,16 @@ extension Request {
     var accounts: Accounts {
         Accounts(
             db: db, clock: vigil.clock, tokens: vigil.tokens, passwords: vigil.passwords,
-            configuration: vigil.configuration)
+            configuration: vigil.configuration, secrets: application.hotline.sealer)
     }
 
     var apiKeys: APIKeys { APIKeys(db: db, clock: vigil.clock, tokens: vigil.tokens) }
 
-    /// The client's address for in-memory throttling (the peer; forwarded headers are not trusted).
-    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+    /// The client's address for throttles, audit and logs: the peer, or, when the peer is one of the operator's
+    /// `trusted_proxies`, the right-most untrusted address it forwards for (``ClientAddress``).
+    var clientAddress: String {
+        ClientAddress.resolve(
+            peer: remoteAddress?.ipAddress, forwarded: headers[.forwarded], forwardedFor: headers[.xForwardedFor],
+            trusted: vigil.configuration.trustedProxies)
+    }
 }

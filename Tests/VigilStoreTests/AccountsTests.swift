@@ -11,7 +11,7 @@ struct AccountsTests {
     func accounts(_ app: Application, _ clock: ManualClock) -> Accounts {
         Accounts(
             db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
-            configuration: app.vigil.configuration)
+            configuration: app.vigil.configuration, secrets: app.secretSealer)
     }
 
     /// Creates a fully enrolled user and returns their TOTP.
@@ -47,7 +47,7 @@ struct AccountsTests {
             for _ in 0..<4 {
                 #expect(
                     try await a.signIn(username: "carol", password: "wrong password!!")
-                        == .refused(message: "The user name or password is not right, or the account is not active."))
+                        == .refused(message: Accounts.refusal))
             }
             guard case .locked = try await a.signIn(username: "carol", password: "wrong password!!") else {
                 Issue.record("fifth failure should lock"); return

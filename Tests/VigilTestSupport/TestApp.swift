@@ -70,8 +70,8 @@ public func withVigilApp<T>(
     let app = try await Application.make(.testing)
     app.logger.logLevel = .error
     do {
-        try VigilApp.configure(app, services: services)
-        _ = try await VigilApp.prepare(app)
+        try VigilServer.configure(app, services: services)
+        _ = try await VigilServer.prepare(app)
         let result = try await body(app, clock)
         try await app.asyncShutdown()
         await cleanup()

@@ -2,6 +2,7 @@ import Foundation
 import Vapor
 import VaporTesting
 import VigilCore
+import VigilStore
 
 /// Drives the app in memory the way a browser would: keeps cookies and fills in each form's CSRF field.
 public final class TestBrowser: @unchecked Sendable {
@@ -54,6 +55,14 @@ public final class TestBrowser: @unchecked Sendable {
             if expired || parts[1].isEmpty { cookies[parts[0]] = nil } else { cookies[parts[0]] = parts[1] }
         }
         return Page(status: res.status, headers: res.headers, body: String(buffer: res.body))
+    }
+
+    /// GETs `path` with a new partner key holding `scopes` as the bearer token.
+    public func get(_ path: String, scopes: [APIScope]) async throws -> Page {
+        let key = try await APIKeys(db: app.db, clock: SystemClock(), tokens: SystemTokenSource()).create(
+            partner: "Monitoring \(UUID().uuidString.prefix(8))", scopes: scopes, actor: .system
+        ).secret
+        return try await get(path, headers: ["Authorization": "Bearer \(key)"])
     }
 
     static func encode(_ s: String) -> String {

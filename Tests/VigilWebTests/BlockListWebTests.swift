@@ -88,7 +88,7 @@ struct BlockListWebTests {
     func stopPage() async throws {
         try await withVigilApp { app, clock in
             _ = try await seed(app, clock)
-            try await VigilApp.publishBlockList(app)
+            try await VigilServer.publishBlockList(app)
             let browser = TestBrowser(app)
             let stop = try await browser.get("/some/path", headers: ["Host": "www.bad.test", "Accept-Language": "fr"])
             #expect(stop.status == .unavailableForLegalReasons && stop.body.contains("Cette page a été bloquée"))

@@ -159,6 +159,10 @@ struct HotlineTests {
             #expect(
                 try await ana.post("/cases/1/act", form: [("action", "hold"), ("reason", "x")]).status == .forbidden)
             #expect(
+                try await leo.post("/cases/1/act", form: [("action", "hold"), ("reason", "x")]).status == .notFound,
+                "need-to-know: a case not referred to law enforcement does not exist for the liaison")
+            #expect(try await ana.post("/cases/1/act", form: [("action", "refer-law-enforcement")]).status == .seeOther)
+            #expect(
                 try await leo.post(
                     "/cases/1/act", form: [("action", "hold"), ("reason", "Operation Tern"), ("days", "10")]
                 ).status == .seeOther)

@@ -15,7 +15,7 @@ struct JobMetricsTests {
             try await q.enqueue("notice-delivery")
             try await q.enqueue("notice-delivery")
             clock.advance(by: 90)
-            let text = try await TestBrowser(app).get("/metrics").body
+            let text = try await TestBrowser(app).get("/metrics", scopes: [.metricsRead]).body
             #expect(text.contains(#"vigil_job_queue_depth_jobs{job="notice-delivery",state="queued"} 2"#))
             #expect(text.contains(#"vigil_job_queue_oldest_age_seconds{job="notice-delivery",state="queued"} 90"#))
         }

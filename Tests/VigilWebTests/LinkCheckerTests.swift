@@ -1,7 +1,9 @@
 import Foundation
 import NIOCore
+import Synchronization
 import Testing
 import Vapor
+import VigilApp
 import VigilCore
 import VigilMedia
 import VigilStore
@@ -14,18 +16,33 @@ import VigilTestSupport
 struct LinkCheckerTests {
     /// A site on 127.0.0.1 with a live page, a removed one, redirects and an endless redirect loop.
     func withSite(_ body: (Int) async throws -> Void) async throws {
+        try await withSite { port, _ in try await body(port) }
+    }
+
+    /// The same, with a count of the requests the site answered on `/live` and `/page.html`.
+    final class Hits: Sendable {
+        let count = Mutex(0)
+        func add() { count.withLock { $0 += 1 } }
+        var value: Int { count.withLock { $0 } }
+    }
+
+    func withSite(_ body: (Int, Hits) async throws -> Void) async throws {
+        let hits = Hits()
         let site = try await Application.make(.testing)
         site.logger.logLevel = .error
         site.http.server.configuration.hostname = "127.0.0.1"
         site.http.server.configuration.port = 0
         site.get("live") { _ in
-            Response(
-                status: .ok, headers: ["Content-Type": "text/html"],
-                body: .init(string: String(repeating: "x", count: 3_000_000)))
+            hits.add()
+            return
+                Response(
+                    status: .ok, headers: ["Content-Type": "text/html"],
+                    body: .init(string: String(repeating: "x", count: 3_000_000)))
         }
         site.get("removed") { _ in Response(status: .notFound) }
         site.get("page.html") { _ in
-            Response(
+            hits.add()
+            return Response(
                 status: .ok, headers: ["Content-Type": "text/html; charset=utf-8"],
                 body: .init(
                     string:
@@ -33,20 +50,28 @@ struct LinkCheckerTests {
                 ))
         }
         site.get("img", "known.bmp") { _ in
-            Response(status: .ok, headers: ["Content-Type": "image/bmp"], body: .init(data: Data(Self.bmp(seed: 1))))
+            hits.add()
+            return Response(
+                status: .ok, headers: ["Content-Type": "image/bmp"], body: .init(data: Data(Self.bmp(seed: 1))))
         }
         site.get("other.bmp") { _ in Response(status: .notFound) }
         site.get("img", "other.bmp") { _ in
-            Response(status: .ok, headers: ["Content-Type": "image/bmp"], body: .init(data: Data(Self.bmp(seed: 2))))
+            hits.add()
+            return Response(
+                status: .ok, headers: ["Content-Type": "image/bmp"], body: .init(data: Data(Self.bmp(seed: 2))))
         }
         site.get("moved") { _ in Response(status: .found, headers: ["Location": "/removed"]) }
+        site.get("to-metadata") { _ in
+            Response(status: .found, headers: ["Location": "http://169.254.169.254/latest/meta-data/"])
+        }
+        site.get("to-decimal") { _ in Response(status: .found, headers: ["Location": "http://2130706433:1/x"]) }
         site.get("loop", ":n") { req in
             let n = req.parameters.get("n", as: Int.self) ?? 0
             return Response(status: .found, headers: ["Location": "/loop/\(n + 1)"])
         }
         try await site.server.start(address: .hostname("127.0.0.1", port: 0))
         do {
-            try await body(site.http.server.shared.localAddress!.port!)
+            try await body(site.http.server.shared.localAddress!.port!, hits)
         } catch {
             await site.server.shutdown()
             try? await site.asyncShutdown()
@@ -55,6 +80,28 @@ struct LinkCheckerTests {
         await site.server.shutdown()
         try await site.asyncShutdown()
     }
+
+    /// A resolver that answers every name with the addresses it was given, counting the questions.
+    struct FixedResolver: NameResolver {
+        let answers: [String: [IPAddress]]
+        func addresses(of name: String) async throws(OutboundRefusal) -> [IPAddress] {
+            guard let found = answers[name] else { throw .noSuchName(name) }
+            return found
+        }
+    }
+
+    /// The policy a lab sets to reach its own loopback servers (`fetch_allow_cidrs = 127.0.0.0/8`).
+    static let lab = OutboundFetcher(
+        policy: OutboundAddressPolicy(allowed: [IPRange(cidr: "127.0.0.0/8")!]),
+        resolver: FixedResolver(answers: ["site.test": [IPAddress(v4: 0x7F00_0001)]]),
+        connectTimeout: .milliseconds(500))
+    /// The default: nothing but public addresses.
+    static let strict = OutboundFetcher(
+        policy: OutboundAddressPolicy(),
+        resolver: FixedResolver(answers: [
+            "rebind.test": [IPAddress(host: "93.184.216.34")!, IPAddress(v4: 0x7F00_0001)],
+            "metadata.test": [IPAddress(host: "169.254.169.254")!],
+        ]), connectTimeout: .milliseconds(500))
 
     /// A 64x48 24-bit BMP of benign noise.
     static func bmp(seed: UInt64) -> [UInt8] {
@@ -79,8 +126,7 @@ struct LinkCheckerTests {
             }
             let knownMD5 = try #require(known.record?.digests?.md5)
             #expect(known.record?.pdq != nil, "a BMP decodes and gets a PDQ")
-            let client = LinkChecker.makeClient(proxy: nil, connectTimeout: .milliseconds(500))
-            let checker = LinkChecker(client: client, timeout: .seconds(10)) { outcomes in
+            let checker = LinkChecker(fetcher: Self.lab, timeout: .seconds(10)) { outcomes in
                 outcomes.filter { $0.record?.digests?.md5 == knownMD5 }.count
             }
             let page = await checker.check("http://127.0.0.1:\(port)/page.html")
@@ -88,7 +134,6 @@ struct LinkCheckerTests {
             #expect(page.detail.hasSuffix("1 of 2 images on the page in the national hash set"), "\(page.detail)")
             let image = await checker.check("http://127.0.0.1:\(port)/img/known.bmp")
             #expect(image.detail.hasSuffix("the image is in the national hash set"))
-            try await client.shutdown()
         }
         #expect(
             LinkChecker.imageSources(
@@ -100,8 +145,7 @@ struct LinkCheckerTests {
     @Test("live, gone (404 after a redirect, refused connection) and inconclusive (too many redirects) are told apart")
     func outcomes() async throws {
         try await withSite { port in
-            let client = LinkChecker.makeClient(proxy: nil, connectTimeout: .milliseconds(500))
-            let checker = LinkChecker(client: client, timeout: .seconds(10))
+            let checker = LinkChecker(fetcher: Self.lab, timeout: .seconds(10))
             let live = await checker.check("http://127.0.0.1:\(port)/live")
             #expect(live.outcome == .live && live.detail.contains("HTTP 200"))
             let moved = await checker.check("http://127.0.0.1:\(port)/moved")
@@ -110,7 +154,50 @@ struct LinkCheckerTests {
             #expect(loop.outcome == .inconclusive)
             let closed = await checker.check("http://127.0.0.1:1/")
             #expect(closed.outcome == .gone, "\(closed.detail)")
-            try await client.shutdown()
+        }
+    }
+
+    @Test("by default a loopback, decimal-spelled or metadata address is never contacted; a lab's allowed range is")
+    func privateAddressesRefused() async throws {
+        try await withSite { port, hits in
+            let strict = LinkChecker(fetcher: Self.strict, timeout: .seconds(10))
+            for address in [
+                "http://127.0.0.1:\(port)/live", "http://2130706433:\(port)/live", "http://0x7f.1:\(port)/live",
+                "http://[::ffff:127.0.0.1]:\(port)/live", "http://localhost:\(port)/live",
+                "http://169.254.169.254/latest/meta-data/", "http://metadata.test/", "http://rebind.test:\(port)/live",
+            ] {
+                let result = await strict.check(address)
+                #expect(result.outcome == .inconclusive, "\(address): \(result.detail)")
+                #expect(result.detail.contains("outbound-fetch policy"), "\(address): \(result.detail)")
+            }
+            #expect(hits.value == 0, "the site was never contacted")
+            let lab = LinkChecker(fetcher: Self.lab, timeout: .seconds(10))
+            #expect(await lab.check("http://127.0.0.1:\(port)/live").outcome == .live)
+            #expect(await lab.check("http://site.test:\(port)/live").outcome == .live, "a name pinned to its address")
+            #expect(hits.value == 2)
+        }
+    }
+
+    @Test("a redirect to a private address is refused at that hop, whatever the first hop was allowed")
+    func redirectsChecked() async throws {
+        try await withSite { port in
+            let lab = LinkChecker(fetcher: Self.lab, timeout: .seconds(10))
+            let metadata = await lab.check("http://127.0.0.1:\(port)/to-metadata")
+            #expect(metadata.outcome == .inconclusive)
+            #expect(metadata.detail.contains("169.254.169.254 is link-local"), "\(metadata.detail)")
+            let decimal = await lab.check("http://127.0.0.1:\(port)/to-decimal")
+            #expect(decimal.outcome != .live, "\(decimal.detail)")
+        }
+    }
+
+    @Test("without the image check a page's images are never fetched")
+    func noSubresources() async throws {
+        try await withSite { port, hits in
+            let checker = LinkChecker(fetcher: Self.lab, timeout: .seconds(10))
+            let page = await checker.check("http://127.0.0.1:\(port)/page.html")
+            #expect(page.outcome == .live)
+            #expect(!page.detail.contains("images"), "\(page.detail)")
+            #expect(hits.value == 1)
         }
     }
 

@@ -16,7 +16,8 @@ struct OperationsTests {
             #expect(h.status == .ok)
             #expect(h.body.contains(#""database":"reachable""#))
             try await b.post("/login", form: [("username", "nobody"), ("password", "wrong")])
-            let m = try await b.get("/metrics")
+            #expect(try await b.get("/metrics").status == .unauthorized, "metrics need a metrics:read key")
+            let m = try await b.get("/metrics", scopes: [.metricsRead])
             #expect(m.status == .ok)
             #expect(m.body.contains(#"vigil_http_requests_total{route="/healthz",method="GET",status="200"} 1"#))
             #expect(m.body.contains(#"vigil_logins_total{result="failure"} 1"#))
@@ -115,7 +116,7 @@ struct OperationsTests {
         try await withVigilApp { app, _ in
             let a = Accounts(
                 db: app.db, clock: app.vigil.clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
-                configuration: app.vigil.configuration)
+                configuration: app.vigil.configuration, secrets: app.secretSealer)
             let token = try await a.issueSetupLink(username: "admin", actor: .system)
             let b = TestBrowser(app)
             try await b.get("/setup/\(token)")

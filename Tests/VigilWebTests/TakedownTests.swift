@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import Vapor
+import VigilApp
 import VigilCore
 import VigilStore
 import VigilTestSupport
@@ -179,6 +180,8 @@ struct TakedownTests {
         try await withVigilApp { app, clock in
             let hotline = app.hotlineStoreForTests
             let id = try await assessedCase(hotline, "http://held.test/later.jpg")
+            // need-to-know: the liaison acts on cases referred to law enforcement
+            try await hotline.apply(.referToLawEnforcement(by: "ana"), to: id, actor: .user("ana"))
             let (leo, _) = try await Staff.signedIn(app, clock: clock, username: "leo", role: .leLiaison)
             // a date that is not a date is refused, naming the field
             let bad = try await leo.post(
@@ -547,7 +550,10 @@ struct ChannelTests {
     }
 
     func run(port: Int, received: Received) async throws {
-        try await withVigilApp { app, clock in
+        // The lab allows its loopback range; by default the webhook on loopback is refused (checked below).
+        try await withVigilApp(configure: {
+            $0.fetchPolicy = OutboundAddressPolicy(allowed: [IPRange(cidr: "127.0.0.0/8")!])
+        }) { app, clock in
             let hotline = app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             let secret = "a shared secret of some length"
@@ -562,6 +568,14 @@ struct ChannelTests {
             let noticeID = try #require(try await notices.prepare(caseID: id))
             let service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
             let queue = JobQueue(db: app.db, clock: clock, owner: "t")
+            var strict = app.vigil.configuration
+            strict.fetchPolicy = OutboundAddressPolicy()
+            let refused = try #require(try await queue.claim(NoticeStore.sendJob, limit: 1, evenIfDelayed: true).first)
+            await #expect(throws: (any Error).self) {
+                try await NoticeService(db: app.db, clock: clock, configuration: strict).send(refused)
+            }
+            #expect(await received.first == nil, "the default policy never contacts a webhook on loopback")
+            try await queue.fail(refused, error: "refused")
             let job = try #require(try await queue.claim(NoticeStore.sendJob, limit: 1, evenIfDelayed: true).first)
             try await service.send(job)
             let (body, signature) = try #require(await received.first)
@@ -594,7 +608,8 @@ struct AttributionTests {
     @Test("reserved names (demo data, tests) are never looked up through a resolver off this machine")
     func reservedNames() async {
         let attribution = Attribution(
-            dns: DNSClient(server: "192.0.2.53", port: 53), country: nil, asn: nil, rdapBase: nil, cache: RDAPCache())
+            dns: DNSClient(server: "192.0.2.53", port: 53), country: nil, asn: nil, rdapBase: nil, cache: RDAPCache(),
+            fetcher: OutboundFetcher(VigilConfiguration()))
         for url in ["http://gallery.example.test/x", "http://www.example.com/", "http://a.invalid/"] {
             let r = await attribution.attribute(url: url)
             #expect(

@@ -72,6 +72,8 @@ def test_report_in_arabic_join_assess_confirm_hold_refer(server, browser):
     browser.get(case_url)
     submit(browser, "button[value=confirm]")
     assert "Decided" in browser.page_source
+    # Need-to-know: the liaison sees the case once it is referred to law enforcement.
+    submit(browser, "button[value=refer-law-enforcement]")
 
     as_user("leo")
     browser.get(case_url)

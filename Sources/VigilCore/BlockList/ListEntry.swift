@@ -68,6 +68,20 @@ public struct ListTarget: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// Where a check fetches a web target typed as `text`: the scheme, host and port as typed (the canonical value,
+    /// like Safe Browsing's expressions, keeps neither), or `nil` when that is plain `http://host` on port 80.
+    public static func origin(typed text: String) -> String? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let withScheme = trimmed.contains("://") ? trimmed : "http://" + trimmed
+        guard let parts = URLComponents(string: withScheme), let scheme = parts.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let canonical = try? CanonicalURL.canonicalize(withScheme),
+            let host = CanonicalURL.host(of: canonical)
+        else { return nil }
+        let defaultPort = scheme == "https" ? 443 : 80
+        if scheme == "http", parts.port == nil || parts.port == defaultPort { return nil }
+        return scheme + "://" + host + (parts.port.map { $0 == defaultPort ? "" : ":\($0)" } ?? "")
+    }
+
     /// The host a web entry is on (`nil` for a newsgroup).
     public var host: String? {
         guard kind != .newsgroup else { return nil }
@@ -142,6 +156,10 @@ public struct ListEntry: Sendable, Equatable, Codable {
     /// A harmless test entry the operator publishes to check that partners apply the list.
     public var canary: Bool
     public var removalReason: String?
+
+    /// The scheme, host and port the analyst typed when they are not `http://` on port 80 (``ListTarget/origin(typed:)``):
+    /// checks fetch the address as listed.
+    public var origin: String?
 
     public init(
         id: Int64, target: ListTarget, criterion: String, caseID: Int64?, dedicatedReason: String?,

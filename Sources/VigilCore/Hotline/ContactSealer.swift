@@ -31,6 +31,13 @@ public struct ContactSealer: Sendable {
         try self.init(key: SymmetricKey(data: rawKey), tokens: tokens)
     }
 
+    /// A key for another purpose (`"csrf"`), derived from this one with HKDF-SHA-256, so the data folder holds one
+    /// secret and every process of an installation derives the same keys.
+    public func derivedKey(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: key, info: Data("vigil \(purpose)".utf8), outputByteCount: 32)
+    }
+
     /// Encrypts `contact` for the report `reportID`.
     public func seal(_ contact: String, reportID: String) throws(ContactSealerError) -> Data {
         do {

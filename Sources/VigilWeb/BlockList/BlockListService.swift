@@ -135,7 +135,7 @@ extension Request {
     var blockListStore: BlockListStore { application.blockList.store(db, clock: vigil.clock) }
 }
 
-extension VigilApp {
+extension VigilServer {
     /// Publishes a new block-list version if one is due and brings the STOP page's domains up to date, as the
     /// server's one-minute job does.
     public static func publishBlockList(_ app: Application) async throws {

@@ -2,7 +2,7 @@ import Vapor
 import VigilCore
 import VigilStore
 
-extension VigilApp {
+extension VigilServer {
     /// Demonstration block-list entries for `make run`, on reserved `.test` names that cannot exist on the internet,
     /// proposed and verified by two named demo analysts. Added once, to an empty list.
     static func addDemoBlockList(_ app: Application) async throws {

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Vapor
+import VigilApp
 import VigilCore
 import VigilMedia
 import VigilStore
@@ -17,10 +17,11 @@ struct LinkChecker: Sendable {
         let detail: String
     }
 
-    let client: HTTPClient
+    /// Every hop goes through the outbound-fetch policy (resolved, checked, pinned).
+    let fetcher: OutboundFetcher
     let timeout: TimeAmount
     /// How many of these fetched images' hashes are in the national hash set (the pictures themselves are hashed in
-    /// memory and dropped, never written anywhere). `nil`: no image check.
+    /// memory and dropped, never written anywhere). `nil`: no image check, and no sub-resource of a page is fetched.
     var knownImages: (@Sendable ([FileOutcome]) async -> Int)?
     static let maxRedirects = 5
     static let maxBodyBytes = 1 << 20
@@ -29,24 +30,14 @@ struct LinkChecker: Sendable {
     static let maxImageBytes = 20 << 20
     static let maxImagesPerPage = 10
 
-    /// A client for checks: no automatic redirects, the configured proxy, short time-outs.
-    /// A refused connection is retried by the client until the connect time-out, so a closed port costs that long.
-    static func makeClient(proxy: String?, connectTimeout: TimeAmount = .seconds(10)) -> HTTPClient {
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: connectTimeout, read: .seconds(20)))
-        if let proxy, let url = URL(string: proxy), let host = url.host {
-            configuration.proxy = .server(host: host, port: url.port ?? 3128)
-        }
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-
-    /// The address a check fetches for an entry (listed addresses are stored without a scheme).
-    static func address(for target: ListTarget) -> String? {
-        switch target.kind {
-        case .url, .prefix: "http://" + target.value
-        case .domain: "http://" + target.value + "/"
-        case .newsgroup: nil
-        }
+    /// The address a check fetches for an entry: as listed, with the scheme and port the analyst typed (the stored
+    /// value has neither; without an origin it is `http://` on port 80).
+    static func address(for entry: ListEntry) -> String? {
+        let target = entry.target
+        guard target.kind != .newsgroup, let host = target.host else { return nil }
+        let origin = entry.origin ?? "http://" + host
+        let rest = target.kind == .domain ? "/" : String(target.value.dropFirst(host.count))
+        return origin + (rest.isEmpty ? "/" : rest)
     }
 
     /// One fetch, following up to 5 redirects by hand. The body is kept (in memory, up to `keep` bytes) only when
@@ -69,38 +60,43 @@ struct LinkChecker: Sendable {
             var request = HTTPClientRequest(url: url)
             request.headers.add(name: "User-Agent", value: "Vigil-list-check/1")
             do {
-                let response = try await client.execute(request, timeout: timeout)
-                let type = response.headers.first(name: "Content-Type") ?? "unknown type"
-                let status = UInt(response.status.code)
-                let wanted = (200..<300).contains(status) && keepWhen(type.lowercased())
-                var kept: [UInt8] = []
-                var seen = 0
-                for try await chunk in response.body {
-                    seen += chunk.readableBytes
-                    if wanted, kept.count < keep { kept += chunk.readableBytesView.prefix(keep - kept.count) }
-                    if seen >= max(Self.maxBodyBytes, wanted ? keep : 0) { break }
+                let fetched = try await fetcher.execute(request, timeout: timeout) { response in
+                    let type = response.headers.first(name: "Content-Type") ?? "unknown type"
+                    let status = UInt(response.status.code)
+                    let wanted = (200..<300).contains(status) && keepWhen(type.lowercased())
+                    var kept: [UInt8] = []
+                    var seen = 0
+                    for try await chunk in response.body {
+                        seen += chunk.readableBytes
+                        if wanted, kept.count < keep { kept += chunk.readableBytesView.prefix(keep - kept.count) }
+                        if seen >= max(Self.maxBodyBytes, wanted ? keep : 0) { break }
+                    }
+                    return (
+                        Fetched(status: status, url: url, type: type, body: wanted ? kept : nil),
+                        response.headers.first(name: "Location")
+                    )
                 }
+                let status = fetched.0.status
                 if [301, 302, 303, 307, 308].contains(status) {
-                    guard hop < Self.maxRedirects, let location = response.headers.first(name: "Location"),
+                    guard hop < Self.maxRedirects, let location = fetched.1,
                         let next = URL(string: location, relativeTo: URL(string: url))?.absoluteURL.absoluteString,
                         next.hasPrefix("http://") || next.hasPrefix("https://")
                     else { return .failure(.inconclusive("HTTP \(status): redirect not followed from \(url)")) }
                     url = next
                     continue
                 }
-                return .success(Fetched(status: status, url: url, type: type, body: wanted ? kept : nil))
+                return .success(fetched.0)
+            } catch let refusal as OutboundRefusal {
+                switch refusal {
+                case .noSuchName: return .failure(.gone("no such domain for \(url)"))
+                case .forbidden, .unresolved, .badURL: return .failure(.inconclusive("\(refusal) at \(url)"))
+                }
             } catch {
                 let text = String(describing: error)
                 if text.contains("connectionRefused") || text.contains("Connection refused")
                     || text.contains("ECONNREFUSED")
                 {
                     return .failure(.gone("connection refused at \(url)"))
-                }
-                if text.contains("NXDOMAIN") || text.contains("Name or service not known")
-                    || text.contains("nodename nor servname")
-                    || text.contains("No address") || text.contains("noAddress")
-                {
-                    return .failure(.gone("no such domain for \(url)"))
                 }
                 return .failure(.inconclusive("\(String(text.prefix(160))) at \(url)"))
             }
@@ -175,30 +171,12 @@ struct LinkChecker: Sendable {
     /// Checks every active entry not checked within `interval`, at most `limit` of them; returns how many.
     @discardableResult
     static func run(
-        store: BlockListStore, interval: TimeInterval, proxy: String?, dropGone: Bool, limit: Int = 500,
+        store: BlockListStore, interval: TimeInterval, fetcher: OutboundFetcher, dropGone: Bool, limit: Int = 500,
         knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil
     ) async throws -> Int {
-        try await withChecker(proxy: proxy, knownImages: knownImages) { checker in
-            try await run(store: store, interval: interval, dropGone: dropGone, limit: limit) {
-                await checker.check($0)
-            }
-        }
-    }
-
-    /// Runs `body` with a checker whose client is shut down afterwards, whatever happens.
-    static func withChecker<T>(
-        proxy: String?, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil,
-        _ body: (LinkChecker) async throws -> T
-    ) async throws -> T {
-        let client = makeClient(proxy: proxy)
-        let checker = LinkChecker(client: client, timeout: .seconds(30), knownImages: knownImages)
-        do {
-            let result = try await body(checker)
-            try await client.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            throw error
+        let checker = LinkChecker(fetcher: fetcher, timeout: .seconds(30), knownImages: knownImages)
+        return try await run(store: store, interval: interval, dropGone: dropGone, limit: limit) {
+            await checker.check($0)
         }
     }
 
@@ -210,7 +188,7 @@ struct LinkChecker: Sendable {
         let due = try await store.dueForCheck(before: store.clock.now() - interval, limit: limit)
         var checked = 0
         for entry in due {
-            guard let address = address(for: entry.target) else { continue }
+            guard let address = address(for: entry) else { continue }
             let result = await check(address)
             try await store.recordCheck(entry.id, outcome: result.outcome, detail: result.detail, dropGone: dropGone)
             checked += 1

@@ -128,7 +128,8 @@ enum ListDeskController {
             }
             let reason = f.dedicated_reason.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
             let entry = try await req.blockListStore.propose(
-                target: target, criterion: code, caseID: caseID, dedicatedReason: reason, by: user)
+                target: target, criterion: code, caseID: caseID, dedicatedReason: reason,
+                origin: ListTarget.origin(typed: f.target ?? ""), by: user)
             return req.redirect(to: "/list/\(entry.id)", redirectType: .normal)
         } catch let error as StoreError {
             return try await newPage(req, values: f, error: sentence(error.description), status: .unprocessableEntity)

@@ -54,10 +54,11 @@ enum AuthController {
                 redirectType: .normal)
             res.cookies[pendingCookie] = cookie(token, req, maxAge: 600)
             return res
-        case .locked(let until):
+        case .locked:
+            // The same answer as an unknown name or a wrong password: a locked account is a known one.
             req.vigil.metrics.login("locked")
             await throttle.recordFailure(req.clientAddress)
-            return try await refuse(lockedMessage(until), status: .tooManyRequests)
+            return try await refuse(Accounts.refusal, status: .unauthorized)
         case .refused(let message):
             req.vigil.metrics.login("failure")
             await throttle.recordFailure(req.clientAddress)
@@ -200,7 +201,9 @@ enum AuthController {
     {
         let token = try req.parameters.require("token")
         guard let user = try await req.accounts.userForSetup(token: token) else { throw invalidLink }
-        guard user.passwordHash != nil, let secret = user.totpSecret, let bytes = Base32.decode(secret) else {
+        guard user.passwordHash != nil, let secret = try req.accounts.totpSecret(of: user),
+            let bytes = Base32.decode(secret)
+        else {
             return req.redirect(to: "/setup/\(token)")
         }
         let totp = VigilCore.TOTP(secret: bytes)
@@ -242,11 +245,11 @@ enum AuthController {
             "This setup link is not valid: it was already used, has expired, or was mistyped. Ask an administrator for a new one."
     )
 
-    /// Only local paths, so the `next` parameter cannot send anyone to another site.
+    /// Only local paths (``LocalRedirect``), so the `next` parameter cannot send anyone to another site.
     static func safeNext(_ next: String?) -> String {
-        guard let n = next, n.hasPrefix("/"), !n.hasPrefix("//"), !n.hasPrefix("/\\"), !n.contains("\n"),
-            !n.hasPrefix("/login"), !n.hasPrefix("/logout")
-        else { return "/dashboard" }
+        guard let n = LocalRedirect.path(next), !n.hasPrefix("/login"), !n.hasPrefix("/logout") else {
+            return "/dashboard"
+        }
         return n
     }
 

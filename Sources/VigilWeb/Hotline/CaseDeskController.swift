@@ -129,6 +129,8 @@ enum CaseDeskController {
         var canEditHosting = false
         /// The latest attribution found the hosting different from the one before (a notice may have gone to the wrong place).
         var hostingChanged = false
+        /// Why Vigil will not fetch the reported address (loopback, private, …); empty when it may.
+        var notFetched = ""
     }
 
     struct HostingView: Encodable {
@@ -176,7 +178,9 @@ enum CaseDeskController {
     {
         let (user, role) = try req.requireStaff()
         let id = try caseID(req)
-        guard let (c, reports) = try await req.hotlineStore.caseDetail(id) else {
+        guard let (c, reports) = try await req.hotlineStore.caseDetail(id),
+            role.mayOpenCase(referred: c.referredAt != nil, holdPlacedBy: c.workflow.hold?.placedBy, user: user)
+        else {
             throw Abort(.notFound, reason: "There is no case \(id).")
         }
         let now = req.vigil.clock.now()
@@ -225,9 +229,20 @@ enum CaseDeskController {
             full.notices.append(try await NoticeRow.of(n, store: notices))
         }
         full.canEditHosting = [.analyst, .supervisor, .admin].contains(role)
+        full.notFetched = notFetchedReason(c.key, policy: req.vigil.configuration.fetchPolicy) ?? ""
         full.hostingChanged =
             events.first { $0.action == "case.attributed" }?.detailsJSON.contains(#""changed":"true""#) ?? false
         return try await req.view.render("case", full).encodeResponse(status: status, for: req)
+    }
+
+    /// Reports of private addresses are accepted (people do see them) but flagged, and never fetched: why, for a
+    /// URL whose host is such an address or a localhost name. Names that resolve to one are refused when fetched.
+    static func notFetchedReason(_ key: String?, policy: OutboundAddressPolicy) -> String? {
+        guard let key, let host = CanonicalURL.host(of: key.contains("://") ? key : "http://" + key) else {
+            return nil
+        }
+        if host == "localhost" || host.hasSuffix(".localhost") { return "a localhost name" }
+        return IPAddress(host: host).flatMap(policy.refusal(for:)).map { "a \($0) address" }
     }
 
     static func caseID(_ req: Request) throws -> Int64 {
@@ -272,6 +287,11 @@ enum CaseDeskController {
     static func act(_ req: Request) async throws -> Response {
         let (user, role) = try req.requireStaff()
         let id = try caseID(req)
+        if role == .leLiaison {
+            guard let c = try await req.hotlineStore.caseSummary(id),
+                role.mayOpenCase(referred: c.referredAt != nil, holdPlacedBy: c.workflow.hold?.placedBy, user: user)
+            else { throw Abort(.notFound, reason: "There is no case \(id).") }
+        }
         let f = try req.content.decode(ActionForm.self)
         let now = req.vigil.clock.now()
         let analystRoles: Set<Role> = [.analyst, .supervisor, .admin]
@@ -402,9 +422,11 @@ enum CaseDeskController {
 
     /// The referral package: JSON (`?format=json`) or a readable page; every download is audited.
     static func referral(_ req: Request) async throws -> Response {
-        let (user, _) = try req.requireStaff()
+        let (user, role) = try req.requireStaff()
         let id = try caseID(req)
-        guard let (c, reports) = try await req.hotlineStore.caseDetail(id) else {
+        guard let (c, reports) = try await req.hotlineStore.caseDetail(id),
+            role.mayOpenCase(referred: c.referredAt != nil, holdPlacedBy: c.workflow.hold?.placedBy, user: user)
+        else {
             throw Abort(.notFound, reason: "There is no case \(id).")
         }
         let now = req.vigil.clock.now()

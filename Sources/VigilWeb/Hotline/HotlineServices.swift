@@ -11,6 +11,9 @@ public struct HotlineServices: Sendable {
     public let triage: TriagePolicy
     public let fourEyes: FourEyesPolicy
     let reportLimiter: KeyRateLimiter
+    /// Status lookups by reference, per address (references are random, but guessing should still be slow).
+    let lookupLimiter: KeyRateLimiter
+    static let lookupsPerMinute = 30
 
     init(configuration c: VigilConfiguration, translations: String, tokens: any TokenSource) throws {
         catalog = try Catalog.load(
@@ -22,6 +25,7 @@ public struct HotlineServices: Sendable {
         triage = try TriagePolicy(standardDays: c.standardAssessmentDays)
         fourEyes = FourEyesPolicy(required: Set(c.fourEyes.compactMap(CaseDecision.Kind.init(rawValue:))))
         reportLimiter = KeyRateLimiter(perMinute: max(1, c.publicReportsPerHour), windowSeconds: 3600)
+        lookupLimiter = KeyRateLimiter(perMinute: Self.lookupsPerMinute)
     }
 }
 
@@ -32,6 +36,18 @@ extension Application {
         guard let h = storage[HotlineServicesKey.self] else { fatalError("configure did not set up the hotline") }
         return h
     }
+
+    /// Refuses a reference lookup beyond the per-address limit with 429 and `Retry-After`.
+    func limitLookups(_ req: Request) async throws {
+        guard await hotline.lookupLimiter.allow(req.clientAddress, now: req.vigil.clock.now()) else {
+            throw Abort(
+                .tooManyRequests, headers: ["Retry-After": "60"],
+                reason: "Too many status lookups from this address; wait a minute and try again.")
+        }
+    }
+
+    /// The data folder's key, which seals reporters' contacts and staff TOTP secrets.
+    public var secretSealer: ContactSealer { hotline.sealer }
 }
 
 extension Request {

@@ -158,6 +158,7 @@ enum PublicController {
             return try await render(
                 req, "public-status", StatusPage(layout: layout(req), reference: "", status: nil, error: nil))
         }
+        try await req.application.limitLookups(req)
         guard let ref = try? ReportReference(parsing: typed) else {
             return try await render(
                 req, "public-status",

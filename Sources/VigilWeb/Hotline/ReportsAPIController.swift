@@ -53,6 +53,11 @@ enum ReportsAPIController {
     }
 
     static func submit(_ req: Request) async throws -> Response {
+        guard let type = req.headers.contentType, type.type == "application",
+            type.subType == "json" || type.subType.hasSuffix("+json")
+        else {
+            throw Abort(.unsupportedMediaType, reason: "Send reports as JSON (Content-Type: application/json).")
+        }
         var items: [Item]
         var partnerKey: String?
         var source: ReportSource = .publicReporter
@@ -98,6 +103,21 @@ enum ReportsAPIController {
                         errors: [
                             FieldError(
                                 field: "kind", message: "unknown kind; use url, newsgroup, p2p, profile or behaviour")
+                        ]))
+                continue
+            }
+            let unknownConcerns = (item.concerns ?? []).filter { BehaviourConcern(rawValue: $0) == nil }
+            guard unknownConcerns.isEmpty else {
+                let known = BehaviourConcern.allCases.map(\.rawValue).joined(separator: ", ")
+                results.append(
+                    ItemResult(
+                        index: i, accepted: false, reference: nil,
+                        errors: [
+                            FieldError(
+                                field: "concerns",
+                                message:
+                                    "unknown \(unknownConcerns.count == 1 ? "concern" : "concerns") \(unknownConcerns.map { "'\($0.prefix(40))'" }.joined(separator: ", ")); use \(known)"
+                            )
                         ]))
                 continue
             }
@@ -174,6 +194,7 @@ enum ReportsAPIController {
     }
 
     static func status(_ req: Request) async throws -> Status {
+        try await req.application.limitLookups(req)
         let text = try req.parameters.require("reference")
         guard let ref = try? ReportReference(parsing: text) else {
             throw Abort(.badRequest, reason: "This is not a report reference (like R-7KQ4-M2XD).")

@@ -1,16 +1,34 @@
+import Crypto
+import Foundation
 import Vapor
 import VigilCore
 
-/// Double-submit CSRF protection for every form that changes state: a random cookie (SameSite=Strict)
-/// whose value each form repeats in a hidden `_csrf` field. API requests (bearer keys, JSON) are exempt.
+/// Signed double-submit CSRF protection for every form that changes state: a cookie (SameSite=Strict) holding a
+/// random value and the server's HMAC of it, which each form repeats in a hidden `_csrf` field. A token the
+/// server did not issue (a cookie a client or another site chose) is refused. API requests (bearer keys, JSON)
+/// are exempt.
 struct CSRFMiddleware: AsyncMiddleware {
     static let cookie = "vigil_csrf"
     static let field = "_csrf"
     let secure: Bool
+    /// Derived from the data folder's key, so every process of an installation accepts the others' tokens.
+    let key: SymmetricKey
+
+    /// `RANDOM.MAC`, both base64url.
+    static func issue(random: String, key: SymmetricKey) -> String {
+        random + "." + Data(HMAC<SHA256>.authenticationCode(for: Data(random.utf8), using: key)).base64URLEncoded()
+    }
+
+    /// Whether the server issued `token`.
+    static func isIssued(_ token: String, key: SymmetricKey) -> Bool {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count >= 22 else { return false }
+        return constantTimeEquals(issue(random: String(parts[0]), key: key), token)
+    }
 
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let existing = req.cookies[Self.cookie]?.string
-        let token = existing.flatMap { $0.count >= 32 ? $0 : nil } ?? req.vigil.tokens.urlSafeToken()
+        let existing = (req.cookies[Self.cookie]?.string).flatMap { Self.isIssued($0, key: key) ? $0 : nil }
+        let token = existing ?? Self.issue(random: req.vigil.tokens.urlSafeToken(), key: key)
         req.storage[CSRFTokenKey.self] = token
         if [.POST, .PUT, .PATCH, .DELETE].contains(req.method), !req.url.path.hasPrefix("/api/") {
             // Collect the body within the size limit first (413 when it is larger), then read the field.
@@ -22,7 +40,7 @@ struct CSRFMiddleware: AsyncMiddleware {
             }
         }
         let res = try await next.respond(to: req)
-        if existing != token {
+        if req.cookies[Self.cookie]?.string != token {
             res.cookies[Self.cookie] = HTTPCookies.Value(
                 string: token, maxAge: nil, path: "/", isSecure: secure, isHTTPOnly: true, sameSite: .strict)
         }
@@ -35,4 +53,12 @@ struct CSRFTokenKey: StorageKey { typealias Value = String }
 extension Request {
     /// The CSRF token to place in forms.
     var csrfToken: String { storage[CSRFTokenKey.self] ?? "" }
+}
+
+extension Data {
+    /// Base64url without padding.
+    fileprivate func base64URLEncoded() -> String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
 }

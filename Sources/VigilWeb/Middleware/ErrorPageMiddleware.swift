@@ -16,13 +16,14 @@ struct ErrorPageMiddleware: AsyncMiddleware {
         var message: String
         var headers = HTTPHeaders()
         switch error {
+        // Before AbortError: Vapor makes DecodingError one, with Swift's own description of the coding path.
+        case let decoding as DecodingError:
+            status = .badRequest
+            message = Self.describe(decoding)
         case let abort as any AbortError:
             status = abort.status
             message = status.code < 500 ? abort.reason : "Something went wrong on our side."
             headers = abort.headers
-        case let decoding as DecodingError:
-            status = .badRequest
-            message = Self.describe(decoding)
         default:
             status = .internalServerError
             message = "Something went wrong on our side."

@@ -3,7 +3,7 @@ import Vapor
 import VigilCore
 import VigilStore
 
-extension VigilApp {
+extension VigilServer {
     /// Demonstration reports and cases over the last six months, so that the transparency page and the checklist's
     /// live evidence have figures to show. Addresses are under `example.test` (a reserved name: no real site).
     /// Assessments are made by `demo-analyst`; cases are closed or actioned as a hotline would.

@@ -119,7 +119,7 @@ extension Request {
     }
 }
 
-extension VigilApp {
+extension VigilServer {
     /// Loads the policy pages' data and registers the hotline's and the hash set's transparency figures.
     static func configurePolicy(_ app: Application) throws {
         let config = app.vigil.configuration

@@ -3,135 +3,13 @@ import CMaxMindDB
 import Foundation
 import NIOCore
 import Synchronization
+import VigilApp
 import VigilCore
 import VigilStore
 
 #if canImport(Glibc)
     import Glibc
 #endif
-
-/// A small DNS client (RFC 1035 over UDP) for the configured resolver: A and AAAA answers and the CNAME chain.
-struct DNSClient: Sendable {
-    let server: String
-    let port: UInt16
-
-    /// The resolver: `host:port`, or the first nameserver in /etc/resolv.conf.
-    static func configured(_ text: String?) -> DNSClient {
-        if let text, !text.isEmpty {
-            let parts = text.split(separator: ":")
-            return DNSClient(server: String(parts[0]), port: parts.count > 1 ? UInt16(parts[1]) ?? 53 : 53)
-        }
-        let conf = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
-        let ns = conf.split(separator: "\n").first { $0.hasPrefix("nameserver ") }.map {
-            String($0.dropFirst(11)).trimmingCharacters(in: .whitespaces)
-        }
-        return DNSClient(server: ns ?? "127.0.0.1", port: 53)
-    }
-
-    struct Answer: Sendable, Equatable {
-        var cnames: [String] = []
-        var addresses: [String] = []
-        var nxdomain = false
-    }
-
-    enum Failure: Error { case network(String), malformed }
-
-    /// A and AAAA for `name`, with the CNAME chain the resolver reported.
-    func resolve(_ name: String) throws(Failure) -> Answer {
-        var out = Answer()
-        for type in [UInt16(1), 28] {
-            let a = try query(name, type: type)
-            out.nxdomain = out.nxdomain || a.nxdomain
-            for c in a.cnames where !out.cnames.contains(c) { out.cnames.append(c) }
-            out.addresses += a.addresses
-        }
-        return out
-    }
-
-    func query(_ name: String, type: UInt16) throws(Failure) -> Answer {
-        var packet: [UInt8] = [0x56, 0x49, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
-        for label in name.split(separator: ".") where !label.isEmpty {
-            let bytes = Array(label.utf8.prefix(63))
-            packet.append(UInt8(bytes.count))
-            packet += bytes
-        }
-        packet += [0, UInt8(type >> 8), UInt8(type & 0xFF), 0, 1]
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw .network("socket") }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, server, &addr.sin_addr) == 1 else {
-            throw .network("resolver \(server) is not an IPv4 address")
-        }
-        // A connected socket: a resolver that is not there answers "refused" at once instead of a time-out.
-        let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0, send(fd, packet, packet.count, 0) == packet.count else {
-            throw .network("cannot reach the resolver \(server):\(port)")
-        }
-        var buf = [UInt8](repeating: 0, count: 4096)
-        let n = recv(fd, &buf, buf.count, 0)
-        guard n >= 12 else { throw .network("no answer from the resolver \(server):\(port)") }
-        return try Self.parse(Array(buf[..<n]))
-    }
-
-    static func parse(_ d: [UInt8]) throws(Failure) -> Answer {
-        func u16(_ i: Int) throws(Failure) -> Int {
-            guard i + 1 < d.count else { throw .malformed }
-            return Int(d[i]) << 8 | Int(d[i + 1])
-        }
-        func name(_ start: Int) throws(Failure) -> (String, Int) {
-            var labels: [String] = [], i = start, end = -1, jumps = 0
-            while true {
-                guard i < d.count else { throw .malformed }
-                let len = Int(d[i])
-                if len == 0 { i += 1; break }
-                if len & 0xC0 == 0xC0 {
-                    guard i + 1 < d.count, jumps < 20 else { throw .malformed }
-                    if end < 0 { end = i + 2 }
-                    i = (len & 0x3F) << 8 | Int(d[i + 1])
-                    jumps += 1
-                    continue
-                }
-                guard i + 1 + len <= d.count else { throw .malformed }
-                labels.append(String(decoding: d[(i + 1)...(i + len)], as: UTF8.self))
-                i += 1 + len
-            }
-            return (labels.joined(separator: ".").lowercased(), end >= 0 ? end : i)
-        }
-        var out = Answer()
-        out.nxdomain = (d[3] & 0x0F) == 3
-        let qd = try u16(4), an = try u16(6)
-        var i = 12
-        for _ in 0..<qd { i = try name(i).1 + 4 }
-        for _ in 0..<an {
-            i = try name(i).1
-            let type = try u16(i), rdlen = try u16(i + 8)
-            i += 10
-            guard i + rdlen <= d.count else { throw .malformed }
-            switch type {
-            case 1 where rdlen == 4: out.addresses.append(d[i..<(i + 4)].map(String.init).joined(separator: "."))
-            case 28 where rdlen == 16:
-                var a = in6_addr()
-                withUnsafeMutableBytes(of: &a) { $0.copyBytes(from: d[i..<(i + 16)]) }
-                var text = [CChar](repeating: 0, count: 64)
-                inet_ntop(AF_INET6, &a, &text, 64)
-                out.addresses.append(String(cString: text))
-            case 5: out.cnames.append(try name(i).0)
-            default: break
-            }
-            i += rdlen
-        }
-        return out
-    }
-}
 
 /// Country and network of an address from MaxMind-format databases (GeoLite2, DB-IP) the operator installs.
 final class GeoDatabase: @unchecked Sendable {
@@ -171,6 +49,8 @@ struct Attribution: Sendable {
     let asn: GeoDatabase?
     let rdapBase: String?
     let cache: RDAPCache
+    /// RDAP requests go through the outbound-fetch policy like every other request made for data given.
+    let fetcher: OutboundFetcher
 
     struct Result: Sendable, Equatable, Codable {
         var host: String
@@ -242,14 +122,14 @@ struct Attribution: Sendable {
             r.asn.flatMap { Self.cdnASNs[$0] }
             ?? r.cnames.lazy.compactMap { c in Self.cdnSuffixes.first { c.hasSuffix($0.key) }?.value }.first
         if let rdapBase {
-            switch await cache.abuseContact(for: first, base: rdapBase) {
+            switch await cache.abuseContact(for: first, base: rdapBase, fetcher: fetcher) {
             case .success(let contact):
                 r.abuseContact = contact
                 r.sources.append("RDAP \(rdapBase)")
             case .failure(let why): r.problems.append("RDAP: \(why)")
             }
             if !isIP {
-                switch await cache.registrar(for: host, base: rdapBase) {
+                switch await cache.registrar(for: host, base: rdapBase, fetcher: fetcher) {
                 case .success(nil): break
                 case .success(let found?):
                     r.registrar = found.name
@@ -281,10 +161,12 @@ final class RDAPCache: Sendable {
         let abuseContact: String?
     }
 
-    func abuseContact(for address: String, base: String) async -> Swift.Result<String?, Failure> {
+    func abuseContact(for address: String, base: String, fetcher: OutboundFetcher) async
+        -> Swift.Result<String?, Failure>
+    {
         let now = Date()
         if let hit = entries.withLock({ $0[address] }), hit.expires > now { return .success(hit.contact) }
-        switch await Self.fetch(base: base, path: "ip/" + address) {
+        switch await Self.fetch(base: base, path: "ip/" + address, fetcher: fetcher) {
         case .failure(let f): return .failure(f)
         case .success(let json):
             let contact = json.flatMap(Self.abuseEmail(in:))
@@ -297,7 +179,9 @@ final class RDAPCache: Sendable {
     /// two (the registry answers for the registered name only; without a public-suffix list this finds
     /// `example.co.uk` and `example.com` in at most two requests, and never asks about a suffix such as `co.uk`
     /// first).
-    func registrar(for host: String, base: String) async -> Swift.Result<Registrar?, Failure> {
+    func registrar(for host: String, base: String, fetcher: OutboundFetcher) async
+        -> Swift.Result<Registrar?, Failure>
+    {
         let now = Date()
         let labels = host.lowercased().split(separator: ".")
         guard labels.count >= 2 else { return .success(nil) }
@@ -305,7 +189,7 @@ final class RDAPCache: Sendable {
         var found: Registrar?
         for count in [3, 2] where labels.count >= count {
             let domain = labels.suffix(count).joined(separator: ".")
-            switch await Self.fetch(base: base, path: "domain/" + domain) {
+            switch await Self.fetch(base: base, path: "domain/" + domain, fetcher: fetcher) {
             case .failure(let f): return .failure(f)
             case .success(nil): continue  // not a registered name: try the parent
             case .success(let json?):
@@ -322,18 +206,18 @@ final class RDAPCache: Sendable {
 
     /// One RDAP object, nil when the service says there is none (404; some registries answer 400 or 422 for a name
     /// below a registered one).
-    static func fetch(base: String, path: String) async -> Swift.Result<Any?, Failure> {
+    static func fetch(base: String, path: String, fetcher: OutboundFetcher) async -> Swift.Result<Any?, Failure> {
         let url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/" + path
         do {
             var request = HTTPClientRequest(url: url)
             request.headers.add(name: "Accept", value: "application/rdap+json")
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
-            let body = try await response.body.collect(upTo: 2 << 20)
-            if [404, 400, 422].contains(response.status.code) { return .success(nil) }
-            guard response.status.code == 200 else {
-                return .failure(Failure(description: "HTTP \(response.status.code) from \(url)"))
+            // rdap.org and other bootstrap services redirect to the registry that holds the answer.
+            let response = try await fetcher.fetch(request, timeout: .seconds(20), maxBytes: 2 << 20, maxRedirects: 5)
+            if [404, 400, 422].contains(response.status) { return .success(nil) }
+            guard response.status == 200 else {
+                return .failure(Failure(description: "HTTP \(response.status) from \(response.url)"))
             }
-            return .success(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)))
+            return .success(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)))
         } catch {
             return .failure(Failure(description: "\(error)"))
         }

@@ -3,6 +3,7 @@ import Crypto
 import Fluent
 import Foundation
 import NIOCore
+import VigilApp
 import VigilCore
 import VigilStore
 
@@ -21,7 +22,8 @@ struct NoticeService: Sendable {
     static func attribution(_ c: VigilConfiguration) -> Attribution {
         Attribution(
             dns: DNSClient.configured(c.dnsResolver), country: c.geoipCountryDB.flatMap(GeoDatabase.init(path:)),
-            asn: c.geoipASNDB.flatMap(GeoDatabase.init(path:)), rdapBase: c.rdapURL, cache: RDAPCache())
+            asn: c.geoipASNDB.flatMap(GeoDatabase.init(path:)), rdapBase: c.rdapURL, cache: RDAPCache(),
+            fetcher: OutboundFetcher(c))
     }
 
     /// Traces where a case's URL is hosted and records it (an analyst's values stay when they set any).
@@ -102,7 +104,8 @@ struct NoticeService: Sendable {
         do {
             if let channel, channel.delivery == .webhook {
                 let removedClaimed = try await Self.deliverWebhook(
-                    notice: notice, items: items, channel: channel, confirmURL: confirmURL)
+                    notice: notice, items: items, channel: channel, confirmURL: confirmURL,
+                    fetcher: OutboundFetcher(configuration))
                 if removedClaimed {
                     try await JobQueue(db: db, clock: clock, owner: "notices").enqueue(
                         Self.confirmedJob, payload: NoticeStore.noticePayload(notice.id))
@@ -200,7 +203,8 @@ struct NoticeService: Sendable {
     /// (HMAC-SHA-256 of the body with the shared secret). A 2xx answer is delivery; `{"removed": true}` in it asks
     /// for an immediate recheck.
     static func deliverWebhook(
-        notice: NoticeStore.Notice, items: [NoticeStore.Item], channel: NoticeStore.Channel, confirmURL: String
+        notice: NoticeStore.Notice, items: [NoticeStore.Item], channel: NoticeStore.Channel, confirmURL: String,
+        fetcher: OutboundFetcher
     ) async throws -> Bool {
         struct Body: Encodable {
             let notice: Int64
@@ -220,12 +224,16 @@ struct NoticeService: Sendable {
         request.headers.add(
             name: "X-Vigil-Signature", value: "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
         request.body = .bytes(ByteBuffer(data: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let reply = try await response.body.collect(upTo: 64 << 10)
-        guard (200..<300).contains(response.status.code) else {
-            throw StoreError.unreachable("the webhook \(channel.address) answered HTTP \(response.status.code)")
+        let response: OutboundFetcher.Response
+        do {
+            response = try await fetcher.fetch(request, timeout: .seconds(30), maxBytes: 64 << 10)
+        } catch let refusal as OutboundRefusal {
+            throw StoreError.unreachable("the webhook \(channel.address): \(refusal)")
         }
-        let json = try? JSONSerialization.jsonObject(with: Data(reply.readableBytesView)) as? [String: Any]
+        guard (200..<300).contains(response.status) else {
+            throw StoreError.unreachable("the webhook \(channel.address) answered HTTP \(response.status)")
+        }
+        let json = try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
         return json?["removed"] as? Bool == true
     }
 
