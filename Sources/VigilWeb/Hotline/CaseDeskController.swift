@@ -179,7 +179,7 @@ enum CaseDeskController {
         let (user, role) = try req.requireStaff()
         let id = try caseID(req)
         guard let (c, reports) = try await req.hotlineStore.caseDetail(id),
-            role.mayOpenCase(referred: c.referredAt != nil, holdPlacedBy: c.workflow.hold?.placedBy, user: user)
+            c.isVisible(to: role, user: user)
         else {
             throw Abort(.notFound, reason: "There is no case \(id).")
         }
@@ -289,7 +289,7 @@ enum CaseDeskController {
         let id = try caseID(req)
         if role == .leLiaison {
             guard let c = try await req.hotlineStore.caseSummary(id),
-                role.mayOpenCase(referred: c.referredAt != nil, holdPlacedBy: c.workflow.hold?.placedBy, user: user)
+                c.isVisible(to: role, user: user)
             else { throw Abort(.notFound, reason: "There is no case \(id).") }
         }
         let f = try req.content.decode(ActionForm.self)
@@ -425,7 +425,7 @@ enum CaseDeskController {
         let (user, role) = try req.requireStaff()
         let id = try caseID(req)
         guard let (c, reports) = try await req.hotlineStore.caseDetail(id),
-            role.mayOpenCase(referred: c.referredAt != nil, holdPlacedBy: c.workflow.hold?.placedBy, user: user)
+            c.isVisible(to: role, user: user)
         else {
             throw Abort(.notFound, reason: "There is no case \(id).")
         }
@@ -467,5 +467,12 @@ enum CaseDeskController {
                 layout: Layout(req, title: "Referral package: case \(id)"), p: package, target: defang(c.key),
                 generated: Format.dateTime(now))
         ).encodeResponse(for: req)
+    }
+}
+
+extension HotlineStore.CaseSummary {
+    /// Need-to-know (``Role/mayOpenCase(referred:holdPlacedBy:user:)``) for this case.
+    func isVisible(to role: Role, user: String) -> Bool {
+        role.mayOpenCase(referred: referredAt != nil, holdPlacedBy: workflow.hold?.placedBy, user: user)
     }
 }
