@@ -56,7 +56,8 @@ struct HashCommand: AsyncParsableCommand {
             jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount
         )
         let progress: HashRun.Progress? = isatty(STDERR_FILENO) == 1 ? ProgressLine().update : nil
-        let report = await HashRun.run(paths: paths, options: options, progress: progress)
+        // Names that are not UTF-8 come back exactly from the raw arguments.
+        let report = await HashRun.run(paths: paths.map(RawPath.argument), options: options, progress: progress)
         if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
         let formatter = HashFormatter(format: HashFormat(rawValue: format) ?? .text, options: options)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VigilCore
 import VigilFormats
+import VigilMedia
 import VigilScan
 import VigilStore
 import VigilWeb
@@ -80,6 +81,7 @@ struct ScanPathCommand: AsyncParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         // Absolute, so that the manifest names the evidence unambiguously (links are kept as the examiner wrote).
         let cwd = FileManager.default.currentDirectoryPath
+        let path = RawPath.argument(path)
         let root = path.hasPrefix("/") ? path : (cwd as NSString).appendingPathComponent(path)
         let output = out.hasPrefix("/") ? out : (cwd as NSString).appendingPathComponent(out)
         var config = ScanConfiguration(
@@ -148,7 +150,7 @@ struct ScanPathCommand: AsyncParsableCommand {
         text += "  manifest SHA-256: \(outcome.manifestSHA256)\n"
         print(text, terminator: "")
         if !outcome.problems.isEmpty {
-            let lines = outcome.problems.map { "vigil scan: \($0.path): \($0.reason)\n" }.joined()
+            let lines = outcome.problems.map { "vigil scan: \(RawPath.display($0.path)): \($0.reason)\n" }.joined()
             FileHandle.standardError.write(Data(lines.utf8))
             throw ExitCode(1)
         }

@@ -242,15 +242,16 @@ public final class FileHasher {
     let noAccessTimeFlag: Int32 = 0
 #endif
 
-/// Opens `path` read-only without moving its access time where the platform allows (`O_NOATIME`); when the
+/// Opens `path` (text form, any bytes, any length: ``RawPath``) read-only without moving its access time where the
+/// platform allows (`O_NOATIME`); when the
 /// system refuses that flag (EPERM: not the file's owner), opens it read-only plainly.
 func openReadOnly(_ path: String, _ flags: Int32) -> Int32 {
     let base = O_RDONLY | O_CLOEXEC | flags
     if noAccessTimeFlag != 0 {
-        let fd = open(path, base | noAccessTimeFlag)
+        let fd = RawPath.openFile(path, base | noAccessTimeFlag)
         if fd >= 0 || errno != EPERM { return fd }
     }
-    return open(path, base)
+    return RawPath.openFile(path, base)
 }
 
 private func seconds(_ time: timespec) -> Double {

@@ -25,7 +25,7 @@ public enum FileWalker {
         for rawRoot in roots {
             let root = normalise(rawRoot)
             var info = stat()
-            guard stat(root, &info) == 0 else {
+            guard RawPath.statFile(root, &info) == 0 else {
                 let code = errno
                 let error: MediaError =
                     code == ELOOP
@@ -78,25 +78,23 @@ public enum FileWalker {
             }
             defer { closedir(stream) }
             while let entry = readdir(stream) {
-                let (name, valid) = withUnsafeBytes(of: entry.pointee.d_name) { raw -> (String, Bool) in
-                    guard let base = raw.bindMemory(to: CChar.self).baseAddress else { return ("", true) }
-                    return (String(cString: base), String(validatingCString: base) != nil)
+                // Names are bytes: any encoding is examined and kept exactly (``RawPath``).
+                let nameBytes = withUnsafeBytes(of: entry.pointee.d_name) { raw -> [UInt8] in
+                    Array(raw.prefix(while: { $0 != 0 }))
                 }
-                if name == "." || name == ".." { continue }
+                if nameBytes == [0x2E] || nameBytes == [0x2E, 0x2E] { continue }
+                let name = RawPath.decode(nameBytes)
                 let path = directory == "/" ? "/" + name : directory + "/" + name
-                guard valid else {
-                    // Paths are text here; a name that is not UTF-8 cannot be opened again from its repaired form.
-                    problems.append(HashProblem(path: path, error: .invalidName))
-                    continue
-                }
                 #if canImport(Glibc)
                     if entry.pointee.d_type == UInt8(DT_REG) {
                         files.append(path)
                         continue
                     }
                 #endif
+                // Relative to the open folder, so depth never makes the path too long to look at.
                 var info = stat()
-                guard lstat(path, &info) == 0 else {
+                let found = RawPath.withCString(nameBytes) { fstatat(dirfd(stream), $0, &info, AT_SYMLINK_NOFOLLOW) }
+                guard found == 0 else {
                     problems.append(HashProblem(path: path, error: systemError("stat")))
                     continue
                 }
@@ -126,7 +124,7 @@ public enum FileWalker {
         -> MediaError?
     {
         var target = stat()
-        guard stat(path, &target) == 0 else {
+        guard RawPath.statFile(path, &target) == 0 else {
             let code = errno
             switch code {
             case ELOOP: return .symbolicLink("loop (too many levels of symbolic links)")
@@ -150,9 +148,9 @@ public enum FileWalker {
     }
 
     private static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
+        guard let resolved = RawPath.withCString(RawPath.bytes(path), { realpath($0, nil) }) else { return nil }
         defer { free(resolved) }
-        return String(cString: resolved)
+        return RawPath.decode(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))
     }
 
     private static func normalise(_ path: String) -> String {

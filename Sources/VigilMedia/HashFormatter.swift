@@ -62,7 +62,7 @@ public struct HashFormatter: Sendable {
                 let variants = record.dihedral ?? []
                 row += (1..<8).map { $0 < variants.count ? variants[$0].hex : "-" }
             }
-            row.append(record.path)
+            row.append(RawPath.display(record.path))
             rows.append(row)
         }
         let columns = header.count
@@ -99,7 +99,7 @@ public struct HashFormatter: Sendable {
 
     /// One CSV line (without newline).
     public func csvLine(_ record: HashRecord) -> String {
-        var cells = [csvField(record.path), String(record.size)]
+        var cells = [csvField(RawPath.display(record.path)), String(record.size)]
         if showDigests {
             cells += [record.digests?.md5 ?? "", record.digests?.sha1 ?? "", record.digests?.sha256 ?? ""]
         }
@@ -126,9 +126,10 @@ public struct HashFormatter: Sendable {
     /// One JSON object (without newline). Missing values are `null`.
     public func jsonLine(_ record: HashRecord) -> String {
         var fields = [
-            "\"path\":" + jsonString(record.path), "\"size\":\(record.size)",
+            "\"path\":" + jsonString(RawPath.display(record.path)), "\"size\":\(record.size)",
             "\"type\":" + jsonString(record.type.rawValue),
         ]
+        if let raw = RawPath.base64(record.path) { fields.insert("\"path_base64\":" + jsonString(raw), at: 1) }
         if showDigests {
             fields.append("\"md5\":" + (record.digests.map { jsonString($0.md5) } ?? "null"))
             fields.append("\"sha1\":" + (record.digests.map { jsonString($0.sha1) } ?? "null"))

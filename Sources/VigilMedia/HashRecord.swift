@@ -117,7 +117,7 @@ public struct HashProblem: Sendable, Equatable {
     }
 
     /// "PATH: reason", the line printed on stderr.
-    public var line: String { "\(path): \(error)" }
+    public var line: String { "\(RawPath.display(path)): \(error)" }
 }
 
 /// The result of hashing one file: a record, a problem, or both (an undecodable image still has digests).

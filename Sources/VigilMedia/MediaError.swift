@@ -8,8 +8,6 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
     case symbolicLink(String)
     /// A directory already visited (a bind-mount or hard-link loop).
     case directoryLoop
-    /// The entry's name is not valid UTF-8 (shown with U+FFFD in its place); it was not examined.
-    case invalidName
     /// The image declares more pixels than the decompression-bomb cap allows.
     case tooManyPixels(width: Int, height: Int, cap: Int)
     /// The decoder rejected the data (truncated, corrupt, unsupported variant).
@@ -25,8 +23,6 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
             return "not a regular file (\(kind)); skipped"
         case .symbolicLink(let why):
             return "symbolic link not followed: \(why)"
-        case .invalidName:
-            return "name is not valid UTF-8 (shown with U+FFFD); not examined"
         case .directoryLoop:
             return "directory loop; already visited, not descended again"
         case .tooManyPixels(let width, let height, let cap):

@@ -82,6 +82,9 @@ extension Vips {
         guard isReady else { throw .undecodable(format: format, reason: "libvips failed to start") }
         let loaded: UnsafeMutablePointer<VipsImage>?
         let loader: UnsafePointer<CChar>?
+        // A name that is not UTF-8 or a path past PATH_MAX reaches libvips as /proc/self/fd/N, open until done.
+        var held: Int32?
+        defer { if let held { close(held) } }
         switch source {
         case .buffer(let bytes):
             guard let base = bytes.baseAddress, bytes.count > 0 else {
@@ -91,9 +94,11 @@ extension Vips {
             try checkLoader(loader, for: format)
             loaded = vigil_vips_load_buffer(base, bytes.count, Int32(shrink))
         case .file(let path):
-            loader = vips_foreign_find_load(path)
+            let (name, descriptor) = RawPath.loadable(path)
+            held = descriptor
+            loader = vips_foreign_find_load(name)
             try checkLoader(loader, for: format)
-            loaded = vigil_vips_load_file(path, Int32(shrink))
+            loaded = vigil_vips_load_file(name, Int32(shrink))
         }
         guard let header = loaded else {
             throw .undecodable(

@@ -82,7 +82,7 @@ enum HTMLReport {
             h += "<div class=\"table\"><table><thead><tr><th scope=\"col\">File</th><th scope=\"col\">Bytes</th>"
             h += "<th scope=\"col\">SHA-256</th></tr></thead><tbody>\n"
             for r in others.prefix(5000) {
-                h += "<tr><td class=\"path\">\(esc(r.file.path))</td><td>\(r.file.size)</td>"
+                h += "<tr><td class=\"path\">\(esc(RawPath.display(r.file.path)))</td><td>\(r.file.size)</td>"
                 h += "<td class=\"hash\">\(r.file.sha256 ?? "—")</td></tr>\n"
             }
             h += "</tbody></table></div>"
@@ -98,7 +98,7 @@ enum HTMLReport {
             let members = groups[g]!
             h += "<li id=\"dup-\(g)\"><span class=\"hash\">SHA-256 \(esc(members[0].file.sha256 ?? ""))</span> ("
             h += "\(esc(members[0].fileClass.title.lowercased()))): <ul>"
-            for m in members { h += "<li>\(esc(m.file.path))</li>" }
+            for m in members { h += "<li>\(esc(RawPath.display(m.file.path)))</li>" }
             h += "</ul></li>"
         }
         if !groups.isEmpty { h += "</ol>" }
@@ -112,7 +112,7 @@ enum HTMLReport {
         if similar.isEmpty { h += "<p>None.</p>" } else { h += "<ol>" }
         for g in similar.keys.sorted() {
             h += "<li id=\"similar-\(g)\"><ul>"
-            for m in similar[g]! { h += "<li>\(esc(m.file.path))</li>" }
+            for m in similar[g]! { h += "<li>\(esc(RawPath.display(m.file.path)))</li>" }
             h += "</ul></li>"
         }
         if !similar.isEmpty { h += "</ol>" }
@@ -120,7 +120,9 @@ enum HTMLReport {
 
         h += "<section id=\"problems\"><h2>Problems (\(context.problems.count))</h2>"
         h += context.problems.isEmpty ? "<p>None.</p>" : "<ul class=\"problems\">"
-        for p in context.problems { h += "<li><span class=\"path\">\(esc(p.path))</span>: \(esc(p.reason))</li>" }
+        for p in context.problems {
+            h += "<li><span class=\"path\">\(esc(RawPath.display(p.path)))</span>: \(esc(p.reason))</li>"
+        }
         if !context.problems.isEmpty { h += "</ul>" }
         h += "</section>\n"
 
@@ -146,7 +148,8 @@ enum HTMLReport {
                 h += "<img alt=\"greyscale thumbnail, blurred until revealed\" src=\"data:image/jpeg;base64,"
                 h += Data(thumb).base64EncodedString() + "\"></label>"
             }
-            h += "<span class=\"path\">\(esc(f.path))</span><br><small>\(esc(f.video ?? f.type)), \(f.size) bytes"
+            h +=
+                "<span class=\"path\">\(esc(RawPath.display(f.path)))</span><br><small>\(esc(f.video ?? f.type)), \(f.size) bytes"
             if let g = r.duplicateGroup { h += ", <a href=\"#dup-\(g)\">duplicate group \(g)</a>" }
             if let g = r.similarGroup { h += ", <a href=\"#similar-\(g)\">similar group \(g)</a>" }
             if showReason, let why = r.priorityReason { h += "; \(esc(why))" }

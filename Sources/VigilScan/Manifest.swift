@@ -29,7 +29,8 @@ public enum Manifest {
             outputList.append(["name": name, "size": data.count, "sha256": hex(SHA256.hash(data: data))])
         }
         let examined = context.results.map { r -> [String: Any] in
-            var o: [String: Any] = ["path": r.file.path, "size": r.file.size]
+            var o: [String: Any] = ["path": RawPath.display(r.file.path), "size": r.file.size]
+            if let raw = RawPath.base64(r.file.path) { o["path_base64"] = raw }
             o["sha256"] = r.file.sha256 ?? NSNull()
             return o
         }
@@ -121,16 +122,18 @@ public enum Manifest {
             let hasher = FileHasher(options: HashOptions(content: .digestsOnly))
             var same = 0
             for e in examined {
-                guard let p = e["path"] as? String, let sha = e["sha256"] as? String else { continue }
+                guard let shown = e["path"] as? String, let sha = e["sha256"] as? String else { continue }
+                // A name that is not UTF-8 is re-opened from its exact bytes.
+                let p = (e["path_base64"] as? String).flatMap(RawPath.fromBase64) ?? shown
                 let outcome = hasher.hash(path: p)
                 if let now = outcome.record?.digests?.sha256 {
                     if now == sha {
                         same += 1
                     } else {
-                        v.failures.append("examined \(p): SHA-256 now \(now), was \(sha)")
+                        v.failures.append("examined \(shown): SHA-256 now \(now), was \(sha)")
                     }
                 } else {
-                    v.failures.append("examined \(p): \(outcome.problem?.error.description ?? "cannot be read")")
+                    v.failures.append("examined \(shown): \(outcome.problem?.error.description ?? "cannot be read")")
                 }
             }
             v.checked.append("\(same) examined files unchanged")

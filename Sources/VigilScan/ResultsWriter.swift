@@ -113,7 +113,8 @@ enum ResultsWriter {
         j.beginArray()
         for p in context.problems {
             j.beginObject()
-            j.member("path", p.path)
+            j.member("path", RawPath.display(p.path))
+            if let raw = RawPath.base64(p.path) { j.member("path_base64", raw) }
             j.member("reason", p.reason)
             j.endObject()
         }
@@ -125,7 +126,9 @@ enum ResultsWriter {
     static func fileObject(_ r: ScanResult, into j: inout JSONOut) {
         let f = r.file
         j.beginObject()
-        j.member("path", f.path)
+        // Shown escaped (\xNN); the exact bytes in base64 when the name is not UTF-8.
+        j.member("path", RawPath.display(f.path))
+        if let raw = RawPath.base64(f.path) { j.member("path_base64", raw) }
         j.member("size", f.size)
         j.member("type", f.type)
         j.member("video", f.video)
@@ -195,7 +198,8 @@ enum ResultsWriter {
             let f = r.file
             let h = r.hits.first
             let row: [String] = [
-                f.path, String(f.size), f.video ?? f.type, r.fileClass.rawValue, r.priority.map(String.init) ?? "",
+                RawPath.display(f.path), String(f.size), f.video ?? f.type, r.fileClass.rawValue,
+                r.priority.map(String.init) ?? "",
                 r.reviewRank.map(String.init) ?? "", f.md5 ?? "", f.sha1 ?? "", f.sha256 ?? "", f.pdq ?? "",
                 f.pdqQuality.map(String.init) ?? "", h?.item ?? "", h.map { String($0.distance) } ?? "",
                 h?.categoryLabel ?? "", h?.record.seriesName ?? "", r.duplicateGroup.map(String.init) ?? "",

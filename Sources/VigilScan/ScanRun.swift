@@ -141,7 +141,7 @@ public struct ScanRun: Sendable {
         let started = clock.now()
         let out = c.outputDirectory
         var info = stat()
-        guard stat(c.root, &info) == 0 else {
+        guard RawPath.statFile(c.root, &info) == 0 else {
             throw ScanError.unreadableRoot(c.root, String(cString: strerror(errno)))
         }
         try prepareOutput()
@@ -156,7 +156,7 @@ public struct ScanRun: Sendable {
         sizes.reserveCapacity(walk.files.count)
         for path in walk.files {
             var s = stat()
-            if lstat(path, &s) == 0 {
+            if RawPath.lstatFile(path, &s) == 0 {
                 sizes.append(Int(s.st_size))
                 modified.append(Self.modificationTime(s))
             } else {

@@ -224,3 +224,93 @@ struct OutputEncodingTests {
         #expect(ReportContext.timestamp(Date(timeIntervalSince1970: 0.9)) == "1970-01-01T00:00:00Z")
     }
 }
+
+/// Names that are not UTF-8 and trees deeper than PATH_MAX: a forensic scan examines them like any other file.
+@Suite("Scans of awkward names and deep trees")
+struct AwkwardNamesTests {
+    /// Makes `name` (raw bytes) with `content` inside the folder `dir` is open on.
+    static func writeFile(_ dir: Int32, _ name: [UInt8], _ content: String) {
+        let fd = (name + [0]).withUnsafeBufferPointer {
+            $0.baseAddress!.withMemoryRebound(to: CChar.self, capacity: $0.count) {
+                openat(dir, $0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            }
+        }
+        precondition(fd >= 0)
+        _ = Array(content.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    /// Folders `depth` deep under `root`, each a 12-character name, made with mkdirat/openat (the whole path is far
+    /// longer than PATH_MAX); returns a descriptor on the deepest.
+    static func deepFolder(under root: String, depth: Int) -> Int32 {
+        var dir = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        for _ in 0..<depth {
+            _ = mkdirat(dir, "folder-01234", 0o755)
+            let next = openat(dir, "folder-01234", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            close(dir)
+            dir = next
+        }
+        return dir
+    }
+
+    static func removeTree(_ path: String) {
+        let rm = Process()
+        rm.executableURL = URL(fileURLWithPath: "/bin/rm")
+        rm.arguments = ["-rf", path]
+        try? rm.run()
+        rm.waitUntilExit()
+    }
+
+    @Test("text form and bytes round-trip exactly; reports show \\xNN")
+    func roundTrip() {
+        let samples: [[UInt8]] = [
+            Array("plain.txt".utf8), [0x63, 0x61, 0x66, 0xE9, 0x2E, 0x62, 0x69, 0x6E], [0xFF, 0xFE, 0x00 + 0x41],
+            [0xED, 0xA0, 0x80], Array("\u{F7E9}real-pua".utf8), [0xC0, 0xAF], Array("日本語".utf8),
+        ]
+        for raw in samples {
+            let text = RawPath.decode(raw)
+            #expect(RawPath.bytes(text) == raw, "\(raw)")
+        }
+        #expect(RawPath.display(RawPath.decode([0x63, 0x61, 0x66, 0xE9])) == "caf\\xe9")
+        #expect(RawPath.isPlain(RawPath.decode(Array("日本語".utf8))))
+        #expect(RawPath.base64(RawPath.decode([0xFF])) == "/w==")
+    }
+
+    @Test("a known item under a name that is not UTF-8 and 600 folders deep is found, named exactly, and re-verified")
+    func awkward() async throws {
+        let root = try Folder()
+        let out = try Folder()
+        defer {
+            Self.removeTree(root.path)
+            out.remove()
+        }
+        let top = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        Self.writeFile(top, [0x63, 0x61, 0x66, 0xE9, 0x2E, 0x62, 0x69, 0x6E], "known latin-1 content\n")
+        close(top)
+        let deep = Self.deepFolder(under: root.path, depth: 600)
+        Self.writeFile(deep, Array("deep.bin".utf8), "known deep content\n")
+        close(deep)
+        let set = FakeSet(items: [
+            ("latin", item([try HashDigest(.md5, Manifest.md5Hex("known latin-1 content\n"))], category: "1")),
+            ("deep", item([try HashDigest(.md5, Manifest.md5Hex("known deep content\n"))], category: "1")),
+        ])
+        let config = ScanConfiguration(
+            root: root.path, outputDirectory: out.path + "/case-1", caseID: "CASE-2", examiner: "A. Examiner",
+            jobs: 2, toolVersion: "test", host: "test-host", hashSet: "fake")
+        let outcome = try await ScanRun(configuration: config, knownSet: set, clock: ManualClock()).run()
+        #expect(outcome.problems.isEmpty, "\(outcome.problems.map(\.reason))")
+        let known = outcome.results.filter { $0.fileClass == .known }.map { $0.hits.first?.item }
+        #expect(Set(known.compactMap { $0 }) == ["latin", "deep"])
+        let latin = try #require(outcome.results.first { $0.hits.first?.item == "latin" })
+        #expect(RawPath.bytes(latin.file.path).suffix(8) == [0x63, 0x61, 0x66, 0xE9, 0x2E, 0x62, 0x69, 0x6E])
+        let deepResult = try #require(outcome.results.first { $0.hits.first?.item == "deep" })
+        #expect(deepResult.file.path.utf8.count > 7_000, "longer than PATH_MAX")
+        let dir = out.path + "/case-1"
+        let results = String(decoding: FileManager.default.contents(atPath: dir + "/results.json")!, as: UTF8.self)
+        #expect(results.contains(#"caf\\xe9.bin"#), "shown escaped")
+        #expect(results.contains(#""path_base64":""#), "kept exactly")
+        let verify = Manifest.verify(directory: dir, examinedFiles: true)
+        #expect(verify.passed, "\(verify.failures)")
+        #expect(verify.checked.contains("\(outcome.results.count) examined files unchanged"))
+    }
+}

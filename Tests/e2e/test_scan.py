@@ -1,6 +1,7 @@
 """`vigil scan` as an examiner uses it: a generated evidence tree with planted known items, near-duplicates, new
 images with camera EXIF, known-benign files and broken files; every output checked, the VICS export imported back,
 the manifest verified and then broken by one byte, and the report opened in a browser from disk."""
+import base64
 import csv
 import hashlib
 import io
@@ -192,7 +193,12 @@ def test_scan_as_an_examiner(browser):
         assert "decompression bomb" in problems["broken/bomb.png"]
         assert "leads outside" in problems["broken/outside"]
         assert "FIFO" in problems["broken/pipe"]
-        assert any(p.startswith("broken/name-") and "not valid UTF-8" in r for p, r in problems.items()), problems
+        # A name that is not UTF-8 is examined like any other: shown escaped, kept exactly in base64.
+        odd = [f for f in results["files"] if f["path"].endswith("broken/name-\\xff\\xfe.txt")]
+        assert len(odd) == 1, [f["path"] for f in results["files"] if "name-" in f["path"]]
+        assert base64.b64decode(odd[0]["path_base64"]).endswith(b"broken/name-\xff\xfe.txt")
+        assert odd[0]["md5"] == hashlib.md5(b"invalid UTF-8 in the name\n").hexdigest()
+        assert not any("name-" in p for p in problems), problems
 
         rows = list(csv.DictReader(open(os.path.join(out, "results.csv"))))
         assert len(rows) == len(results["files"])
@@ -262,3 +268,15 @@ def test_scan_against_lists_with_thumbnails_and_resume():
         assert again.returncode == 1
         assert f"({len(results['files'])} taken from the journal)" in again.stdout
         assert run("scan", "verify", out).returncode == 0
+
+
+def test_hash_takes_a_name_that_is_not_utf8_on_the_command_line(tmp_path):
+    name = os.path.join(os.fsencode(str(tmp_path)), b"caf\xe9.bin")
+    with open(name, "wb") as f:
+        f.write(b"latin-1 named file\n")
+    r = subprocess.run([os.fsencode(VIGIL), b"hash", b"--format", b"json", name], capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    record = json.loads(r.stdout.decode().splitlines()[0])
+    assert record["path"].endswith("caf\\xe9.bin")
+    assert base64.b64decode(record["path_base64"]) == name
+    assert record["md5"] == hashlib.md5(b"latin-1 named file\n").hexdigest()
