@@ -123,7 +123,14 @@ struct HardeningTests {
             #expect(nul.status == .badRequest)
             #expect(nul.headers.contentType != .html || !nul.body.contains("function"))
             #expect(try await b.get("/cases%0a").status == .badRequest)
-            #expect(try await b.send(.TRACE, "/", body: nil).status == .methodNotAllowed)
+            let trace = try await b.send(.TRACE, "/api/v1/reports", body: nil)
+            #expect(trace.status == .methodNotAllowed)
+            #expect(trace.headers.first(name: "Allow") == "POST")
+            #expect(try await b.send(.DELETE, "/cases/1", body: nil).headers.first(name: "Allow") == "GET, HEAD")
+            #expect(try await b.send(.TRACE, "/no/such/page", body: nil).status == .notFound)
+            let get = try await b.get("/api/v1/reports")
+            #expect(get.status == .methodNotAllowed && get.headers.first(name: "Allow") == "POST")
+            #expect(try await b.get("/api/v1/reports/R-7KQ4-M2XD").status == .notFound, "a handler's 404 stays")
         }
     }
 

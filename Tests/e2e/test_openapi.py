@@ -30,7 +30,9 @@ def test_schemathesis_finds_no_server_error_and_no_contradiction():
         assert key.startswith("vgl_")
         r = subprocess.run(
             ["schemathesis", "run", s.base + "/api/v1/openapi.json", "--url", s.base,
-             "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+             # Every check but positive_data_acceptance: the reports API validates meaning JSON Schema cannot say (a URL
+             # that canonicalises, a hash as long as its algorithm's, the fields a kind needs) and answers 422 per item.
+             "--checks", "all", "--exclude-checks", "positive_data_acceptance",
              "--max-examples", os.environ.get("VIGIL_FUZZ_EXAMPLES", "40"), "-H", f"Authorization: Bearer {key}",
              "--no-color", "--seed", "1"],
             capture_output=True, text=True, timeout=600, env={**os.environ, "SCHEMATHESIS_HOOKS": ""})
