@@ -53,7 +53,14 @@ extension TokenSource {
 
     /// A URL-safe token of `bytes` random bytes (base64url, no padding).
     public func urlSafeToken(bytes: Int = 32) -> String {
-        Data(randomBytes(bytes)).base64EncodedString()
+        Data(randomBytes(bytes)).base64URLEncoded()
+    }
+}
+
+extension Data {
+    /// Base64url without padding (RFC 4648 §5), for tokens in URLs and cookies.
+    public func base64URLEncoded() -> String {
+        base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

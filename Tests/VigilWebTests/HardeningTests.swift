@@ -55,7 +55,7 @@ struct HardeningTests {
             // Every case route, as the role test walks them.
             for route in app.routes.all where route.path.first.map({ "\($0)" }) == "cases" {
                 guard route.path.count > 1, case .parameter = route.path[1] else { continue }
-                let path = RouteRulesTestsPath.concrete(route, id: secret)
+                let path = RouteRulesTests.concretePath(route, parameter: String(secret))
                 let res =
                     route.method == .GET
                     ? try await leo.get(path) : try await leo.post(path, form: [("action", "hold"), ("reason", "x")])
@@ -183,19 +183,5 @@ struct HardeningTests {
             #expect(stored.hasPrefix("v1:"))
             #expect(!stored.contains(totp.base32Secret))
         }
-    }
-}
-
-/// A route's path with its parameter filled in.
-enum RouteRulesTestsPath {
-    static func concrete(_ route: Route, id: Int64) -> String {
-        "/"
-            + route.path.map { c -> String in
-                switch c {
-                case .constant(let s): s
-                case .parameter: String(id)
-                case .anything, .catchall: "x"
-                }
-            }.joined(separator: "/")
     }
 }

@@ -14,12 +14,13 @@ struct RouteRulesTests {
         app.routes.all.filter { $0.accessRule == nil }.map { "\($0.method.rawValue) /\($0.path.string)" }
     }
 
-    static func concretePath(_ route: Route) -> String {
+    /// The route's path with every parameter filled in with `parameter`.
+    static func concretePath(_ route: Route, parameter: String = "zz-test-param") -> String {
         "/"
             + route.path.map { c -> String in
                 switch c {
                 case .constant(let s): s
-                case .parameter: "zz-test-param"
+                case .parameter: parameter
                 case .anything, .catchall: "x"
                 }
             }.joined(separator: "/")

@@ -58,10 +58,6 @@ public enum ClientAddress {
         } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
             text = text[..<colon]
         }
-        // Strict dotted quads or IPv6 only: a proxy writes addresses, never `0x7f.1`.
-        let plain = String(text)
-        guard let address = IPAddress(host: plain) else { return nil }
-        if address.isV4, plain.split(separator: ".").count != 4 { return nil }
-        return address
+        return IPAddress(literal: String(text))
     }
 }

@@ -31,6 +31,15 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         self.init(v4: value)
     }
 
+    /// Parses an address as a setting or a proxy writes one: a dotted quad of four parts or IPv6, never the lenient
+    /// host spellings (`0x7f.1`).
+    public init?(literal text: String) {
+        guard let address = IPAddress(host: text), !address.isV4 || text.split(separator: ".").count == 4 else {
+            return nil
+        }
+        self = address
+    }
+
     public var isV4: Bool { bytes.count == 4 }
 
     /// The IPv4 address an IPv6 address carries in a form that reaches it: IPv4-mapped (`::ffff:0:0/96`),
@@ -74,9 +83,9 @@ public struct IPRange: Hashable, Sendable, CustomStringConvertible {
     /// Parses `ADDRESS/PREFIX` or a bare address; `nil` when it is neither.
     public init?(cidr text: String) {
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 1 || parts.count == 2, let address = IPAddress(host: String(parts[0])) else { return nil }
-        // Ranges are written in plain dotted or colon form; the lenient spellings are for hosts, not settings.
-        guard address.isV4 ? parts[0].split(separator: ".").count == 4 : true else { return nil }
+        guard parts.count == 1 || parts.count == 2, let address = IPAddress(literal: String(parts[0])) else {
+            return nil
+        }
         let bits = address.bytes.count * 8
         if parts.count == 2 {
             guard let p = Int(parts[1]), p >= 0, p <= bits else { return nil }

@@ -42,11 +42,13 @@ struct LinkChecker: Sendable {
 
     /// One fetch, following up to 5 redirects by hand. The body is kept (in memory, up to `keep` bytes) only when
     /// `keepWhen` says so for the content type; otherwise it is read and discarded.
-    struct Fetched {
+    struct Fetched: Sendable {
         let status: UInt
         let url: String
         let type: String
         let body: [UInt8]?
+        /// Where a redirect points.
+        var location: String? = nil
     }
 
     enum FetchFailure: Error {
@@ -71,21 +73,20 @@ struct LinkChecker: Sendable {
                         if wanted, kept.count < keep { kept += chunk.readableBytesView.prefix(keep - kept.count) }
                         if seen >= max(Self.maxBodyBytes, wanted ? keep : 0) { break }
                     }
-                    return (
-                        Fetched(status: status, url: url, type: type, body: wanted ? kept : nil),
-                        response.headers.first(name: "Location")
-                    )
+                    return Fetched(
+                        status: status, url: url, type: type, body: wanted ? kept : nil,
+                        location: response.headers.first(name: "Location"))
                 }
-                let status = fetched.0.status
+                let status = fetched.status
                 if [301, 302, 303, 307, 308].contains(status) {
-                    guard hop < Self.maxRedirects, let location = fetched.1,
+                    guard hop < Self.maxRedirects, let location = fetched.location,
                         let next = URL(string: location, relativeTo: URL(string: url))?.absoluteURL.absoluteString,
                         next.hasPrefix("http://") || next.hasPrefix("https://")
                     else { return .failure(.inconclusive("HTTP \(status): redirect not followed from \(url)")) }
                     url = next
                     continue
                 }
-                return .success(fetched.0)
+                return .success(fetched)
             } catch let refusal as OutboundRefusal {
                 switch refusal {
                 case .noSuchName: return .failure(.gone("no such domain for \(url)"))

@@ -54,11 +54,3 @@ extension Request {
     /// The CSRF token to place in forms.
     var csrfToken: String { storage[CSRFTokenKey.self] ?? "" }
 }
-
-extension Data {
-    /// Base64url without padding.
-    fileprivate func base64URLEncoded() -> String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-}
