@@ -278,15 +278,9 @@ public struct BlockListStore: Sendable {
 
     /// Cases under a law-enforcement hold now.
     func heldCases(on sql: any SQLDatabase, at now: Date) async throws -> Set<Int64> {
-        let rows = try await sql.select().columns("id", "workflow").from("cases").where("workflow", .like, "%\"hold\"%")
-            .all()
-        var held = Set<Int64>()
-        for r in rows {
-            let wf = try JSONDecoder().decode(
-                CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
-            if let hold = wf.hold, hold.expiresAt > now { held.insert(try r.decode(column: "id", as: Int64.self)) }
-        }
-        return held
+        let rows = try await sql.select().column("id").from("cases")
+            .where("hold_expires_ms", .greaterThan, AuditChain.milliseconds(now)).all()
+        return Set(try rows.map { try $0.decode(column: "id", as: Int64.self) })
     }
 
     /// A published version's number, time and size.

@@ -175,9 +175,11 @@ public struct HotlineStore: Sendable {
                         for: TriageFacts(
                             childInImmediateDanger: danger, firstReportAt: created, reportCount: count,
                             fastTrackSince: fast ? created : nil))
+                    let hold = Self.holdColumns(wf)
                     try await sql.update("cases").set(
                         "workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)
                     )
+                    .set("hold_expires_ms", to: hold.expires).set("hold_notify_after_ms", to: hold.notifyAfter)
                     .set("report_count", to: count).set("danger", to: danger).set("fast_track", to: fast)
                     .set("deadline_ms", to: AuditChain.milliseconds(deadline)).set("updated_ms", to: ms)
                     .where("id", .equal, caseID).run()
@@ -316,16 +318,28 @@ public struct HotlineStore: Sendable {
         return Set(keyed.filter { (ids[$0.key!]?.count ?? 0) > 1 }.map(\.id))
     }
 
+    /// The hold columns that mirror a workflow's hold (both nil when the case is not held), written with the workflow.
+    static func holdColumns(_ wf: CaseWorkflow) -> (expires: Int64?, notifyAfter: Int64?) {
+        (wf.hold.map { AuditChain.milliseconds($0.expiresAt) }, wf.hold?.notifyAfter.map(AuditChain.milliseconds))
+    }
+
     /// Ends law-enforcement holds whose expiry has passed, and releases the notices of holds whose notify-after date
     /// has passed, so that what they kept back leaves and is audited when it happens rather than at the case's next
     /// event. Returns how many holds ended or released notices.
     @discardableResult
     public func expireHolds() async throws -> Int {
         let now = clock.now()
+        // Only holds that end or let notices leave by now (the index on hold_expires_ms narrows it to held cases).
+        let cutoff = AuditChain.milliseconds(now)
         let rows = try await sql.select().columns("id", "workflow").from("cases").where(
             "state", .notEqual, CaseState.closed.rawValue
         )
-        .where("workflow", .like, "%\"hold\"%").all()
+        .where("hold_expires_ms", .isNot, SQLLiteral.null)
+        .where {
+            $0.where("hold_expires_ms", .lessThanOrEqual, cutoff).orWhere(
+                "hold_notify_after_ms", .lessThanOrEqual, cutoff)
+        }
+        .all()
         var ended = 0
         for r in rows {
             let wf = try JSONDecoder().decode(
@@ -411,9 +425,11 @@ public struct HotlineStore: Sendable {
             do throws(CaseWorkflowError) { actions = try wf.handle(event, at: now) } catch {
                 throw StoreError.conflict(error.description)
             }
+            let hold = Self.holdColumns(wf)
             try await sql.update("cases").set(
                 "workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)
             )
+            .set("hold_expires_ms", to: hold.expires).set("hold_notify_after_ms", to: hold.notifyAfter)
             .set("state", to: wf.state.rawValue).set("claimed_by", to: wf.claimedBy).set(
                 "updated_ms", to: AuditChain.milliseconds(now)
             )

@@ -126,6 +126,33 @@ struct MigrationTests {
         }
     }
 
+    @Test("cases held before the hold columns existed are found by their migration, and their holds still expire")
+    func holdBackfill() async throws {
+        try await withVigilApp { app, clock in
+            let hotline = HotlineStore(
+                db: app.db, clock: clock, tokens: SystemTokenSource(), sealer: nil, triage: try TriagePolicy())
+            let id = try await hotline.submit(
+                try ReportSubmission(kind: .url, url: "http://held.test/a").validated(), language: "en",
+                actor: .publicVisitor
+            ).caseID
+            try await hotline.apply(
+                .placeHold(CaseHold(reason: "Op", expiresAt: clock.now() + 86_400, placedBy: "leo")), to: id,
+                actor: .user("leo"))
+            // as the database was before migration 0018
+            try await app.db.transaction { tx in
+                try await HoldColumns().revert(on: tx)
+                try await HoldColumns().prepare(on: tx)
+            }
+            let list = BlockListStore(db: app.db, clock: clock)
+            #expect(try await list.heldCases(on: app.db as! any SQLDatabase, at: clock.now()) == [id])
+            clock.advance(by: 86_401)
+            #expect(try await list.heldCases(on: app.db as! any SQLDatabase, at: clock.now()).isEmpty)
+            #expect(try await hotline.expireHolds() == 1)
+            #expect(try await hotline.caseSummary(id)?.workflow.hold == nil)
+            #expect(try await hotline.expireHolds() == 0, "an ended hold is not picked up again")
+        }
+    }
+
     @Test("migrate, revert everything, migrate again")
     func roundTrip() async throws {
         try await withVigilApp { app, _ in

@@ -23,6 +23,7 @@ public enum VigilMigrations {
             NoticeItemsSent(),
             EncryptTOTPSecrets(secrets: secrets),
             ListEntryOrigin(),
+            HoldColumns(),
         ]
     }
 }
