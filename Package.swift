@@ -98,7 +98,7 @@ let package = Package(
             dependencies: ["VigilCore", "CSQLite3", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .target(name: "VigilMatch", dependencies: ["VigilCore"], swiftSettings: strict + [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "VigilMatch", swiftSettings: strict),
         .target(
             name: "VigilMedia",
             dependencies: ["VigilCore", "PDQ", "CVips", "CTurboJPEG", .product(name: "Crypto", package: "swift-crypto")],
