@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "VigilApp",
             dependencies: [
-                "VigilCore",
+                "VigilCore", "VigilStore", "VigilMatch",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
+import VigilApp
 import VigilCore
 import VigilFormats
 import VigilStore
-import VigilWeb
 
 /// `vigil match`: "seen before?" for hashes from files, stdin or `vigil hash` output.
 struct MatchCommand: AsyncParsableCommand {

@@ -1,11 +1,11 @@
 import ArgumentParser
 import Foundation
+import VigilApp
 import VigilCore
 import VigilFormats
 import VigilMedia
 import VigilScan
 import VigilStore
-import VigilWeb
 
 /// `vigil scan PATH --case ID --examiner NAME --out DIR` and `vigil scan verify DIR`.
 /// All the work is in `VigilScan`; this type maps options, loads the hash set and prints.

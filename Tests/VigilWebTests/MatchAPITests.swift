@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Vapor
+import VigilApp
 import VigilCore
 import VigilStore
 import VigilTestSupport

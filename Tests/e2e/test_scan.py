@@ -280,3 +280,26 @@ def test_hash_takes_a_name_that_is_not_utf8_on_the_command_line(tmp_path):
     assert record["path"].endswith("caf\\xe9.bin")
     assert base64.b64decode(record["path_base64"]) == name
     assert record["md5"] == hashlib.md5(b"latin-1 named file\n").hexdigest()
+
+
+def test_scan_match_and_hash_need_no_database_with_lists(tmp_path):
+    """With --against lists, nothing opens the database: an unreachable database_url changes nothing."""
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "known.txt").write_bytes(b"a known item\n")
+    (evidence / "other.txt").write_bytes(b"something else\n")
+    known_md5 = hashlib.md5(b"a known item\n").hexdigest()
+    listfile = tmp_path / "known.md5"
+    listfile.write_text(f"{known_md5}  known.txt\n")
+    env = {**os.environ, "VIGIL_DATABASE_URL": "postgres://vigil@127.0.0.1:9/unreachable"}
+    out = tmp_path / "out"
+    r = subprocess.run([VIGIL, "scan", str(evidence), "--case", "C-1", "--examiner", "E", "--out", str(out),
+                        "--against", str(listfile)], capture_output=True, text=True, timeout=180, env=env)
+    assert r.returncode == 0, r.stderr
+    results = json.load(open(out / "results.json"))
+    assert {os.path.basename(f["path"]): f["class"] for f in results["files"]}["known.txt"] == "known"
+    m = subprocess.run([VIGIL, "match", "--against", str(listfile)], input=known_md5 + "\n", capture_output=True,
+                       text=True, timeout=60, env=env)
+    assert m.returncode == 0, m.stderr
+    h = subprocess.run([VIGIL, "hash", str(evidence)], capture_output=True, text=True, timeout=60, env=env)
+    assert h.returncode == 0 and known_md5 in h.stdout, h.stderr

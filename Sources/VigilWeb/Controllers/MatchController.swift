@@ -1,5 +1,6 @@
 import Fluent
 import Vapor
+import VigilApp
 import VigilCore
 import VigilStore
 
