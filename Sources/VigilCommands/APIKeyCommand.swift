@@ -13,7 +13,7 @@ struct APIKeyCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a key; it is printed once and stored only as a hash.")
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: LinkedDatabaseOptions
         @Option(help: "Partner name (ISP, platform, partner hotline).") var partner: String
         @Option(help: "Comma-separated: \(APIScope.allCases.map(\.rawValue).joined(separator: ",")).") var scopes:
             String
@@ -36,7 +36,7 @@ struct APIKeyCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List keys (never the keys themselves).")
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: LinkedDatabaseOptions
         func run() async throws {
             let rows = try await runStoreCommand(options) { ctx in
                 try await ctx.apiKeys.list().map {
@@ -54,7 +54,7 @@ struct APIKeyCommand: AsyncParsableCommand {
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke a key by its ID or its first characters as listed.")
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: LinkedDatabaseOptions
         @Argument(help: "Key ID or prefix.") var key: String
         func run() async throws {
             let k = key

@@ -12,7 +12,7 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Walk the hash chain; exit 0 when every event verifies, 1 naming the first one that does not.")
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: DatabaseOptions
 
         func run() async throws {
             let outcome: Result<Int64, AuditChain.Failure> = try await runStoreCommand(options, migrate: false) { ctx in

@@ -20,7 +20,7 @@ struct HashSetCommand: AsyncParsableCommand {
             discussion:
                 "Formats: \(HashSetFormat.allCases.map(\.rawValue).joined(separator: ", ")). nsrl imports NIST NSRL RDSv3 SQLite files as known-benign."
         )
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: DatabaseOptions
         @Option(help: "File format.") var format: HashSetFormat
         @Option(help: "Name of the source recorded with each category (default: the file name).") var source: String?
         @Option(help: "Records per transaction (at most 50000).") var batch = 25_000
@@ -67,7 +67,7 @@ struct HashSetCommand: AsyncParsableCommand {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Export the national set in a format partners load.")
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: DatabaseOptions
         @Option(help: "File format (not nsrl).") var format: HashSetFormat
         @Flag(help: "Leave out known-benign (NSRL) items.") var withoutBenign = false
         @Argument(help: "The file to write ('-' for standard output).") var file: String
@@ -106,7 +106,7 @@ struct HashSetCommand: AsyncParsableCommand {
 
     struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Count items and digests in the national set.")
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: DatabaseOptions
         func run() async throws {
             let (items, digests) = try await runStoreCommand(options) { ctx in
                 try await HashSetStore(db: ctx.database, clock: SystemClock()).counts()

@@ -18,7 +18,7 @@ struct MatchCommand: AsyncParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, csv, json }
 
-    @OptionGroup var options: ServerOptions
+    @OptionGroup var options: DatabaseOptions
     @Option(help: "PDQ Hamming radius, 0–63.") var radius = 31
     @Option(help: "Output: text, csv or json (one object per line).") var format: Format = .text
     @Option(

@@ -39,7 +39,7 @@ struct ScanPathCommand: AsyncParsableCommand {
             2 usage error or the scan could not run.
             """)
 
-    @OptionGroup var options: ServerOptions
+    @OptionGroup var options: DatabaseOptions
     @Argument(help: "The mounted drive, image mount point or folder to examine.") var path: String
     @Option(name: .customLong("case"), help: "Case identifier, recorded in every output.") var caseID: String
     @Option(help: "Examiner's name, recorded in every output.") var examiner: String

@@ -64,7 +64,8 @@ func bootstrapLogging(level: String) {
 
 /// Runs a database command, turning store errors into one line on stderr and exit code 1.
 func runStoreCommand<T: Sendable>(
-    _ options: ServerOptions, migrate: Bool = true, _ body: @Sendable (VigilServer.StoreContext) async throws -> T
+    _ options: some ConfigurationSource, migrate: Bool = true,
+    _ body: @Sendable (VigilServer.StoreContext) async throws -> T
 ) async throws -> T {
     let config = try options.resolve()
     bootstrapLogging(level: "error")

@@ -12,7 +12,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user and print their one-time setup link.")
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: LinkedDatabaseOptions
         @Option(help: "Lower-case user name.") var username: String
         @Option(help: "One of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: String
 
@@ -36,7 +36,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List users.")
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: LinkedDatabaseOptions
 
         func run() async throws {
             let rows = try await runStoreCommand(options) { ctx in
@@ -53,7 +53,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable a user and end their sessions.")
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: LinkedDatabaseOptions
         @Argument(help: "User name.") var username: String
         func run() async throws {
             let name = username
@@ -66,7 +66,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Re-enable a disabled or locked user.")
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: LinkedDatabaseOptions
         @Argument(help: "User name.") var username: String
         func run() async throws {
             let name = username
@@ -80,7 +80,7 @@ struct UserCommand: AsyncParsableCommand {
     struct SetupLink: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "setup-link", abstract: "Print a fresh setup link for a user who has not finished setting up.")
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: LinkedDatabaseOptions
         @Argument(help: "User name.") var username: String
         func run() async throws {
             let name = username
@@ -94,7 +94,7 @@ struct UserCommand: AsyncParsableCommand {
     struct ResetMFA: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "reset-mfa", abstract: "Clear a user's two-step sign-in and print a new setup link.")
-        @OptionGroup var options: ServerOptions
+        @OptionGroup var options: LinkedDatabaseOptions
         @Argument(help: "User name.") var username: String
         func run() async throws {
             let name = username

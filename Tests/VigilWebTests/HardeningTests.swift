@@ -104,7 +104,7 @@ struct HardeningTests {
                 try await b.get("/login")
                 return try await b.post("/login", form: [("username", name), ("password", "wrong guess")])
             }
-            for _ in 0..<app.vigil.configuration.lockoutThreshold { try await attempt("ana") }
+            for _ in 0..<app.vigil.configuration.lockoutThreshold { _ = try await attempt("ana") }
             let locked = try await attempt("ana")
             let unknown = try await attempt("nobody-here")
             #expect(locked.status == unknown.status)

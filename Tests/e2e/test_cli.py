@@ -147,3 +147,15 @@ def test_jobs_list_and_run():
         assert ran.returncode == 0 and "list-publish: 0 done" in ran.stdout
         bad = subprocess.run([VIGIL, "jobs", "run", "nope", "--data-dir", data], capture_output=True, text=True, timeout=120)
         assert bad.returncode == 2 and "no job named 'nope'" in bad.stderr
+
+
+def test_database_commands_show_only_their_options():
+    """`vigil match --help` lists matching and database options, not the server's SMTP or session flags."""
+    for args in (["match"], ["hash"], ["hashset", "import"], ["audit", "verify"], ["user", "add"]):
+        r = subprocess.run([VIGIL, *args, "--help"], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert len(r.stdout.splitlines()) < 40, (args, len(r.stdout.splitlines()))
+        assert "--smtp" not in r.stdout and "--session" not in r.stdout, args
+    # the server's settings still reach them through the environment and vigil.toml
+    r = subprocess.run([VIGIL, "match", "--smtp-host", "x"], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "smtp-host" in r.stderr
