@@ -82,6 +82,12 @@ struct ServerOptions: ParsableArguments {
         help: "Working days to assess public reports, 3-10 (default 5). Env: VIGIL_STANDARD_ASSESSMENT_DAYS.")
     var standardAssessmentDays: Int?
     @Option(
+        name: .customLong("contact-retention-days"),
+        help:
+            "Days after a case closes before its reporters' contact details are deleted, 0-3650 (default 90). Env: VIGIL_CONTACT_RETENTION_DAYS."
+    )
+    var contactRetentionDays: Int?
+    @Option(
         name: .customLong("legal-provisions"),
         help: "National legal provisions analysts choose from, separated by ';'. Env: VIGIL_LEGAL_PROVISIONS.")
     var legalProvisions: String?
@@ -309,6 +315,12 @@ struct ServerOptions: ParsableArguments {
                 throw ValidationError("standard assessment days must be between 3 and 10")
             }
             c.standardAssessmentDays = v
+        }
+        if let v = try int(contactRetentionDays, "VIGIL_CONTACT_RETENTION_DAYS", "contact_retention_days") {
+            guard (0...3650).contains(v) else {
+                throw ValidationError("contact retention days must be between 0 and 3650")
+            }
+            c.contactRetentionDays = v
         }
         func list(_ text: String?, separator: Character) -> [String]? {
             text.map {

@@ -43,6 +43,12 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var publicReportsPerHour: Int = 30
     /// Working days to assess a report from the public (reports from hotlines, police and platforms: 1).
     public var standardAssessmentDays: Int = 5
+    /// Days after a case closes before its reporters' contact details are deleted (default 90; 0: at once).
+    public var contactRetentionDays: Int = Int(ContactRetention.defaultPeriod / 86_400)
+    /// The retention rule for reporters' contact details.
+    public var contactRetention: ContactRetention {
+        ContactRetention(period: TimeInterval(contactRetentionDays) * 86_400)
+    }
     /// The national legal provisions analysts choose from (empty: free text).
     public var legalProvisions: [String] = []
     /// The operator's content categories analysts choose from (empty: free text).
@@ -193,6 +199,10 @@ public struct VigilConfiguration: Sendable, Equatable {
         (
             "--standard-assessment-days", "VIGIL_STANDARD_ASSESSMENT_DAYS", "standard_assessment_days",
             "working days to assess public reports, 3-10 (default 5)"
+        ),
+        (
+            "--contact-retention-days", "VIGIL_CONTACT_RETENTION_DAYS", "contact_retention_days",
+            "days after closing before reporters' contacts are deleted, 0-3650 (default 90)"
         ),
         (
             "--legal-provisions", "VIGIL_LEGAL_PROVISIONS", "legal_provisions",

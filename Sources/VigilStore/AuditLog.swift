@@ -8,7 +8,7 @@ public enum AuditLog {
     /// Takes the chain's lock at the start of a transaction that reads before it writes (so that two writers
     /// cannot both decide on stale reads): a row lock on PostgreSQL, the write lock on SQLite.
     public static func lockChain(on tx: any Database) async throws {
-        try await (tx as! any SQLDatabase).raw("UPDATE audit_head SET last_seq = last_seq WHERE id = 1").run()
+        try await tx.sql.raw("UPDATE audit_head SET last_seq = last_seq WHERE id = 1").run()
     }
 
     /// Appends an event inside the caller's transaction: the event commits with the change it records.
@@ -44,7 +44,7 @@ public enum AuditLog {
     @discardableResult
     public static func append(on tx: any Database, _ entries: [Entry]) async throws -> [AuditEvent] {
         guard !entries.isEmpty else { return [] }
-        let sql = tx as! any SQLDatabase
+        let sql = tx.sql
         // Take the row lock (PostgreSQL) / write lock (SQLite) before reading the head. Plain SQL: this runs in
         // every write transaction, and the ORM's reflection showed in profiles.
         try await sql.raw("UPDATE audit_head SET last_seq = last_seq WHERE id = 1").run()

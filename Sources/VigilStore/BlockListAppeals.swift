@@ -70,7 +70,7 @@ extension BlockListStore {
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
             try await AuditLog.lockChain(on: tx)
-            try await (tx as! any SQLDatabase).update("appeals").set("contact_sealed", to: SQLLiteral.null).where(
+            try await tx.sql.update("appeals").set("contact_sealed", to: SQLLiteral.null).where(
                 "reference", .equal, reference
             ).run()
             try await AuditLog.append(
@@ -123,7 +123,7 @@ extension BlockListStore {
         let entry = try await entryMatching(target)
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             try await sql.insert(into: "appeals")
                 .columns(
@@ -172,7 +172,7 @@ extension BlockListStore {
         let now = clock.now()
         let policy = policy
         try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             if let id = appeal.entryID,
                 let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first()

@@ -20,7 +20,17 @@ public struct BlockListStore: Sendable {
         self.criteria = criteria
     }
 
-    var sql: any SQLDatabase { db as! any SQLDatabase }
+    var sql: any SQLDatabase { db.sql }
+
+    /// The queued job that publishes a new list version when the publishable set changed.
+    public static let publishJob = "list-publish"
+
+    /// Queues a publication in the caller's transaction, unless one is already waiting.
+    static func requestPublication(jobs: JobQueue, on tx: any Database) async throws {
+        let waiting = try await tx.sql.select().column("id").from("jobs")
+            .where("name", .equal, publishJob).where("state", .equal, JobQueue.State.queued.rawValue).first()
+        if waiting == nil { try await jobs.enqueue(publishJob, on: tx) }
+    }
 
     // MARK: entries
 
@@ -101,47 +111,56 @@ public struct BlockListStore: Sendable {
         } catch { throw StoreError.invalid(error.description) }
         let now = clock.now()
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
             try await AuditLog.lockChain(on: tx)
-            if let caseID, try await sql.select().column("id").from("cases").where("id", .equal, caseID).first() == nil
-            {
-                throw StoreError.invalid("there is no case \(caseID)")
-            }
-            if let existing = try await sql.select().column("id").from("list_entries").where(
-                "kind", .equal, target.kind.rawValue
-            )
-            .where("value", .equal, target.value).where(
-                "state", .in,
-                [ListEntryState.proposed.rawValue, ListEntryState.active.rawValue, ListEntryState.suspended.rawValue]
-            )
-            .first() {
-                throw StoreError.conflict(
-                    "this target is already on the list as entry \(try existing.decode(column: "id", as: Int64.self))")
-            }
-            let row = try await sql.insert(into: "list_entries")
-                .columns(
-                    "kind", "value", "criterion", "case_id", "dedicated_reason", "state", "proposed_by", "proposed_ms",
-                    "gone_count", "canary", "published", "updated_ms", "fetch_origin"
-                )
-                .values(
-                    SQLBind(target.kind.rawValue), SQLBind(target.value), SQLBind(criterion), SQLBind(caseID),
-                    SQLBind(dedicatedReason), SQLBind(ListEntryState.proposed.rawValue), SQLBind(user),
-                    SQLBind(Self.ms(now)),
-                    SQLBind(0), SQLBind(canary), SQLBind(false), SQLBind(Self.ms(now)),
-                    SQLBind(target.kind == .newsgroup ? nil : origin)
-                )
-                .returning("id").first()
-            let id = try row!.decode(column: "id", as: Int64.self)
-            var details = ["kind": target.kind.rawValue, "criterion": criterion]
-            if let caseID { details["case"] = String(caseID) }
-            if canary { details["canary"] = "true" }
-            try await AuditLog.append(
-                on: tx, at: now, actor: .user(user), action: "list.propose", subject: "list-entry:\(id)",
-                details: details)
-            return ListEntry(
-                id: id, target: target, criterion: criterion, caseID: caseID, dedicatedReason: dedicatedReason,
-                state: .proposed, proposedBy: user, proposedAt: now, canary: canary)
+            return try await Self.insertProposal(
+                target: target, criterion: criterion, caseID: caseID, dedicatedReason: dedicatedReason, canary: canary,
+                origin: origin, actor: .user(user), by: user, at: now, on: tx)
         }
+    }
+
+    /// Writes a validated proposal and its audit event in the caller's transaction (which holds the chain lock).
+    /// - Throws: `StoreError.conflict` when the target is already proposed, listed or suspended.
+    static func insertProposal(
+        target: ListTarget, criterion: String, caseID: Int64?, dedicatedReason: String?, canary: Bool,
+        origin: String?, actor: AuditActor, by user: String, at now: Date, on tx: any Database
+    ) async throws -> ListEntry {
+        let sql = tx.sql
+        if let caseID, try await sql.select().column("id").from("cases").where("id", .equal, caseID).first() == nil {
+            throw StoreError.invalid("there is no case \(caseID)")
+        }
+        if let existing = try await sql.select().column("id").from("list_entries").where(
+            "kind", .equal, target.kind.rawValue
+        )
+        .where("value", .equal, target.value).where(
+            "state", .in,
+            [ListEntryState.proposed.rawValue, ListEntryState.active.rawValue, ListEntryState.suspended.rawValue]
+        )
+        .first() {
+            throw StoreError.conflict(
+                "this target is already on the list as entry \(try existing.decode(column: "id", as: Int64.self))")
+        }
+        let row = try await sql.insert(into: "list_entries")
+            .columns(
+                "kind", "value", "criterion", "case_id", "dedicated_reason", "state", "proposed_by", "proposed_ms",
+                "gone_count", "canary", "published", "updated_ms", "fetch_origin"
+            )
+            .values(
+                SQLBind(target.kind.rawValue), SQLBind(target.value), SQLBind(criterion), SQLBind(caseID),
+                SQLBind(dedicatedReason), SQLBind(ListEntryState.proposed.rawValue), SQLBind(user),
+                SQLBind(ms(now)),
+                SQLBind(0), SQLBind(canary), SQLBind(false), SQLBind(ms(now)),
+                SQLBind(target.kind == .newsgroup ? nil : origin)
+            )
+            .returning("id").first()
+        let id = try row!.decode(column: "id", as: Int64.self)
+        var details = ["kind": target.kind.rawValue, "criterion": criterion]
+        if let caseID { details["case"] = String(caseID) }
+        if canary { details["canary"] = "true" }
+        try await AuditLog.append(
+            on: tx, at: now, actor: actor, action: "list.propose", subject: "list-entry:\(id)", details: details)
+        return ListEntry(
+            id: id, target: target, criterion: criterion, caseID: caseID, dedicatedReason: dedicatedReason,
+            state: .proposed, proposedBy: user, proposedAt: now, canary: canary)
     }
 
     /// Changes one entry through the policy and audits it, in one transaction.
@@ -152,7 +171,7 @@ public struct BlockListStore: Sendable {
     ) async throws -> ListEntry {
         let now = clock.now()
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             guard let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() else {
                 throw StoreError.notFound("no list entry \(id)")
@@ -236,7 +255,7 @@ public struct BlockListStore: Sendable {
         let now = clock.now()
         let policy = policy
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             guard let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() else {
                 throw StoreError.notFound("no list entry \(id)")
@@ -298,7 +317,7 @@ public struct BlockListStore: Sendable {
     public func publish(actor: AuditActor = .job("list-publish")) async throws -> VersionInfo? {
         let now = clock.now()
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             let held = try await heldCases(on: sql, at: now)
             let rows = try await sql.select().columns(
@@ -420,7 +439,7 @@ public struct BlockListStore: Sendable {
     public func recordDownload(apiKey: String, partner: String, format: String, version: Int64) async throws {
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await sql.insert(into: "feed_downloads").columns("api_key", "partner", "format", "version", "time_ms")
                 .values(SQLBind(apiKey), SQLBind(partner), SQLBind(format), SQLBind(version), SQLBind(Self.ms(now)))
                 .run()
@@ -464,7 +483,7 @@ extension BlockListStore {
     public func ensureCanary(_ domain: String?) async throws {
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             let rows = try await sql.select().columns("id", "value").from("list_entries").where("canary", .equal, true)
                 .where("state", .equal, ListEntryState.active.rawValue).all()

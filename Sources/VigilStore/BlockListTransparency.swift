@@ -10,7 +10,7 @@ public struct BlockListTransparency: TransparencySource {
     public init(db: any Database) { self.db = db }
     public var figures: Set<TransparencyFigure> { [.blockListSize, .blockListReasons, .appeals] }
 
-    var sql: any SQLDatabase { db as! any SQLDatabase }
+    var sql: any SQLDatabase { db.sql }
 
     func inUse() async throws -> Bool {
         try await sql.select().column("id").from("list_entries").where("canary", .equal, false).limit(1).first() != nil
@@ -97,7 +97,7 @@ public struct TakedownTransparency: TransparencySource {
     public func figures(_ wanted: [TransparencyFigure], in period: ReportingPeriod) async throws -> [TransparencyFigure:
         FigureTable]
     {
-        guard try await (db as! any SQLDatabase).select().column("id").from("notices").limit(1).first() != nil else {
+        guard try await db.sql.select().column("id").from("notices").limit(1).first() != nil else {
             return [:]
         }
         let timelines = try await NoticeStore(db: db, clock: SystemClock()).timelines(

@@ -86,7 +86,7 @@ extension NoticeStore {
         let channel = c
         try await WriteGate.transaction(db) { tx in
             let c = channel
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             try await sql.delete(from: "channels").where("key", .equal, c.key).run()
             try await sql.insert(into: "channels").columns(
@@ -128,7 +128,7 @@ extension NoticeStore {
         }
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             try await sql.delete(from: "notice_templates").where("language", .equal, lang).run()
             try await sql.insert(into: "notice_templates").columns("language", "body", "updated_by", "updated_ms")
@@ -145,7 +145,7 @@ extension NoticeStore {
         guard token.count >= 20 else { return nil }
         let now = clock.now()
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             guard let r = try await sql.select().column("id").from("notices").where("token", .equal, token).first()
             else { return nil }
@@ -162,7 +162,7 @@ extension NoticeStore {
     @discardableResult
     public func newConfirmation(_ id: Int64, token: String, bounceToken: String? = nil) async throws -> String? {
         try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             var update = sql.update("notices").set("token", to: token)
             if let bounceToken {
                 update = update.set(

@@ -16,7 +16,7 @@ public struct HashSetStore: Sendable {
         self.clock = clock
     }
 
-    var sql: any SQLDatabase { db as! any SQLDatabase }
+    var sql: any SQLDatabase { db.sql }
 
     /// What one import did.
     public struct ImportSummary: Sendable, Equatable {
@@ -90,7 +90,7 @@ public struct HashSetStore: Sendable {
         let ids = Array(Set(known.values))
         for chunk in stride(from: 0, to: ids.count, by: 400) {
             let part = Array(ids[chunk..<min(chunk + 400, ids.count)])
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             for r in try await sql.select().columns("id", "record").from("hash_items").where("id", .in, part).all() {
                 let id = try r.decode(column: "id", as: Int64.self)
                 let json = try r.decode(column: "record", as: String.self)
@@ -142,7 +142,7 @@ public struct HashSetStore: Sendable {
                 ))
         }
         try await statements.insertItems(rows, at: ms)
-        let sql = tx as! any SQLDatabase
+        let sql = tx.sql
         for id in changed.subtracting(newItems) {
             guard let r = items[id] else { continue }
             try await sql.update("hash_items").set("record", to: HashSetRecordJSON.encode(r)).set(
@@ -327,7 +327,7 @@ struct ImportStatements {
     private let sqlite: (any SQLiteDatabase)?
 
     init(_ database: any Database) {
-        sql = database as! any SQLDatabase
+        sql = database.sql
         sqlite = sql.dialect.name == "sqlite" ? database as? any SQLiteDatabase : nil
     }
 

@@ -12,6 +12,12 @@ public struct HotlineStore: Sendable {
     public let sealer: ContactSealer?
     public let triage: TriagePolicy
     public let fourEyes: FourEyesPolicy
+    /// The block-list criterion a case's URL is proposed under when an analyst decides to list it (the first of
+    /// `list_criteria`).
+    public var listCriterion = "A"
+
+    /// The queued job that e-mails reporters who left an address the new public status of their report.
+    public static let reporterUpdateJob = "reporter-update"
 
     public init(
         db: any Database, clock: any VigilClock, tokens: any TokenSource, sealer: ContactSealer?,
@@ -25,7 +31,7 @@ public struct HotlineStore: Sendable {
         self.fourEyes = fourEyes
     }
 
-    var sql: any SQLDatabase { db as! any SQLDatabase }
+    var sql: any SQLDatabase { db.sql }
 
     /// What is kept of a report (never the reporter's address; the contact is sealed separately).
     public struct Payload: Codable, Sendable, Equatable {
@@ -138,7 +144,7 @@ public struct HotlineStore: Sendable {
         let triage = self.triage
         let all = prepared
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             var out: [Submitted] = []
             var events: [AuditLog.Entry] = []
@@ -165,7 +171,13 @@ public struct HotlineStore: Sendable {
                     caseID = try row.decode(column: "id", as: Int64.self)
                     var wf = try JSONDecoder().decode(
                         CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
-                    _ = try? wf.handle(.reportJoined, at: now)
+                    let actions: [CaseAction]
+                    do throws(CaseWorkflowError) { actions = try wf.handle(.reportJoined, at: now) } catch {
+                        throw StoreError.conflict(error.description)
+                    }
+                    let performer = CaseActionPerformer(
+                        caseID: caseID, actor: p.item.actor, now: now, clock: clock, listCriterion: listCriterion)
+                    events += try await performer.perform(actions, on: tx)
                     let count = try row.decode(column: "report_count", as: Int.self) + 1
                     let danger = try row.decode(column: "danger", as: Bool.self) || report.childInImmediateDanger
                     let fast = try row.decode(column: "fast_track", as: Bool.self) || report.source.isFastTrack
@@ -412,7 +424,7 @@ public struct HotlineStore: Sendable {
     public func apply(_ event: CaseEvent, to id: Int64, actor: AuditActor) async throws -> [CaseAction] {
         let now = clock.now()
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             guard let row = try await sql.select().columns("workflow").from("cases").where("id", .equal, id).first()
             else {
@@ -420,7 +432,6 @@ public struct HotlineStore: Sendable {
             }
             var wf = try JSONDecoder().decode(
                 CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
-            let wasReferred = wf.decided.contains { $0.kind == .lawEnforcementReferral }
             let actions: [CaseAction]
             do throws(CaseWorkflowError) { actions = try wf.handle(event, at: now) } catch {
                 throw StoreError.conflict(error.description)
@@ -435,13 +446,6 @@ public struct HotlineStore: Sendable {
             )
             .set("closed_ms", to: wf.closedAt.map(AuditChain.milliseconds))
             .where("id", .equal, id).run()
-            // Once referred, a case stays on the liaison's list (a reopened case keeps its referral).
-            if !wasReferred, wf.decided.contains(where: { $0.kind == .lawEnforcementReferral }) {
-                try await sql.update("cases").set("le_referred_ms", to: AuditChain.milliseconds(now)).where(
-                    "id", .equal, id
-                )
-                .where("le_referred_ms", .is, SQLLiteral.null).run()
-            }
             var details: [String: String] = ["state": wf.state.rawValue]
             if case .placeHold(let h) = event {
                 details["expires"] = ISO8601DateFormatter().string(from: h.expiresAt)
@@ -466,22 +470,58 @@ public struct HotlineStore: Sendable {
                     on: tx, at: now, actor: actor, action: "case.\(event.name)", subject: "case:\(id)", details: details
                 )
             }
-            for a in actions {
-                if case .audit(let action, let d) = a {
-                    try await AuditLog.append(
-                        on: tx, at: now, actor: actor, action: action, subject: "case:\(id)", details: d)
-                } else {
-                    try await AuditLog.append(
-                        on: tx, at: now, actor: actor, action: "case.action", subject: "case:\(id)",
-                        details: ["action": a.name])
-                    // A notice to the host is prepared by a job that commits with the decision.
-                    if a == .sendNotice {
-                        try await JobQueue(db: tx, clock: clock, owner: "hotline").enqueue(
-                            NoticeStore.prepareJob, payload: "{\"case\":\(id)}", on: tx)
-                    }
-                }
-            }
+            let performer = CaseActionPerformer(
+                caseID: id, actor: actor, now: now, clock: clock, listCriterion: listCriterion)
+            try await AuditLog.append(on: tx, try await performer.perform(actions, on: tx))
             return actions
+        }
+    }
+
+    /// The references of the case's reports that still carry their reporter's contact.
+    static func referencesWithContact(caseID: Int64, on sql: any SQLDatabase) async throws -> [String] {
+        try await sql.select().column("reference").from("reports").where("case_id", .equal, caseID)
+            .where("contact_sealed", .isNot, SQLLiteral.null).orderBy("created_ms").all()
+            .map { try $0.decode(column: "reference", as: String.self) }
+    }
+
+    /// The payload of a `reporter-update` job: tell the reporter of `reference` that the status is now `status`.
+    public struct ReporterUpdate: Codable, Sendable, Equatable {
+        public let `case`: Int64
+        public let reference: String
+        public let status: PublicCaseStatus
+
+        public init(case: Int64, reference: String, status: PublicCaseStatus) {
+            self.case = `case`
+            self.reference = reference
+            self.status = status
+        }
+
+        func json() throws -> String { String(decoding: try JSONEncoder().encode(self), as: UTF8.self) }
+    }
+
+    /// A report's sealed contact and the language it was made in; nil when the contact is gone.
+    public func sealedContact(reference: String) async throws -> (sealed: String, language: String)? {
+        guard
+            let row = try await sql.select().columns("contact_sealed", "language").from("reports")
+                .where("reference", .equal, reference).first(),
+            let sealed = try row.decode(column: "contact_sealed", as: String?.self)
+        else { return nil }
+        return (sealed, try row.decode(column: "language", as: String.self))
+    }
+
+    /// Records that a reporter was told a status (or why not), without their address.
+    public func recordReporterUpdate(
+        caseID: Int64, reference: String, status: PublicCaseStatus, sent: Bool, why: String? = nil
+    ) async throws {
+        let now = clock.now()
+        try await WriteGate.transaction(db) { tx in
+            try await AuditLog.lockChain(on: tx)
+            var details = ["reference": reference, "status": status.rawValue]
+            if let why { details["why"] = why }
+            try await AuditLog.append(
+                on: tx, at: now, actor: .job(Self.reporterUpdateJob),
+                action: sent ? "report.update-sent" : "report.update-not-sent", subject: "case:\(caseID)",
+                details: details)
         }
     }
 
@@ -494,7 +534,7 @@ public struct HotlineStore: Sendable {
         let now = clock.now()
         let cutoff = AuditChain.milliseconds(now - retention.period)
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             let rows = try await sql.select().column(SQLColumn("reference", table: "reports")).column(
                 SQLColumn("case_id", table: "reports")

@@ -20,7 +20,7 @@ public struct JobQueue: Sendable {
         self.owner = owner
     }
 
-    var sql: any SQLDatabase { db as! any SQLDatabase }
+    var sql: any SQLDatabase { db.sql }
     var isPostgres: Bool { sql.dialect.name == "postgresql" }
 
     public enum State: String, Sendable, CaseIterable {
@@ -72,8 +72,8 @@ public struct JobQueue: Sendable {
                 .returning("id").first()
             return try row!.decode(column: "id", as: Int64.self)
         }
-        if let database { return try await insert(database as! any SQLDatabase) }
-        return try await WriteGate.transaction(db) { try await insert($0 as! any SQLDatabase) }
+        if let database { return try await insert(database.sql) }
+        return try await WriteGate.transaction(db) { try await insert($0.sql) }
     }
 
     /// Claims up to `limit` due jobs (of one name, or any), each leased to this owner for `lease`. A running job
@@ -99,7 +99,7 @@ public struct JobQueue: Sendable {
         update.appendInterpolation(unsafeRaw: ") RETURNING *")
         let query = update
         return try await WriteGate.transaction(db) { tx in
-            try await (tx as! any SQLDatabase).raw(query).all().map(Self.job).sorted { $0.id < $1.id }
+            try await tx.sql.raw(query).all().map(Self.job).sorted { $0.id < $1.id }
         }
     }
 
@@ -108,7 +108,7 @@ public struct JobQueue: Sendable {
     public func complete(_ job: Job) async throws -> Bool {
         let now = Self.ms(clock.now())
         return try await WriteGate.transaction(db) { tx in
-            let rows = try await (tx as! any SQLDatabase).raw(
+            let rows = try await tx.sql.raw(
                 """
                 UPDATE jobs SET state = 'done', lease_until_ms = NULL, last_error = NULL, updated_ms = \(bind: now)
                 WHERE id = \(bind: job.id) AND locked_by = \(bind: owner) AND state = 'running' RETURNING id
@@ -124,7 +124,7 @@ public struct JobQueue: Sendable {
         let now = clock.now()
         let delay = min(3600, 30 * pow(2, Double(max(0, job.attempts - 1))))
         try await WriteGate.transaction(db) { tx in
-            try await (tx as! any SQLDatabase).raw(
+            try await tx.sql.raw(
                 """
                 UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
                 run_at_ms = \(bind: Self.ms(now + delay)), lease_until_ms = NULL, last_error = \(bind: String(error.prefix(500))),
@@ -145,7 +145,7 @@ public struct JobQueue: Sendable {
             )
             if let name { q.appendInterpolation(unsafeRaw: " AND name = "); q.appendInterpolation(bind: name) }
             q.appendInterpolation(unsafeRaw: " RETURNING id")
-            return try await (tx as! any SQLDatabase).raw(q).all().count
+            return try await tx.sql.raw(q).all().count
         }
     }
 

@@ -35,7 +35,7 @@ extension NoticeStore {
         let now = clock.now()
         let action = action.lowercased()
         try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             guard let row = try await sql.select().column("state").from("notices").where("id", .equal, noticeID).first()
             else {
@@ -55,11 +55,11 @@ extension NoticeStore {
             try await AuditLog.append(
                 on: tx, at: now, actor: .job("notice-bounce"), action: "notice.bounce", subject: "notice:\(noticeID)",
                 details: details)
-            guard action == "failed", try row.decode(column: "state", as: String.self) != State.removed.rawValue else {
-                return
-            }
+            guard action == "failed" else { return }
+            let (state, _) = try Self.transition(try row.decode(column: "state", as: String.self), .permanentBounce)
+            guard state == .bounced else { return }
             let reason = "bounced: " + (diagnostic ?? status ?? "permanent failure")
-            try await sql.update("notices").set("state", to: State.bounced.rawValue).set(
+            try await sql.update("notices").set("state", to: state.rawValue).set(
                 "last_error", to: String(reason.prefix(300))
             )
             .where("id", .equal, noticeID).run()

@@ -18,13 +18,15 @@ public struct NoticeStore: Sendable {
         self.clock = clock
     }
 
-    var sql: any SQLDatabase { db as! any SQLDatabase }
+    var sql: any SQLDatabase { db.sql }
     static func ms(_ d: Date) -> Int64 { AuditChain.milliseconds(d) }
     static func date(_ ms: Int64?) -> Date? { ms.map { Date(timeIntervalSince1970: Double($0) / 1000) } }
 
     // MARK: hosting
 
     public static let attributeJob = "case-attribute"
+    /// The queued job that refers a case to the partner hotline of a country an analyst chose.
+    public static let partnerReferralJob = "case-refer-partner"
 
     public struct Hosting: Sendable, Equatable {
         public var country: String?
@@ -59,7 +61,7 @@ public struct NoticeStore: Sendable {
         }
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             guard try await sql.select().column("id").from("cases").where("id", .equal, caseID).first() != nil else {
                 throw StoreError.notFound("no case \(caseID)")
@@ -105,7 +107,7 @@ public struct NoticeStore: Sendable {
         let now = clock.now()
         let previous = try await hosting(caseID: caseID)
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             let changed = previous.map { $0.details != nil && $0.details != details } ?? false
             if let previous, previous.source == "analyst" {
@@ -186,15 +188,17 @@ public struct NoticeStore: Sendable {
 
     // MARK: notices
 
-    public enum State: String, Sendable {
-        /// Collecting URLs for its contact; not sent yet.
-        case queued
-        case sent
-        /// Still online after the re-notifications: in the supervisors' queue.
-        case escalated
-        case removed
-        /// The provider's mail system refused or returned it: in the supervisors' queue, which needs another contact.
-        case bounced
+    /// A notice's state; its transitions are `NoticeLifecycle`'s (VigilCore).
+    public typealias State = NoticeState
+
+    /// Applies a lifecycle event to a notice's stored state; returns the new state and the effects to perform.
+    /// - Throws: `StoreError.conflict` when the event makes no sense in the notice's state.
+    static func transition(_ stored: String, _ event: NoticeEvent) throws -> (State, [NoticeEffect]) {
+        var lifecycle = NoticeLifecycle(state: State(rawValue: stored) ?? .queued)
+        do throws(NoticeLifecycleError) {
+            let effects = try lifecycle.handle(event)
+            return (lifecycle.state, effects)
+        } catch { throw StoreError.conflict(error.description) }
     }
 
     public struct Item: Sendable, Equatable {
@@ -312,7 +316,7 @@ public struct NoticeStore: Sendable {
         }
         let all = targets
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             guard let url = try await Self.fetchableURL(caseID: caseID, on: sql) else {
                 throw StoreError.invalid("case \(caseID) is not about a web address")
@@ -328,12 +332,35 @@ public struct NoticeStore: Sendable {
         }
     }
 
+    /// Refers a case to the partner hotline registered for `country` (an analyst's decision): its URL joins the open
+    /// notice to that partner, sent as notices are. Returns the notice's id.
+    /// - Throws: `StoreError.invalid` when no partner hotline is registered for the country (the job retries with
+    ///   back-off, so the referral goes once an administrator adds the partner on the channels page).
+    @discardableResult
+    public func referToPartner(caseID: Int64, country: String, batchWindow: TimeInterval = 60) async throws -> Int64 {
+        let cc = country.uppercased()
+        guard let partner = try await channel(cc), partner.kind == .partner else {
+            throw StoreError.invalid(
+                "no partner hotline is registered for \(cc): add it on the channels page, and the referral goes then")
+        }
+        let now = clock.now()
+        return try await WriteGate.transaction(db) { tx in
+            try await AuditLog.lockChain(on: tx)
+            guard let url = try await Self.fetchableURL(caseID: caseID, on: tx.sql) else {
+                throw StoreError.invalid("case \(caseID) is not about a web address")
+            }
+            return try await add(
+                caseID: caseID, url: url, contact: partner.key, route: "partner:\(cc)", batchWindow: batchWindow,
+                at: now, on: tx)
+        }
+    }
+
     /// Puts the case's URL into the open notice for `contact` (unless an unremoved notice for it has the URL already).
     private func add(
         caseID: Int64, url: String, contact: String, route: String, batchWindow: TimeInterval, at now: Date,
         on tx: any Database
     ) async throws -> Int64 {
-        let sql = tx as! any SQLDatabase
+        let sql = tx.sql
         if let existing = try await sql.raw(
             """
             SELECT i.notice_id, i.sent_ms, n.state FROM notice_items i JOIN notices n ON n.id = i.notice_id
@@ -371,7 +398,7 @@ public struct NoticeStore: Sendable {
     /// Queues a send of every notice that already went out without this case's URL (a hold kept it back), unless
     /// one is already queued.
     static func sendUnsentItems(caseID: Int64, clock: any VigilClock, on tx: any Database) async throws {
-        let sql = tx as! any SQLDatabase
+        let sql = tx.sql
         let rows = try await sql.raw(
             """
             SELECT DISTINCT i.notice_id FROM notice_items i JOIN notices n ON n.id = i.notice_id
@@ -383,6 +410,25 @@ public struct NoticeStore: Sendable {
             if try await !sendPending(id, on: sql) {
                 try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(
                     Self.sendJob, payload: noticePayload(id), on: tx)
+            }
+        }
+    }
+
+    /// Performs a lifecycle event's effects on the notice, in the caller's transaction.
+    static func perform(
+        _ effects: [NoticeEffect], noticeID: Int64, actor: AuditActor, at now: Date, clock: any VigilClock,
+        details: [String: String] = [:], on tx: any Database
+    ) async throws {
+        for effect in effects {
+            switch effect {
+            case .queueSend:
+                if try await !sendPending(noticeID, on: tx.sql) {
+                    try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(
+                        sendJob, payload: noticePayload(noticeID), on: tx)
+                }
+            case .audit(let action):
+                try await AuditLog.append(
+                    on: tx, at: now, actor: actor, action: action, subject: "notice:\(noticeID)", details: details)
             }
         }
     }
@@ -402,7 +448,7 @@ public struct NoticeStore: Sendable {
     public func markSent(_ id: Int64, caseIDs: [Int64]? = nil) async throws {
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             guard let r = try await sql.select().column("*").from("notices").where("id", .equal, id).first() else {
                 throw StoreError.notFound("no notice \(id)")
@@ -410,8 +456,7 @@ public struct NoticeStore: Sendable {
             let sends = try r.decode(column: "sends", as: Int.self) + 1
             let first = try r.decode(column: "first_sent_ms", as: Int64?.self) ?? Self.ms(now)
             // A bounce or a removal recorded while this send was under way stands.
-            let current = State(rawValue: try r.decode(column: "state", as: String.self)) ?? .queued
-            let state = [.escalated, .bounced, .removed].contains(current) ? current : State.sent
+            let (state, _) = try Self.transition(try r.decode(column: "state", as: String.self), .sent)
             var update = sql.update("notices").set("sends", to: sends).set("first_sent_ms", to: first).set(
                 "last_sent_ms", to: Self.ms(now)
             )
@@ -438,7 +483,7 @@ public struct NoticeStore: Sendable {
 
     public func recordError(_ id: Int64, _ error: String) async throws {
         try await WriteGate.transaction(db) { tx in
-            try await (tx as! any SQLDatabase).update("notices").set("last_error", to: String(error.prefix(300))).where(
+            try await tx.sql.update("notices").set("last_error", to: String(error.prefix(300))).where(
                 "id", .equal, id
             ).run()
         }
@@ -449,7 +494,7 @@ public struct NoticeStore: Sendable {
         let rows = try await sql.raw(
             """
             SELECT i.notice_id, i.case_id, i.url FROM notice_items i JOIN notices n ON n.id = i.notice_id
-            WHERE i.removed_ms IS NULL AND n.state IN ('sent', 'escalated', 'bounced') ORDER BY i.notice_id, i.case_id LIMIT \(literal: limit)
+            WHERE i.removed_ms IS NULL AND n.state IN \(SQLGroupExpression(NoticeLifecycle.rechecked.map { SQLBind($0.rawValue) })) ORDER BY i.notice_id, i.case_id LIMIT \(literal: limit)
             """
         ).all()
         return try rows.map {
@@ -468,7 +513,7 @@ public struct NoticeStore: Sendable {
     public func recordRecheck(noticeID: Int64, caseID: Int64, gone: Bool, detail: String) async throws -> Bool {
         let now = clock.now()
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             var update = sql.update("notice_items").set("check_detail", to: String(detail.prefix(300)))
             if gone { update = update.set("removed_ms", to: Self.ms(now)) }
@@ -483,11 +528,15 @@ public struct NoticeStore: Sendable {
                 "notice_id", .equal, noticeID
             )
             .where("removed_ms", .is, SQLLiteral.null).first()
-            guard open == nil else { return false }
-            try await sql.update("notices").set("state", to: State.removed.rawValue).set("removed_ms", to: Self.ms(now))
+            guard open == nil,
+                let row = try await sql.select().column("state").from("notices").where("id", .equal, noticeID).first()
+            else { return false }
+            let (state, effects) = try Self.transition(try row.decode(column: "state", as: String.self), .allRemoved)
+            guard !effects.isEmpty else { return false }
+            try await sql.update("notices").set("state", to: state.rawValue).set("removed_ms", to: Self.ms(now))
                 .where("id", .equal, noticeID).run()
-            try await AuditLog.append(
-                on: tx, at: now, actor: .job("notice-recheck"), action: "notice.removed", subject: "notice:\(noticeID)")
+            try await Self.perform(
+                effects, noticeID: noticeID, actor: .job("notice-recheck"), at: now, clock: clock, on: tx)
             return true
         }
     }
@@ -515,7 +564,7 @@ public struct NoticeStore: Sendable {
     public func recordReappearance(noticeID: Int64, caseID: Int64, detail: String) async throws {
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             try await sql.update("notice_items").set("removed_ms", to: SQLLiteral.null).set(
                 "check_detail", to: String(detail.prefix(300))
@@ -523,7 +572,11 @@ public struct NoticeStore: Sendable {
             .where("notice_id", .equal, noticeID).where("case_id", .equal, caseID).run()
             // Reminders resume, unless the notice had bounced: it still needs another contact.
             let bounced = try await Self.hasPermanentBounce(noticeID, on: sql)
-            try await sql.update("notices").set("state", to: (bounced ? State.bounced : State.sent).rawValue).set(
+            let stored = try await sql.select().column("state").from("notices").where("id", .equal, noticeID).first()
+            let (state, _) = try Self.transition(
+                try stored?.decode(column: "state", as: String.self) ?? State.sent.rawValue,
+                .reappeared(bouncedBefore: bounced))
+            try await sql.update("notices").set("state", to: state.rawValue).set(
                 "removed_ms", to: SQLLiteral.null
             )
             .set("last_sent_ms", to: Self.ms(now) - 1).where("id", .equal, noticeID).run()
@@ -540,30 +593,27 @@ public struct NoticeStore: Sendable {
         let now = clock.now()
         let cutoff = Self.ms(now - interval)
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             let rows = try await sql.select().columns("id", "sends", "state").from("notices").where(
-                "state", .in, [State.sent.rawValue, State.escalated.rawValue]
+                "state", .in, NoticeLifecycle.followedUp.map(\.rawValue)
             )
             .where("last_sent_ms", .lessThanOrEqual, cutoff).all()
             var renotified = 0, escalated = 0
-            let jobs = JobQueue(db: tx, clock: clock, owner: "notices")
             for r in rows {
                 let id = try r.decode(column: "id", as: Int64.self)
                 let sends = try r.decode(column: "sends", as: Int.self)
                 guard try await !Self.sendPending(id, on: sql) else { continue }
-                if sends < maxSends {
-                    try await jobs.enqueue(Self.sendJob, payload: Self.noticePayload(id), on: tx)
-                    renotified += 1
-                } else if try r.decode(column: "state", as: String.self) != State.escalated.rawValue {
-                    try await sql.update("notices").set("state", to: State.escalated.rawValue).where("id", .equal, id)
-                        .run()
-                    try await AuditLog.append(
-                        on: tx, at: now, actor: .job("notice-follow-up"), action: "notice.escalated",
-                        subject: "notice:\(id)",
-                        details: ["sends": String(sends)])
-                    escalated += 1
+                let before = try r.decode(column: "state", as: String.self)
+                let (state, effects) = try Self.transition(before, .stillOnline(sends: sends, maxSends: maxSends))
+                if state.rawValue != before {
+                    try await sql.update("notices").set("state", to: state.rawValue).where("id", .equal, id).run()
                 }
+                try await Self.perform(
+                    effects, noticeID: id, actor: .job("notice-follow-up"), at: now, clock: clock,
+                    details: ["sends": String(sends)], on: tx)
+                if effects.contains(.queueSend) { renotified += 1 }
+                if state == .escalated, before != state.rawValue { escalated += 1 }
             }
             return (renotified, escalated)
         }

@@ -14,7 +14,7 @@ public struct PolicyStore: Sendable {
         self.clock = clock
     }
 
-    var sql: any SQLDatabase { db as! any SQLDatabase }
+    var sql: any SQLDatabase { db.sql }
 
     static func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
 
@@ -50,7 +50,7 @@ public struct PolicyStore: Sendable {
         e.updatedBy = username
         let stored = e
         return try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             let before = try await sql.select().column("*").from("checklist_entries").where(
                 "item_id", .equal, stored.itemID
@@ -169,7 +169,7 @@ public struct PolicyStore: Sendable {
         }
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             try await sql.insert(into: "awareness_revisions").columns(
                 "slug", "language", "body", "created_ms", "author"
@@ -217,7 +217,7 @@ public struct PolicyStore: Sendable {
         let now = clock.now()
         let list = GlobalReview.Criterion.allCases.filter { meets.contains($0) }.map(\.rawValue).joined(separator: ",")
         try await WriteGate.transaction(db) { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             try await AuditLog.lockChain(on: tx)
             try await sql.delete(from: "global_review_edits").where("country", .equal, country).run()
             try await sql.insert(into: "global_review_edits").columns(

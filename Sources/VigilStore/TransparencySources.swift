@@ -22,7 +22,7 @@ public struct HotlineTransparency: TransparencySource {
 
     public var figures: Set<TransparencyFigure> { [.reportsPerMonth, .actionableByType, .hostingCountries] }
 
-    var sql: any SQLDatabase { db as! any SQLDatabase }
+    var sql: any SQLDatabase { db.sql }
 
     struct ReportRow {
         let caseID: Int64
@@ -140,7 +140,7 @@ public struct HashSetTransparency: TransparencySource {
     public var figures: Set<TransparencyFigure> { [.hashSetSize] }
 
     public func figure(_ figure: TransparencyFigure, in period: ReportingPeriod) async throws -> FigureTable {
-        let sql = db as! any SQLDatabase
+        let sql = db.sql
         var rows: [FigureTable.Row] = []
         for m in period.months {
             let n =

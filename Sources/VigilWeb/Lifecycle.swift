@@ -47,7 +47,7 @@ extension VigilServer {
             blockList: app.blockList, triage: app.hotline.triage,
             knownImages: app.vigil.configuration.listCheckImages
                 ? LinkChecker.knownImages { try await app.matchService.start(app).value } : nil,
-            sealer: app.hotline.sealer)
+            sealer: app.hotline.sealer, catalog: app.hotline.catalog)
         let metrics = app.vigil.metrics
         let logger = app.logger
         // The shared queue (notices) is drained every few seconds; several processes share it safely.

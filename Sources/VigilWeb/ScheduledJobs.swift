@@ -23,9 +23,17 @@ public struct ScheduledJobs: Sendable {
     init(
         db: any Database, clock: any VigilClock, tokens: any TokenSource, configuration config: VigilConfiguration,
         blockList: BlockListService, triage: TriagePolicy, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil,
-        runDelayedJobs: Bool = false, sealer: ContactSealer? = nil
+        runDelayedJobs: Bool = false, sealer: ContactSealer? = nil, catalog: Catalog? = nil,
+        sendMail: ReporterUpdates.Send? = nil
     ) {
         let hotline = HotlineStore(db: db, clock: clock, tokens: tokens, sealer: nil, triage: triage)
+        let updates = sealer.flatMap { sealer in
+            catalog.map {
+                ReporterUpdates(
+                    hotline: hotline, sealer: sealer, catalog: $0, configuration: config,
+                    send: sendMail ?? ReporterUpdates.smtp(config))
+            }
+        }
         let list = blockList.store(db, clock: clock)
         let notices = NoticeService(
             db: db, clock: clock, configuration: config, attribution: NoticeService.attribution(config))
@@ -43,9 +51,33 @@ public struct ScheduledJobs: Sendable {
                 NoticeService.confirmedJob: { job in
                     try await notices.confirmed(job) { await checker.check($0) }
                 },
+                NoticeStore.partnerReferralJob: { job in
+                    struct P: Codable { let `case`: Int64, country: String }
+                    let p = try JSONDecoder().decode(P.self, from: Data(job.payload.utf8))
+                    try await notices.store.referToPartner(caseID: p.case, country: p.country)
+                },
+                BlockListStore.publishJob: { _ in _ = try await blockList.publish(db, clock: clock) },
+                HotlineStore.reporterUpdateJob: { job in
+                    guard let updates else {
+                        throw StoreError.unreachable("reporter updates need the contact key and the translations")
+                    }
+                    try await updates.run(job)
+                },
             ], evenIfDelayed: runDelayedJobs, lease: TimeInterval(config.jobLeaseSeconds))
         self.worker = worker
         jobs = [
+            Job(
+                name: HotlineStore.reporterUpdateJob, everyMinutes: 1,
+                summary: "e-mail reporters who left an address the new public status of their report (queued jobs)"
+            ) { limit in
+                try await worker.drain(HotlineStore.reporterUpdateJob, limit: limit)
+            },
+            Job(
+                name: NoticeStore.partnerReferralJob, everyMinutes: 1,
+                summary: "refer cases to the partner hotline an analyst chose, in a notice to it (queued jobs)"
+            ) { limit in
+                try await worker.drain(NoticeStore.partnerReferralJob, limit: limit)
+            },
             Job(
                 name: NoticeStore.attributeJob, everyMinutes: 1,
                 summary:
@@ -94,8 +126,10 @@ public struct ScheduledJobs: Sendable {
             Job(
                 name: "list-publish", everyMinutes: 1,
                 summary: "publish a new block-list version when the publishable set changed"
-            ) { _ in
-                try await blockList.publish(db, clock: clock).map { _ in 1 } ?? 0
+            ) { limit in
+                // Requests queued by the desk and the case workflow are done by the same publication.
+                let requested = try await worker.drain(BlockListStore.publishJob, limit: limit)
+                return try await blockList.publish(db, clock: clock).map { _ in 1 } ?? min(requested, 1)
             },
             Job(
                 name: "list-check", everyMinutes: 5,
@@ -113,7 +147,7 @@ public struct ScheduledJobs: Sendable {
                 name: "contact-retention", everyMinutes: 5,
                 summary: "delete reporters' contact details past their retention period"
             ) { _ in
-                try await hotline.purgeExpiredContacts()
+                try await hotline.purgeExpiredContacts(retention: config.contactRetention)
             },
         ]
     }
@@ -136,6 +170,11 @@ extension VigilServer {
             db: ctx.database, clock: SystemClock(), tokens: SystemTokenSource(), configuration: config,
             blockList: service, triage: try TriagePolicy(standardDays: config.standardAssessmentDays),
             runDelayedJobs: true,
-            sealer: try ContactSealer(key: contactKey))
+            sealer: try ContactSealer(key: contactKey),
+            catalog: try Catalog.load(
+                directories: [
+                    resourcesDirectory + "Translations",
+                    (config.dataDirectory as NSString).appendingPathComponent("translations"),
+                ].filter { FileManager.default.fileExists(atPath: $0) }))
     }
 }

@@ -264,12 +264,17 @@ struct HotlineWorkflowTests {
         #expect(FourEyesPolicy().required == [.listEntry])
     }
 
-    @Test("a declined proposal goes back to assessed, or to actioned when something already took effect")
+    @Test(
+        "a declined proposal goes back to assessed, or to actioned when something already took effect; a declined list entry is withdrawn"
+    )
     func decline() throws {
         var w = try Self.workflow(in: .awaitingConfirmation)
         #expect(
             try w.handle(.decline(by: "bob"), at: Self.t0)
-                == [.audit("case.decision-declined", ["decision": "list-entry", "declinedBy": "bob"])])
+                == [
+                    .audit("case.decision-declined", ["decision": "list-entry", "declinedBy": "bob"]),
+                    .withdrawListEntry,
+                ])
         #expect(w.state == .assessed && w.pending.isEmpty)
         var v = try Self.workflow(in: .actioned)
         _ = try v.handle(.proposeListEntry(by: "alice"), at: Self.t0)

@@ -1,7 +1,7 @@
 import Testing
 import VigilCore
 
-@testable import VigilWeb
+@testable import VigilApp
 
 /// What the SMTP client decides before and after talking to a relay: which refusals are for good, which addresses
 /// it will not put in a command, what counts as this machine.

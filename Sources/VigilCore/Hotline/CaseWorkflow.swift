@@ -92,6 +92,8 @@ public enum CaseAction: Sendable, Equatable, Codable {
     case proposeListEntry
     /// Publish the case's list entry (after verification).
     case publishListEntry
+    /// Withdraw the block-list proposal made from this case: the decision to list it was declined.
+    case withdrawListEntry
     /// Write an audit event with this action name and details (the caller adds actor, time and subject).
     case audit(String, [String: String])
     /// Tell the reporter, if they left a contact, that the public status is now this.
@@ -113,6 +115,7 @@ public enum CaseAction: Sendable, Equatable, Codable {
         case .referToPartner(let country): "refer-to-partner:\(country)"
         case .proposeListEntry: "propose-list-entry"
         case .publishListEntry: "publish-list-entry"
+        case .withdrawListEntry: "withdraw-list-entry"
         case .audit(let action, _): "audit:\(action)"
         case .notifyReporterStatus(let status): "notify-reporter:\(status.rawValue)"
         }
@@ -350,8 +353,10 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
         case .decline(let analyst):
             guard state == .awaitingConfirmation else { throw refuse() }
             guard pending.allSatisfy({ $0.proposedBy != analyst }) else { throw .sameAnalyst }
-            let actions: [CaseAction] = pending.map {
-                .audit("case.decision-declined", ["decision": $0.decision.description, "declinedBy": analyst])
+            let actions: [CaseAction] = pending.flatMap { p -> [CaseAction] in
+                let audit = CaseAction.audit(
+                    "case.decision-declined", ["decision": p.decision.description, "declinedBy": analyst])
+                return p.decision == .listEntry ? [audit, .withdrawListEntry] : [audit]
             }
             pending = []
             state = decided.isEmpty ? .assessed : .actioned

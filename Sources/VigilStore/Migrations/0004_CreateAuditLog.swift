@@ -22,7 +22,7 @@ struct CreateAuditLog: AsyncMigration {
             .field("last_seq", .int64, .required)
             .field("last_hash", .string, .required)
             .create()
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw(
             "INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, \(bind: String(repeating: "0", count: 64)))"
         ).run()

@@ -21,7 +21,7 @@ struct CreateHashSet: AsyncMigration {
             .field("item_id", .int64, .required, .references("hash_items", "id", onDelete: .cascade))
             .unique(on: "value", "algorithm")
             .create()
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw("CREATE INDEX hash_digests_item ON hash_digests (item_id)").run()
     }
 

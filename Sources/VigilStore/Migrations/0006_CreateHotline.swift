@@ -32,7 +32,7 @@ struct CreateHotline: AsyncMigration {
             .field("api_key", .string)
             .field("created_ms", .int64, .required)
             .create()
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw("CREATE INDEX cases_key_state ON cases (case_key, state)").run()
         try await sql.raw("CREATE INDEX cases_state ON cases (state)").run()
         try await sql.raw("CREATE INDEX reports_case ON reports (case_id)").run()

@@ -64,7 +64,7 @@ struct CreateBlockList: AsyncMigration {
             .field("decided_ms", .int64)
             .field("created_ms", .int64, .required)
             .create()
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw("CREATE UNIQUE INDEX list_entries_open_target ON list_entries (kind, value, proposed_ms)")
             .run()
         try await sql.raw("CREATE INDEX list_entries_state ON list_entries (state)").run()

@@ -33,14 +33,14 @@ struct CreatePolicy: AsyncMigration {
             .field("edited_ms", .int64, .required)
             .field("edited_by", .string, .required)
             .create()
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw("CREATE INDEX awareness_revisions_page ON awareness_revisions (slug, language, id)").run()
         // The transparency figures count reports by month.
         try await sql.raw("CREATE INDEX reports_created ON reports (created_ms)").run()
     }
 
     func revert(on database: any Database) async throws {
-        try await (database as! any SQLDatabase).raw("DROP INDEX IF EXISTS reports_created").run()
+        try await database.sql.raw("DROP INDEX IF EXISTS reports_created").run()
         try await database.schema("global_review_edits").delete()
         try await database.schema("awareness_revisions").delete()
         try await database.schema("checklist_entries").delete()

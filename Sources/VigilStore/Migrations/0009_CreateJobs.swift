@@ -20,7 +20,7 @@ struct CreateJobs: AsyncMigration {
             .field("created_ms", .int64, .required)
             .field("updated_ms", .int64, .required)
             .create()
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw("CREATE INDEX jobs_due ON jobs (state, run_at_ms)").run()
         try await sql.raw("CREATE INDEX jobs_name ON jobs (name, state)").run()
     }

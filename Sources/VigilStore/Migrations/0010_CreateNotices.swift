@@ -35,7 +35,7 @@ struct CreateNotices: AsyncMigration {
             .field("removed_ms", .int64)
             .field("check_detail", .string)
             .create()
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw("CREATE INDEX notices_contact_state ON notices (contact, state)").run()
         try await sql.raw("CREATE INDEX notice_items_notice ON notice_items (notice_id)").run()
         try await sql.raw("CREATE INDEX notice_items_case ON notice_items (case_id)").run()

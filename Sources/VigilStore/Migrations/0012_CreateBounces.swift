@@ -20,13 +20,13 @@ struct CreateBounces: AsyncMigration {
         // One column per statement: SQLite adds one column at a time.
         try await database.schema("notices").field("bounce_token", .string).update()
         try await database.schema("hosting").field("registrar_contact", .string).update()
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw("CREATE INDEX notice_bounces_notice ON notice_bounces (notice_id)").run()
         try await sql.raw("CREATE UNIQUE INDEX notices_bounce_token ON notices (bounce_token)").run()
     }
 
     func revert(on database: any Database) async throws {
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw("DROP INDEX notices_bounce_token").run()
         // Plain SQL: Fluent's SQLite driver does not drop columns (SQLite has since 3.35).
         try await sql.raw("ALTER TABLE hosting DROP COLUMN registrar_contact").run()

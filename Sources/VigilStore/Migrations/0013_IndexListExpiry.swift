@@ -7,12 +7,12 @@ struct IndexListExpiry: AsyncMigration {
     var name: String { "0013_IndexListExpiry" }
 
     func prepare(on database: any Database) async throws {
-        try await (database as! any SQLDatabase).raw(
+        try await database.sql.raw(
             "CREATE INDEX list_entries_published_expiry ON list_entries (published, expires_ms)"
         ).run()
     }
 
     func revert(on database: any Database) async throws {
-        try await (database as! any SQLDatabase).raw("DROP INDEX list_entries_published_expiry").run()
+        try await database.sql.raw("DROP INDEX list_entries_published_expiry").run()
     }
 }

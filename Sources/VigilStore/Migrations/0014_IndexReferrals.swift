@@ -10,7 +10,7 @@ struct IndexReferrals: AsyncMigration {
 
     func prepare(on database: any Database) async throws {
         try await database.schema("cases").field("le_referred_ms", .int64).update()
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw("CREATE INDEX cases_le_referred ON cases (le_referred_ms)").run()
         // Cases referred before this migration: the case's last update is the best time there is.
         let rows = try await sql.select().columns("id", "workflow", "updated_ms").from("cases").where(
@@ -26,7 +26,7 @@ struct IndexReferrals: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw("DROP INDEX cases_le_referred").run()
         // Plain SQL: Fluent's SQLite driver does not drop columns (SQLite has since 3.35).
         try await sql.raw("ALTER TABLE cases DROP COLUMN le_referred_ms").run()

@@ -12,6 +12,6 @@ struct ListEntryOrigin: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         // Plain SQL: Fluent's SQLite driver does not drop columns (SQLite has since 3.35).
-        try await (database as! any SQLDatabase).raw("ALTER TABLE list_entries DROP COLUMN fetch_origin").run()
+        try await database.sql.raw("ALTER TABLE list_entries DROP COLUMN fetch_origin").run()
     }
 }

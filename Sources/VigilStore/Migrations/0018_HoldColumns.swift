@@ -13,7 +13,7 @@ struct HoldColumns: AsyncMigration {
         // One column a statement: SQLite adds one at a time.
         try await database.schema("cases").field("hold_expires_ms", .int64).update()
         try await database.schema("cases").field("hold_notify_after_ms", .int64).update()
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw("CREATE INDEX cases_hold_expires ON cases (hold_expires_ms)").run()
         var after: Int64 = 0
         while true {
@@ -34,7 +34,7 @@ struct HoldColumns: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         try await sql.raw("DROP INDEX cases_hold_expires").run()
         // Plain SQL: Fluent's SQLite driver does not drop columns (SQLite has since 3.35).
         try await sql.raw("ALTER TABLE cases DROP COLUMN hold_expires_ms").run()

@@ -10,6 +10,8 @@ public struct HotlineServices: Sendable {
     public let sealer: ContactSealer
     public let triage: TriagePolicy
     public let fourEyes: FourEyesPolicy
+    /// The list criterion an analyst's decision to list a case's URL proposes it under: the first of `list_criteria`.
+    public let listCriterion: String
     let reportLimiter: KeyRateLimiter
     /// Status lookups by reference, per address (references are random, but guessing should still be slow).
     let lookupLimiter: KeyRateLimiter
@@ -23,6 +25,10 @@ public struct HotlineServices: Sendable {
         let (key, _) = try ContactSealer.loadOrCreateKey(at: keyPath, tokens: tokens)
         sealer = try ContactSealer(key: key, tokens: tokens)
         triage = try TriagePolicy(standardDays: c.standardAssessmentDays)
+        listCriterion =
+            c.listCriteria.first.map {
+                String($0.split(separator: ":", maxSplits: 1)[0]).trimmingCharacters(in: .whitespaces)
+            } ?? "A"
         fourEyes = FourEyesPolicy(required: Set(c.fourEyes.compactMap(CaseDecision.Kind.init(rawValue:))))
         reportLimiter = KeyRateLimiter(perMinute: max(1, c.publicReportsPerHour), windowSeconds: 3600)
         lookupLimiter = KeyRateLimiter(perMinute: Self.lookupsPerMinute)
@@ -54,9 +60,11 @@ extension Request {
     var hotline: HotlineServices { application.hotline }
 
     var hotlineStore: HotlineStore {
-        HotlineStore(
+        var store = HotlineStore(
             db: db, clock: vigil.clock, tokens: vigil.tokens, sealer: hotline.sealer, triage: hotline.triage,
             fourEyes: hotline.fourEyes)
+        store.listCriterion = hotline.listCriterion
+        return store
     }
 
     /// The visitor's language: `?lang=` (remembered in a cookie), then the cookie, then Accept-Language.

@@ -25,7 +25,7 @@ enum PublicController {
         let c = req.vigil.configuration
         var args = [
             "site_name": c.siteName, "emergency_number": c.emergencyNumber, "helpline_name": c.helplineName,
-            "helpline_number": c.helplineNumber, "retention_days": String(Int(ContactRetention.defaultPeriod / 86_400)),
+            "helpline_number": c.helplineNumber, "retention_days": String(c.contactRetentionDays),
         ]
         for (k, v) in extra { args[k] = v }
         var t: [String: String] = [:]

@@ -272,11 +272,7 @@ struct NoticeService: Sendable {
             csv += "\"\(i.url.replacingOccurrences(of: "\"", with: "\"\""))\",\(i.caseID),\(notice.id)\r\n"
         }
         let boundary = "vigil-notice-\(notice.id)-\(notice.sends)"
-        let date =
-            now.formatted(
-                .dateTime.locale(Locale(identifier: "en_US_POSIX")).weekday(.abbreviated).day(.twoDigits).month(
-                    .abbreviated
-                ).year().hour(.twoDigits(amPM: .omitted)).minute(.twoDigits).second(.twoDigits)) + " +0000"
+        let date = MailMessage.dateHeader(now)
         return """
             From: \(c.siteName) <\(c.smtpFrom)>
             To: <\(to ?? notice.contact)>

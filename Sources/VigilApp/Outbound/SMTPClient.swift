@@ -14,9 +14,9 @@ import VigilStore
 /// offer STARTTLS. A relay on loopback (the same machine: there is no wire to protect) is upgraded only when the
 /// operator names a CA file for it, since a local Postfix usually offers STARTTLS with a self-signed certificate.
 /// A password is never sent in the clear to a relay off this machine.
-struct SMTPClient: Sendable {
-    let host: String
-    let port: Int
+public struct SMTPClient: Sendable {
+    public let host: String
+    public let port: Int
     let username: String?
     let password: String?
     var security: SMTPSecurity = .starttls
@@ -38,14 +38,14 @@ struct SMTPClient: Sendable {
     }
 
     /// The client the configuration describes, or nil when no relay is configured.
-    init?(_ c: VigilConfiguration) {
+    public init?(_ c: VigilConfiguration) {
         guard let host = c.smtpHost else { return nil }
         self.init(
             host: host, port: c.smtpPort, username: c.smtpUsername, password: c.smtpPassword, security: c.smtpTLS,
             caFile: c.smtpCAFile)
     }
 
-    enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible {
         case connect(String)
         case rejected(step: String, reply: String)
         case io(String)
@@ -53,7 +53,7 @@ struct SMTPClient: Sendable {
         /// An address no SMTP command may carry (line breaks, angle brackets, spaces): refused before connecting.
         case invalidAddress(String)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .connect(let s): "cannot connect to the SMTP relay: \(s)"
             case .rejected(let step, let reply): "the SMTP relay refused \(step): \(reply)"
@@ -66,7 +66,7 @@ struct SMTPClient: Sendable {
         /// Whether the recipient's mailbox refused for good, so that sending again cannot help: RFC 3463 mailbox
         /// and address statuses (5.1.x, 5.2.x), or a bare 550/551/553 to RCPT. Relay and policy refusals (5.7.x,
         /// "relay access denied") are the operator's to fix and stay retryable; so is everything else.
-        var isPermanent: Bool {
+        public var isPermanent: Bool {
             switch self {
             case .invalidAddress: return true
             case .rejected(let step, let reply):
@@ -109,7 +109,7 @@ struct SMTPClient: Sendable {
     }
 
     /// Sends one message (the full RFC 5322 text) to the recipients, with `from` as the envelope sender.
-    func send(from: String, to recipients: [String], message: String) async throws(Failure) {
+    public func send(from: String, to recipients: [String], message: String) async throws(Failure) {
         for a in [from] + recipients where !EmailAddress.isPlausible(a) { throw .invalidAddress(a) }
         let upgrades = security == .tls || (security == .starttls && (!isLoopback || caFile != nil))
         let tlsContext = upgrades ? try Self.context(caFile: caFile) : nil
@@ -247,33 +247,5 @@ private final class CloseWhenIdle: ChannelInboundHandler, Sendable {
         } else {
             context.fireUserInboundEventTriggered(event)
         }
-    }
-}
-
-extension VigilServer {
-    /// Sends a short test message through the configured relay, as notices go (same security, authentication and
-    /// envelope sender), so an operator can check the mail settings before the first notice. Returns what was done.
-    public static func sendTestMail(_ c: VigilConfiguration, to recipient: String, at now: Date) async throws -> String
-    {
-        guard let client = SMTPClient(c) else {
-            throw StoreError.invalid(
-                "no SMTP relay is configured: set smtp_host (and smtp_port, smtp_tls, smtp_username)")
-        }
-        let sender = NoticeService.envelopeSender(c, token: "test0000test")
-        let date = now.formatted(.iso8601)
-        let message = """
-            From: \(c.siteName) <\(c.smtpFrom)>
-            To: <\(recipient)>
-            Subject: \(c.siteName): test of the mail settings
-            X-Vigil-Notice: test0000test
-            MIME-Version: 1.0
-            Content-Type: text/plain; charset=utf-8
-
-            This message checks that \(c.siteName) can send notices through \(c.smtpHost ?? ""):\(c.smtpPort) (\(c.smtpTLS.rawValue)).
-            Sent \(date). Nothing else needs doing.
-            """
-        try await client.send(from: sender, to: [recipient], message: message)
-        return
-            "sent a test message to \(recipient) through \(client.host):\(client.port) (\(c.smtpTLS.rawValue)), envelope sender \(sender)"
     }
 }
