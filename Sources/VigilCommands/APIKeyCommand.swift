@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import VigilApp
 import VigilCore
 import VigilStore
-import VigilWeb
 
 /// `vigil apikey …`: partners' API keys.
 struct APIKeyCommand: AsyncParsableCommand {

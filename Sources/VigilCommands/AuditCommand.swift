@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import VigilApp
 import VigilCore
 import VigilStore
-import VigilWeb
 
 /// `vigil audit verify`: proves the audit log's hash chain is intact.
 struct AuditCommand: AsyncParsableCommand {

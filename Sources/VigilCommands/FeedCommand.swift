@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
+import VigilApp
 import VigilCore
 import VigilFormats
 import VigilStore
-import VigilWeb
 
 extension FeedFormat: ExpressibleByArgument {}
 
@@ -33,7 +33,7 @@ struct FeedCommand: AsyncParsableCommand {
         func run() async throws {
             let format = format, version = listVersion
             let result = try await runStoreCommand(options) { ctx in
-                try await VigilServer.exportFeed(ctx, format: format, version: version)
+                try await BlockListService.exportFeed(ctx, format: format, version: version)
             }
             guard let result else {
                 FileHandle.standardError.write(

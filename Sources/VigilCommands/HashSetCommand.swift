@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
+import VigilApp
 import VigilCore
 import VigilFormats
 import VigilStore
-import VigilWeb
 
 extension HashSetFormat: ExpressibleByArgument {}
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import VigilApp
 import VigilCore
 import VigilStore
-import VigilWeb
 
 /// `vigil jobs`: what the server's jobs are doing, and running one by hand.
 struct JobsCommand: AsyncParsableCommand {
@@ -19,7 +19,7 @@ struct JobsCommand: AsyncParsableCommand {
         func run() async throws {
             let text: String = try await runStoreCommand(options) { ctx in
                 var lines = ["scheduled (inside vigil serve):"]
-                for job in try VigilServer.scheduledJobs(ctx).jobs {
+                for job in try ScheduledJobs.forCommandLine(ctx).jobs {
                     lines.append(
                         "  \(job.name.padding(toLength: 18, withPad: " ", startingAt: 0)) every \(job.everyMinutes) min  \(job.summary)"
                     )
@@ -55,7 +55,7 @@ struct JobsCommand: AsyncParsableCommand {
         func run() async throws {
             let name = name, limit = limit
             let outcome: Result<Int, ValidationError> = try await runStoreCommand(options) { ctx in
-                let jobs = try VigilServer.scheduledJobs(ctx)
+                let jobs = try ScheduledJobs.forCommandLine(ctx)
                 guard let job = jobs.job(named: name) else {
                     return .failure(
                         ValidationError(

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import VigilApp
 import VigilCore
-import VigilWeb
 
 /// `vigil mail test --to ADDRESS`: checks the SMTP settings the way notices use them.
 struct MailCommand: AsyncParsableCommand {
@@ -26,7 +26,7 @@ struct MailCommand: AsyncParsableCommand {
         func run() async throws {
             let c = try options.resolve()
             do {
-                print(try await VigilServer.sendTestMail(c, to: to, at: Date()))
+                print(try await NoticeService.sendTestMail(c, to: to, at: Date()))
             } catch {
                 FileHandle.standardError.write(Data("vigil mail test: \(error)\n".utf8))
                 throw ExitCode(1)

@@ -45,58 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
                 // Unbuffered, so the link reaches a log file or pipe at once.
                 FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
             }
-        } catch let e as StoreError {
+        } catch let e as any VigilFailure {
             FileHandle.standardError.write(Data("vigil: \(e.description)\n".utf8))
-            throw ExitCode(1)
-        }
-    }
-}
-
-/// Sets up structured logging once, for the executable only.
-func bootstrapLogging(level: String) {
-    let lvl = Logger.Level(rawValue: level) ?? .info
-    LoggingSystem.bootstrap { label in
-        var h = StreamLogHandler.standardError(label: label)
-        h.logLevel = lvl
-        return h
-    }
-}
-
-/// Runs a database command, turning store errors into one line on stderr and exit code 1.
-func runStoreCommand<T: Sendable>(
-    _ options: some ConfigurationSource, migrate: Bool = true,
-    _ body: @Sendable (VigilServer.StoreContext) async throws -> T
-) async throws -> T {
-    let config = try options.resolve()
-    bootstrapLogging(level: "error")
-    do {
-        return try await VigilServer.withStore(configuration: config, migrate: migrate, body)
-    } catch let e as StoreError {
-        FileHandle.standardError.write(Data("vigil: \(e.description)\n".utf8))
-        throw ExitCode(1)
-    }
-}
-
-/// `vigil migrate [--revert]`.
-struct MigrateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "migrate", abstract: "Apply pending database migrations (or revert them all with --revert).")
-
-    @OptionGroup var options: ServerOptions
-    @Flag(help: "Revert every migration (drops Vigil's tables).") var revert = false
-
-    func run() async throws {
-        let config = try options.resolve()
-        bootstrapLogging(level: "error")
-        do {
-            try await VigilServer.migrate(configuration: config, revert: revert)
-            print(
-                revert
-                    ? "Reverted all migrations on \(DatabaseTarget(config))."
-                    : "Migrations applied on \(DatabaseTarget(config)).")
-        } catch let e as StoreError {
-            FileHandle.standardError.write(Data("vigil: \(e.description)\n".utf8))
-            throw ExitCode(1)
+            throw ExitCode(e.kind.exitCode)
         }
     }
 }

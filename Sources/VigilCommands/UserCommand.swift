@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import VigilApp
 import VigilCore
 import VigilStore
-import VigilWeb
 
 /// `vigil user …`: staff accounts from the command line.
 struct UserCommand: AsyncParsableCommand {

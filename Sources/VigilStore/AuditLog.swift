@@ -159,7 +159,27 @@ public enum AuditLog {
 }
 
 /// Errors from the store that a person can act on.
-public enum StoreError: Error, Equatable, CustomStringConvertible {
+public enum StoreError: VigilFailure, Equatable {
+    public var kind: FailureKind {
+        switch self {
+        case .corrupt: .internalFailure
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .invalid: .invalid
+        case .unreachable: .unavailable
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .corrupt: "store.corrupt"
+        case .notFound: "store.not-found"
+        case .conflict: "store.conflict"
+        case .invalid: "store.invalid"
+        case .unreachable: "store.unreachable"
+        }
+    }
+
     case corrupt(String)
     case notFound(String)
     case conflict(String)

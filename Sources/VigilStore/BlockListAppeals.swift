@@ -167,7 +167,7 @@ extension BlockListStore {
             throw StoreError.invalid("record the reasons for the decision: the appellant reads them")
         }
         if let id = appeal.entryID, let e = try await entry(id)?.entry, e.proposedBy == user || e.verifiedBy == user {
-            throw StoreError.conflict(ListEntryError.appealDeciderInvolved.description)
+            throw ListEntryError.appealDeciderInvolved
         }
         let now = clock.now()
         let policy = policy

@@ -25,11 +25,35 @@ public struct BlockListStore: Sendable {
     /// The queued job that publishes a new list version when the publishable set changed.
     public static let publishJob = "list-publish"
 
-    /// Queues a publication in the caller's transaction, unless one is already waiting.
-    static func requestPublication(jobs: JobQueue, on tx: any Database) async throws {
-        let waiting = try await tx.sql.select().column("id").from("jobs")
-            .where("name", .equal, publishJob).where("state", .equal, JobQueue.State.queued.rawValue).first()
-        if waiting == nil { try await jobs.enqueue(publishJob, on: tx) }
+    /// Queues a publication in the caller's transaction, now or at `time` (an entry's expiry), unless one is
+    /// already waiting for that moment. The server's worker runs it within seconds of its time; every publication
+    /// (`BlockListService.publish`) satisfies the requests that are due.
+    static func requestPublication(jobs: JobQueue, at time: Date? = nil, on tx: any Database) async throws {
+        var waiting = tx.sql.select().column("id").from("jobs")
+            .where("name", .equal, publishJob).where("state", .equal, JobQueue.State.queued.rawValue)
+        if let time {
+            waiting = waiting.where("run_at_ms", .equal, ms(time))
+        } else {
+            waiting = waiting.where("run_at_ms", .lessThanOrEqual, ms(jobs.clock.now()))
+        }
+        if try await waiting.first() == nil { try await jobs.enqueue(publishJob, runAt: time, on: tx) }
+    }
+
+    /// Marks every due publication request done (a publication that just ran satisfied them); returns how many.
+    @discardableResult
+    public func satisfyPublicationRequests() async throws -> Int {
+        let now = clock.now()
+        return try await WriteGate.transaction(db) { tx in
+            let due = try await tx.sql.select().column("id").from("jobs").where("name", .equal, Self.publishJob)
+                .where("state", .equal, JobQueue.State.queued.rawValue)
+                .where("run_at_ms", .lessThanOrEqual, Self.ms(now)).all().map {
+                    try $0.decode(column: "id", as: Int64.self)
+                }
+            guard !due.isEmpty else { return 0 }
+            try await tx.sql.update("jobs").set("state", to: JobQueue.State.done.rawValue)
+                .set("updated_ms", to: Self.ms(now)).where("id", .in, due).run()
+            return due.count
+        }
     }
 
     // MARK: entries
@@ -104,11 +128,9 @@ public struct BlockListStore: Sendable {
         target: ListTarget, criterion: String, caseID: Int64?, dedicatedReason: String?,
         canary: Bool = false, origin: String? = nil, by user: String
     ) async throws -> ListEntry {
-        do throws(ListEntryError) {
-            try policy.validateProposal(
-                target: target, criterion: criterion, criteria: criteria, caseID: caseID,
-                dedicatedReason: dedicatedReason, canary: canary)
-        } catch { throw StoreError.invalid(error.description) }
+        try policy.validateProposal(
+            target: target, criterion: criterion, criteria: criteria, caseID: caseID,
+            dedicatedReason: dedicatedReason, canary: canary)
         let now = clock.now()
         return try await WriteGate.transaction(db) { tx in
             try await AuditLog.lockChain(on: tx)
@@ -177,10 +199,14 @@ public struct BlockListStore: Sendable {
                 throw StoreError.notFound("no list entry \(id)")
             }
             var entry = try Self.entry(r)
-            do { try body(&entry, now) } catch let error as ListEntryError {
-                throw StoreError.conflict(error.description)
-            }
+            try body(&entry, now)
             try await Self.save(entry, detail: nil, on: sql, at: now)
+            // The publishable set may have changed now, and changes again when this verification runs out.
+            let jobs = JobQueue(db: tx, clock: clock, owner: "list")
+            try await Self.requestPublication(jobs: jobs, on: tx)
+            if entry.state == .active, !entry.canary, let expires = entry.expiresAt {
+                try await Self.requestPublication(jobs: jobs, at: expires, on: tx)
+            }
             var d = details
             d["state"] = entry.state.rawValue
             try await AuditLog.append(
@@ -336,8 +362,9 @@ public struct BlockListStore: Sendable {
                 let canary = try r.decode(column: "canary", as: Bool.self)
                 let expires = try r.decode(column: "expires_ms", as: Int64?.self)
                 let isHeld = caseID.map(held.contains) ?? false
-                let wanted =
-                    state == ListEntryState.active.rawValue && !isHeld && (canary || (expires ?? 0) > Self.ms(now))
+                let wanted = ListEntry.isPublishable(
+                    state: ListEntryState(rawValue: state) ?? .removed, canary: canary, expiresAt: Self.date(expires),
+                    at: now, caseHeld: isHeld)
                 let published = try r.decode(column: "published", as: Bool.self)
                 let kind = try r.decode(column: "kind", as: String.self),
                     value = try r.decode(column: "value", as: String.self)
@@ -518,13 +545,5 @@ extension BlockListStore {
                 subject: "list-entry:\(try row!.decode(column: "id", as: Int64.self))",
                 details: ["domain": domain])
         }
-    }
-
-    /// Whether a published entry's verification has run out (so the next feed request publishes first).
-    public func hasExpiredPublished() async throws -> Bool {
-        try await sql.select().column("id").from("list_entries").where("published", .equal, true).where(
-            "canary", .equal, false
-        )
-        .where("expires_ms", .lessThanOrEqual, Self.ms(clock.now())).limit(1).first() != nil
     }
 }

@@ -172,9 +172,7 @@ public struct HotlineStore: Sendable {
                     var wf = try JSONDecoder().decode(
                         CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
                     let actions: [CaseAction]
-                    do throws(CaseWorkflowError) { actions = try wf.handle(.reportJoined, at: now) } catch {
-                        throw StoreError.conflict(error.description)
-                    }
+                    actions = try wf.handle(.reportJoined, at: now)
                     let performer = CaseActionPerformer(
                         caseID: caseID, actor: p.item.actor, now: now, clock: clock, listCriterion: listCriterion)
                     events += try await performer.perform(actions, on: tx)
@@ -433,9 +431,8 @@ public struct HotlineStore: Sendable {
             var wf = try JSONDecoder().decode(
                 CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
             let actions: [CaseAction]
-            do throws(CaseWorkflowError) { actions = try wf.handle(event, at: now) } catch {
-                throw StoreError.conflict(error.description)
-            }
+            // A refusal keeps its type (CaseWorkflowError): the faces map its kind and code.
+            actions = try wf.handle(event, at: now)
             let hold = Self.holdColumns(wf)
             try await sql.update("cases").set(
                 "workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)

@@ -192,13 +192,11 @@ public struct NoticeStore: Sendable {
     public typealias State = NoticeState
 
     /// Applies a lifecycle event to a notice's stored state; returns the new state and the effects to perform.
-    /// - Throws: `StoreError.conflict` when the event makes no sense in the notice's state.
+    /// - Throws: `NoticeLifecycleError` when the event makes no sense in the notice's state.
     static func transition(_ stored: String, _ event: NoticeEvent) throws -> (State, [NoticeEffect]) {
         var lifecycle = NoticeLifecycle(state: State(rawValue: stored) ?? .queued)
-        do throws(NoticeLifecycleError) {
-            let effects = try lifecycle.handle(event)
-            return (lifecycle.state, effects)
-        } catch { throw StoreError.conflict(error.description) }
+        let effects = try lifecycle.handle(event)
+        return (lifecycle.state, effects)
     }
 
     public struct Item: Sendable, Equatable {

@@ -2,6 +2,7 @@ import Fluent
 import Leaf
 import LeafKit
 import Vapor
+import VigilApp
 import VigilCore
 import VigilStore
 
@@ -17,7 +18,7 @@ public enum VigilServer {
 
         let resources = Self.resourcesDirectory
         let hotline = try HotlineServices(
-            configuration: config, translations: resources + "Translations", tokens: services.tokens)
+            configuration: config, tokens: services.tokens)
         app.storage[HotlineServicesKey.self] = hotline
         try DatabaseSetup.register(DatabaseTarget(config), on: app.databases)
         app.migrations.add(VigilMigrations.all(secrets: hotline.sealer))
@@ -109,13 +110,12 @@ public enum VigilServer {
         do {
             try await DatabaseSetup.prepare(app.db)
         } catch {
-            throw StoreError.unreachable("cannot reach the database (\(target)): \(Self.reason(error))")
+            throw StoreError.unreachable("cannot reach the database (\(target)): \(VigilEnvironment.reason(error))")
         }
         if migrate { try await app.autoMigrate() }
         let (signingKey, created) = try SigningKey.loadOrCreate(
             at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem"))
         app.blockList.setKey(signingKey.privateKey)
-        try await app.blockList.store(app.db, clock: app.vigil.clock).ensureCanary(config.canaryDomain)
         try await app.blockList.publish(app.db, clock: app.vigil.clock)
         let s = app.vigil
         let accounts = Accounts(
@@ -135,13 +135,5 @@ public enum VigilServer {
             try await addDemoBlockList(app)
         }
         return StartReport(adminSetupLink: link, signingKeyCreated: created, demoAPIKey: demoKey)
-    }
-
-    /// A short reason for a database error, without stack traces.
-    public static func reason(_ error: any Error) -> String {
-        let text = String(describing: error)
-        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-        if text.contains("authentication") || text.contains("password") { return "authentication failed" }
-        return String(text.prefix(200))
     }
 }

@@ -4,11 +4,11 @@ import VigilCore
 
 @Suite("Hotline: translations, fallbacks and Accept-Language")
 struct HotlineCatalogTests {
-    /// The shipped translation files: `Sources/VigilWeb/Resources/Translations` (the repo root is three levels up).
+    /// The shipped translation files: `Sources/VigilApp/Resources/Translations` (the repo root is three levels up).
     static let translationsDirectory: String = {
         var url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("Sources/VigilWeb/Resources/Translations").path
+        return url.appendingPathComponent("Sources/VigilApp/Resources/Translations").path
     }()
 
     static func shipped() throws -> Catalog { try Catalog.load(directory: translationsDirectory) }

@@ -32,7 +32,7 @@ struct BlockListStoreTests {
                 target: ListTarget(kind: .url, value: "bad.test/a.jpg"), criterion: "c1", caseID: caseID,
                 dedicatedReason: nil, by: "ana")
             #expect(try await list.publish() == nil, "a proposal alone changes nothing")
-            await #expect(throws: StoreError.self) { try await list.verify(e.id, by: "ana") }
+            await #expect(throws: ListEntryError.sameAsProposer) { try await list.verify(e.id, by: "ana") }
             await #expect(throws: StoreError.self) {
                 try await list.propose(
                     target: e.target, criterion: "c1", caseID: caseID, dedicatedReason: nil, by: "cy")
@@ -106,7 +106,7 @@ struct BlockListStoreTests {
             #expect(ref.hasPrefix("A-"))
             #expect(
                 try await list.appeal(ref)?.entryID == e.id, "the appeal finds the entry from any URL under the domain")
-            await #expect(throws: StoreError.self) {
+            await #expect(throws: ListEntryError.appealDeciderInvolved) {
                 try await list.decideAppeal(ref, decision: .suspend, outcome: "", by: "bo")
             }
             _ = try await list.decideAppeal(ref, decision: .suspend, outcome: "", by: "sup")

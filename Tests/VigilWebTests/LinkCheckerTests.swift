@@ -3,12 +3,12 @@ import NIOCore
 import Synchronization
 import Testing
 import Vapor
-import VigilApp
 import VigilCore
 import VigilMedia
 import VigilStore
 import VigilTestSupport
 
+@testable import VigilApp
 @testable import VigilWeb
 
 /// The automated retest, against a real HTTP server on loopback standing in for listed sites.

@@ -3,11 +3,11 @@ import SQLKit
 import Synchronization
 import Testing
 import Vapor
-import VigilApp
 import VigilCore
 import VigilStore
 import VigilTestSupport
 
+@testable import VigilApp
 @testable import VigilWeb
 
 /// The reporter's status e-mail: the public status only, in the report's language, once per change; phone numbers

@@ -2,11 +2,11 @@ import Crypto
 import Foundation
 import Testing
 import Vapor
-import VigilApp
 import VigilCore
 import VigilStore
 import VigilTestSupport
 
+@testable import VigilApp
 @testable import VigilWeb
 
 /// Notice and takedown without the network: the decision queues the notice, URLs for one abuse contact share a

@@ -187,6 +187,14 @@ public struct ListEntry: Sendable, Equatable, Codable {
 
     /// Whether the entry belongs in a version published at `now`, given whether its case is under a hold.
     public func isPublishable(at now: Date, caseHeld: Bool) -> Bool {
+        Self.isPublishable(state: state, canary: canary, expiresAt: expiresAt, at: now, caseHeld: caseHeld)
+    }
+
+    /// The publishable rule on an entry's stored facts (for the store, which reads them without the whole entry):
+    /// active, its case not under a hold, and a canary or verified until after `now`.
+    public static func isPublishable(
+        state: ListEntryState, canary: Bool, expiresAt: Date?, at now: Date, caseHeld: Bool
+    ) -> Bool {
         guard state == .active, !caseHeld else { return false }
         if canary { return true }
         guard let expiresAt else { return false }

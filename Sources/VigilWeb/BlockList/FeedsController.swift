@@ -23,9 +23,10 @@ enum FeedsController {
                 .notFound,
                 reason: "No feed '\(name)'. Feeds: \(FeedFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
+        // A download never publishes: verifications that run out are taken off by the publication job queued for
+        // their expiry, which the server's worker runs within seconds.
         let service = req.blockList
         let store = req.blockListStore
-        if try await store.hasExpiredPublished() { try await service.publish(req.db, clock: req.vigil.clock) }
         guard let current = try await service.feed(format, db: req.db, clock: req.vigil.clock) else {
             throw Abort(.notFound, reason: "No version of the list has been published yet.")
         }

@@ -131,7 +131,7 @@ enum ListDeskController {
                 target: target, criterion: code, caseID: caseID, dedicatedReason: reason,
                 origin: ListTarget.origin(typed: f.target ?? ""), by: user)
             return req.redirect(to: "/list/\(entry.id)", redirectType: .normal)
-        } catch let error as StoreError {
+        } catch let error as any VigilFailure where error.kind != .internalFailure {
             return try await newPage(req, values: f, error: sentence(error.description), status: .unprocessableEntity)
         }
     }
@@ -216,7 +216,7 @@ enum ListDeskController {
             case "remove": try await store.remove(id, actor: .user(user), reason: f.reason ?? "")
             default: throw Abort(.badRequest, reason: "The field 'action' is not a known action.")
             }
-        } catch let error as StoreError {
+        } catch let error as any VigilFailure where error.kind != .internalFailure {
             return try await entryPage(req, error: sentence(error.description), status: .conflict)
         }
         try await req.blockList.publish(req.db, clock: req.vigil.clock, actor: .user(user))
@@ -277,7 +277,7 @@ enum ListDeskController {
         do {
             _ = try await req.blockListStore.decideAppeal(
                 reference, decision: decision, outcome: f.outcome ?? "", by: user)
-        } catch let error as StoreError {
+        } catch let error as any VigilFailure where error.kind != .internalFailure {
             return try await appeals(req, error: sentence(error.description), status: .conflict)
         }
         try await req.blockList.publish(req.db, clock: req.vigil.clock, actor: .user(user))

@@ -346,8 +346,9 @@ enum CaseDeskController {
         }
         do {
             try await req.hotlineStore.apply(event, to: id, actor: .user(user))
-        } catch StoreError.conflict(let message) {
-            return try await casePage(req, error: message, status: .conflict)
+        } catch let error as any VigilFailure where error.kind == .conflict || error.kind == .invalid {
+            return try await casePage(
+                req, error: error.description, status: error.kind == .invalid ? .unprocessableEntity : .conflict)
         }
         return req.redirect(to: "/cases/\(id)", redirectType: .normal)
     }
@@ -370,7 +371,7 @@ enum CaseDeskController {
                 caseID: id, country: f.country, network: f.network, abuseContact: f.abuse_contact,
                 registrarContact: f.registrar_contact,
                 source: "analyst", by: .user(user))
-        } catch let error as StoreError {
+        } catch let error as any VigilFailure where error.kind != .internalFailure {
             return try await casePage(req, error: sentence(error.description), status: .unprocessableEntity)
         }
         return req.redirect(to: "/cases/\(id)", redirectType: .normal)

@@ -1,5 +1,6 @@
 import Foundation
 import Vapor
+import VigilApp
 import VigilCore
 import VigilStore
 
@@ -17,13 +18,9 @@ public struct HotlineServices: Sendable {
     let lookupLimiter: KeyRateLimiter
     static let lookupsPerMinute = 30
 
-    init(configuration c: VigilConfiguration, translations: String, tokens: any TokenSource) throws {
-        catalog = try Catalog.load(
-            directories: [translations, (c.dataDirectory as NSString).appendingPathComponent("translations")]
-                .filter { FileManager.default.fileExists(atPath: $0) })
-        let keyPath = (c.dataDirectory as NSString).appendingPathComponent("contact-key")
-        let (key, _) = try ContactSealer.loadOrCreateKey(at: keyPath, tokens: tokens)
-        sealer = try ContactSealer(key: key, tokens: tokens)
+    init(configuration c: VigilConfiguration, tokens: any TokenSource) throws {
+        catalog = try AppResources.catalog(c)
+        sealer = try VigilEnvironment.loadSecrets(c, tokens: tokens)
         triage = try TriagePolicy(standardDays: c.standardAssessmentDays)
         listCriterion =
             c.listCriteria.first.map {

@@ -1,4 +1,5 @@
 import Vapor
+import VigilCore
 
 /// Turns every error into a plain page or a JSON body. Details are logged with the request ID;
 /// clients see only the status and, for client errors, the message written for them.
@@ -15,7 +16,13 @@ struct ErrorPageMiddleware: AsyncMiddleware {
         let status: HTTPResponseStatus
         var message: String
         var headers = HTTPHeaders()
+        var code: String?
         switch error {
+        // A domain error no controller presented itself: its kind decides the status, never a 500 for bad input.
+        case let failure as any VigilFailure:
+            status = failure.kind.httpStatus
+            code = failure.code
+            message = status.code < 500 ? sentence(failure.description) : "Something went wrong on our side."
         // Before AbortError: Vapor makes DecodingError one, with Swift's own description of the coding path.
         case let decoding as DecodingError:
             status = .badRequest
@@ -38,8 +45,10 @@ struct ErrorPageMiddleware: AsyncMiddleware {
         }
         headers.remove(name: .contentType)
         if req.isAPI {
-            struct Body: Content { let error: Bool; let status: UInt; let message: String; let requestID: String }
-            let body = Body(error: true, status: status.code, message: message, requestID: req.id)
+            struct Body: Content {
+                let error: Bool; let status: UInt; let code: String?; let message: String; let requestID: String
+            }
+            let body = Body(error: true, status: status.code, code: code, message: message, requestID: req.id)
             let res = Response(status: status, headers: headers)
             try? res.content.encode(body, as: .json)
             return res
@@ -74,6 +83,20 @@ struct ErrorPageMiddleware: AsyncMiddleware {
             let p = path(ctx.codingPath)
             return p.isEmpty ? "The request body could not be read." : "The field '\(p)' is not valid."
         @unknown default: return "The request body could not be read."
+        }
+    }
+}
+
+extension FailureKind {
+    /// The one mapping from a domain error's kind to an HTTP status.
+    var httpStatus: HTTPResponseStatus {
+        switch self {
+        case .invalid: .unprocessableEntity
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .forbidden: .forbidden
+        case .unavailable: .serviceUnavailable
+        case .internalFailure: .internalServerError
         }
     }
 }

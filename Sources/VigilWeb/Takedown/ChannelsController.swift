@@ -1,4 +1,5 @@
 import Vapor
+import VigilApp
 import VigilCore
 import VigilStore
 

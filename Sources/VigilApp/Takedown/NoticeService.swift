@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Crypto
-import Fluent
+import FluentKit
 import Foundation
 import NIOCore
 import VigilApp
@@ -10,16 +10,16 @@ import VigilStore
 /// Sends notices to hosts and follows them up: the handlers of the `notice-prepare` and `notice-send` jobs, the
 /// recheck of noticed URLs (the block list's safe fetcher: bodies discarded), and re-notification or escalation
 /// while content stays online.
-struct NoticeService: Sendable {
-    let db: any Database
-    let clock: any VigilClock
-    let configuration: VigilConfiguration
+public struct NoticeService: Sendable {
+    public let db: any Database
+    public let clock: any VigilClock
+    public let configuration: VigilConfiguration
     /// Automated attribution; nil in tests that record hosting by hand.
-    var attribution: Attribution?
+    public var attribution: Attribution?
 
-    var store: NoticeStore { NoticeStore(db: db, clock: clock) }
+    public var store: NoticeStore { NoticeStore(db: db, clock: clock) }
 
-    static func attribution(_ c: VigilConfiguration) -> Attribution {
+    public static func attribution(_ c: VigilConfiguration) -> Attribution {
         Attribution(
             dns: DNSClient.configured(c.dnsResolver), country: c.geoipCountryDB.flatMap(GeoDatabase.init(path:)),
             asn: c.geoipASNDB.flatMap(GeoDatabase.init(path:)), rdapBase: c.rdapURL, cache: RDAPCache(),
@@ -27,7 +27,7 @@ struct NoticeService: Sendable {
     }
 
     /// Traces where a case's URL is hosted and records it (an analyst's values stay when they set any).
-    func attribute(caseID: Int64) async throws {
+    public func attribute(caseID: Int64) async throws {
         guard let attribution, let url = try await store.fetchableURL(caseID: caseID) else { return }
         let r = await attribution.attribute(url: url)
         if r.addresses.isEmpty, let previous = try await store.hosting(caseID: caseID), previous.abuseContact != nil {
@@ -45,15 +45,15 @@ struct NoticeService: Sendable {
             registrarContact: r.registrarAbuseContact, details: details)
     }
 
-    func attribute(_ job: JobQueue.Job) async throws {
+    public func attribute(_ job: JobQueue.Job) async throws {
         let p = try JSONDecoder().decode(CasePayload.self, from: Data(job.payload.utf8))
         try await attribute(caseID: p.case)
     }
 
-    struct CasePayload: Codable { let `case`: Int64 }
-    struct NoticePayload: Codable { let notice: Int64 }
+    public struct CasePayload: Codable { let `case`: Int64 }
+    public struct NoticePayload: Codable { let notice: Int64 }
 
-    func prepare(_ job: JobQueue.Job) async throws {
+    public func prepare(_ job: JobQueue.Job) async throws {
         let p = try JSONDecoder().decode(CasePayload.self, from: Data(job.payload.utf8))
         // Trace hosting again before each notice: it may have moved since the assessment.
         if attribution != nil { try await attribute(caseID: p.case) }
@@ -62,7 +62,7 @@ struct NoticeService: Sendable {
     }
 
     /// Sends one notice (or re-sends it), leaving out URLs already gone and URLs whose case is now under a hold.
-    func send(_ job: JobQueue.Job) async throws {
+    public func send(_ job: JobQueue.Job) async throws {
         let p = try JSONDecoder().decode(NoticePayload.self, from: Data(job.payload.utf8))
         // A removed notice has nothing to say; a bounced one would go to the same dead address.
         guard let notice = try await store.notice(p.notice), notice.state != .removed, notice.state != .bounced else {
@@ -146,11 +146,11 @@ struct NoticeService: Sendable {
         try await store.markSent(notice.id, caseIDs: items.map(\.caseID))
     }
 
-    static let confirmedJob = "notice-confirmed"
+    public static let confirmedJob = "notice-confirmed"
 
     /// Tells an appellant the outcome of their appeal by e-mail (the contact is opened only for this, then deleted).
     /// A contact that is not an e-mail address is deleted unused: the appellant reads the outcome with the reference.
-    func appealOutcome(_ job: JobQueue.Job, sealer: ContactSealer?) async throws {
+    public func appealOutcome(_ job: JobQueue.Job, sealer: ContactSealer?) async throws {
         struct P: Codable { let appeal: String }
         let p = try JSONDecoder().decode(P.self, from: Data(job.payload.utf8))
         let list = BlockListStore(db: db, clock: clock)
@@ -189,7 +189,7 @@ struct NoticeService: Sendable {
 
     /// A provider said the content is gone (the one-time link, or its webhook's reply): recheck at once; the claim
     /// alone is never trusted.
-    func confirmed(_ job: JobQueue.Job, check: (String) async -> LinkChecker.Result) async throws {
+    public func confirmed(_ job: JobQueue.Job, check: (String) async -> LinkChecker.Result) async throws {
         let p = try JSONDecoder().decode(NoticePayload.self, from: Data(job.payload.utf8))
         for item in try await store.openItems(notice: p.notice) {
             let r = await check(item.url)
@@ -202,7 +202,7 @@ struct NoticeService: Sendable {
     /// POSTs the notice as JSON to the provider's or partner's webhook, signed `X-Vigil-Signature: sha256=HEX`
     /// (HMAC-SHA-256 of the body with the shared secret). A 2xx answer is delivery; `{"removed": true}` in it asks
     /// for an immediate recheck.
-    static func deliverWebhook(
+    public static func deliverWebhook(
         notice: NoticeStore.Notice, items: [NoticeStore.Item], channel: NoticeStore.Channel, confirmURL: String,
         fetcher: OutboundFetcher
     ) async throws -> Bool {
@@ -241,17 +241,17 @@ struct NoticeService: Sendable {
     /// present) and the URLs attached as CSV.
     /// The envelope sender of a notice: `bounces+TOKEN@domain` when a bounce address is configured (VERP, so a
     /// bounce names its notice), else the From address.
-    static func envelopeSender(_ c: VigilConfiguration, token: String) -> String {
+    public static func envelopeSender(_ c: VigilConfiguration, token: String) -> String {
         guard let address = c.noticeBounceAddress, let at = address.firstIndex(of: "@") else { return c.smtpFrom }
         return address[..<at] + "+" + token + address[at...]
     }
 
     /// The RFC 3463 status code (`5.1.1`) in a reply, if it has one.
-    static func enhancedStatus(in text: String) -> String? {
+    public static func enhancedStatus(in text: String) -> String? {
         text.firstMatch(of: /\b([245]\.\d{1,3}\.\d{1,3})\b/).map { String($0.1) }
     }
 
-    static func compose(
+    public static func compose(
         notice: NoticeStore.Notice, items: [NoticeStore.Item], configuration c: VigilConfiguration, at now: Date,
         template stored: String? = nil, to: String? = nil, confirmURL: String = "", bounceToken: String? = nil
     ) -> String {
@@ -297,7 +297,7 @@ struct NoticeService: Sendable {
             """
     }
 
-    static let defaultTemplate = """
+    public static let defaultTemplate = """
         {reminder}Dear abuse team,
 
         {site_name}, the national hotline, has assessed the following {count} address(es) on your service as
@@ -315,7 +315,7 @@ struct NoticeService: Sendable {
 
     /// Rechecks every noticed URL not yet found removed, and those removed in the last 30 days (content comes back):
     /// a URL online again reopens its case and resumes the reminders. Returns how many were checked.
-    func recheck(limit: Int, check: (String) async -> LinkChecker.Result) async throws -> Int {
+    public func recheck(limit: Int, check: (String) async -> LinkChecker.Result) async throws -> Int {
         var n = 0
         var checked = Set<String>()
         for (noticeID, item) in try await store.openItems(limit: limit) {
@@ -342,18 +342,18 @@ struct NoticeService: Sendable {
 }
 
 /// Runs queued jobs of the names it has handlers for: claim, run, complete or fail with back-off.
-struct QueueWorker: Sendable {
-    let queue: JobQueue
-    let handlers: [String: @Sendable (JobQueue.Job) async throws -> Void]
+public struct QueueWorker: Sendable {
+    public let queue: JobQueue
+    public let handlers: [String: @Sendable (JobQueue.Job) async throws -> Void]
     /// Also run jobs that are waiting (back-off, batching window): `vigil jobs run` means now.
-    var evenIfDelayed = false
+    public var evenIfDelayed = false
     /// How long a claimed job stays this process's.
-    var lease: TimeInterval = 300
+    public var lease: TimeInterval = 300
 
     /// Runs up to `limit` due jobs of `name` (or of any handled name); returns how many ran (succeeded or not).
     /// Claims one job at a time, just before running it, so that a lease only has to cover one job: a batch
     /// claimed up front would outlive its leases and be taken up again by another process.
-    func drain(_ name: String? = nil, limit: Int) async throws -> Int {
+    public func drain(_ name: String? = nil, limit: Int) async throws -> Int {
         var ran = 0
         for handled in handlers.keys.sorted() where name == nil || name == handled {
             while ran < limit,

@@ -1,4 +1,4 @@
-import Fluent
+import FluentKit
 import Foundation
 import VigilApp
 import VigilCore
@@ -18,9 +18,9 @@ public struct ScheduledJobs: Sendable {
 
     public let jobs: [Job]
     /// Runs the shared queue's jobs (notices); `vigil serve` drains it every few seconds.
-    let worker: QueueWorker
+    public let worker: QueueWorker
 
-    init(
+    public init(
         db: any Database, clock: any VigilClock, tokens: any TokenSource, configuration config: VigilConfiguration,
         blockList: BlockListService, triage: TriagePolicy, knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil,
         runDelayedJobs: Bool = false, sealer: ContactSealer? = nil, catalog: Catalog? = nil,
@@ -65,44 +65,27 @@ public struct ScheduledJobs: Sendable {
                 },
             ], evenIfDelayed: runDelayedJobs, lease: TimeInterval(config.jobLeaseSeconds))
         self.worker = worker
+        /// A queued job, drained by name (`vigil jobs run NAME` runs its waiting jobs now).
+        func queued(_ name: String, _ summary: String) -> Job {
+            Job(name: name, everyMinutes: 1, summary: summary + " (queued jobs)") { limit in
+                try await worker.drain(name, limit: limit)
+            }
+        }
         jobs = [
-            Job(
-                name: HotlineStore.reporterUpdateJob, everyMinutes: 1,
-                summary: "e-mail reporters who left an address the new public status of their report (queued jobs)"
-            ) { limit in
-                try await worker.drain(HotlineStore.reporterUpdateJob, limit: limit)
-            },
-            Job(
-                name: NoticeStore.partnerReferralJob, everyMinutes: 1,
-                summary: "refer cases to the partner hotline an analyst chose, in a notice to it (queued jobs)"
-            ) { limit in
-                try await worker.drain(NoticeStore.partnerReferralJob, limit: limit)
-            },
-            Job(
-                name: NoticeStore.attributeJob, everyMinutes: 1,
-                summary:
-                    "trace where assessed content is hosted: DNS, country and network, RDAP abuse contact (queued jobs)"
-            ) { limit in
-                try await worker.drain(NoticeStore.attributeJob, limit: limit)
-            },
-            Job(
-                name: BlockListStore.appealOutcomeJob, everyMinutes: 1,
-                summary: "tell appellants who left an e-mail address the outcome, then delete it (queued jobs)"
-            ) { limit in
-                try await worker.drain(BlockListStore.appealOutcomeJob, limit: limit)
-            },
-            Job(
-                name: NoticeStore.prepareJob, everyMinutes: 1,
-                summary: "add assessed cases' URLs to a notice for their host's abuse contact (queued jobs)"
-            ) { limit in
-                try await worker.drain(NoticeStore.prepareJob, limit: limit)
-            },
-            Job(
-                name: NoticeStore.sendJob, everyMinutes: 1,
-                summary: "send or re-send notices through the SMTP relay (queued jobs)"
-            ) { limit in
-                try await worker.drain(NoticeStore.sendJob, limit: limit)
-            },
+            queued(
+                HotlineStore.reporterUpdateJob,
+                "e-mail reporters who left an address the new public status of their report"),
+            queued(
+                NoticeStore.partnerReferralJob,
+                "refer cases to the partner hotline an analyst chose, in a notice to it"),
+            queued(
+                NoticeStore.attributeJob,
+                "trace where assessed content is hosted: DNS, country and network, RDAP abuse contact"),
+            queued(
+                BlockListStore.appealOutcomeJob,
+                "tell appellants who left an e-mail address the outcome, then delete it"),
+            queued(NoticeStore.prepareJob, "add assessed cases' URLs to a notice for their host's abuse contact"),
+            queued(NoticeStore.sendJob, "send or re-send notices through the SMTP relay"),
             Job(
                 name: "notice-recheck", everyMinutes: config.noticeRecheckMinutes,
                 summary: "recheck noticed URLs; gone ones count as removed"
@@ -126,10 +109,10 @@ public struct ScheduledJobs: Sendable {
             Job(
                 name: "list-publish", everyMinutes: 1,
                 summary: "publish a new block-list version when the publishable set changed"
-            ) { limit in
-                // Requests queued by the desk and the case workflow are done by the same publication.
-                let requested = try await worker.drain(BlockListStore.publishJob, limit: limit)
-                return try await blockList.publish(db, clock: clock).map { _ in 1 } ?? min(requested, 1)
+            ) { _ in
+                // The safety net: requests (the case workflow's, expiries') are run by the queue worker within
+                // seconds, and this publication satisfies any that are due.
+                try await blockList.publish(db, clock: clock).map { _ in 1 } ?? 0
             },
             Job(
                 name: "list-check", everyMinutes: 5,
@@ -155,26 +138,19 @@ public struct ScheduledJobs: Sendable {
     public func job(named name: String) -> Job? { jobs.first { $0.name == name } }
 }
 
-extension VigilServer {
-    /// The scheduled jobs on a ready database, for the command line.
-    public static func scheduledJobs(_ ctx: StoreContext) throws -> ScheduledJobs {
-        let config = ctx.configuration
+extension ScheduledJobs {
+    /// The scheduled jobs on a ready database, for the command line (`vigil jobs`): queued jobs run now, even
+    /// those waiting out a back-off.
+    public static func forCommandLine(_ env: VigilEnvironment) throws -> ScheduledJobs {
+        let config = env.configuration
         let service = BlockListService(configuration: config)
-        let key = try SigningKey.loadOrCreate(
-            at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem")
-        ).0.privateKey
-        service.setKey(key)
-        let (contactKey, _) = try ContactSealer.loadOrCreateKey(
-            at: (config.dataDirectory as NSString).appendingPathComponent("contact-key"), tokens: SystemTokenSource())
+        service.setKey(
+            try SigningKey.loadOrCreate(
+                at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem")
+            ).0.privateKey)
         return ScheduledJobs(
-            db: ctx.database, clock: SystemClock(), tokens: SystemTokenSource(), configuration: config,
+            db: env.database, clock: env.clock, tokens: env.tokens, configuration: config,
             blockList: service, triage: try TriagePolicy(standardDays: config.standardAssessmentDays),
-            runDelayedJobs: true,
-            sealer: try ContactSealer(key: contactKey),
-            catalog: try Catalog.load(
-                directories: [
-                    resourcesDirectory + "Translations",
-                    (config.dataDirectory as NSString).appendingPathComponent("translations"),
-                ].filter { FileManager.default.fileExists(atPath: $0) }))
+            runDelayedJobs: true, sealer: env.secrets, catalog: try AppResources.catalog(config))
     }
 }

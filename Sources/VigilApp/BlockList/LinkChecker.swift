@@ -10,29 +10,29 @@ import VigilStore
 /// The first layer of retesting: fetches each active entry's address on a schedule and records whether the
 /// content is still there. Bodies are read and discarded as they arrive (at most 1 MiB), never stored. At most 5
 /// redirects are followed, by hand, so that each hop can be recorded; an optional proxy is used for every hop.
-struct LinkChecker: Sendable {
+public struct LinkChecker: Sendable {
     /// What one fetch found.
-    struct Result: Sendable, Equatable {
+    public struct Result: Sendable, Equatable {
         let outcome: ListCheckOutcome
         let detail: String
     }
 
     /// Every hop goes through the outbound-fetch policy (resolved, checked, pinned).
-    let fetcher: OutboundFetcher
-    let timeout: TimeAmount
+    public let fetcher: OutboundFetcher
+    public let timeout: TimeAmount
     /// How many of these fetched images' hashes are in the national hash set (the pictures themselves are hashed in
     /// memory and dropped, never written anywhere). `nil`: no image check, and no sub-resource of a page is fetched.
-    var knownImages: (@Sendable ([FileOutcome]) async -> Int)?
-    static let maxRedirects = 5
-    static let maxBodyBytes = 1 << 20
+    public var knownImages: (@Sendable ([FileOutcome]) async -> Int)?
+    public static let maxRedirects = 5
+    public static let maxBodyBytes = 1 << 20
     /// Pages and images are kept in memory up to these sizes for the image check, then dropped.
-    static let maxPageBytes = 2 << 20
-    static let maxImageBytes = 20 << 20
-    static let maxImagesPerPage = 10
+    public static let maxPageBytes = 2 << 20
+    public static let maxImageBytes = 20 << 20
+    public static let maxImagesPerPage = 10
 
     /// The address a check fetches for an entry: as listed, with the scheme and port the analyst typed (the stored
     /// value has neither; without an origin it is `http://` on port 80).
-    static func address(for entry: ListEntry) -> String? {
+    public static func address(for entry: ListEntry) -> String? {
         let target = entry.target
         guard target.kind != .newsgroup, let host = target.host else { return nil }
         let origin = entry.origin ?? "http://" + host
@@ -42,7 +42,7 @@ struct LinkChecker: Sendable {
 
     /// One fetch, following up to 5 redirects by hand. The body is kept (in memory, up to `keep` bytes) only when
     /// `keepWhen` says so for the content type; otherwise it is read and discarded.
-    struct Fetched: Sendable {
+    public struct Fetched: Sendable {
         let status: UInt
         let url: String
         let type: String
@@ -51,12 +51,14 @@ struct LinkChecker: Sendable {
         var location: String? = nil
     }
 
-    enum FetchFailure: Error {
+    public enum FetchFailure: Error {
         case gone(String)
         case inconclusive(String)
     }
 
-    func fetch(_ address: String, keep: Int, keepWhen: (String) -> Bool) async -> Swift.Result<Fetched, FetchFailure> {
+    public func fetch(_ address: String, keep: Int, keepWhen: (String) -> Bool) async
+        -> Swift.Result<Fetched, FetchFailure>
+    {
         var url = address
         for hop in 0...Self.maxRedirects {
             var request = HTTPClientRequest(url: url)
@@ -105,7 +107,7 @@ struct LinkChecker: Sendable {
         return .failure(.inconclusive("more than \(Self.maxRedirects) redirects"))
     }
 
-    func check(_ address: String) async -> Result {
+    public func check(_ address: String) async -> Result {
         let probe = knownImages != nil
         let fetched = await fetch(address, keep: Self.maxImageBytes) {
             probe && ($0.hasPrefix("image/") || $0.hasPrefix("text/html"))
@@ -126,7 +128,7 @@ struct LinkChecker: Sendable {
     }
 
     /// For an image, or a page's images: how many are in the national hash set.
-    func imageNote(_ page: Fetched) async -> String? {
+    public func imageNote(_ page: Fetched) async -> String? {
         guard let knownImages, let body = page.body else { return nil }
         let hasher = FileHasher(options: HashOptions())
         if page.type.lowercased().hasPrefix("image/") {
@@ -150,7 +152,7 @@ struct LinkChecker: Sendable {
     }
 
     /// The `src` of each `<img>` on a page, made absolute; http(s) only, no duplicates.
-    static func imageSources(in html: String, base: String) -> [String] {
+    public static func imageSources(in html: String, base: String) -> [String] {
         guard
             let regex = try? NSRegularExpression(
                 pattern: #"<img\b[^>]*?\bsrc\s*=\s*["']([^"'>]+)["']"#, options: [.caseInsensitive])
@@ -171,7 +173,7 @@ struct LinkChecker: Sendable {
 
     /// Checks every active entry not checked within `interval`, at most `limit` of them; returns how many.
     @discardableResult
-    static func run(
+    public static func run(
         store: BlockListStore, interval: TimeInterval, fetcher: OutboundFetcher, dropGone: Bool, limit: Int = 500,
         knownImages: (@Sendable ([FileOutcome]) async -> Int)? = nil
     ) async throws -> Int {
@@ -182,7 +184,7 @@ struct LinkChecker: Sendable {
     }
 
     /// The job with the fetch given: records a result for every entry due, each audited when it marks or removes.
-    static func run(
+    public static func run(
         store: BlockListStore, interval: TimeInterval, dropGone: Bool, limit: Int,
         check: (String) async -> Result
     ) async throws -> Int {
@@ -201,7 +203,7 @@ struct LinkChecker: Sendable {
 extension LinkChecker {
     /// The image check against the server's match index: an image counts as known when any of its digests is in
     /// the set or its PDQ hash is within the usual radius (31).
-    static func knownImages(_ matcher: @escaping @Sendable () async throws -> HashSetMatcher)
+    public static func knownImages(_ matcher: @escaping @Sendable () async throws -> HashSetMatcher)
         -> @Sendable ([FileOutcome]) async -> Int
     {
         { outcomes in

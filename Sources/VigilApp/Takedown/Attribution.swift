@@ -12,11 +12,11 @@ import VigilStore
 #endif
 
 /// Country and network of an address from MaxMind-format databases (GeoLite2, DB-IP) the operator installs.
-final class GeoDatabase: @unchecked Sendable {
+public final class GeoDatabase: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
     private let lock = NSLock()
 
-    init?(path: String) {
+    public init?(path: String) {
         guard let h = vigil_mmdb_open(path) else { return nil }
         handle = h
     }
@@ -24,7 +24,7 @@ final class GeoDatabase: @unchecked Sendable {
     deinit { vigil_mmdb_close(handle) }
 
     /// A string or unsigned value at a path (up to three keys), for one address.
-    func value(_ address: String, _ path: [String]) -> String? {
+    public func value(_ address: String, _ path: [String]) -> String? {
         lock.withLock {
             var out = [CChar](repeating: 0, count: 512)
             let p = path + Array(repeating: "", count: max(0, 3 - path.count))
@@ -43,16 +43,16 @@ final class GeoDatabase: @unchecked Sendable {
 
 /// Where a URL is hosted: DNS through the configured resolver, country and network from the MaxMind databases,
 /// the abuse contact from RDAP (cached), CDNs flagged. Every fact keeps its source.
-struct Attribution: Sendable {
-    let dns: DNSClient
-    let country: GeoDatabase?
-    let asn: GeoDatabase?
-    let rdapBase: String?
-    let cache: RDAPCache
+public struct Attribution: Sendable {
+    public let dns: DNSClient
+    public let country: GeoDatabase?
+    public let asn: GeoDatabase?
+    public let rdapBase: String?
+    public let cache: RDAPCache
     /// RDAP requests go through the outbound-fetch policy like every other request made for data given.
-    let fetcher: OutboundFetcher
+    public let fetcher: OutboundFetcher
 
-    struct Result: Sendable, Equatable, Codable {
+    public struct Result: Sendable, Equatable, Codable {
         var host: String
         var cnames: [String] = []
         var addresses: [String] = []
@@ -69,17 +69,17 @@ struct Attribution: Sendable {
     }
 
     /// Known CDNs by ASN and by CNAME suffix: behind them the real host is unknown, and the notice goes to the CDN.
-    static let cdnASNs: [String: String] = [
+    public static let cdnASNs: [String: String] = [
         "13335": "Cloudflare", "20940": "Akamai", "16625": "Akamai", "54113": "Fastly",
         "16509": "Amazon CloudFront", "15169": "Google", "8075": "Microsoft Azure CDN", "60068": "CDN77",
     ]
-    static let cdnSuffixes: [String: String] = [
+    public static let cdnSuffixes: [String: String] = [
         "cloudfront.net": "Amazon CloudFront", "akamaiedge.net": "Akamai", "akamai.net": "Akamai",
         "fastly.net": "Fastly", "cdn.cloudflare.net": "Cloudflare", "azureedge.net": "Microsoft Azure CDN",
     ]
 
     /// Names that can never resolve on the internet (RFC 2606, RFC 6761): demo data and tests use them.
-    static func isReserved(_ host: String) -> Bool {
+    public static func isReserved(_ host: String) -> Bool {
         let h = host.lowercased()
         return [".test", ".example", ".invalid", ".localhost"].contains {
             h.hasSuffix($0) || h == String($0.dropFirst())
@@ -87,7 +87,7 @@ struct Attribution: Sendable {
             || ["example.com", "example.org", "example.net"].contains { h == $0 || h.hasSuffix("." + $0) }
     }
 
-    func attribute(url: String) async -> Result {
+    public func attribute(url: String) async -> Result {
         let host = URL(string: url)?.host ?? (CanonicalURL.host(of: (try? CanonicalURL.canonicalize(url)) ?? "") ?? "")
         var r = Result(host: host)
         let isIP = host.allSatisfy { $0.isNumber || $0 == "." } || host.contains(":")
@@ -145,23 +145,23 @@ struct Attribution: Sendable {
 
 /// RDAP answers (the IP network's abuse contact, the domain registrar's), kept for a day (registries rate-limit
 /// lookups).
-final class RDAPCache: Sendable {
+public final class RDAPCache: Sendable {
     private let entries = Mutex<[String: (contact: String?, expires: Date)]>([:])
     private let registrars = Mutex<[String: (found: Registrar?, expires: Date)]>([:])
-    let lifetime: TimeInterval = 86_400
+    public let lifetime: TimeInterval = 86_400
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// A domain's registrar as RDAP names it.
-    struct Registrar: Sendable, Equatable {
+    public struct Registrar: Sendable, Equatable {
         let domain: String
         let name: String?
         let abuseContact: String?
     }
 
-    func abuseContact(for address: String, base: String, fetcher: OutboundFetcher) async
+    public func abuseContact(for address: String, base: String, fetcher: OutboundFetcher) async
         -> Swift.Result<String?, Failure>
     {
         let now = Date()
@@ -179,7 +179,7 @@ final class RDAPCache: Sendable {
     /// two (the registry answers for the registered name only; without a public-suffix list this finds
     /// `example.co.uk` and `example.com` in at most two requests, and never asks about a suffix such as `co.uk`
     /// first).
-    func registrar(for host: String, base: String, fetcher: OutboundFetcher) async
+    public func registrar(for host: String, base: String, fetcher: OutboundFetcher) async
         -> Swift.Result<Registrar?, Failure>
     {
         let now = Date()
@@ -206,7 +206,8 @@ final class RDAPCache: Sendable {
 
     /// One RDAP object, nil when the service says there is none (404; some registries answer 400 or 422 for a name
     /// below a registered one).
-    static func fetch(base: String, path: String, fetcher: OutboundFetcher) async -> Swift.Result<Any?, Failure> {
+    public static func fetch(base: String, path: String, fetcher: OutboundFetcher) async -> Swift.Result<Any?, Failure>
+    {
         let url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/" + path
         do {
             var request = HTTPClientRequest(url: url)
@@ -224,7 +225,7 @@ final class RDAPCache: Sendable {
     }
 
     /// The first entity (depth-first) with `role`.
-    static func entity(withRole role: String, in json: Any) -> [String: Any]? {
+    public static func entity(withRole role: String, in json: Any) -> [String: Any]? {
         guard let object = json as? [String: Any] else { return nil }
         for entity in object["entities"] as? [[String: Any]] ?? [] {
             if (entity["roles"] as? [String] ?? []).contains(role) { return entity }
@@ -234,13 +235,13 @@ final class RDAPCache: Sendable {
     }
 
     /// The `fn` (formatted name) of an entity's vCard.
-    static func vcardName(of entity: [String: Any]) -> String? {
+    public static func vcardName(of entity: [String: Any]) -> String? {
         let vcard = (entity["vcardArray"] as? [Any])?.dropFirst().first as? [[Any]]
         return vcard?.first(where: { ($0.first as? String) == "fn" })?.last as? String
     }
 
     /// The e-mail of the first entity with the `abuse` role, searched depth-first through nested entities.
-    static func abuseEmail(in json: Any) -> String? {
+    public static func abuseEmail(in json: Any) -> String? {
         guard let object = json as? [String: Any] else { return nil }
         for entity in object["entities"] as? [[String: Any]] ?? [] {
             if (entity["roles"] as? [String] ?? []).contains("abuse"),

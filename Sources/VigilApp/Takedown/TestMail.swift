@@ -1,9 +1,8 @@
 import Foundation
-import VigilApp
 import VigilCore
 import VigilStore
 
-extension VigilServer {
+extension NoticeService {
     /// Sends a short test message through the configured relay, as notices go (same security, authentication and
     /// envelope sender), so an operator can check the mail settings before the first notice. Returns what was done.
     public static func sendTestMail(_ c: VigilConfiguration, to recipient: String, at now: Date) async throws -> String

@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+import Vapor
+import VigilCore
+import VigilStore
+import VigilTestSupport
+
+@testable import VigilWeb
+
+/// Domain errors keep their type to the edge, where one mapping turns their kind into a status: bad input is never a
+/// 500, and API callers get the stable code.
+@Suite("Failure mapping")
+struct FailureMappingTests {
+    @Test(
+        "an uncaught domain error answers by its kind: 422, 404, 409, 503; JSON carries its code; a fault stays a quiet 500"
+    )
+    func kinds() async throws {
+        try await withVigilApp { app, _ in
+            let failures: [String: any VigilFailure] = [
+                "invalid": StoreError.invalid("the field 'x' is wrong"),
+                "missing": StoreError.notFound("no case 9"),
+                "refused": CaseWorkflowError.notAllowed(event: "close", state: .claimed),
+                "away": StoreError.unreachable("the database is out of reach"),
+                "broken": StoreError.corrupt("row 3"),
+                "list": ListEntryError.sameAsProposer,
+            ]
+            for (path, failure) in failures {
+                app.on(.GET, ["test-failure", .constant(path)], access: .publicAccess) { _ -> String in throw failure }
+            }
+            let browser = TestBrowser(app)
+            let json: HTTPHeaders = ["Accept": "application/json"]
+            for (path, status, code) in [
+                ("invalid", 422, "store.invalid"), ("missing", 404, "store.not-found"),
+                ("refused", 409, "case.not-allowed"), ("away", 503, "store.unreachable"),
+                ("broken", 500, "store.corrupt"), ("list", 409, "list.same-as-proposer"),
+            ] {
+                let page = try await browser.get("/test-failure/\(path)", headers: json)
+                #expect(page.status.code == UInt(status), "\(path)")
+                #expect(page.body.contains("\"code\":\"\(code)\""), "\(path): \(page.body)")
+            }
+            let refused = try await browser.get("/test-failure/refused", headers: json)
+            #expect(refused.body.contains("Close is not possible while the case is claimed."))
+            let broken = try await browser.get("/test-failure/broken", headers: json)
+            #expect(!broken.body.contains("row 3"), "a fault's detail stays in the log")
+            let page = try await browser.get("/test-failure/invalid")
+            #expect(page.status == .unprocessableEntity && page.body.contains("The field &#39;x&#39; is wrong."))
+        }
+    }
+}
