@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilCore
 import VigilMedia
 
 /// `vigil hash PATH…`: MD5, SHA-1, SHA-256 and PDQ of every file under the paths, one record per file.
@@ -78,7 +79,7 @@ private final class ProgressLine: @unchecked Sendable {
     func update(done: Int, total: Int) {
         lock.lock()
         defer { lock.unlock() }
-        let now = Date()
+        let now = SystemClock().now()
         guard done == total || now.timeIntervalSince(last) >= 0.1 else { return }
         last = now
         FileHandle.standardError.write(Data("\rhashed \(done)/\(total)".utf8))

@@ -26,7 +26,7 @@ struct MailCommand: AsyncParsableCommand {
         func run() async throws {
             let c = try options.resolve()
             do {
-                print(try await NoticeService.sendTestMail(c, to: to, at: Date()))
+                print(try await NoticeService.sendTestMail(c, to: to, at: SystemClock().now()))
             } catch {
                 FileHandle.standardError.write(Data("vigil mail test: \(error)\n".utf8))
                 throw ExitCode(1)

@@ -270,13 +270,13 @@ struct MatcherKnownSet: KnownSet {
 /// A progress bar on stderr: files, files/s, MB/s and the time left, redrawn at most five times a second.
 private final class ScanProgressBar: @unchecked Sendable {
     private let lock = NSLock()
-    private let start = Date()
+    private let start = SystemClock().now()
     private var last = Date.distantPast
 
     func update(_ p: ScanProgress) {
         lock.lock()
         defer { lock.unlock() }
-        let now = Date()
+        let now = SystemClock().now()
         guard p.files == p.totalFiles || now.timeIntervalSince(last) >= 0.2 else { return }
         last = now
         let elapsed = max(now.timeIntervalSince(start), 0.001)

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import NIOCore
 import Synchronization
 import VigilCore
 import VigilFormats
@@ -176,26 +177,21 @@ final class HashedListLoader: Sendable {
     private func fetch(base: String, key: String) -> [UInt8]? {
         let url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/api/v1/feeds/hashed"
         let etag = state.withLock { $0.etag }
-        let box = Mutex<Result<(Int, String?, [UInt8]), any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do {
-                var request = HTTPClientRequest(url: url)
-                request.headers.add(name: "Authorization", value: "Bearer \(key)")
-                if let etag { request.headers.add(name: "If-None-Match", value: etag) }
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-                let body = try await response.body.collect(upTo: 512 << 20)
-                let result = (
-                    Int(response.status.code), response.headers.first(name: "ETag"), Array(body.readableBytesView)
-                )
-                box.withLock { $0 = .success(result) }
-            } catch {
-                box.withLock { $0 = .failure(error) }
-            }
-            done.signal()
+        // Squid talks to the helper on a plain thread: the request's future is waited for here (no detached task).
+        let outcome: Result<(Int, String?, [UInt8]), any Error>
+        do {
+            var request = try HTTPClient.Request(url: url)
+            request.headers.add(name: "Authorization", value: "Bearer \(key)")
+            if let etag { request.headers.add(name: "If-None-Match", value: etag) }
+            let response: HTTPClient.Response = try HTTPClient.shared.execute(
+                request: request, deadline: NIODeadline.now() + .seconds(60)
+            ).wait()
+            let bytes: [UInt8] = response.body.map { Array($0.readableBytesView) } ?? []
+            outcome = .success((Int(response.status.code), response.headers.first(name: "ETag"), bytes))
+        } catch {
+            outcome = .failure(error)
         }
-        done.wait()
-        switch box.withLock({ $0 })! {
+        switch outcome {
         case .failure(let error):
             Self.log("cannot fetch \(url): \(error); keeping the list in use")
             return nil

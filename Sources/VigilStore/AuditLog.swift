@@ -5,6 +5,19 @@ import VigilCore
 
 /// Appends to and reads the hash-chained audit log.
 public enum AuditLog {
+    /// The store's audited write: behind the write gate (SQLite), in one transaction that starts by taking the
+    /// chain's lock, so the change and the audit events that record it commit together, in chain order, and no
+    /// other writer decides on reads this one has not seen. Every write that appends to the audit log after
+    /// reading goes through here.
+    public static func transaction<T: Sendable>(
+        _ db: any Database, _ body: @escaping @Sendable (any Database) async throws -> T
+    ) async throws -> T {
+        try await WriteGate.transaction(db) { tx in
+            try await lockChain(on: tx)
+            return try await body(tx)
+        }
+    }
+
     /// Takes the chain's lock at the start of a transaction that reads before it writes (so that two writers
     /// cannot both decide on stale reads): a row lock on PostgreSQL, the write lock on SQLite.
     public static func lockChain(on tx: any Database) async throws {

@@ -68,8 +68,7 @@ extension BlockListStore {
     /// Deletes the appellant's contact once it has served (audited): nothing personal is kept longer than needed.
     public func forgetContact(_ reference: String, why: String) async throws {
         let now = clock.now()
-        try await WriteGate.transaction(db) { tx in
-            try await AuditLog.lockChain(on: tx)
+        try await AuditLog.transaction(db) { tx in
             try await tx.sql.update("appeals").set("contact_sealed", to: SQLLiteral.null).where(
                 "reference", .equal, reference
             ).run()
@@ -122,9 +121,8 @@ extension BlockListStore {
         let sealed = sealedContact
         let entry = try await entryMatching(target)
         let now = clock.now()
-        try await WriteGate.transaction(db) { tx in
+        try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             try await sql.insert(into: "appeals")
                 .columns(
                     "reference", "target", "entry_id", "grounds", "contact_sealed", "language", "state", "created_ms"
@@ -171,9 +169,8 @@ extension BlockListStore {
         }
         let now = clock.now()
         let policy = policy
-        try await WriteGate.transaction(db) { tx in
+        try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             if let id = appeal.entryID,
                 let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first()
             {

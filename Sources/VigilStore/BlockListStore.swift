@@ -132,8 +132,7 @@ public struct BlockListStore: Sendable {
             target: target, criterion: criterion, criteria: criteria, caseID: caseID,
             dedicatedReason: dedicatedReason, canary: canary)
         let now = clock.now()
-        return try await WriteGate.transaction(db) { tx in
-            try await AuditLog.lockChain(on: tx)
+        return try await AuditLog.transaction(db) { tx in
             return try await Self.insertProposal(
                 target: target, criterion: criterion, caseID: caseID, dedicatedReason: dedicatedReason, canary: canary,
                 origin: origin, actor: .user(user), by: user, at: now, on: tx)
@@ -192,9 +191,8 @@ public struct BlockListStore: Sendable {
         _ body: @escaping @Sendable (inout ListEntry, Date) throws -> Void
     ) async throws -> ListEntry {
         let now = clock.now()
-        return try await WriteGate.transaction(db) { tx in
+        return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             guard let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() else {
                 throw StoreError.notFound("no list entry \(id)")
             }
@@ -280,9 +278,8 @@ public struct BlockListStore: Sendable {
     {
         let now = clock.now()
         let policy = policy
-        return try await WriteGate.transaction(db) { tx in
+        return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             guard let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() else {
                 throw StoreError.notFound("no list entry \(id)")
             }
@@ -342,9 +339,8 @@ public struct BlockListStore: Sendable {
     @discardableResult
     public func publish(actor: AuditActor = .job("list-publish")) async throws -> VersionInfo? {
         let now = clock.now()
-        return try await WriteGate.transaction(db) { tx in
+        return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             let held = try await heldCases(on: sql, at: now)
             let rows = try await sql.select().columns(
                 "id", "kind", "value", "state", "case_id", "expires_ms", "canary", "published"
@@ -509,9 +505,8 @@ extension BlockListStore {
     /// entry, served by Vigil itself, that partners use to check that they apply the current list.
     public func ensureCanary(_ domain: String?) async throws {
         let now = clock.now()
-        try await WriteGate.transaction(db) { tx in
+        try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             let rows = try await sql.select().columns("id", "value").from("list_entries").where("canary", .equal, true)
                 .where("state", .equal, ListEntryState.active.rawValue).all()
             var present = false

@@ -84,10 +84,9 @@ extension NoticeStore {
         }
         let now = clock.now()
         let channel = c
-        try await WriteGate.transaction(db) { tx in
+        try await AuditLog.transaction(db) { tx in
             let c = channel
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             try await sql.delete(from: "channels").where("key", .equal, c.key).run()
             try await sql.insert(into: "channels").columns(
                 "key", "kind", "name", "language", "delivery", "address", "secret", "updated_by", "updated_ms"
@@ -127,9 +126,8 @@ extension NoticeStore {
             throw StoreError.invalid("the template must contain {urls}, where the addresses go")
         }
         let now = clock.now()
-        try await WriteGate.transaction(db) { tx in
+        try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             try await sql.delete(from: "notice_templates").where("language", .equal, lang).run()
             try await sql.insert(into: "notice_templates").columns("language", "body", "updated_by", "updated_ms")
                 .values(SQLBind(lang), SQLBind(body), SQLBind(actor.identifier), SQLBind(Self.ms(now))).run()
@@ -144,9 +142,8 @@ extension NoticeStore {
     public func consumeConfirmation(_ token: String) async throws -> Int64? {
         guard token.count >= 20 else { return nil }
         let now = clock.now()
-        return try await WriteGate.transaction(db) { tx in
+        return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             guard let r = try await sql.select().column("id").from("notices").where("token", .equal, token).first()
             else { return nil }
             let id = try r.decode(column: "id", as: Int64.self)

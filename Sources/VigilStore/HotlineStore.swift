@@ -143,9 +143,8 @@ public struct HotlineStore: Sendable {
         let fourEyes = self.fourEyes
         let triage = self.triage
         let all = prepared
-        return try await WriteGate.transaction(db) { tx in
+        return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             var out: [Submitted] = []
             var events: [AuditLog.Entry] = []
             // The next case number, read once: this transaction holds the write lock (the chain's head row is locked).
@@ -421,9 +420,8 @@ public struct HotlineStore: Sendable {
     @discardableResult
     public func apply(_ event: CaseEvent, to id: Int64, actor: AuditActor) async throws -> [CaseAction] {
         let now = clock.now()
-        return try await WriteGate.transaction(db) { tx in
+        return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             guard let row = try await sql.select().columns("workflow").from("cases").where("id", .equal, id).first()
             else {
                 throw StoreError.notFound("no case \(id)")
@@ -511,8 +509,7 @@ public struct HotlineStore: Sendable {
         caseID: Int64, reference: String, status: PublicCaseStatus, sent: Bool, why: String? = nil
     ) async throws {
         let now = clock.now()
-        try await WriteGate.transaction(db) { tx in
-            try await AuditLog.lockChain(on: tx)
+        try await AuditLog.transaction(db) { tx in
             var details = ["reference": reference, "status": status.rawValue]
             if let why { details["why"] = why }
             try await AuditLog.append(
@@ -530,9 +527,8 @@ public struct HotlineStore: Sendable {
     ) async throws -> Int {
         let now = clock.now()
         let cutoff = AuditChain.milliseconds(now - retention.period)
-        return try await WriteGate.transaction(db) { tx in
+        return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             let rows = try await sql.select().column(SQLColumn("reference", table: "reports")).column(
                 SQLColumn("case_id", table: "reports")
             ).from("reports")

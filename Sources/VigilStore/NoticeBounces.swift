@@ -34,9 +34,8 @@ extension NoticeStore {
     ) async throws {
         let now = clock.now()
         let action = action.lowercased()
-        try await WriteGate.transaction(db) { tx in
+        try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             guard let row = try await sql.select().column("state").from("notices").where("id", .equal, noticeID).first()
             else {
                 throw StoreError.notFound("no notice \(noticeID)")

@@ -60,9 +60,8 @@ public struct NoticeStore: Sendable {
             throw StoreError.invalid("the registrar's abuse contact is an e-mail address")
         }
         let now = clock.now()
-        try await WriteGate.transaction(db) { tx in
+        try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             guard try await sql.select().column("id").from("cases").where("id", .equal, caseID).first() != nil else {
                 throw StoreError.notFound("no case \(caseID)")
             }
@@ -106,9 +105,8 @@ public struct NoticeStore: Sendable {
     ) async throws -> Bool {
         let now = clock.now()
         let previous = try await hosting(caseID: caseID)
-        return try await WriteGate.transaction(db) { tx in
+        return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             let changed = previous.map { $0.details != nil && $0.details != details } ?? false
             if let previous, previous.source == "analyst" {
                 try await sql.update("hosting").set("details", to: details)
@@ -140,8 +138,7 @@ public struct NoticeStore: Sendable {
     /// Records, on the case's timeline, that attribution found nothing this time; the hosting found before stays.
     public func recordAttributionProblem(caseID: Int64, problems: [String]) async throws {
         let now = clock.now()
-        try await WriteGate.transaction(db) { tx in
-            try await AuditLog.lockChain(on: tx)
+        try await AuditLog.transaction(db) { tx in
             try await AuditLog.append(
                 on: tx, at: now, actor: .job(Self.attributeJob), action: "case.attribution-failed",
                 subject: "case:\(caseID)",
@@ -294,8 +291,7 @@ public struct NoticeStore: Sendable {
                 contact = partner.key
                 route = "partner:\(there)"
             } else {
-                try await WriteGate.transaction(db) { tx in
-                    try await AuditLog.lockChain(on: tx)
+                try await AuditLog.transaction(db) { tx in
                     try await AuditLog.append(
                         on: tx, at: now, actor: .job(Self.prepareJob), action: "case.route-law-enforcement",
                         subject: "case:\(caseID)",
@@ -313,9 +309,8 @@ public struct NoticeStore: Sendable {
             targets.append((r, "registrar"))
         }
         let all = targets
-        return try await WriteGate.transaction(db) { tx in
+        return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             guard let url = try await Self.fetchableURL(caseID: caseID, on: sql) else {
                 throw StoreError.invalid("case \(caseID) is not about a web address")
             }
@@ -342,8 +337,7 @@ public struct NoticeStore: Sendable {
                 "no partner hotline is registered for \(cc): add it on the channels page, and the referral goes then")
         }
         let now = clock.now()
-        return try await WriteGate.transaction(db) { tx in
-            try await AuditLog.lockChain(on: tx)
+        return try await AuditLog.transaction(db) { tx in
             guard let url = try await Self.fetchableURL(caseID: caseID, on: tx.sql) else {
                 throw StoreError.invalid("case \(caseID) is not about a web address")
             }
@@ -445,9 +439,8 @@ public struct NoticeStore: Sendable {
     ///   sent and are audited as such, so a held case's URL is not.
     public func markSent(_ id: Int64, caseIDs: [Int64]? = nil) async throws {
         let now = clock.now()
-        try await WriteGate.transaction(db) { tx in
+        try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             guard let r = try await sql.select().column("*").from("notices").where("id", .equal, id).first() else {
                 throw StoreError.notFound("no notice \(id)")
             }
@@ -510,9 +503,8 @@ public struct NoticeStore: Sendable {
     @discardableResult
     public func recordRecheck(noticeID: Int64, caseID: Int64, gone: Bool, detail: String) async throws -> Bool {
         let now = clock.now()
-        return try await WriteGate.transaction(db) { tx in
+        return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             var update = sql.update("notice_items").set("check_detail", to: String(detail.prefix(300)))
             if gone { update = update.set("removed_ms", to: Self.ms(now)) }
             try await update.where("notice_id", .equal, noticeID).where("case_id", .equal, caseID).where(
@@ -561,9 +553,8 @@ public struct NoticeStore: Sendable {
     /// resume), and the event is audited on the case. The caller reopens the case if it was closed.
     public func recordReappearance(noticeID: Int64, caseID: Int64, detail: String) async throws {
         let now = clock.now()
-        try await WriteGate.transaction(db) { tx in
+        try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             try await sql.update("notice_items").set("removed_ms", to: SQLLiteral.null).set(
                 "check_detail", to: String(detail.prefix(300))
             )
@@ -590,9 +581,8 @@ public struct NoticeStore: Sendable {
     public func followUp(interval: TimeInterval, maxSends: Int) async throws -> (renotified: Int, escalated: Int) {
         let now = clock.now()
         let cutoff = Self.ms(now - interval)
-        return try await WriteGate.transaction(db) { tx in
+        return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             let rows = try await sql.select().columns("id", "sends", "state").from("notices").where(
                 "state", .in, NoticeLifecycle.followedUp.map(\.rawValue)
             )

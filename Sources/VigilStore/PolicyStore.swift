@@ -49,9 +49,8 @@ public struct PolicyStore: Sendable {
         e.updatedAt = now
         e.updatedBy = username
         let stored = e
-        return try await WriteGate.transaction(db) { tx in
+        return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             let before = try await sql.select().column("*").from("checklist_entries").where(
                 "item_id", .equal, stored.itemID
             ).first()
@@ -168,9 +167,8 @@ public struct PolicyStore: Sendable {
             throw StoreError.invalid("The text is empty.")
         }
         let now = clock.now()
-        try await WriteGate.transaction(db) { tx in
+        try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             try await sql.insert(into: "awareness_revisions").columns(
                 "slug", "language", "body", "created_ms", "author"
             )
@@ -216,9 +214,8 @@ public struct PolicyStore: Sendable {
         guard text.count <= 2_000 else { throw StoreError.invalid("The note is longer than 2,000 characters.") }
         let now = clock.now()
         let list = GlobalReview.Criterion.allCases.filter { meets.contains($0) }.map(\.rawValue).joined(separator: ",")
-        try await WriteGate.transaction(db) { tx in
+        try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await AuditLog.lockChain(on: tx)
             try await sql.delete(from: "global_review_edits").where("country", .equal, country).run()
             try await sql.insert(into: "global_review_edits").columns(
                 "country", "meets", "note", "edited_ms", "edited_by"

@@ -17,12 +17,12 @@ extension VigilServer {
             try VigilEnvironment.secureDataFolder(services.configuration, logger: app.logger)
             try configure(app, services: services)
             let report = try await prepare(app)
-            app.matchService.start(app)  // in the background; lookups wait for it
             onStart(report)
             // Vapor handles SIGTERM and SIGINT itself; when the server returns, the jobs are cancelled and awaited.
             let group = ServiceGroup(
                 configuration: .init(
                     services: [
+                        .init(service: MatchIndexService(app: app)),  // lookups that come first wait for it
                         .init(service: jobsService(app)),
                         .init(
                             service: HTTPServerService(app: app), successTerminationBehavior: .gracefullyShutdownGroup),
@@ -42,7 +42,7 @@ extension VigilServer {
             db: app.db, clock: app.vigil.clock, tokens: app.vigil.tokens, configuration: app.vigil.configuration,
             blockList: app.blockList, triage: app.hotline.triage,
             knownImages: app.vigil.configuration.listCheckImages
-                ? LinkChecker.knownImages { try await app.matchService.start(app).value } : nil,
+                ? LinkChecker.knownImages { try await app.matchService.matcher(app) } : nil,
             sealer: app.hotline.sealer, catalog: app.hotline.catalog)
         let metrics = app.vigil.metrics
         return JobsService(scheduled, logger: app.logger) { job, ok in metrics.job(job, outcome: ok ? "ok" : "failed") }

@@ -149,6 +149,9 @@ public final class RDAPCache: Sendable {
     private let entries = Mutex<[String: (contact: String?, expires: Date)]>([:])
     private let registrars = Mutex<[String: (found: Registrar?, expires: Date)]>([:])
     public let lifetime: TimeInterval = 86_400
+    let clock: any VigilClock
+
+    public init(clock: any VigilClock = SystemClock()) { self.clock = clock }
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -164,7 +167,7 @@ public final class RDAPCache: Sendable {
     public func abuseContact(for address: String, base: String, fetcher: OutboundFetcher) async
         -> Swift.Result<String?, Failure>
     {
-        let now = Date()
+        let now = clock.now()
         if let hit = entries.withLock({ $0[address] }), hit.expires > now { return .success(hit.contact) }
         switch await Self.fetch(base: base, path: "ip/" + address, fetcher: fetcher) {
         case .failure(let f): return .failure(f)
@@ -182,7 +185,7 @@ public final class RDAPCache: Sendable {
     public func registrar(for host: String, base: String, fetcher: OutboundFetcher) async
         -> Swift.Result<Registrar?, Failure>
     {
-        let now = Date()
+        let now = clock.now()
         let labels = host.lowercased().split(separator: ".")
         guard labels.count >= 2 else { return .success(nil) }
         if let hit = registrars.withLock({ $0[host.lowercased()] }), hit.expires > now { return .success(hit.found) }

@@ -1,4 +1,5 @@
 import Fluent
+import ServiceLifecycle
 import Vapor
 import VigilApp
 import VigilCore
@@ -85,7 +86,7 @@ enum MatchController {
             }
         }
         let valid = parsed.compactMap { $0 }
-        let matcher = try await req.application.matchService.matcher(on: req)
+        let matcher = try await req.application.matchService.matcher(req.application)
         let hits = try await matcher.match(valid, radius: radius, jobs: 1)
         var k = 0
         var results: [ResultDTO] = []
@@ -131,7 +132,7 @@ enum MatchController {
         guard (0...63).contains(radius) else {
             throw Abort(.badRequest, reason: "The parameter 'radius' must be between 0 and 63.")
         }
-        let matcher = try await req.application.matchService.matcher(on: req)
+        let matcher = try await req.application.matchService.matcher(req.application)
         let hits = try await matcher.match([digest], radius: radius)[0]
         let actor = req.auditActor
         let now = req.vigil.clock.now()
@@ -150,79 +151,95 @@ enum MatchController {
     }
 }
 
-/// Holds the server's matcher. `vigil serve` starts building it at start-up (``start(_:)``), from the snapshot
-/// in the data directory when it is current, else from the database; a lookup that arrives before it is ready
-/// waits for it. Without a start (tests, tools) it is built on first use. Rebuilt in the background when the set
-/// has changed (checked at most every few seconds), without blocking lookups.
+/// Holds the server's matcher. `vigil serve` builds it at start-up in its service group (``MatchIndexService``),
+/// from the snapshot in the data directory when it is current, else from the database; a lookup that arrives before
+/// it is ready waits for that build. Without the service (tests, tools) the first lookup builds it, once, shared
+/// by concurrent callers. No background task: every build runs in the task that asked for it.
 final class MatchService: @unchecked Sendable {
     private let lock = NSLock()
     private var current: HashSetMatcher?
-    private var building: Task<HashSetMatcher, any Error>?
-    private var lastCheck = Date.distantPast
-    private var refreshing = false
+    private var building = false
+    private var waiters: [CheckedContinuation<HashSetMatcher, any Error>] = []
 
-    /// Starts building the matcher in the background (idempotent) and logs how long it took and from where.
-    @discardableResult
-    func start(_ app: Application) -> Task<HashSetMatcher, any Error> {
-        let store = HashSetStore(db: app.db, clock: app.vigil.clock)
-        let path = Self.snapshotPath(app.vigil.configuration)
-        let logger = app.logger
-        return lock.withLock { () -> Task<HashSetMatcher, any Error> in
-            if let b = building { return b }
-            let t = Task {
-                let started = ContinuousClock.now
-                do {
-                    let m = try await HashSetMatcher(store: store, snapshotPath: path, jobs: System.coreCount)
-                    let took = ContinuousClock.now - started
-                    logger.notice(
-                        "match index ready: \(m.indexedPDQCount) PDQ hashes from the \(m.indexSource) in \(took)")
-                    return m
-                } catch {
-                    logger.error("match index: could not be built: \(String(describing: error).prefix(200))")
-                    throw error
-                }
-            }
-            building = t
-            return t
+    /// The matcher, building it when there is none yet (one build, however many callers wait for it).
+    func matcher(_ app: Application) async throws -> HashSetMatcher {
+        enum Step { case ready(HashSetMatcher), wait, build }
+        let step = lock.withLock { () -> Step in
+            if let current { return .ready(current) }
+            if building { return .wait }
+            building = true
+            return .build
         }
+        switch step {
+        case .ready(let m): return m
+        case .wait:
+            return try await withCheckedThrowingContinuation { c in
+                let now = lock.withLock { () -> HashSetMatcher? in
+                    if current == nil { waiters.append(c) }
+                    return current
+                }
+                if let now { c.resume(returning: now) }
+            }
+        case .build:
+            return try await build(app)
+        }
+    }
+
+    private func build(_ app: Application) async throws -> HashSetMatcher {
+        let started = ContinuousClock.now
+        do {
+            let m = try await HashSetMatcher(
+                store: HashSetStore(db: app.db, clock: app.vigil.clock),
+                snapshotPath: Self.snapshotPath(app.vigil.configuration), jobs: System.coreCount)
+            app.logger.notice(
+                "match index ready: \(m.indexedPDQCount) PDQ hashes from the \(m.indexSource) in \(ContinuousClock.now - started)"
+            )
+            let waiting = lock.withLock {
+                current = m
+                building = false
+                defer { waiters = [] }
+                return waiters
+            }
+            for w in waiting { w.resume(returning: m) }
+            return m
+        } catch {
+            app.logger.error("match index: could not be built: \(String(describing: error).prefix(200))")
+            // A failed build is not kept: the next lookup tries again.
+            let waiting = lock.withLock {
+                building = false
+                defer { waiters = [] }
+                return waiters
+            }
+            for w in waiting { w.resume(throwing: error) }
+            throw error
+        }
+    }
+
+    /// Rebuilds the index when the set's PDQ count changed (lookups go on against the old one meanwhile).
+    func refreshIfChanged(_ app: Application) async {
+        guard let m = lock.withLock({ current }) else { return }
+        let counts = try? await HashSetStore(db: app.db, clock: app.vigil.clock).counts()
+        if let n = counts?.digests["pdq"], n != m.indexedPDQCount { try? await m.rebuild() }
     }
 
     static func snapshotPath(_ configuration: VigilConfiguration) -> String {
         (configuration.dataDirectory as NSString).appendingPathComponent(HashSetMatcher.snapshotFileName)
     }
+}
 
-    func matcher(on req: Request) async throws -> HashSetMatcher {
-        let store = HashSetStore(db: req.db, clock: req.vigil.clock)
-        if let m = lock.withLock({ current }) {
-            maybeRefresh(m, store: store, now: Date())
-            return m
-        }
-        let task = start(req.application)
-        let m: HashSetMatcher
-        do { m = try await task.value } catch {
-            // A failed build is not kept: the next request tries again.
-            lock.withLock { if building == task { building = nil } }
-            throw error
-        }
-        lock.withLock {
-            current = m
-            lastCheck = Date()
-        }
-        return m
-    }
+/// Builds the matcher when `vigil serve` starts, then keeps it current: every few seconds it rebuilds the index if
+/// the set changed. Cancelled with the rest of the server's service group.
+struct MatchIndexService: Service {
+    let app: Application
 
-    private func maybeRefresh(_ m: HashSetMatcher, store: HashSetStore, now: Date) {
-        let go = lock.withLock { () -> Bool in
-            guard !refreshing, now.timeIntervalSince(lastCheck) > 5 else { return false }
-            refreshing = true
-            lastCheck = now
-            return true
-        }
-        guard go else { return }
-        Task {
-            defer { lock.withLock { refreshing = false } }
-            let counts = try? await store.counts()
-            if let n = counts?.digests["pdq"], n != m.indexedPDQCount { try? await m.rebuild() }
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            _ = try? await app.matchService.matcher(app)
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(5))
+                if Task.isCancelled { return }
+                await app.matchService.refreshIfChanged(app)
+            }
         }
     }
 }
