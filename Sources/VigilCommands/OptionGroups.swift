@@ -19,18 +19,9 @@ struct DatabaseOptions: ParsableArguments, ConfigurationSource {
         name: .customLong("config"),
         help: "Configuration file (TOML). Default: ./vigil.toml when present. Env: VIGIL_CONFIG.")
     var configFile: String?
-    @Option(
-        name: .customLong("data-dir"),
-        help: "Folder for the SQLite database and keys (default ./vigil-data). Env: VIGIL_DATA_DIR.")
-    var dataDir: String?
-    @Option(
-        name: .customLong("database-url"),
-        help: "postgres://user:pass@host:port/db to use PostgreSQL instead of SQLite. Env: VIGIL_DATABASE_URL.")
-    var databaseURL: String?
-    @Option(
-        name: .customLong("log-level"),
-        help: "trace|debug|info|notice|warning|error (default info). Env: VIGIL_LOG_LEVEL.")
-    var logLevel: String?
+    @Option(help: .setting("data_dir")) var dataDir: String?
+    @Option(help: .setting("database_url")) var databaseUrl: String?
+    @Option(help: .setting("log_level")) var logLevel: String?
 
     func resolve() throws -> VigilConfiguration { try full().resolve() }
 
@@ -39,7 +30,7 @@ struct DatabaseOptions: ParsableArguments, ConfigurationSource {
         var options = try ServerOptions.parse([])
         options.configFile = configFile
         options.dataDir = dataDir
-        options.databaseURL = databaseURL
+        options.databaseUrl = databaseUrl
         options.logLevel = logLevel
         return options
     }
@@ -48,20 +39,15 @@ struct DatabaseOptions: ParsableArguments, ConfigurationSource {
 /// The database options and the address links are built from, for commands that print links (`vigil user`).
 struct LinkedDatabaseOptions: ParsableArguments, ConfigurationSource {
     @OptionGroup var database: DatabaseOptions
-    @Option(help: "Address the server listens on, for links (default 127.0.0.1). Env: VIGIL_HOST.")
-    var host: String?
-    @Option(help: "Port the server listens on, for links (default 8080). Env: VIGIL_PORT.")
-    var port: Int?
-    @Option(
-        name: .customLong("public-url"),
-        help: "Address people use to reach Vigil, for links (default http://HOST:PORT). Env: VIGIL_PUBLIC_URL.")
-    var publicURL: String?
+    @Option(help: .setting("host")) var host: String?
+    @Option(help: .setting("port")) var port: String?
+    @Option(help: .setting("public_url")) var publicUrl: String?
 
     func resolve() throws -> VigilConfiguration {
         var options = try database.full()
         options.host = host
         options.port = port
-        options.publicURL = publicURL
+        options.publicUrl = publicUrl
         return try options.resolve()
     }
 }

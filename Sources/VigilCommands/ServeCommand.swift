@@ -5,14 +5,23 @@ import VigilCore
 import VigilStore
 import VigilWeb
 
+/// The settings as `vigil serve --help` lists them: flag and variable, in columns as wide as the longest (the
+/// TOML key is the flag's name with `_`, which the text says once, so lines stay under 80 columns).
+let settingsTable: String = {
+    let flagWidth = Settings.all.map(\.flag.count).max() ?? 0
+    return Settings.all.map { "  " + $0.flag.padding(toLength: flagWidth, withPad: " ", startingAt: 0) + " " + $0.env }
+        .joined(separator: "\n")
+}()
+
 /// `vigil serve`: the server, with no configuration needed.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the Vigil server (SQLite in ./vigil-data on 127.0.0.1:8080 unless configured otherwise).",
         discussion: """
-            Settings come from flags, then VIGIL_* environment variables, then vigil.toml, then defaults.
-            \(VigilConfiguration.settings.map { "  \($0.flag.padding(toLength: 24, withPad: " ", startingAt: 0)) \($0.env.padding(toLength: 28, withPad: " ", startingAt: 0)) \($0.toml)" }.joined(separator: "\n"))
+            Settings come from flags, then VIGIL_* environment variables, then vigil.toml, then defaults. A
+            setting's vigil.toml key is its flag's name with _ for - (--smtp-host: smtp_host).
+            \(settingsTable)
             SIGTERM or Ctrl-C finishes the requests in flight and exits 0.
             """
     )

@@ -334,8 +334,8 @@ public struct BlockListStore: Sendable {
         public let removed: Int
     }
 
-    /// Makes a new version when the set of publishable entries differs from the current version; returns it, or
-    /// `nil` when nothing changed.
+    /// Makes a new version when the set of publishable entries differs from the current version (or when there
+    /// is no version yet: version 1 may be empty); returns it, or `nil` when nothing changed.
     @discardableResult
     public func publish(actor: AuditActor = .job("list-publish")) async throws -> VersionInfo? {
         let now = clock.now()
@@ -371,12 +371,14 @@ public struct BlockListStore: Sendable {
                     removes.append((id, kind, value, reason))
                 }
             }
-            guard !adds.isEmpty || !removes.isEmpty else { return nil }
             let last =
                 try await sql.select().column(SQLFunction("max", args: SQLColumn("version")), as: "v").from(
                     "list_versions"
                 )
                 .first()?.decode(column: "v", as: Int64?.self) ?? 0
+            // A new installation publishes version 1 even when it is empty, so that ISPs can configure their
+            // resolvers and proxies (and `vigil feed export` works) before the first entry.
+            guard !adds.isEmpty || !removes.isEmpty || last == 0 else { return nil }
             let version = last + 1
             try await sql.insert(into: "list_versions").columns(
                 "version", "created_ms", "entry_count", "added", "removed"

@@ -143,8 +143,14 @@ def test_jobs_list_and_run():
         assert listed.returncode == 0, listed.stderr
         for name in ["list-publish", "list-check", "hold-expiry", "contact-retention"]:
             assert name in listed.stdout
+        # A new installation publishes an empty version 1 (ISPs can configure before the first entry); then nothing.
         ran = subprocess.run([VIGIL, "jobs", "run", "list-publish", "--data-dir", data], capture_output=True, text=True, timeout=120)
-        assert ran.returncode == 0 and "list-publish: 0 done" in ran.stdout
+        assert ran.returncode == 0 and "list-publish: 1 done" in ran.stdout, ran.stdout
+        ran = subprocess.run([VIGIL, "jobs", "run", "list-publish", "--data-dir", data], capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0 and "list-publish: 0 done" in ran.stdout, ran.stdout
+        rpz = subprocess.run([VIGIL, "feed", "export", "--format", "rpz", "--out", "-", "--data-dir", data],
+                             capture_output=True, text=True, timeout=120)
+        assert rpz.returncode == 0 and "SOA" in rpz.stdout, rpz.stderr
         bad = subprocess.run([VIGIL, "jobs", "run", "nope", "--data-dir", data], capture_output=True, text=True, timeout=120)
         assert bad.returncode == 2 and "no job named 'nope'" in bad.stderr
 
@@ -159,3 +165,33 @@ def test_database_commands_show_only_their_options():
     # the server's settings still reach them through the environment and vigil.toml
     r = subprocess.run([VIGIL, "match", "--smtp-host", "x"], capture_output=True, text=True, timeout=60)
     assert r.returncode != 0 and "smtp-host" in r.stderr
+
+
+def test_every_setting_is_a_flag_a_variable_and_a_toml_key():
+    """`vigil serve --help` lists the settings table (flag and variable; the TOML key is derived) and the flags
+    ArgumentParser parses: the two agree, so a setting declared in the table is settable all three ways, and a flag
+    is never undocumented."""
+    import re
+    out = subprocess.run([VIGIL, "serve", "--help"], capture_output=True, text=True, timeout=60).stdout
+    table = {}
+    for line in out.splitlines():
+        m = re.match(r"\s+(--[a-z0-9-]+)\s+(VIGIL_[A-Z0-9_]+)\s*$", line)
+        if m:
+            table[m.group(1)] = m.group(2)
+    assert len(table) >= 57, out
+    for flag, env in table.items():
+        assert env == "VIGIL_" + flag[2:].replace("-", "_").upper()
+    options = set(re.findall(r"^\s+(--[a-z0-9-]+)", out.split("OPTIONS:")[1], re.M))
+    assert options - {"--config", "--help", "--version"} == set(table), options ^ set(table)
+    with tempfile.TemporaryDirectory() as d:
+        # the same setting from each source, and a bad value named
+        toml = os.path.join(d, "vigil.toml")
+        with open(toml, "w") as f:
+            f.write('contact_retention_days = 4000\n')
+        r = subprocess.run([VIGIL, "serve", "--config", toml, "--data-dir", d], capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0 and "contact retention days must be between 0 and 3650" in r.stderr, r.stderr
+        r = subprocess.run([VIGIL, "serve", "--data-dir", d, "--port", "eighty"], capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0 and "port must be a whole number, got 'eighty'" in r.stderr, r.stderr
+        r = subprocess.run([VIGIL, "serve", "--data-dir", d], capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "VIGIL_SMTP_TLS": "ssl"})
+        assert r.returncode != 0 and "smtp_tls must be starttls, tls or none" in r.stderr, r.stderr

@@ -33,7 +33,13 @@ enum FeedsController {
         var bytes = current.bytes
         var signature = current.signature
         var etag = current.etag
-        if let since = req.query[Int64.self, at: "since"] {
+        let sinceGiven = (req.url.query ?? "").split(separator: "&").contains {
+            $0.hasPrefix("since=") || $0 == "since"
+        }
+        if sinceGiven {
+            guard let since = req.query[Int64.self, at: "since"] else {
+                throw Abort(.badRequest, reason: "'since' must be one version number.")
+            }
             guard format == .json else { throw Abort(.badRequest, reason: "'since' is only for the json feed.") }
             guard since >= 0, since <= current.version else {
                 throw Abort(.badRequest, reason: "'since' must be a published version (0 to \(current.version)).")
