@@ -262,4 +262,31 @@ struct DeskSettingsTests {
             #expect(!after.body.contains("Awaiting a second analyst"))
         }
     }
+
+    @Test("the case desk offers only what the workflow allows, and says why a button is disabled")
+    func deskOffersWhatTheWorkflowAllows() async throws {
+        try await withVigilApp { app, clock in
+            let visitor = TestBrowser(app)
+            try await visitor.get("/report")
+            _ = try await visitor.post("/report", form: [("kind", "url"), ("url", "http://desk.test/page")])
+            let (ana, _) = try await Staff.signedIn(app, clock: clock, username: "ana", role: .analyst)
+            let (bob, _) = try await Staff.signedIn(app, clock: clock, username: "bob", role: .analyst)
+            func buttons(_ page: TestBrowser.Page) -> [String] {
+                page.body.components(separatedBy: #"<button name="action" value=""#).dropFirst().map {
+                    String($0.prefix { $0 != "\"" })
+                }
+            }
+            let received = try await ana.get("/cases/1")
+            #expect(buttons(received).contains("claim"))
+            for never in ["confirm", "decline", "reopen", "unclaim"] {
+                #expect(!buttons(received).contains(never), "a received case offers no \(never)")
+            }
+            _ = try await ana.post("/cases/1/act", form: [("action", "claim")])
+            let other = try await bob.get("/cases/1")
+            #expect(other.body.contains(#"value="claim" disabled"#), "claimed by someone else: shown, disabled")
+            #expect(other.body.contains("Claim: The case is already claimed by ana."))
+            let mine = try await ana.get("/cases/1")
+            #expect(buttons(mine).contains("unclaim") && !buttons(mine).contains("claim"))
+        }
+    }
 }

@@ -254,6 +254,17 @@ public struct CaseWorkflow: Sendable, Equatable, Codable {
     ///     event places a new hold, which then keeps them deferred.
     /// - Returns: the actions to perform, in order.
     /// - Throws: ``CaseWorkflowError``; the workflow is then unchanged.
+    /// Whether `event` would be accepted now, decided by the workflow itself on a copy: nil when it would, else the
+    /// refusal. Pages offer only what this allows (the case desk hides what is not possible in the state, and shows
+    /// other refusals, such as waiting for a second analyst, as the reason a button is disabled).
+    public func refusal(of event: CaseEvent, at time: Date) -> CaseWorkflowError? {
+        var copy = self
+        do throws(CaseWorkflowError) {
+            _ = try copy.handle(event, at: time)
+            return nil
+        } catch { return error }
+    }
+
     public mutating func handle(_ event: CaseEvent, at time: Date) throws(CaseWorkflowError) -> [CaseAction] {
         var copy = self
         let before = copy.state.publicStatus

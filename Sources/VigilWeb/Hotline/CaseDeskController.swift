@@ -95,8 +95,40 @@ enum CaseDeskController {
         let contact: Bool
     }
 
+    /// A button of the case desk: offered only when the workflow would accept it; disabled with the workflow's reason
+    /// when it refuses for a reason other than the case's state (another analyst's claim, four eyes).
+    struct ActionButton: Encodable {
+        let value: String
+        let label: String
+        let disabled: Bool
+        let reason: String
+    }
+
+    /// The desk's buttons for `user` on this workflow, from the workflow itself (not a second list of rules).
+    static func actionButtons(_ wf: CaseWorkflow, user: String, at now: Date) -> [ActionButton] {
+        let candidates: [(String, String, CaseEvent)] = [
+            ("claim", "Claim", .claim(by: user)), ("unclaim", "Unclaim", .unclaim(by: user)),
+            ("propose-list-entry", "Propose list entry", .proposeListEntry(by: user)),
+            ("request-notice", "Request notice", .requestNotice(by: user)),
+            ("refer-law-enforcement", "Refer to law enforcement", .referToLawEnforcement(by: user)),
+            ("confirm", "Confirm pending decision", .confirm(by: user)),
+            ("decline", "Decline pending decision", .decline(by: user)),
+            ("close", "Close", .close(by: user)), ("reopen", "Reopen", .reopen(by: user)),
+        ]
+        return candidates.compactMap { value, label, event in
+            switch wf.refusal(of: event, at: now) {
+            case nil: return ActionButton(value: value, label: label, disabled: false, reason: "")
+            case .notAllowed?, .alreadyDecided?, .outcomeDoesNotAllow?, .notClaimed?, .notHeld?: return nil
+            case .alreadyClaimed(let who)? where who == user: return nil  // one's own claim: Unclaim is offered
+            case let refusal?:
+                return ActionButton(value: value, label: label, disabled: true, reason: sentence(refusal.description))
+            }
+        }
+    }
+
     struct CasePage: Encodable {
         let layout: Layout
+        let actions: [ActionButton]
         let id: Int64
         let state: String
         let target: String
@@ -188,7 +220,8 @@ enum CaseDeskController {
         let wf = c.workflow
         let isLE = role == .leLiaison
         let page = CasePage(
-            layout: Layout(req, title: "Case \(id)"), id: id, state: c.state.rawValue, target: defang(c.key),
+            layout: Layout(req, title: "Case \(id)"), actions: Self.actionButtons(wf, user: user, at: now), id: id,
+            state: c.state.rawValue, target: defang(c.key),
             rawTarget: c.key ?? "",
             danger: c.danger, claimedBy: c.claimedBy ?? "", mine: c.claimedBy == user, held: wf.isHeld(at: now),
             heldUntil: wf.hold.map { Format.dateTime($0.expiresAt) } ?? "",
