@@ -15,10 +15,7 @@ extension ServerOptions: ConfigurationSource {
 /// `vigil scan`): where the data is, and how much to log. Every other setting still comes from `VIGIL_*` variables
 /// and `vigil.toml`, so `--help` lists only what matters to the command.
 struct DatabaseOptions: ParsableArguments, ConfigurationSource {
-    @Option(
-        name: .customLong("config"),
-        help: "Configuration file (TOML). Default: ./vigil.toml when present. Env: VIGIL_CONFIG.")
-    var configFile: String?
+    @Option(name: .customLong("config"), help: .configFile) var configFile: String?
     @Option(help: .setting("data_dir")) var dataDir: String?
     @Option(help: .setting("database_url")) var databaseUrl: String?
     @Option(help: .setting("log_level")) var logLevel: String?

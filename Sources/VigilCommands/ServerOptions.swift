@@ -9,10 +9,7 @@ import VigilCore
 /// camel case (a test checks that every setting has one and every property a setting).
 /// Precedence: flags > `VIGIL_*` environment > `vigil.toml` > defaults, resolved once into `VigilConfiguration`.
 struct ServerOptions: ParsableArguments {
-    @Option(
-        name: .customLong("config"),
-        help: "Configuration file (TOML). Default: ./vigil.toml when present. Env: VIGIL_CONFIG.")
-    var configFile: String?
+    @Option(name: .customLong("config"), help: .configFile) var configFile: String?
     @Option(help: .setting("data_dir")) var dataDir: String?
     @Option(help: .setting("database_url")) var databaseUrl: String?
     @Option(help: .setting("host")) var host: String?
@@ -147,6 +144,10 @@ struct ServerOptions: ParsableArguments {
 }
 
 extension ArgumentHelp {
+    /// `--config`, which every command that reads settings takes.
+    static let configFile = ArgumentHelp(
+        "Configuration file (TOML). Default: ./vigil.toml when present. Env: VIGIL_CONFIG.")
+
     /// The help line of the setting with this key (`Settings.all`).
     static func setting(_ key: String) -> ArgumentHelp {
         guard let setting = Settings.named(key) else { preconditionFailure("no setting named \(key)") }

@@ -115,9 +115,8 @@ public enum Settings {
             "database_url", "postgres://user:pass@host:port/db to use PostgreSQL instead of SQLite.", \.databaseURL),
         .text("host", "Address to listen on (default 127.0.0.1).", \.host),
         .number("port", "Port to listen on (default 8080).", range: 1...65535) { $0.port = $1 },
-        Setting(
-            key: "public_url", help: "Address people use to reach Vigil, for links (default http://HOST:PORT)."
-        ) { c, v throws(SettingError) in c.publicURL = v },
+        .optional(
+            "public_url", "Address people use to reach Vigil, for links (default http://HOST:PORT).", \.publicURL),
         Setting(
             key: "secure_cookies",
             help: "true/false: mark cookies Secure (default: true when the public URL is https)."

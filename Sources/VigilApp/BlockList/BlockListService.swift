@@ -40,7 +40,20 @@ public final class BlockListService: Sendable {
         }
     }
 
+    /// A service with the data folder's signing key loaded (created on first use), for the command line.
+    public static func withSigningKey(_ configuration: VigilConfiguration) throws -> BlockListService {
+        let service = BlockListService(configuration: configuration)
+        service.setKey(
+            try SigningKey.loadOrCreate(
+                at: (configuration.dataDirectory as NSString).appendingPathComponent("signing-key.pem")
+            ).0.privateKey)
+        return service
+    }
+
     public func setKey(_ key: Curve25519.Signing.PrivateKey) { state.withLock { $0.key = key } }
+
+    /// The key feeds are signed with, once loaded.
+    public var signingKey: Curve25519.Signing.PrivateKey? { state.withLock { $0.key } }
 
     public func sign(_ bytes: [UInt8]) -> String? {
         guard let key = state.withLock({ $0.key }) else { return nil }

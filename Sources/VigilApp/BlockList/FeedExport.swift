@@ -12,17 +12,14 @@ extension BlockListService {
         bytes: [UInt8], signature: String, version: Int64
     )? {
         let config = env.configuration
-        let service = BlockListService(configuration: config)
-        let key = try SigningKey.loadOrCreate(
-            at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem")
-        ).0.privateKey
-        service.setKey(key)
+        let service = try BlockListService.withSigningKey(config)
         let store = service.store(env.database, clock: env.clock)
         if version == nil {
             try await service.publish(env.database, clock: env.clock)
         }
         guard let (info, targets) = try await store.targets(at: version) else { return nil }
         let list = PublishedList(version: info.version, publishedAt: info.createdAt, targets: targets)
+        guard let key = service.signingKey else { throw StoreError.unreachable("the signing key is not loaded") }
         let (bytes, signature) = BlockListService.signed(list, as: format, options: service.options, key: key)
         return (bytes, signature, info.version)
     }

@@ -143,11 +143,7 @@ extension ScheduledJobs {
     /// those waiting out a back-off.
     public static func forCommandLine(_ env: VigilEnvironment) throws -> ScheduledJobs {
         let config = env.configuration
-        let service = BlockListService(configuration: config)
-        service.setKey(
-            try SigningKey.loadOrCreate(
-                at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem")
-            ).0.privateKey)
+        let service = try BlockListService.withSigningKey(config)
         return ScheduledJobs(
             db: env.database, clock: env.clock, tokens: env.tokens, configuration: config,
             blockList: service, triage: try TriagePolicy(standardDays: config.standardAssessmentDays),
