@@ -10,7 +10,7 @@ import VigilStore
 public enum VigilServer {
     /// Configures `app` (database, migrations, views, middleware, routes). Does not touch the database.
     public static func configure(_ app: Application, services: VigilServices) throws {
-        app.vigil = services
+        app.storage[ServicesKey.self] = services
         let config = services.configuration
         app.http.server.configuration.hostname = config.host
         app.http.server.configuration.port = config.port
@@ -79,7 +79,7 @@ public enum VigilServer {
     /// Demonstration data for `make run`: a small, clearly labelled hash set of generated (meaningless) hashes and a
     /// partner key to try the match API with. Added once; never on a database that already holds hashes.
     static func addDemoData(_ app: Application) async throws -> String? {
-        let s = app.vigil
+        let s = try app.vigil
         let store = HashSetStore(db: app.db, clock: s.clock)
         guard try await store.counts().items == 0 else { return nil }
         var records: [HashSetRecord] = []
@@ -105,7 +105,7 @@ public enum VigilServer {
     /// Prepares the database (WAL, migrations), the signing key, and on first start the `admin` account.
     /// - Throws: `StoreError.unreachable` with one readable line when the database cannot be reached.
     public static func prepare(_ app: Application, migrate: Bool = true) async throws -> StartReport {
-        let config = app.vigil.configuration
+        let config = try app.vigil.configuration
         let target = DatabaseTarget(config)
         do {
             try await DatabaseSetup.prepare(app.db)
@@ -115,12 +115,12 @@ public enum VigilServer {
         if migrate { try await app.autoMigrate() }
         let (signingKey, created) = try SigningKey.loadOrCreate(
             at: (config.dataDirectory as NSString).appendingPathComponent("signing-key.pem"))
-        app.blockList.setKey(signingKey.privateKey)
+        try app.blockList.setKey(signingKey.privateKey)
         try await app.blockList.publish(app.db, clock: app.vigil.clock)
-        let s = app.vigil
+        let s = try app.vigil
         let accounts = Accounts(
             db: app.db, clock: s.clock, tokens: s.tokens, passwords: s.passwords, configuration: config,
-            secrets: app.hotline.sealer)
+            secrets: try app.hotline.sealer)
         var link: String?
         if try await !accounts.hasUsers() {
             let (_, token) = try await accounts.createUser(username: "admin", role: .admin, actor: .system)

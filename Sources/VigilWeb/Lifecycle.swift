@@ -23,7 +23,7 @@ extension VigilServer {
                 configuration: .init(
                     services: [
                         .init(service: MatchIndexService(app: app)),  // lookups that come first wait for it
-                        .init(service: jobsService(app)),
+                        .init(service: try jobsService(app)),
                         .init(
                             service: HTTPServerService(app: app), successTerminationBehavior: .gracefullyShutdownGroup),
                     ], gracefulShutdownSignals: [], logger: app.logger))
@@ -37,14 +37,15 @@ extension VigilServer {
 
     /// The scheduled jobs (see ``ScheduledJobs``) inside `vigil serve`, each on its own period, counted in
     /// `/metrics`, as a service of the server's service group.
-    static func jobsService(_ app: Application) -> JobsService {
+    static func jobsService(_ app: Application) throws -> JobsService {
+        let (services, hotline) = (try app.vigil, try app.hotline)
         let scheduled = ScheduledJobs(
-            db: app.db, clock: app.vigil.clock, tokens: app.vigil.tokens, configuration: app.vigil.configuration,
-            blockList: app.blockList, triage: app.hotline.triage,
-            knownImages: app.vigil.configuration.listCheckImages
+            db: app.db, clock: services.clock, tokens: services.tokens, configuration: services.configuration,
+            blockList: try app.blockList, triage: hotline.triage,
+            knownImages: services.configuration.listCheckImages
                 ? LinkChecker.knownImages { try await app.matchService.matcher(app) } : nil,
-            sealer: app.hotline.sealer, catalog: app.hotline.catalog)
-        let metrics = app.vigil.metrics
+            sealer: hotline.sealer, catalog: hotline.catalog)
+        let metrics = services.metrics
         return JobsService(scheduled, logger: app.logger) { job, ok in metrics.job(job, outcome: ok ? "ok" : "failed") }
     }
 }

@@ -147,30 +147,46 @@ struct ServicesKey: StorageKey {
 extension Application {
     /// The services `configure` installed.
     public var vigil: VigilServices {
-        get {
-            guard let s = storage[ServicesKey.self] else { fatalError("configure(_:services:) was not called") }
-            return s
-        }
-        set { storage[ServicesKey.self] = newValue }
+        get throws { try service(ServicesKey.self, "configure(_:services:) was not called") }
+    }
+
+    /// A service `configure` installed. A server whose composition root skipped it answers that request with a
+    /// 500 and logs which one, instead of stopping every other request with it.
+    func service<Key: StorageKey>(_ key: Key.Type, _ missing: String) throws -> Key.Value {
+        guard let value = storage[key] else { throw ServerNotConfigured(missing: missing) }
+        return value
     }
 }
 
+/// A service the composition root (`VigilServer.configure`) did not install: a programming error, answered as a
+/// fault on our side (500) for the request that met it.
+public struct ServerNotConfigured: VigilFailure {
+    public let missing: String
+    public var kind: FailureKind { .internalFailure }
+    public var code: String { "server.not-configured" }
+    public var description: String { "The server is not configured: \(missing)." }
+}
+
 extension Request {
-    var vigil: VigilServices { application.vigil }
+    var vigil: VigilServices { get throws { try application.vigil } }
 
     var accounts: Accounts {
-        Accounts(
-            db: db, clock: vigil.clock, tokens: vigil.tokens, passwords: vigil.passwords,
-            configuration: vigil.configuration, secrets: application.hotline.sealer)
+        get throws {
+            Accounts(
+                db: db, clock: try vigil.clock, tokens: try vigil.tokens, passwords: try vigil.passwords,
+                configuration: try vigil.configuration, secrets: try application.hotline.sealer)
+        }
     }
 
-    var apiKeys: APIKeys { APIKeys(db: db, clock: vigil.clock, tokens: vigil.tokens) }
+    var apiKeys: APIKeys { get throws { APIKeys(db: db, clock: try vigil.clock, tokens: try vigil.tokens) } }
 
     /// The client's address for throttles, audit and logs: the peer, or, when the peer is one of the operator's
     /// `trusted_proxies`, the right-most untrusted address it forwards for (``ClientAddress``).
     var clientAddress: String {
-        ClientAddress.resolve(
-            peer: remoteAddress?.ipAddress, forwarded: headers[.forwarded], forwardedFor: headers[.xForwardedFor],
-            trusted: vigil.configuration.trustedProxies)
+        get throws {
+            ClientAddress.resolve(
+                peer: remoteAddress?.ipAddress, forwarded: headers[.forwarded], forwardedFor: headers[.xForwardedFor],
+                trusted: try vigil.configuration.trustedProxies)
+        }
     }
 }

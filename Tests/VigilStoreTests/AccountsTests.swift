@@ -8,8 +8,8 @@ import VigilWeb
 
 @Suite("Accounts")
 struct AccountsTests {
-    func accounts(_ app: Application, _ clock: ManualClock) -> Accounts {
-        Accounts(
+    func accounts(_ app: Application, _ clock: ManualClock) throws -> Accounts {
+        try Accounts(
             db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
             configuration: app.vigil.configuration, secrets: app.secretSealer)
     }
@@ -25,7 +25,7 @@ struct AccountsTests {
     @Test("a setup link works once and expires after 24 hours")
     func setupLink() async throws {
         try await withVigilApp { app, clock in
-            let a = accounts(app, clock)
+            let a = try accounts(app, clock)
             let (_, token) = try await a.createUser(username: "bob", role: .analyst, actor: .system)
             #expect(try await a.userForSetup(token: token)?.username == "bob")
             clock.advance(by: 24 * 3600 + 1)
@@ -42,7 +42,7 @@ struct AccountsTests {
     @Test("repeated bad passwords lock the account until the lockout ends")
     func lockout() async throws {
         try await withVigilApp { app, clock in
-            let a = accounts(app, clock)
+            let a = try accounts(app, clock)
             let totp = try await enrolled(a, clock, name: "carol", password: "a long enough password")
             for _ in 0..<4 {
                 #expect(
@@ -73,7 +73,7 @@ struct AccountsTests {
     @Test("a code cannot be used twice, and a recovery code works once")
     func replayAndRecovery() async throws {
         try await withVigilApp { app, clock in
-            let a = accounts(app, clock)
+            let a = try accounts(app, clock)
             let (_, token) = try await a.createUser(username: "dave", role: .auditor, actor: .system)
             let totp = try await a.setInitialPassword(token: token, password: "another good password")
             let codes = try await a.confirmEnrolment(token: token, code: totp.code(at: clock.now()))
@@ -99,7 +99,7 @@ struct AccountsTests {
     @Test("sessions end after the idle timeout and after the absolute timeout")
     func sessionTimeouts() async throws {
         try await withVigilApp { app, clock in
-            let a = accounts(app, clock)
+            let a = try accounts(app, clock)
             let totp = try await enrolled(a, clock, name: "erin", password: "erin's password ok")
             func signIn() async throws -> String {
                 guard case .needsCode(let p) = try await a.signIn(username: "erin", password: "erin's password ok")
@@ -126,7 +126,7 @@ struct AccountsTests {
     @Test("the last administrator cannot be disabled or demoted")
     func lastAdmin() async throws {
         try await withVigilApp { app, clock in
-            let a = accounts(app, clock)
+            let a = try accounts(app, clock)
             await #expect(throws: StoreError.self) { try await a.setDisabled(true, username: "admin", actor: .system) }
             await #expect(throws: StoreError.self) { try await a.setRole(.analyst, username: "admin", actor: .system) }
             await #expect(throws: StoreError.conflict("a user named 'admin' already exists")) {

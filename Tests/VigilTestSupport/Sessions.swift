@@ -14,7 +14,7 @@ public enum Staff {
     ) {
         let a = Accounts(
             db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
-            configuration: app.vigil.configuration, secrets: app.secretSealer)
+            configuration: try app.vigil.configuration, secrets: try app.secretSealer)
         let (_, token) = try await a.createUser(username: username, role: role, actor: .system)
         let totp = try await a.setInitialPassword(token: token, password: password)
         _ = try await a.confirmEnrolment(token: token, code: totp.code(at: clock.now()))

@@ -46,4 +46,21 @@ struct FailureMappingTests {
             #expect(page.status == .unprocessableEntity && page.body.contains("The field &#39;x&#39; is wrong."))
         }
     }
+
+    @Test("a service the composition root did not install fails that request with a 500, and the server goes on")
+    func missingService() async throws {
+        try await withVigilApp { app, _ in
+            app.storage[BlockListServiceKey.self] = nil
+            app.on(.GET, ["test-service"], access: .publicAccess) { req -> String in
+                try req.blockList.canaryDomain ?? "none"
+            }
+            let browser = TestBrowser(app)
+            let page = try await browser.get("/test-service", headers: ["Accept": "application/json"])
+            #expect(page.status == .internalServerError)
+            #expect(page.body.contains("\"code\":\"server.not-configured\""), "\(page.body)")
+            #expect(!page.body.contains("block list"), "which service is missing stays in the log")
+            let after = try await browser.get("/report")
+            #expect(after.status == .ok, "other requests are still served")
+        }
+    }
 }

@@ -22,7 +22,7 @@ struct HardeningTests {
         try await withVigilApp { app, clock in
             let a = Accounts(
                 db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
-                configuration: app.vigil.configuration, secrets: app.secretSealer)
+                configuration: try app.vigil.configuration, secrets: try app.secretSealer)
             let (_, token) = try await a.createUser(username: "ana", role: .analyst, actor: .system)
             let totp = try await a.setInitialPassword(token: token, password: Staff.password)
             _ = try await a.confirmEnrolment(token: token, code: totp.code(at: clock.now()))
@@ -45,7 +45,7 @@ struct HardeningTests {
         try await withVigilApp { app, clock in
             let secret = try await report(app, "http://not-referred.test/a")
             let referred = try await report(app, "http://referred.test/b")
-            let store = app.hotlineStoreForTests
+            let store = try app.hotlineStoreForTests
             try await store.apply(.claim(by: "ana"), to: referred, actor: .user("ana"))
             try await store.apply(
                 .assess(CaseAssessment(outcome: .internationallyIllegal), by: "ana"), to: referred, actor: .user("ana"))
@@ -104,7 +104,7 @@ struct HardeningTests {
                 try await b.get("/login")
                 return try await b.post("/login", form: [("username", name), ("password", "wrong guess")])
             }
-            for _ in 0..<app.vigil.configuration.lockoutThreshold { _ = try await attempt("ana") }
+            for _ in try 0..<app.vigil.configuration.lockoutThreshold { _ = try await attempt("ana") }
             let locked = try await attempt("ana")
             let unknown = try await attempt("nobody-here")
             #expect(locked.status == unknown.status)

@@ -134,7 +134,7 @@ struct MatchAPITests {
             // given: a set with one PDQ hash and no snapshot yet
             _ = try await seed(app, clock)
             let store = HashSetStore(db: app.db, clock: clock)
-            let path = (app.vigil.configuration.dataDirectory as NSString).appendingPathComponent(
+            let path = (try app.vigil.configuration.dataDirectory as NSString).appendingPathComponent(
                 "match-index.snapshot")
             let query = try HashDigest(.pdq, near(8))
 

@@ -115,8 +115,9 @@ struct OperationsTests {
     func qrCode() async throws {
         try await withVigilApp { app, _ in
             let a = Accounts(
-                db: app.db, clock: app.vigil.clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
-                configuration: app.vigil.configuration, secrets: app.secretSealer)
+                db: app.db, clock: try app.vigil.clock, tokens: SystemTokenSource(),
+                passwords: BcryptPasswords(cost: 4),
+                configuration: try app.vigil.configuration, secrets: try app.secretSealer)
             let token = try await a.issueSetupLink(username: "admin", actor: .system)
             let b = TestBrowser(app)
             try await b.get("/setup/\(token)")

@@ -21,8 +21,9 @@ struct ReporterUpdatesTests {
 
     func run(_ app: Application, _ clock: ManualClock, outbox: Outbox) async throws -> Int {
         let updates = ReporterUpdates(
-            hotline: app.hotlineStoreForTests(clock), sealer: app.hotline.sealer, catalog: app.hotline.catalog,
-            configuration: app.vigil.configuration
+            hotline: try app.hotlineStoreForTests(clock), sealer: try app.hotline.sealer,
+            catalog: try app.hotline.catalog,
+            configuration: try app.vigil.configuration
         ) { _, to, message in outbox.sent.withLock { $0.append((to, message)) } }
         let queue = JobQueue(db: app.db, clock: clock, owner: "test")
         var n = 0
@@ -44,7 +45,7 @@ struct ReporterUpdatesTests {
     @Test("one message per change, in Spanish, with the public status and nothing about the case")
     func spanish() async throws {
         try await withVigilApp { app, clock in
-            let store = app.hotlineStoreForTests(clock)
+            let store = try app.hotlineStoreForTests(clock)
             let r = try await store.submit(
                 try ReportSubmission(kind: .url, url: "http://secret-gallery.test/x", contact: "madre@correo.test")
                     .validated(), language: "es", actor: .publicVisitor)
@@ -65,7 +66,7 @@ struct ReporterUpdatesTests {
     @Test("a phone number is not written to; a status that changed again is left to the newer update")
     func phoneAndSuperseded() async throws {
         try await withVigilApp { app, clock in
-            let store = app.hotlineStoreForTests(clock)
+            let store = try app.hotlineStoreForTests(clock)
             let phone = try await store.submit(
                 try ReportSubmission(kind: .url, url: "http://a.test/x", contact: "+44 20 7946 0000").validated(),
                 language: "en", actor: .publicVisitor)
@@ -100,8 +101,9 @@ func encodedSubject() {
 }
 
 extension Application {
-    func hotlineStoreForTests(_ clock: ManualClock) -> HotlineStore {
-        HotlineStore(
+    func hotlineStoreForTests(_ clock: ManualClock) throws -> HotlineStore {
+        let hotline = try hotline
+        return HotlineStore(
             db: db, clock: clock, tokens: SystemTokenSource(), sealer: hotline.sealer, triage: hotline.triage,
             fourEyes: hotline.fourEyes)
     }

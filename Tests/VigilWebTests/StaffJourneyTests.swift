@@ -11,8 +11,8 @@ struct StaffJourneyTests {
     /// The admin's first setup link, as printed on first start.
     func adminLink(_ app: Application) async throws -> String {
         let a = Accounts(
-            db: app.db, clock: app.vigil.clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
-            configuration: app.vigil.configuration, secrets: app.secretSealer)
+            db: app.db, clock: try app.vigil.clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
+            configuration: try app.vigil.configuration, secrets: try app.secretSealer)
         return "/setup/" + (try await a.issueSetupLink(username: "admin", actor: .system))
     }
 
@@ -142,7 +142,7 @@ struct StaffJourneyTests {
             #expect(reset.body.contains("/setup/"))
             let a = Accounts(
                 db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
-                configuration: app.vigil.configuration, secrets: app.secretSealer)
+                configuration: try app.vigil.configuration, secrets: try app.secretSealer)
             let sam = try #require(try await a.user(named: "sam"))
             #expect(sam.role == "supervisor")
             #expect(!sam.mfaEnabled)

@@ -45,7 +45,7 @@ struct TakedownTests {
     )
     func flow() async throws {
         try await withVigilApp { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             let queue = JobQueue(db: app.db, clock: clock, owner: "t")
             let a = try await assessedCase(hotline, "http://host.test/a.jpg")
@@ -140,14 +140,14 @@ struct TakedownTests {
     @Test("content that comes back after removal reopens the case and resumes reminders")
     func reappearance() async throws {
         try await withVigilApp { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             let (id, noticeID) = try await noticedCase(
                 hotline, notices, "http://back.test/x", contact: "abuse@back.test")
             try await notices.recordRecheck(noticeID: noticeID, caseID: id, gone: true, detail: "HTTP 404")
             try await hotline.apply(.close(by: "ana"), to: id, actor: .user("ana"))
             clock.advance(by: 86_400)
-            let service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
+            let service = NoticeService(db: app.db, clock: clock, configuration: try app.vigil.configuration)
             #expect(try await service.recheck(limit: 10) { _ in .init(outcome: .live, detail: "HTTP 200") } == 1)
             #expect(try await notices.notice(noticeID)?.state == .sent)
             #expect(try await hotline.caseDetail(id)?.0.state == .received, "reopened")
@@ -162,7 +162,7 @@ struct TakedownTests {
     @Test("a case under a law-enforcement hold sends nothing: the notice decision waits for the hold to end")
     func hold() async throws {
         try await withVigilApp { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let id = try await assessedCase(hotline, "http://held.test/x.jpg")
             try await hotline.apply(
                 .placeHold(CaseHold(reason: "operation", expiresAt: clock.now() + 86_400, placedBy: "leo")), to: id,
@@ -178,7 +178,7 @@ struct TakedownTests {
     @Test("a hold that says 'notify after' keeps the notice back until that date, then the scheduled job releases it")
     func holdNotifyAfter() async throws {
         try await withVigilApp { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let id = try await assessedCase(hotline, "http://held.test/later.jpg")
             // need-to-know: the liaison acts on cases referred to law enforcement
             try await hotline.apply(.referToLawEnforcement(by: "ana"), to: id, actor: .user("ana"))
@@ -221,7 +221,7 @@ struct TakedownTests {
     )
     func bounce() async throws {
         try await withVigilApp { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             let (id, noticeID) = try await noticedCase(
                 hotline, notices, "http://gone-mailbox.test/a.jpg", contact: "abuse@gone-mailbox.test")
@@ -290,7 +290,7 @@ struct TakedownTests {
                 try await notices.followUp(interval: 0, maxSends: 3) == (0, 0),
                 "a bounced notice is not re-sent to the same address")
             // a send already queued skips it, and a send that was under way does not undo the bounce
-            let service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
+            let service = NoticeService(db: app.db, clock: clock, configuration: try app.vigil.configuration)
             let jobs = JobQueue(db: app.db, clock: clock, owner: "t")
             try await jobs.enqueue(NoticeStore.sendJob, payload: "{\"notice\":\(noticeID)}")
             for job in try await jobs.claim(NoticeStore.sendJob, limit: 5, evenIfDelayed: true) {
@@ -317,7 +317,7 @@ struct TakedownTests {
     @Test("with registrar notices on, the registrar gets its own notice; the figures count the case once")
     func registrar() async throws {
         try await withVigilApp { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             let id = try await assessedCase(hotline, "http://registered.test/a.jpg")
             _ = try await notices.recordAttribution(
@@ -344,7 +344,7 @@ struct TakedownTests {
     )
     func partnerWaitsForHold() async throws {
         try await withVigilApp(configure: { $0.country = "GB" }) { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             try await notices.setChannel(
                 .init(
@@ -362,7 +362,7 @@ struct TakedownTests {
             clock.advance(by: 86_400 + 60)
             #expect(try await hotline.expireHolds() == 1)
             let queue = JobQueue(db: app.db, clock: clock, owner: "t")
-            let service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
+            let service = NoticeService(db: app.db, clock: clock, configuration: try app.vigil.configuration)
             for job in try await queue.claim(NoticeStore.prepareJob, limit: 5) {
                 try await service.prepare(job); try await queue.complete(job)
             }
@@ -380,7 +380,7 @@ struct TakedownTests {
     @Test("the liaison's list holds every referred case, the oldest too, a page at a time")
     func referredList() async throws {
         try await withVigilApp { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let old = try await assessedCase(hotline, "http://first.test/old")
             try await hotline.apply(.referToLawEnforcement(by: "ana"), to: old, actor: .user("ana"))
             // 520 newer cases, more than the list used to look at
@@ -406,14 +406,14 @@ struct TakedownTests {
     )
     func attributionFailureKeepsHosting() async throws {
         try await withVigilApp { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             let id = try await assessedCase(hotline, "http://www.flaky.test/a.jpg")
             _ = try await notices.recordAttribution(
                 caseID: id, country: "FR", network: "AS64500", abuseContact: "abuse@flaky.test", details: "{}")
-            var service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
+            var service = NoticeService(db: app.db, clock: clock, configuration: try app.vigil.configuration)
             // its resolver, 127.0.0.1:9, refuses
-            service.attribution = NoticeService.attribution(app.vigil.configuration)
+            service.attribution = NoticeService.attribution(try app.vigil.configuration)
             try await service.attribute(caseID: id)
             let hosting = try #require(try await notices.hosting(caseID: id))
             #expect(hosting.abuseContact == "abuse@flaky.test" && hosting.country == "FR")
@@ -426,7 +426,7 @@ struct TakedownTests {
     )
     func partlyHeld() async throws {
         try await withVigilApp { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             let queue = JobQueue(db: app.db, clock: clock, owner: "t")
             let free = try await assessedCase(hotline, "http://shared.test/free.jpg")
@@ -460,7 +460,7 @@ struct TakedownTests {
             #expect(try await queue.claim(NoticeStore.sendJob, limit: 10).count == 1)
             // and that message is not called a reminder: one of its URLs is new to the provider
             let letter = NoticeService.compose(
-                notice: after, items: after.items, configuration: app.vigil.configuration, at: clock.now())
+                notice: after, items: after.items, configuration: try app.vigil.configuration, at: clock.now())
             #expect(!letter.contains("REMINDER"))
         }
     }
@@ -468,7 +468,7 @@ struct TakedownTests {
     @Test("without an SMTP relay the notice waits, says why on the case, and is retried")
     func noRelay() async throws {
         try await withVigilApp { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let id = try await assessedCase(hotline, "http://host.test/c.jpg")
             let notices = NoticeStore(db: app.db, clock: clock)
             try await notices.setHosting(
@@ -476,8 +476,8 @@ struct TakedownTests {
                 by: .user("ana"))
             try await hotline.apply(.requestNotice(by: "ana"), to: id, actor: .user("ana"))
             let scheduled = ScheduledJobs(
-                db: app.db, clock: clock, tokens: SystemTokenSource(), configuration: app.vigil.configuration,
-                blockList: app.blockList, triage: try TriagePolicy())
+                db: app.db, clock: clock, tokens: SystemTokenSource(), configuration: try app.vigil.configuration,
+                blockList: try app.blockList, triage: try TriagePolicy())
             #expect(try await scheduled.worker.drain(limit: 10) == 2, "attribution and the notice's preparation")
             clock.advance(by: 61)
             #expect(try await scheduled.worker.drain(limit: 10) == 1)
@@ -496,7 +496,7 @@ struct ChannelTests {
     )
     func routing() async throws {
         try await withVigilApp(configure: { $0.country = "GB" }) { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             try await notices.setChannel(
                 .init(
@@ -517,7 +517,7 @@ struct ChannelTests {
             #expect(try await TakedownTests().auditSubjects(app, "case.route-law-enforcement") == ["case:\(de)"])
             // the partner's channel says where the e-mail goes and in which language
             let message = NoticeService.compose(
-                notice: notice, items: notice.items, configuration: app.vigil.configuration, at: clock.now(),
+                notice: notice, items: notice.items, configuration: try app.vigil.configuration, at: clock.now(),
                 to: (try await notices.channel("FR"))?.address, confirmURL: "http://x/confirm")
             #expect(message.contains("To: <signalement@partner.test>") && message.contains("http://x/confirm"))
         }
@@ -554,7 +554,7 @@ struct ChannelTests {
         try await withVigilApp(configure: {
             $0.fetchPolicy = OutboundAddressPolicy(allowed: [IPRange(cidr: "127.0.0.0/8")!])
         }) { app, clock in
-            let hotline = app.hotlineStoreForTests
+            let hotline = try app.hotlineStoreForTests
             let notices = NoticeStore(db: app.db, clock: clock)
             let secret = "a shared secret of some length"
             try await notices.setChannel(
@@ -566,9 +566,9 @@ struct ChannelTests {
                 caseID: id, country: nil, network: nil, abuseContact: "abuse@api-host.test", source: "analyst",
                 by: .user("ana"))
             let noticeID = try #require(try await notices.prepare(caseID: id))
-            let service = NoticeService(db: app.db, clock: clock, configuration: app.vigil.configuration)
+            let service = NoticeService(db: app.db, clock: clock, configuration: try app.vigil.configuration)
             let queue = JobQueue(db: app.db, clock: clock, owner: "t")
-            var strict = app.vigil.configuration
+            var strict = try app.vigil.configuration
             strict.fetchPolicy = OutboundAddressPolicy()
             let refused = try #require(try await queue.claim(NoticeStore.sendJob, limit: 1, evenIfDelayed: true).first)
             await #expect(throws: (any Error).self) {
@@ -644,6 +644,9 @@ struct QueueWorkerTests {
 
 extension Application {
     var hotlineStoreForTests: HotlineStore {
-        HotlineStore(db: db, clock: vigil.clock, tokens: SystemTokenSource(), sealer: nil, triage: hotline.triage)
+        get throws {
+            try HotlineStore(
+                db: db, clock: vigil.clock, tokens: SystemTokenSource(), sealer: nil, triage: hotline.triage)
+        }
     }
 }

@@ -30,7 +30,7 @@ enum AppealController {
 
     static func submit(_ req: Request) async throws -> Response {
         let f = try req.content.decode(FormValues.self)
-        let l = req.localizer
+        let l = try req.localizer
         if let bait = f.website, !bait.isEmpty {
             throw Abort(.badRequest, reason: "The form was not filled in by a person.")
         }
@@ -66,10 +66,10 @@ enum AppealController {
         var error: String?
         if !reference.isEmpty {
             if let appeal = try await req.blockListStore.appeal(reference) {
-                status = req.localizer("appeal.state.\(appeal.state.rawValue)")
+                status = try req.localizer("appeal.state.\(appeal.state.rawValue)")
                 outcome = appeal.outcome
             } else {
-                error = req.localizer("appeal.status.not_found")
+                error = try req.localizer("appeal.status.not_found")
             }
         }
         return try await PublicController.render(
@@ -106,14 +106,14 @@ enum AppealController {
     /// reasons, appeals and outcomes. Never an address.
     static func listPage(_ req: Request) async throws -> Response {
         let stats = try await req.blockListStore.statistics()
-        let criteria = req.vigil.configuration.listCriteria.map { line -> Criterion in
+        let criteria = try req.vigil.configuration.listCriteria.map { line -> Criterion in
             let parts = line.split(separator: ":", maxSplits: 1)
             return Criterion(
                 code: String(parts[0]).trimmingCharacters(in: .whitespaces),
                 text: parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespaces) : "")
         }
         let page = ListPage(
-            layout: PublicController.layout(req), criteria: criteria,
+            layout: try PublicController.layout(req), criteria: criteria,
             version: stats.currentVersion.map(String.init) ?? "—",
             byKind: ListEntryKind.allCases.map { Figure(label: $0.label, value: stats.publishedByKind[$0] ?? 0) },
             byAge: stats.ageBuckets.map { Figure(label: $0.label, value: $0.count) },
@@ -123,7 +123,7 @@ enum AppealController {
             appeals: [AppealState.received, .suspended, .upheld, .rejected].map {
                 Figure(label: $0.rawValue, value: stats.appeals[$0] ?? 0)
             },
-            canary: req.blockList.canaryDomain != nil)
+            canary: try req.blockList.canaryDomain != nil)
         return try await PublicController.render(req, "blocklist", page)
     }
 }

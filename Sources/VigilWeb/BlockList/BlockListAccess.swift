@@ -7,14 +7,15 @@ struct BlockListServiceKey: StorageKey { typealias Value = BlockListService }
 
 extension Application {
     var blockList: BlockListService {
-        guard let s = storage[BlockListServiceKey.self] else { fatalError("configure did not set up the block list") }
-        return s
+        get throws {
+            try service(BlockListServiceKey.self, "configure did not set up the block list")
+        }
     }
 }
 
 extension Request {
-    var blockList: BlockListService { application.blockList }
-    var blockListStore: BlockListStore { application.blockList.store(db, clock: vigil.clock) }
+    var blockList: BlockListService { get throws { try application.blockList } }
+    var blockListStore: BlockListStore { get throws { try application.blockList.store(db, clock: try vigil.clock) } }
 }
 
 extension VigilServer {

@@ -6,11 +6,11 @@ extension VigilServer {
     /// Demonstration block-list entries for `make run`, on reserved `.test` names that cannot exist on the internet,
     /// proposed and verified by two named demo analysts. Added once, to an empty list.
     static func addDemoBlockList(_ app: Application) async throws {
-        let s = app.vigil
-        let list = app.blockList.store(app.db, clock: s.clock)
+        let s = try app.vigil
+        let list = try app.blockList.store(app.db, clock: s.clock)
         guard try await list.entries(page: 1, per: 1).total == 0 else { return }
         let hotline = HotlineStore(
-            db: app.db, clock: s.clock, tokens: s.tokens, sealer: nil, triage: app.hotline.triage)
+            db: app.db, clock: s.clock, tokens: s.tokens, sealer: nil, triage: try app.hotline.triage)
         let demo: [(ListEntryKind, String, String, String?)] = [
             (
                 .domain, "demo-dedicated.example.test", "B",

@@ -7,7 +7,7 @@ import VigilStore
 /// since a version, and every download audited.
 enum FeedsController {
     static func publicKey(_ req: Request) async throws -> Response {
-        guard let key = req.blockList.publicKeyBase64 else {
+        guard let key = try req.blockList.publicKeyBase64 else {
             throw Abort(.serviceUnavailable, reason: "The signing key is not loaded yet.")
         }
         var headers = HTTPHeaders()
@@ -25,8 +25,8 @@ enum FeedsController {
         }
         // A download never publishes: verifications that run out are taken off by the publication job queued for
         // their expiry, which the server's worker runs within seconds.
-        let service = req.blockList
-        let store = req.blockListStore
+        let service = try req.blockList
+        let store = try req.blockListStore
         guard let current = try await service.feed(format, db: req.db, clock: req.vigil.clock) else {
             throw Abort(.notFound, reason: "No version of the list has been published yet.")
         }

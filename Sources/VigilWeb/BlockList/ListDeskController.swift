@@ -55,7 +55,7 @@ enum ListDeskController {
     static func list(_ req: Request) async throws -> View {
         let (_, role) = try req.requireStaff()
         let state = req.query[String.self, at: "state"].flatMap(ListEntryState.init(rawValue:))
-        let store = req.blockListStore
+        let store = try req.blockListStore
         let (entries, total) = try await store.entries(state: state, page: 1, per: 200)
         let versions = try await store.versions(limit: 10).map {
             VersionRow(
@@ -182,7 +182,7 @@ enum ListDeskController {
         }
         var caseHold: String?
         if let caseID = e.caseID, let summary = try await req.hotlineStore.caseSummary(caseID),
-            let hold = summary.workflow.hold, summary.workflow.isHeld(at: req.vigil.clock.now())
+            let hold = summary.workflow.hold, summary.workflow.isHeld(at: try req.vigil.clock.now())
         {
             caseHold = "Law-enforcement hold until \(Format.dateTime(hold.expiresAt)): not published until it ends"
         }
@@ -208,7 +208,7 @@ enum ListDeskController {
         let (user, _) = try req.requireStaff()
         let id = try entryID(req)
         let f = try req.content.decode(ActForm.self)
-        let store = req.blockListStore
+        let store = try req.blockListStore
         do {
             switch f.action {
             case "verify": try await store.verify(id, by: user)

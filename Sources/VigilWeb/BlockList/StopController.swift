@@ -8,7 +8,7 @@ struct StopPageMiddleware: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard let hostHeader = req.headers.first(name: .host) else { return try await next.respond(to: req) }
         let host = hostHeader.hasPrefix("[") ? hostHeader : String(hostHeader.split(separator: ":", maxSplits: 1)[0])
-        let service = req.blockList
+        let service = try req.blockList
         guard service.isListedHost(host) else { return try await next.respond(to: req) }
         if let canary = service.canaryDomain, host.lowercased() == canary || host.lowercased().hasSuffix("." + canary),
             req.url.path == "/vigil-canary.svg"
@@ -25,14 +25,14 @@ enum StopController {
         let helpContact: String
     }
 
-    static func args(_ req: Request) -> [String: String] {
-        let c = req.vigil.configuration
+    static func args(_ req: Request) throws -> [String: String] {
+        let c = try req.vigil.configuration
         return ["legal_basis": c.stopLegalBasis, "help_name": c.stopHelpName, "help_contact": c.stopHelpContact]
     }
 
     /// The STOP page, in the visitor's language, with status 451 (Unavailable For Legal Reasons).
     static func stopPage(_ req: Request) async throws -> Response {
-        req.vigil.metrics.stopPageView()
+        try req.vigil.metrics.stopPageView()
         let res = try await PublicController.render(
             req, "stop",
             Page(
@@ -64,10 +64,10 @@ enum StopController {
     /// "Is my connection filtered?": embeds the canary's image; a connection that applies the list loads it from
     /// Vigil's STOP address, one that does not cannot load it and shows the fallback text.
     static func filterCheck(_ req: Request) async throws -> Response {
-        let canary = req.blockList.canaryDomain.map { "http://\($0)/vigil-canary.svg" }
+        let canary = try req.blockList.canaryDomain.map { "http://\($0)/vigil-canary.svg" }
         let res = try await PublicController.render(
             req, "filter-check", FilterPage(layout: PublicController.layout(req), canaryURL: canary))
-        if let domain = req.blockList.canaryDomain {
+        if let domain = try req.blockList.canaryDomain {
             res.headers.replaceOrAdd(
                 name: "Content-Security-Policy",
                 value: SecurityHeadersMiddleware.policy(objectSource: "http://\(domain)"))

@@ -31,7 +31,7 @@ enum AdminController {
         _ req: Request, flash: String? = nil, link: String? = nil, linkFor: String? = nil, error: String? = nil,
         status: HTTPResponseStatus = .ok
     ) async throws -> Response {
-        let now = req.vigil.clock.now()
+        let now = try req.vigil.clock.now()
         let rows = try await req.accounts.listUsers().map { u in
             UserRow(
                 username: u.username, role: u.role, roleLabel: Role(rawValue: u.role)?.label ?? u.role,
@@ -108,8 +108,8 @@ enum AdminController {
         }
     }
 
-    static func setupLink(_ req: Request, _ token: String) -> String {
-        "\(req.vigil.configuration.baseURL)/setup/\(token)"
+    static func setupLink(_ req: Request, _ token: String) throws -> String {
+        try "\(req.vigil.configuration.baseURL)/setup/\(token)"
     }
 
     // MARK: API keys

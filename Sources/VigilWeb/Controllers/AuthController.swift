@@ -33,14 +33,14 @@ enum AuthController {
     static func login(_ req: Request) async throws -> Response {
         let form = try req.content.decode(LoginForm.self)
         let next = safeNext(form.next)
-        let throttle = req.vigil.addressThrottle
+        let throttle = try req.vigil.addressThrottle
         func refuse(_ message: String, status: HTTPResponseStatus) async throws -> Response {
             let page = LoginPage(
                 layout: Layout(req, title: "Sign in"), next: next, username: form.username, error: message)
             return try await req.view.render("login", page).encodeResponse(status: status, for: req)
         }
-        guard await throttle.allows(req.clientAddress) else {
-            req.vigil.metrics.login("throttled")
+        guard await throttle.allows(try req.clientAddress) else {
+            try req.vigil.metrics.login("throttled")
             return try await refuse(
                 "Too many failed sign-ins from this address. Wait a few minutes and try again.",
                 status: .tooManyRequests)
@@ -52,16 +52,16 @@ enum AuthController {
                 to:
                     "/login/code?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/dashboard")",
                 redirectType: .normal)
-            res.cookies[pendingCookie] = cookie(token, req, maxAge: 600)
+            res.cookies[pendingCookie] = try cookie(token, req, maxAge: 600)
             return res
         case .locked:
             // The same answer as an unknown name or a wrong password: a locked account is a known one.
-            req.vigil.metrics.login("locked")
-            await throttle.recordFailure(req.clientAddress)
+            try req.vigil.metrics.login("locked")
+            await throttle.recordFailure(try req.clientAddress)
             return try await refuse(Accounts.refusal, status: .unauthorized)
         case .refused(let message):
-            req.vigil.metrics.login("failure")
-            await throttle.recordFailure(req.clientAddress)
+            try req.vigil.metrics.login("failure")
+            await throttle.recordFailure(try req.clientAddress)
             return try await refuse(message, status: .unauthorized)
         case .signedIn:
             throw Abort(.internalServerError)
@@ -91,27 +91,27 @@ enum AuthController {
         let form = try req.content.decode(CodeForm.self)
         let next = safeNext(form.next)
         guard let pending = req.cookies[pendingCookie]?.string else { return req.redirect(to: "/login") }
-        let throttle = req.vigil.addressThrottle
-        guard await throttle.allows(req.clientAddress) else {
+        let throttle = try req.vigil.addressThrottle
+        guard await throttle.allows(try req.clientAddress) else {
             return try await loginError(
                 req, "Too many failed sign-ins from this address. Wait a few minutes and try again.",
                 status: .tooManyRequests)
         }
         switch try await req.accounts.verifyCode(sessionToken: pending, code: form.code) {
         case .signedIn(let token):
-            req.vigil.metrics.login("success")
+            try req.vigil.metrics.login("success")
             let res = req.redirect(to: next, redirectType: .normal)
-            res.cookies[AccessMiddleware.sessionCookie] = cookie(
-                token, req, maxAge: Int(req.vigil.configuration.sessionAbsoluteTimeout))
-            res.cookies[pendingCookie] = expired(req)
+            res.cookies[AccessMiddleware.sessionCookie] = try cookie(
+                token, req, maxAge: Int(try req.vigil.configuration.sessionAbsoluteTimeout))
+            res.cookies[pendingCookie] = try expired(req)
             return res
         case .locked(let until):
-            req.vigil.metrics.login("locked")
-            await throttle.recordFailure(req.clientAddress)
+            try req.vigil.metrics.login("locked")
+            await throttle.recordFailure(try req.clientAddress)
             return try await loginError(req, lockedMessage(until), status: .tooManyRequests)
         case .refused(let message):
-            req.vigil.metrics.login("failure")
-            await throttle.recordFailure(req.clientAddress)
+            try req.vigil.metrics.login("failure")
+            await throttle.recordFailure(try req.clientAddress)
             // A wrong code ends the half-open session: start again from the password.
             return try await loginError(
                 req,
@@ -127,7 +127,7 @@ enum AuthController {
     {
         let page = LoginPage(layout: Layout(req, title: "Sign in"), next: "/dashboard", username: "", error: message)
         let res = try await req.view.render("login", page).encodeResponse(status: status, for: req)
-        res.cookies[pendingCookie] = expired(req)
+        res.cookies[pendingCookie] = try expired(req)
         return res
     }
 
@@ -136,7 +136,7 @@ enum AuthController {
             try await req.accounts.signOut(sessionToken: token)
         }
         let res = req.redirect(to: "/login", redirectType: .normal)
-        res.cookies[AccessMiddleware.sessionCookie] = expired(req)
+        res.cookies[AccessMiddleware.sessionCookie] = try expired(req)
         return res
     }
 
@@ -207,7 +207,7 @@ enum AuthController {
             return req.redirect(to: "/setup/\(token)")
         }
         let totp = VigilCore.TOTP(secret: bytes)
-        let uri = totp.provisioningURI(account: user.username, issuer: req.vigil.configuration.siteName)
+        let uri = totp.provisioningURI(account: user.username, issuer: try req.vigil.configuration.siteName)
         let page = EnrolPage(
             layout: Layout(req, title: "Set up two-step sign-in"), token: token, username: user.username,
             qrSVG: QRCodeSVG.render(uri) ?? "", secret: grouped(secret), uri: uri, error: error)
@@ -253,14 +253,14 @@ enum AuthController {
         return n
     }
 
-    static func cookie(_ value: String, _ req: Request, maxAge: Int) -> HTTPCookies.Value {
-        HTTPCookies.Value(
+    static func cookie(_ value: String, _ req: Request, maxAge: Int) throws -> HTTPCookies.Value {
+        try HTTPCookies.Value(
             string: value, maxAge: maxAge, path: "/", isSecure: req.vigil.configuration.cookiesAreSecure,
             isHTTPOnly: true, sameSite: .strict)
     }
 
-    static func expired(_ req: Request) -> HTTPCookies.Value {
-        HTTPCookies.Value(
+    static func expired(_ req: Request) throws -> HTTPCookies.Value {
+        try HTTPCookies.Value(
             string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/",
             isSecure: req.vigil.configuration.cookiesAreSecure, isHTTPOnly: true, sameSite: .strict)
     }

@@ -105,7 +105,7 @@ enum MatchController {
             }
         }
         let actor = req.auditActor
-        let now = req.vigil.clock.now()
+        let now = try req.vigil.clock.now()
         let total = q.hashes.count
         let mc = matchedCount
         try await req.db.transaction { tx in
@@ -135,7 +135,7 @@ enum MatchController {
         let matcher = try await req.application.matchService.matcher(req.application)
         let hits = try await matcher.match([digest], radius: radius)[0]
         let actor = req.auditActor
-        let now = req.vigil.clock.now()
+        let now = try req.vigil.clock.now()
         try await req.db.transaction { tx in
             try await AuditLog.append(
                 on: tx, at: now, actor: actor, action: "match.lookup", subject: "hashset",

@@ -18,9 +18,9 @@ enum OpsController {
     static func metrics(_ req: Request) async throws -> Response {
         // Queue depth and age, read at scrape time (every process sees the same shared queue).
         if let depths = try? await JobQueue(db: req.db, clock: req.vigil.clock, owner: "metrics").depths() {
-            req.vigil.metrics.jobQueue(depths)
+            try req.vigil.metrics.jobQueue(depths)
         }
-        let text = req.vigil.metrics.registry.emitToString()
+        let text = try req.vigil.metrics.registry.emitToString()
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(
             type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
@@ -47,7 +47,7 @@ enum HomeController {
     /// The staff dashboard; supervisors and admins also see each analyst's assessments today (welfare).
     static func dashboard(_ req: Request) async throws -> View {
         let (u, role) = try req.requireStaff()
-        let store = req.hotlineStore
+        let store = try req.hotlineStore
         let open = try await store.queue(page: 1, per: 1).total
         let showWelfare = role == .supervisor || role == .admin
         let welfare =

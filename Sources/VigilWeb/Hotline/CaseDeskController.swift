@@ -45,7 +45,7 @@ enum CaseDeskController {
 
     static func queue(_ req: Request) async throws -> View {
         let (user, _) = try req.requireStaff()
-        let now = req.vigil.clock.now()
+        let now = try req.vigil.clock.now()
         let kind = req.query[String.self, at: "kind"] ?? ""
         let state = req.query[String.self, at: "state"] ?? ""
         let danger = req.query[String.self, at: "danger"] == "1"
@@ -215,7 +215,7 @@ enum CaseDeskController {
         else {
             throw Abort(.notFound, reason: "There is no case \(id).")
         }
-        let now = req.vigil.clock.now()
+        let now = try req.vigil.clock.now()
         let (events, _) = try await AuditLog.list(on: req.db, filter: .init(subject: "case:\(id)"), page: 1, per: 200)
         let wf = c.workflow
         let isLE = role == .leLiaison
@@ -247,10 +247,11 @@ enum CaseDeskController {
                     details: $0.detailsJSON == "{}" ? "" : $0.detailsJSON, hash: String($0.hash.prefix(12)))
             },
             outcomes: AssessmentOutcome.allCases.map(\.rawValue), mediaTypes: ContentMediaType.allCases.map(\.rawValue),
-            ageGroups: ApparentAgeGroup.allCases.map(\.rawValue), provisions: req.vigil.configuration.legalProvisions,
-            categories: req.vigil.configuration.contentCategories, error: error)
+            ageGroups: ApparentAgeGroup.allCases.map(\.rawValue),
+            provisions: try req.vigil.configuration.legalProvisions,
+            categories: try req.vigil.configuration.contentCategories, error: error)
         var full = page
-        let notices = NoticeStore(db: req.db, clock: req.vigil.clock)
+        let notices = NoticeStore(db: req.db, clock: try req.vigil.clock)
         full.hosting = try await notices.hosting(caseID: id).map {
             HostingView(
                 country: $0.country ?? "", network: $0.network ?? "", contact: $0.abuseContact ?? "",
@@ -262,7 +263,7 @@ enum CaseDeskController {
             full.notices.append(try await NoticeRow.of(n, store: notices))
         }
         full.canEditHosting = [.analyst, .supervisor, .admin].contains(role)
-        full.notFetched = notFetchedReason(c.key, policy: req.vigil.configuration.fetchPolicy) ?? ""
+        full.notFetched = notFetchedReason(c.key, policy: try req.vigil.configuration.fetchPolicy) ?? ""
         full.hostingChanged =
             events.first { $0.action == "case.attributed" }?.detailsJSON.contains(#""changed":"true""#) ?? false
         return try await req.view.render("case", full).encodeResponse(status: status, for: req)
@@ -326,7 +327,7 @@ enum CaseDeskController {
             else { throw Abort(.notFound, reason: "There is no case \(id).") }
         }
         let f = try req.content.decode(ActionForm.self)
-        let now = req.vigil.clock.now()
+        let now = try req.vigil.clock.now()
         let analystRoles: Set<Role> = [.analyst, .supervisor, .admin]
         let event: CaseEvent
         switch f.action {
@@ -413,7 +414,7 @@ enum CaseDeskController {
     // MARK: law enforcement
 
     static func referred(_ req: Request) async throws -> View {
-        let now = req.vigil.clock.now()
+        let now = try req.vigil.clock.now()
         let page = max(1, min(req.query[Int.self, at: "page"] ?? 1, 100_000))
         let (cases, total) = try await req.hotlineStore.referredToLawEnforcement(page: page, per: 50)
         let rows = cases.map { c in
@@ -463,7 +464,7 @@ enum CaseDeskController {
         else {
             throw Abort(.notFound, reason: "There is no case \(id).")
         }
-        let now = req.vigil.clock.now()
+        let now = try req.vigil.clock.now()
         let package = Referral(
             caseID: id, target: c.key, state: c.state.rawValue, assessment: c.workflow.assessment,
             decisions: c.workflow.decided.map(\.description),

@@ -36,13 +36,14 @@ struct HotlineServicesKey: StorageKey { typealias Value = HotlineServices }
 
 extension Application {
     var hotline: HotlineServices {
-        guard let h = storage[HotlineServicesKey.self] else { fatalError("configure did not set up the hotline") }
-        return h
+        get throws { try service(HotlineServicesKey.self, "configure did not set up the hotline") }
     }
 
     /// Refuses a reference lookup beyond the per-address limit with 429 and `Retry-After`.
     func limitLookups(_ req: Request) async throws {
-        guard await hotline.lookupLimiter.allow(req.clientAddress, now: req.vigil.clock.now()) else {
+        let (address, now) = try (req.clientAddress, req.vigil.clock.now())
+        let limiter = try hotline.lookupLimiter
+        guard await limiter.allow(address, now: now) else {
             throw Abort(
                 .tooManyRequests, headers: ["Retry-After": "60"],
                 reason: "Too many status lookups from this address; wait a minute and try again.")
@@ -50,27 +51,32 @@ extension Application {
     }
 
     /// The data folder's key, which seals reporters' contacts and staff TOTP secrets.
-    public var secretSealer: ContactSealer { hotline.sealer }
+    public var secretSealer: ContactSealer { get throws { try hotline.sealer } }
 }
 
 extension Request {
-    var hotline: HotlineServices { application.hotline }
+    var hotline: HotlineServices { get throws { try application.hotline } }
 
     var hotlineStore: HotlineStore {
-        var store = HotlineStore(
-            db: db, clock: vigil.clock, tokens: vigil.tokens, sealer: hotline.sealer, triage: hotline.triage,
-            fourEyes: hotline.fourEyes)
-        store.listCriterion = hotline.listCriterion
-        return store
+        get throws {
+            var store = HotlineStore(
+                db: db, clock: try vigil.clock, tokens: try vigil.tokens, sealer: try hotline.sealer,
+                triage: try hotline.triage,
+                fourEyes: try hotline.fourEyes)
+            store.listCriterion = try hotline.listCriterion
+            return store
+        }
     }
 
     /// The visitor's language: `?lang=` (remembered in a cookie), then the cookie, then Accept-Language.
     var language: String {
-        let catalog = hotline.catalog
-        if let choice = query[String.self, at: "lang"], let l = catalog.language(forChoice: choice) { return l }
-        if let c = cookies["vigil_lang"]?.string, let l = catalog.language(forChoice: c) { return l }
-        return catalog.negotiate(acceptLanguage: headers.first(name: .acceptLanguage))
+        get throws {
+            let catalog = try hotline.catalog
+            if let choice = query[String.self, at: "lang"], let l = catalog.language(forChoice: choice) { return l }
+            if let c = cookies["vigil_lang"]?.string, let l = catalog.language(forChoice: c) { return l }
+            return catalog.negotiate(acceptLanguage: headers.first(name: .acceptLanguage))
+        }
     }
 
-    var localizer: Localizer { hotline.catalog.localizer(for: language) }
+    var localizer: Localizer { get throws { try hotline.catalog.localizer(for: language) } }
 }

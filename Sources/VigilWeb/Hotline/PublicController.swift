@@ -20,16 +20,16 @@ enum PublicController {
         let csrf: String
     }
 
-    static func layout(_ req: Request, extra: [String: String] = [:]) -> PublicLayout {
-        let l = req.localizer
-        let c = req.vigil.configuration
+    static func layout(_ req: Request, extra: [String: String] = [:]) throws -> PublicLayout {
+        let l = try req.localizer
+        let c = try req.vigil.configuration
         var args = [
             "site_name": c.siteName, "emergency_number": c.emergencyNumber, "helpline_name": c.helplineName,
             "helpline_number": c.helplineNumber, "retention_days": String(c.contactRetentionDays),
         ]
         for (k, v) in extra { args[k] = v }
         var t: [String: String] = [:]
-        let catalog = req.hotline.catalog
+        let catalog = try req.hotline.catalog
         for key in (catalog.tables[catalog.fallbackLanguage] ?? [:]).keys {
             t[key.replacingOccurrences(of: ".", with: "_")] = l(key, args)
         }
@@ -47,12 +47,13 @@ enum PublicController {
         async throws -> Response
     {
         let res = try await req.view.render(template, context).encodeResponse(status: status, for: req)
-        if let choice = req.query[String.self, at: "lang"], let l = req.hotline.catalog.language(forChoice: choice) {
+        if let choice = req.query[String.self, at: "lang"], let l = try req.hotline.catalog.language(forChoice: choice)
+        {
             res.cookies["vigil_lang"] = HTTPCookies.Value(
-                string: l, maxAge: 365 * 86400, path: "/", isSecure: req.vigil.configuration.cookiesAreSecure,
+                string: l, maxAge: 365 * 86400, path: "/", isSecure: try req.vigil.configuration.cookiesAreSecure,
                 isHTTPOnly: true, sameSite: .lax)
         }
-        res.headers.replaceOrAdd(name: .contentLanguage, value: req.localizer.language)
+        res.headers.replaceOrAdd(name: .contentLanguage, value: try req.localizer.language)
         res.headers.replaceOrAdd(name: .vary, value: "Accept-Language, Cookie")
         return res
     }
@@ -111,17 +112,18 @@ enum PublicController {
 
     static func submit(_ req: Request) async throws -> Response {
         let v = try req.content.decode(FormValues.self)
-        let l = req.localizer
+        let l = try req.localizer
         func again(_ errors: [String: String], status: HTTPResponseStatus) async throws -> Response {
             let page = FormPage(
-                layout: layout(req), values: v, errors: errors, errorList: Array(Set(errors.values)).sorted(),
+                layout: try layout(req), values: v, errors: errors, errorList: Array(Set(errors.values)).sorted(),
                 concerns: Dictionary(uniqueKeysWithValues: (v.concerns ?? []).map { ($0, true) }))
             return try await render(req, "public-report", page, status: status)
         }
         guard v.website?.isEmpty ?? true else {
             return try await again(["form": l("error.generic")], status: .badRequest)
         }
-        guard await req.hotline.reportLimiter.allow(req.clientAddress, now: req.vigil.clock.now()) else {
+        let (limiter, address, now) = try (req.hotline.reportLimiter, req.clientAddress, req.vigil.clock.now())
+        guard await limiter.allow(address, now: now) else {
             return try await again(["form": l("error.rate_limited")], status: .tooManyRequests)
         }
         guard let submission = submission(v) else {
@@ -153,7 +155,7 @@ enum PublicController {
     }
 
     static func status(_ req: Request) async throws -> Response {
-        let l = req.localizer
+        let l = try req.localizer
         guard let typed = req.query[String.self, at: "reference"], !typed.isEmpty else {
             return try await render(
                 req, "public-status", StatusPage(layout: layout(req), reference: "", status: nil, error: nil))

@@ -58,12 +58,15 @@ struct ReportCommitterKey: StorageKey { typealias Value = ReportCommitter }
 extension Application {
     /// The process's report committer, made on first use.
     var reportCommitter: ReportCommitter {
-        if let c = storage[ReportCommitterKey.self] { return c }
-        let c = ReportCommitter(
-            store: HotlineStore(
-                db: db, clock: vigil.clock, tokens: vigil.tokens, sealer: hotline.sealer, triage: hotline.triage,
-                fourEyes: hotline.fourEyes))
-        storage[ReportCommitterKey.self] = c
-        return c
+        get throws {
+            if let c = storage[ReportCommitterKey.self] { return c }
+            let (services, hotline) = (try vigil, try hotline)
+            let c = ReportCommitter(
+                store: HotlineStore(
+                    db: db, clock: services.clock, tokens: services.tokens, sealer: hotline.sealer,
+                    triage: hotline.triage, fourEyes: hotline.fourEyes))
+            storage[ReportCommitterKey.self] = c
+            return c
+        }
     }
 }

@@ -69,7 +69,9 @@ enum ReportsAPIController {
             source = .platform
             try await req.vigil.rateLimit(req)
         } else {
-            guard await req.hotline.reportLimiter.allow(req.clientAddress, now: req.vigil.clock.now()) else {
+            let (limiter, address, now) = try (req.hotline.reportLimiter, req.clientAddress, req.vigil.clock.now())
+            guard await limiter.allow(address, now: now)
+            else {
                 throw Abort(
                     .tooManyRequests, headers: ["Retry-After": "600"],
                     reason: "Too many reports from this address; try again later.")
@@ -91,7 +93,7 @@ enum ReportsAPIController {
         guard items.count <= maxBatch else {
             throw Abort(.badRequest, reason: "The field 'reports' may hold at most \(maxBatch) reports.")
         }
-        let store = req.hotlineStore
+        let store = try req.hotlineStore
         let actor = req.auditActor
         var results: [ItemResult] = []
         var toStore: [(Int, HotlineStore.Submission)] = []

@@ -28,7 +28,7 @@ struct CSRFMiddleware: AsyncMiddleware {
 
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let existing = (req.cookies[Self.cookie]?.string).flatMap { Self.isIssued($0, key: key) ? $0 : nil }
-        let token = existing ?? Self.issue(random: req.vigil.tokens.urlSafeToken(), key: key)
+        let token = try existing ?? Self.issue(random: req.vigil.tokens.urlSafeToken(), key: key)
         req.storage[CSRFTokenKey.self] = token
         if [.POST, .PUT, .PATCH, .DELETE].contains(req.method), !req.url.path.hasPrefix("/api/") {
             // Collect the body within the size limit first (413 when it is larger), then read the field.

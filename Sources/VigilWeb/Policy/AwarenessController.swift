@@ -15,8 +15,8 @@ enum AwarenessController {
     }
 
     /// Every page name, shipped ones first.
-    static func slugs(_ req: Request, edited: [String: PolicyStore.Revision]) -> [String] {
-        let all = Set(
+    static func slugs(_ req: Request, edited: [String: PolicyStore.Revision]) throws -> [String] {
+        let all = try Set(
             req.policy.defaultPages.keys.map { String($0.split(separator: "/")[0]) } + edited.values.map(\.slug))
         return PolicyServices.shippedOrder.filter(all.contains) + all.subtracting(PolicyServices.shippedOrder).sorted()
     }
@@ -24,19 +24,20 @@ enum AwarenessController {
     /// The text of `slug` for `language`, following the language's fallback chain (`fr-CA` → `fr` → `en`); a page
     /// written in none of those (an operator's page in one language only) is shown in the first language it has.
     static func resolve(_ req: Request, slug: String, language: String, edited: [String: PolicyStore.Revision])
-        -> Resolved?
+        throws -> Resolved?
     {
+        let (defaults, catalog) = (try req.policy.defaultPages, try req.hotline.catalog)
         let prefix = slug + "/"
         var written: Set<String> = []
-        for key in Array(edited.keys) + Array(req.policy.defaultPages.keys) where key.hasPrefix(prefix) {
+        for key in Array(edited.keys) + Array(defaults.keys) where key.hasPrefix(prefix) {
             written.insert(String(key.dropFirst(prefix.count)))
         }
-        let chain: [String] = LanguageTag.fallbackChain(language, fallback: req.hotline.catalog.fallbackLanguage)
+        let chain: [String] = LanguageTag.fallbackChain(language, fallback: catalog.fallbackLanguage)
         for lang in chain + written.sorted() {
             if let r = edited["\(slug)/\(lang)"] {
                 return Resolved(slug: slug, language: lang, markdown: r.body, revision: r)
             }
-            if let text = req.policy.defaultPages["\(slug)/\(lang)"] {
+            if let text = defaults["\(slug)/\(lang)"] {
                 return Resolved(slug: slug, language: lang, markdown: text, revision: nil)
             }
         }
@@ -44,8 +45,8 @@ enum AwarenessController {
     }
 
     /// Fills `{helpline_name}`, `{helpline_number}`, `{emergency_number}` and `{site_name}`, then renders.
-    static func html(_ req: Request, _ markdown: String) -> String {
-        let c = req.vigil.configuration
+    static func html(_ req: Request, _ markdown: String) throws -> String {
+        let c = try req.vigil.configuration
         return SafeMarkdown.render(
             Localizer.fill(
                 markdown,
@@ -67,9 +68,9 @@ enum AwarenessController {
 
     static func index(_ req: Request) async throws -> Response {
         let edited = try await req.policyStore.currentAwarenessPages()
-        let lang = req.localizer.language
-        let links = slugs(req, edited: edited).compactMap { slug -> Link? in
-            guard let r = resolve(req, slug: slug, language: lang, edited: edited) else { return nil }
+        let lang = try req.localizer.language
+        let links = try slugs(req, edited: edited).compactMap { slug -> Link? in
+            guard let r = try resolve(req, slug: slug, language: lang, edited: edited) else { return nil }
             return Link(href: "/learn/\(slug)", title: SafeMarkdown.title(of: r.markdown) ?? slug)
         }
         return try await PublicController.render(
@@ -89,8 +90,8 @@ enum AwarenessController {
         let slug = req.parameters.get("slug") ?? ""
         guard PolicyStore.isValidSlug(slug) else { throw Abort(.notFound) }
         let edited = try await req.policyStore.currentAwarenessPages()
-        let l = req.localizer
-        guard let r = resolve(req, slug: slug, language: l.language, edited: edited) else { throw Abort(.notFound) }
+        let l = try req.localizer
+        guard let r = try resolve(req, slug: slug, language: l.language, edited: edited) else { throw Abort(.notFound) }
         return try await PublicController.render(
             req, "public-learn",
             Page(
@@ -126,19 +127,19 @@ enum AwarenessController {
 
     static func listPage(_ req: Request, error: String?, status: HTTPResponseStatus = .ok) async throws -> Response {
         let edited = try await req.policyStore.currentAwarenessPages()
-        let languages = Array(
+        let languages = try Array(
             Set(
                 req.hotline.catalog.languages + req.policy.defaultPages.keys.map { String($0.split(separator: "/")[1]) }
                     + edited.values.map(\.language))
         ).sorted()
-        let rows = slugs(req, edited: edited).map { slug in
+        let rows = try slugs(req, edited: edited).map { slug in
             ListRow(
                 slug: slug,
-                cells: languages.map { lang in
+                cells: try languages.map { lang in
                     let state: String
                     if let r = edited["\(slug)/\(lang)"] {
                         state = "edited \(PolicyFormat.day(r.createdAt)) by \(r.author)"
-                    } else if req.policy.defaultPages["\(slug)/\(lang)"] != nil {
+                    } else if try req.policy.defaultPages["\(slug)/\(lang)"] != nil {
                         state = "default text"
                     } else {
                         state = "not written (shows a fallback)"
@@ -216,7 +217,7 @@ enum AwarenessController {
         } else if let r = edited["\(slug)/\(lang)"] {
             body = r.body
             source = "Current text: revision \(r.id), saved by \(r.author)."
-        } else if let d = req.policy.defaultPages["\(slug)/\(lang)"] {
+        } else if let d = try req.policy.defaultPages["\(slug)/\(lang)"] {
             body = d
             source =
                 "Default text shipped with Vigil (or from the operator's policy/learn folder). Saving stores your version."
@@ -239,7 +240,7 @@ enum AwarenessController {
         let page = EditorPage(
             layout: Layout(req, title: "Edit \(slug) (\(lang))", flash: flash), slug: slug, language: lang,
             dir: TextDirection.of(language: lang).rawValue,
-            body: body, preview: html(req, body), source: source, revisions: history,
+            body: body, preview: try html(req, body), source: source, revisions: history,
             publicHref: "/learn/\(slug)?lang=\(lang)", error: error)
         return try await req.view.render("admin-learn-edit", page).encodeResponse(status: status, for: req)
     }

@@ -59,7 +59,7 @@ enum ChecklistController {
 
     /// What Vigil shows live for each kind of evidence.
     static func liveEvidence(_ req: Request) async throws -> [LiveEvidence: [Live]] {
-        let now = req.vigil.clock.now()
+        let now = try req.vigil.clock.now()
         let quarter = ReportingPeriod.quarter(containing: now)
         let year = ReportingPeriod.lastTwelveMonths(until: now)
         let figures = try await req.transparencyFigures(
@@ -116,8 +116,8 @@ enum ChecklistController {
         out[.hashSet] = [
             Live(label: "Items in the national hash set", value: String(hashes), notInUse: false, href: nil)
         ]
-        let config = req.vigil.configuration
-        if let row = req.policy.ownRow(config) {
+        let config = try req.vigil.configuration
+        if let row = try req.policy.ownRow(config) {
             let edit = try await req.policyStore.reviewEdit(country: row.country)
             var value = "\(row.country) met \(row.score) of 5 criteria in 2009"
             if let e = edit { value += "; \(e.meets.count) of 5 as updated on \(PolicyFormat.day(e.editedAt))" }
@@ -132,7 +132,7 @@ enum ChecklistController {
             ]
         }
         let edited = try await req.policyStore.currentAwarenessPages()
-        let pages = Set(req.policy.defaultPages.keys).union(edited.keys)
+        let pages = Set(try req.policy.defaultPages.keys).union(edited.keys)
         let languages = Set(pages.map { $0.split(separator: "/")[1] })
         out[.awareness] = [
             Live(
@@ -144,10 +144,10 @@ enum ChecklistController {
     }
 
     static func build(_ req: Request, error: String? = nil) async throws -> Page {
-        let definition = req.policy.checklist
+        let definition = try req.policy.checklist
         let entries = try await req.policyStore.checklistEntries()
         let live = try await liveEvidence(req)
-        let now = req.vigil.clock.now()
+        let now = try req.vigil.clock.now()
         var canEdit = false
         if case .staff(_, let role) = req.caller { canEdit = Rules.checklistEditors.allows(role: role) }
         let parts = definition.parts.map { part in
@@ -177,7 +177,7 @@ enum ChecklistController {
         return Page(
             layout: Layout(req, title: "National checklist"), parts: parts, counts: counts, canEdit: canEdit,
             generated: PolicyFormat.minute(now) + " UTC",
-            error: error, site: req.vigil.configuration.siteName)
+            error: error, site: try req.vigil.configuration.siteName)
     }
 
     static func page(_ req: Request) async throws -> Response {
@@ -201,7 +201,9 @@ enum ChecklistController {
 
     static func update(_ req: Request) async throws -> Response {
         let (username, _) = try req.requireStaff()
-        guard let id = req.parameters.get("id"), req.policy.checklist.item(id) != nil else { throw Abort(.notFound) }
+        guard let id = req.parameters.get("id"), try req.policy.checklist.item(id) != nil else {
+            throw Abort(.notFound)
+        }
         let f = try req.content.decode(UpdateForm.self)
         guard let status = ChecklistStatus(rawValue: f.status ?? "") else {
             return try await req.view.render("checklist", try await build(req, error: "Choose a status."))
@@ -259,7 +261,7 @@ enum ChecklistController {
     }
 
     static func history(_ req: Request) async throws -> Response {
-        let definition = req.policy.checklist
+        let definition = try req.policy.checklist
         let events = try await req.policyStore.checklistHistory()
         let changes = events.map { e -> Change in
             let id = e.subject.hasPrefix("checklist:") ? String(e.subject.dropFirst(10)) : e.subject

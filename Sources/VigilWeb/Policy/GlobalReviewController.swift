@@ -81,11 +81,11 @@ enum GlobalReviewController {
     }
 
     static func page(_ req: Request) async throws -> Response {
-        let l = req.localizer
-        let review = req.policy.review
+        let l = try req.localizer
+        let review = try req.policy.review
         let q = query(req)
-        let config = req.vigil.configuration
-        let ownName = req.policy.ownRow(config)?.country
+        let config = try req.vigil.configuration
+        let ownName = try req.policy.ownRow(config)?.country
         let criteria = GlobalReview.Criterion.allCases
         let rows = review.rows(filter: q.filter, search: q.search, sort: q.sort, descending: q.descending).map { r in
             Row(
@@ -117,7 +117,7 @@ enum GlobalReviewController {
                 note: edit?.note.isEmpty == false ? edit?.note : nil)
         }
         let page = Page(
-            layout: PublicController.layout(req), criteria: criterionLabels, rows: rows,
+            layout: try PublicController.layout(req), criteria: criterionLabels, rows: rows,
             filters: GlobalReview.Filter.allCases.map {
                 Option(
                     value: $0.rawValue,
@@ -147,9 +147,10 @@ enum GlobalReviewController {
     /// The table as printed, as CSV (yes/no, English column names as in the source).
     static func csv(_ req: Request) async throws -> Response {
         let criteria = GlobalReview.Criterion.allCases
+        let rows = try req.policy.review.rows
         let lines =
             [["country"] + criteria.map(\.rawValue) + ["footnotes"]]
-            + req.policy.review.rows.map { r in
+            + rows.map { r in
                 [r.country] + criteria.map { r.meets($0) ? "yes" : "no" } + [
                     r.footnotes.map(String.init).joined(separator: " ")
                 ]
@@ -183,12 +184,12 @@ enum GlobalReviewController {
     static func editorPage(_ req: Request, flash: String?, error: String?, status: HTTPResponseStatus = .ok)
         async throws -> Response
     {
-        let config = req.vigil.configuration
-        let review = req.policy.review
-        let row = req.policy.ownRow(config)
+        let config = try req.vigil.configuration
+        let review = try req.policy.review
+        let row = try req.policy.ownRow(config)
         var edit: PolicyStore.ReviewEdit?
         if let row { edit = try await req.policyStore.reviewEdit(country: row.country) }
-        let en = req.hotline.catalog.localizer(for: "en")
+        let en = try req.hotline.catalog.localizer(for: "en")
         let criteria = GlobalReview.Criterion.allCases.map { c in
             Criterion(
                 value: c.rawValue, label: en(c.messageKey), original: row?.meets(c) ?? false,
@@ -210,7 +211,7 @@ enum GlobalReviewController {
     static func save(_ req: Request) async throws -> Response {
         let (username, _) = try req.requireStaff()
         let form = try req.content.decode(EditForm.self)
-        guard let row = req.policy.ownRow(req.vigil.configuration) else {
+        guard let row = try req.policy.ownRow(try req.vigil.configuration) else {
             return try await editorPage(
                 req, flash: nil, error: "Set the country_name setting to a country of the review first.",
                 status: .badRequest)

@@ -8,7 +8,7 @@ extension VigilServer {
     /// live evidence have figures to show. Addresses are under `example.test` (a reserved name: no real site).
     /// Assessments are made by `demo-analyst`; cases are closed or actioned as a hotline would.
     static func addHotlineDemoData(_ app: Application) async throws {
-        let s = app.vigil
+        let s = try app.vigil
         let now = s.clock.now()
         let clock = ManualClock(now)
         let store = HotlineStore(

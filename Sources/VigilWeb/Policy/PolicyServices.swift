@@ -87,14 +87,15 @@ actor TransparencyCache {
 struct TransparencyCacheKey: StorageKey { typealias Value = TransparencyCache }
 
 /// Makes a transparency source for a request (sources read the request's database).
-public typealias TransparencySourceFactory = @Sendable (Request) -> any TransparencySource
+public typealias TransparencySourceFactory = @Sendable (Request) throws -> any TransparencySource
 
 struct TransparencySourcesKey: StorageKey { typealias Value = [TransparencySourceFactory] }
 
 extension Application {
     var policy: PolicyServices {
-        guard let p = storage[PolicyServicesKey.self] else { fatalError("configure did not set up the policy pages") }
-        return p
+        get throws {
+            try service(PolicyServicesKey.self, "configure did not set up the policy pages")
+        }
     }
 
     /// The sources of the transparency figures and of the checklist's live evidence. The hotline and the hash set
@@ -107,27 +108,28 @@ extension Application {
 }
 
 extension Request {
-    var policy: PolicyServices { application.policy }
-    var policyStore: PolicyStore { PolicyStore(db: db, clock: vigil.clock) }
+    var policy: PolicyServices { get throws { try application.policy } }
+    var policyStore: PolicyStore { get throws { PolicyStore(db: db, clock: try vigil.clock) } }
 
     /// Every registered transparency figure for `period`; figures without a source are not in use.
     func transparencyFigures(_ wanted: [TransparencyFigure] = TransparencyFigure.allCases, period: ReportingPeriod)
         async throws
         -> [TransparencyFigure: FigureValue]
     {
-        try await Transparency.collect(wanted, from: application.transparencySources.map { $0(self) }, period: period)
+        try await Transparency.collect(
+            wanted, from: application.transparencySources.map { try $0(self) }, period: period)
     }
 }
 
 extension VigilServer {
     /// Loads the policy pages' data and registers the hotline's and the hash set's transparency figures.
     static func configurePolicy(_ app: Application) throws {
-        let config = app.vigil.configuration
+        let config = try app.vigil.configuration
         app.storage[PolicyServicesKey.self] = try PolicyServices(
             resources: resourcesDirectory, dataDirectory: config.dataDirectory)
         app.storage[TransparencyCacheKey.self] = TransparencyCache()
         app.transparencySources += [
-            { req in HotlineTransparency(db: req.db, country: req.vigil.configuration.country) },
+            { req in HotlineTransparency(db: req.db, country: try req.vigil.configuration.country) },
             { req in HashSetTransparency(db: req.db) },
             { req in BlockListTransparency(db: req.db) },
             { req in TakedownTransparency(db: req.db) },

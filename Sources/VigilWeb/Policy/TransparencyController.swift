@@ -32,8 +32,8 @@ enum TransparencyController {
     }
 
     /// The period in the query (`from`, `to` as `YYYY-MM`), else the last twelve months.
-    static func period(_ req: Request) -> ReportingPeriod {
-        let fallback = ReportingPeriod.lastTwelveMonths(until: req.vigil.clock.now())
+    static func period(_ req: Request) throws -> ReportingPeriod {
+        let fallback = ReportingPeriod.lastTwelveMonths(until: try req.vigil.clock.now())
         let from = req.query[String.self, at: "from"].flatMap(Month.init(parsing:)) ?? fallback.first
         let to = req.query[String.self, at: "to"].flatMap(Month.init(parsing:)) ?? fallback.last
         return ReportingPeriod(first: from, last: to)
@@ -71,8 +71,8 @@ enum TransparencyController {
     }
 
     static func page(_ req: Request) async throws -> Response {
-        let l = req.localizer
-        let p = period(req)
+        let l = try req.localizer
+        let p = try period(req)
         let values = try await cachedFigures(req, period: p)
         let query = "from=\(p.first)&to=\(p.last)"
         let figures = TransparencyFigure.allCases.map { f -> Figure in
@@ -106,11 +106,11 @@ enum TransparencyController {
         guard name.hasSuffix(".csv"), let f = TransparencyFigure(rawValue: String(name.dropLast(4))) else {
             throw Abort(.notFound)
         }
-        let p = period(req)
+        let p = try period(req)
         guard case .table(let t) = try await cachedFigures(req, period: p)[f] ?? .notInUse else {
             throw Abort(.notFound, reason: "This figure is not in use yet.")
         }
-        let (rows, columns, header) = labels(t, req.localizer)
+        let (rows, columns, header) = labels(t, try req.localizer)
         return PolicyFormat.csv(
             t.csv(labelHeader: header, columnTitles: columns, rowLabels: rows),
             filename: "\(f.rawValue)-\(p.first)-\(p.last).csv")

@@ -24,10 +24,10 @@ enum BouncesController {
             throw Abort(.badRequest, reason: "The body must be the returned e-mail message, as text.")
         }
         let localPart =
-            req.vigil.configuration.noticeBounceAddress.flatMap { $0.split(separator: "@").first.map(String.init) }
+            try req.vigil.configuration.noticeBounceAddress.flatMap { $0.split(separator: "@").first.map(String.init) }
             ?? "bounces"
         let bounce = BounceMessage(parsing: body, localPart: localPart)
-        let store = NoticeStore(db: req.db, clock: req.vigil.clock)
+        let store = NoticeStore(db: req.db, clock: try req.vigil.clock)
         var outcome = Outcome(
             matched: false, notice: nil, action: bounce.action, status: bounce.status,
             permanent: bounce.isPermanentFailure)

@@ -29,7 +29,7 @@ enum ChannelsController {
     }
 
     static func page(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
-        let store = NoticeStore(db: req.db, clock: req.vigil.clock)
+        let store = NoticeStore(db: req.db, clock: try req.vigil.clock)
         let rows = try await store.channels().map {
             Row(
                 key: $0.key, kind: $0.kind.rawValue, name: $0.name, language: $0.language,
@@ -99,7 +99,7 @@ enum ChannelsController {
     /// The one-time link in a notice: the provider says the content is gone; Vigil checks at once.
     static func confirm(_ req: Request) async throws -> Response {
         let token = req.parameters.get("token") ?? ""
-        let store = NoticeStore(db: req.db, clock: req.vigil.clock)
+        let store = NoticeStore(db: req.db, clock: try req.vigil.clock)
         let text: String
         var status = HTTPResponseStatus.ok
         if let id = try await store.consumeConfirmation(token) {

@@ -61,7 +61,7 @@ enum TakedownController {
         let chart = SVGChart.bars(
             table, title: "Days from report to removal, by month reported", rowLabels: byMonth.map(\.label),
             columnTitles: ["Median", "90th percentile"])
-        let store = NoticeStore(db: req.db, clock: req.vigil.clock)
+        let store = NoticeStore(db: req.db, clock: try req.vigil.clock)
         var escalated: [CaseDeskController.NoticeRow] = []
         for n in try await store.notices(state: .bounced) + store.notices(state: .escalated) {
             escalated.append(try await .of(n, store: store))
