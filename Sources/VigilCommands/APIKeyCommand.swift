@@ -27,7 +27,7 @@ struct APIKeyCommand: AsyncParsableCommand {
             let name = partner
             let (id, secret) = try await runStoreCommand(options) { ctx in
                 let (row, secret) = try await ctx.apiKeys.create(partner: name, scopes: list, actor: .system)
-                return (row.id!.uuidString, secret)
+                return (row.id.uuidString, secret)
             }
             print("Created key \(id) for \(name) (\(list.map(\.rawValue).joined(separator: ","))).")
             print("Give the partner this key now; it cannot be shown again:\n  \(secret)")
@@ -41,7 +41,7 @@ struct APIKeyCommand: AsyncParsableCommand {
             let rows = try await runStoreCommand(options) { ctx in
                 try await ctx.apiKeys.list().map {
                     [
-                        $0.id!.uuidString, $0.partner, $0.prefix + "…", $0.scopes,
+                        $0.id.uuidString, $0.partner, $0.prefix + "…", $0.scopeNames,
                         $0.revokedAt == nil ? "active" : "revoked",
                         $0.lastUsedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never",
                     ]

@@ -40,9 +40,10 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let rows = try await runStoreCommand(options) { ctx in
-                try await ctx.accounts.listUsers().map { u in
+                let now = ctx.clock.now()
+                return try await ctx.accounts.listUsers().map { u in
                     [
-                        u.username, u.role, u.disabled ? "disabled" : u.mfaEnabled ? "active" : "setup pending",
+                        u.username, u.roleName, u.standing(at: now).rawValue,
                         u.lastLoginAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never",
                     ]
                 }

@@ -16,7 +16,7 @@ public struct APIKeys: Sendable {
 
     /// Creates a key; returns the row and the secret to hand to the partner (never stored).
     public func create(partner: String, scopes: [APIScope], actor: AuditActor) async throws -> (
-        APIKeyModel, secret: String
+        PartnerAPIKey, secret: String
     ) {
         let name = partner.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 100 else {
@@ -34,11 +34,11 @@ public struct APIKeys: Sendable {
                 on: tx, at: now, actor: actor, action: "apikey.create", subject: "apikey:\(row.id!.uuidString)",
                 details: ["partner": name, "scopes": row.scopes])
         }
-        return (row, secret)
+        return (try row.listed, secret)
     }
 
-    public func list() async throws -> [APIKeyModel] {
-        try await APIKeyModel.query(on: db).sort(\.$createdAt, .descending).all()
+    public func list() async throws -> [PartnerAPIKey] {
+        try await APIKeyModel.query(on: db).sort(\.$createdAt, .descending).all().map { try $0.listed }
     }
 
     /// Revokes a key by id, or by its prefix as shown in lists.
@@ -59,7 +59,7 @@ public struct APIKeys: Sendable {
     }
 
     /// The active key for a bearer secret, with its last use recorded (at most once a minute).
-    public func authenticate(_ secret: String) async throws -> (APIKeyModel, [APIScope])? {
+    public func authenticate(_ secret: String) async throws -> PartnerAPIKey? {
         guard secret.hasPrefix("vgl_"), secret.count < 100,
             let k = try await APIKeyModel.query(on: db).filter(\.$keyHash == sha256Hex(secret)).first(),
             k.revokedAt == nil
@@ -69,6 +69,17 @@ public struct APIKeys: Sendable {
             k.lastUsedAt = now
             try await k.update(on: db)
         }
-        return (k, k.scopes.split(separator: ",").compactMap { APIScope(rawValue: String($0)) })
+        return try k.listed
+    }
+}
+
+extension APIKeyModel {
+    var listed: PartnerAPIKey {
+        get throws {
+            guard let id else { throw StoreError.corrupt("an API key row without an id") }
+            return PartnerAPIKey(
+                id: id, partner: partner, scopeNames: scopes, prefix: prefix, createdAt: createdAt,
+                createdBy: createdBy, revokedAt: revokedAt, lastUsedAt: lastUsedAt)
+        }
     }
 }

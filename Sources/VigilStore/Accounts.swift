@@ -26,7 +26,12 @@ public struct Accounts: Sendable {
     }
 
     /// A user's TOTP secret (base32), decrypted; `nil` when none is set.
-    public func totpSecret(of user: UserModel) throws -> String? {
+    public func totpSecret(of account: StaffAccount) async throws -> String? {
+        guard let user = try await UserModel.find(account.id, on: db) else { return nil }
+        return try totpSecret(of: user)
+    }
+
+    func totpSecret(of user: UserModel) throws -> String? {
         guard let stored = user.totpSecret, let id = user.id else { return nil }
         return try TOTPSecretStorage.open(stored, userID: id, with: secrets)
     }
@@ -35,7 +40,7 @@ public struct Accounts: Sendable {
 
     /// Creates a user who completes set-up through the returned one-time link token.
     public func createUser(username: String, role: Role, actor: AuditActor) async throws -> (
-        UserModel, setupToken: String
+        StaffAccount, setupToken: String
     ) {
         if let problem = AccountRules.validateUsername(username) { throw StoreError.invalid(problem) }
         let now = clock.now()
@@ -52,20 +57,20 @@ public struct Accounts: Sendable {
             try await AuditLog.append(
                 on: tx, at: now, actor: actor, action: "user.create", subject: "user:\(username)",
                 details: ["role": role.rawValue])
-            return (user, token)
+            return (try user.account, token)
         }
     }
 
     /// All users, by name.
-    public func listUsers() async throws -> [UserModel] {
-        try await UserModel.query(on: db).sort(\.$username).all()
+    public func listUsers() async throws -> [StaffAccount] {
+        try await UserModel.query(on: db).sort(\.$username).all().map { try $0.account }
     }
 
-    public func user(named name: String) async throws -> UserModel? {
-        try await UserModel.query(on: db).filter(\.$username == name).first()
+    public func user(named name: String) async throws -> StaffAccount? {
+        try await UserModel.query(on: db).filter(\.$username == name).first()?.account
     }
 
-    public func user(id: UUID) async throws -> UserModel? { try await UserModel.find(id, on: db) }
+    public func user(id: UUID) async throws -> StaffAccount? { try await UserModel.find(id, on: db)?.account }
 
     /// Whether any user exists (first start creates `admin`).
     public func hasUsers() async throws -> Bool { try await UserModel.query(on: db).count() > 0 }
@@ -168,7 +173,11 @@ public struct Accounts: Sendable {
     // MARK: setup (password and MFA enrolment)
 
     /// The user a setup token belongs to, when the token is unused and unexpired.
-    public func userForSetup(token: String) async throws -> UserModel? {
+    public func userForSetup(token: String) async throws -> StaffAccount? {
+        try await userModelForSetup(token: token)?.account
+    }
+
+    func userModelForSetup(token: String) async throws -> UserModel? {
         guard let row = try await SetupTokenModel.query(on: db).filter(\.$tokenHash == sha256Hex(token)).first(),
             row.usedAt == nil, row.expiresAt > clock.now()
         else { return nil }
@@ -178,7 +187,7 @@ public struct Accounts: Sendable {
     /// Sets the password during setup and returns a new TOTP secret to enrol (not active until confirmed).
     public func setInitialPassword(token: String, password: String) async throws -> TOTP {
         if let problem = AccountRules.validatePassword(password) { throw StoreError.invalid(problem) }
-        guard let user = try await userForSetup(token: token) else {
+        guard let user = try await userModelForSetup(token: token) else {
             throw StoreError.notFound("this setup link is not valid: it was used, has expired, or was mistyped")
         }
         let hash = try passwords.hash(password)
@@ -198,7 +207,7 @@ public struct Accounts: Sendable {
 
     /// Confirms enrolment with a first code; consumes the setup link and returns the recovery codes (shown once).
     public func confirmEnrolment(token: String, code: String) async throws -> [String] {
-        guard let user = try await userForSetup(token: token), user.passwordHash != nil,
+        guard let user = try await userModelForSetup(token: token), user.passwordHash != nil,
             let secret = try totpSecret(of: user), let bytes = Base32.decode(secret)
         else {
             throw StoreError.notFound("this setup link is not valid: it was used, has expired, or was mistyped")
@@ -248,7 +257,7 @@ public struct Accounts: Sendable {
     /// First step: user name and password. Failures count towards the account's lockout.
     public func signIn(username: String, password: String) async throws -> SignInResult {
         let now = clock.now()
-        guard let user = try await user(named: username) else {
+        guard let user = try await UserModel.query(on: db).filter(\.$username == username).first() else {
             // Spend the same time as a real check so names cannot be probed by timing.
             _ = try? passwords.verify(password, against: "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5N8XR6nFfKpEaQIA1Pak5Rd5HsGXTuW")
             try await audit(action: "login.failed", subject: "user:\(username)", details: ["reason": "unknown user"])
@@ -354,7 +363,7 @@ public struct Accounts: Sendable {
     }
 
     /// The signed-in user for a session cookie, applying idle and absolute timeouts; touches the session.
-    public func user(forSession token: String) async throws -> (UserModel, SessionModel)? {
+    public func user(forSession token: String) async throws -> StaffAccount? {
         let now = clock.now()
         guard let s = try await SessionModel.query(on: db).filter(\.$tokenHash == sha256Hex(token)).first(),
             s.mfaPassed
@@ -370,7 +379,7 @@ public struct Accounts: Sendable {
             s.lastSeenAt = now
             try await s.update(on: db)
         }
-        return (u, s)
+        return try u.account
     }
 
     /// Ends a session.
@@ -408,4 +417,17 @@ public enum TOTPSecretStorage {
     }
 
     public static func isSealed(_ stored: String) -> Bool { stored.hasPrefix(prefix) }
+}
+
+extension UserModel {
+    /// The Core value pages and commands see.
+    var account: StaffAccount {
+        get throws {
+            guard let id else { throw StoreError.corrupt("a user row without an id") }
+            return StaffAccount(
+                id: id, username: username, roleName: role, passwordSet: passwordHash != nil,
+                hasTOTPSecret: totpSecret != nil, mfaEnabled: mfaEnabled, disabled: disabled, lockedUntil: lockedUntil,
+                lastLoginAt: lastLoginAt, createdAt: createdAt)
+        }
+    }
 }

@@ -68,13 +68,13 @@ struct AccessMiddleware: AsyncMiddleware {
             throw Abort(.forbidden)
         }
         if let auth = req.headers.bearerAuthorization {
-            if let (key, scopes) = try await req.apiKeys.authenticate(auth.token) {
-                req.caller = .partner(keyID: key.id!.uuidString, partner: key.partner, scopes: scopes)
+            if let key = try await req.apiKeys.authenticate(auth.token) {
+                req.caller = .partner(keyID: key.id.uuidString, partner: key.partner, scopes: key.scopes)
             } else {
                 throw Abort(.unauthorized, reason: "The API key is not valid or has been revoked.")
             }
         } else if let token = req.cookies[Self.sessionCookie]?.string, !token.isEmpty {
-            if let (user, _) = try await req.accounts.user(forSession: token), let role = Role(rawValue: user.role) {
+            if let user = try await req.accounts.user(forSession: token), let role = user.role {
                 req.caller = .staff(username: user.username, role: role)
             }
         }

@@ -126,7 +126,7 @@ struct LinkCheckerTests {
             }
             let knownMD5 = try #require(known.record?.digests?.md5)
             #expect(known.record?.pdq != nil, "a BMP decodes and gets a PDQ")
-            let checker = LinkChecker(fetcher: Self.lab, timeout: .seconds(10)) { outcomes in
+            let checker = LinkChecker(fetcher: Self.lab, timeout: .seconds(30)) { outcomes in
                 outcomes.filter { $0.record?.digests?.md5 == knownMD5 }.count
             }
             let page = await checker.check("http://127.0.0.1:\(port)/page.html")
@@ -145,7 +145,7 @@ struct LinkCheckerTests {
     @Test("live, gone (404 after a redirect, refused connection) and inconclusive (too many redirects) are told apart")
     func outcomes() async throws {
         try await withSite { port in
-            let checker = LinkChecker(fetcher: Self.lab, timeout: .seconds(10))
+            let checker = LinkChecker(fetcher: Self.lab, timeout: .seconds(30))
             let live = await checker.check("http://127.0.0.1:\(port)/live")
             #expect(live.outcome == .live && live.detail.contains("HTTP 200"))
             let moved = await checker.check("http://127.0.0.1:\(port)/moved")
@@ -160,7 +160,7 @@ struct LinkCheckerTests {
     @Test("by default a loopback, decimal-spelled or metadata address is never contacted; a lab's allowed range is")
     func privateAddressesRefused() async throws {
         try await withSite { port, hits in
-            let strict = LinkChecker(fetcher: Self.strict, timeout: .seconds(10))
+            let strict = LinkChecker(fetcher: Self.strict, timeout: .seconds(30))
             for address in [
                 "http://127.0.0.1:\(port)/live", "http://2130706433:\(port)/live", "http://0x7f.1:\(port)/live",
                 "http://[::ffff:127.0.0.1]:\(port)/live", "http://localhost:\(port)/live",
@@ -171,7 +171,7 @@ struct LinkCheckerTests {
                 #expect(result.detail.contains("outbound-fetch policy"), "\(address): \(result.detail)")
             }
             #expect(hits.value == 0, "the site was never contacted")
-            let lab = LinkChecker(fetcher: Self.lab, timeout: .seconds(10))
+            let lab = LinkChecker(fetcher: Self.lab, timeout: .seconds(30))
             #expect(await lab.check("http://127.0.0.1:\(port)/live").outcome == .live)
             #expect(await lab.check("http://site.test:\(port)/live").outcome == .live, "a name pinned to its address")
             #expect(hits.value == 2)
@@ -181,7 +181,7 @@ struct LinkCheckerTests {
     @Test("a redirect to a private address is refused at that hop, whatever the first hop was allowed")
     func redirectsChecked() async throws {
         try await withSite { port in
-            let lab = LinkChecker(fetcher: Self.lab, timeout: .seconds(10))
+            let lab = LinkChecker(fetcher: Self.lab, timeout: .seconds(30))
             let metadata = await lab.check("http://127.0.0.1:\(port)/to-metadata")
             #expect(metadata.outcome == .inconclusive)
             #expect(metadata.detail.contains("169.254.169.254 is link-local"), "\(metadata.detail)")
@@ -193,7 +193,7 @@ struct LinkCheckerTests {
     @Test("without the image check a page's images are never fetched")
     func noSubresources() async throws {
         try await withSite { port, hits in
-            let checker = LinkChecker(fetcher: Self.lab, timeout: .seconds(10))
+            let checker = LinkChecker(fetcher: Self.lab, timeout: .seconds(30))
             let page = await checker.check("http://127.0.0.1:\(port)/page.html")
             #expect(page.outcome == .live)
             #expect(!page.detail.contains("images"), "\(page.detail)")

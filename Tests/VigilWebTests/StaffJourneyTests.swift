@@ -144,7 +144,7 @@ struct StaffJourneyTests {
                 db: app.db, clock: clock, tokens: SystemTokenSource(), passwords: BcryptPasswords(cost: 4),
                 configuration: try app.vigil.configuration, secrets: try app.secretSealer)
             let sam = try #require(try await a.user(named: "sam"))
-            #expect(sam.role == "supervisor")
+            #expect(sam.role == .supervisor)
             #expect(!sam.mfaEnabled)
             #expect(try await admin.post("/admin/users/sam", form: [("action", "explode")]).status == .badRequest)
         }

@@ -34,10 +34,8 @@ enum AdminController {
         let now = try req.vigil.clock.now()
         let rows = try await req.accounts.listUsers().map { u in
             UserRow(
-                username: u.username, role: u.role, roleLabel: Role(rawValue: u.role)?.label ?? u.role,
-                status: u.disabled
-                    ? "disabled"
-                    : (u.lockedUntil.map { $0 > now } ?? false) ? "locked" : u.mfaEnabled ? "active" : "setup pending",
+                username: u.username, role: u.roleName, roleLabel: u.role?.label ?? u.roleName,
+                status: u.standing(at: now).rawValue,
                 disabled: u.disabled, lastLogin: u.lastLoginAt.map(Format.dateTime) ?? "never")
         }
         let page = UsersPage(
@@ -139,7 +137,7 @@ enum AdminController {
     ) async throws -> Response {
         let rows = try await req.apiKeys.list().map {
             KeyRow(
-                id: $0.id!.uuidString, partner: $0.partner, scopes: $0.scopes, prefix: $0.prefix,
+                id: $0.id.uuidString, partner: $0.partner, scopes: $0.scopeNames, prefix: $0.prefix,
                 created: Format.dateTime($0.createdAt),
                 createdBy: $0.createdBy, lastUsed: $0.lastUsedAt.map(Format.dateTime) ?? "never",
                 revoked: $0.revokedAt != nil)

@@ -152,7 +152,7 @@ enum AuthController {
     static func setupPage(_ req: Request) async throws -> Response {
         let token = try req.parameters.require("token")
         guard let user = try await req.accounts.userForSetup(token: token) else { throw invalidLink }
-        if user.passwordHash != nil, user.totpSecret != nil { return req.redirect(to: "/setup/\(token)/mfa") }
+        if user.passwordSet, user.hasTOTPSecret { return req.redirect(to: "/setup/\(token)/mfa") }
         return try await req.view.render(
             "setup",
             SetupPage(
@@ -201,7 +201,7 @@ enum AuthController {
     {
         let token = try req.parameters.require("token")
         guard let user = try await req.accounts.userForSetup(token: token) else { throw invalidLink }
-        guard user.passwordHash != nil, let secret = try req.accounts.totpSecret(of: user),
+        guard user.passwordSet, let secret = try await req.accounts.totpSecret(of: user),
             let bytes = Base32.decode(secret)
         else {
             return req.redirect(to: "/setup/\(token)")
