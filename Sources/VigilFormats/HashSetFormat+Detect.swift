@@ -31,9 +31,12 @@ extension HashSetFormat {
         if first.hasPrefix("{") { return .vics }
         let lowered = first.lowercased()
         if lowered.hasPrefix("md5;") || lowered.contains(";sha1;") { return .icse }
-        let headerNames = Set(lowered.split(separator: ",").map { TextFields.trim(String($0)) })
-        if headerNames.contains("value") || headerNames.contains("md5") || headerNames.contains("sha1")
-            || headerNames.contains("sha256") || headerNames.contains("pdq")
+        // A CSV header names columns; a line whose fields include a hash is data (`pdq,<hex>` is ThreatExchange).
+        let fields = lowered.split(separator: ",").map { TextFields.trim(String($0)) }
+        let headerNames = Set(fields)
+        if !fields.contains(where: Self.looksLikeDigest),
+            headerNames.contains("value") || headerNames.contains("md5") || headerNames.contains("sha1")
+                || headerNames.contains("sha256") || headerNames.contains("pdq")
         {
             return .csv
         }
@@ -56,5 +59,10 @@ extension HashSetFormat {
         case 64: return .sha256sum
         default: return nil
         }
+    }
+
+    /// 32, 40 or 64 hex digits: an MD5, SHA-1, SHA-256 or PDQ value rather than a column name.
+    private static func looksLikeDigest(_ field: String) -> Bool {
+        [32, 40, 64].contains(field.count) && field.allSatisfy(\.isHexDigit)
     }
 }

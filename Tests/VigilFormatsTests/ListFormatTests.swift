@@ -102,6 +102,19 @@ struct DetectTests {
             ("algorithm,value,other_digests\n", .csv),
             ("md5,category\n", .csv),
             ("pdq \(pdqA)\n", .te),
+            // ThreatExchange with commas, with and without its header: the first line's fields are hashes, so it is
+            // not a CSV header (it used to be read as one, and every other line was skipped).
+            ("pdq,\(pdqA)\npdq,\(pdqA)\n", .te),
+            ("signal_type,signal_value\npdq,\(pdqA)\n", .te),
+            ("md5,\(md5A)\n", .te),
+            ("pdq\t\(pdqA)\n", .te),
+            // Vigil's CSV with its header, and a data row of a headerless CSV (not Vigil's: read as ThreatExchange)
+            ("algorithm,value\npdq,\(pdqA)\n", .csv),
+            ("value,category\n\(md5A),CAT1\n", .csv),
+            ("MD5;SHA1;PhotoDNA;Image ID\n\(md5A);\(sha1A);;1\n", .icse),
+            ("{\"value\":[]}", .vics),
+            ("MD5 (a.jpg) = \(md5A)\n", .md5sum),
+            ("\(pdqA)\n", .sha256sum),
             ("# list\n\(md5A)  a.jpg\n", .md5sum),
             ("\(sha1A) *a.jpg\n", .sha1sum),
             ("\(sha256A)  a.jpg\n", .sha256sum),

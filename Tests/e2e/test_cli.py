@@ -132,6 +132,16 @@ def test_hash_then_import_then_match():
         none = subprocess.run([VIGIL, "match", "--against", os.path.join(d, "list.te")], input="ffffffffffffffffffffffffffffffff\n",
                               capture_output=True, text=True, timeout=60)
         assert none.returncode == 1
+        # A ThreatExchange file of `pdq,<hex>` lines, no header: every line is a hash (none read as a CSV header).
+        te = os.path.join(d, "comma.te")
+        hashes = [c * 64 for c in "1234"]
+        with open(te, "w") as f:
+            f.write("".join(f"pdq,{h}\n" for h in hashes))
+        for h in hashes:
+            hit = subprocess.run([VIGIL, "match", "--against", te, "--radius", "0"], input=f"pdq:{h}\n",
+                                 capture_output=True, text=True, timeout=60)
+            assert hit.returncode == 0, (h, hit.stdout, hit.stderr)
+            assert "skipped" not in hit.stderr, hit.stderr
         bad = subprocess.run([VIGIL, "match", "--radius", "70"], capture_output=True, text=True, timeout=60)
         assert bad.returncode == 2
 
