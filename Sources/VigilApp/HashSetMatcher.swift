@@ -15,6 +15,35 @@ public final class HashSetMatcher: @unchecked Sendable {
         public let distance: Int
         /// The known digest that matched (a PDQ near match differs from the query).
         public let matched: HashDigest
+        /// The bank the record belongs to (`file` for hash-list files).
+        public let bank: String
+        /// Where the record stands in review, and the category reviewers agreed.
+        public let review: HashReviewState
+        public let category: String?
+        /// The record's version (grows with every change to it).
+        public let version: Int64
+        /// When the record entered the set (nil for hash-list files).
+        public let firstSeen: Date?
+    }
+
+    /// Why a query was answered "no match" although it is near a record: a negative bank's hash is within that
+    /// bank's radius (for staff; the caller only sees no match).
+    public struct Suppression: Sendable, Equatable {
+        public let bank: String
+        public let item: Int64
+        public let distance: Int
+
+        public init(bank: String, item: Int64, distance: Int) {
+            self.bank = bank
+            self.item = item
+            self.distance = distance
+        }
+    }
+
+    /// The answer to a batch: each query's hits, and the queries a negative bank suppressed.
+    public struct Answer: Sendable {
+        public var hits: [[Hit]]
+        public var suppressed: [Int: Suppression]
     }
 
     private let lock = NSLock()
@@ -132,52 +161,115 @@ public final class HashSetMatcher: @unchecked Sendable {
 
     /// All known items matching each query: exact digests exactly, PDQ within `radius` (0…63), nearest first.
     /// Known-benign items are returned too (flagged in their record) so callers can set them aside.
-    public func match(_ queries: [HashDigest], radius: Int = 31, jobs: Int = 1) async throws -> [[Hit]] {
+    public func match(_ queries: [HashDigest], radius: Int = 31, includePending: Bool = false, jobs: Int = 1)
+        async throws -> [[Hit]]
+    {
+        try await answer(queries, radius: radius, includePending: includePending, jobs: jobs).hits
+    }
+
+    /// Matches each query through the banks: a hit counts when its bank is an enabled `match` bank that samples
+    /// the query, within the smaller of `radius` and the bank's own radius, and its record is confirmed (or pending,
+    /// with `includePending`). A query within an enabled negative bank's radius of one of its hashes gets no hits,
+    /// and the reason is in ``Answer/suppressed``. Banks are read on every call, so a bank switched off or a record
+    /// moved to `false-positive` changes the next answer.
+    public func answer(_ queries: [HashDigest], radius: Int = 31, includePending: Bool = false, jobs: Int = 1)
+        async throws -> Answer
+    {
         let r = max(0, min(63, radius))
+        let banks: [String: HashBank]
+        if let store {
+            banks = Dictionary(uniqueKeysWithValues: try await store.banks().map { ($0.name, $0) })
+        } else {
+            banks = [Self.fileBank.name: Self.fileBank]
+        }
+        let negativeRadius = banks.values.filter { $0.enabled && $0.kind == .negative }.map(\.pdqRadius).max() ?? 0
+        let searchRadius = max(r, min(63, negativeRadius))
         let (idx, own) = lock.withLock { (index, owners) }
-        var results = [[Hit]](repeating: [], count: queries.count)
+        // Candidates per query: (item, distance, matched digest).
+        var candidates = [[(Int64, Int, HashDigest)]](repeating: [], count: queries.count)
+        var itemIDs: Set<Int64> = []
         // PDQ through the index, batched across cores.
         let pdqPositions = queries.indices.filter { queries[$0].algorithm == .pdq }
         let pdqHashes = pdqPositions.compactMap { Hash256(hex: queries[$0].value) }
-        var itemIDs: Set<Int64> = []
-        var pending: [(Int, Int64, Int, HashDigest)] = []
         if pdqHashes.count == pdqPositions.count, !pdqHashes.isEmpty {
-            let found = idx.searchBatch(pdqHashes, radius: r, jobs: max(1, jobs))
+            let found = idx.searchBatch(pdqHashes, radius: searchRadius, jobs: max(1, jobs))
             for (k, matches) in found.enumerated() {
                 for m in matches where Int(m.id) < own.count {
                     let item = own[Int(m.id)]
                     itemIDs.insert(item)
-                    pending.append((pdqPositions[k], item, m.distance, HashDigest(pdqHex: idx.hash(at: m.id).hex)))
+                    candidates[pdqPositions[k]].append((item, m.distance, HashDigest(pdqHex: idx.hash(at: m.id).hex)))
                 }
             }
         }
-        // Exact digests.
-        let exactQueries = queries.filter { $0.algorithm != .pdq }
+        // Exact digests, and the items of every candidate.
+        var items: [Int64: HashSetItem] = [:]
         if let store {
+            let exactQueries = queries.filter { $0.algorithm != .pdq }
             let found = try await store.items(forExact: exactQueries)
             for (i, q) in queries.enumerated() where q.algorithm != .pdq {
-                if let (id, rec) = found[q] { results[i].append(Hit(item: id, record: rec, distance: 0, matched: q)) }
-            }
-            let recs = try await store.items(ids: Array(itemIDs))
-            for (i, item, distance, digest) in pending {
-                if let rec = recs[item] {
-                    results[i].append(Hit(item: item, record: rec, distance: distance, matched: digest))
+                if let item = found[q] {
+                    items[item.id] = item
+                    candidates[i].append((item.id, 0, q))
                 }
             }
+            for (id, item) in try await store.items(ids: Array(itemIDs.subtracting(items.keys))) { items[id] = item }
         } else {
             for (i, q) in queries.enumerated() where q.algorithm != .pdq {
-                if let id = exact[q], let rec = records[id] {
-                    results[i].append(Hit(item: id, record: rec, distance: 0, matched: q))
-                }
+                if let id = exact[q] { candidates[i].append((id, 0, q)) }
             }
-            for (i, item, distance, digest) in pending {
-                if let rec = records[item] {
-                    results[i].append(Hit(item: item, record: rec, distance: distance, matched: digest))
-                }
+            for c in candidates.joined() where items[c.0] == nil {
+                if let rec = records[c.0] { items[c.0] = Self.fileItem(c.0, rec) }
             }
         }
-        for i in results.indices { results[i].sort { ($0.distance, $0.item) < ($1.distance, $1.item) } }
-        return results
+        var answer = Answer(hits: [[Hit]](repeating: [], count: queries.count), suppressed: [:])
+        for (i, list) in candidates.enumerated() {
+            let key = Self.samplingKey(queries[i])
+            var hits: [Hit] = []
+            var suppression: Suppression?
+            for (id, distance, digest) in list {
+                guard let item = items[id], let bank = banks[item.bank], bank.enabled else { continue }
+                switch bank.kind {
+                case .negative:
+                    if distance <= bank.pdqRadius, distance < (suppression?.distance ?? Int.max) {
+                        suppression = Suppression(bank: bank.name, item: id, distance: distance)
+                    }
+                case .match:
+                    guard distance <= min(r, bank.pdqRadius), bank.samples(key),
+                        item.review.matches(includePending: includePending)
+                    else { continue }
+                    hits.append(
+                        Hit(
+                            item: id, record: item.record, distance: distance, matched: digest, bank: bank.name,
+                            review: item.review.state, category: item.review.category, version: item.version,
+                            firstSeen: store == nil ? nil : item.firstSeen))
+                }
+            }
+            if let suppression {
+                answer.suppressed[i] = suppression
+            } else {
+                answer.hits[i] = hits.sorted { ($0.distance, $0.item) < ($1.distance, $1.item) }
+            }
+        }
+        return answer
+    }
+
+    /// Hash-list files have no banks: their records are one enabled, confirmed `file` bank.
+    static let fileBank = HashBank(name: "file", label: "Hash list file", pdqRadius: 63)
+
+    static func fileItem(_ id: Int64, _ record: HashSetRecord) -> HashSetItem {
+        HashSetItem(
+            id: id, record: record, bank: fileBank.name,
+            review: .confirmed(category: record.categories.first?.code, by: nil, at: Date(timeIntervalSince1970: 0)),
+            version: 1, firstSeen: Date(timeIntervalSince1970: 0))
+    }
+
+    /// A stable 64-bit key of a query (FNV-1a of its algorithm and value), for banks that sample.
+    static func samplingKey(_ q: HashDigest) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in q.algorithm.rawValue.utf8 + [0x3A] + q.value.utf8 {
+            h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3
+        }
+        return h
     }
 }
 

@@ -24,6 +24,11 @@ struct HashSetCommand: AsyncParsableCommand {
         @Option(help: "File format.") var format: HashSetFormat
         @Option(help: "Name of the source recorded with each category (default: the file name).") var source: String?
         @Option(help: "Records per transaction (at most 50000).") var batch = 25_000
+        @Option(help: "The bank new records join (see vigil bank list).") var bank = HashBank.defaultName
+        @Flag(
+            help:
+                "Confirm the new records on import. Only into a bank marked reviewed (its source reviews every hash); otherwise new records wait for hash_reviews_required reviewers."
+        ) var confirm = false
         @Argument(help: "The file to import.") var file: String
 
         func run() async throws {
@@ -36,12 +41,27 @@ struct HashSetCommand: AsyncParsableCommand {
             }
             let interactive = isatty(2) == 1
             let box = UncheckedBox(reader)
+            let (bankName, confirm) = (bank, confirm)
             let summary = try await runStoreCommand(options) { ctx in
                 let store = HashSetStore(db: ctx.database, clock: SystemClock())
+                // Checked before anything is written.
+                let target = try await store.bank(named: bankName)
+                if confirm, !target.reviewed {
+                    throw StoreError.invalid(
+                        "the bank '\(bankName)' is not marked reviewed, so an import cannot confirm its records (vigil bank set \(bankName) --reviewed true)"
+                    )
+                }
+                let intake: HashSetStore.Intake =
+                    confirm
+                    ? .confirmed(bank: bankName)
+                    : .pending(
+                        bank: bankName,
+                        reviewsRequired: target.reviewed ? 1 : ctx.configuration.hashReviewsRequired)
                 var summary = HashSetStore.ImportSummary()
                 var lines = 0
                 while let b = try box.value.nextBatch(maxRecords: size) {
-                    try await store.importBatch(b.records.map(\.record), source: src, actor: .system, into: &summary)
+                    try await store.importBatch(
+                        b.records.map(\.record), source: src, actor: .system, intake: intake, into: &summary)
                     summary.rejected += b.rejections.map { ($0.line, $0.reason) }
                     lines += b.records.count + b.rejections.count
                     if interactive { FileHandle.standardError.write(Data("\r\(lines) records read…".utf8)) }

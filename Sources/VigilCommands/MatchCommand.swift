@@ -26,6 +26,8 @@ struct MatchCommand: AsyncParsableCommand {
         help: "Match against this hash-list file instead of the database (repeatable; format detected).")
     var against: [String] = []
     @Option(help: "Format of the --against files when detection is not wanted.") var againstFormat: HashSetFormat?
+    @Flag(help: "Also match records still in review (they never count as known; the output says 'review=pending').")
+    var includePending = false
     @Argument(help: "Files of hashes to match ('-' or none: standard input).") var inputs: [String] = []
 
     func validate() throws {
@@ -81,7 +83,8 @@ struct MatchCommand: AsyncParsableCommand {
             func flush() async throws {
                 guard !batch.isEmpty else { return }
                 let hits = try await matcher.match(
-                    batch.map(\.digest), radius: radius, jobs: ProcessInfo.processInfo.activeProcessorCount)
+                    batch.map(\.digest), radius: radius, includePending: includePending,
+                    jobs: ProcessInfo.processInfo.activeProcessorCount)
                 for (q, h) in zip(batch, hits) {
                     if !h.isEmpty { anyMatch = true }
                     out.print(query: q, hits: h)
@@ -116,10 +119,12 @@ struct MatchCommand: AsyncParsableCommand {
         func header() {
             if format == .csv {
                 Swift.print(
-                    "query_algorithm,query,path,distance,matched_algorithm,item,categories,baseline,known_benign,series,contributor,case"
+                    "query_algorithm,query,path,distance,matched_algorithm,item,categories,baseline,known_benign,series,contributor,case,matched,bank,review,category,version,first_seen"
                 )
             }
         }
+
+        static func iso(_ d: Date) -> String { d.formatted(.iso8601) }
 
         func categories(_ r: HashSetRecord) -> String {
             r.categories.map { "\($0.scheme.rawValue):\($0.code)" + ($0.nationalCategory.map { "=\($0)" } ?? "") }
@@ -136,7 +141,9 @@ struct MatchCommand: AsyncParsableCommand {
                             + (h.record.baseline == true ? "\tbaseline" : "")
                             + (h.record.knownBenign ? "\tknown-benign" : "")
                             + (h.record.seriesName.map { "\tseries=\($0)" } ?? "")
-                            + (h.record.provenance.contributor.map { "\tfrom=\($0)" } ?? ""))
+                            + (h.record.provenance.contributor.map { "\tfrom=\($0)" } ?? "")
+                            + "\tbank=\(h.bank)\treview=\(h.review.rawValue)\tversion=\(h.version)"
+                            + (h.distance > 0 ? "\tmatched=\(h.matched.value)" : ""))
                 }
             case .csv:
                 for h in hits {
@@ -145,7 +152,9 @@ struct MatchCommand: AsyncParsableCommand {
                         h.matched.algorithm.rawValue, "item-\(h.item)",
                         categories(h.record), String(h.record.baseline ?? false), String(h.record.knownBenign),
                         h.record.seriesName ?? "",
-                        h.record.provenance.contributor ?? "", h.record.provenance.caseID ?? "",
+                        h.record.provenance.contributor ?? "", h.record.provenance.caseID ?? "", h.matched.value,
+                        h.bank,
+                        h.review.rawValue, h.category ?? "", String(h.version), h.firstSeen.map(Self.iso) ?? "",
                     ]
                     Swift.print(fields.map(csv).joined(separator: ","))
                 }
@@ -163,6 +172,9 @@ struct MatchCommand: AsyncParsableCommand {
                             "series": h.record.seriesName as Any,
                             "contributor": h.record.provenance.contributor as Any,
                             "case": h.record.provenance.caseID as Any,
+                            "matched": h.matched.value, "bank": h.bank, "review": h.review.rawValue,
+                            "category": h.category as Any, "version": h.version,
+                            "first_seen": h.firstSeen.map(Self.iso) as Any,
                         ]
                     },
                 ]

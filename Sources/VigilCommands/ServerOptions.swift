@@ -30,6 +30,8 @@ struct ServerOptions: ParsableArguments {
     @Option(help: .setting("public_reports_per_hour")) var publicReportsPerHour: String?
     @Option(help: .setting("standard_assessment_days")) var standardAssessmentDays: String?
     @Option(help: .setting("contact_retention_days")) var contactRetentionDays: String?
+    @Option(help: .setting("hash_reviews_required")) var hashReviewsRequired: String?
+    @Option(help: .setting("hash_dispute_threshold")) var hashDisputeThreshold: String?
     @Option(help: .setting("legal_provisions")) var legalProvisions: String?
     @Option(help: .setting("content_categories")) var contentCategories: String?
     @Option(help: .setting("four_eyes")) var fourEyes: String?

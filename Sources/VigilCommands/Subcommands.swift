@@ -11,6 +11,7 @@ extension VigilCommand {
         URLCommand.self,
         HashCommand.self,
         HashSetCommand.self,
+        BankCommand.self,
         MatchCommand.self,
         ScanCommand.self,
         FeedCommand.self,

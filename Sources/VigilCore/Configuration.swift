@@ -45,6 +45,10 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var standardAssessmentDays: Int = 5
     /// Days after a case closes before its reporters' contact details are deleted (default 90; 0: at once).
     public var contactRetentionDays: Int = Int(ContactRetention.defaultPeriod / 86_400)
+    /// Confirmations a new hash set record needs before it is known (`hash_reviews_required`).
+    public var hashReviewsRequired: Int = 3
+    /// Partner disputes that send a known record back to review (`hash_dispute_threshold`).
+    public var hashDisputeThreshold: Int = 2
     /// The retention rule for reporters' contact details.
     public var contactRetention: ContactRetention {
         ContactRetention(period: TimeInterval(contactRetentionDays) * 86_400)

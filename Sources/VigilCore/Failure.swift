@@ -91,3 +91,22 @@ extension ContactSealerError: VigilFailure {
     public var kind: FailureKind { .internalFailure }
     public var code: String { "secrets.unusable" }
 }
+
+extension HashReviewError: VigilFailure {
+    public var kind: FailureKind {
+        switch self {
+        case .categoryMissing: .invalid
+        case .notAllowed, .ownSubmission, .alreadyVoted, .supervisorVoted: .conflict
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .notAllowed: "hash.review.not-allowed"
+        case .ownSubmission: "hash.review.own-submission"
+        case .alreadyVoted: "hash.review.already-voted"
+        case .supervisorVoted: "hash.review.supervisor-voted"
+        case .categoryMissing: "hash.review.category-missing"
+        }
+    }
+}

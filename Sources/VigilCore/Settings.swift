@@ -160,6 +160,16 @@ public enum Settings {
             "Days after a case closes before its reporters' contact details are deleted, 0-3650 (default 90).",
             range: 0...3650, what: "contact retention days"
         ) { $0.contactRetentionDays = $1 },
+        .number(
+            "hash_reviews_required",
+            "Independent confirmations a new hash set record needs before it matches as known, 1-9 (default 3, as the IWF and CAID do); records of a bank marked reviewed need 1.",
+            range: 1...9, what: "hash reviews required"
+        ) { $0.hashReviewsRequired = $1 },
+        .number(
+            "hash_dispute_threshold",
+            "Partner disputes that send a known hash set record back to review, 1-100 (default 2).",
+            range: 1...100, what: "hash dispute threshold"
+        ) { $0.hashDisputeThreshold = $1 },
         .list(
             "legal_provisions", "National legal provisions analysts choose from, separated by ';'.", separator: ";"
         ) { c, v throws(SettingError) in c.legalProvisions = v },

@@ -18,6 +18,32 @@ public struct HashSetStore: Sendable {
 
     var sql: any SQLDatabase { db.sql }
 
+    /// Where an import puts new records and how they enter review.
+    public struct Intake: Sendable, Equatable {
+        /// The bank new records join.
+        public var bank: String
+        /// The import itself is the one confirmation a reviewed bank's records need (by the importing actor).
+        public var confirms: Bool
+        /// Confirmations a new record needs otherwise.
+        public var reviewsRequired: Int
+
+        /// New records wait for `reviewsRequired` confirmations in `bank`.
+        public static func pending(bank: String = HashBank.defaultName, reviewsRequired: Int) -> Intake {
+            Intake(bank: bank, confirms: false, reviewsRequired: reviewsRequired)
+        }
+
+        /// New records are confirmed by the import: only for a bank marked reviewed (the caller checks).
+        public static func confirmed(bank: String) -> Intake {
+            Intake(bank: bank, confirms: true, reviewsRequired: 1)
+        }
+
+        func review(for record: HashSetRecord, submittedBy: String, at now: Date) -> HashReview {
+            confirms
+                ? .confirmed(category: record.categories.first?.code, by: submittedBy, at: now)
+                : HashReview(submittedBy: submittedBy, required: reviewsRequired)
+        }
+    }
+
     /// What one import did.
     public struct ImportSummary: Sendable, Equatable {
         public var added = 0
@@ -51,8 +77,12 @@ public struct HashSetStore: Sendable {
     /// The hot statements are written by hand (multi-row inserts on SQLite, array binds on PostgreSQL) and new
     /// records are encoded by ``HashSetRecordJSON``: at millions of records, SQLKit's query builder and
     /// `JSONEncoder` cost more than the database itself.
+    ///
+    /// New records go to `intake`'s bank, pending review unless the intake confirms them; records that merge into
+    /// a known item keep its bank and review.
     public func importBatch(
-        _ records: [HashSetRecord], source: String, actor: AuditActor, into summary: inout ImportSummary
+        _ records: [HashSetRecord], source: String, actor: AuditActor, intake: Intake = .pending(reviewsRequired: 3),
+        into summary: inout ImportSummary
     ) async throws {
         guard !records.isEmpty else { return }
         let now = clock.now()
@@ -60,7 +90,8 @@ public struct HashSetStore: Sendable {
         let counts = try await db.withConnection { connection in
             try await ImportStatements(connection).prepareConnection()
             return try await connection.transaction { tx in
-                try await Self.merge(records, on: tx, source: source, actor: actor, now: now, ms: ms)
+                try await Self.merge(
+                    records, on: tx, source: source, actor: actor, intake: intake, now: now, ms: ms)
             }
         }
         summary.added += counts.0
@@ -70,7 +101,8 @@ public struct HashSetStore: Sendable {
 
     /// Step 1–3 of ``importBatch(_:source:actor:into:)`` inside its transaction; returns added, updated, unchanged.
     private static func merge(
-        _ records: [HashSetRecord], on tx: any Database, source: String, actor: AuditActor, now: Date, ms: Int64
+        _ records: [HashSetRecord], on tx: any Database, source: String, actor: AuditActor, intake: Intake, now: Date,
+        ms: Int64
     ) async throws -> (Int, Int, Int) {
         let statements = ImportStatements(tx)
         // 1. Which of these digests are known, and to which items.
@@ -136,10 +168,13 @@ public struct HashSetStore: Sendable {
         rows.reserveCapacity(newItems.count)
         for id in newItems {
             guard let r = items[id] else { continue }
+            let review = intake.review(for: r, submittedBy: actor.display, at: now)
             rows.append(
                 .init(
-                    id: id, json: HashSetRecordJSON.encode(r), knownBenign: r.knownBenign, baseline: r.baseline ?? false
-                ))
+                    id: id, json: HashSetRecordJSON.encode(r), knownBenign: r.knownBenign,
+                    baseline: r.baseline ?? false,
+                    bank: intake.bank, state: review.state.rawValue,
+                    review: String(decoding: try encoder.encode(review), as: UTF8.self)))
         }
         try await statements.insertItems(rows, at: ms)
         let sql = tx.sql
@@ -148,7 +183,8 @@ public struct HashSetStore: Sendable {
             try await sql.update("hash_items").set("record", to: HashSetRecordJSON.encode(r)).set(
                 "known_benign", to: r.knownBenign
             )
-            .set("baseline", to: r.baseline ?? false).set("updated_at", to: ms).where("id", .equal, id).run()
+            .set("baseline", to: r.baseline ?? false).set("updated_at", to: ms)
+            .set("version", to: SQLRaw("version + 1")).where("id", .equal, id).run()
         }
         try await statements.insertDigests(newDigests)
         if added + updated > 0 {
@@ -156,7 +192,7 @@ public struct HashSetStore: Sendable {
                 on: tx, at: now, actor: actor, action: "hashset.import", subject: "hashset",
                 details: [
                     "source": source, "added": String(added), "updated": String(updated),
-                    "unchanged": String(unchanged),
+                    "unchanged": String(unchanged), "bank": intake.bank, "confirmed": String(intake.confirms),
                 ])
         }
         return (added, updated, unchanged)
@@ -263,8 +299,8 @@ public struct HashSetStore: Sendable {
     }
 
     /// The items holding exactly these digests.
-    public func items(forExact digests: [HashDigest]) async throws -> [HashDigest: (Int64, HashSetRecord)] {
-        var out: [HashDigest: (Int64, HashSetRecord)] = [:]
+    public func items(forExact digests: [HashDigest]) async throws -> [HashDigest: HashSetItem] {
+        var out: [HashDigest: HashSetItem] = [:]
         guard !digests.isEmpty else { return out }
         var owner: [HashDigest: Int64] = [:]
         let values = Array(Set(digests.map(\.value)))
@@ -279,21 +315,7 @@ public struct HashSetStore: Sendable {
             }
         }
         let records = try await items(ids: Array(Set(owner.values)))
-        for d in digests { if let id = owner[d], let r = records[id] { out[d] = (id, r) } }
-        return out
-    }
-
-    /// Records by item id.
-    public func items(ids: [Int64]) async throws -> [Int64: HashSetRecord] {
-        var out: [Int64: HashSetRecord] = [:]
-        for chunk in stride(from: 0, to: ids.count, by: 400) {
-            for r in try await sql.select().columns("id", "record").from("hash_items")
-                .where("id", .in, Array(ids[chunk..<min(chunk + 400, ids.count)])).all()
-            {
-                out[try r.decode(column: "id", as: Int64.self)] = try Self.decoder.decode(
-                    HashSetRecord.self, from: Data(try r.decode(column: "record", as: String.self).utf8))
-            }
-        }
+        for d in digests { if let id = owner[d], let r = records[id] { out[d] = r } }
         return out
     }
 
@@ -321,6 +343,9 @@ struct ImportStatements {
         let json: String
         let knownBenign: Bool
         let baseline: Bool
+        let bank: String
+        let state: String
+        let review: String
     }
 
     private let sql: any SQLDatabase
@@ -390,9 +415,9 @@ struct ImportStatements {
         if let sqlite {
             try await Self.insert(
                 rows, on: sqlite,
-                statement:
-                    "INSERT INTO hash_items (id, record, known_benign, baseline, created_at, updated_at) VALUES ",
-                columns: 6
+                statement: "INSERT INTO hash_items (id, record, known_benign, baseline, created_at, updated_at, "
+                    + "bank, review_state, review) VALUES ",
+                columns: 9
             ) { r, binds in
                 binds.append(.integer(Int(r.id)))
                 binds.append(.text(r.json))
@@ -400,16 +425,21 @@ struct ImportStatements {
                 binds.append(.integer(r.baseline ? 1 : 0))
                 binds.append(.integer(Int(ms)))
                 binds.append(.integer(Int(ms)))
+                binds.append(.text(r.bank))
+                binds.append(.text(r.state))
+                binds.append(.text(r.review))
             }
         } else {
             for chunk in stride(from: 0, to: rows.count, by: 20_000) {
                 let part = rows[chunk..<min(chunk + 20_000, rows.count)]
                 try await sql.raw(
                     """
-                    INSERT INTO hash_items (id, record, known_benign, baseline, created_at, updated_at)
-                    SELECT i, r, k, b, \(bind: ms), \(bind: ms)
+                    INSERT INTO hash_items (id, record, known_benign, baseline, created_at, updated_at, bank,
+                    review_state, review)
+                    SELECT i, r, k, b, \(bind: ms), \(bind: ms), bk, st, rv
                     FROM unnest(\(bind: part.map(\.id)), \(bind: part.map(\.json)), \(bind: part.map(\.knownBenign)),
-                                \(bind: part.map(\.baseline))) AS t(i, r, k, b)
+                                \(bind: part.map(\.baseline)), \(bind: part.map(\.bank)), \(bind: part.map(\.state)),
+                                \(bind: part.map(\.review))) AS t(i, r, k, b, bk, st, rv)
                     """
                 ).run()
             }

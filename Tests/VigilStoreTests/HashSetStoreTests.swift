@@ -32,7 +32,7 @@ struct HashSetStoreTests {
             try await store.importBatch([other], source: "b", actor: .system, into: &third)
             #expect(third.updated == 1)
             let found = try await store.items(forExact: [try HashDigest(.sha1, String(repeating: "AB", count: 20))])
-            let (_, merged) = try #require(found.values.first)
+            let merged = try #require(found.values.first).record
             #expect(Set(merged.categories.map(\.source)) == ["vics-a", "icse-b"])
             #expect(merged.seriesName == "Series X")
             #expect(try await store.counts().items == 250)

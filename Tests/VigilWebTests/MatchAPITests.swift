@@ -19,7 +19,7 @@ struct MatchAPITests {
         r.categories = [HashCategory(scheme: .projectVIC, code: "1", source: "test")]
         r.baseline = true
         var s = HashSetStore.ImportSummary()
-        try await store.importBatch([r], source: "test", actor: .system, into: &s)
+        try await store.importBatch([r], source: "test", actor: .system, intake: .confirmed(bank: "national"), into: &s)
         return try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(
             partner: "Platform", scopes: [.matchRead], actor: .system
         ).secret
@@ -152,7 +152,9 @@ struct MatchAPITests {
             let otherPDQ = String(repeating: "0f", count: 32)
             var added = HashSetStore.ImportSummary()
             try await store.importBatch(
-                [HashSetRecord(digests: [try HashDigest(.pdq, otherPDQ)])], source: "t", actor: .system, into: &added)
+                [HashSetRecord(digests: [try HashDigest(.pdq, otherPDQ)])], source: "t", actor: .system,
+                intake: .confirmed(bank: "national"),
+                into: &added)
             let third = try await HashSetMatcher(store: store, snapshotPath: path)
             #expect(third.indexSource == .database)
             #expect(third.indexedPDQCount == 2)

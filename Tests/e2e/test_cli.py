@@ -110,15 +110,33 @@ def test_hash_then_import_then_match():
         assert h1.stdout == h.stdout
         with open(os.path.join(d, "known.csv"), "w") as f:
             f.write(h.stdout)
+        # an import into a bank that is not marked reviewed cannot confirm; an unknown bank is refused; nothing written
+        refused = vigil("hashset", "import", "--format", "csv", os.path.join(d, "known.csv"), "--confirm", data=data)
+        assert refused.returncode == 1 and "not marked reviewed" in refused.stderr, refused.stderr
+        unknown = vigil("hashset", "import", "--format", "csv", os.path.join(d, "known.csv"), "--bank", "nope", data=data)
+        assert unknown.returncode == 1 and "no bank 'nope'" in unknown.stderr, unknown.stderr
         imp = vigil("hashset", "import", "--format", "csv", os.path.join(d, "known.csv"), data=data)
         assert imp.returncode == 0, imp.stderr
         assert imp.stdout.startswith("added ")
         again = vigil("hashset", "import", "--format", "csv", os.path.join(d, "known.csv"), data=data)
         assert "added 0, updated 0" in again.stdout
         text = subprocess.run([VIGIL, "hash", tree], capture_output=True, text=True, timeout=120).stdout
+        # new records wait for review: not known yet, but found on request
         m = subprocess.run([VIGIL, "match", "--data-dir", data, "--format", "json"], input=text, capture_output=True, text=True, timeout=120)
+        assert m.returncode == 1, m.stdout
+        m = subprocess.run([VIGIL, "match", "--data-dir", data, "--format", "json", "--include-pending"], input=text,
+                           capture_output=True, text=True, timeout=120)
         assert m.returncode == 0, m.stderr
-        assert '"distance":0' in m.stdout
+        assert '"distance":0' in m.stdout and '"review":"pending"' in m.stdout and '"bank":"national"' in m.stdout
+        banks = vigil("bank", "list", data=data)
+        assert banks.returncode == 0 and "false-positive" in banks.stdout and "negative" in banks.stdout
+        # the bank switched off: nothing even on request
+        assert vigil("bank", "disable", "national", data=data).returncode == 0
+        m = subprocess.run([VIGIL, "match", "--data-dir", data, "--include-pending"], input=text, capture_output=True, text=True, timeout=120)
+        assert m.returncode == 1, m.stdout
+        assert vigil("bank", "enable", "national", data=data).returncode == 0
+        bad = vigil("bank", "set", "national", "--radius", "99", data=data)
+        assert bad.returncode == 1 and "between 0 and 63" in bad.stderr
         # `vigil match` wrote the index snapshot; the server starts from it while the set is unchanged
         assert os.path.exists(os.path.join(data, "match-index.snapshot"))
         assert "from the snapshot" in serve_until_index_ready(data)

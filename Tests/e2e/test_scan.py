@@ -136,7 +136,10 @@ def test_scan_as_an_examiner(browser):
     with tempfile.TemporaryDirectory() as d:
         ev, setfile, ignore = make_case(d)
         data = os.path.join(d, "data")
-        imp = run("hashset", "import", "--format", "csv", setfile, "--data-dir", data)
+        # the unit's reviewed set: a bank whose source reviews every hash, imported as confirmed
+        bank = run("bank", "add", "unit-set", "--label", "Unit's reviewed set", "--reviewed", "--data-dir", data)
+        assert bank.returncode == 0, bank.stderr
+        imp = run("hashset", "import", "--format", "csv", setfile, "--bank", "unit-set", "--confirm", "--data-dir", data)
         assert imp.returncode == 0, imp.stderr
         out = os.path.join(d, "case-out")
 

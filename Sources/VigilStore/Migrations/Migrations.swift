@@ -24,6 +24,7 @@ public enum VigilMigrations {
             EncryptTOTPSecrets(secrets: secrets),
             ListEntryOrigin(),
             HoldColumns(),
+            HashBanks(),
         ]
     }
 }

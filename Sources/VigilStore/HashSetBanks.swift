@@ -1,0 +1,213 @@
+import FluentKit
+import Foundation
+import SQLKit
+import VigilCore
+
+/// A hash set item with what matching and review need besides its record.
+public struct HashSetItem: Sendable {
+    public let id: Int64
+    public let record: HashSetRecord
+    public let bank: String
+    public let review: HashReview
+    /// Grows with every change to the item (merge, review step, bank move).
+    public let version: Int64
+    /// When the item entered the set.
+    public let firstSeen: Date
+
+    public init(id: Int64, record: HashSetRecord, bank: String, review: HashReview, version: Int64, firstSeen: Date) {
+        self.id = id
+        self.record = record
+        self.bank = bank
+        self.review = review
+        self.version = version
+        self.firstSeen = firstSeen
+    }
+}
+
+/// Banks and review of the national hash set (#14).
+extension HashSetStore {
+    // MARK: banks
+
+    static func insertBank(_ bank: HashBank, at ms: Int64, on sql: any SQLDatabase) async throws {
+        try await sql.insert(into: "hash_banks")
+            .columns("name", "label", "kind", "enabled", "pdq_radius", "sampling", "reviewed", "updated_ms")
+            .values(
+                SQLBind(bank.name), SQLBind(bank.label), SQLBind(bank.kind.rawValue), SQLBind(bank.enabled),
+                SQLBind(bank.pdqRadius), SQLBind(bank.sampling), SQLBind(bank.reviewed), SQLBind(ms)
+            ).run()
+    }
+
+    /// Every bank, by name.
+    public func banks() async throws -> [HashBank] {
+        try await sql.select().column("*").from("hash_banks").orderBy("name").all().map { r in
+            guard let kind = HashBank.Kind(rawValue: try r.decode(column: "kind", as: String.self)) else {
+                throw StoreError.corrupt("a bank of an unknown kind")
+            }
+            return HashBank(
+                name: try r.decode(column: "name", as: String.self),
+                label: try r.decode(column: "label", as: String.self),
+                kind: kind, enabled: try r.decode(column: "enabled", as: Bool.self),
+                pdqRadius: try r.decode(column: "pdq_radius", as: Int.self),
+                sampling: try r.decode(column: "sampling", as: Double.self),
+                reviewed: try r.decode(column: "reviewed", as: Bool.self))
+        }
+    }
+
+    /// The bank named `name`, or a clear error naming the banks there are.
+    public func bank(named name: String) async throws -> HashBank {
+        let all = try await banks()
+        guard let bank = all.first(where: { $0.name == name }) else {
+            throw StoreError.notFound(
+                "there is no bank '\(name)'; banks: \(all.map(\.name).joined(separator: ", ")) (add one with vigil bank add)"
+            )
+        }
+        return bank
+    }
+
+    /// Adds a bank (audited).
+    public func addBank(_ bank: HashBank, actor: AuditActor) async throws {
+        if let problem = HashBank.problem(name: bank.name, pdqRadius: bank.pdqRadius, sampling: bank.sampling) {
+            throw StoreError.invalid(problem)
+        }
+        let now = clock.now()
+        try await AuditLog.transaction(db) { tx in
+            let sql = tx.sql
+            if try await sql.select().column("name").from("hash_banks").where("name", .equal, bank.name).first() != nil
+            {
+                throw StoreError.conflict("a bank named '\(bank.name)' already exists")
+            }
+            try await Self.insertBank(bank, at: AuditChain.milliseconds(now), on: sql)
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "hashset.bank-add", subject: "bank:\(bank.name)",
+                details: Self.bankDetails(bank))
+        }
+    }
+
+    /// Changes a bank's settings (audited with the settings after the change). Takes effect at every matcher's next
+    /// query: matchers read the banks per query.
+    public func updateBank(_ name: String, actor: AuditActor, _ change: @Sendable (inout HashBank) -> Void)
+        async throws -> HashBank
+    {
+        let now = clock.now()
+        var bank = try await bank(named: name)
+        change(&bank)
+        if let problem = HashBank.problem(name: bank.name, pdqRadius: bank.pdqRadius, sampling: bank.sampling) {
+            throw StoreError.invalid(problem)
+        }
+        let changed = bank
+        try await AuditLog.transaction(db) { tx in
+            try await tx.sql.update("hash_banks").set("label", to: changed.label).set("kind", to: changed.kind.rawValue)
+                .set("enabled", to: changed.enabled).set("pdq_radius", to: changed.pdqRadius)
+                .set("sampling", to: changed.sampling).set("reviewed", to: changed.reviewed)
+                .set("updated_ms", to: AuditChain.milliseconds(now)).where("name", .equal, name).run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "hashset.bank-set", subject: "bank:\(name)",
+                details: Self.bankDetails(changed))
+        }
+        return changed
+    }
+
+    static func bankDetails(_ b: HashBank) -> [String: String] {
+        [
+            "label": b.label, "kind": b.kind.rawValue, "enabled": String(b.enabled), "pdq_radius": String(b.pdqRadius),
+            "sampling": String(b.sampling), "reviewed": String(b.reviewed),
+        ]
+    }
+
+    // MARK: items with bank and review
+
+    /// Items by id, with bank, review and version.
+    public func items(ids: [Int64]) async throws -> [Int64: HashSetItem] {
+        var out: [Int64: HashSetItem] = [:]
+        for chunk in stride(from: 0, to: ids.count, by: 400) {
+            for r in try await sql.select().columns(
+                "id", "record", "bank", "review_state", "review", "version", "created_at"
+            )
+            .from("hash_items").where("id", .in, Array(ids[chunk..<min(chunk + 400, ids.count)])).all() {
+                let item = try Self.item(r)
+                out[item.id] = item
+            }
+        }
+        return out
+    }
+
+    static func item(_ r: any SQLRow) throws -> HashSetItem {
+        let id = try r.decode(column: "id", as: Int64.self)
+        let record = try decoder.decode(
+            HashSetRecord.self, from: Data(try r.decode(column: "record", as: String.self).utf8))
+        let created = Date(timeIntervalSince1970: Double(try r.decode(column: "created_at", as: Int64.self)) / 1000)
+        let review: HashReview
+        if let json = try r.decode(column: "review", as: String?.self) {
+            review = try decoder.decode(HashReview.self, from: Data(json.utf8))
+        } else {
+            // Stored before reviews existed: known, as it was.
+            review = .confirmed(category: record.categories.first?.code, by: nil, at: created)
+        }
+        return HashSetItem(
+            id: id, record: record, bank: try r.decode(column: "bank", as: String.self), review: review,
+            version: try r.decode(column: "version", as: Int64.self), firstSeen: created)
+    }
+
+    /// The reviewers' queue: pending records oldest first, or the supervisors' (escalated).
+    public func reviewQueue(_ state: HashReviewState = .pending, limit: Int = 50) async throws -> [HashSetItem] {
+        try await sql.select().columns("id", "record", "bank", "review_state", "review", "version", "created_at")
+            .from("hash_items").where("review_state", .equal, state.rawValue).orderBy("id").limit(limit).all()
+            .map(Self.item)
+    }
+
+    /// How many records are in each review state.
+    public func reviewCounts() async throws -> [HashReviewState: Int] {
+        var out: [HashReviewState: Int] = [:]
+        for r in try await sql.select().column("review_state").column(
+            SQLFunction("count", args: SQLLiteral.all), as: "n"
+        )
+        .from("hash_items").groupBy("review_state").all() {
+            if let s = HashReviewState(rawValue: try r.decode(column: "review_state", as: String.self)) {
+                out[s] = try r.decode(column: "n", as: Int.self)
+            }
+        }
+        return out
+    }
+
+    /// Applies a review event to an item and saves it (audited, with the item's new version). A record marked a
+    /// false positive moves to the `false-positive` bank, where its hashes suppress near matches from then on.
+    @discardableResult
+    public func review(item id: Int64, _ event: HashReviewEvent, actor: AuditActor) async throws -> (
+        HashSetItem, [HashReviewEffect]
+    ) {
+        let now = clock.now()
+        return try await AuditLog.transaction(db) { tx in
+            let sql = tx.sql
+            guard
+                let row = try await sql.select()
+                    .columns("id", "record", "bank", "review_state", "review", "version", "created_at")
+                    .from("hash_items").where("id", .equal, id).first()
+            else { throw StoreError.notFound("there is no hash set record item-\(id)") }
+            let item = try Self.item(row)
+            var review = item.review
+            let effects = try review.handle(event, at: now)
+            var bank = item.bank
+            if case .markFalsePositive = event { bank = HashBank.falsePositiveName }
+            let json = String(decoding: try Self.encoder.encode(review), as: UTF8.self)
+            let ms = AuditChain.milliseconds(now)
+            try await sql.update("hash_items").set("review", to: json).set("review_state", to: review.state.rawValue)
+                .set("bank", to: bank).set("version", to: item.version + 1).set("updated_at", to: ms)
+                .where("id", .equal, id).run()
+            var details = ["state": review.state.rawValue, "version": String(item.version + 1)]
+            switch event {
+            case .vote(_, let category): details["category"] = category
+            case .decide(_, let category): details["category"] = category ?? "rejected"
+            case .dispute, .agree: details["partner_feedback"] = event.name
+            case .markFalsePositive: details["bank"] = bank
+            }
+            if !effects.isEmpty { details["effects"] = effects.map { "\($0)" }.joined(separator: ",") }
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "hashset.review.\(event.name)", subject: "item-\(id)",
+                details: details)
+            let saved = HashSetItem(
+                id: id, record: item.record, bank: bank, review: review, version: item.version + 1,
+                firstSeen: item.firstSeen)
+            return (saved, effects)
+        }
+    }
+}

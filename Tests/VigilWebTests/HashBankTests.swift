@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+import Vapor
+import VigilApp
+import VigilCore
+import VigilStore
+import VigilTestSupport
+import VigilWeb
+
+/// The hash set's banks and review, through the store and the matcher every face uses.
+@Suite("Hash set banks and review")
+struct HashBankTests {
+    static let base = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
+    /// `base` with its first `bits` hex digits' low bit flipped (one bit per digit).
+    static func near(_ bits: Int, of hex: String = base) -> String {
+        var chars = Array(hex)
+        for i in 0..<bits {
+            let v = Int(String(chars[i]), radix: 16)!
+            chars[i] = Character(String(v ^ 1, radix: 16))
+        }
+        return String(chars)
+    }
+
+    static func record(_ hex: String, category: String = "1") throws -> HashSetRecord {
+        HashSetRecord(
+            digests: [try HashDigest(.pdq, hex)], categories: [HashCategory(scheme: .projectVIC, code: category)])
+    }
+
+    static func importOne(_ store: HashSetStore, _ r: HashSetRecord, _ intake: HashSetStore.Intake, actor: String)
+        async throws -> Int64
+    {
+        var s = HashSetStore.ImportSummary()
+        try await store.importBatch([r], source: "t", actor: .user(actor), intake: intake, into: &s)
+        return try #require(try await store.items(forExact: r.digests).values.first).id
+    }
+
+    @Test("a new record is pending: no match until three others agree, unless asked for pending; then known")
+    func reviewBeforeMatching() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            let id = try await Self.importOne(
+                store, try Self.record(Self.base), .pending(reviewsRequired: 3), actor: "ana")
+            let matcher = try await HashSetMatcher(store: store)
+            let q = [try HashDigest(.pdq, Self.near(4))]
+            #expect(try await matcher.match(q)[0].isEmpty)
+            let pending = try await matcher.match(q, includePending: true)[0]
+            #expect(pending.map(\.review) == [.pending] && pending.map(\.bank) == ["national"])
+            #expect(try await store.reviewQueue().map(\.id) == [id])
+            await #expect(throws: HashReviewError.ownSubmission) {
+                try await store.review(
+                    item: id, .vote(reviewer: AuditActor.user("ana").display, category: "1"), actor: .user("ana"))
+            }
+            for reviewer in ["bo", "cy"] {
+                try await store.review(
+                    item: id, .vote(reviewer: AuditActor.user(reviewer).display, category: "1"), actor: .user(reviewer))
+            }
+            #expect(try await matcher.match(q)[0].isEmpty, "two of three")
+            let (item, effects) = try await store.review(
+                item: id, .vote(reviewer: AuditActor.user("di").display, category: "1"), actor: .user("di"))
+            #expect(effects == [.startsMatching] && item.version == 4)
+            let hit = try #require(try await matcher.match(q)[0].first)
+            #expect(hit.review == .confirmed && hit.category == "1" && hit.distance == 4 && hit.version == 4)
+            #expect(hit.matched.value == Self.base, "the answer carries the matched hash")
+            #expect(try await store.reviewQueue().isEmpty)
+            let audit = try await AuditLog.verify(on: app.db)
+            #expect(audit > 0)
+        }
+    }
+
+    @Test("a disabled bank answers nothing; its own radius bounds its matches; changes apply at the next query")
+    func banksSwitchAndRadius() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            try await store.addBank(
+                HashBank(name: "partner:fr", label: "Partner FR", pdqRadius: 10, reviewed: true), actor: .system)
+            await #expect(throws: StoreError.self) {
+                try await store.addBank(HashBank(name: "partner:fr", label: "again"), actor: .system)
+            }
+            await #expect(throws: StoreError.self) { try await store.bank(named: "nowhere") }
+            _ = try await Self.importOne(store, try Self.record(Self.base), .confirmed(bank: "partner:fr"), actor: "x")
+            let matcher = try await HashSetMatcher(store: store)
+            #expect(try await matcher.match([try HashDigest(.pdq, Self.near(8))])[0].map(\.bank) == ["partner:fr"])
+            #expect(try await matcher.match([try HashDigest(.pdq, Self.near(12))])[0].isEmpty, "beyond the bank's 10")
+            _ = try await store.updateBank("partner:fr", actor: .system) { $0.enabled = false }
+            #expect(try await matcher.match([try HashDigest(.pdq, Self.base)])[0].isEmpty, "switched off")
+            _ = try await store.updateBank("partner:fr", actor: .system) { $0.enabled = true }
+            #expect(try await matcher.match([try HashDigest(.pdq, Self.base)])[0].count == 1)
+            await #expect(throws: StoreError.self) {
+                try await store.updateBank("partner:fr", actor: .system) { $0.pdqRadius = 70 }
+            }
+        }
+    }
+
+    @Test("a false positive's hash in the negative bank suppresses near matches, with the reason for staff")
+    func negativeBank() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            let known = try await Self.importOne(
+                store, try Self.record(Self.base), .confirmed(bank: "national"), actor: "x")
+            // a benign picture that happens to sit near the known one
+            let benign = Self.near(20)
+            let fp = try await Self.importOne(
+                store, try Self.record(benign, category: "5"), .confirmed(bank: "national"), actor: "x")
+            let matcher = try await HashSetMatcher(store: store)
+            // this installation keeps false positives tight: 10 bits
+            _ = try await store.updateBank("false-positive", actor: .system) { $0.pdqRadius = 10 }
+            let query = try HashDigest(.pdq, Self.near(22))
+            #expect(try await matcher.match([query])[0].map(\.item).sorted() == [known, fp])
+            let (item, effects) = try await store.review(item: fp, .markFalsePositive(by: "sup"), actor: .user("sup"))
+            #expect(item.bank == "false-positive" && item.review.state == .rejected && effects == [.stopsMatching])
+            let answer = try await matcher.answer([query, try HashDigest(.pdq, Self.base)])
+            #expect(answer.hits[0].isEmpty, "suppressed: within the negative bank's radius of the false positive")
+            #expect(answer.suppressed[0] == .init(bank: "false-positive", item: fp, distance: 2))
+            #expect(answer.hits[1].map(\.item) == [known], "a query far from the false positive still matches")
+            _ = try await store.updateBank("false-positive", actor: .system) { $0.enabled = false }
+            #expect(try await matcher.match([query])[0].map(\.item) == [known])
+        }
+    }
+
+    @Test("a sampled bank answers a stable share of queries")
+    func sampling() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            try await store.addBank(
+                HashBank(name: "platform:trial", label: "Trial", pdqRadius: 63, sampling: 0.25, reviewed: true),
+                actor: .system)
+            _ = try await Self.importOne(
+                store, try Self.record(Self.base), .confirmed(bank: "platform:trial"), actor: "x")
+            let matcher = try await HashSetMatcher(store: store)
+            let queries =
+                try (1...24).map { try HashDigest(.pdq, Self.near($0)) }
+                + (1...24).map { try HashDigest(.pdq, Self.near($0, of: String(Self.base.reversed()))) }
+            let first = try await matcher.match(queries).map { !$0.isEmpty }
+            let answered = first.filter { $0 }.count
+            #expect(answered > 0 && answered < queries.count, "\(answered) of \(queries.count)")
+            #expect(try await matcher.match(queries).map { !$0.isEmpty } == first, "the same queries, the same answers")
+        }
+    }
+}
