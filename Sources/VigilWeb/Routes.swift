@@ -76,6 +76,8 @@ func routes(_ app: Application) {
     app.on(.GET, ["api", "v1", "feeds", "public-key"], access: .publicAccess, use: FeedsController.publicKey)
     app.on(.GET, ["api", "v1", "feeds", ":format"], access: .apiScope(.feedsRead), use: FeedsController.feed)
     app.on(.POST, ["api", "v1", "match"], access: .apiScope(.matchRead), use: MatchController.match)
+    app.on(
+        .POST, ["api", "v1", "match", "feedback"], access: .apiScope(.matchRead), use: MatchController.feedback)
     app.on(.POST, ["api", "v1", "bounces"], access: .apiScope(.bouncesWrite), use: BouncesController.receive)
     // MARK: monitoring (a `metrics:read` key; Prometheus sends it as a bearer token)
     app.on(.GET, ["metrics"], access: .apiScope(.metricsRead), use: OpsController.metrics)

@@ -38,7 +38,7 @@ struct MatchAPITests {
         return try await TestBrowser(app).send(.POST, "/api/v1/match", headers: h, body: json)
     }
 
-    @Test("near duplicates within the radius match with their distance; the matched hash itself is never returned")
+    @Test("near duplicates within the radius match with their distance, the matched hash, bank, review and version")
     func batchMatch() async throws {
         try await withVigilApp { app, clock in
             let key = try await seed(app, clock)
@@ -48,7 +48,12 @@ struct MatchAPITests {
             #expect(res.status == .ok)
             struct R: Decodable {
                 struct Result: Decodable {
-                    struct M: Decodable { let distance: Int; let baseline: Bool; let item: String }
+                    struct M: Decodable {
+                        struct H: Decodable { let algorithm: String; let value: String }
+                        struct P: Decodable { let contributor: String?; let `case`: String? }
+                        let distance: Int; let baseline: Bool; let item: String; let matched: H; let bank: String
+                        let review: String; let version: Int64; let provenance: P
+                    }
                     let matched: Bool
                     let matches: [M]
                     let error: String?
@@ -60,7 +65,10 @@ struct MatchAPITests {
             #expect(r.results[0].matches.first?.distance == 8)
             #expect(r.results[0].matches.first?.baseline == true)
             #expect(r.results[3].error != nil)
-            #expect(!res.body.contains(knownPDQ), "the known hash must not be disclosed to a near-match query")
+            let first = try #require(r.results[0].matches.first)
+            #expect(first.matched.algorithm == "pdq" && first.matched.value == knownPDQ)
+            #expect(first.bank == "national" && first.review == "confirmed" && first.version == 1)
+            #expect(first.provenance.case == nil, "a partner's key never sees the contributor's case")
             #expect(
                 try await AuditLog.list(on: app.db, filter: .init(action: "match.query"), page: 1, per: 10).total == 1)
         }
@@ -179,6 +187,54 @@ struct MatchAPITests {
             let fifth = try await HashSetMatcher(store: store, snapshotPath: path)
             #expect(fifth.indexSource == .database)
             #expect(try await fifth.match([query])[0].map(\.distance) == [8])
+        }
+    }
+
+    @Test("feedback: partners confirm or dispute; at the threshold the record leaves matching; refusals are clear")
+    func feedback() async throws {
+        try await withVigilApp { app, clock in
+            let key = try await seed(app, clock)
+            let other = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(
+                partner: "Other platform", scopes: [.matchRead], actor: .system
+            ).secret
+            let feeds = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(
+                partner: "ISP", scopes: [.feedsRead], actor: .system
+            ).secret
+            func send(_ key: String, _ body: String) async throws -> TestBrowser.Page {
+                try await TestBrowser(app).send(
+                    .POST, "/api/v1/match/feedback",
+                    headers: [
+                        "Content-Type": "application/json", "Accept": "application/json",
+                        "Authorization": "Bearer \(key)",
+                    ], body: body)
+            }
+            let query = #"{"hashes": [{"algorithm":"pdq","value":"\#(knownPDQ)"}]}"#
+            #expect(try await post(app, key: key, query).body.contains(#""matched":true"#))
+            #expect(try await send(feeds, #"{"item":"item-1","verdict":"dispute"}"#).status == .forbidden)
+            #expect(try await send(key, #"{"item":"item-999","verdict":"dispute"}"#).status == .notFound)
+            #expect(try await send(key, #"{"item":"item-1","verdict":"maybe"}"#).status == .badRequest)
+            #expect(try await send(key, #"{"item":"nonsense","verdict":"confirm"}"#).status == .badRequest)
+            let agreed = try await send(key, #"{"item":"item-1","verdict":"confirm"}"#)
+            #expect(agreed.status == .ok && agreed.body.contains(#""review":"confirmed""#))
+            #expect(try await send(key, #"{"item":"item-1","verdict":"dispute"}"#).status == .ok)
+            let again = try await send(key, #"{"item":"item-1","verdict":"dispute"}"#)
+            #expect(again.status == .conflict && again.body.contains("hash.review.already-voted"))
+            // the second partner's dispute reaches the threshold (2): back to review, no longer known
+            let second = try await send(other, #"{"item":"item-1","verdict":"dispute"}"#)
+            #expect(second.status == .ok && second.body.contains(#""review":"pending""#))
+            #expect(try await post(app, key: key, query).body.contains(#""matched":false"#))
+            let pending = try await TestBrowser(app).send(
+                .POST, "/api/v1/match?include=pending",
+                headers: [
+                    "Content-Type": "application/json", "Accept": "application/json", "Authorization": "Bearer \(key)",
+                ], body: query)
+            #expect(pending.body.contains(#""review":"pending""#))
+            // a dispute of a record in review makes no sense: 409
+            #expect(try await send(key, #"{"item":"item-1","verdict":"dispute"}"#).status == .conflict)
+            let votes = try await AuditLog.list(
+                on: app.db, filter: .init(action: "hashset.review.dispute"), page: 1, per: 10)
+            #expect(votes.total == 2)
+            #expect(try await AuditLog.verify(on: app.db) > 0)
         }
     }
 }

@@ -16,6 +16,8 @@ enum MatchController {
         }
         let hashes: [Hash]
         let radius: Int?
+        /// `["pending"]` also matches records still in review (they never count as known).
+        let include: [String]?
     }
 
     struct MatchDTO: Content {
@@ -25,9 +27,29 @@ enum MatchController {
             let national: String?
             let source: String?
         }
-        /// An opaque reference to the known item (never another hash).
+        struct Matched: Content {
+            let algorithm: String
+            let value: String
+        }
+        struct Provenance: Content {
+            let contributor: String?
+            /// ISO 8601.
+            let firstSeen: String?
+            /// The contributor's case: only for callers allowed to see cases (staff), never for partners' keys.
+            let `case`: String?
+        }
+        /// A reference to the known item, for feedback (`POST /api/v1/match/feedback`).
         let item: String
         let distance: Int
+        /// The known hash that matched (a near match differs from the query).
+        let matched: Matched
+        let bank: String
+        /// The category reviewers agreed, when confirmed.
+        let category: String?
+        /// `confirmed`, or `pending`/`escalated` when asked for with `include: ["pending"]`.
+        let review: String
+        let version: Int64
+        let provenance: Provenance
         let categories: [Category]
         let baseline: Bool
         let knownBenign: Bool
@@ -50,6 +72,11 @@ enum MatchController {
     static func dto(_ hit: HashSetMatcher.Hit) -> MatchDTO {
         MatchDTO(
             item: "item-\(hit.item)", distance: hit.distance,
+            matched: .init(algorithm: hit.matched.algorithm.rawValue, value: hit.matched.value), bank: hit.bank,
+            category: hit.category, review: hit.review.rawValue, version: hit.version,
+            provenance: .init(
+                contributor: hit.record.provenance.contributor, firstSeen: hit.firstSeen.map { $0.formatted(.iso8601) },
+                case: nil),
             categories: hit.record.categories.map {
                 .init(scheme: $0.scheme.rawValue, code: $0.code, national: $0.nationalCategory, source: $0.source)
             },
@@ -85,9 +112,15 @@ enum MatchController {
                 errors.append("unknown algorithm '\(h.algorithm)'; use md5, sha1, sha256, pdq or photodna")
             }
         }
+        let includes = Set((q.include ?? []) + (req.query[String.self, at: "include"].map { [$0] } ?? []))
+        guard includes.isSubset(of: ["pending"]) else {
+            throw Abort(.badRequest, reason: "The field 'include' may only hold \"pending\".")
+        }
         let valid = parsed.compactMap { $0 }
         let matcher = try await req.application.matchService.matcher(req.application)
-        let hits = try await matcher.match(valid, radius: radius, jobs: 1)
+        let answer = try await matcher.answer(
+            valid, radius: radius, includePending: includes.contains("pending"), jobs: 1)
+        let hits = answer.hits
         var k = 0
         var results: [ResultDTO] = []
         var matchedCount = 0
@@ -108,10 +141,18 @@ enum MatchController {
         let now = try req.vigil.clock.now()
         let total = q.hashes.count
         let mc = matchedCount
+        // Why near queries got no match stays with staff: the audit names the negative banks, never to the caller.
+        var details = ["hashes": String(total), "matched": String(mc), "radius": String(radius)]
+        if !answer.suppressed.isEmpty {
+            details["suppressed"] = String(answer.suppressed.count)
+            details["suppressed_by"] = Set(answer.suppressed.values.map { "\($0.bank):item-\($0.item)" }).sorted()
+                .prefix(20).joined(separator: ",")
+        }
+        if includes.contains("pending") { details["include"] = "pending" }
+        let audited = details
         try await req.db.transaction { tx in
             try await AuditLog.append(
-                on: tx, at: now, actor: actor, action: "match.query", subject: "hashset",
-                details: ["hashes": String(total), "matched": String(mc), "radius": String(radius)])
+                on: tx, at: now, actor: actor, action: "match.query", subject: "hashset", details: audited)
         }
         return Response(radius: radius, results: results)
     }
@@ -148,6 +189,45 @@ enum MatchController {
                 algorithm: digest.algorithm.rawValue, value: digest.value, matched: true, matches: hits.map(dto),
                 error: nil))
         return res
+    }
+}
+
+extension MatchController {
+    struct Feedback: Content {
+        /// The `item` of a match answer.
+        let item: String
+        /// `confirm` (the match was right) or `dispute` (it was not).
+        let verdict: String
+    }
+
+    struct FeedbackAnswer: Content {
+        let item: String
+        let verdict: String
+        /// The record's review state after the feedback (`pending` when disputes sent it back to review).
+        let review: String
+        let version: Int64
+    }
+
+    /// A partner confirms or disputes a match. One vote per partner per record; disputes at
+    /// `hash_dispute_threshold` put the record back into review (it stops matching as known).
+    static func feedback(_ req: Request) async throws -> FeedbackAnswer {
+        try await req.vigil.rateLimit(req)
+        let f = try req.content.decode(Feedback.self)
+        guard f.item.hasPrefix("item-"), let id = Int64(f.item.dropFirst(5)), id >= 0 else {
+            throw Abort(.badRequest, reason: "The field 'item' must be an item reference from a match answer (item-N).")
+        }
+        guard case .partner(_, let partner, _) = req.caller else { throw Abort(.forbidden) }
+        let event: HashReviewEvent
+        switch f.verdict {
+        case "confirm": event = .agree(partner: partner)
+        case "dispute":
+            event = .dispute(partner: partner, threshold: try req.vigil.configuration.hashDisputeThreshold)
+        default: throw Abort(.badRequest, reason: "The field 'verdict' must be \"confirm\" or \"dispute\".")
+        }
+        let store = HashSetStore(db: req.db, clock: try req.vigil.clock)
+        let (item, _) = try await store.review(item: id, event, actor: req.auditActor)
+        return FeedbackAnswer(
+            item: f.item, verdict: f.verdict, review: item.review.state.rawValue, version: item.version)
     }
 }
 
