@@ -41,6 +41,13 @@ func routes(_ app: Application) {
     app.on(.GET, ["cases", ":id", "referral"], access: Rules.lawEnforcement, use: CaseDeskController.referral)
 
     // MARK: staff: the block list (auditors read, defanged)
+    app.on(.GET, ["hashset", "review"], access: Rules.hashReviewers) { try await HashReviewController.page($0) }
+    app.on(
+        .POST, ["hashset", "review", "false-positive"], access: Rules.hashSupervisors,
+        use: HashReviewController.falsePositive)
+    app.on(.POST, ["hashset", "review", ":id"], access: Rules.hashReviewers, use: HashReviewController.vote)
+    app.on(
+        .POST, ["hashset", "review", ":id", "decide"], access: Rules.hashSupervisors, use: HashReviewController.decide)
     app.on(.GET, ["list"], access: Rules.listReaders) { try await ListDeskController.list($0) }
     app.on(.GET, ["list", "new"], access: Rules.listDesk) { try await ListDeskController.newPage($0) }
     app.on(.POST, ["list"], access: Rules.listDesk, use: ListDeskController.propose)

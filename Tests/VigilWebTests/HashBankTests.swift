@@ -137,4 +137,54 @@ struct HashBankTests {
             #expect(try await matcher.match(queries).map { !$0.isEmpty } == first, "the same queries, the same answers")
         }
     }
+
+    @Test(
+        "the review desk: three reviewers confirm in turn; the submitter and a second vote are refused; a supervisor settles a disagreement"
+    )
+    func reviewDesk() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            let id = try await Self.importOne(
+                store, try Self.record(Self.base), .pending(reviewsRequired: 3), actor: "ana")
+            let other = try await Self.importOne(
+                store, try Self.record(Self.near(40)), .pending(reviewsRequired: 3), actor: "ana")
+            let (ana, _) = try await Staff.signedIn(app, clock: clock, username: "ana", role: .analyst)
+            let submitterPage = try await ana.get("/hashset/review")
+            #expect(submitterPage.status == .ok && submitterPage.body.contains("Nothing for you to review"))
+            let own = try await ana.post("/hashset/review/\(id)", form: [("category", "1")])
+            #expect(own.status == .conflict && own.body.contains("someone else must review it"))
+            var reviewers: [TestBrowser] = []
+            for name in ["bo", "cy", "di"] {
+                reviewers.append(try await Staff.signedIn(app, clock: clock, username: name, role: .analyst).0)
+            }
+            for (n, browser) in reviewers.enumerated() {
+                let page = try await browser.get("/hashset/review")
+                #expect(page.body.contains("item-\(id)") && page.body.contains("\(n) of 3 confirmations"))
+                #expect(!page.body.contains("user:bo: category"), "the others' verdicts are not shown")
+                #expect(page.body.contains(#"data-key="5""#) && page.body.contains("/static/review.js"))
+                let voted = try await browser.post("/hashset/review/\(id)", form: [("category", "1")])
+                #expect(voted.status == .seeOther || voted.status == .found, "\(voted.status)")
+            }
+            let twice = try await reviewers[0].post("/hashset/review/\(id)", form: [("category", "1")])
+            #expect(twice.status == .conflict)
+            let matcher = try await HashSetMatcher(store: store)
+            #expect(try await matcher.match([try HashDigest(.pdq, Self.base)])[0].map(\.review) == [.confirmed])
+            // the second record: two reviewers disagree, a supervisor who did not vote settles it
+            _ = try await reviewers[0].post("/hashset/review/\(other)", form: [("category", "1")])
+            _ = try await reviewers[1].post("/hashset/review/\(other)", form: [("category", "2")])
+            let (sup, _) = try await Staff.signedIn(app, clock: clock, username: "sue", role: .supervisor)
+            let desk = try await sup.get("/hashset/review")
+            #expect(desk.body.contains("Reviewers disagreed") && desk.body.contains("user:cy: category 2"))
+            #expect(
+                try await reviewers[2].post("/hashset/review/\(other)/decide", form: [("decision", "1")]).status
+                    == .forbidden, "analysts do not settle")
+            let settled = try await sup.post("/hashset/review/\(other)/decide", form: [("decision", "2")])
+            #expect(settled.status == .seeOther || settled.status == .found)
+            #expect(try await store.items(ids: [other])[other]?.review.category == "2")
+            #expect(try await ana.post("/hashset/review/\(id)", form: [("category", "9")]).status == .badRequest)
+            #expect(
+                try await AuditLog.list(on: app.db, filter: .init(action: "hashset.review.vote"), page: 1, per: 20)
+                    .total == 5)
+        }
+    }
 }

@@ -44,6 +44,7 @@ enum Navigation {
         ("/cases", "Reports", Rules.desk),
         ("/le/referred", "Referred cases", Rules.lawEnforcement),
         ("/list", "Block list", Rules.listReaders),
+        ("/hashset/review", "Hash review", Rules.hashReviewers),
         ("/takedown", "Takedown", Rules.takedownReaders),
         ("/admin/users", "Users", Rules.admin),
         ("/admin/apikeys", "API keys", Rules.admin),
@@ -67,6 +68,9 @@ enum Rules {
     static let listDesk = AccessRule.roles(listDeskRoles)
     /// Who reads the block list (auditors: read-only, addresses defanged).
     static let listReaders = AccessRule.roles([.analyst, .supervisor, .admin, .auditor])
+    /// Who reviews hash set records (supervisors and admins also settle disagreements).
+    static let hashReviewers = AccessRule.roles([.analyst, .supervisor, .leLiaison, .admin])
+    static let hashSupervisors = AccessRule.roles([.supervisor, .admin])
     /// Who reads the takedown figures and escalations.
     static let takedownReaders = AccessRule.roles([.supervisor, .admin, .auditor])
     /// Who decides appeals.
