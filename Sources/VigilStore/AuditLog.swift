@@ -21,7 +21,9 @@ public enum AuditLog {
     /// Takes the chain's lock at the start of a transaction that reads before it writes (so that two writers
     /// cannot both decide on stale reads): a row lock on PostgreSQL, the write lock on SQLite.
     public static func lockChain(on tx: any Database) async throws {
-        try await tx.sql.raw("UPDATE audit_head SET last_seq = last_seq WHERE id = 1").run()
+        try await tx.sql.raw(
+            "UPDATE \(AuditHead.tableName) SET \(AuditHead.lastSeq) = \(AuditHead.lastSeq) WHERE \(AuditHead.id) = 1"
+        ).run()
     }
 
     /// Appends an event inside the caller's transaction: the event commits with the change it records.
@@ -60,15 +62,16 @@ public enum AuditLog {
         let sql = tx.sql
         // Take the row lock (PostgreSQL) / write lock (SQLite) before reading the head. Plain SQL: this runs in
         // every write transaction, and the ORM's reflection showed in profiles.
-        try await sql.raw("UPDATE audit_head SET last_seq = last_seq WHERE id = 1").run()
+        try await lockChain(on: tx)
         guard
-            let head = try await sql.select().columns("last_seq", "last_hash").from("audit_head").where("id", .equal, 1)
+            let head = try await sql.select().columns(AuditHead.lastSeq, AuditHead.lastHash).from(AuditHead.tableName)
+                .where(AuditHead.id, .equal, 1)
                 .first()
         else {
             throw StoreError.corrupt("the audit log's head row is missing")
         }
-        let lastSeq = try head.decode(column: "last_seq", as: Int64.self)
-        let lastHash = try head.decode(column: "last_hash", as: String.self)
+        let lastSeq = try head.decode(AuditHead.lastSeq, as: Int64.self)
+        let lastHash = try head.decode(AuditHead.lastHash, as: String.self)
         var previous: (sequence: Int64, hash: String)? = lastSeq == 0 ? nil : (lastSeq, lastHash)
         var events: [AuditEvent] = []
         events.reserveCapacity(entries.count)
@@ -80,9 +83,10 @@ public enum AuditLog {
         }
         // Many rows per statement, within SQLite's and PostgreSQL's limits on bound parameters.
         for chunk in stride(from: 0, to: events.count, by: 100).map({ events[$0..<min($0 + 100, events.count)] }) {
-            var insert = sql.insert(into: "audit_events")
+            var insert = sql.insert(into: AuditEvents.tableName)
                 .columns(
-                    "seq", "time_ms", "actor_kind", "actor_id", "action", "subject", "details", "prev_hash", "hash")
+                    AuditEvents.seq, AuditEvents.timeMS, AuditEvents.actorKind, AuditEvents.actorID, AuditEvents.action,
+                    AuditEvents.subject, AuditEvents.details, AuditEvents.prevHash, AuditEvents.hash)
             for event in chunk {
                 insert = insert.values(
                     SQLBind(event.sequence), SQLBind(AuditChain.milliseconds(event.time)), SQLBind(event.actor.kind),
@@ -93,8 +97,10 @@ public enum AuditLog {
             try await insert.run()
         }
         let last = events[events.count - 1]
-        try await sql.update("audit_head").set("last_seq", to: last.sequence).set("last_hash", to: last.hash)
-            .where("id", .equal, 1).run()
+        try await sql.update(AuditHead.tableName).set(AuditHead.lastSeq, to: last.sequence).set(
+            AuditHead.lastHash, to: last.hash
+        )
+        .where(AuditHead.id, .equal, 1).run()
         return events
     }
 

@@ -40,16 +40,16 @@ extension BlockListStore {
 
     static func appeal(_ r: any SQLRow) throws -> Appeal {
         Appeal(
-            reference: try r.decode(column: "reference", as: String.self),
-            target: try r.decode(column: "target", as: String.self),
-            entryID: try r.decode(column: "entry_id", as: Int64?.self),
-            grounds: try r.decode(column: "grounds", as: String.self),
-            hasContact: try r.decode(column: "contact_sealed", as: String?.self) != nil,
-            language: try r.decode(column: "language", as: String.self),
-            state: AppealState(rawValue: try r.decode(column: "state", as: String.self)) ?? .received,
-            outcome: try r.decode(column: "outcome", as: String?.self),
-            decidedBy: try r.decode(column: "decided_by", as: String?.self),
-            createdAt: date(try r.decode(column: "created_ms", as: Int64.self))!)
+            reference: try r.decode(Appeals.reference, as: String.self),
+            target: try r.decode(Appeals.target, as: String.self),
+            entryID: try r.decode(Appeals.entryID, as: Int64?.self),
+            grounds: try r.decode(Appeals.grounds, as: String.self),
+            hasContact: try r.decode(Appeals.contactSealed, as: String?.self) != nil,
+            language: try r.decode(Appeals.language, as: String.self),
+            state: AppealState(rawValue: try r.decode(Appeals.state, as: String.self)) ?? .received,
+            outcome: try r.decode(Appeals.outcome, as: String?.self),
+            decidedBy: try r.decode(Appeals.decidedBy, as: String?.self),
+            createdAt: date(try r.decode(Appeals.createdMS, as: Int64.self))!)
     }
 
     public static let appealOutcomeJob = "appeal-outcome"
@@ -57,10 +57,10 @@ extension BlockListStore {
     /// The appellant's contact, opened for telling them the outcome.
     public func sealedContact(_ reference: String) async throws -> Data? {
         guard
-            let r = try await sql.select().column("contact_sealed").from("appeals").where(
-                "reference", .equal, reference
+            let r = try await sql.select().column(Appeals.contactSealed).from(Appeals.tableName).where(
+                Appeals.reference, .equal, reference
             ).first(),
-            let text = try r.decode(column: "contact_sealed", as: String?.self)
+            let text = try r.decode(Appeals.contactSealed, as: String?.self)
         else { return nil }
         return Data(base64Encoded: text)
     }
@@ -69,8 +69,8 @@ extension BlockListStore {
     public func forgetContact(_ reference: String, why: String) async throws {
         let now = clock.now()
         try await AuditLog.transaction(db) { tx in
-            try await tx.sql.update("appeals").set("contact_sealed", to: SQLLiteral.null).where(
-                "reference", .equal, reference
+            try await tx.sql.update(Appeals.tableName).set(Appeals.contactSealed, to: SQLLiteral.null).where(
+                Appeals.reference, .equal, reference
             ).run()
             try await AuditLog.append(
                 on: tx, at: now, actor: .job(Self.appealOutcomeJob), action: "appeal.contact-deleted",
@@ -95,12 +95,14 @@ extension BlockListStore {
             }
         }
         guard !candidates.isEmpty else { return nil }
-        let rows = try await sql.select().column("*").from("list_entries").where("value", .in, Array(Set(candidates)))
-            .where(
-                "state", .in,
-                [ListEntryState.active.rawValue, ListEntryState.suspended.rawValue, ListEntryState.expired.rawValue]
-            )
-            .orderBy("id", .descending).all()
+        let rows = try await sql.select().column("*").from(ListEntries.tableName).where(
+            ListEntries.value, .in, Array(Set(candidates))
+        )
+        .where(
+            ListEntries.state, .in,
+            [ListEntryState.active.rawValue, ListEntryState.suspended.rawValue, ListEntryState.expired.rawValue]
+        )
+        .orderBy(ListEntries.id, .descending).all()
         return try rows.map(Self.entry).first
     }
 
@@ -123,9 +125,10 @@ extension BlockListStore {
         let now = clock.now()
         try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await sql.insert(into: "appeals")
+            try await sql.insert(into: Appeals.tableName)
                 .columns(
-                    "reference", "target", "entry_id", "grounds", "contact_sealed", "language", "state", "created_ms"
+                    Appeals.reference, Appeals.target, Appeals.entryID, Appeals.grounds, Appeals.contactSealed,
+                    Appeals.language, Appeals.state, Appeals.createdMS
                 )
                 .values(
                     SQLBind(reference), SQLBind(target), SQLBind(entry?.id), SQLBind(grounds), SQLBind(sealed),
@@ -143,14 +146,17 @@ extension BlockListStore {
 
     public func appeal(_ reference: String) async throws -> Appeal? {
         let ref = reference.trimmingCharacters(in: .whitespaces).uppercased()
-        return try await sql.select().column("*").from("appeals").where("reference", .equal, ref).first().map(
-            Self.appeal)
+        return try await sql.select().column("*").from(Appeals.tableName).where(Appeals.reference, .equal, ref).first()
+            .map(
+                Self.appeal)
     }
 
     public func appeals(openOnly: Bool) async throws -> [Appeal] {
-        var q = sql.select().column("*").from("appeals")
-        if openOnly { q = q.where("state", .in, [AppealState.received.rawValue, AppealState.suspended.rawValue]) }
-        return try await q.orderBy("created_ms").limit(500).all().map(Self.appeal)
+        var q = sql.select().column("*").from(Appeals.tableName)
+        if openOnly {
+            q = q.where(Appeals.state, .in, [AppealState.received.rawValue, AppealState.suspended.rawValue])
+        }
+        return try await q.orderBy(Appeals.createdMS).limit(500).all().map(Self.appeal)
     }
 
     /// A supervisor decides: suspend now, uphold (the entry is removed), or reject (the entry stays). The decider
@@ -172,7 +178,8 @@ extension BlockListStore {
         try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
             if let id = appeal.entryID,
-                let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first()
+                let r = try await sql.select().column("*").from(ListEntries.tableName).where(ListEntries.id, .equal, id)
+                    .first()
             {
                 var e = try Self.entry(r)
                 let before = e.state
@@ -195,11 +202,12 @@ extension BlockListStore {
                 case .uphold: .upheld
                 case .reject: .rejected
                 }
-            var q = sql.update("appeals").set("state", to: state.rawValue)
+            var q = sql.update(Appeals.tableName).set(Appeals.state, to: state.rawValue)
             if decision != .suspend {
-                q = q.set("outcome", to: note).set("decided_by", to: user).set("decided_ms", to: Self.ms(now))
+                q = q.set(Appeals.outcome, to: note).set(Appeals.decidedBy, to: user).set(
+                    Appeals.decidedMS, to: Self.ms(now))
             }
-            try await q.where("reference", .equal, appeal.reference).run()
+            try await q.where(Appeals.reference, .equal, appeal.reference).run()
             // The appellant who left a contact is told the outcome by a job that commits with the decision.
             if decision != .suspend, appeal.hasContact {
                 try await JobQueue(db: tx, clock: clock, owner: "appeals").enqueue(
@@ -232,34 +240,40 @@ extension BlockListStore {
         let versions = try await self.versions(limit: 1)
         s.currentVersion = versions.first?.version
         s.versions =
-            try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("list_versions")
+            try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from(
+                ListVersions.tableName
+            )
             .first()?.decode(column: "n", as: Int.self) ?? 0
-        let rows = try await sql.select().columns("kind", "proposed_ms").from("list_entries").where(
-            "published", .equal, true
-        )
-        .where("canary", .equal, false).all()
+        let rows = try await sql.select().columns(ListEntries.kind, ListEntries.proposedMS).from(ListEntries.tableName)
+            .where(ListEntries.published, .equal, true)
+            .where(ListEntries.canary, .equal, false).all()
         var buckets = [0, 0, 0, 0]
         for r in rows {
-            if let kind = ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) {
+            if let kind = ListEntryKind(rawValue: try r.decode(ListEntries.kind, as: String.self)) {
                 s.publishedByKind[kind, default: 0] += 1
             }
             let days =
-                (now.timeIntervalSince1970 * 1000 - Double(try r.decode(column: "proposed_ms", as: Int64.self)))
+                (now.timeIntervalSince1970 * 1000 - Double(try r.decode(ListEntries.proposedMS, as: Int64.self)))
                 / 86_400_000
             buckets[days < 7 ? 0 : days < 30 ? 1 : days < 90 ? 2 : 3] += 1
         }
         s.ageBuckets = zip(["under 7 days", "7–30 days", "30–90 days", "over 90 days"], buckets).map { ($0, $1) }
         let changes = try await sql.raw(
-            "SELECT change, reason, COUNT(*) AS n FROM list_changes GROUP BY change, reason ORDER BY change, reason"
+            """
+            SELECT \(ListChanges.change), \(ListChanges.reason), COUNT(*) AS n FROM \(ListChanges.tableName)
+            GROUP BY \(ListChanges.change), \(ListChanges.reason) ORDER BY \(ListChanges.change), \(ListChanges.reason)
+            """
         ).all()
         s.changes = try changes.map {
             (
-                try $0.decode(column: "change", as: String.self), try $0.decode(column: "reason", as: String.self),
+                try $0.decode(ListChanges.change, as: String.self), try $0.decode(ListChanges.reason, as: String.self),
                 try $0.decode(column: "n", as: Int.self)
             )
         }
-        for r in try await sql.raw("SELECT state, COUNT(*) AS n FROM appeals GROUP BY state").all() {
-            if let st = AppealState(rawValue: try r.decode(column: "state", as: String.self)) {
+        for r in try await sql.raw(
+            "SELECT \(Appeals.state), COUNT(*) AS n FROM \(Appeals.tableName) GROUP BY \(Appeals.state)"
+        ).all() {
+            if let st = AppealState(rawValue: try r.decode(Appeals.state, as: String.self)) {
                 s.appeals[st] = try r.decode(column: "n", as: Int.self)
             }
         }

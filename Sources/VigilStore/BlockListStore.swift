@@ -29,12 +29,12 @@ public struct BlockListStore: Sendable {
     /// already waiting for that moment. The server's worker runs it within seconds of its time; every publication
     /// (`BlockListService.publish`) satisfies the requests that are due.
     static func requestPublication(jobs: JobQueue, at time: Date? = nil, on tx: any Database) async throws {
-        var waiting = tx.sql.select().column("id").from("jobs")
-            .where("name", .equal, publishJob).where("state", .equal, JobQueue.State.queued.rawValue)
+        var waiting = tx.sql.select().column(Jobs.id).from(Jobs.tableName)
+            .where(Jobs.name, .equal, publishJob).where(Jobs.state, .equal, JobQueue.State.queued.rawValue)
         if let time {
-            waiting = waiting.where("run_at_ms", .equal, ms(time))
+            waiting = waiting.where(Jobs.runAtMS, .equal, ms(time))
         } else {
-            waiting = waiting.where("run_at_ms", .lessThanOrEqual, ms(jobs.clock.now()))
+            waiting = waiting.where(Jobs.runAtMS, .lessThanOrEqual, ms(jobs.clock.now()))
         }
         if try await waiting.first() == nil { try await jobs.enqueue(publishJob, runAt: time, on: tx) }
     }
@@ -44,14 +44,16 @@ public struct BlockListStore: Sendable {
     public func satisfyPublicationRequests() async throws -> Int {
         let now = clock.now()
         return try await WriteGate.transaction(db) { tx in
-            let due = try await tx.sql.select().column("id").from("jobs").where("name", .equal, Self.publishJob)
-                .where("state", .equal, JobQueue.State.queued.rawValue)
-                .where("run_at_ms", .lessThanOrEqual, Self.ms(now)).all().map {
-                    try $0.decode(column: "id", as: Int64.self)
-                }
+            let due = try await tx.sql.select().column(Jobs.id).from(Jobs.tableName).where(
+                Jobs.name, .equal, Self.publishJob
+            )
+            .where(Jobs.state, .equal, JobQueue.State.queued.rawValue)
+            .where(Jobs.runAtMS, .lessThanOrEqual, Self.ms(now)).all().map {
+                try $0.decode(Jobs.id, as: Int64.self)
+            }
             guard !due.isEmpty else { return 0 }
-            try await tx.sql.update("jobs").set("state", to: JobQueue.State.done.rawValue)
-                .set("updated_ms", to: Self.ms(now)).where("id", .in, due).run()
+            try await tx.sql.update(Jobs.tableName).set(Jobs.state, to: JobQueue.State.done.rawValue)
+                .set(Jobs.updatedMS, to: Self.ms(now)).where(Jobs.id, .in, due).run()
             return due.count
         }
     }
@@ -63,26 +65,26 @@ public struct BlockListStore: Sendable {
 
     static func entry(_ r: any SQLRow) throws -> ListEntry {
         var entry = ListEntry(
-            id: try r.decode(column: "id", as: Int64.self),
+            id: try r.decode(ListEntries.id, as: Int64.self),
             target: ListTarget(
-                kind: ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .url,
-                value: try r.decode(column: "value", as: String.self)),
-            criterion: try r.decode(column: "criterion", as: String.self),
-            caseID: try r.decode(column: "case_id", as: Int64?.self),
-            dedicatedReason: try r.decode(column: "dedicated_reason", as: String?.self),
-            state: ListEntryState(rawValue: try r.decode(column: "state", as: String.self)) ?? .removed,
-            proposedBy: try r.decode(column: "proposed_by", as: String.self),
-            proposedAt: date(try r.decode(column: "proposed_ms", as: Int64.self))!,
-            verifiedBy: try r.decode(column: "verified_by", as: String?.self),
-            verifiedAt: date(try r.decode(column: "verified_ms", as: Int64?.self)),
-            expiresAt: date(try r.decode(column: "expires_ms", as: Int64?.self)),
-            lastCheckAt: date(try r.decode(column: "check_ms", as: Int64?.self)),
-            lastCheck: (try r.decode(column: "check_result", as: String?.self)).flatMap(
+                kind: ListEntryKind(rawValue: try r.decode(ListEntries.kind, as: String.self)) ?? .url,
+                value: try r.decode(ListEntries.value, as: String.self)),
+            criterion: try r.decode(ListEntries.criterion, as: String.self),
+            caseID: try r.decode(ListEntries.caseID, as: Int64?.self),
+            dedicatedReason: try r.decode(ListEntries.dedicatedReason, as: String?.self),
+            state: ListEntryState(rawValue: try r.decode(ListEntries.state, as: String.self)) ?? .removed,
+            proposedBy: try r.decode(ListEntries.proposedBy, as: String.self),
+            proposedAt: date(try r.decode(ListEntries.proposedMS, as: Int64.self))!,
+            verifiedBy: try r.decode(ListEntries.verifiedBy, as: String?.self),
+            verifiedAt: date(try r.decode(ListEntries.verifiedMS, as: Int64?.self)),
+            expiresAt: date(try r.decode(ListEntries.expiresMS, as: Int64?.self)),
+            lastCheckAt: date(try r.decode(ListEntries.checkMS, as: Int64?.self)),
+            lastCheck: (try r.decode(ListEntries.checkResult, as: String?.self)).flatMap(
                 ListCheckOutcome.init(rawValue:)),
-            goneCount: try r.decode(column: "gone_count", as: Int.self),
-            canary: try r.decode(column: "canary", as: Bool.self),
-            removalReason: try r.decode(column: "removal_reason", as: String?.self))
-        entry.origin = try r.decode(column: "fetch_origin", as: String?.self)
+            goneCount: try r.decode(ListEntries.goneCount, as: Int.self),
+            canary: try r.decode(ListEntries.canary, as: Bool.self),
+            removalReason: try r.decode(ListEntries.removalReason, as: String?.self))
+        entry.origin = try r.decode(ListEntries.fetchOrigin, as: String?.self)
         return entry
     }
 
@@ -94,12 +96,15 @@ public struct BlockListStore: Sendable {
     }
 
     public func entry(_ id: Int64) async throws -> EntryDetail? {
-        guard let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() else {
+        guard
+            let r = try await sql.select().column("*").from(ListEntries.tableName).where(ListEntries.id, .equal, id)
+                .first()
+        else {
             return nil
         }
         return EntryDetail(
-            entry: try Self.entry(r), checkDetail: try r.decode(column: "check_detail", as: String?.self),
-            published: try r.decode(column: "published", as: Bool.self))
+            entry: try Self.entry(r), checkDetail: try r.decode(ListEntries.checkDetail, as: String?.self),
+            published: try r.decode(ListEntries.published, as: Bool.self))
     }
 
     /// Entries, newest first, optionally of one state or kind.
@@ -108,17 +113,19 @@ public struct BlockListStore: Sendable {
     {
         func filtered(_ q: SQLSelectBuilder) -> SQLSelectBuilder {
             var q = q
-            if let state { q = q.where("state", .equal, state.rawValue) }
-            if let kind { q = q.where("kind", .equal, kind.rawValue) }
+            if let state { q = q.where(ListEntries.state, .equal, state.rawValue) }
+            if let kind { q = q.where(ListEntries.kind, .equal, kind.rawValue) }
             return q
         }
         let total =
             try await filtered(
-                sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("list_entries")
+                sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from(ListEntries.tableName)
             )
             .first()?.decode(column: "n", as: Int.self) ?? 0
-        let rows = try await filtered(sql.select().column("*").from("list_entries")).orderBy("id", .descending)
-            .limit(per).offset((max(1, page) - 1) * per).all()
+        let rows = try await filtered(sql.select().column("*").from(ListEntries.tableName)).orderBy(
+            ListEntries.id, .descending
+        )
+        .limit(per).offset((max(1, page) - 1) * per).all()
         return (try rows.map(Self.entry), total)
     }
 
@@ -146,24 +153,28 @@ public struct BlockListStore: Sendable {
         origin: String?, actor: AuditActor, by user: String, at now: Date, on tx: any Database
     ) async throws -> ListEntry {
         let sql = tx.sql
-        if let caseID, try await sql.select().column("id").from("cases").where("id", .equal, caseID).first() == nil {
+        if let caseID,
+            try await sql.select().column(Cases.id).from(Cases.tableName).where(Cases.id, .equal, caseID).first() == nil
+        {
             throw StoreError.invalid("there is no case \(caseID)")
         }
-        if let existing = try await sql.select().column("id").from("list_entries").where(
-            "kind", .equal, target.kind.rawValue
+        if let existing = try await sql.select().column(ListEntries.id).from(ListEntries.tableName).where(
+            ListEntries.kind, .equal, target.kind.rawValue
         )
-        .where("value", .equal, target.value).where(
-            "state", .in,
+        .where(ListEntries.value, .equal, target.value).where(
+            ListEntries.state, .in,
             [ListEntryState.proposed.rawValue, ListEntryState.active.rawValue, ListEntryState.suspended.rawValue]
         )
         .first() {
             throw StoreError.conflict(
-                "this target is already on the list as entry \(try existing.decode(column: "id", as: Int64.self))")
+                "this target is already on the list as entry \(try existing.decode(ListEntries.id, as: Int64.self))")
         }
-        let row = try await sql.insert(into: "list_entries")
+        let row = try await sql.insert(into: ListEntries.tableName)
             .columns(
-                "kind", "value", "criterion", "case_id", "dedicated_reason", "state", "proposed_by", "proposed_ms",
-                "gone_count", "canary", "published", "updated_ms", "fetch_origin"
+                ListEntries.kind, ListEntries.value, ListEntries.criterion, ListEntries.caseID,
+                ListEntries.dedicatedReason, ListEntries.state, ListEntries.proposedBy, ListEntries.proposedMS,
+                ListEntries.goneCount, ListEntries.canary, ListEntries.published, ListEntries.updatedMS,
+                ListEntries.fetchOrigin
             )
             .values(
                 SQLBind(target.kind.rawValue), SQLBind(target.value), SQLBind(criterion), SQLBind(caseID),
@@ -172,8 +183,8 @@ public struct BlockListStore: Sendable {
                 SQLBind(0), SQLBind(canary), SQLBind(false), SQLBind(ms(now)),
                 SQLBind(target.kind == .newsgroup ? nil : origin)
             )
-            .returning("id").first()
-        let id = try row!.decode(column: "id", as: Int64.self)
+            .returning(ListEntries.id).first()
+        let id = try row!.decode(ListEntries.id, as: Int64.self)
         var details = ["kind": target.kind.rawValue, "criterion": criterion]
         if let caseID { details["case"] = String(caseID) }
         if canary { details["canary"] = "true" }
@@ -193,7 +204,10 @@ public struct BlockListStore: Sendable {
         let now = clock.now()
         return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            guard let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() else {
+            guard
+                let r = try await sql.select().column("*").from(ListEntries.tableName).where(ListEntries.id, .equal, id)
+                    .first()
+            else {
                 throw StoreError.notFound("no list entry \(id)")
             }
             var entry = try Self.entry(r)
@@ -214,13 +228,15 @@ public struct BlockListStore: Sendable {
     }
 
     static func save(_ e: ListEntry, detail: String?, on sql: any SQLDatabase, at now: Date) async throws {
-        var q = sql.update("list_entries").set("state", to: e.state.rawValue).set("verified_by", to: e.verifiedBy)
-            .set("verified_ms", to: e.verifiedAt.map(ms)).set("expires_ms", to: e.expiresAt.map(ms))
-            .set("check_ms", to: e.lastCheckAt.map(ms)).set("check_result", to: e.lastCheck?.rawValue)
-            .set("gone_count", to: e.goneCount).set("removal_reason", to: e.removalReason).set(
-                "updated_ms", to: ms(now))
-        if let detail { q = q.set("check_detail", to: detail) }
-        try await q.where("id", .equal, e.id).run()
+        var q = sql.update(ListEntries.tableName).set(ListEntries.state, to: e.state.rawValue).set(
+            ListEntries.verifiedBy, to: e.verifiedBy
+        )
+        .set(ListEntries.verifiedMS, to: e.verifiedAt.map(ms)).set(ListEntries.expiresMS, to: e.expiresAt.map(ms))
+        .set(ListEntries.checkMS, to: e.lastCheckAt.map(ms)).set(ListEntries.checkResult, to: e.lastCheck?.rawValue)
+        .set(ListEntries.goneCount, to: e.goneCount).set(ListEntries.removalReason, to: e.removalReason).set(
+            ListEntries.updatedMS, to: ms(now))
+        if let detail { q = q.set(ListEntries.checkDetail, to: detail) }
+        try await q.where(ListEntries.id, .equal, e.id).run()
     }
 
     /// The second pair of eyes: verifies a proposal, or re-verifies an active or expired entry.
@@ -255,14 +271,14 @@ public struct BlockListStore: Sendable {
     @discardableResult
     public func expireDue() async throws -> Int {
         let now = clock.now()
-        let rows = try await sql.select().column("id").from("list_entries").where(
-            "state", .equal, ListEntryState.active.rawValue
+        let rows = try await sql.select().column(ListEntries.id).from(ListEntries.tableName).where(
+            ListEntries.state, .equal, ListEntryState.active.rawValue
         )
-        .where("canary", .equal, false).where("expires_ms", .lessThanOrEqual, Self.ms(now)).all()
+        .where(ListEntries.canary, .equal, false).where(ListEntries.expiresMS, .lessThanOrEqual, Self.ms(now)).all()
         let policy = policy
         for r in rows {
             try await change(
-                try r.decode(column: "id", as: Int64.self), actor: .job("list-expiry"), action: "list.expire"
+                try r.decode(ListEntries.id, as: Int64.self), actor: .job("list-expiry"), action: "list.expire"
             ) { e, now in
                 _ = policy.expireIfDue(&e, at: now)
             }
@@ -280,7 +296,10 @@ public struct BlockListStore: Sendable {
         let policy = policy
         return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            guard let r = try await sql.select().column("*").from("list_entries").where("id", .equal, id).first() else {
+            guard
+                let r = try await sql.select().column("*").from(ListEntries.tableName).where(ListEntries.id, .equal, id)
+                    .first()
+            else {
                 throw StoreError.notFound("no list entry \(id)")
             }
             var e = try Self.entry(r)
@@ -305,14 +324,17 @@ public struct BlockListStore: Sendable {
 
     /// Active URL-like entries due for an automated check (never checked, or last checked before `cutoff`).
     public func dueForCheck(before cutoff: Date, limit: Int) async throws -> [ListEntry] {
-        let rows = try await sql.select().column("*").from("list_entries").where(
-            "state", .equal, ListEntryState.active.rawValue
+        let rows = try await sql.select().column("*").from(ListEntries.tableName).where(
+            ListEntries.state, .equal, ListEntryState.active.rawValue
         )
-        .where("canary", .equal, false).where(
-            "kind", .in, [ListEntryKind.url.rawValue, ListEntryKind.prefix.rawValue, ListEntryKind.domain.rawValue]
+        .where(ListEntries.canary, .equal, false).where(
+            ListEntries.kind, .in,
+            [ListEntryKind.url.rawValue, ListEntryKind.prefix.rawValue, ListEntryKind.domain.rawValue]
         )
-        .where { $0.where("check_ms", .is, SQLLiteral.null).orWhere("check_ms", .lessThan, Self.ms(cutoff)) }
-        .orderBy("check_ms").limit(limit).all()
+        .where {
+            $0.where(ListEntries.checkMS, .is, SQLLiteral.null).orWhere(ListEntries.checkMS, .lessThan, Self.ms(cutoff))
+        }
+        .orderBy(ListEntries.checkMS).limit(limit).all()
         return try rows.map(Self.entry)
     }
 
@@ -320,9 +342,9 @@ public struct BlockListStore: Sendable {
 
     /// Cases under a law-enforcement hold now.
     func heldCases(on sql: any SQLDatabase, at now: Date) async throws -> Set<Int64> {
-        let rows = try await sql.select().column("id").from("cases")
-            .where("hold_expires_ms", .greaterThan, AuditChain.milliseconds(now)).all()
-        return Set(try rows.map { try $0.decode(column: "id", as: Int64.self) })
+        let rows = try await sql.select().column(Cases.id).from(Cases.tableName)
+            .where(Cases.holdExpiresMS, .greaterThan, AuditChain.milliseconds(now)).all()
+        return Set(try rows.map { try $0.decode(Cases.id, as: Int64.self) })
     }
 
     /// A published version's number, time and size.
@@ -343,27 +365,29 @@ public struct BlockListStore: Sendable {
             let sql = tx.sql
             let held = try await heldCases(on: sql, at: now)
             let rows = try await sql.select().columns(
-                "id", "kind", "value", "state", "case_id", "expires_ms", "canary", "published"
+                ListEntries.id, ListEntries.kind, ListEntries.value, ListEntries.state, ListEntries.caseID,
+                ListEntries.expiresMS, ListEntries.canary, ListEntries.published
             )
-            .from("list_entries").where {
-                $0.where("published", .equal, true).orWhere("state", .equal, ListEntryState.active.rawValue)
+            .from(ListEntries.tableName).where {
+                $0.where(ListEntries.published, .equal, true).orWhere(
+                    ListEntries.state, .equal, ListEntryState.active.rawValue)
             }.all()
             var adds: [(Int64, String, String, String)] = []
             var removes: [(Int64, String, String, String)] = []
             var count = 0
             for r in rows {
-                let id = try r.decode(column: "id", as: Int64.self)
-                let state = try r.decode(column: "state", as: String.self)
-                let caseID = try r.decode(column: "case_id", as: Int64?.self)
-                let canary = try r.decode(column: "canary", as: Bool.self)
-                let expires = try r.decode(column: "expires_ms", as: Int64?.self)
+                let id = try r.decode(ListEntries.id, as: Int64.self)
+                let state = try r.decode(ListEntries.state, as: String.self)
+                let caseID = try r.decode(ListEntries.caseID, as: Int64?.self)
+                let canary = try r.decode(ListEntries.canary, as: Bool.self)
+                let expires = try r.decode(ListEntries.expiresMS, as: Int64?.self)
                 let isHeld = caseID.map(held.contains) ?? false
                 let wanted = ListEntry.isPublishable(
                     state: ListEntryState(rawValue: state) ?? .removed, canary: canary, expiresAt: Self.date(expires),
                     at: now, caseHeld: isHeld)
-                let published = try r.decode(column: "published", as: Bool.self)
-                let kind = try r.decode(column: "kind", as: String.self),
-                    value = try r.decode(column: "value", as: String.self)
+                let published = try r.decode(ListEntries.published, as: Bool.self)
+                let kind = try r.decode(ListEntries.kind, as: String.self),
+                    value = try r.decode(ListEntries.value, as: String.self)
                 if wanted { count += 1 }
                 if wanted, !published { adds.append((id, kind, value, isHeld ? "hold lifted" : "verified")) }
                 if !wanted, published {
@@ -372,31 +396,33 @@ public struct BlockListStore: Sendable {
                 }
             }
             let last =
-                try await sql.select().column(SQLFunction("max", args: SQLColumn("version")), as: "v").from(
-                    "list_versions"
+                try await sql.select().column(SQLFunction("max", args: ListVersions.version), as: "v").from(
+                    ListVersions.tableName
                 )
                 .first()?.decode(column: "v", as: Int64?.self) ?? 0
             // A new installation publishes version 1 even when it is empty, so that ISPs can configure their
             // resolvers and proxies (and `vigil feed export` works) before the first entry.
             guard !adds.isEmpty || !removes.isEmpty || last == 0 else { return nil }
             let version = last + 1
-            try await sql.insert(into: "list_versions").columns(
-                "version", "created_ms", "entry_count", "added", "removed"
+            try await sql.insert(into: ListVersions.tableName).columns(
+                ListVersions.version, ListVersions.createdMS, ListVersions.entryCount, ListVersions.added,
+                ListVersions.removed
             )
             .values(
                 SQLBind(version), SQLBind(Self.ms(now)), SQLBind(count), SQLBind(adds.count), SQLBind(removes.count)
             ).run()
             for (changes, kind) in [(adds, "add"), (removes, "remove")] {
                 for chunk in stride(from: 0, to: changes.count, by: 500) {
-                    var insert = sql.insert(into: "list_changes").columns(
-                        "version", "entry_id", "kind", "value", "change", "reason")
+                    var insert = sql.insert(into: ListChanges.tableName).columns(
+                        ListChanges.version, ListChanges.entryID, ListChanges.kind, ListChanges.value,
+                        ListChanges.change, ListChanges.reason)
                     for c in changes[chunk..<min(chunk + 500, changes.count)] {
                         insert = insert.values(
                             SQLBind(version), SQLBind(c.0), SQLBind(c.1), SQLBind(c.2), SQLBind(kind), SQLBind(c.3))
                     }
                     try await insert.run()
-                    try await sql.update("list_entries").set("published", to: kind == "add")
-                        .where("id", .in, changes[chunk..<min(chunk + 500, changes.count)].map(\.0)).run()
+                    try await sql.update(ListEntries.tableName).set(ListEntries.published, to: kind == "add")
+                        .where(ListEntries.id, .in, changes[chunk..<min(chunk + 500, changes.count)].map(\.0)).run()
                 }
             }
             try await AuditLog.append(
@@ -408,15 +434,15 @@ public struct BlockListStore: Sendable {
     }
 
     public func versions(limit: Int = 50) async throws -> [VersionInfo] {
-        try await sql.select().column("*").from("list_versions").orderBy("version", .descending).limit(limit).all().map
-        { r in
-            VersionInfo(
-                version: try r.decode(column: "version", as: Int64.self),
-                createdAt: Self.date(try r.decode(column: "created_ms", as: Int64.self))!,
-                entryCount: try r.decode(column: "entry_count", as: Int.self),
-                added: try r.decode(column: "added", as: Int.self),
-                removed: try r.decode(column: "removed", as: Int.self))
-        }
+        try await sql.select().column("*").from(ListVersions.tableName).orderBy(ListVersions.version, .descending)
+            .limit(limit).all().map { r in
+                VersionInfo(
+                    version: try r.decode(ListVersions.version, as: Int64.self),
+                    createdAt: Self.date(try r.decode(ListVersions.createdMS, as: Int64.self))!,
+                    entryCount: try r.decode(ListVersions.entryCount, as: Int.self),
+                    added: try r.decode(ListVersions.added, as: Int.self),
+                    removed: try r.decode(ListVersions.removed, as: Int.self))
+            }
     }
 
     /// The targets of a version, rebuilt from the changes that made it (the current version when `nil`).
@@ -431,27 +457,28 @@ public struct BlockListStore: Sendable {
         guard let info else { return nil }
         if version == nil {
             // The current version is exactly the entries marked published.
-            let rows = try await sql.select().columns("kind", "value").from("list_entries").where(
-                "published", .equal, true
-            ).all()
+            let rows = try await sql.select().columns(ListEntries.kind, ListEntries.value).from(ListEntries.tableName)
+                .where(ListEntries.published, .equal, true).all()
             return (
                 info,
                 try rows.map {
                     ListTarget(
-                        kind: ListEntryKind(rawValue: try $0.decode(column: "kind", as: String.self)) ?? .url,
-                        value: try $0.decode(column: "value", as: String.self))
+                        kind: ListEntryKind(rawValue: try $0.decode(ListEntries.kind, as: String.self)) ?? .url,
+                        value: try $0.decode(ListEntries.value, as: String.self))
                 }
             )
         }
         var ids: [Int64: ListTarget] = [:]
-        let rows = try await sql.select().columns("entry_id", "kind", "value", "change").from("list_changes")
-            .where("version", .lessThanOrEqual, info.version).orderBy("version").all()
+        let rows = try await sql.select().columns(
+            ListChanges.entryID, ListChanges.kind, ListChanges.value, ListChanges.change
+        ).from(ListChanges.tableName)
+            .where(ListChanges.version, .lessThanOrEqual, info.version).orderBy(ListChanges.version).all()
         for r in rows {
-            let id = try r.decode(column: "entry_id", as: Int64.self)
-            if try r.decode(column: "change", as: String.self) == "add" {
+            let id = try r.decode(ListChanges.entryID, as: Int64.self)
+            if try r.decode(ListChanges.change, as: String.self) == "add" {
                 ids[id] = ListTarget(
-                    kind: ListEntryKind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .url,
-                    value: try r.decode(column: "value", as: String.self))
+                    kind: ListEntryKind(rawValue: try r.decode(ListChanges.kind, as: String.self)) ?? .url,
+                    value: try r.decode(ListChanges.value, as: String.self))
             } else {
                 ids[id] = nil
             }
@@ -465,9 +492,12 @@ public struct BlockListStore: Sendable {
         let now = clock.now()
         try await WriteGate.transaction(db) { tx in
             let sql = tx.sql
-            try await sql.insert(into: "feed_downloads").columns("api_key", "partner", "format", "version", "time_ms")
-                .values(SQLBind(apiKey), SQLBind(partner), SQLBind(format), SQLBind(version), SQLBind(Self.ms(now)))
-                .run()
+            try await sql.insert(into: FeedDownloads.tableName).columns(
+                FeedDownloads.apiKey, FeedDownloads.partner, FeedDownloads.format, FeedDownloads.version,
+                FeedDownloads.timeMS
+            )
+            .values(SQLBind(apiKey), SQLBind(partner), SQLBind(format), SQLBind(version), SQLBind(Self.ms(now)))
+            .run()
             try await AuditLog.append(
                 on: tx, at: now, actor: .apiKey(apiKey), action: "feed.download", subject: "list-version:\(version)",
                 details: ["partner": partner, "format": format])
@@ -493,11 +523,11 @@ public struct BlockListStore: Sendable {
         ).all()
         return try rows.map {
             PartnerDownload(
-                partner: try $0.decode(column: "partner", as: String.self),
-                apiKey: try $0.decode(column: "api_key", as: String.self),
-                format: try $0.decode(column: "format", as: String.self),
-                version: try $0.decode(column: "version", as: Int64.self),
-                at: Self.date(try $0.decode(column: "time_ms", as: Int64.self))!)
+                partner: try $0.decode(FeedDownloads.partner, as: String.self),
+                apiKey: try $0.decode(FeedDownloads.apiKey, as: String.self),
+                format: try $0.decode(FeedDownloads.format, as: String.self),
+                version: try $0.decode(FeedDownloads.version, as: Int64.self),
+                at: Self.date(try $0.decode(FeedDownloads.timeMS, as: Int64.self))!)
         }
     }
 }
@@ -509,25 +539,27 @@ extension BlockListStore {
         let now = clock.now()
         try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            let rows = try await sql.select().columns("id", "value").from("list_entries").where("canary", .equal, true)
-                .where("state", .equal, ListEntryState.active.rawValue).all()
+            let rows = try await sql.select().columns(ListEntries.id, ListEntries.value).from(ListEntries.tableName)
+                .where(ListEntries.canary, .equal, true)
+                .where(ListEntries.state, .equal, ListEntryState.active.rawValue).all()
             var present = false
             for r in rows {
-                let id = try r.decode(column: "id", as: Int64.self)
-                if try r.decode(column: "value", as: String.self) == domain { present = true; continue }
-                try await sql.update("list_entries").set("state", to: ListEntryState.removed.rawValue)
-                    .set("removal_reason", to: "canary no longer configured").set("updated_ms", to: Self.ms(now)).where(
-                        "id", .equal, id
-                    ).run()
+                let id = try r.decode(ListEntries.id, as: Int64.self)
+                if try r.decode(ListEntries.value, as: String.self) == domain { present = true; continue }
+                try await sql.update(ListEntries.tableName).set(ListEntries.state, to: ListEntryState.removed.rawValue)
+                    .set(ListEntries.removalReason, to: "canary no longer configured").set(
+                        ListEntries.updatedMS, to: Self.ms(now)
+                    ).where(ListEntries.id, .equal, id).run()
                 try await AuditLog.append(
                     on: tx, at: now, actor: .system, action: "list.remove", subject: "list-entry:\(id)",
                     details: ["canary": "true"])
             }
             guard let domain, !present else { return }
-            let row = try await sql.insert(into: "list_entries")
+            let row = try await sql.insert(into: ListEntries.tableName)
                 .columns(
-                    "kind", "value", "criterion", "state", "proposed_by", "proposed_ms", "verified_by", "verified_ms",
-                    "gone_count", "canary", "published", "updated_ms"
+                    ListEntries.kind, ListEntries.value, ListEntries.criterion, ListEntries.state,
+                    ListEntries.proposedBy, ListEntries.proposedMS, ListEntries.verifiedBy, ListEntries.verifiedMS,
+                    ListEntries.goneCount, ListEntries.canary, ListEntries.published, ListEntries.updatedMS
                 )
                 .values(
                     SQLBind(ListEntryKind.domain.rawValue), SQLBind(domain), SQLBind("canary"),
@@ -536,10 +568,10 @@ extension BlockListStore {
                     SQLBind(true),
                     SQLBind(false), SQLBind(Self.ms(now))
                 )
-                .returning("id").first()
+                .returning(ListEntries.id).first()
             try await AuditLog.append(
                 on: tx, at: now, actor: .system, action: "list.canary",
-                subject: "list-entry:\(try row!.decode(column: "id", as: Int64.self))",
+                subject: "list-entry:\(try row!.decode(ListEntries.id, as: Int64.self))",
                 details: ["domain": domain])
         }
     }

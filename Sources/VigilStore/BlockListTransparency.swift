@@ -13,7 +13,9 @@ public struct BlockListTransparency: TransparencySource {
     var sql: any SQLDatabase { db.sql }
 
     func inUse() async throws -> Bool {
-        try await sql.select().column("id").from("list_entries").where("canary", .equal, false).limit(1).first() != nil
+        try await sql.select().column(ListEntries.id).from(ListEntries.tableName).where(
+            ListEntries.canary, .equal, false
+        ).limit(1).first() != nil
     }
 
     public func figures(_ wanted: [TransparencyFigure], in period: ReportingPeriod) async throws -> [TransparencyFigure:
@@ -33,14 +35,16 @@ public struct BlockListTransparency: TransparencySource {
             for m in period.months {
                 let mStart = AuditChain.milliseconds(m.start), mEnd = AuditChain.milliseconds(m.next.start)
                 let size =
-                    try await sql.select().column("entry_count").from("list_versions").where(
-                        "created_ms", .lessThan, mEnd
+                    try await sql.select().column(ListVersions.entryCount).from(ListVersions.tableName).where(
+                        ListVersions.createdMS, .lessThan, mEnd
                     )
-                    .orderBy("version", .descending).limit(1).first()?.decode(column: "entry_count", as: Int.self) ?? 0
+                    .orderBy(ListVersions.version, .descending).limit(1).first()?.decode(
+                        ListVersions.entryCount, as: Int.self) ?? 0
                 let moves = try await sql.raw(
                     """
-                    SELECT CAST(COALESCE(SUM(added), 0) AS BIGINT) AS a, CAST(COALESCE(SUM(removed), 0) AS BIGINT) AS r FROM list_versions
-                    WHERE created_ms >= \(bind: mStart) AND created_ms < \(bind: mEnd)
+                    SELECT CAST(COALESCE(SUM(\(ListVersions.added)), 0) AS BIGINT) AS a,
+                    CAST(COALESCE(SUM(\(ListVersions.removed)), 0) AS BIGINT) AS r FROM \(ListVersions.tableName)
+                    WHERE \(ListVersions.createdMS) >= \(bind: mStart) AND \(ListVersions.createdMS) < \(bind: mEnd)
                     """
                 ).first()
                 rows.append(
@@ -62,20 +66,21 @@ public struct BlockListTransparency: TransparencySource {
             return FigureTable(
                 columns: ["count"],
                 rows: try rows.map {
-                    let change = try $0.decode(column: "change", as: String.self) == "add" ? "added" : "removed"
+                    let change = try $0.decode(ListChanges.change, as: String.self) == "add" ? "added" : "removed"
                     return .init(
-                        label: "\(change): \(try $0.decode(column: "reason", as: String.self))",
+                        label: "\(change): \(try $0.decode(ListChanges.reason, as: String.self))",
                         values: [Double(try $0.decode(column: "n", as: Int.self))])
                 }, rowKind: "reason")
         default:
             let rows = try await sql.raw(
                 """
-                SELECT state, COUNT(*) AS n FROM appeals WHERE created_ms >= \(bind: start) AND created_ms < \(bind: end) GROUP BY state
+                SELECT \(Appeals.state), COUNT(*) AS n FROM \(Appeals.tableName)
+                WHERE \(Appeals.createdMS) >= \(bind: start) AND \(Appeals.createdMS) < \(bind: end) GROUP BY \(Appeals.state)
                 """
             ).all()
             var counts: [String: Int] = [:]
             for r in rows {
-                counts[try r.decode(column: "state", as: String.self)] = try r.decode(column: "n", as: Int.self)
+                counts[try r.decode(Appeals.state, as: String.self)] = try r.decode(column: "n", as: Int.self)
             }
             // Every outcome, zeros included: the list is in use, so no appeal is a real zero.
             return FigureTable(
@@ -97,7 +102,7 @@ public struct TakedownTransparency: TransparencySource {
     public func figures(_ wanted: [TransparencyFigure], in period: ReportingPeriod) async throws -> [TransparencyFigure:
         FigureTable]
     {
-        guard try await db.sql.select().column("id").from("notices").limit(1).first() != nil else {
+        guard try await db.sql.select().column(Notices.id).from(Notices.tableName).limit(1).first() != nil else {
             return [:]
         }
         let timelines = try await NoticeStore(db: db, clock: SystemClock()).timelines(

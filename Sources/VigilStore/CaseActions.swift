@@ -47,8 +47,8 @@ struct CaseActionPerformer {
                 try await jobs.enqueue(NoticeStore.prepareJob, payload: casePayload, on: tx)
             case .referToLawEnforcement:
                 // Once referred, a case stays on the liaison's list (a reopened case keeps its first referral time).
-                try await sql.update("cases").set("le_referred_ms", to: AuditChain.milliseconds(now))
-                    .where("id", .equal, caseID).where("le_referred_ms", .is, SQLLiteral.null).run()
+                try await sql.update(Cases.tableName).set(Cases.leReferredMS, to: AuditChain.milliseconds(now))
+                    .where(Cases.id, .equal, caseID).where(Cases.leReferredMS, .is, SQLLiteral.null).run()
             case .referToPartner(let country):
                 try await jobs.enqueue(
                     NoticeStore.partnerReferralJob, payload: "{\"case\":\(caseID),\"country\":\"\(country)\"}", on: tx)
@@ -100,8 +100,10 @@ struct CaseActionPerformer {
     /// Rejects the unverified list proposals made from this case (the decision to list was declined).
     private func withdrawListEntry(on tx: any Database) async throws {
         let sql = tx.sql
-        let rows = try await sql.select().column("*").from("list_entries").where("case_id", .equal, caseID)
-            .where("state", .equal, ListEntryState.proposed.rawValue).all()
+        let rows = try await sql.select().column("*").from(ListEntries.tableName).where(
+            ListEntries.caseID, .equal, caseID
+        )
+        .where(ListEntries.state, .equal, ListEntryState.proposed.rawValue).all()
         let by: String
         if case .user(let name) = actor { by = name } else { by = "case-workflow" }
         for row in rows {

@@ -36,21 +36,23 @@ extension NoticeStore {
 
     static func channel(_ r: any SQLRow) throws -> Channel {
         Channel(
-            key: try r.decode(column: "key", as: String.self),
-            kind: Channel.Kind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .provider,
-            name: try r.decode(column: "name", as: String.self),
-            language: try r.decode(column: "language", as: String.self),
-            delivery: Channel.Delivery(rawValue: try r.decode(column: "delivery", as: String.self)) ?? .email,
-            address: try r.decode(column: "address", as: String.self),
-            secret: try r.decode(column: "secret", as: String?.self))
+            key: try r.decode(Channels.key, as: String.self),
+            kind: Channel.Kind(rawValue: try r.decode(Channels.kind, as: String.self)) ?? .provider,
+            name: try r.decode(Channels.name, as: String.self),
+            language: try r.decode(Channels.language, as: String.self),
+            delivery: Channel.Delivery(rawValue: try r.decode(Channels.delivery, as: String.self)) ?? .email,
+            address: try r.decode(Channels.address, as: String.self),
+            secret: try r.decode(Channels.secret, as: String?.self))
     }
 
     public func channels() async throws -> [Channel] {
-        try await sql.select().column("*").from("channels").orderBy("kind").orderBy("key").all().map(Self.channel)
+        try await sql.select().column("*").from(Channels.tableName).orderBy(Channels.kind).orderBy(Channels.key).all()
+            .map(Self.channel)
     }
 
     public func channel(_ key: String) async throws -> Channel? {
-        try await sql.select().column("*").from("channels").where("key", .equal, key).first().map(Self.channel)
+        try await sql.select().column("*").from(Channels.tableName).where(Channels.key, .equal, key).first().map(
+            Self.channel)
     }
 
     /// Adds or replaces a channel (audited). Partners are keyed by a two-letter country code; webhooks need an
@@ -87,9 +89,10 @@ extension NoticeStore {
         try await AuditLog.transaction(db) { tx in
             let c = channel
             let sql = tx.sql
-            try await sql.delete(from: "channels").where("key", .equal, c.key).run()
-            try await sql.insert(into: "channels").columns(
-                "key", "kind", "name", "language", "delivery", "address", "secret", "updated_by", "updated_ms"
+            try await sql.delete(from: Channels.tableName).where(Channels.key, .equal, c.key).run()
+            try await sql.insert(into: Channels.tableName).columns(
+                Channels.key, Channels.kind, Channels.name, Channels.language, Channels.delivery, Channels.address,
+                Channels.secret, Channels.updatedBy, Channels.updatedMS
             )
             .values(
                 SQLBind(c.key), SQLBind(c.kind.rawValue), SQLBind(c.name), SQLBind(c.language),
@@ -105,14 +108,19 @@ extension NoticeStore {
     // MARK: templates
 
     public func template(language: String) async throws -> String? {
-        try await sql.select().column("body").from("notice_templates").where("language", .equal, language).first()?
-            .decode(column: "body", as: String.self)
+        try await sql.select().column(NoticeTemplates.body).from(NoticeTemplates.tableName).where(
+            NoticeTemplates.language, .equal, language
+        ).first()?
+        .decode(NoticeTemplates.body, as: String.self)
     }
 
     public func templates() async throws -> [String: String] {
         var out: [String: String] = [:]
-        for r in try await sql.select().columns("language", "body").from("notice_templates").all() {
-            out[try r.decode(column: "language", as: String.self)] = try r.decode(column: "body", as: String.self)
+        for r in try await sql.select().columns(NoticeTemplates.language, NoticeTemplates.body).from(
+            NoticeTemplates.tableName
+        ).all() {
+            out[try r.decode(NoticeTemplates.language, as: String.self)] = try r.decode(
+                NoticeTemplates.body, as: String.self)
         }
         return out
     }
@@ -128,9 +136,11 @@ extension NoticeStore {
         let now = clock.now()
         try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await sql.delete(from: "notice_templates").where("language", .equal, lang).run()
-            try await sql.insert(into: "notice_templates").columns("language", "body", "updated_by", "updated_ms")
-                .values(SQLBind(lang), SQLBind(body), SQLBind(actor.identifier), SQLBind(Self.ms(now))).run()
+            try await sql.delete(from: NoticeTemplates.tableName).where(NoticeTemplates.language, .equal, lang).run()
+            try await sql.insert(into: NoticeTemplates.tableName).columns(
+                NoticeTemplates.language, NoticeTemplates.body, NoticeTemplates.updatedBy, NoticeTemplates.updatedMS
+            )
+            .values(SQLBind(lang), SQLBind(body), SQLBind(actor.identifier), SQLBind(Self.ms(now))).run()
             try await AuditLog.append(
                 on: tx, at: now, actor: actor, action: "notice.template", subject: "template:\(lang)")
         }
@@ -144,10 +154,15 @@ extension NoticeStore {
         let now = clock.now()
         return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            guard let r = try await sql.select().column("id").from("notices").where("token", .equal, token).first()
+            guard
+                let r = try await sql.select().column(Notices.id).from(Notices.tableName).where(
+                    Notices.token, .equal, token
+                ).first()
             else { return nil }
-            let id = try r.decode(column: "id", as: Int64.self)
-            try await sql.update("notices").set("token", to: SQLLiteral.null).where("id", .equal, id).run()
+            let id = try r.decode(Notices.id, as: Int64.self)
+            try await sql.update(Notices.tableName).set(Notices.token, to: SQLLiteral.null).where(
+                Notices.id, .equal, id
+            ).run()
             try await AuditLog.append(
                 on: tx, at: now, actor: .publicVisitor, action: "notice.provider-confirmed", subject: "notice:\(id)")
             return id
@@ -160,25 +175,29 @@ extension NoticeStore {
     public func newConfirmation(_ id: Int64, token: String, bounceToken: String? = nil) async throws -> String? {
         try await WriteGate.transaction(db) { tx in
             let sql = tx.sql
-            var update = sql.update("notices").set("token", to: token)
+            var update = sql.update(Notices.tableName).set(Notices.token, to: token)
             if let bounceToken {
                 update = update.set(
-                    SQLIdentifier("bounce_token"),
-                    to: SQLFunction("coalesce", args: SQLColumn("bounce_token"), SQLBind(bounceToken.lowercased())))
+                    Notices.bounceToken,
+                    to: SQLFunction("coalesce", args: Notices.bounceToken, SQLBind(bounceToken.lowercased())))
             }
-            try await update.where("id", .equal, id).run()
-            return try await sql.select().column("bounce_token").from("notices").where("id", .equal, id).first()?
-                .decode(column: "bounce_token", as: String?.self)
+            try await update.where(Notices.id, .equal, id).run()
+            return try await sql.select().column(Notices.bounceToken).from(Notices.tableName).where(
+                Notices.id, .equal, id
+            ).first()?
+            .decode(Notices.bounceToken, as: String?.self)
         }
     }
 
     /// Open items of one notice, for an immediate recheck.
     public func openItems(notice id: Int64) async throws -> [Item] {
-        try await sql.select().columns("case_id", "url").from("notice_items").where("notice_id", .equal, id)
-            .where("removed_ms", .is, SQLLiteral.null).all().map {
-                Item(
-                    caseID: try $0.decode(column: "case_id", as: Int64.self),
-                    url: try $0.decode(column: "url", as: String.self), removedAt: nil)
-            }
+        try await sql.select().columns(NoticeItems.caseID, NoticeItems.url).from(NoticeItems.tableName).where(
+            NoticeItems.noticeID, .equal, id
+        )
+        .where(NoticeItems.removedMS, .is, SQLLiteral.null).all().map {
+            Item(
+                caseID: try $0.decode(NoticeItems.caseID, as: Int64.self),
+                url: try $0.decode(NoticeItems.url, as: String.self), removedAt: nil)
+        }
     }
 }

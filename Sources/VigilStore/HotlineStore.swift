@@ -150,10 +150,10 @@ public struct HotlineStore: Sendable {
             // The next case number, read once: this transaction holds the write lock (the chain's head row is locked).
             var nextCaseID =
                 (try await sql.select().column(
-                    SQLFunction("coalesce", args: SQLFunction("max", args: SQLColumn("id")), SQLLiteral.numeric("0")),
+                    SQLFunction("coalesce", args: SQLFunction("max", args: Cases.id), SQLLiteral.numeric("0")),
                     as: "m"
                 )
-                .from("cases").first()?.decode(column: "m", as: Int64.self) ?? 0) + 1
+                .from(Cases.tableName).first()?.decode(column: "m", as: Int64.self) ?? 0) + 1
             for p in all {
                 let report = p.item.report
                 let key = p.key
@@ -161,37 +161,36 @@ public struct HotlineStore: Sendable {
                 var joined = false
                 if let key,
                     let row = try await sql.select().columns(
-                        "id", "workflow", "danger", "report_count", "fast_track", "created_ms"
-                    ).from("cases")
-                        .where("case_key", .equal, key).where("state", .notEqual, CaseState.closed.rawValue).orderBy(
-                            "id"
-                        ).first()
+                        Cases.id, Cases.workflow, Cases.danger, Cases.reportCount, Cases.fastTrack, Cases.createdMS
+                    ).from(Cases.tableName)
+                        .where(Cases.caseKey, .equal, key).where(Cases.state, .notEqual, CaseState.closed.rawValue)
+                        .orderBy(Cases.id).first()
                 {
-                    caseID = try row.decode(column: "id", as: Int64.self)
+                    caseID = try row.decode(Cases.id, as: Int64.self)
                     var wf = try JSONDecoder().decode(
-                        CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
+                        CaseWorkflow.self, from: Data(try row.decode(Cases.workflow, as: String.self).utf8))
                     let actions: [CaseAction]
                     actions = try wf.handle(.reportJoined, at: now)
                     let performer = CaseActionPerformer(
                         caseID: caseID, actor: p.item.actor, now: now, clock: clock, listCriterion: listCriterion)
                     events += try await performer.perform(actions, on: tx)
-                    let count = try row.decode(column: "report_count", as: Int.self) + 1
-                    let danger = try row.decode(column: "danger", as: Bool.self) || report.childInImmediateDanger
-                    let fast = try row.decode(column: "fast_track", as: Bool.self) || report.source.isFastTrack
+                    let count = try row.decode(Cases.reportCount, as: Int.self) + 1
+                    let danger = try row.decode(Cases.danger, as: Bool.self) || report.childInImmediateDanger
+                    let fast = try row.decode(Cases.fastTrack, as: Bool.self) || report.source.isFastTrack
                     let created = Date(
-                        timeIntervalSince1970: Double(try row.decode(column: "created_ms", as: Int64.self)) / 1000)
+                        timeIntervalSince1970: Double(try row.decode(Cases.createdMS, as: Int64.self)) / 1000)
                     let deadline = triage.deadline(
                         for: TriageFacts(
                             childInImmediateDanger: danger, firstReportAt: created, reportCount: count,
                             fastTrackSince: fast ? created : nil))
                     let hold = Self.holdColumns(wf)
-                    try await sql.update("cases").set(
-                        "workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)
+                    try await sql.update(Cases.tableName).set(
+                        Cases.workflow, to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)
                     )
-                    .set("hold_expires_ms", to: hold.expires).set("hold_notify_after_ms", to: hold.notifyAfter)
-                    .set("report_count", to: count).set("danger", to: danger).set("fast_track", to: fast)
-                    .set("deadline_ms", to: AuditChain.milliseconds(deadline)).set("updated_ms", to: ms)
-                    .where("id", .equal, caseID).run()
+                    .set(Cases.holdExpiresMS, to: hold.expires).set(Cases.holdNotifyAfterMS, to: hold.notifyAfter)
+                    .set(Cases.reportCount, to: count).set(Cases.danger, to: danger).set(Cases.fastTrack, to: fast)
+                    .set(Cases.deadlineMS, to: AuditChain.milliseconds(deadline)).set(Cases.updatedMS, to: ms)
+                    .where(Cases.id, .equal, caseID).run()
                     joined = true
                 } else {
                     caseID = nextCaseID
@@ -201,10 +200,10 @@ public struct HotlineStore: Sendable {
                         for: TriageFacts(
                             childInImmediateDanger: report.childInImmediateDanger, firstReportAt: now, reportCount: 1,
                             fastTrackSince: report.source.isFastTrack ? now : nil))
-                    try await sql.insert(into: "cases")
+                    try await sql.insert(into: Cases.tableName)
                         .columns(
-                            "id", "case_key", "kind", "state", "workflow", "danger", "report_count", "fast_track",
-                            "deadline_ms", "created_ms", "updated_ms"
+                            Cases.id, Cases.caseKey, Cases.kind, Cases.state, Cases.workflow, Cases.danger,
+                            Cases.reportCount, Cases.fastTrack, Cases.deadlineMS, Cases.createdMS, Cases.updatedMS
                         )
                         .values(
                             SQLBind(caseID), SQLBind(key), SQLBind(report.kind.rawValue), SQLBind(wf.state.rawValue),
@@ -215,10 +214,10 @@ public struct HotlineStore: Sendable {
                         )
                         .run()
                 }
-                try await sql.insert(into: "reports")
+                try await sql.insert(into: Reports.tableName)
                     .columns(
-                        "reference", "case_id", "kind", "payload", "contact_sealed", "language", "source", "api_key",
-                        "created_ms"
+                        Reports.reference, Reports.caseID, Reports.kind, Reports.payload, Reports.contactSealed,
+                        Reports.language, Reports.source, Reports.apiKey, Reports.createdMS
                     )
                     .values(
                         SQLBind(p.reference.description), SQLBind(caseID), SQLBind(report.kind.rawValue),
@@ -244,10 +243,10 @@ public struct HotlineStore: Sendable {
     /// The public status of a report (nothing more revealing), or nil when the reference is unknown.
     public func publicStatus(of reference: ReportReference) async throws -> PublicCaseStatus? {
         guard
-            let row = try await sql.select().column(SQLColumn("state", table: "cases")).from("reports")
-                .join("cases", on: SQLColumn("case_id", table: "reports"), .equal, SQLColumn("id", table: "cases"))
-                .where(SQLColumn("reference", table: "reports"), .equal, SQLBind(reference.description)).first(),
-            let state = CaseState(rawValue: try row.decode(column: "state", as: String.self))
+            let row = try await sql.select().column(Cases.state.qualified).from(Reports.tableName)
+                .join(Cases.tableName, on: Reports.caseID.qualified, .equal, Cases.id.qualified)
+                .where(Reports.reference.qualified, .equal, SQLBind(reference.description)).first(),
+            let state = CaseState(rawValue: try row.decode(Cases.state, as: String.self))
         else { return nil }
         return state.publicStatus
     }
@@ -270,17 +269,17 @@ public struct HotlineStore: Sendable {
 
     static func summary(_ r: any SQLRow) throws -> CaseSummary {
         CaseSummary(
-            id: try r.decode(column: "id", as: Int64.self), key: try r.decode(column: "case_key", as: String?.self),
-            kind: try r.decode(column: "kind", as: String.self),
-            state: CaseState(rawValue: try r.decode(column: "state", as: String.self)) ?? .received,
-            danger: try r.decode(column: "danger", as: Bool.self),
-            reportCount: try r.decode(column: "report_count", as: Int.self),
-            deadline: Date(timeIntervalSince1970: Double(try r.decode(column: "deadline_ms", as: Int64.self)) / 1000),
-            createdAt: Date(timeIntervalSince1970: Double(try r.decode(column: "created_ms", as: Int64.self)) / 1000),
-            claimedBy: try r.decode(column: "claimed_by", as: String?.self),
+            id: try r.decode(Cases.id, as: Int64.self), key: try r.decode(Cases.caseKey, as: String?.self),
+            kind: try r.decode(Cases.kind, as: String.self),
+            state: CaseState(rawValue: try r.decode(Cases.state, as: String.self)) ?? .received,
+            danger: try r.decode(Cases.danger, as: Bool.self),
+            reportCount: try r.decode(Cases.reportCount, as: Int.self),
+            deadline: Date(timeIntervalSince1970: Double(try r.decode(Cases.deadlineMS, as: Int64.self)) / 1000),
+            createdAt: Date(timeIntervalSince1970: Double(try r.decode(Cases.createdMS, as: Int64.self)) / 1000),
+            claimedBy: try r.decode(Cases.claimedBy, as: String?.self),
             workflow: try JSONDecoder().decode(
-                CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8)),
-            referredAt: try r.decode(column: "le_referred_ms", as: Int64?.self).map {
+                CaseWorkflow.self, from: Data(try r.decode(Cases.workflow, as: String.self).utf8)),
+            referredAt: try r.decode(Cases.leReferredMS, as: Int64?.self).map {
                 Date(timeIntervalSince1970: Double($0) / 1000)
             })
     }
@@ -293,21 +292,23 @@ public struct HotlineStore: Sendable {
         func filtered(_ base: SQLSelectBuilder) -> SQLSelectBuilder {
             var q = base
             if let state, !state.isEmpty {
-                q = q.where("state", .equal, state)
+                q = q.where(Cases.state, .equal, state)
             } else if !includeClosed {
-                q = q.where("state", .notEqual, CaseState.closed.rawValue)
+                q = q.where(Cases.state, .notEqual, CaseState.closed.rawValue)
             }
-            if let kind, !kind.isEmpty { q = q.where("kind", .equal, kind) }
-            if dangerOnly { q = q.where("danger", .equal, true) }
+            if let kind, !kind.isEmpty { q = q.where(Cases.kind, .equal, kind) }
+            if dangerOnly { q = q.where(Cases.danger, .equal, true) }
             return q
         }
-        let q = filtered(sql.select().column("*").from("cases"))
+        let q = filtered(sql.select().column("*").from(Cases.tableName))
         let total =
-            try await filtered(sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("cases"))
+            try await filtered(
+                sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from(Cases.tableName)
+            )
             .first()?.decode(column: "n", as: Int.self) ?? 0
-        let rows = try await q.orderBy("danger", .descending).orderBy("deadline_ms").orderBy(
-            "report_count", .descending
-        ).orderBy("created_ms")
+        let rows = try await q.orderBy(Cases.danger, .descending).orderBy(Cases.deadlineMS).orderBy(
+            Cases.reportCount, .descending
+        ).orderBy(Cases.createdMS)
             .limit(per).offset((max(1, page) - 1) * per).all()
         return (try rows.map(Self.summary), total)
     }
@@ -316,13 +317,13 @@ public struct HotlineStore: Sendable {
     public func keysSeenElsewhere(_ cases: [CaseSummary]) async throws -> Set<Int64> {
         let keyed = cases.filter { $0.key != nil }
         guard !keyed.isEmpty else { return [] }
-        let rows = try await sql.select().columns("id", "case_key").from("cases").where(
-            "case_key", .in, Array(Set(keyed.compactMap(\.key)))
+        let rows = try await sql.select().columns(Cases.id, Cases.caseKey).from(Cases.tableName).where(
+            Cases.caseKey, .in, Array(Set(keyed.compactMap(\.key)))
         ).all()
         var ids: [String: Set<Int64>] = [:]
         for r in rows {
-            ids[try r.decode(column: "case_key", as: String.self), default: []].insert(
-                try r.decode(column: "id", as: Int64.self))
+            ids[try r.decode(Cases.caseKey, as: String.self), default: []].insert(
+                try r.decode(Cases.id, as: Int64.self))
         }
         return Set(keyed.filter { (ids[$0.key!]?.count ?? 0) > 1 }.map(\.id))
     }
@@ -340,21 +341,21 @@ public struct HotlineStore: Sendable {
         let now = clock.now()
         // Only holds that end or let notices leave by now (the index on hold_expires_ms narrows it to held cases).
         let cutoff = AuditChain.milliseconds(now)
-        let rows = try await sql.select().columns("id", "workflow").from("cases").where(
-            "state", .notEqual, CaseState.closed.rawValue
+        let rows = try await sql.select().columns(Cases.id, Cases.workflow).from(Cases.tableName).where(
+            Cases.state, .notEqual, CaseState.closed.rawValue
         )
-        .where("hold_expires_ms", .isNot, SQLLiteral.null)
+        .where(Cases.holdExpiresMS, .isNot, SQLLiteral.null)
         .where {
-            $0.where("hold_expires_ms", .lessThanOrEqual, cutoff).orWhere(
-                "hold_notify_after_ms", .lessThanOrEqual, cutoff)
+            $0.where(Cases.holdExpiresMS, .lessThanOrEqual, cutoff).orWhere(
+                Cases.holdNotifyAfterMS, .lessThanOrEqual, cutoff)
         }
         .all()
         var ended = 0
         for r in rows {
             let wf = try JSONDecoder().decode(
-                CaseWorkflow.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
+                CaseWorkflow.self, from: Data(try r.decode(Cases.workflow, as: String.self).utf8))
             guard let hold = wf.hold else { continue }
-            let id = try r.decode(column: "id", as: Int64.self)
+            let id = try r.decode(Cases.id, as: Int64.self)
             if hold.expiresAt <= now {
                 try await apply(.holdExpired, to: id, actor: .job("hold-expiry"))
             } else if wf.noticesDueForRelease(at: now) {
@@ -372,12 +373,16 @@ public struct HotlineStore: Sendable {
     public func referredToLawEnforcement(page: Int = 1, per: Int = 100) async throws -> (
         cases: [CaseSummary], total: Int
     ) {
-        let rows = try await sql.select().column("*").from("cases").where("le_referred_ms", .isNot, SQLLiteral.null)
-            .orderBy("le_referred_ms", .descending).orderBy("id", .descending).limit(per).offset(max(0, page - 1) * per)
-            .all()
+        let rows = try await sql.select().column("*").from(Cases.tableName).where(
+            Cases.leReferredMS, .isNot, SQLLiteral.null
+        )
+        .orderBy(Cases.leReferredMS, .descending).orderBy(Cases.id, .descending).limit(per).offset(
+            max(0, page - 1) * per
+        )
+        .all()
         let total =
-            try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("cases")
-            .where("le_referred_ms", .isNot, SQLLiteral.null).first()?.decode(column: "n", as: Int.self) ?? 0
+            try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from(Cases.tableName)
+            .where(Cases.leReferredMS, .isNot, SQLLiteral.null).first()?.decode(column: "n", as: Int.self) ?? 0
         return (try rows.map(Self.summary), total)
     }
 
@@ -393,26 +398,26 @@ public struct HotlineStore: Sendable {
 
     /// One case without its reports (for jobs that only need its state and workflow).
     public func caseSummary(_ id: Int64) async throws -> CaseSummary? {
-        try await sql.select().column("*").from("cases").where("id", .equal, id).first().map(Self.summary)
+        try await sql.select().column("*").from(Cases.tableName).where(Cases.id, .equal, id).first().map(Self.summary)
     }
 
     public func caseDetail(_ id: Int64) async throws -> (CaseSummary, [StoredReport])? {
-        guard let row = try await sql.select().column("*").from("cases").where("id", .equal, id).first() else {
+        guard let row = try await sql.select().column("*").from(Cases.tableName).where(Cases.id, .equal, id).first()
+        else {
             return nil
         }
-        let reports = try await sql.select().column("*").from("reports").where("case_id", .equal, id).orderBy(
-            "created_ms"
-        ).all().map { r in
-            StoredReport(
-                reference: try r.decode(column: "reference", as: String.self),
-                payload: try JSONDecoder().decode(
-                    Payload.self, from: Data(try r.decode(column: "payload", as: String.self).utf8)),
-                language: try r.decode(column: "language", as: String.self),
-                source: try r.decode(column: "source", as: String.self),
-                receivedAt: Date(
-                    timeIntervalSince1970: Double(try r.decode(column: "created_ms", as: Int64.self)) / 1000),
-                hasContact: try r.decode(column: "contact_sealed", as: String?.self) != nil)
-        }
+        let reports = try await sql.select().column("*").from(Reports.tableName).where(Reports.caseID, .equal, id)
+            .orderBy(Reports.createdMS).all().map { r in
+                StoredReport(
+                    reference: try r.decode(Reports.reference, as: String.self),
+                    payload: try JSONDecoder().decode(
+                        Payload.self, from: Data(try r.decode(Reports.payload, as: String.self).utf8)),
+                    language: try r.decode(Reports.language, as: String.self),
+                    source: try r.decode(Reports.source, as: String.self),
+                    receivedAt: Date(
+                        timeIntervalSince1970: Double(try r.decode(Reports.createdMS, as: Int64.self)) / 1000),
+                    hasContact: try r.decode(Reports.contactSealed, as: String?.self) != nil)
+            }
         return (try Self.summary(row), reports)
     }
 
@@ -422,25 +427,28 @@ public struct HotlineStore: Sendable {
         let now = clock.now()
         return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            guard let row = try await sql.select().columns("workflow").from("cases").where("id", .equal, id).first()
+            guard
+                let row = try await sql.select().columns(Cases.workflow).from(Cases.tableName).where(
+                    Cases.id, .equal, id
+                ).first()
             else {
                 throw StoreError.notFound("no case \(id)")
             }
             var wf = try JSONDecoder().decode(
-                CaseWorkflow.self, from: Data(try row.decode(column: "workflow", as: String.self).utf8))
+                CaseWorkflow.self, from: Data(try row.decode(Cases.workflow, as: String.self).utf8))
             let actions: [CaseAction]
             // A refusal keeps its type (CaseWorkflowError): the faces map its kind and code.
             actions = try wf.handle(event, at: now)
             let hold = Self.holdColumns(wf)
-            try await sql.update("cases").set(
-                "workflow", to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)
+            try await sql.update(Cases.tableName).set(
+                Cases.workflow, to: String(decoding: try JSONEncoder().encode(wf), as: UTF8.self)
             )
-            .set("hold_expires_ms", to: hold.expires).set("hold_notify_after_ms", to: hold.notifyAfter)
-            .set("state", to: wf.state.rawValue).set("claimed_by", to: wf.claimedBy).set(
-                "updated_ms", to: AuditChain.milliseconds(now)
+            .set(Cases.holdExpiresMS, to: hold.expires).set(Cases.holdNotifyAfterMS, to: hold.notifyAfter)
+            .set(Cases.state, to: wf.state.rawValue).set(Cases.claimedBy, to: wf.claimedBy).set(
+                Cases.updatedMS, to: AuditChain.milliseconds(now)
             )
-            .set("closed_ms", to: wf.closedAt.map(AuditChain.milliseconds))
-            .where("id", .equal, id).run()
+            .set(Cases.closedMS, to: wf.closedAt.map(AuditChain.milliseconds))
+            .where(Cases.id, .equal, id).run()
             var details: [String: String] = ["state": wf.state.rawValue]
             if case .placeHold(let h) = event {
                 details["expires"] = ISO8601DateFormatter().string(from: h.expiresAt)
@@ -474,9 +482,9 @@ public struct HotlineStore: Sendable {
 
     /// The references of the case's reports that still carry their reporter's contact.
     static func referencesWithContact(caseID: Int64, on sql: any SQLDatabase) async throws -> [String] {
-        try await sql.select().column("reference").from("reports").where("case_id", .equal, caseID)
-            .where("contact_sealed", .isNot, SQLLiteral.null).orderBy("created_ms").all()
-            .map { try $0.decode(column: "reference", as: String.self) }
+        try await sql.select().column(Reports.reference).from(Reports.tableName).where(Reports.caseID, .equal, caseID)
+            .where(Reports.contactSealed, .isNot, SQLLiteral.null).orderBy(Reports.createdMS).all()
+            .map { try $0.decode(Reports.reference, as: String.self) }
     }
 
     /// The payload of a `reporter-update` job: tell the reporter of `reference` that the status is now `status`.
@@ -497,11 +505,11 @@ public struct HotlineStore: Sendable {
     /// A report's sealed contact and the language it was made in; nil when the contact is gone.
     public func sealedContact(reference: String) async throws -> (sealed: String, language: String)? {
         guard
-            let row = try await sql.select().columns("contact_sealed", "language").from("reports")
-                .where("reference", .equal, reference).first(),
-            let sealed = try row.decode(column: "contact_sealed", as: String?.self)
+            let row = try await sql.select().columns(Reports.contactSealed, Reports.language).from(Reports.tableName)
+                .where(Reports.reference, .equal, reference).first(),
+            let sealed = try row.decode(Reports.contactSealed, as: String?.self)
         else { return nil }
-        return (sealed, try row.decode(column: "language", as: String.self))
+        return (sealed, try row.decode(Reports.language, as: String.self))
     }
 
     /// Records that a reporter was told a status (or why not), without their address.
@@ -529,21 +537,21 @@ public struct HotlineStore: Sendable {
         let cutoff = AuditChain.milliseconds(now - retention.period)
         return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            let rows = try await sql.select().column(SQLColumn("reference", table: "reports")).column(
-                SQLColumn("case_id", table: "reports")
-            ).from("reports")
-                .join("cases", on: SQLColumn("case_id", table: "reports"), .equal, SQLColumn("id", table: "cases"))
-                .where(SQLColumn("contact_sealed", table: "reports"), .isNot, SQLLiteral.null)
-                .where(SQLColumn("state", table: "cases"), .equal, SQLBind(CaseState.closed.rawValue))
-                .where(SQLColumn("closed_ms", table: "cases"), .lessThan, SQLBind(cutoff)).limit(10_000).all()
+            let rows = try await sql.select().column(Reports.reference.qualified).column(Reports.caseID.qualified).from(
+                Reports.tableName
+            )
+            .join(Cases.tableName, on: Reports.caseID.qualified, .equal, Cases.id.qualified)
+            .where(Reports.contactSealed.qualified, .isNot, SQLLiteral.null)
+            .where(Cases.state.qualified, .equal, SQLBind(CaseState.closed.rawValue))
+            .where(Cases.closedMS.qualified, .lessThan, SQLBind(cutoff)).limit(10_000).all()
             for r in rows {
-                let ref = try r.decode(column: "reference", as: String.self)
-                try await sql.update("reports").set("contact_sealed", to: SQLLiteral.null).where(
-                    "reference", .equal, ref
+                let ref = try r.decode(Reports.reference, as: String.self)
+                try await sql.update(Reports.tableName).set(Reports.contactSealed, to: SQLLiteral.null).where(
+                    Reports.reference, .equal, ref
                 ).run()
                 try await AuditLog.append(
                     on: tx, at: now, actor: actor, action: "report.contact-deleted",
-                    subject: "case:\(try r.decode(column: "case_id", as: Int64.self))",
+                    subject: "case:\(try r.decode(Reports.caseID, as: Int64.self))",
                     details: ["reference": ref, "reason": "retention period ended"])
             }
             return rows.count

@@ -40,13 +40,13 @@ public struct JobQueue: Sendable {
 
     static func job(_ r: any SQLRow) throws -> Job {
         Job(
-            id: try r.decode(column: "id", as: Int64.self), name: try r.decode(column: "name", as: String.self),
-            payload: try r.decode(column: "payload", as: String.self),
-            state: State(rawValue: try r.decode(column: "state", as: String.self)) ?? .failed,
-            attempts: try r.decode(column: "attempts", as: Int.self),
-            runAt: Date(timeIntervalSince1970: Double(try r.decode(column: "run_at_ms", as: Int64.self)) / 1000),
-            lastError: try r.decode(column: "last_error", as: String?.self),
-            lockedBy: try r.decode(column: "locked_by", as: String?.self))
+            id: try r.decode(Jobs.id, as: Int64.self), name: try r.decode(Jobs.name, as: String.self),
+            payload: try r.decode(Jobs.payload, as: String.self),
+            state: State(rawValue: try r.decode(Jobs.state, as: String.self)) ?? .failed,
+            attempts: try r.decode(Jobs.attempts, as: Int.self),
+            runAt: Date(timeIntervalSince1970: Double(try r.decode(Jobs.runAtMS, as: Int64.self)) / 1000),
+            lastError: try r.decode(Jobs.lastError, as: String?.self),
+            lockedBy: try r.decode(Jobs.lockedBy, as: String?.self))
     }
 
     static func ms(_ d: Date) -> Int64 { AuditChain.milliseconds(d) }
@@ -60,17 +60,18 @@ public struct JobQueue: Sendable {
     ) async throws -> Int64 {
         let now = clock.now()
         @Sendable func insert(_ target: any SQLDatabase) async throws -> Int64 {
-            let row = try await target.insert(into: "jobs")
+            let row = try await target.insert(into: Jobs.tableName)
                 .columns(
-                    "name", "payload", "state", "run_at_ms", "attempts", "max_attempts", "created_ms", "updated_ms"
+                    Jobs.name, Jobs.payload, Jobs.state, Jobs.runAtMS, Jobs.attempts, Jobs.maxAttempts, Jobs.createdMS,
+                    Jobs.updatedMS
                 )
                 .values(
                     SQLBind(name), SQLBind(payload), SQLBind(State.queued.rawValue), SQLBind(Self.ms(runAt ?? now)),
                     SQLBind(0),
                     SQLBind(maxAttempts), SQLBind(Self.ms(now)), SQLBind(Self.ms(now))
                 )
-                .returning("id").first()
-            return try row!.decode(column: "id", as: Int64.self)
+                .returning(Jobs.id).first()
+            return try row!.decode(Jobs.id, as: Int64.self)
         }
         if let database { return try await insert(database.sql) }
         return try await WriteGate.transaction(db) { try await insert($0.sql) }
@@ -86,18 +87,14 @@ public struct JobQueue: Sendable {
         let dueBy = evenIfDelayed ? Int64.max : now
         let until = now + Int64(lease * 1000)
         var due = SQLQueryString(
-            "SELECT id FROM jobs WHERE ((state = 'queued' AND run_at_ms <= \(bind: dueBy)) OR (state = 'running' AND lease_until_ms < \(bind: now)))"
+            "SELECT \(Jobs.id) FROM \(Jobs.tableName) WHERE ((\(Jobs.state) = 'queued' AND \(Jobs.runAtMS) <= \(bind: dueBy)) OR (\(Jobs.state) = 'running' AND \(Jobs.leaseUntilMS) < \(bind: now)))"
         )
-        if let name { due.appendInterpolation(unsafeRaw: " AND name = "); due.appendInterpolation(bind: name) }
-        due.appendInterpolation(unsafeRaw: " ORDER BY run_at_ms, id LIMIT ")
-        due.appendInterpolation(literal: max(1, limit))
-        if isPostgres { due.appendInterpolation(unsafeRaw: " FOR UPDATE SKIP LOCKED") }
-        var update = SQLQueryString(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until_ms = \(bind: until), locked_by = \(bind: owner), updated_ms = \(bind: now) WHERE id IN ("
+        if let name { due += " AND \(Jobs.name) = \(bind: name)" }
+        due += " ORDER BY \(Jobs.runAtMS), \(Jobs.id) LIMIT \(literal: max(1, limit))"
+        if isPostgres { due += " FOR UPDATE SKIP LOCKED" }
+        let query = SQLQueryString(
+            "UPDATE \(Jobs.tableName) SET \(Jobs.state) = 'running', \(Jobs.attempts) = \(Jobs.attempts) + 1, \(Jobs.leaseUntilMS) = \(bind: until), \(Jobs.lockedBy) = \(bind: owner), \(Jobs.updatedMS) = \(bind: now) WHERE \(Jobs.id) IN (\(due)) RETURNING *"
         )
-        update.appendInterpolation(due)
-        update.appendInterpolation(unsafeRaw: ") RETURNING *")
-        let query = update
         return try await WriteGate.transaction(db) { tx in
             try await tx.sql.raw(query).all().map(Self.job).sorted { $0.id < $1.id }
         }
@@ -110,8 +107,10 @@ public struct JobQueue: Sendable {
         return try await WriteGate.transaction(db) { tx in
             let rows = try await tx.sql.raw(
                 """
-                UPDATE jobs SET state = 'done', lease_until_ms = NULL, last_error = NULL, updated_ms = \(bind: now)
-                WHERE id = \(bind: job.id) AND locked_by = \(bind: owner) AND state = 'running' RETURNING id
+                UPDATE \(Jobs.tableName) SET \(Jobs.state) = 'done', \(Jobs.leaseUntilMS) = NULL, \(Jobs.lastError) = NULL,
+                \(Jobs.updatedMS) = \(bind: now)
+                WHERE \(Jobs.id) = \(bind: job.id) AND \(Jobs.lockedBy) = \(bind: owner) AND \(Jobs.state) = 'running'
+                RETURNING \(Jobs.id)
                 """
             ).all()
             return !rows.isEmpty
@@ -126,10 +125,11 @@ public struct JobQueue: Sendable {
         try await WriteGate.transaction(db) { tx in
             try await tx.sql.raw(
                 """
-                UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-                run_at_ms = \(bind: Self.ms(now + delay)), lease_until_ms = NULL, last_error = \(bind: String(error.prefix(500))),
-                updated_ms = \(bind: Self.ms(now))
-                WHERE id = \(bind: job.id) AND locked_by = \(bind: owner) AND state = 'running'
+                UPDATE \(Jobs.tableName)
+                SET \(Jobs.state) = CASE WHEN \(Jobs.attempts) >= \(Jobs.maxAttempts) THEN 'failed' ELSE 'queued' END,
+                \(Jobs.runAtMS) = \(bind: Self.ms(now + delay)), \(Jobs.leaseUntilMS) = NULL,
+                \(Jobs.lastError) = \(bind: String(error.prefix(500))), \(Jobs.updatedMS) = \(bind: Self.ms(now))
+                WHERE \(Jobs.id) = \(bind: job.id) AND \(Jobs.lockedBy) = \(bind: owner) AND \(Jobs.state) = 'running'
                 """
             ).run()
         }
@@ -141,10 +141,10 @@ public struct JobQueue: Sendable {
         let now = Self.ms(clock.now())
         return try await WriteGate.transaction(db) { tx in
             var q = SQLQueryString(
-                "UPDATE jobs SET state = 'queued', attempts = 0, run_at_ms = \(bind: now), updated_ms = \(bind: now) WHERE state = 'failed'"
+                "UPDATE \(Jobs.tableName) SET \(Jobs.state) = 'queued', \(Jobs.attempts) = 0, \(Jobs.runAtMS) = \(bind: now), \(Jobs.updatedMS) = \(bind: now) WHERE \(Jobs.state) = 'failed'"
             )
-            if let name { q.appendInterpolation(unsafeRaw: " AND name = "); q.appendInterpolation(bind: name) }
-            q.appendInterpolation(unsafeRaw: " RETURNING id")
+            if let name { q += " AND \(Jobs.name) = \(bind: name)" }
+            q += " RETURNING \(Jobs.id)"
             return try await tx.sql.raw(q).all().count
         }
     }
@@ -162,21 +162,22 @@ public struct JobQueue: Sendable {
         let now = Self.ms(clock.now())
         let rows = try await sql.raw(
             """
-            SELECT name, state, COUNT(*) AS n, MIN(run_at_ms) AS oldest FROM jobs WHERE state <> 'done' GROUP BY name, state ORDER BY name, state
+            SELECT \(Jobs.name), \(Jobs.state), COUNT(*) AS n, MIN(\(Jobs.runAtMS)) AS oldest FROM \(Jobs.tableName)
+            WHERE \(Jobs.state) <> 'done' GROUP BY \(Jobs.name), \(Jobs.state) ORDER BY \(Jobs.name), \(Jobs.state)
             """
         ).all()
         return try rows.map {
             let oldest = try $0.decode(column: "oldest", as: Int64?.self) ?? now
             return Depth(
-                name: try $0.decode(column: "name", as: String.self),
-                state: State(rawValue: try $0.decode(column: "state", as: String.self)) ?? .failed,
+                name: try $0.decode(Jobs.name, as: String.self),
+                state: State(rawValue: try $0.decode(Jobs.state, as: String.self)) ?? .failed,
                 count: try $0.decode(column: "n", as: Int.self), oldestAge: max(0, Double(now - oldest) / 1000))
         }
     }
 
     public func jobs(state: State? = nil, limit: Int = 100) async throws -> [Job] {
-        var q = sql.select().column("*").from("jobs")
-        if let state { q = q.where("state", .equal, state.rawValue) }
-        return try await q.orderBy("id", .descending).limit(limit).all().map(Self.job)
+        var q = sql.select().column("*").from(Jobs.tableName)
+        if let state { q = q.where(Jobs.state, .equal, state.rawValue) }
+        return try await q.orderBy(Jobs.id, .descending).limit(limit).all().map(Self.job)
     }
 }

@@ -23,8 +23,10 @@ extension NoticeStore {
 
     /// The notice a bounce token belongs to.
     public func notice(bounceToken token: String) async throws -> Int64? {
-        try await sql.select().column("id").from("notices").where("bounce_token", .equal, token.lowercased()).first()?
-            .decode(column: "id", as: Int64.self)
+        try await sql.select().column(Notices.id).from(Notices.tableName).where(
+            Notices.bounceToken, .equal, token.lowercased()
+        ).first()?
+        .decode(Notices.id, as: Int64.self)
     }
 
     /// Records a bounce; a permanent one marks the notice `bounced` (unless the content is already gone) and is
@@ -36,12 +38,16 @@ extension NoticeStore {
         let action = action.lowercased()
         try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            guard let row = try await sql.select().column("state").from("notices").where("id", .equal, noticeID).first()
+            guard
+                let row = try await sql.select().column(Notices.state).from(Notices.tableName).where(
+                    Notices.id, .equal, noticeID
+                ).first()
             else {
                 throw StoreError.notFound("no notice \(noticeID)")
             }
-            try await sql.insert(into: "notice_bounces").columns(
-                "notice_id", "received_ms", "recipient", "action", "status", "diagnostic", "source"
+            try await sql.insert(into: NoticeBounces.tableName).columns(
+                NoticeBounces.noticeID, NoticeBounces.receivedMS, NoticeBounces.recipient, NoticeBounces.action,
+                NoticeBounces.status, NoticeBounces.diagnostic, NoticeBounces.source
             )
             .values(
                 SQLBind(noticeID), SQLBind(Self.ms(now)), SQLBind(recipient.map { String($0.prefix(300)) }),
@@ -55,17 +61,17 @@ extension NoticeStore {
                 on: tx, at: now, actor: .job("notice-bounce"), action: "notice.bounce", subject: "notice:\(noticeID)",
                 details: details)
             guard action == "failed" else { return }
-            let (state, _) = try Self.transition(try row.decode(column: "state", as: String.self), .permanentBounce)
+            let (state, _) = try Self.transition(try row.decode(Notices.state, as: String.self), .permanentBounce)
             guard state == .bounced else { return }
             let reason = "bounced: " + (diagnostic ?? status ?? "permanent failure")
-            try await sql.update("notices").set("state", to: state.rawValue).set(
-                "last_error", to: String(reason.prefix(300))
+            try await sql.update(Notices.tableName).set(Notices.state, to: state.rawValue).set(
+                Notices.lastError, to: String(reason.prefix(300))
             )
-            .where("id", .equal, noticeID).run()
-            for item in try await sql.select().column("case_id").from("notice_items").where(
-                "notice_id", .equal, noticeID
+            .where(Notices.id, .equal, noticeID).run()
+            for item in try await sql.select().column(NoticeItems.caseID).from(NoticeItems.tableName).where(
+                NoticeItems.noticeID, .equal, noticeID
             ).all() {
-                let caseID = try item.decode(column: "case_id", as: Int64.self)
+                let caseID = try item.decode(NoticeItems.caseID, as: Int64.self)
                 try await AuditLog.append(
                     on: tx, at: now, actor: .job("notice-bounce"), action: "case.notice-bounced",
                     subject: "case:\(caseID)",
@@ -76,22 +82,23 @@ extension NoticeStore {
 
     /// A notice's bounces, newest first.
     public func bounces(noticeID: Int64) async throws -> [Bounce] {
-        try await sql.select().column("*").from("notice_bounces").where("notice_id", .equal, noticeID).orderBy(
-            "id", .descending
-        ).all().map {
-            Bounce(
-                noticeID: noticeID, receivedAt: Self.date(try $0.decode(column: "received_ms", as: Int64.self))!,
-                recipient: try $0.decode(column: "recipient", as: String?.self),
-                action: try $0.decode(column: "action", as: String.self),
-                status: try $0.decode(column: "status", as: String?.self),
-                diagnostic: try $0.decode(column: "diagnostic", as: String?.self),
-                source: try $0.decode(column: "source", as: String.self))
-        }
+        try await sql.select().column("*").from(NoticeBounces.tableName).where(NoticeBounces.noticeID, .equal, noticeID)
+            .orderBy(NoticeBounces.id, .descending).all().map {
+                Bounce(
+                    noticeID: noticeID, receivedAt: Self.date(try $0.decode(NoticeBounces.receivedMS, as: Int64.self))!,
+                    recipient: try $0.decode(NoticeBounces.recipient, as: String?.self),
+                    action: try $0.decode(NoticeBounces.action, as: String.self),
+                    status: try $0.decode(NoticeBounces.status, as: String?.self),
+                    diagnostic: try $0.decode(NoticeBounces.diagnostic, as: String?.self),
+                    source: try $0.decode(NoticeBounces.source, as: String.self))
+            }
     }
 
     /// Whether a notice ever bounced for good (its state then stays `bounced` whatever a recheck finds, until removal).
     static func hasPermanentBounce(_ noticeID: Int64, on sql: any SQLDatabase) async throws -> Bool {
-        try await sql.select().column("id").from("notice_bounces").where("notice_id", .equal, noticeID)
-            .where("action", .equal, "failed").first() != nil
+        try await sql.select().column(NoticeBounces.id).from(NoticeBounces.tableName).where(
+            NoticeBounces.noticeID, .equal, noticeID
+        )
+        .where(NoticeBounces.action, .equal, "failed").first() != nil
     }
 }

@@ -62,22 +62,26 @@ public struct NoticeStore: Sendable {
         let now = clock.now()
         try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            guard try await sql.select().column("id").from("cases").where("id", .equal, caseID).first() != nil else {
+            guard
+                try await sql.select().column(Cases.id).from(Cases.tableName).where(Cases.id, .equal, caseID).first()
+                    != nil
+            else {
                 throw StoreError.notFound("no case \(caseID)")
             }
             // What attribution found stays beside the analyst's values.
-            let kept = try await sql.select().columns("details", "registrar_contact").from("hosting").where(
-                "case_id", .equal, caseID
-            ).first()
-            let details = try kept?.decode(column: "details", as: String?.self)
+            let kept = try await sql.select().columns(HostingColumns.details, HostingColumns.registrarContact).from(
+                HostingColumns.tableName
+            ).where(HostingColumns.caseID, .equal, caseID).first()
+            let details = try kept?.decode(HostingColumns.details, as: String?.self)
             let registrar =
                 try newRegistrar.map { $0.isEmpty ? nil : $0 }
-                ?? (kept?.decode(column: "registrar_contact", as: String?.self))
-            try await sql.delete(from: "hosting").where("case_id", .equal, caseID).run()
-            try await sql.insert(into: "hosting")
+                ?? (kept?.decode(HostingColumns.registrarContact, as: String?.self))
+            try await sql.delete(from: HostingColumns.tableName).where(HostingColumns.caseID, .equal, caseID).run()
+            try await sql.insert(into: HostingColumns.tableName)
                 .columns(
-                    "case_id", "country", "network", "abuse_contact", "registrar_contact", "source", "details",
-                    "updated_by", "updated_ms"
+                    HostingColumns.caseID, HostingColumns.country, HostingColumns.network, HostingColumns.abuseContact,
+                    HostingColumns.registrarContact, HostingColumns.source, HostingColumns.details,
+                    HostingColumns.updatedBy, HostingColumns.updatedMS
                 )
                 .values(
                     SQLBind(caseID), SQLBind(country.flatMap { $0.isEmpty ? nil : $0 }),
@@ -109,16 +113,17 @@ public struct NoticeStore: Sendable {
             let sql = tx.sql
             let changed = previous.map { $0.details != nil && $0.details != details } ?? false
             if let previous, previous.source == "analyst" {
-                try await sql.update("hosting").set("details", to: details)
-                    .set("registrar_contact", to: registrarContact ?? previous.registrarContact).where(
-                        "case_id", .equal, caseID
+                try await sql.update(HostingColumns.tableName).set(HostingColumns.details, to: details)
+                    .set(HostingColumns.registrarContact, to: registrarContact ?? previous.registrarContact).where(
+                        HostingColumns.caseID, .equal, caseID
                     ).run()
             } else {
-                try await sql.delete(from: "hosting").where("case_id", .equal, caseID).run()
-                try await sql.insert(into: "hosting")
+                try await sql.delete(from: HostingColumns.tableName).where(HostingColumns.caseID, .equal, caseID).run()
+                try await sql.insert(into: HostingColumns.tableName)
                     .columns(
-                        "case_id", "country", "network", "abuse_contact", "registrar_contact", "source", "details",
-                        "updated_by", "updated_ms"
+                        HostingColumns.caseID, HostingColumns.country, HostingColumns.network,
+                        HostingColumns.abuseContact, HostingColumns.registrarContact, HostingColumns.source,
+                        HostingColumns.details, HostingColumns.updatedBy, HostingColumns.updatedMS
                     )
                     .values(
                         SQLBind(caseID), SQLBind(country), SQLBind(network), SQLBind(abuseContact),
@@ -154,13 +159,17 @@ public struct NoticeStore: Sendable {
     }
 
     static func fetchableURL(caseID: Int64, on sql: any SQLDatabase) async throws -> String? {
-        guard let c = try await sql.select().column("case_key").from("cases").where("id", .equal, caseID).first(),
-            let key = try c.decode(column: "case_key", as: String?.self), key.hasPrefix("http")
+        guard
+            let c = try await sql.select().column(Cases.caseKey).from(Cases.tableName).where(Cases.id, .equal, caseID)
+                .first(),
+            let key = try c.decode(Cases.caseKey, as: String?.self), key.hasPrefix("http")
         else { return nil }
-        if let first = try await sql.select().column("payload").from("reports").where("case_id", .equal, caseID)
-            .orderBy("created_ms").first(),
+        if let first = try await sql.select().column(Reports.payload).from(Reports.tableName).where(
+            Reports.caseID, .equal, caseID
+        )
+        .orderBy(Reports.createdMS).first(),
             let payload = try? JSONDecoder().decode(
-                HotlineStore.Payload.self, from: Data(try first.decode(column: "payload", as: String.self).utf8)),
+                HotlineStore.Payload.self, from: Data(try first.decode(Reports.payload, as: String.self).utf8)),
             let given = payload.url, given.lowercased().hasPrefix("http")
         {
             return given
@@ -169,18 +178,22 @@ public struct NoticeStore: Sendable {
     }
 
     public func hosting(caseID: Int64) async throws -> Hosting? {
-        guard let r = try await sql.select().column("*").from("hosting").where("case_id", .equal, caseID).first() else {
+        guard
+            let r = try await sql.select().column("*").from(HostingColumns.tableName).where(
+                HostingColumns.caseID, .equal, caseID
+            ).first()
+        else {
             return nil
         }
         return Hosting(
-            country: try r.decode(column: "country", as: String?.self),
-            network: try r.decode(column: "network", as: String?.self),
-            abuseContact: try r.decode(column: "abuse_contact", as: String?.self),
-            source: try r.decode(column: "source", as: String.self),
-            registrarContact: try r.decode(column: "registrar_contact", as: String?.self),
-            details: try r.decode(column: "details", as: String?.self),
-            updatedBy: try r.decode(column: "updated_by", as: String.self),
-            updatedAt: Self.date(try r.decode(column: "updated_ms", as: Int64.self))!)
+            country: try r.decode(HostingColumns.country, as: String?.self),
+            network: try r.decode(HostingColumns.network, as: String?.self),
+            abuseContact: try r.decode(HostingColumns.abuseContact, as: String?.self),
+            source: try r.decode(HostingColumns.source, as: String.self),
+            registrarContact: try r.decode(HostingColumns.registrarContact, as: String?.self),
+            details: try r.decode(HostingColumns.details, as: String?.self),
+            updatedBy: try r.decode(HostingColumns.updatedBy, as: String.self),
+            updatedAt: Self.date(try r.decode(HostingColumns.updatedMS, as: Int64.self))!)
     }
 
     // MARK: notices
@@ -220,50 +233,55 @@ public struct NoticeStore: Sendable {
     }
 
     func notice(_ r: any SQLRow, on sql: any SQLDatabase) async throws -> Notice {
-        let id = try r.decode(column: "id", as: Int64.self)
-        let items = try await sql.select().columns("case_id", "url", "removed_ms", "sent_ms").from("notice_items")
-            .where(
-                "notice_id", .equal, id
-            )
-            .orderBy("case_id").all().map {
+        let id = try r.decode(Notices.id, as: Int64.self)
+        let items = try await sql.select().columns(
+            NoticeItems.caseID, NoticeItems.url, NoticeItems.removedMS, NoticeItems.sentMS
+        ).from(NoticeItems.tableName)
+            .where(NoticeItems.noticeID, .equal, id)
+            .orderBy(NoticeItems.caseID).all().map {
                 Item(
-                    caseID: try $0.decode(column: "case_id", as: Int64.self),
-                    url: try $0.decode(column: "url", as: String.self),
-                    removedAt: Self.date(try $0.decode(column: "removed_ms", as: Int64?.self)),
-                    sentAt: Self.date(try $0.decode(column: "sent_ms", as: Int64?.self)))
+                    caseID: try $0.decode(NoticeItems.caseID, as: Int64.self),
+                    url: try $0.decode(NoticeItems.url, as: String.self),
+                    removedAt: Self.date(try $0.decode(NoticeItems.removedMS, as: Int64?.self)),
+                    sentAt: Self.date(try $0.decode(NoticeItems.sentMS, as: Int64?.self)))
             }
         return Notice(
-            id: id, contact: try r.decode(column: "contact", as: String.self),
-            state: State(rawValue: try r.decode(column: "state", as: String.self)) ?? .queued,
-            createdAt: Self.date(try r.decode(column: "created_ms", as: Int64.self))!,
-            firstSentAt: Self.date(try r.decode(column: "first_sent_ms", as: Int64?.self)),
-            lastSentAt: Self.date(try r.decode(column: "last_sent_ms", as: Int64?.self)),
-            sends: try r.decode(column: "sends", as: Int.self),
-            removedAt: Self.date(try r.decode(column: "removed_ms", as: Int64?.self)),
-            lastError: try r.decode(column: "last_error", as: String?.self), items: items,
-            route: try r.decode(column: "route", as: String?.self) ?? "provider")
+            id: id, contact: try r.decode(Notices.contact, as: String.self),
+            state: State(rawValue: try r.decode(Notices.state, as: String.self)) ?? .queued,
+            createdAt: Self.date(try r.decode(Notices.createdMS, as: Int64.self))!,
+            firstSentAt: Self.date(try r.decode(Notices.firstSentMS, as: Int64?.self)),
+            lastSentAt: Self.date(try r.decode(Notices.lastSentMS, as: Int64?.self)),
+            sends: try r.decode(Notices.sends, as: Int.self),
+            removedAt: Self.date(try r.decode(Notices.removedMS, as: Int64?.self)),
+            lastError: try r.decode(Notices.lastError, as: String?.self), items: items,
+            route: try r.decode(Notices.route, as: String?.self) ?? "provider")
     }
 
     public func notice(_ id: Int64) async throws -> Notice? {
-        guard let r = try await sql.select().column("*").from("notices").where("id", .equal, id).first() else {
+        guard let r = try await sql.select().column("*").from(Notices.tableName).where(Notices.id, .equal, id).first()
+        else {
             return nil
         }
         return try await notice(r, on: sql)
     }
 
     public func notices(forCase caseID: Int64) async throws -> [Notice] {
-        let ids = try await sql.select().column("notice_id").from("notice_items").where("case_id", .equal, caseID).all()
-            .map { try $0.decode(column: "notice_id", as: Int64.self) }
+        let ids = try await sql.select().column(NoticeItems.noticeID).from(NoticeItems.tableName).where(
+            NoticeItems.caseID, .equal, caseID
+        ).all()
+            .map { try $0.decode(NoticeItems.noticeID, as: Int64.self) }
         var out: [Notice] = []
         for id in Set(ids).sorted() { if let n = try await notice(id) { out.append(n) } }
         return out
     }
 
     public func notices(state: State? = nil, limit: Int = 200) async throws -> [Notice] {
-        var q = sql.select().column("*").from("notices")
-        if let state { q = q.where("state", .equal, state.rawValue) }
+        var q = sql.select().column("*").from(Notices.tableName)
+        if let state { q = q.where(Notices.state, .equal, state.rawValue) }
         var out: [Notice] = []
-        for r in try await q.orderBy("id", .descending).limit(limit).all() { out.append(try await notice(r, on: sql)) }
+        for r in try await q.orderBy(Notices.id, .descending).limit(limit).all() {
+            out.append(try await notice(r, on: sql))
+        }
         return out
     }
 
@@ -362,25 +380,30 @@ public struct NoticeStore: Sendable {
             // Already in a notice that is still open. If that notice went out while a hold kept this URL back, it is
             // sent again now that the URL may go, rather than at the next reminder.
             try await Self.sendUnsentItems(caseID: caseID, clock: clock, on: tx)
-            return try existing.decode(column: "notice_id", as: Int64.self)
+            return try existing.decode(NoticeItems.noticeID, as: Int64.self)
         }
         let noticeID: Int64
-        if let open = try await sql.select().column("id").from("notices").where("contact", .equal, contact)
-            .where("state", .equal, State.queued.rawValue).first()
-        {
-            noticeID = try open.decode(column: "id", as: Int64.self)
+        if let open = try await sql.select().column(Notices.id).from(Notices.tableName).where(
+            Notices.contact, .equal, contact
+        )
+        .where(Notices.state, .equal, State.queued.rawValue).first() {
+            noticeID = try open.decode(Notices.id, as: Int64.self)
         } else {
-            let row = try await sql.insert(into: "notices").columns("contact", "state", "created_ms", "sends", "route")
-                .values(
-                    SQLBind(contact), SQLBind(State.queued.rawValue), SQLBind(Self.ms(now)), SQLBind(0), SQLBind(route)
-                ).returning("id").first()
-            noticeID = try row!.decode(column: "id", as: Int64.self)
+            let row = try await sql.insert(into: Notices.tableName).columns(
+                Notices.contact, Notices.state, Notices.createdMS, Notices.sends, Notices.route
+            )
+            .values(
+                SQLBind(contact), SQLBind(State.queued.rawValue), SQLBind(Self.ms(now)), SQLBind(0), SQLBind(route)
+            ).returning(Notices.id).first()
+            noticeID = try row!.decode(Notices.id, as: Int64.self)
             try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(
                 Self.sendJob, payload: Self.noticePayload(noticeID),
                 runAt: now + batchWindow, on: tx)
         }
-        try await sql.insert(into: "notice_items").columns("notice_id", "case_id", "url", "added_ms")
-            .values(SQLBind(noticeID), SQLBind(caseID), SQLBind(url), SQLBind(Self.ms(now))).run()
+        try await sql.insert(into: NoticeItems.tableName).columns(
+            NoticeItems.noticeID, NoticeItems.caseID, NoticeItems.url, NoticeItems.addedMS
+        )
+        .values(SQLBind(noticeID), SQLBind(caseID), SQLBind(url), SQLBind(Self.ms(now))).run()
         try await AuditLog.append(
             on: tx, at: now, actor: .job(Self.prepareJob), action: "notice.prepared", subject: "case:\(caseID)",
             details: ["notice": String(noticeID), "contact": contact, "route": route])
@@ -398,7 +421,7 @@ public struct NoticeStore: Sendable {
             """
         ).all()
         for row in rows {
-            let id = try row.decode(column: "notice_id", as: Int64.self)
+            let id = try row.decode(NoticeItems.noticeID, as: Int64.self)
             if try await !sendPending(id, on: sql) {
                 try await JobQueue(db: tx, clock: clock, owner: "notices").enqueue(
                     Self.sendJob, payload: noticePayload(id), on: tx)
@@ -430,8 +453,9 @@ public struct NoticeStore: Sendable {
 
     /// Whether a send of the notice is already queued or running.
     static func sendPending(_ noticeID: Int64, on sql: any SQLDatabase) async throws -> Bool {
-        try await sql.select().column("id").from("jobs").where("name", .equal, sendJob)
-            .where("payload", .equal, noticePayload(noticeID)).where("state", .in, ["queued", "running"]).first() != nil
+        try await sql.select().column(Jobs.id).from(Jobs.tableName).where(Jobs.name, .equal, sendJob)
+            .where(Jobs.payload, .equal, noticePayload(noticeID)).where(Jobs.state, .in, ["queued", "running"]).first()
+            != nil
     }
 
     /// Records a successful send (first or re-notification), audited on every case in it.
@@ -441,29 +465,34 @@ public struct NoticeStore: Sendable {
         let now = clock.now()
         try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            guard let r = try await sql.select().column("*").from("notices").where("id", .equal, id).first() else {
+            guard
+                let r = try await sql.select().column("*").from(Notices.tableName).where(Notices.id, .equal, id).first()
+            else {
                 throw StoreError.notFound("no notice \(id)")
             }
-            let sends = try r.decode(column: "sends", as: Int.self) + 1
-            let first = try r.decode(column: "first_sent_ms", as: Int64?.self) ?? Self.ms(now)
+            let sends = try r.decode(Notices.sends, as: Int.self) + 1
+            let first = try r.decode(Notices.firstSentMS, as: Int64?.self) ?? Self.ms(now)
             // A bounce or a removal recorded while this send was under way stands.
-            let (state, _) = try Self.transition(try r.decode(column: "state", as: String.self), .sent)
-            var update = sql.update("notices").set("sends", to: sends).set("first_sent_ms", to: first).set(
-                "last_sent_ms", to: Self.ms(now)
-            )
-            .set("state", to: state.rawValue)
-            if state != .bounced { update = update.set("last_error", to: SQLLiteral.null) }
-            try await update.where("id", .equal, id).run()
-            let rows = try await sql.select().columns("case_id", "sent_ms").from("notice_items").where(
-                "notice_id", .equal, id
-            ).all()
+            let (state, _) = try Self.transition(try r.decode(Notices.state, as: String.self), .sent)
+            var update = sql.update(Notices.tableName).set(Notices.sends, to: sends).set(Notices.firstSentMS, to: first)
+                .set(
+                    Notices.lastSentMS, to: Self.ms(now)
+                )
+                .set(Notices.state, to: state.rawValue)
+            if state != .bounced { update = update.set(Notices.lastError, to: SQLLiteral.null) }
+            try await update.where(Notices.id, .equal, id).run()
+            let rows = try await sql.select().columns(NoticeItems.caseID, NoticeItems.sentMS).from(
+                NoticeItems.tableName
+            ).where(NoticeItems.noticeID, .equal, id).all()
             for item in rows {
-                let caseID = try item.decode(column: "case_id", as: Int64.self)
+                let caseID = try item.decode(NoticeItems.caseID, as: Int64.self)
                 if let caseIDs, !caseIDs.contains(caseID) { continue }
-                let firstTime = try item.decode(column: "sent_ms", as: Int64?.self) == nil
+                let firstTime = try item.decode(NoticeItems.sentMS, as: Int64?.self) == nil
                 if firstTime {
-                    try await sql.update("notice_items").set("sent_ms", to: Self.ms(now)).where("notice_id", .equal, id)
-                        .where("case_id", .equal, caseID).run()
+                    try await sql.update(NoticeItems.tableName).set(NoticeItems.sentMS, to: Self.ms(now)).where(
+                        NoticeItems.noticeID, .equal, id
+                    )
+                    .where(NoticeItems.caseID, .equal, caseID).run()
                 }
                 try await AuditLog.append(
                     on: tx, at: now, actor: .job(Self.sendJob), action: firstTime ? "notice.sent" : "notice.resent",
@@ -474,8 +503,8 @@ public struct NoticeStore: Sendable {
 
     public func recordError(_ id: Int64, _ error: String) async throws {
         try await WriteGate.transaction(db) { tx in
-            try await tx.sql.update("notices").set("last_error", to: String(error.prefix(300))).where(
-                "id", .equal, id
+            try await tx.sql.update(Notices.tableName).set(Notices.lastError, to: String(error.prefix(300))).where(
+                Notices.id, .equal, id
             ).run()
         }
     }
@@ -490,10 +519,10 @@ public struct NoticeStore: Sendable {
         ).all()
         return try rows.map {
             (
-                try $0.decode(column: "notice_id", as: Int64.self),
+                try $0.decode(NoticeItems.noticeID, as: Int64.self),
                 Item(
-                    caseID: try $0.decode(column: "case_id", as: Int64.self),
-                    url: try $0.decode(column: "url", as: String.self), removedAt: nil)
+                    caseID: try $0.decode(NoticeItems.caseID, as: Int64.self),
+                    url: try $0.decode(NoticeItems.url, as: String.self), removedAt: nil)
             )
         }
     }
@@ -505,26 +534,29 @@ public struct NoticeStore: Sendable {
         let now = clock.now()
         return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            var update = sql.update("notice_items").set("check_detail", to: String(detail.prefix(300)))
-            if gone { update = update.set("removed_ms", to: Self.ms(now)) }
-            try await update.where("notice_id", .equal, noticeID).where("case_id", .equal, caseID).where(
-                "removed_ms", .is, SQLLiteral.null
-            ).run()
+            var update = sql.update(NoticeItems.tableName).set(NoticeItems.checkDetail, to: String(detail.prefix(300)))
+            if gone { update = update.set(NoticeItems.removedMS, to: Self.ms(now)) }
+            try await update.where(NoticeItems.noticeID, .equal, noticeID).where(NoticeItems.caseID, .equal, caseID)
+                .where(NoticeItems.removedMS, .is, SQLLiteral.null).run()
             guard gone else { return false }
             try await AuditLog.append(
                 on: tx, at: now, actor: .job("notice-recheck"), action: "notice.url-removed", subject: "case:\(caseID)",
                 details: ["notice": String(noticeID), "check": String(detail.prefix(120))])
-            let open = try await sql.select().column("case_id").from("notice_items").where(
-                "notice_id", .equal, noticeID
+            let open = try await sql.select().column(NoticeItems.caseID).from(NoticeItems.tableName).where(
+                NoticeItems.noticeID, .equal, noticeID
             )
-            .where("removed_ms", .is, SQLLiteral.null).first()
+            .where(NoticeItems.removedMS, .is, SQLLiteral.null).first()
             guard open == nil,
-                let row = try await sql.select().column("state").from("notices").where("id", .equal, noticeID).first()
+                let row = try await sql.select().column(Notices.state).from(Notices.tableName).where(
+                    Notices.id, .equal, noticeID
+                ).first()
             else { return false }
-            let (state, effects) = try Self.transition(try row.decode(column: "state", as: String.self), .allRemoved)
+            let (state, effects) = try Self.transition(try row.decode(Notices.state, as: String.self), .allRemoved)
             guard !effects.isEmpty else { return false }
-            try await sql.update("notices").set("state", to: state.rawValue).set("removed_ms", to: Self.ms(now))
-                .where("id", .equal, noticeID).run()
+            try await sql.update(Notices.tableName).set(Notices.state, to: state.rawValue).set(
+                Notices.removedMS, to: Self.ms(now)
+            )
+            .where(Notices.id, .equal, noticeID).run()
             try await Self.perform(
                 effects, noticeID: noticeID, actor: .job("notice-recheck"), at: now, clock: clock, on: tx)
             return true
@@ -536,15 +568,17 @@ public struct NoticeStore: Sendable {
         noticeID: Int64, item: Item
     )] {
         let since = Self.ms(clock.now() - window)
-        let rows = try await sql.select().columns("notice_id", "case_id", "url", "removed_ms").from("notice_items")
-            .where("removed_ms", .greaterThanOrEqual, since).orderBy("removed_ms").limit(limit).all()
+        let rows = try await sql.select().columns(
+            NoticeItems.noticeID, NoticeItems.caseID, NoticeItems.url, NoticeItems.removedMS
+        ).from(NoticeItems.tableName)
+            .where(NoticeItems.removedMS, .greaterThanOrEqual, since).orderBy(NoticeItems.removedMS).limit(limit).all()
         return try rows.map {
             (
-                try $0.decode(column: "notice_id", as: Int64.self),
+                try $0.decode(NoticeItems.noticeID, as: Int64.self),
                 Item(
-                    caseID: try $0.decode(column: "case_id", as: Int64.self),
-                    url: try $0.decode(column: "url", as: String.self),
-                    removedAt: Self.date(try $0.decode(column: "removed_ms", as: Int64.self)))
+                    caseID: try $0.decode(NoticeItems.caseID, as: Int64.self),
+                    url: try $0.decode(NoticeItems.url, as: String.self),
+                    removedAt: Self.date(try $0.decode(NoticeItems.removedMS, as: Int64.self)))
             )
         }
     }
@@ -555,20 +589,22 @@ public struct NoticeStore: Sendable {
         let now = clock.now()
         try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await sql.update("notice_items").set("removed_ms", to: SQLLiteral.null).set(
-                "check_detail", to: String(detail.prefix(300))
+            try await sql.update(NoticeItems.tableName).set(NoticeItems.removedMS, to: SQLLiteral.null).set(
+                NoticeItems.checkDetail, to: String(detail.prefix(300))
             )
-            .where("notice_id", .equal, noticeID).where("case_id", .equal, caseID).run()
+            .where(NoticeItems.noticeID, .equal, noticeID).where(NoticeItems.caseID, .equal, caseID).run()
             // Reminders resume, unless the notice had bounced: it still needs another contact.
             let bounced = try await Self.hasPermanentBounce(noticeID, on: sql)
-            let stored = try await sql.select().column("state").from("notices").where("id", .equal, noticeID).first()
+            let stored = try await sql.select().column(Notices.state).from(Notices.tableName).where(
+                Notices.id, .equal, noticeID
+            ).first()
             let (state, _) = try Self.transition(
-                try stored?.decode(column: "state", as: String.self) ?? State.sent.rawValue,
+                try stored?.decode(Notices.state, as: String.self) ?? State.sent.rawValue,
                 .reappeared(bouncedBefore: bounced))
-            try await sql.update("notices").set("state", to: state.rawValue).set(
-                "removed_ms", to: SQLLiteral.null
+            try await sql.update(Notices.tableName).set(Notices.state, to: state.rawValue).set(
+                Notices.removedMS, to: SQLLiteral.null
             )
-            .set("last_sent_ms", to: Self.ms(now) - 1).where("id", .equal, noticeID).run()
+            .set(Notices.lastSentMS, to: Self.ms(now) - 1).where(Notices.id, .equal, noticeID).run()
             try await AuditLog.append(
                 on: tx, at: now, actor: .job("notice-recheck"), action: "notice.reappeared", subject: "case:\(caseID)",
                 details: ["notice": String(noticeID), "check": String(detail.prefix(120))])
@@ -583,19 +619,22 @@ public struct NoticeStore: Sendable {
         let cutoff = Self.ms(now - interval)
         return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            let rows = try await sql.select().columns("id", "sends", "state").from("notices").where(
-                "state", .in, NoticeLifecycle.followedUp.map(\.rawValue)
-            )
-            .where("last_sent_ms", .lessThanOrEqual, cutoff).all()
+            let rows = try await sql.select().columns(Notices.id, Notices.sends, Notices.state).from(Notices.tableName)
+                .where(
+                    Notices.state, .in, NoticeLifecycle.followedUp.map(\.rawValue)
+                )
+                .where(Notices.lastSentMS, .lessThanOrEqual, cutoff).all()
             var renotified = 0, escalated = 0
             for r in rows {
-                let id = try r.decode(column: "id", as: Int64.self)
-                let sends = try r.decode(column: "sends", as: Int.self)
+                let id = try r.decode(Notices.id, as: Int64.self)
+                let sends = try r.decode(Notices.sends, as: Int.self)
                 guard try await !Self.sendPending(id, on: sql) else { continue }
-                let before = try r.decode(column: "state", as: String.self)
+                let before = try r.decode(Notices.state, as: String.self)
                 let (state, effects) = try Self.transition(before, .stillOnline(sends: sends, maxSends: maxSends))
                 if state.rawValue != before {
-                    try await sql.update("notices").set("state", to: state.rawValue).where("id", .equal, id).run()
+                    try await sql.update(Notices.tableName).set(Notices.state, to: state.rawValue).where(
+                        Notices.id, .equal, id
+                    ).run()
                 }
                 try await Self.perform(
                     effects, noticeID: id, actor: .job("notice-follow-up"), at: now, clock: clock,
@@ -644,20 +683,21 @@ public struct NoticeStore: Sendable {
         ).all()
         var out: [Timeline] = []
         for r in rows {
-            let caseID = try r.decode(column: "case_id", as: Int64.self)
-            let reported = Self.date(try r.decode(column: "created_ms", as: Int64.self))!
+            let caseID = try r.decode(NoticeItems.caseID, as: Int64.self)
+            let reported = Self.date(try r.decode(Cases.createdMS, as: Int64.self))!
             if let from, reported < from { continue }
             if let to, reported >= to { continue }
-            let assessed = try await sql.select().column(SQLFunction("min", args: SQLColumn("time_ms")), as: "t").from(
-                "audit_events"
+            let assessed = try await sql.select().column(SQLFunction("min", args: AuditEvents.timeMS), as: "t").from(
+                AuditEvents.tableName
             )
-            .where("subject", .equal, "case:\(caseID)").where("action", .equal, "case.assess").first()?.decode(
+            .where(AuditEvents.subject, .equal, "case:\(caseID)").where(AuditEvents.action, .equal, "case.assess")
+            .first()?.decode(
                 column: "t", as: Int64?.self)
             let open = try r.decode(column: "open_items", as: Int.self)
             out.append(
                 Timeline(
-                    caseID: caseID, country: try r.decode(column: "country", as: String?.self),
-                    contact: try r.decode(column: "contact", as: String.self), reportedAt: reported,
+                    caseID: caseID, country: try r.decode(HostingColumns.country, as: String?.self),
+                    contact: try r.decode(Notices.contact, as: String.self), reportedAt: reported,
                     assessedAt: Self.date(assessed),
                     noticeAt: Self.date(try r.decode(column: "notice_ms", as: Int64?.self)),
                     removedAt: open == 0 ? Self.date(try r.decode(column: "removed_ms", as: Int64?.self)) : nil))

@@ -23,17 +23,18 @@ public struct PolicyStore: Sendable {
     /// Every item's recorded self-assessment, by item id (items never touched are absent).
     public func checklistEntries() async throws -> [String: ChecklistEntry] {
         var out: [String: ChecklistEntry] = [:]
-        for r in try await sql.select().column("*").from("checklist_entries").all() {
+        for r in try await sql.select().column("*").from(ChecklistEntries.tableName).all() {
             let e = ChecklistEntry(
-                itemID: try r.decode(column: "item_id", as: String.self),
-                status: ChecklistStatus(rawValue: try r.decode(column: "status", as: String.self)) ?? .notStarted,
-                evidence: try r.decode(column: "evidence", as: String.self),
+                itemID: try r.decode(ChecklistEntries.itemID, as: String.self),
+                status: ChecklistStatus(rawValue: try r.decode(ChecklistEntries.status, as: String.self))
+                    ?? .notStarted,
+                evidence: try r.decode(ChecklistEntries.evidence, as: String.self),
                 links: (try? JSONDecoder().decode(
-                    [String].self, from: Data(try r.decode(column: "links", as: String.self).utf8))) ?? [],
-                owner: try r.decode(column: "owner", as: String.self),
-                reviewDate: try r.decode(column: "review_date", as: String?.self),
-                updatedAt: Self.date(try r.decode(column: "updated_ms", as: Int64.self)),
-                updatedBy: try r.decode(column: "updated_by", as: String.self))
+                    [String].self, from: Data(try r.decode(ChecklistEntries.links, as: String.self).utf8))) ?? [],
+                owner: try r.decode(ChecklistEntries.owner, as: String.self),
+                reviewDate: try r.decode(ChecklistEntries.reviewDate, as: String?.self),
+                updatedAt: Self.date(try r.decode(ChecklistEntries.updatedMS, as: Int64.self)),
+                updatedBy: try r.decode(ChecklistEntries.updatedBy, as: String.self))
             out[e.itemID] = e
         }
         return out
@@ -51,8 +52,8 @@ public struct PolicyStore: Sendable {
         let stored = e
         return try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            let before = try await sql.select().column("*").from("checklist_entries").where(
-                "item_id", .equal, stored.itemID
+            let before = try await sql.select().column("*").from(ChecklistEntries.tableName).where(
+                ChecklistEntries.itemID, .equal, stored.itemID
             ).first()
             let links = String(decoding: try JSONEncoder().encode(stored.links), as: UTF8.self)
             var details: [String: String] = [:]
@@ -60,18 +61,21 @@ public struct PolicyStore: Sendable {
                 if (old ?? "") != (new ?? "") { details[field] = new ?? "" }
             }
             note(
-                "status", try before?.decode(column: "status", as: String.self) ?? ChecklistStatus.notStarted.rawValue,
+                "status",
+                try before?.decode(ChecklistEntries.status, as: String.self) ?? ChecklistStatus.notStarted.rawValue,
                 stored.status.rawValue)
-            note("evidence", try before?.decode(column: "evidence", as: String.self), stored.evidence)
-            note("links", try before?.decode(column: "links", as: String.self) ?? "[]", links)
-            note("owner", try before?.decode(column: "owner", as: String.self), stored.owner)
-            note("review", try before?.decode(column: "review_date", as: String?.self), stored.reviewDate)
+            note("evidence", try before?.decode(ChecklistEntries.evidence, as: String.self), stored.evidence)
+            note("links", try before?.decode(ChecklistEntries.links, as: String.self) ?? "[]", links)
+            note("owner", try before?.decode(ChecklistEntries.owner, as: String.self), stored.owner)
+            note("review", try before?.decode(ChecklistEntries.reviewDate, as: String?.self), stored.reviewDate)
             guard !details.isEmpty else { return nil }
             if details["status"] == nil { details["status"] = stored.status.rawValue }
             if before == nil {
-                try await sql.insert(into: "checklist_entries")
+                try await sql.insert(into: ChecklistEntries.tableName)
                     .columns(
-                        "item_id", "status", "evidence", "links", "owner", "review_date", "updated_ms", "updated_by"
+                        ChecklistEntries.itemID, ChecklistEntries.status, ChecklistEntries.evidence,
+                        ChecklistEntries.links, ChecklistEntries.owner, ChecklistEntries.reviewDate,
+                        ChecklistEntries.updatedMS, ChecklistEntries.updatedBy
                     )
                     .values(
                         SQLBind(stored.itemID), SQLBind(stored.status.rawValue), SQLBind(stored.evidence),
@@ -81,12 +85,18 @@ public struct PolicyStore: Sendable {
                     )
                     .run()
             } else {
-                try await sql.update("checklist_entries").set("status", to: stored.status.rawValue).set(
-                    "evidence", to: stored.evidence
+                try await sql.update(ChecklistEntries.tableName).set(
+                    ChecklistEntries.status, to: stored.status.rawValue
+                ).set(
+                    ChecklistEntries.evidence, to: stored.evidence
                 )
-                .set("links", to: links).set("owner", to: stored.owner).set("review_date", to: stored.reviewDate)
-                .set("updated_ms", to: AuditChain.milliseconds(now)).set("updated_by", to: username)
-                .where("item_id", .equal, stored.itemID).run()
+                .set(ChecklistEntries.links, to: links).set(ChecklistEntries.owner, to: stored.owner).set(
+                    ChecklistEntries.reviewDate, to: stored.reviewDate
+                )
+                .set(ChecklistEntries.updatedMS, to: AuditChain.milliseconds(now)).set(
+                    ChecklistEntries.updatedBy, to: username
+                )
+                .where(ChecklistEntries.itemID, .equal, stored.itemID).run()
             }
             try await AuditLog.append(
                 on: tx, at: now, actor: .user(username), action: "checklist.updated",
@@ -114,11 +124,12 @@ public struct PolicyStore: Sendable {
 
     static func revision(_ r: any SQLRow) throws -> Revision {
         Revision(
-            id: try r.decode(column: "id", as: Int64.self), slug: try r.decode(column: "slug", as: String.self),
-            language: try r.decode(column: "language", as: String.self),
-            body: try r.decode(column: "body", as: String.self),
-            createdAt: Self.date(try r.decode(column: "created_ms", as: Int64.self)),
-            author: try r.decode(column: "author", as: String.self))
+            id: try r.decode(AwarenessRevisions.id, as: Int64.self),
+            slug: try r.decode(AwarenessRevisions.slug, as: String.self),
+            language: try r.decode(AwarenessRevisions.language, as: String.self),
+            body: try r.decode(AwarenessRevisions.body, as: String.self),
+            createdAt: Self.date(try r.decode(AwarenessRevisions.createdMS, as: Int64.self)),
+            author: try r.decode(AwarenessRevisions.author, as: String.self))
     }
 
     /// Whether a page name is acceptable: 1–48 lower-case letters, digits and dashes.
@@ -130,7 +141,8 @@ public struct PolicyStore: Sendable {
 
     /// The newest revision of every page in every language that staff have edited: (slug, language) → revision.
     public func currentAwarenessPages() async throws -> [String: Revision] {
-        let rows = try await sql.select().column("*").from("awareness_revisions").orderBy("id").all()
+        let rows = try await sql.select().column("*").from(AwarenessRevisions.tableName).orderBy(AwarenessRevisions.id)
+            .all()
         var out: [String: Revision] = [:]
         for r in rows {
             let rev = try Self.revision(r)
@@ -141,16 +153,17 @@ public struct PolicyStore: Sendable {
 
     /// The revisions of one page in one language, newest first.
     public func awarenessHistory(slug: String, language: String) async throws -> [Revision] {
-        try await sql.select().column("*").from("awareness_revisions").where("slug", .equal, slug).where(
-            "language", .equal, language
-        )
-        .orderBy("id", .descending).limit(200).all().map(Self.revision)
+        try await sql.select().column("*").from(AwarenessRevisions.tableName).where(
+            AwarenessRevisions.slug, .equal, slug
+        ).where(AwarenessRevisions.language, .equal, language)
+            .orderBy(AwarenessRevisions.id, .descending).limit(200).all().map(Self.revision)
     }
 
     /// One revision by id.
     public func awarenessRevision(_ id: Int64) async throws -> Revision? {
-        try await sql.select().column("*").from("awareness_revisions").where("id", .equal, id).first().map(
-            Self.revision)
+        try await sql.select().column("*").from(AwarenessRevisions.tableName).where(AwarenessRevisions.id, .equal, id)
+            .first().map(
+                Self.revision)
     }
 
     /// Saves a new version of a page in a language and audits it (`awareness.saved`, subject `learn:<slug>/<lang>`).
@@ -169,8 +182,9 @@ public struct PolicyStore: Sendable {
         let now = clock.now()
         try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await sql.insert(into: "awareness_revisions").columns(
-                "slug", "language", "body", "created_ms", "author"
+            try await sql.insert(into: AwarenessRevisions.tableName).columns(
+                AwarenessRevisions.slug, AwarenessRevisions.language, AwarenessRevisions.body,
+                AwarenessRevisions.createdMS, AwarenessRevisions.author
             )
             .values(
                 SQLBind(slug), SQLBind(lang), SQLBind(body), SQLBind(AuditChain.milliseconds(now)), SQLBind(username)
@@ -194,16 +208,18 @@ public struct PolicyStore: Sendable {
 
     public func reviewEdit(country: String) async throws -> ReviewEdit? {
         guard
-            let r = try await sql.select().column("*").from("global_review_edits").where("country", .equal, country)
-                .first()
+            let r = try await sql.select().column("*").from(GlobalReviewEdits.tableName).where(
+                GlobalReviewEdits.country, .equal, country
+            )
+            .first()
         else { return nil }
-        let meets = try r.decode(column: "meets", as: String.self).split(separator: ",").compactMap {
+        let meets = try r.decode(GlobalReviewEdits.meets, as: String.self).split(separator: ",").compactMap {
             GlobalReview.Criterion(rawValue: String($0))
         }
         return ReviewEdit(
-            country: country, meets: Set(meets), note: try r.decode(column: "note", as: String.self),
-            editedAt: Self.date(try r.decode(column: "edited_ms", as: Int64.self)),
-            editedBy: try r.decode(column: "edited_by", as: String.self))
+            country: country, meets: Set(meets), note: try r.decode(GlobalReviewEdits.note, as: String.self),
+            editedAt: Self.date(try r.decode(GlobalReviewEdits.editedMS, as: Int64.self)),
+            editedBy: try r.decode(GlobalReviewEdits.editedBy, as: String.self))
     }
 
     /// Records today's situation for a country and audits it (`global-review.edited`).
@@ -216,9 +232,11 @@ public struct PolicyStore: Sendable {
         let list = GlobalReview.Criterion.allCases.filter { meets.contains($0) }.map(\.rawValue).joined(separator: ",")
         try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            try await sql.delete(from: "global_review_edits").where("country", .equal, country).run()
-            try await sql.insert(into: "global_review_edits").columns(
-                "country", "meets", "note", "edited_ms", "edited_by"
+            try await sql.delete(from: GlobalReviewEdits.tableName).where(GlobalReviewEdits.country, .equal, country)
+                .run()
+            try await sql.insert(into: GlobalReviewEdits.tableName).columns(
+                GlobalReviewEdits.country, GlobalReviewEdits.meets, GlobalReviewEdits.note, GlobalReviewEdits.editedMS,
+                GlobalReviewEdits.editedBy
             )
             .values(
                 SQLBind(country), SQLBind(list), SQLBind(text), SQLBind(AuditChain.milliseconds(now)), SQLBind(username)

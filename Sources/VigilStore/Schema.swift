@@ -30,3 +30,63 @@ extension SQLRow {
     /// Whether the row's column is NULL.
     func decodeNil(_ column: some SQLTableColumns) throws -> Bool { try decodeNil(column: column.rawValue) }
 }
+
+extension SQLTableColumns {
+    /// Every column, in declaration order (for `SELECT` lists that name them all).
+    static var allColumns: [any SQLExpression] { allCases.map { $0 } }
+
+    /// Every column's name, in declaration order.
+    static var columnNames: [String] { allCases.map(\.rawValue) }
+}
+
+/// Every table the migrations create, by its columns enum. The schema test selects every column of each from a
+/// migrated database, and checks that no table or column of the database is missing here.
+enum StoreSchema {
+    static let allTables: [any SQLTableColumns.Type] = [
+        Users.self, SetupTokens.self, RecoveryCodes.self, Sessions.self, APIKeysColumns.self,
+        AuditEvents.self, AuditHead.self,
+        HashItems.self, HashDigests.self,
+        Cases.self, Reports.self,
+        ListEntries.self, ListVersions.self, ListChanges.self, FeedDownloads.self, Appeals.self,
+        ChecklistEntries.self, AwarenessRevisions.self, GlobalReviewEdits.self,
+        Jobs.self,
+        HostingColumns.self, Notices.self, NoticeItems.self, Channels.self, NoticeTemplates.self, NoticeBounces.self,
+    ]
+}
+
+// SQLKit binds a value compared with a column named by a string (`where("state", .equal, value)`), and takes a
+// direction with it (`orderBy("id", .descending)`); these do the same for a typed column, with the same SQL.
+extension SQLPredicateBuilder {
+    /// `column op value`, the value bound: `.where(Cases.state, .equal, "closed")`.
+    @discardableResult
+    func `where`(_ lhs: some SQLTableColumns, _ op: SQLBinaryOperator, _ rhs: some Encodable & Sendable) -> Self {
+        self.where(lhs as any SQLExpression, op, SQLBind(rhs))
+    }
+
+    /// `column op (values…)`, each value bound: `.where(Cases.id, .in, ids)`.
+    @discardableResult
+    func `where`(_ lhs: some SQLTableColumns, _ op: SQLBinaryOperator, _ rhs: [some Encodable & Sendable]) -> Self {
+        self.where(lhs as any SQLExpression, op, SQLBind.group(rhs))
+    }
+
+    /// `OR column op value`, the value bound.
+    @discardableResult
+    func orWhere(_ lhs: some SQLTableColumns, _ op: SQLBinaryOperator, _ rhs: some Encodable & Sendable) -> Self {
+        self.orWhere(lhs as any SQLExpression, op, SQLBind(rhs))
+    }
+
+    /// `OR column op (values…)`, each value bound.
+    @discardableResult
+    func orWhere(_ lhs: some SQLTableColumns, _ op: SQLBinaryOperator, _ rhs: [some Encodable & Sendable]) -> Self {
+        self.orWhere(lhs as any SQLExpression, op, SQLBind.group(rhs))
+    }
+}
+
+extension SQLPartialResultBuilder {
+    /// `ORDER BY column direction`: `.orderBy(Cases.id, .descending)`. (`.orderBy(Cases.id)` is SQLKit's own,
+    /// ascending.)
+    @discardableResult
+    func orderBy(_ column: some SQLTableColumns, _ direction: SQLDirection) -> Self {
+        self.orderBy(column as any SQLExpression, direction as any SQLExpression)
+    }
+}

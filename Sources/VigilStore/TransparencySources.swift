@@ -40,25 +40,29 @@ public struct HotlineTransparency: TransparencySource {
     }
 
     func load(_ period: ReportingPeriod) async throws -> ([ReportRow], [Int64: CaseFacts]) {
-        let rows = try await sql.select().columns("case_id", "kind", "created_ms").from("reports")
-            .where("created_ms", .greaterThanOrEqual, AuditChain.milliseconds(period.start))
-            .where("created_ms", .lessThan, AuditChain.milliseconds(period.end)).all()
+        let rows = try await sql.select().columns(Reports.caseID, Reports.kind, Reports.createdMS).from(
+            Reports.tableName
+        )
+        .where(Reports.createdMS, .greaterThanOrEqual, AuditChain.milliseconds(period.start))
+        .where(Reports.createdMS, .lessThan, AuditChain.milliseconds(period.end)).all()
         let reports = try rows.map { r in
             ReportRow(
-                caseID: try r.decode(column: "case_id", as: Int64.self),
-                kind: try r.decode(column: "kind", as: String.self),
+                caseID: try r.decode(Reports.caseID, as: Int64.self),
+                kind: try r.decode(Reports.kind, as: String.self),
                 month: Month(
                     containing: Date(
-                        timeIntervalSince1970: Double(try r.decode(column: "created_ms", as: Int64.self)) / 1000)))
+                        timeIntervalSince1970: Double(try r.decode(Reports.createdMS, as: Int64.self)) / 1000)))
         }
         var workflows: [Int64: CaseFacts] = [:]
         let ids = Array(Set(reports.map(\.caseID))).sorted()
         for start in stride(from: 0, to: ids.count, by: 500) {
             let chunk = Array(ids[start..<min(start + 500, ids.count)])
-            for r in try await sql.select().columns("id", "workflow").from("cases").where("id", .in, chunk).all() {
-                workflows[try r.decode(column: "id", as: Int64.self)] =
+            for r in try await sql.select().columns(Cases.id, Cases.workflow).from(Cases.tableName).where(
+                Cases.id, .in, chunk
+            ).all() {
+                workflows[try r.decode(Cases.id, as: Int64.self)] =
                     try JSONDecoder().decode(
-                        CaseFacts.self, from: Data(try r.decode(column: "workflow", as: String.self).utf8))
+                        CaseFacts.self, from: Data(try r.decode(Cases.workflow, as: String.self).utf8))
             }
         }
         return (reports, workflows)
@@ -144,8 +148,10 @@ public struct HashSetTransparency: TransparencySource {
         var rows: [FigureTable.Row] = []
         for m in period.months {
             let n =
-                try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("hash_items")
-                .where("created_at", .lessThan, AuditChain.milliseconds(m.next.start)).first()?.decode(
+                try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from(
+                    HashItems.tableName
+                )
+                .where(HashItems.createdAt, .lessThan, AuditChain.milliseconds(m.next.start)).first()?.decode(
                     column: "n", as: Int.self) ?? 0
             rows.append(.init(label: m.description, values: [Double(n)]))
         }
