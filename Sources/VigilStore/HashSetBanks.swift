@@ -29,8 +29,8 @@ extension HashSetStore {
     // MARK: banks
 
     static func insertBank(_ bank: HashBank, at ms: Int64, on sql: any SQLDatabase) async throws {
-        try await sql.insert(into: "hash_banks")
-            .columns("name", "label", "kind", "enabled", "pdq_radius", "sampling", "reviewed", "updated_ms")
+        try await sql.insert(into: HashBanksColumns.tableName)
+            .columns(HashBanksColumns.allCases)
             .values(
                 SQLBind(bank.name), SQLBind(bank.label), SQLBind(bank.kind.rawValue), SQLBind(bank.enabled),
                 SQLBind(bank.pdqRadius), SQLBind(bank.sampling), SQLBind(bank.reviewed), SQLBind(ms)
@@ -39,17 +39,18 @@ extension HashSetStore {
 
     /// Every bank, by name.
     public func banks() async throws -> [HashBank] {
-        try await sql.select().column("*").from("hash_banks").orderBy("name").all().map { r in
-            guard let kind = HashBank.Kind(rawValue: try r.decode(column: "kind", as: String.self)) else {
+        try await sql.select().column("*").from(HashBanksColumns.tableName).orderBy(HashBanksColumns.name).all().map {
+            r in
+            guard let kind = HashBank.Kind(rawValue: try r.decode(HashBanksColumns.kind, as: String.self)) else {
                 throw StoreError.corrupt("a bank of an unknown kind")
             }
             return HashBank(
-                name: try r.decode(column: "name", as: String.self),
-                label: try r.decode(column: "label", as: String.self),
-                kind: kind, enabled: try r.decode(column: "enabled", as: Bool.self),
-                pdqRadius: try r.decode(column: "pdq_radius", as: Int.self),
-                sampling: try r.decode(column: "sampling", as: Double.self),
-                reviewed: try r.decode(column: "reviewed", as: Bool.self))
+                name: try r.decode(HashBanksColumns.name, as: String.self),
+                label: try r.decode(HashBanksColumns.label, as: String.self),
+                kind: kind, enabled: try r.decode(HashBanksColumns.enabled, as: Bool.self),
+                pdqRadius: try r.decode(HashBanksColumns.pdqRadius, as: Int.self),
+                sampling: try r.decode(HashBanksColumns.sampling, as: Double.self),
+                reviewed: try r.decode(HashBanksColumns.reviewed, as: Bool.self))
         }
     }
 
@@ -72,8 +73,9 @@ extension HashSetStore {
         let now = clock.now()
         try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
-            if try await sql.select().column("name").from("hash_banks").where("name", .equal, bank.name).first() != nil
-            {
+            if try await sql.select().column(HashBanksColumns.name).from(HashBanksColumns.tableName).where(
+                HashBanksColumns.name, .equal, bank.name
+            ).first() != nil {
                 throw StoreError.conflict("a bank named '\(bank.name)' already exists")
             }
             try await Self.insertBank(bank, at: AuditChain.milliseconds(now), on: sql)
@@ -96,10 +98,14 @@ extension HashSetStore {
         }
         let changed = bank
         try await AuditLog.transaction(db) { tx in
-            try await tx.sql.update("hash_banks").set("label", to: changed.label).set("kind", to: changed.kind.rawValue)
-                .set("enabled", to: changed.enabled).set("pdq_radius", to: changed.pdqRadius)
-                .set("sampling", to: changed.sampling).set("reviewed", to: changed.reviewed)
-                .set("updated_ms", to: AuditChain.milliseconds(now)).where("name", .equal, name).run()
+            try await tx.sql.update(HashBanksColumns.tableName).set(HashBanksColumns.label, to: changed.label).set(
+                HashBanksColumns.kind, to: changed.kind.rawValue
+            )
+            .set(HashBanksColumns.enabled, to: changed.enabled).set(HashBanksColumns.pdqRadius, to: changed.pdqRadius)
+            .set(HashBanksColumns.sampling, to: changed.sampling).set(HashBanksColumns.reviewed, to: changed.reviewed)
+            .set(HashBanksColumns.updatedMS, to: AuditChain.milliseconds(now)).where(
+                HashBanksColumns.name, .equal, name
+            ).run()
             try await AuditLog.append(
                 on: tx, at: now, actor: actor, action: "hashset.bank-set", subject: "bank:\(name)",
                 details: Self.bankDetails(changed))
@@ -116,14 +122,16 @@ extension HashSetStore {
 
     // MARK: items with bank and review
 
+    static let itemColumns: [HashItems] = [.id, .record, .bank, .reviewState, .review, .version, .createdAt]
+
     /// Items by id, with bank, review and version.
     public func items(ids: [Int64]) async throws -> [Int64: HashSetItem] {
         var out: [Int64: HashSetItem] = [:]
         for chunk in stride(from: 0, to: ids.count, by: 400) {
-            for r in try await sql.select().columns(
-                "id", "record", "bank", "review_state", "review", "version", "created_at"
-            )
-            .from("hash_items").where("id", .in, Array(ids[chunk..<min(chunk + 400, ids.count)])).all() {
+            for r in try await sql.select().columns(Self.itemColumns)
+                .from(HashItems.tableName).where(HashItems.id, .in, Array(ids[chunk..<min(chunk + 400, ids.count)]))
+                .all()
+            {
                 let item = try Self.item(r)
                 out[item.id] = item
             }
@@ -132,37 +140,39 @@ extension HashSetStore {
     }
 
     static func item(_ r: any SQLRow) throws -> HashSetItem {
-        let id = try r.decode(column: "id", as: Int64.self)
+        let id = try r.decode(HashItems.id, as: Int64.self)
         let record = try decoder.decode(
-            HashSetRecord.self, from: Data(try r.decode(column: "record", as: String.self).utf8))
-        let created = Date(timeIntervalSince1970: Double(try r.decode(column: "created_at", as: Int64.self)) / 1000)
+            HashSetRecord.self, from: Data(try r.decode(HashItems.record, as: String.self).utf8))
+        let created = Date(timeIntervalSince1970: Double(try r.decode(HashItems.createdAt, as: Int64.self)) / 1000)
         let review: HashReview
-        if let json = try r.decode(column: "review", as: String?.self) {
+        if let json = try r.decode(HashItems.review, as: String?.self) {
             review = try decoder.decode(HashReview.self, from: Data(json.utf8))
         } else {
             // Stored before reviews existed: known, as it was.
             review = .confirmed(category: record.categories.first?.code, by: nil, at: created)
         }
         return HashSetItem(
-            id: id, record: record, bank: try r.decode(column: "bank", as: String.self), review: review,
-            version: try r.decode(column: "version", as: Int64.self), firstSeen: created)
+            id: id, record: record, bank: try r.decode(HashItems.bank, as: String.self), review: review,
+            version: try r.decode(HashItems.version, as: Int64.self), firstSeen: created)
     }
 
     /// The reviewers' queue: pending records oldest first, or the supervisors' (escalated).
     public func reviewQueue(_ state: HashReviewState = .pending, limit: Int = 50) async throws -> [HashSetItem] {
-        try await sql.select().columns("id", "record", "bank", "review_state", "review", "version", "created_at")
-            .from("hash_items").where("review_state", .equal, state.rawValue).orderBy("id").limit(limit).all()
+        try await sql.select().columns(Self.itemColumns)
+            .from(HashItems.tableName).where(HashItems.reviewState, .equal, state.rawValue).orderBy(HashItems.id).limit(
+                limit
+            ).all()
             .map(Self.item)
     }
 
     /// How many records are in each review state.
     public func reviewCounts() async throws -> [HashReviewState: Int] {
         var out: [HashReviewState: Int] = [:]
-        for r in try await sql.select().column("review_state").column(
+        for r in try await sql.select().column(HashItems.reviewState).column(
             SQLFunction("count", args: SQLLiteral.all), as: "n"
         )
-        .from("hash_items").groupBy("review_state").all() {
-            if let s = HashReviewState(rawValue: try r.decode(column: "review_state", as: String.self)) {
+        .from(HashItems.tableName).groupBy(HashItems.reviewState).all() {
+            if let s = HashReviewState(rawValue: try r.decode(HashItems.reviewState, as: String.self)) {
                 out[s] = try r.decode(column: "n", as: Int.self)
             }
         }
@@ -180,8 +190,8 @@ extension HashSetStore {
             let sql = tx.sql
             guard
                 let row = try await sql.select()
-                    .columns("id", "record", "bank", "review_state", "review", "version", "created_at")
-                    .from("hash_items").where("id", .equal, id).first()
+                    .columns(Self.itemColumns)
+                    .from(HashItems.tableName).where(HashItems.id, .equal, id).first()
             else { throw StoreError.notFound("there is no hash set record item-\(id)") }
             let item = try Self.item(row)
             var review = item.review
@@ -190,9 +200,11 @@ extension HashSetStore {
             if case .markFalsePositive = event { bank = HashBank.falsePositiveName }
             let json = String(decoding: try Self.encoder.encode(review), as: UTF8.self)
             let ms = AuditChain.milliseconds(now)
-            try await sql.update("hash_items").set("review", to: json).set("review_state", to: review.state.rawValue)
-                .set("bank", to: bank).set("version", to: item.version + 1).set("updated_at", to: ms)
-                .where("id", .equal, id).run()
+            try await sql.update(HashItems.tableName).set(HashItems.review, to: json).set(
+                HashItems.reviewState, to: review.state.rawValue
+            )
+            .set(HashItems.bank, to: bank).set(HashItems.version, to: item.version + 1).set(HashItems.updatedAt, to: ms)
+            .where(HashItems.id, .equal, id).run()
             var details = ["state": review.state.rawValue, "version": String(item.version + 1)]
             switch event {
             case .vote(_, let category): details["category"] = category

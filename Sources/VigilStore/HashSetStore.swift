@@ -123,9 +123,11 @@ public struct HashSetStore: Sendable {
         for chunk in stride(from: 0, to: ids.count, by: 400) {
             let part = Array(ids[chunk..<min(chunk + 400, ids.count)])
             let sql = tx.sql
-            for r in try await sql.select().columns("id", "record").from("hash_items").where("id", .in, part).all() {
-                let id = try r.decode(column: "id", as: Int64.self)
-                let json = try r.decode(column: "record", as: String.self)
+            for r in try await sql.select().columns(HashItems.id, HashItems.record).from(HashItems.tableName).where(
+                HashItems.id, .in, part
+            ).all() {
+                let id = try r.decode(HashItems.id, as: Int64.self)
+                let json = try r.decode(HashItems.record, as: String.self)
                 let record = try Self.decoder.decode(HashSetRecord.self, from: Data(json.utf8))
                 items[id] = record
                 // Its other digests are stored too: a merge must not insert them again.
@@ -180,11 +182,11 @@ public struct HashSetStore: Sendable {
         let sql = tx.sql
         for id in changed.subtracting(newItems) {
             guard let r = items[id] else { continue }
-            try await sql.update("hash_items").set("record", to: HashSetRecordJSON.encode(r)).set(
-                "known_benign", to: r.knownBenign
+            try await sql.update(HashItems.tableName).set(HashItems.record, to: HashSetRecordJSON.encode(r)).set(
+                HashItems.knownBenign, to: r.knownBenign
             )
-            .set("baseline", to: r.baseline ?? false).set("updated_at", to: ms)
-            .set("version", to: SQLRaw("version + 1")).where("id", .equal, id).run()
+            .set(HashItems.baseline, to: r.baseline ?? false).set(HashItems.updatedAt, to: ms)
+            .set(HashItems.version, to: SQLRaw("version + 1")).where(HashItems.id, .equal, id).run()
         }
         try await statements.insertDigests(newDigests)
         if added + updated > 0 {
@@ -244,17 +246,17 @@ public struct HashSetStore: Sendable {
     public func forEachItem(batch: Int = 2000, _ body: (Int64, HashSetRecord) throws -> Void) async throws {
         var after: Int64 = 0
         while true {
-            let rows = try await sql.select().columns("id", "record").from("hash_items").where(
-                "id", .greaterThan, after
+            let rows = try await sql.select().columns(HashItems.id, HashItems.record).from(HashItems.tableName).where(
+                HashItems.id, .greaterThan, after
             )
-            .orderBy("id").limit(batch).all()
+            .orderBy(HashItems.id).limit(batch).all()
             guard !rows.isEmpty else { break }
             for r in rows {
-                let id = try r.decode(column: "id", as: Int64.self)
+                let id = try r.decode(HashItems.id, as: Int64.self)
                 try body(
                     id,
                     try Self.decoder.decode(
-                        HashSetRecord.self, from: Data(try r.decode(column: "record", as: String.self).utf8)))
+                        HashSetRecord.self, from: Data(try r.decode(HashItems.record, as: String.self).utf8)))
                 after = id
             }
         }
@@ -285,14 +287,15 @@ public struct HashSetStore: Sendable {
             }
         }
         while true {
-            let rows = try await sql.select().columns("value", "item_id").from("hash_digests").where(
-                "algorithm", .equal, "pdq"
-            )
-            .where("value", .greaterThan, lastValue).orderBy("value").limit(batch).all()
+            let rows = try await sql.select().columns(HashDigests.value, HashDigests.itemID).from(HashDigests.tableName)
+                .where(
+                    HashDigests.algorithm, .equal, "pdq"
+                )
+                .where(HashDigests.value, .greaterThan, lastValue).orderBy(HashDigests.value).limit(batch).all()
             guard !rows.isEmpty else { break }
             for r in rows {
-                let v = try r.decode(column: "value", as: String.self)
-                body(v, try r.decode(column: "item_id", as: Int64.self))
+                let v = try r.decode(HashDigests.value, as: String.self)
+                body(v, try r.decode(HashDigests.itemID, as: Int64.self))
                 lastValue = v
             }
         }
@@ -305,13 +308,14 @@ public struct HashSetStore: Sendable {
         var owner: [HashDigest: Int64] = [:]
         let values = Array(Set(digests.map(\.value)))
         for chunk in stride(from: 0, to: values.count, by: 400) {
-            for r in try await sql.select().columns("algorithm", "value", "item_id").from("hash_digests")
-                .where("value", .in, Array(values[chunk..<min(chunk + 400, values.count)])).all()
-            {
-                guard let a = HashAlgorithm(rawValue: try r.decode(column: "algorithm", as: String.self)),
-                    let d = try? HashDigest(a, try r.decode(column: "value", as: String.self))
+            for r in try await sql.select().columns(HashDigests.algorithm, HashDigests.value, HashDigests.itemID).from(
+                HashDigests.tableName
+            )
+            .where(HashDigests.value, .in, Array(values[chunk..<min(chunk + 400, values.count)])).all() {
+                guard let a = HashAlgorithm(rawValue: try r.decode(HashDigests.algorithm, as: String.self)),
+                    let d = try? HashDigest(a, try r.decode(HashDigests.value, as: String.self))
                 else { continue }
-                owner[d] = try r.decode(column: "item_id", as: Int64.self)
+                owner[d] = try r.decode(HashDigests.itemID, as: Int64.self)
             }
         }
         let records = try await items(ids: Array(Set(owner.values)))
@@ -322,13 +326,14 @@ public struct HashSetStore: Sendable {
     /// How many items and digests per algorithm the set holds.
     public func counts() async throws -> (items: Int, digests: [String: Int]) {
         let items =
-            try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("hash_items")
+            try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from(HashItems.tableName)
             .first()?.decode(column: "n", as: Int.self) ?? 0
         var digests: [String: Int] = [:]
-        for r in try await sql.select().column("algorithm").column(SQLFunction("count", args: SQLLiteral.all), as: "n")
-            .from("hash_digests").groupBy("algorithm").all()
-        {
-            digests[try r.decode(column: "algorithm", as: String.self)] = try r.decode(column: "n", as: Int.self)
+        for r in try await sql.select().column(HashDigests.algorithm).column(
+            SQLFunction("count", args: SQLLiteral.all), as: "n"
+        )
+        .from(HashDigests.tableName).groupBy(HashDigests.algorithm).all() {
+            digests[try r.decode(HashDigests.algorithm, as: String.self)] = try r.decode(column: "n", as: Int.self)
         }
         return (items, digests)
     }
@@ -377,7 +382,8 @@ struct ImportStatements {
                     "SELECT algorithm, value, item_id FROM hash_digests WHERE value IN ("
                     + Array(repeating: "?", count: part.count).joined(separator: ",") + ")"
                 for row in try await sqlite.query(text, part.map { .text($0) }) {
-                    guard case .text(let a)? = row.column("algorithm"), case .text(let v)? = row.column("value"),
+                    guard case .text(let a)? = row.column("algorithm"),
+                        case .text(let v)? = row.column("value"),
                         let item = row.column("item_id")?.integer
                     else { continue }
                     body(a, v, Int64(item))
@@ -391,9 +397,9 @@ struct ImportStatements {
                 ).all()
                 for r in rows {
                     body(
-                        try r.decode(column: "algorithm", as: String.self),
-                        try r.decode(column: "value", as: String.self),
-                        try r.decode(column: "item_id", as: Int64.self))
+                        try r.decode(HashDigests.algorithm, as: String.self),
+                        try r.decode(HashDigests.value, as: String.self),
+                        try r.decode(HashDigests.itemID, as: Int64.self))
                 }
             }
         }

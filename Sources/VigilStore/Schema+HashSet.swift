@@ -12,6 +12,25 @@ enum HashItems: String, SQLTableColumns {
     case baseline
     case createdAt = "created_at"
     case updatedAt = "updated_at"
+    /// Its bank, review state (indexed), review (JSON; NULL: confirmed before reviews existed) and version (0019).
+    case bank
+    case reviewState = "review_state"
+    case review
+    case version
+}
+
+/// `hash_banks`: the set's banks (0019). (`HashBanks` is the migration's name.)
+enum HashBanksColumns: String, SQLTableColumns {
+    static let table = "hash_banks"
+
+    case name
+    case label
+    case kind
+    case enabled
+    case pdqRadius = "pdq_radius"
+    case sampling
+    case reviewed
+    case updatedMS = "updated_ms"
 }
 
 /// `hash_digests`: the items' digests, unique per algorithm and value (0005).
