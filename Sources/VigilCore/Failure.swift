@@ -21,6 +21,13 @@ public protocol VigilFailure: Error, CustomStringConvertible {
     var kind: FailureKind { get }
     /// Stable, dotted, lower case: safe to match on in a client.
     var code: String { get }
+    /// The key of the sentence shown to a member of the public in their language (`failure.<code>` in the
+    /// translation files); without a translation the English description is shown.
+    var messageKey: String { get }
+}
+
+extension VigilFailure {
+    public var messageKey: String { "failure.\(code)" }
 }
 
 extension CaseWorkflowError: VigilFailure {

@@ -63,4 +63,23 @@ struct FailureMappingTests {
             #expect(after.status == .ok, "other requests are still served")
         }
     }
+
+    @Test("a member of the public reads a failure in their language by its message key; API callers get the detail")
+    func translatedForThePublic() async throws {
+        try await withVigilApp { app, _ in
+            app.on(.GET, ["test-missing"], access: .publicAccess) { _ -> String in
+                throw StoreError.notFound("no appeal ABC-123 in table appeals")
+            }
+            let browser = TestBrowser(app)
+            let fr = try await browser.get("/test-missing?lang=fr")
+            #expect(fr.status == .notFound)
+            #expect(
+                fr.body.contains("Nous n&#39;avons pas trouvé") || fr.body.contains("Nous n'avons pas trouvé"),
+                "\(fr.body)")
+            #expect(!fr.body.contains("table appeals"))
+            let api = try await browser.get("/test-missing", headers: ["Accept": "application/json"])
+            #expect(api.body.contains("No appeal ABC-123") && api.body.contains("store.not-found"))
+            #expect(StoreError.notFound("x").messageKey == "failure.store.not-found")
+        }
+    }
 }

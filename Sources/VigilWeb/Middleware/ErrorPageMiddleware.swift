@@ -23,6 +23,13 @@ struct ErrorPageMiddleware: AsyncMiddleware {
             status = failure.kind.httpStatus
             code = failure.code
             message = status.code < 500 ? sentence(failure.description) : "Something went wrong on our side."
+            // A member of the public reads it in their language when it is not English and there is a translation;
+            // staff, API callers and English readers get the description, which names the detail.
+            if status.code < 500, req.caller == nil, !req.isAPI, let l = try? req.localizer,
+                l.language != (try? req.hotline.catalog.fallbackLanguage), l.has(failure.messageKey)
+            {
+                message = l(failure.messageKey)
+            }
         // Before AbortError: Vapor makes DecodingError one, with Swift's own description of the coding path.
         case let decoding as DecodingError:
             status = .badRequest
