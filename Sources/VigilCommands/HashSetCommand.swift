@@ -24,7 +24,8 @@ struct HashSetCommand: AsyncParsableCommand {
         @Option(help: "File format.") var format: HashSetFormat
         @Option(help: "Name of the source recorded with each category (default: the file name).") var source: String?
         @Option(help: "Records per transaction (at most 50000).") var batch = 25_000
-        @Option(help: "The bank new records join (see vigil bank list).") var bank = HashBank.defaultName
+        @Option(help: "The bank new records join (see vigil bank list; default national, known-benign for nsrl).")
+        var bank: String?
         @Flag(
             help:
                 "Confirm the new records on import. Only into a bank marked reviewed (its source reviews every hash); otherwise new records wait for hash_reviews_required reviewers."
@@ -41,7 +42,10 @@ struct HashSetCommand: AsyncParsableCommand {
             }
             let interactive = isatty(2) == 1
             let box = UncheckedBox(reader)
-            let (bankName, confirm) = (bank, confirm)
+            // NSRL lists known software, not material to assess: into the known-benign bank, confirmed (its source,
+            // NIST, reviewed it), unless told otherwise.
+            let bankName = bank ?? (format == .nsrl ? HashBank.knownBenignName : HashBank.defaultName)
+            let confirm = confirm || (format == .nsrl && bank == nil)
             let summary = try await runStoreCommand(options) { ctx in
                 let store = HashSetStore(db: ctx.database, clock: SystemClock())
                 // Checked before anything is written.
@@ -90,6 +94,8 @@ struct HashSetCommand: AsyncParsableCommand {
         @OptionGroup var options: DatabaseOptions
         @Option(help: "File format (not nsrl).") var format: HashSetFormat
         @Flag(help: "Leave out known-benign (NSRL) items.") var withoutBenign = false
+        @Flag(help: "Also export records still in review (by default only confirmed records leave).")
+        var includePending = false
         @Argument(help: "The file to write ('-' for standard output).") var file: String
 
         func validate() throws {
@@ -98,6 +104,7 @@ struct HashSetCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (fmt, path, skipBenign) = (format, file, withoutBenign)
+            let states: Set<HashReviewState> = includePending ? [.confirmed, .pending, .escalated] : [.confirmed]
             let writer: any HashSetWriter
             do {
                 writer = path == "-" ? try fmt.makeWriter(fileDescriptor: 1) : try fmt.makeWriter(path: path)
@@ -109,7 +116,8 @@ struct HashSetCommand: AsyncParsableCommand {
             let (written, skipped) = try await runStoreCommand(options) { ctx in
                 let writer = box.value
                 var written = 0, skipped = 0
-                try await HashSetStore(db: ctx.database, clock: SystemClock()).forEachItem { _, record in
+                try await HashSetStore(db: ctx.database, clock: SystemClock()).forEachItem(states: states) {
+                    _, record in
                     if skipBenign && record.knownBenign { return }
                     if try writer.write(record) { written += 1 } else { skipped += 1 }
                 }

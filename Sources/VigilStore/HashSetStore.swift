@@ -243,13 +243,17 @@ public struct HashSetStore: Sendable {
     }
 
     /// Every item in id order, `batch` at a time (for exports and index building).
-    public func forEachItem(batch: Int = 2000, _ body: (Int64, HashSetRecord) throws -> Void) async throws {
+    /// - Parameter states: Only items in these review states (`nil`: every item).
+    public func forEachItem(
+        batch: Int = 2000, states: Set<HashReviewState>? = nil, _ body: (Int64, HashSetRecord) throws -> Void
+    ) async throws {
         var after: Int64 = 0
         while true {
-            let rows = try await sql.select().columns(HashItems.id, HashItems.record).from(HashItems.tableName).where(
+            var query = sql.select().columns(HashItems.id, HashItems.record).from(HashItems.tableName).where(
                 HashItems.id, .greaterThan, after
             )
-            .orderBy(HashItems.id).limit(batch).all()
+            if let states { query = query.where(HashItems.reviewState, .in, states.map(\.rawValue).sorted()) }
+            let rows = try await query.orderBy(HashItems.id).limit(batch).all()
             guard !rows.isEmpty else { break }
             for r in rows {
                 let id = try r.decode(HashItems.id, as: Int64.self)

@@ -125,6 +125,6 @@ struct HashReviewTests {
         let answered = (0..<10_000).filter { half.samples(UInt64($0) &* 2_654_435_761) }.count
         #expect((4_500...5_500).contains(answered))
         #expect(half.samples(42) == half.samples(42))
-        #expect(HashBank.builtIn.filter { $0.kind == .negative }.map(\.name) == ["known-benign", "false-positive"])
+        #expect(HashBank.builtIn.filter { $0.kind == .negative }.map(\.name) == ["false-positive"])
     }
 }

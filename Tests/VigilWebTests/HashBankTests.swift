@@ -187,4 +187,28 @@ struct HashBankTests {
                     .total == 5)
         }
     }
+
+    @Test("only confirmed records are exported unless pending ones are asked for; rejected records never leave")
+    func exportFollowsReview() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            let known = try await Self.importOne(
+                store, try Self.record(Self.base), .confirmed(bank: "national"), actor: "x")
+            let pending = try await Self.importOne(
+                store, try Self.record(Self.near(30)), .pending(reviewsRequired: 3), actor: "x")
+            let wrong = try await Self.importOne(
+                store, try Self.record(Self.near(50)), .confirmed(bank: "national"), actor: "x")
+            try await store.review(item: wrong, .markFalsePositive(by: "sup"), actor: .user("sup"))
+            func exported(_ states: Set<HashReviewState>?) async throws -> [Int64] {
+                var ids: [Int64] = []
+                try await store.forEachItem(states: states) { id, _ in ids.append(id) }
+                return ids
+            }
+            #expect(try await exported([.confirmed]) == [known])
+            #expect(try await exported([.confirmed, .pending, .escalated]) == [known, pending])
+            #expect(try await exported(nil) == [known, pending, wrong])
+            let benign = try await store.bank(named: HashBank.knownBenignName)
+            #expect(benign.kind == .match && benign.reviewed, "NSRL hits come back flagged, confirmed on import")
+        }
+    }
 }

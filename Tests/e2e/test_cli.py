@@ -145,8 +145,11 @@ def test_hash_then_import_then_match():
         assert vigil("hashset", "import", "--format", "te", os.path.join(d, "new.te"), data=data).returncode == 0
         assert "from the database" in serve_until_index_ready(data)
         # no database: match against the exported list
+        # only confirmed records leave: every record here is still in review
         exp = vigil("hashset", "export", "--format", "te", os.path.join(d, "list.te"), data=data)
-        assert exp.returncode == 0
+        assert exp.returncode == 0 and "exported 0 records" in exp.stdout, exp.stdout
+        exp = vigil("hashset", "export", "--format", "te", os.path.join(d, "list.te"), "--include-pending", data=data)
+        assert exp.returncode == 0 and "exported 0 records" not in exp.stdout, exp.stdout
         none = subprocess.run([VIGIL, "match", "--against", os.path.join(d, "list.te")], input="ffffffffffffffffffffffffffffffff\n",
                               capture_output=True, text=True, timeout=60)
         assert none.returncode == 1

@@ -41,12 +41,14 @@ public struct HashBank: Sendable, Codable, Equatable, Identifiable {
     /// The banks every installation has.
     public static let builtIn: [HashBank] = [
         HashBank(name: "national", label: "National hash set"),
-        HashBank(name: "known-benign", label: "Known benign material", kind: .negative),
+        // A match bank: its hits come back flagged known-benign, so triage can set those files aside.
+        HashBank(name: "known-benign", label: "Known benign files (NSRL and the like)", reviewed: true),
         HashBank(name: "false-positive", label: "Known false positives", kind: .negative, pdqRadius: 31),
     ]
 
     public static let defaultName = "national"
     public static let falsePositiveName = "false-positive"
+    public static let knownBenignName = "known-benign"
 
     /// Checks a bank's name and settings; returns the first problem, or nil.
     public static func problem(name: String, pdqRadius: Int, sampling: Double) -> String? {
