@@ -54,6 +54,8 @@ public final class HashSetMatcher: @unchecked Sendable {
     private let store: HashSetStore?
     /// PDQ digests indexed, for deciding when to rebuild from the database.
     public private(set) var indexedPDQCount = 0
+    /// The newest item whose digests the index holds (deltas add the items after it).
+    private var checkedItem: Int64 = 0
 
     /// A matcher over records held in memory (hash-list files).
     public init(records list: [HashSetRecord]) {
@@ -111,6 +113,7 @@ public final class HashSetMatcher: @unchecked Sendable {
                 self.index = index
                 self.owners = owners
                 self.indexedPDQCount = owners.count
+                self.checkedItem = fingerprint.maxItemID
                 self.indexSource = .snapshot
                 return
             }
@@ -123,6 +126,7 @@ public final class HashSetMatcher: @unchecked Sendable {
     public func rebuild() async throws {
         guard let store else { return }
         let fingerprint = try await store.fingerprint()
+        let newest = try await store.newestItemID()
         var hashes: [Hash256] = []
         var freshOwners: [Int64] = []
         hashes.reserveCapacity(Int(fingerprint.pdqDigests))
@@ -138,12 +142,57 @@ public final class HashSetMatcher: @unchecked Sendable {
             index = fresh
             owners = freshOwners
             indexedPDQCount = freshOwners.count
+            checkedItem = newest
             indexSource = .database
         }
         if let snapshotPath {
             // Recorded with the fingerprint taken before reading: rows added while reading make it stale, not wrong.
             try? MatchIndexSnapshot.save(fresh, owners: freshOwners, fingerprint: fingerprint, to: snapshotPath)
         }
+    }
+
+    /// How ``refresh()`` brought the index up to date.
+    public enum Refresh: Sendable, Equatable {
+        /// Nothing had changed.
+        case current
+        /// The PDQ hashes of `added` new digests were inserted into the live index.
+        case delta(added: Int)
+        /// A change a delta cannot express (a PDQ digest added to an older item): the index was read again.
+        case rebuilt
+    }
+
+    /// Brings the live index up to date with the database, by delta: the PDQ digests of items newer than the index
+    /// are inserted while lookups go on. Review and bank changes need nothing here: they are read at every query.
+    ///
+    /// Cheap enough to run every second or two at millions of records: one lookup of the newest item id, and the
+    /// new items' digests by index. With `verify`, the PDQ count is compared too (a full count), and a difference a
+    /// delta cannot explain (a PDQ digest merged into an older item) makes it read the index again.
+    @discardableResult
+    public func refresh(verify: Bool = false) async throws -> Refresh {
+        guard let store else { return .current }
+        let newest = try await store.newestItemID()
+        let seen = lock.withLock { checkedItem }
+        var added = 0
+        if newest > seen {
+            var fresh: [(Hash256, Int64)] = []
+            try await store.forEachPDQ(afterItem: seen) { hex, item in
+                if item <= newest, let h = Hash256(hex: hex) { fresh.append((h, item)) }
+            }
+            lock.withLock {
+                for (h, item) in fresh {
+                    index.insert(h)
+                    owners.append(item)
+                }
+                indexedPDQCount = owners.count
+                checkedItem = max(checkedItem, newest)
+            }
+            added = fresh.count
+        }
+        if verify, try await store.fingerprint().pdqDigests != Int64(lock.withLock({ indexedPDQCount })) {
+            try await rebuild()
+            return .rebuilt
+        }
+        return added > 0 ? .delta(added: added) : .current
     }
 
     /// Adds an item's PDQ hashes to the live index (after an import through the server).

@@ -266,6 +266,24 @@ public struct HashSetStore: Sendable {
         }
     }
 
+    /// The newest item's id (0 for an empty set): one primary-key lookup.
+    public func newestItemID() async throws -> Int64 {
+        try await sql.select().column(
+            SQLFunction("coalesce", args: SQLFunction("max", args: HashItems.id), SQLLiteral.numeric("0")), as: "m"
+        )
+        .from(HashItems.tableName).first()?.decode(column: "m", as: Int64.self) ?? 0
+    }
+
+    /// The PDQ digests of items newer than `item` (a match index's delta), by item.
+    public func forEachPDQ(afterItem item: Int64, _ body: (String, Int64) -> Void) async throws {
+        for r in try await sql.select().columns(HashDigests.value, HashDigests.itemID).from(HashDigests.tableName)
+            .where(HashDigests.algorithm, .equal, "pdq").where(HashDigests.itemID, .greaterThan, item)
+            .orderBy(HashDigests.itemID).all()
+        {
+            body(try r.decode(HashDigests.value, as: String.self), try r.decode(HashDigests.itemID, as: Int64.self))
+        }
+    }
+
     /// Every PDQ digest with its item, for building the match index.
     public func forEachPDQ(batch: Int = 50_000, _ body: (String, Int64) -> Void) async throws {
         var lastValue = ""

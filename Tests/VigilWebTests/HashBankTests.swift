@@ -211,4 +211,21 @@ struct HashBankTests {
             #expect(benign.kind == .match && benign.reviewed, "NSRL hits come back flagged, confirmed on import")
         }
     }
+
+    @Test("an addition reaches a running matcher as a delta, without reading the index again")
+    func deltas() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            _ = try await Self.importOne(store, try Self.record(Self.base), .confirmed(bank: "national"), actor: "x")
+            let matcher = try await HashSetMatcher(store: store)
+            #expect(try await matcher.refresh() == .current)
+            let added = try await Self.importOne(
+                store, try Self.record(Self.near(60)), .confirmed(bank: "national"), actor: "x")
+            #expect(try await matcher.match([try HashDigest(.pdq, Self.near(60))])[0].isEmpty, "not yet")
+            #expect(try await matcher.refresh() == .delta(added: 1))
+            #expect(try await matcher.match([try HashDigest(.pdq, Self.near(60))])[0].map(\.item) == [added])
+            #expect(try await matcher.refresh(verify: true) == .current)
+            #expect(matcher.indexSource == .database && matcher.indexedPDQCount == 2)
+        }
+    }
 }

@@ -119,3 +119,42 @@ def test_three_reviewers_then_dispute_then_false_positive(browser):
         assert audit.returncode == 0, audit.stdout + audit.stderr
     finally:
         server.stop()
+
+
+from test_scale_out import postgres  # noqa: E402,F401  (the fixture)
+
+
+def test_changes_reach_every_server_within_ten_seconds(postgres):
+    """Two `vigil serve` processes on one PostgreSQL: an addition, then a bank switched off, change both servers'
+    answers within 10 s. Prints the measured time-to-effect."""
+    url, _ = postgres
+    first = Server(extra_args=["--database-url", url])
+    second = Server(extra_args=["--database-url", url])
+    try:
+        def run(*args):
+            r = subprocess.run([VIGIL, *args, "--database-url", url, "--data-dir", first.dir + "/data"],
+                               capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stderr
+            return r.stdout
+        key = run("apikey", "create", "--partner", "Platform", "--scopes", "match:read").strip().splitlines()[-1].strip()
+        run("bank", "add", "partner:fr", "--label", "French hotline", "--reviewed")
+        for server in (first, second):   # both indexes are built (empty set) before the addition
+            assert match(server.base, key, KNOWN) == []
+        te = os.path.join(first.dir, "new.te")
+        with open(te, "w") as f:
+            f.write(f"pdq {KNOWN}\n")
+        added = time.monotonic()
+        run("hashset", "import", "--format", "te", te, "--bank", "partner:fr", "--confirm")
+        for server in (first, second):
+            until(lambda: match(server.base, key, flip(KNOWN, 3)), timeout=10)
+        to_match = time.monotonic() - added
+        disabled = time.monotonic()
+        run("bank", "disable", "partner:fr")
+        for server in (first, second):
+            until(lambda: match(server.base, key, KNOWN) == [], timeout=10)
+        to_silence = time.monotonic() - disabled
+        print(f"\ntime to effect on two servers (PostgreSQL): addition {to_match:.2f} s, bank off {to_silence:.2f} s")
+        assert to_match < 10 and to_silence < 10
+    finally:
+        first.stop()
+        second.stop()

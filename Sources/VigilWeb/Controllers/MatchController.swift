@@ -295,12 +295,24 @@ final class MatchService: @unchecked Sendable {
         }
     }
 
-    /// Rebuilds the index when the set's PDQ count changed (lookups go on against the old one meanwhile).
+    /// Adds what was added to the set since the last call to the live index (a delta; lookups go on meanwhile).
+    /// Every `verifyEvery` calls it also compares the PDQ count, which costs a full count at millions of records.
     func refreshIfChanged(_ app: Application) async {
         guard let m = lock.withLock({ current }) else { return }
-        let counts = try? await HashSetStore(db: app.db, clock: app.vigil.clock).counts()
-        if let n = counts?.digests["pdq"], n != m.indexedPDQCount { try? await m.rebuild() }
+        let verify = lock.withLock { () -> Bool in
+            refreshes += 1
+            return refreshes % Self.verifyEvery == 0
+        }
+        do {
+            let outcome = try await m.refresh(verify: verify)
+            if outcome != .current { app.logger.info("match index: \(outcome)") }
+        } catch {
+            app.logger.warning("match index: refresh failed: \(String(describing: error).prefix(200))")
+        }
     }
+
+    private var refreshes = 0
+    static let verifyEvery = 150
 
     static func snapshotPath(_ configuration: VigilConfiguration) -> String {
         (configuration.dataDirectory as NSString).appendingPathComponent(HashSetMatcher.snapshotFileName)
@@ -316,7 +328,7 @@ struct MatchIndexService: Service {
         try await cancelWhenGracefulShutdown {
             _ = try? await app.matchService.matcher(app)
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(5))
+                try? await Task.sleep(for: .seconds(2))
                 if Task.isCancelled { return }
                 await app.matchService.refreshIfChanged(app)
             }
