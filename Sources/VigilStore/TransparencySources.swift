@@ -141,9 +141,94 @@ public struct HotlineTransparency: TransparencySource {
 public struct HashSetTransparency: TransparencySource {
     public let db: any Database
     public init(db: any Database) { self.db = db }
-    public var figures: Set<TransparencyFigure> { [.hashSetSize] }
+    public var figures: Set<TransparencyFigure> { [.hashSetSize, .hashSetReview, .hashSetReviewTime] }
 
     public func figure(_ figure: TransparencyFigure, in period: ReportingPeriod) async throws -> FigureTable {
+        switch figure {
+        case .hashSetReview, .hashSetReviewTime: return try await review(figure, in: period)
+        default: return try await size(in: period)
+        }
+    }
+
+    /// Review figures from the audit log's review events (their details, decoded here, never matched in SQL).
+    func review(_ figure: TransparencyFigure, in period: ReportingPeriod) async throws -> FigureTable {
+        let sql = db.sql
+        let from = AuditChain.milliseconds(period.first.start)
+        let to = AuditChain.milliseconds(period.last.next.start)
+        var confirmed: [Month: [String]] = [:]
+        var disputed: [Month: Set<String>] = [:]
+        var overturned: [Month: Int] = [:]
+        let rows = try await sql.select().columns(
+            AuditEvents.timeMS, AuditEvents.action, AuditEvents.subject, AuditEvents.details
+        )
+        .from(AuditEvents.tableName)
+        .where(
+            AuditEvents.action, .in,
+            [
+                "hashset.review.vote", "hashset.review.decide", "hashset.review.dispute",
+                "hashset.review.mark-false-positive",
+            ]
+        )
+        .where(AuditEvents.timeMS, .greaterThanOrEqual, from).where(AuditEvents.timeMS, .lessThan, to).all()
+        for r in rows {
+            let ms = try r.decode(AuditEvents.timeMS, as: Int64.self)
+            let month = Month(containing: Date(timeIntervalSince1970: Double(ms) / 1000))
+            let subject = try r.decode(AuditEvents.subject, as: String.self)
+            let details =
+                (try? JSONDecoder().decode(
+                    [String: String].self, from: Data(try r.decode(AuditEvents.details, as: String.self).utf8))) ?? [:]
+            let effects = details["effects"] ?? ""
+            if effects.contains("startsMatching") { confirmed[month, default: []].append(subject) }
+            if effects.contains("stopsMatching") { overturned[month, default: 0] += 1 }
+            if try r.decode(AuditEvents.action, as: String.self) == "hashset.review.dispute" {
+                disputed[month, default: []].insert(subject)
+            }
+        }
+        if figure == .hashSetReview {
+            return FigureTable(
+                columns: ["confirmed", "disputed", "overturned"],
+                rows: period.months.map { m in
+                    .init(
+                        label: m.description,
+                        values: [
+                            Double(confirmed[m]?.count ?? 0), Double(disputed[m]?.count ?? 0),
+                            Double(overturned[m] ?? 0),
+                        ])
+                })
+        }
+        // Review time: from the item's entry into the set to the confirmation that made it known.
+        var days: [Month: [Double]] = [:]
+        let ids = Set(confirmed.values.joined().compactMap { Int64($0.dropFirst("item-".count)) })
+        var created: [Int64: Int64] = [:]
+        let list = Array(ids)
+        for chunk in stride(from: 0, to: list.count, by: 400) {
+            for r in try await sql.select().columns(HashItems.id, HashItems.createdAt).from(HashItems.tableName)
+                .where(HashItems.id, .in, Array(list[chunk..<min(chunk + 400, list.count)])).all()
+            {
+                created[try r.decode(HashItems.id, as: Int64.self)] = try r.decode(HashItems.createdAt, as: Int64.self)
+            }
+        }
+        for r in rows {
+            let details =
+                (try? JSONDecoder().decode(
+                    [String: String].self, from: Data(try r.decode(AuditEvents.details, as: String.self).utf8))) ?? [:]
+            guard (details["effects"] ?? "").contains("startsMatching"),
+                let id = Int64(try r.decode(AuditEvents.subject, as: String.self).dropFirst("item-".count)),
+                let entered = created[id]
+            else { continue }
+            let ms = try r.decode(AuditEvents.timeMS, as: Int64.self)
+            let month = Month(containing: Date(timeIntervalSince1970: Double(ms) / 1000))
+            days[month, default: []].append(Double(ms - entered) / 86_400_000)
+        }
+        return FigureTable(
+            columns: ["median_days"],
+            rows: period.months.map { m in
+                .init(label: m.description, values: [Transparency.median(days[m] ?? []) ?? 0])
+            },
+            unit: .days)
+    }
+
+    func size(in period: ReportingPeriod) async throws -> FigureTable {
         let sql = db.sql
         var rows: [FigureTable.Row] = []
         for m in period.months {

@@ -228,4 +228,29 @@ struct HashBankTests {
             #expect(matcher.indexSource == .database && matcher.indexedPDQCount == 2)
         }
     }
+
+    @Test("transparency: confirmations, disputes, overturns and the median review time, per month")
+    func qualityFigures() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            let id = try await Self.importOne(
+                store, try Self.record(Self.base), .pending(reviewsRequired: 2), actor: "ana")
+            try await store.review(item: id, .vote(reviewer: "user:bo", category: "1"), actor: .user("bo"))
+            clock.advance(by: 2 * 86_400)
+            try await store.review(item: id, .vote(reviewer: "user:cy", category: "1"), actor: .user("cy"))
+            for p in ["p1", "p2"] {
+                try await store.review(item: id, .dispute(partner: p, threshold: 2), actor: .apiKey(p))
+            }
+            let month = Month(containing: clock.now())
+            let period = ReportingPeriod(first: month, last: month)
+            let source = HashSetTransparency(db: app.db)
+            let review = try await source.figure(.hashSetReview, in: period)
+            #expect(review.columns == ["confirmed", "disputed", "overturned"])
+            #expect(review.rows.last?.values == [1, 1, 1])
+            let time = try await source.figure(.hashSetReviewTime, in: period)
+            #expect(time.unit == .days && time.rows.last?.values == [2])
+            let page = try await TestBrowser(app).get("/transparency?lang=en")
+            #expect(page.body.contains("National hash set: review and feedback"))
+        }
+    }
 }

@@ -11,6 +11,7 @@ import urllib.request
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import VIGIL, Server, totp
@@ -110,9 +111,10 @@ def test_three_reviewers_then_dispute_then_false_positive(browser):
         browser.delete_all_cookies()
         sign_in(browser, base, "sue", "sue password long", totp(sue, step_offset=1))
         browser.get(base + "/hashset/review")
+        form = browser.find_element(By.ID, "false-positive")
         browser.find_element(By.ID, "fp-item").send_keys(fp["item"])
         browser.find_element(By.CSS_SELECTOR, "#false-positive button[type=submit]").click()
-        WebDriverWait(browser, 15).until(lambda b: "/hashset/review" in b.current_url)
+        WebDriverWait(browser, 15).until(EC.staleness_of(form))   # the page after the POST has replaced this one
         assert match(base, keys[0], flip(benign, 2)) == []
         audit = subprocess.run([VIGIL, "audit", "verify", "--data-dir", server.dir + "/data"], capture_output=True,
                                text=True, timeout=120)

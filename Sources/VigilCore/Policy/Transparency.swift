@@ -206,6 +206,10 @@ public enum TransparencyFigure: String, Sendable, CaseIterable, Codable {
     case appeals
     /// National hash-set size at the end of each month.
     case hashSetSize = "hash-set-size"
+    /// The hash set's quality: records confirmed by reviewers, disputed by partners and overturned, per month.
+    case hashSetReview = "hash-set-review"
+    /// Median days from a record entering the set to its confirmation, per month of confirmation.
+    case hashSetReviewTime = "hash-set-review-time"
 }
 
 /// Something in Vigil that can give some of the transparency figures: the hotline, the hash set, and later the
