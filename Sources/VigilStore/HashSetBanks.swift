@@ -165,6 +165,17 @@ extension HashSetStore {
             .map(Self.item)
     }
 
+    /// How many records each bank holds.
+    public func recordsPerBank() async throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for r in try await sql.select().column(HashItems.bank).column(
+            SQLFunction("count", args: SQLLiteral.all), as: "n"
+        ).from(HashItems.tableName).groupBy(HashItems.bank).all() {
+            out[try r.decode(HashItems.bank, as: String.self)] = try r.decode(column: "n", as: Int.self)
+        }
+        return out
+    }
+
     /// How many records are in each review state.
     public func reviewCounts() async throws -> [HashReviewState: Int] {
         var out: [HashReviewState: Int] = [:]

@@ -66,6 +66,9 @@ func routes(_ app: Application) {
     app.on(.POST, ["admin", "users"], access: Rules.admin, use: AdminController.createUser)
     app.on(.POST, ["admin", "users", ":username"], access: Rules.admin, use: AdminController.userAction)
     app.on(.GET, ["admin", "apikeys"], access: Rules.admin) { try await AdminController.keys($0) }
+    app.on(.GET, ["admin", "banks"], access: Rules.admin) { try await BankController.page($0) }
+    app.on(.POST, ["admin", "banks"], access: Rules.admin, use: BankController.add)
+    app.on(.POST, ["admin", "banks", ":name"], access: Rules.admin, use: BankController.change)
     app.on(.GET, ["admin", "channels"], access: Rules.admin) { try await ChannelsController.page($0) }
     app.on(.POST, ["admin", "channels"], access: Rules.admin, use: ChannelsController.setChannel)
     app.on(.POST, ["admin", "notice-templates"], access: Rules.admin, use: ChannelsController.setTemplate)

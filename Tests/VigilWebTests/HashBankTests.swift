@@ -253,4 +253,31 @@ struct HashBankTests {
             #expect(page.body.contains("National hash set: review and feedback"))
         }
     }
+
+    @Test("administrators add and change banks on /admin/banks; bad values are refused with the reason; others may not")
+    func bankPage() async throws {
+        try await withVigilApp { app, clock in
+            let (admin, _) = try await Staff.signedIn(app, clock: clock, username: "root", role: .admin)
+            let (analyst, _) = try await Staff.signedIn(app, clock: clock, username: "ana", role: .analyst)
+            #expect(try await analyst.get("/admin/banks").status == .forbidden)
+            let page = try await admin.get("/admin/banks")
+            #expect(page.status == .ok && page.body.contains("false-positive") && page.body.contains("known-benign"))
+            let added = try await admin.post(
+                "/admin/banks",
+                form: [("name", "partner:fr"), ("label", "French hotline"), ("kind", "match"), ("radius", "20")])
+            #expect(added.status == .ok && added.body.contains("Bank partner:fr added."))
+            let off = try await admin.post(
+                "/admin/banks/partner:fr", form: [("radius", "16"), ("sampling", "50"), ("enabled", "false")])
+            #expect(off.status == .ok)
+            let bank = try await HashSetStore(db: app.db, clock: clock).bank(named: "partner:fr")
+            #expect(!bank.enabled && bank.pdqRadius == 16 && bank.sampling == 0.5 && !bank.reviewed)
+            let bad = try await admin.post("/admin/banks/partner:fr", form: [("radius", "99")])
+            #expect(bad.status == .unprocessableEntity && bad.body.contains("between 0 and 63"))
+            let twice = try await admin.post("/admin/banks", form: [("name", "partner:fr"), ("kind", "match")])
+            #expect(twice.status == .conflict)
+            let audited = try await AuditLog.list(
+                on: app.db, filter: .init(action: "hashset.bank-set"), page: 1, per: 10)
+            #expect(audited.total == 1)
+        }
+    }
 }

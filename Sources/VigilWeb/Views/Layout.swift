@@ -48,6 +48,7 @@ enum Navigation {
         ("/takedown", "Takedown", Rules.takedownReaders),
         ("/admin/users", "Users", Rules.admin),
         ("/admin/apikeys", "API keys", Rules.admin),
+        ("/admin/banks", "Hash banks", Rules.admin),
         ("/admin/channels", "Partners", Rules.admin),
         ("/audit", "Audit log", Rules.audit),
         ("/checklist", "Checklist", Rules.checklistReaders),
