@@ -7,6 +7,7 @@ func routes(_ app: Application) {
     // MARK: public: anyone, no sign-in
     app.on(.GET, [], access: .publicAccess, use: PublicController.home)
     app.on(.GET, ["report"], access: .publicAccess, use: PublicController.form)
+    app.on(.GET, ["report", "button"], access: .publicAccess, use: PublicController.button)
     app.on(.POST, ["report"], access: .publicAccess, use: PublicController.submit)
     app.on(.GET, ["status"], access: .publicAccess, use: PublicController.status)
     app.on(.GET, ["healthz"], access: .publicAccess, use: OpsController.health)

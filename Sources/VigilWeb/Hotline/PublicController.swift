@@ -86,13 +86,91 @@ enum PublicController {
         let errors: [String: String]
         let errorList: [String]
         let concerns: [String: Bool]
+        /// A platform's report link filled the form in (`/report?kind=url&url=…&service=…`).
+        var prefilled = false
     }
 
+    /// Fields a report link may fill in, as the form names them.
+    static let linkFields: [WritableKeyPath<FormValues, String?>: String] = [
+        \.url: "url", \.newsgroup: "newsgroup", \.message_id: "message_id", \.p2p: "p2p",
+        \.service_kind: "service_kind", \.profile: "profile",
+    ]
+
+    /// The report form, empty or filled in by a platform's report link. A filled-in form is checked as a sent one
+    /// would be, and its problems shown beside the fields, but nothing is sent until the reporter sends it.
     static func form(_ req: Request) async throws -> Response {
         var v = FormValues()
-        v.kind = req.query[String.self, at: "kind"] ?? "url"
+        let kind = req.query[String.self, at: "kind"].flatMap(ReportKind.init(rawValue:))
+        v.kind = kind?.rawValue ?? "url"
+        var given: Set<String> = []
+        for (path, name) in linkFields {
+            if let text = req.query[String.self, at: name]?.trimmingCharacters(in: .whitespacesAndNewlines),
+                !text.isEmpty
+            {
+                v[keyPath: path] = String(text.prefix(4096))
+                given.insert(name)
+            }
+        }
+        // The platform's name: the service of a profile report; for other kinds, said on the page.
+        let service = req.query[String.self, at: "service"].map {
+            String($0.trimmingCharacters(in: .whitespacesAndNewlines).prefix(100))
+        }
+        if let service, !service.isEmpty, kind == .profile {
+            v.service = service
+            given.insert("service")
+        }
+        var errors: [String: String] = [:]
+        if !given.isEmpty, let submission = submission(v) {
+            let l = try req.localizer
+            do { _ = try submission.validated() } catch {
+                for issue in error.issues
+                where given.contains(issue.field.rawValue) && errors[issue.field.rawValue] == nil {
+                    errors[issue.field.rawValue] = l(issue.messageKey, issue.messageArguments)
+                }
+            }
+        }
+        let from = service.flatMap { $0.isEmpty ? nil : $0 } ?? ""
+        var page = FormPage(
+            layout: try layout(req, extra: ["service_note": from.isEmpty ? "" : " (\(from))"]), values: v,
+            errors: errors,
+            errorList: Array(Set(errors.values)).sorted(), concerns: [:])
+        page.prefilled = !given.isEmpty
+        return try await render(req, "public-report", page)
+    }
+
+    struct ButtonPage: Encodable {
+        struct Snippet: Encodable {
+            let language: String
+            let name: String
+            let html: String
+        }
+        let layout: PublicLayout
+        let format: String
+        let example: String
+        let snippets: [Snippet]
+    }
+
+    /// For platforms: the report link's format and a copy-paste snippet per language (a plain link: no script, no
+    /// tracking, nothing a strict Content-Security-Policy refuses).
+    static func button(_ req: Request) async throws -> Response {
+        let c = try req.vigil.configuration
+        let catalog = try req.hotline.catalog
+        let base = c.baseURL
+        let snippets = catalog.languages.map { code -> ButtonPage.Snippet in
+            let l = catalog.localizer(for: code)
+            let text = l("button.link_text", ["site_name": c.siteName])
+            let href = "\(base)/report?kind=url&amp;url=PAGE_ADDRESS&amp;service=YOUR_SITE&amp;lang=\(code)"
+            return .init(
+                language: code, name: l("language.name"),
+                html: "<a href=\"\(href)\" rel=\"nofollow noopener\" lang=\"\(code)\">\(text)</a>")
+        }
         return try await render(
-            req, "public-report", FormPage(layout: layout(req), values: v, errors: [:], errorList: [], concerns: [:]))
+            req, "public-report-button",
+            ButtonPage(
+                layout: layout(req), format: "\(base)/report?kind=url&url=PAGE_ADDRESS&service=YOUR_SITE&lang=LANGUAGE",
+                example:
+                    "\(base)/report?kind=url&url=https%3A%2F%2Fvideos.example.test%2Fwatch%2F123&service=Example%20Videos&lang=fr",
+                snippets: snippets))
     }
 
     static func submission(_ v: FormValues) -> ReportSubmission? {
@@ -115,7 +193,8 @@ enum PublicController {
         let l = try req.localizer
         func again(_ errors: [String: String], status: HTTPResponseStatus) async throws -> Response {
             let page = FormPage(
-                layout: try layout(req), values: v, errors: errors, errorList: Array(Set(errors.values)).sorted(),
+                layout: try layout(req, extra: ["service_note": ""]), values: v, errors: errors,
+                errorList: Array(Set(errors.values)).sorted(),
                 concerns: Dictionary(uniqueKeysWithValues: (v.concerns ?? []).map { ($0, true) }))
             return try await render(req, "public-report", page, status: status)
         }
