@@ -321,3 +321,15 @@ enum URLHost {
         return Array(text.utf8)
     }
 }
+
+/// Names that can never resolve on the internet (RFC 2606, RFC 6761): demo data and tests use them, and Vigil never
+/// asks a resolver off this machine about them.
+public enum ReservedNames {
+    public static func contains(_ host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        return [".test", ".example", ".invalid", ".localhost"].contains {
+            h.hasSuffix($0) || h == String($0.dropFirst())
+        }
+            || ["example.com", "example.org", "example.net"].contains { h == $0 || h.hasSuffix("." + $0) }
+    }
+}

@@ -139,6 +139,7 @@ public enum VigilServer {
         if config.demoData {
             demoKey = try await addDemoData(app)
             try await addDemoBlockList(app)
+            try await addOperationsDemoData(app)
         }
         return StartReport(adminSetupLink: link, signingKeyCreated: created, demoAPIKey: demoKey)
     }

@@ -13,7 +13,15 @@ public protocol NameResolver: Sendable {
 }
 
 extension DNSClient: NameResolver {
+    /// Whether the resolver runs on this machine (a lab's or a test's): only such a resolver is asked about names
+    /// that cannot exist on the internet.
+    public var isOnThisMachine: Bool { server.hasPrefix("127.") || server == "::1" }
+
     public func addresses(of name: String) async throws(OutboundRefusal) -> [IPAddress] {
+        // Reserved names (demo data, tests) are never asked of the network's resolver: nothing leaves the machine.
+        if ReservedNames.contains(name), !isOnThisMachine {
+            throw .unresolved(host: name, why: "reserved name (RFC 6761): not looked up outside this machine")
+        }
         let answer: Answer
         do { answer = try resolve(name) } catch {
             switch error {

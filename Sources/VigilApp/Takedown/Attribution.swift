@@ -79,19 +79,13 @@ public struct Attribution: Sendable {
     ]
 
     /// Names that can never resolve on the internet (RFC 2606, RFC 6761): demo data and tests use them.
-    public static func isReserved(_ host: String) -> Bool {
-        let h = host.lowercased()
-        return [".test", ".example", ".invalid", ".localhost"].contains {
-            h.hasSuffix($0) || h == String($0.dropFirst())
-        }
-            || ["example.com", "example.org", "example.net"].contains { h == $0 || h.hasSuffix("." + $0) }
-    }
+    public static func isReserved(_ host: String) -> Bool { ReservedNames.contains(host) }
 
     public func attribute(url: String) async -> Result {
         let host = URL(string: url)?.host ?? (CanonicalURL.host(of: (try? CanonicalURL.canonicalize(url)) ?? "") ?? "")
         var r = Result(host: host)
         let isIP = host.allSatisfy { $0.isNumber || $0 == "." } || host.contains(":")
-        if !isIP, Self.isReserved(host), !(dns.server.hasPrefix("127.") || dns.server == "::1") {
+        if !isIP, Self.isReserved(host), !dns.isOnThisMachine {
             // Reserved names are looked up only through a resolver on this machine (a lab or a test): asking the
             // network's resolver about them leaks nothing useful and answers nothing.
             r.problems.append("reserved name (RFC 6761): not looked up outside this machine")
