@@ -132,7 +132,8 @@ public final class HashSetMatcher: @unchecked Sendable {
         hashes.reserveCapacity(Int(fingerprint.pdqDigests))
         freshOwners.reserveCapacity(Int(fingerprint.pdqDigests))
         try await store.forEachPDQ { hex, item in
-            if let h = Hash256(hex: hex) {
+            // Items committed while reading are left to the next delta, which adds everything after `newest`.
+            if item <= newest, let h = Hash256(hex: hex) {
                 hashes.append(h)
                 freshOwners.append(item)
             }
@@ -225,14 +226,8 @@ public final class HashSetMatcher: @unchecked Sendable {
         async throws -> Answer
     {
         let r = max(0, min(63, radius))
-        let banks: [String: HashBank]
-        if let store {
-            banks = Dictionary(uniqueKeysWithValues: try await store.banks().map { ($0.name, $0) })
-        } else {
-            banks = [Self.fileBank.name: Self.fileBank]
-        }
-        let negativeRadius = banks.values.filter { $0.enabled && $0.kind == .negative }.map(\.pdqRadius).max() ?? 0
-        let searchRadius = max(r, min(63, negativeRadius))
+        let (banks, negativeRadius) = try await currentBanks()
+        let searchRadius = max(r, negativeRadius)
         let (idx, own) = lock.withLock { (index, owners) }
         // Candidates per query: (item, distance, matched digest).
         var candidates = [[(Int64, Int, HashDigest)]](repeating: [], count: queries.count)
@@ -275,7 +270,10 @@ public final class HashSetMatcher: @unchecked Sendable {
             let key = Self.samplingKey(queries[i])
             var hits: [Hit] = []
             var suppression: Suppression?
-            for (id, distance, digest) in list {
+            var seen: Set<Int64> = []
+            // Nearest first, so an item with several near digests counts once, at its smallest distance.
+            for (id, distance, digest) in list.sorted(by: { ($0.1, $0.0) < ($1.1, $1.0) })
+            where seen.insert(id).inserted {
                 guard let item = items[id], let bank = banks[item.bank], bank.enabled else { continue }
                 switch bank.kind {
                 case .negative:
@@ -293,7 +291,9 @@ public final class HashSetMatcher: @unchecked Sendable {
                             firstSeen: store == nil ? nil : item.firstSeen))
                 }
             }
-            if let suppression {
+            // A false positive suppresses only when the query is at least as close to it as to every match: a query
+            // equal to a known record is never hidden by a benign picture that happens to sit near that record.
+            if let suppression, suppression.distance <= (hits.map(\.distance).min() ?? Int.max) {
                 answer.suppressed[i] = suppression
             } else {
                 answer.hits[i] = hits.sorted { ($0.distance, $0.item) < ($1.distance, $1.item) }
@@ -302,13 +302,39 @@ public final class HashSetMatcher: @unchecked Sendable {
         return answer
     }
 
+    private var bankCache: (at: ContinuousClock.Instant, banks: [String: HashBank], negativeRadius: Int)?
+    /// How long the banks read from the database serve queries before they are read again (1 s by default).
+    public var bankCacheLifetime: Duration {
+        get { lock.withLock { bankLifetime } }
+        set { lock.withLock { bankLifetime = newValue } }
+    }
+    private var bankLifetime = Duration.seconds(1)
+
+    /// The banks by name, and how far a query must search for negative banks' hashes: their largest radius, or 0
+    /// when no enabled negative bank holds a record (then a query searches only its own radius). Read at most once a
+    /// second, so a bank switched off changes answers within a second and a busy server does not ask per query.
+    private func currentBanks() async throws -> ([String: HashBank], Int) {
+        guard let store else { return ([Self.fileBank.name: Self.fileBank], 0) }
+        let now = ContinuousClock.now
+        if let (cached, lifetime) = lock.withLock({ bankCache.map { ($0, bankLifetime) } }), now - cached.at < lifetime
+        {
+            return (cached.banks, cached.negativeRadius)
+        }
+        let banks = Dictionary(uniqueKeysWithValues: try await store.banks().map { ($0.name, $0) })
+        let negative = banks.values.filter { $0.enabled && $0.kind == .negative }
+        let radius =
+            try await store.anyRecords(inBanks: negative.map(\.name)) ? negative.map(\.pdqRadius).max() ?? 0 : 0
+        lock.withLock { bankCache = (now, banks, radius) }
+        return (banks, radius)
+    }
+
     /// Hash-list files have no banks: their records are one enabled, confirmed `file` bank.
     static let fileBank = HashBank(name: "file", label: "Hash list file", pdqRadius: 63)
 
     static func fileItem(_ id: Int64, _ record: HashSetRecord) -> HashSetItem {
         HashSetItem(
             id: id, record: record, bank: fileBank.name,
-            review: .confirmed(category: record.categories.first?.code, by: nil, at: Date(timeIntervalSince1970: 0)),
+            review: .confirmed(category: nil, by: nil, at: Date(timeIntervalSince1970: 0)),
             version: 1, firstSeen: Date(timeIntervalSince1970: 0))
     }
 

@@ -26,9 +26,13 @@ struct HashSetCommand: AsyncParsableCommand {
         @Option(help: "Records per transaction (at most 50000).") var batch = 25_000
         @Option(help: "The bank new records join (see vigil bank list; default national, known-benign for nsrl).")
         var bank: String?
+        @Option(
+            help:
+                "User name of the staff member the import is from (they may not review its records)."
+        ) var submittedBy: String?
         @Flag(
             help:
-                "Confirm the new records on import. Only into a bank marked reviewed (its source reviews every hash); otherwise new records wait for hash_reviews_required reviewers."
+                "Confirm new records on import (only into a bank marked reviewed; otherwise they wait for review)."
         ) var confirm = false
         @Argument(help: "The file to import.") var file: String
 
@@ -45,6 +49,7 @@ struct HashSetCommand: AsyncParsableCommand {
             // NSRL lists known software, not material to assess: into the known-benign bank, confirmed (its source,
             // NIST, reviewed it), unless told otherwise.
             let bankName = bank ?? (format == .nsrl ? HashBank.knownBenignName : HashBank.defaultName)
+            let submitter: AuditActor = submittedBy.map { .user($0) } ?? .system
             let confirm = confirm || (format == .nsrl && bank == nil)
             let summary = try await runStoreCommand(options) { ctx in
                 let store = HashSetStore(db: ctx.database, clock: SystemClock())
@@ -65,7 +70,7 @@ struct HashSetCommand: AsyncParsableCommand {
                 var lines = 0
                 while let b = try box.value.nextBatch(maxRecords: size) {
                     try await store.importBatch(
-                        b.records.map(\.record), source: src, actor: .system, intake: intake, into: &summary)
+                        b.records.map(\.record), source: src, actor: submitter, intake: intake, into: &summary)
                     summary.rejected += b.rejections.map { ($0.line, $0.reason) }
                     lines += b.records.count + b.rejections.count
                     if interactive { FileHandle.standardError.write(Data("\r\(lines) records read…".utf8)) }
@@ -116,7 +121,10 @@ struct HashSetCommand: AsyncParsableCommand {
             let (written, skipped) = try await runStoreCommand(options) { ctx in
                 let writer = box.value
                 var written = 0, skipped = 0
-                try await HashSetStore(db: ctx.database, clock: SystemClock()).forEachItem(states: states) {
+                // Only what matches: enabled match banks (never a negative or switched-off bank's records).
+                let store = HashSetStore(db: ctx.database, clock: SystemClock())
+                let banks = try await store.banks().filter { $0.enabled && $0.kind == .match }.map(\.name)
+                try await store.forEachItem(states: states, banks: banks) {
                     _, record in
                     if skipBenign && record.knownBenign { return }
                     if try writer.write(record) { written += 1 } else { skipped += 1 }

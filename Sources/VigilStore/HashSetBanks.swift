@@ -149,20 +149,32 @@ extension HashSetStore {
             review = try decoder.decode(HashReview.self, from: Data(json.utf8))
         } else {
             // Stored before reviews existed: known, as it was.
-            review = .confirmed(category: record.categories.first?.code, by: nil, at: created)
+            // The source's own categories stay on the record; the review's category is a desk code, so none here.
+            review = .confirmed(category: nil, by: nil, at: created)
         }
         return HashSetItem(
             id: id, record: record, bank: try r.decode(HashItems.bank, as: String.self), review: review,
             version: try r.decode(HashItems.version, as: Int64.self), firstSeen: created)
     }
 
-    /// The reviewers' queue: pending records oldest first, or the supervisors' (escalated).
-    public func reviewQueue(_ state: HashReviewState = .pending, limit: Int = 50) async throws -> [HashSetItem] {
-        try await sql.select().columns(Self.itemColumns)
-            .from(HashItems.tableName).where(HashItems.reviewState, .equal, state.rawValue).orderBy(HashItems.id).limit(
-                limit
-            ).all()
+    /// The reviewers' queue: pending records of match banks oldest first, or the supervisors' (escalated), after
+    /// `after`. Records of negative banks are not reviewed: their hashes only ever suppress.
+    public func reviewQueue(_ state: HashReviewState = .pending, after: Int64 = 0, limit: Int = 50) async throws
+        -> [HashSetItem]
+    {
+        let matchBanks = try await banks().filter { $0.kind == .match }.map(\.name)
+        return try await sql.select().columns(Self.itemColumns)
+            .from(HashItems.tableName).where(HashItems.reviewState, .equal, state.rawValue)
+            .where(HashItems.bank, .in, matchBanks).where(HashItems.id, .greaterThan, after)
+            .orderBy(HashItems.id).limit(limit).all()
             .map(Self.item)
+    }
+
+    /// Whether any of these banks holds a record (one index probe).
+    public func anyRecords(inBanks names: [String]) async throws -> Bool {
+        guard !names.isEmpty else { return false }
+        return try await sql.select().column(HashItems.id).from(HashItems.tableName).where(HashItems.bank, .in, names)
+            .limit(1).first() != nil
     }
 
     /// How many records each bank holds.
@@ -197,13 +209,16 @@ extension HashSetStore {
         HashSetItem, [HashReviewEffect]
     ) {
         let now = clock.now()
-        return try await AuditLog.transaction(db) { tx in
+        // The item's row first, then the audit chain: the order an import takes (it updates items, then appends), so
+        // a review and an import touching the same item cannot wait on each other.
+        return try await WriteGate.transaction(db) { tx in
             let sql = tx.sql
             guard
                 let row = try await sql.select()
                     .columns(Self.itemColumns)
-                    .from(HashItems.tableName).where(HashItems.id, .equal, id).first()
+                    .from(HashItems.tableName).where(HashItems.id, .equal, id).for(.update).first()
             else { throw StoreError.notFound("there is no hash set record item-\(id)") }
+            try await AuditLog.lockChain(on: tx)
             let item = try Self.item(row)
             var review = item.review
             let effects = try review.handle(event, at: now)

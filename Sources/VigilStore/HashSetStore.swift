@@ -39,7 +39,7 @@ public struct HashSetStore: Sendable {
 
         func review(for record: HashSetRecord, submittedBy: String, at now: Date) -> HashReview {
             confirms
-                ? .confirmed(category: record.categories.first?.code, by: submittedBy, at: now)
+                ? .confirmed(category: nil, by: submittedBy, at: now)
                 : HashReview(submittedBy: submittedBy, required: reviewsRequired)
         }
     }
@@ -244,8 +244,10 @@ public struct HashSetStore: Sendable {
 
     /// Every item in id order, `batch` at a time (for exports and index building).
     /// - Parameter states: Only items in these review states (`nil`: every item).
+    ///   - banks: Only items of these banks (`nil`: every bank).
     public func forEachItem(
-        batch: Int = 2000, states: Set<HashReviewState>? = nil, _ body: (Int64, HashSetRecord) throws -> Void
+        batch: Int = 2000, states: Set<HashReviewState>? = nil, banks: [String]? = nil,
+        _ body: (Int64, HashSetRecord) throws -> Void
     ) async throws {
         var after: Int64 = 0
         while true {
@@ -253,6 +255,7 @@ public struct HashSetStore: Sendable {
                 HashItems.id, .greaterThan, after
             )
             if let states { query = query.where(HashItems.reviewState, .in, states.map(\.rawValue).sorted()) }
+            if let banks { query = query.where(HashItems.bank, .in, banks) }
             let rows = try await query.orderBy(HashItems.id).limit(batch).all()
             guard !rows.isEmpty else { break }
             for r in rows {

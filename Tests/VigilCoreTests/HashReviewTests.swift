@@ -80,6 +80,21 @@ struct HashReviewTests {
         #expect(r.matches(includePending: false))
     }
 
+    @Test("agreement that a record is not for the set (0 uncategorised, 5 non-pertinent) rejects it; it never matches")
+    func notForTheSet() throws {
+        var r = HashReview(submittedBy: "sub", required: 2)
+        _ = try r.handle(.vote(reviewer: "a", category: "5"), at: t0)
+        #expect(try r.handle(.vote(reviewer: "b", category: "5"), at: t0) == [])
+        #expect(r.state == .rejected && !r.matches(includePending: true))
+        var e = try review(in: .escalated)
+        #expect(try e.handle(.decide(supervisor: "sup", category: "0"), at: t0) == [])
+        #expect(e.state == .rejected)
+        // a record imported as confirmed into a reviewed bank needs the full count once partners dispute it
+        var known = HashReview.confirmed(category: nil, by: "importer", at: t0)
+        _ = try known.handle(.dispute(partner: "p1", threshold: 1, reviewsRequired: 3), at: t0)
+        #expect(known.state == .pending && known.required == 3)
+    }
+
     @Test("a reviewed bank's record needs one confirmation")
     func oneForReviewedBanks() throws {
         var r = HashReview(submittedBy: "sub", required: 1)
@@ -108,8 +123,12 @@ struct HashReviewTests {
         #expect(throws: HashReviewError.alreadyVoted) { try r.handle(.agree(partner: "p1"), at: t0) }
         #expect(try r.handle(.dispute(partner: "p2", threshold: 2), at: t0) == [])
         #expect(throws: HashReviewError.alreadyVoted) { try r.handle(.dispute(partner: "p2", threshold: 2), at: t0) }
-        #expect(try r.handle(.dispute(partner: "p3", threshold: 2), at: t0) == [.stopsMatching, .backToReview])
+        #expect(
+            try r.handle(.dispute(partner: "p3", threshold: 2, reviewsRequired: 3), at: t0) == [
+                .stopsMatching, .backToReview,
+            ])
         #expect(r.state == .pending && r.round == 2 && r.votes.isEmpty && r.overturned == 1 && r.category == nil)
+        #expect(r.required == 3, "a disputed record needs the full count again")
         #expect(r.confirmedAt == t0, "the first confirmation time stays, for the median review time")
         // the earlier reviewers may review again in the new round
         #expect(try r.handle(.vote(reviewer: "a", category: "1"), at: t0) == [])

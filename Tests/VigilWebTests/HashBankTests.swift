@@ -42,6 +42,7 @@ struct HashBankTests {
             let id = try await Self.importOne(
                 store, try Self.record(Self.base), .pending(reviewsRequired: 3), actor: "ana")
             let matcher = try await HashSetMatcher(store: store)
+            matcher.bankCacheLifetime = .zero  // bank changes read at every query here
             let q = [try HashDigest(.pdq, Self.near(4))]
             #expect(try await matcher.match(q)[0].isEmpty)
             let pending = try await matcher.match(q, includePending: true)[0]
@@ -80,6 +81,7 @@ struct HashBankTests {
             await #expect(throws: StoreError.self) { try await store.bank(named: "nowhere") }
             _ = try await Self.importOne(store, try Self.record(Self.base), .confirmed(bank: "partner:fr"), actor: "x")
             let matcher = try await HashSetMatcher(store: store)
+            matcher.bankCacheLifetime = .zero  // bank changes read at every query here
             #expect(try await matcher.match([try HashDigest(.pdq, Self.near(8))])[0].map(\.bank) == ["partner:fr"])
             #expect(try await matcher.match([try HashDigest(.pdq, Self.near(12))])[0].isEmpty, "beyond the bank's 10")
             _ = try await store.updateBank("partner:fr", actor: .system) { $0.enabled = false }
@@ -103,6 +105,7 @@ struct HashBankTests {
             let fp = try await Self.importOne(
                 store, try Self.record(benign, category: "5"), .confirmed(bank: "national"), actor: "x")
             let matcher = try await HashSetMatcher(store: store)
+            matcher.bankCacheLifetime = .zero  // bank changes read at every query here
             // this installation keeps false positives tight: 10 bits
             _ = try await store.updateBank("false-positive", actor: .system) { $0.pdqRadius = 10 }
             let query = try HashDigest(.pdq, Self.near(22))
@@ -113,6 +116,10 @@ struct HashBankTests {
             #expect(answer.hits[0].isEmpty, "suppressed: within the negative bank's radius of the false positive")
             #expect(answer.suppressed[0] == .init(bank: "false-positive", item: fp, distance: 2))
             #expect(answer.hits[1].map(\.item) == [known], "a query far from the false positive still matches")
+            // a query equal to the known record is never hidden by a false positive near it (wider radius now)
+            _ = try await store.updateBank("false-positive", actor: .system) { $0.pdqRadius = 31 }
+            let exact = try await matcher.answer([try HashDigest(.pdq, Self.base)])
+            #expect(exact.hits[0].map(\.item) == [known] && exact.suppressed.isEmpty)
             _ = try await store.updateBank("false-positive", actor: .system) { $0.enabled = false }
             #expect(try await matcher.match([query])[0].map(\.item) == [known])
         }
@@ -128,6 +135,7 @@ struct HashBankTests {
             _ = try await Self.importOne(
                 store, try Self.record(Self.base), .confirmed(bank: "platform:trial"), actor: "x")
             let matcher = try await HashSetMatcher(store: store)
+            matcher.bankCacheLifetime = .zero  // bank changes read at every query here
             let queries =
                 try (1...24).map { try HashDigest(.pdq, Self.near($0)) }
                 + (1...24).map { try HashDigest(.pdq, Self.near($0, of: String(Self.base.reversed()))) }
@@ -168,6 +176,7 @@ struct HashBankTests {
             let twice = try await reviewers[0].post("/hashset/review/\(id)", form: [("category", "1")])
             #expect(twice.status == .conflict)
             let matcher = try await HashSetMatcher(store: store)
+            matcher.bankCacheLifetime = .zero  // bank changes read at every query here
             #expect(try await matcher.match([try HashDigest(.pdq, Self.base)])[0].map(\.review) == [.confirmed])
             // the second record: two reviewers disagree, a supervisor who did not vote settles it
             _ = try await reviewers[0].post("/hashset/review/\(other)", form: [("category", "1")])
@@ -207,6 +216,12 @@ struct HashBankTests {
             #expect(try await exported([.confirmed]) == [known])
             #expect(try await exported([.confirmed, .pending, .escalated]) == [known, pending])
             #expect(try await exported(nil) == [known, pending, wrong])
+            // records of negative banks never wait on the review desk
+            var s = HashSetStore.ImportSummary()
+            try await store.importBatch(
+                [try Self.record(Self.near(5, of: String(Self.base.reversed())))], source: "t", actor: .user("x"),
+                intake: .pending(bank: "false-positive", reviewsRequired: 3), into: &s)
+            #expect(try await store.reviewQueue().map(\.id) == [pending])
             let benign = try await store.bank(named: HashBank.knownBenignName)
             #expect(benign.kind == .match && benign.reviewed, "NSRL hits come back flagged, confirmed on import")
         }
@@ -218,6 +233,7 @@ struct HashBankTests {
             let store = HashSetStore(db: app.db, clock: clock)
             _ = try await Self.importOne(store, try Self.record(Self.base), .confirmed(bank: "national"), actor: "x")
             let matcher = try await HashSetMatcher(store: store)
+            matcher.bankCacheLifetime = .zero  // bank changes read at every query here
             #expect(try await matcher.refresh() == .current)
             let added = try await Self.importOne(
                 store, try Self.record(Self.near(60)), .confirmed(bank: "national"), actor: "x")

@@ -53,8 +53,11 @@ public struct HashBank: Sendable, Codable, Equatable, Identifiable {
     /// Checks a bank's name and settings; returns the first problem, or nil.
     public static func problem(name: String, pdqRadius: Int, sampling: Double) -> String? {
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_:.")
-        if name.isEmpty || name.count > 64 || !name.allSatisfy(allowed.contains) {
-            return "a bank's name is 1–64 characters of a–z, 0–9, '-', '_', ':' and '.' (e.g. partner:fr)"
+        if name.isEmpty || name.count > 64 || !name.allSatisfy(allowed.contains)
+            || !(name.first?.isLetter ?? false)
+        {
+            return
+                "a bank's name is 1–64 characters of a–z, 0–9, '-', '_', ':' and '.', starting with a letter (e.g. partner:fr)"
         }
         if !(0...63).contains(pdqRadius) { return "a bank's PDQ radius is between 0 and 63" }
         if !(sampling > 0 && sampling <= 1) { return "a bank's sampling is a share above 0 and at most 1" }

@@ -33,8 +33,9 @@ public enum HashReviewEvent: Sendable, Equatable {
     case vote(reviewer: String, category: String)
     /// A supervisor settles an escalated record: a category, or `nil` to reject it.
     case decide(supervisor: String, category: String?)
-    /// A partner disputes a match of this record; at `threshold` disputes it goes back to review.
-    case dispute(partner: String, threshold: Int)
+    /// A partner disputes a match of this record; at `threshold` disputes it goes back to review, where it needs
+    /// `reviewsRequired` confirmations again (the full count: partners doubted it).
+    case dispute(partner: String, threshold: Int, reviewsRequired: Int = 3)
     /// A partner confirms a match of this record (a quality figure; it changes no state).
     case agree(partner: String)
     /// Staff mark the record a false positive: it leaves matching (its hash goes to the `false-positive` bank).
@@ -96,8 +97,11 @@ public struct HashReview: Sendable, Codable, Equatable {
     public private(set) var state: HashReviewState
     /// Who submitted (imported or added) the record; they cannot review it.
     public let submittedBy: String?
-    /// Confirmations needed to make the record known.
-    public let required: Int
+    /// Confirmations needed to make the record known (reset when disputes send it back).
+    public private(set) var required: Int
+    /// The category codes (Project VIC / VICS CAT 0–5 as the review desk offers them) that say a record is not for
+    /// the set: 0 uncategorised, 5 non-pertinent. Reviewers agreeing on one reject the record; it never matches.
+    public static let notForTheSet: Set<String> = ["0", "5"]
     /// This round's votes (a new round starts when disputes send the record back).
     public private(set) var votes: [HashReviewVote]
     /// The category agreed (or decided), once confirmed.
@@ -167,6 +171,11 @@ public struct HashReview: Sendable, Codable, Equatable {
                 return [.toSupervisor]
             }
             guard votes.count >= required else { return [] }
+            if Self.notForTheSet.contains(code) {
+                state = .rejected
+                self.category = code
+                return []
+            }
             confirm(code, at: now)
             return [.startsMatching]
         case (.decide(let supervisor, let category), .escalated):
@@ -175,12 +184,15 @@ public struct HashReview: Sendable, Codable, Equatable {
             if let category {
                 let code = category.trimmingCharacters(in: .whitespaces)
                 guard !code.isEmpty else { throw .categoryMissing }
-                confirm(code, at: now)
-                return [.startsMatching]
+                if !Self.notForTheSet.contains(code) {
+                    confirm(code, at: now)
+                    return [.startsMatching]
+                }
+                self.category = code
             }
             state = .rejected
             return []
-        case (.dispute(let partner, let threshold), .confirmed):
+        case (.dispute(let partner, let threshold, let reviewsRequired), .confirmed):
             guard !disputes.contains(partner) else { throw .alreadyVoted }
             disputes.append(partner)
             guard disputes.count >= max(1, threshold) else { return [] }
@@ -191,6 +203,7 @@ public struct HashReview: Sendable, Codable, Equatable {
             disputes = []
             agreements = []
             round += 1
+            required = max(1, reviewsRequired)
             return [.stopsMatching, .backToReview]
         case (.agree(let partner), .confirmed):
             guard !agreements.contains(partner) else { throw .alreadyVoted }

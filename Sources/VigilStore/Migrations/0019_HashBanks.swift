@@ -28,11 +28,13 @@ struct HashBanks: AsyncMigration {
         try await sql.raw("ALTER TABLE hash_items ADD COLUMN review TEXT").run()
         try await sql.raw("ALTER TABLE hash_items ADD COLUMN version BIGINT NOT NULL DEFAULT 1").run()
         try await sql.raw("CREATE INDEX hash_items_review ON hash_items (review_state, id)").run()
+        try await sql.raw("CREATE INDEX hash_items_bank ON hash_items (bank)").run()
     }
 
     func revert(on database: any Database) async throws {
         let sql = database.sql
         try await sql.raw("DROP INDEX hash_items_review").run()
+        try await sql.raw("DROP INDEX hash_items_bank").run()
         for column in ["bank", "review_state", "review", "version"] {
             try await sql.raw("ALTER TABLE hash_items DROP COLUMN \(unsafeRaw: column)").run()
         }

@@ -221,7 +221,9 @@ extension MatchController {
         switch f.verdict {
         case "confirm": event = .agree(partner: partner)
         case "dispute":
-            event = .dispute(partner: partner, threshold: try req.vigil.configuration.hashDisputeThreshold)
+            let c = try req.vigil.configuration
+            event = .dispute(
+                partner: partner, threshold: c.hashDisputeThreshold, reviewsRequired: c.hashReviewsRequired)
         default: throw Abort(.badRequest, reason: "The field 'verdict' must be \"confirm\" or \"dispute\".")
         }
         let store = HashSetStore(db: req.db, clock: try req.vigil.clock)

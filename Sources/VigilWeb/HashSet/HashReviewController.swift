@@ -76,14 +76,22 @@ enum HashReviewController {
         let (user, role) = try req.requireStaff()
         let me = AuditActor.user(user).display
         let store = HashSetStore(db: req.db, clock: try req.vigil.clock)
-        let queue = try await store.reviewQueue(.pending, limit: 500)
-        let mine = queue.filter { $0.review.submittedBy != me && !$0.review.votes.contains { $0.reviewer == me } }
+        // The oldest record this reviewer may review: page through the queue until one is found.
+        var mine: [HashSetItem] = []
+        var after: Int64 = 0
+        for _ in 0..<20 {
+            let page = try await store.reviewQueue(.pending, after: after, limit: 500)
+            mine = page.filter { $0.review.submittedBy != me && !$0.review.votes.contains { $0.reviewer == me } }
+            guard mine.isEmpty, let last = page.last else { break }
+            after = last.id
+        }
+        let pending = try await store.reviewCounts()[.pending] ?? 0
         let isSupervisor = [.supervisor, .admin].contains(role)
         let escalated = isSupervisor ? try await store.reviewQueue(.escalated, limit: 50) : []
         let page = Page(
             layout: Layout(req, title: "Hash review"), current: mine.first.map { record($0, showVotes: false) },
-            escalated: escalated.map { record($0, showVotes: true) }, pending: queue.count,
-            waitingForOthers: queue.count - mine.count, isSupervisor: isSupervisor,
+            escalated: escalated.map { record($0, showVotes: true) }, pending: pending,
+            waitingForOthers: mine.isEmpty ? pending : 0, isSupervisor: isSupervisor,
             categories: categories.map { Category(code: $0.code, label: $0.label) }, error: error)
         return try await req.view.render("hash-review", page).encodeResponse(status: status, for: req)
     }
