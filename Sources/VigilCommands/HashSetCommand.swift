@@ -124,7 +124,7 @@ struct HashSetCommand: AsyncParsableCommand {
                 // Only what matches: enabled match banks (never a negative or switched-off bank's records).
                 let store = HashSetStore(db: ctx.database, clock: SystemClock())
                 let banks = try await store.banks().filter { $0.enabled && $0.kind == .match }.map(\.name)
-                try await store.forEachItem(states: states, banks: banks) {
+                try await store.forEachItem(states: states, banks: banks, withoutCategories: HashReview.internalOnly) {
                     _, record in
                     if skipBenign && record.knownBenign { return }
                     if try writer.write(record) { written += 1 } else { skipped += 1 }

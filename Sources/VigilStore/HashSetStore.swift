@@ -245,13 +245,16 @@ public struct HashSetStore: Sendable {
     /// Every item in id order, `batch` at a time (for exports and index building).
     /// - Parameter states: Only items in these review states (`nil`: every item).
     ///   - banks: Only items of these banks (`nil`: every bank).
+    ///   - withoutCategories: Leaves out items whose reviewers agreed on one of these categories.
     public func forEachItem(
         batch: Int = 2000, states: Set<HashReviewState>? = nil, banks: [String]? = nil,
-        _ body: (Int64, HashSetRecord) throws -> Void
+        withoutCategories: Set<String> = [], _ body: (Int64, HashSetRecord) throws -> Void
     ) async throws {
         var after: Int64 = 0
         while true {
-            var query = sql.select().columns(HashItems.id, HashItems.record).from(HashItems.tableName).where(
+            var query = sql.select().columns(HashItems.id, HashItems.record, HashItems.review).from(
+                HashItems.tableName
+            ).where(
                 HashItems.id, .greaterThan, after
             )
             if let states { query = query.where(HashItems.reviewState, .in, states.map(\.rawValue).sorted()) }
@@ -260,11 +263,17 @@ public struct HashSetStore: Sendable {
             guard !rows.isEmpty else { break }
             for r in rows {
                 let id = try r.decode(HashItems.id, as: Int64.self)
+                after = id
+                if !withoutCategories.isEmpty, let json = try r.decode(HashItems.review, as: String?.self),
+                    let category = try Self.decoder.decode(HashReview.self, from: Data(json.utf8)).category,
+                    withoutCategories.contains(category)
+                {
+                    continue
+                }
                 try body(
                     id,
                     try Self.decoder.decode(
                         HashSetRecord.self, from: Data(try r.decode(HashItems.record, as: String.self).utf8)))
-                after = id
             }
         }
     }

@@ -216,6 +216,17 @@ struct HashBankTests {
             #expect(try await exported([.confirmed]) == [known])
             #expect(try await exported([.confirmed, .pending, .escalated]) == [known, pending])
             #expect(try await exported(nil) == [known, pending, wrong])
+            // CAT 4 (comparison images, internal use only) is known but never leaves in an export
+            let comparison = try await Self.importOne(
+                store, try Self.record(Self.near(9, of: String(Self.base.reversed()))), .pending(reviewsRequired: 1),
+                actor: "x")
+            try await store.review(item: comparison, .vote(reviewer: "user:bo", category: "4"), actor: .user("bo"))
+            var kept: [Int64] = []
+            try await store.forEachItem(states: [.confirmed], withoutCategories: HashReview.internalOnly) { id, _ in
+                kept.append(id)
+            }
+            #expect(kept == [known])
+            #expect(try await exported([.confirmed]) == [known, comparison])
             // records of negative banks never wait on the review desk
             var s = HashSetStore.ImportSummary()
             try await store.importBatch(

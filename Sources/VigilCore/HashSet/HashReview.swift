@@ -102,6 +102,8 @@ public struct HashReview: Sendable, Codable, Equatable {
     /// The category codes (Project VIC / VICS CAT 0–5 as the review desk offers them) that say a record is not for
     /// the set: 0 uncategorised, 5 non-pertinent. Reviewers agreeing on one reject the record; it never matches.
     public static let notForTheSet: Set<String> = ["0", "5"]
+    /// CAT 4, exemplar/comparison images: known, but for internal use only; never exported to partners.
+    public static let internalOnly: Set<String> = ["4"]
     /// This round's votes (a new round starts when disputes send the record back).
     public private(set) var votes: [HashReviewVote]
     /// The category agreed (or decided), once confirmed.
