@@ -159,13 +159,15 @@ extension HashSetStore {
 
     /// The reviewers' queue: pending records of match banks oldest first, or the supervisors' (escalated), after
     /// `after`. Records of negative banks are not reviewed: their hashes only ever suppress.
-    public func reviewQueue(_ state: HashReviewState = .pending, after: Int64 = 0, limit: Int = 50) async throws
-        -> [HashSetItem]
-    {
-        let matchBanks = try await banks().filter { $0.kind == .match }.map(\.name)
+    /// - Parameter matchBanks: The match banks' names when the caller has them (a page asks several times).
+    public func reviewQueue(
+        _ state: HashReviewState = .pending, after: Int64 = 0, limit: Int = 50, matchBanks: [String]? = nil
+    ) async throws -> [HashSetItem] {
+        var matchBanks = matchBanks
+        if matchBanks == nil { matchBanks = try await banks().filter { $0.kind == .match }.map(\.name) }
         return try await sql.select().columns(Self.itemColumns)
             .from(HashItems.tableName).where(HashItems.reviewState, .equal, state.rawValue)
-            .where(HashItems.bank, .in, matchBanks).where(HashItems.id, .greaterThan, after)
+            .where(HashItems.bank, .in, matchBanks ?? []).where(HashItems.id, .greaterThan, after)
             .orderBy(HashItems.id).limit(limit).all()
             .map(Self.item)
     }

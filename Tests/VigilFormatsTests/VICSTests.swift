@@ -23,7 +23,7 @@ struct VICSTests {
 
     static let v13 = """
         {"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Cases","value":[
-          {"odata.id":"http://x/Cases(1)","CaseNumber":"C-1","SourceApplicationName":"tool",
+          {"odata.id":"http://x.test/Cases(1)","CaseNumber":"C-1","SourceApplicationName":"tool",
            "Media":[
             {"MediaID":10,"Category":3,"MD5":"0123456789ABCDEF0123456789ABCDEF","IsDistributed":"false",
              "MediaFiles":[{"FileName":"b.png","MD5":"0123456789ABCDEF0123456789ABCDEF"}]},

@@ -79,8 +79,9 @@ enum HashReviewController {
         // The oldest record this reviewer may review: page through the queue until one is found.
         var mine: [HashSetItem] = []
         var after: Int64 = 0
+        let matchBanks = try await store.banks().filter { $0.kind == .match }.map(\.name)
         for _ in 0..<20 {
-            let page = try await store.reviewQueue(.pending, after: after, limit: 500)
+            let page = try await store.reviewQueue(.pending, after: after, limit: 500, matchBanks: matchBanks)
             mine = page.filter { $0.review.submittedBy != me && !$0.review.votes.contains { $0.reviewer == me } }
             guard mine.isEmpty, let last = page.last else { break }
             after = last.id
