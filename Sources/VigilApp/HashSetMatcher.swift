@@ -50,30 +50,36 @@ public final class HashSetMatcher: @unchecked Sendable {
     private var index = HammingIndex()
     private var owners: [Int64] = []
     private var exact: [HashDigest: Int64] = [:]
-    private var records: [Int64: HashSetRecord] = [:]
+    /// The records of hash-list files; item `i` is `fileRecords[i - 1]`.
+    private var fileRecords: [HashSetRecord] = []
     private let store: HashSetStore?
     /// PDQ digests indexed, for deciding when to rebuild from the database.
     public private(set) var indexedPDQCount = 0
     /// The newest item whose digests the index holds (deltas add the items after it).
     private var checkedItem: Int64 = 0
 
-    /// A matcher over records held in memory (hash-list files).
-    public init(records list: [HashSetRecord]) {
+    /// A matcher over records held in memory (hash-list files). The PDQ index is built in one piece with `jobs`
+    /// threads (one segment: the fastest layout to search).
+    public init(records list: [HashSetRecord], jobs: Int = 1) {
         store = nil
         snapshotPath = nil
-        jobs = 1
+        self.jobs = max(1, jobs)
+        fileRecords = list
+        var hashes: [Hash256] = []
+        hashes.reserveCapacity(list.count)
+        owners.reserveCapacity(list.count)
         for (i, r) in list.enumerated() {
             let id = Int64(i + 1)
-            records[id] = r
             for d in r.digests {
                 if d.algorithm == .pdq, let h = Hash256(hex: d.value) {
-                    index.insert(h)
+                    hashes.append(h)
                     owners.append(id)
                 } else {
                     exact[d] = id
                 }
             }
         }
+        index = HammingIndex(hashes, jobs: self.jobs)
         indexedPDQCount = owners.count
     }
 
@@ -196,19 +202,6 @@ public final class HashSetMatcher: @unchecked Sendable {
         return added > 0 ? .delta(added: added) : .current
     }
 
-    /// Adds an item's PDQ hashes to the live index (after an import through the server).
-    public func add(item: Int64, record: HashSetRecord) {
-        lock.withLock {
-            for d in record.digests where d.algorithm == .pdq {
-                if let h = Hash256(hex: d.value) {
-                    index.insert(h)
-                    owners.append(item)
-                }
-            }
-            indexedPDQCount = owners.count
-        }
-    }
-
     /// All known items matching each query: exact digests exactly, PDQ within `radius` (0…63), nearest first.
     /// Known-benign items are returned too (flagged in their record) so callers can set them aside.
     public func match(_ queries: [HashDigest], radius: Int = 31, includePending: Bool = false, jobs: Int = 1)
@@ -261,13 +254,12 @@ public final class HashSetMatcher: @unchecked Sendable {
             for (i, q) in queries.enumerated() where q.algorithm != .pdq {
                 if let id = exact[q] { candidates[i].append((id, 0, q)) }
             }
-            for c in candidates.joined() where items[c.0] == nil {
-                if let rec = records[c.0] { items[c.0] = Self.fileItem(c.0, rec) }
+            for c in candidates.joined() where items[c.0] == nil && c.0 >= 1 && c.0 <= fileRecords.count {
+                items[c.0] = Self.fileItem(c.0, fileRecords[Int(c.0 - 1)])
             }
         }
         var answer = Answer(hits: [[Hit]](repeating: [], count: queries.count), suppressed: [:])
-        for (i, list) in candidates.enumerated() {
-            let key = Self.samplingKey(queries[i])
+        for (i, list) in candidates.enumerated() where !list.isEmpty {
             var hits: [Hit] = []
             var suppression: Suppression?
             var seen: Set<Int64> = []
@@ -281,7 +273,8 @@ public final class HashSetMatcher: @unchecked Sendable {
                         suppression = Suppression(bank: bank.name, item: id, distance: distance)
                     }
                 case .match:
-                    guard distance <= min(r, bank.pdqRadius), bank.samples(key),
+                    guard distance <= min(r, bank.pdqRadius),
+                        bank.sampling >= 1 || bank.samples(Self.samplingKey(queries[i])),
                         item.review.matches(includePending: includePending)
                     else { continue }
                     hits.append(
@@ -341,9 +334,9 @@ public final class HashSetMatcher: @unchecked Sendable {
     /// A stable 64-bit key of a query (FNV-1a of its algorithm and value), for banks that sample.
     static func samplingKey(_ q: HashDigest) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in q.algorithm.rawValue.utf8 + [0x3A] + q.value.utf8 {
-            h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3
-        }
+        for b in q.algorithm.rawValue.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        h = (h ^ 0x3A) &* 0x0000_0100_0000_01b3
+        for b in q.value.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
         return h
     }
 }

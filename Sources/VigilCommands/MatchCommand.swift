@@ -26,8 +26,10 @@ struct MatchCommand: AsyncParsableCommand {
         help: "Match against this hash-list file instead of the database (repeatable; format detected).")
     var against: [String] = []
     @Option(help: "Format of the --against files when detection is not wanted.") var againstFormat: HashSetFormat?
-    @Flag(help: "Also match records still in review (they never count as known; the output says 'review=pending').")
+    @Flag(help: "Also match records in review (never counted as known).")
     var includePending = false
+    @Flag(help: "Report load time and queries/s on standard error.")
+    var stats = false
     @Argument(help: "Files of hashes to match ('-' or none: standard input).") var inputs: [String] = []
 
     func validate() throws {
@@ -36,6 +38,7 @@ struct MatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         var matched = false
+        let started = ContinuousClock.now
         if against.isEmpty {
             // Exact digests are looked up in the database as they come, so it stays open for the whole run.
             matched = try await runStoreCommand(options) { ctx in
@@ -45,7 +48,7 @@ struct MatchCommand: AsyncParsableCommand {
                 let m = try await HashSetMatcher(
                     store: HashSetStore(db: ctx.database, clock: SystemClock()), snapshotPath: snapshot,
                     jobs: ProcessInfo.processInfo.activeProcessorCount)
-                return try await self.matchAll(with: m)
+                return try await self.matchAll(with: m, loadSeconds: Self.seconds(ContinuousClock.now - started))
             }
         } else {
             var records: [HashSetRecord] = []
@@ -55,23 +58,44 @@ struct MatchCommand: AsyncParsableCommand {
                         fail("cannot tell the format of \(path); give --against-format")
                     }
                     let (r, rejected) = try fmt.makeReader(path: path).readAll()
-                    records += r
+                    if records.isEmpty { records = r } else { records += r }
                     for x in rejected.prefix(20) { warn("\(path):\(x.line): skipped: \(x.reason)") }
                 } catch let e as HashSetFormatError {
                     fail("\(path): \(e.description)")
                 }
             }
-            matched = try await matchAll(with: HashSetMatcher(records: records))
+            let matcher = HashSetMatcher(records: records, jobs: ProcessInfo.processInfo.activeProcessorCount)
+            matched = try await matchAll(with: matcher, loadSeconds: Self.seconds(ContinuousClock.now - started))
         }
         if !matched { throw ExitCode(1) }
     }
 
-    /// Matches every input; returns whether anything matched.
-    private func matchAll(with matcher: HashSetMatcher) async throws -> Bool {
+    /// Queries searched together: large enough that every core has work, small enough to stream.
+    static let batchSize = 4096
+
+    /// Matches every input; returns whether anything matched. Reading and printing overlap the search: a batch is
+    /// searched while the next is read and the previous one's results are printed.
+    private func matchAll(with matcher: HashSetMatcher, loadSeconds: Double) async throws -> Bool {
         var anyMatch = false
         let sources = inputs.isEmpty ? ["-"] : inputs
         let out = Output(format: format)
-        out.header()
+        let (radius, includePending) = (self.radius, self.includePending)
+        let jobs = ProcessInfo.processInfo.activeProcessorCount
+        let started = ContinuousClock.now
+        var queries = 0
+        var matchedQueries = 0
+        var inFlight: (batch: [HashInput], search: Task<[[HashSetMatcher.Hit]], any Error>)?
+        func finishInFlight() async throws {
+            guard let (batch, search) = inFlight else { return }
+            inFlight = nil
+            for (q, h) in zip(batch, try await search.value) {
+                if !h.isEmpty {
+                    anyMatch = true
+                    matchedQueries += 1
+                }
+                out.print(query: q, hits: h)
+            }
+        }
         for source in sources {
             let parser: HashInputParser
             do {
@@ -80,28 +104,44 @@ struct MatchCommand: AsyncParsableCommand {
                 fail("\(source): \(error.description)")
             }
             var batch: [HashInput] = []
-            func flush() async throws {
+            batch.reserveCapacity(Self.batchSize)
+            func launch() async throws {
                 guard !batch.isEmpty else { return }
-                let hits = try await matcher.match(
-                    batch.map(\.digest), radius: radius, includePending: includePending,
-                    jobs: ProcessInfo.processInfo.activeProcessorCount)
-                for (q, h) in zip(batch, hits) {
-                    if !h.isEmpty { anyMatch = true }
-                    out.print(query: q, hits: h)
+                let digests = batch.map(\.digest)
+                let search = Task {
+                    try await matcher.match(digests, radius: radius, includePending: includePending, jobs: jobs)
                 }
-                batch.removeAll(keepingCapacity: true)
+                try await finishInFlight()
+                inFlight = (batch, search)
+                queries += batch.count
+                batch = []
+                batch.reserveCapacity(Self.batchSize)
             }
             while let item = try parser.next() {
                 switch item {
                 case .hashes(let list): batch += list
                 case .rejected(let r): warn("\(source):\(r.line): skipped: \(r.reason)")
                 }
-                if batch.count >= 1000 { try await flush() }
+                if batch.count >= Self.batchSize { try await launch() }
             }
-            try await flush()
+            try await launch()
+        }
+        try await finishInFlight()
+        if stats {
+            let seconds = Self.seconds(ContinuousClock.now - started)
+            let rate = seconds > 0 ? Int(Double(queries) / seconds) : queries
+            warn(
+                "\(matcher.indexedPDQCount) PDQ hashes ready in \(Self.format(loadSeconds)) s; \(queries) queries "
+                    + "matched in \(Self.format(seconds)) s (\(rate) queries/s), \(matchedQueries) with a match")
         }
         return anyMatch
     }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    static func format(_ seconds: Double) -> String { String(format: "%.2f", seconds) }
 
     private func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data("vigil match: \(message)\n".utf8))

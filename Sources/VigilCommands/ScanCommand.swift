@@ -98,7 +98,7 @@ struct ScanPathCommand: AsyncParsableCommand {
         for (i, file) in ignore.enumerated() {
             details["ignore \(i + 1)"] = "\(file) (SHA-256 \(sha256(ofFile: file)))"
         }
-        let ignoreSet = ignoreRecords.isEmpty ? nil : HashSetMatcher(records: ignoreRecords)
+        let ignoreSet = ignoreRecords.isEmpty ? nil : HashSetMatcher(records: ignoreRecords, jobs: cores)
 
         let outcome: ScanOutcome
         if against.isEmpty {
@@ -136,7 +136,7 @@ struct ScanPathCommand: AsyncParsableCommand {
             config.hashSetDetails = details
             let labels = records.map { "\($0.file)#\($0.line)" }
             let known = MatcherKnownSet(
-                main: HashSetMatcher(records: records.map(\.record)), ignore: ignoreSet,
+                main: HashSetMatcher(records: records.map(\.record), jobs: cores), ignore: ignoreSet,
                 label: { labels[Int($0) - 1] }, jobs: cores)
             outcome = try await scan(config, known: known)
         }

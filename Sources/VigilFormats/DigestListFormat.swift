@@ -169,35 +169,52 @@ final class ThreatExchangeReader: HashSetReader {
         while let range = try input.nextLine() {
             let line = input.lineNumber
             if input.lastLineWasTooLong { return .rejected(LineRejection(line: line, reason: input.tooLongReason)) }
-            let text = input.withBytes(range) { String(decoding: $0, as: UTF8.self) }
-            let trimmed = TextFields.trim(text)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            let fields = trimmed.split(
-                maxSplits: 2, omittingEmptySubsequences: true, whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" })
-            guard fields.count >= 2 else {
-                return .rejected(LineRejection(line: line, reason: "expected '<signal type> <hash>'"))
-            }
-            let type = fields[0].lowercased()
-            let algorithm: HashAlgorithm
-            switch type {
-            case "pdq", "photo_pdq": algorithm = .pdq
-            case "md5", "video_md5", "photo_md5": algorithm = .md5
-            case "sha1": algorithm = .sha1
-            case "sha256": algorithm = .sha256
-            case "signal_type", "hash_type", "type", "indicator_type":
-                if line == 1 { continue }
-                return .rejected(LineRejection(line: line, reason: "unknown signal type '\(fields[0])'"))
-            default:
-                return .rejected(LineRejection(line: line, reason: "unknown signal type '\(fields[0])'"))
-            }
-            do {
-                let digest = try HashDigest(algorithm, fields[1])
+            switch input.withBytes(range, { Self.parse($0, line: line) }) {
+            case .skip: continue
+            case .failure(let reason): return .rejected(LineRejection(line: line, reason: reason))
+            case .success(let digest, _):
                 return .record(HashSetRecord(digests: [digest], provenance: provenance), line: line)
-            } catch {
-                return .rejected(LineRejection(line: line, reason: error.description))
             }
         }
         return nil
+    }
+
+    /// One line's signal, read in place from its bytes (no string is made for a well-formed line).
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, line: Int) -> DigestListReader.Parsed {
+        func isSeparator(_ b: UInt8) -> Bool { b == 0x20 || b == 0x2C || b == 0x09 }
+        func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+        var start = 0
+        var end = bytes.count
+        while start < end, isBlank(bytes[start]) { start += 1 }
+        while end > start, isBlank(bytes[end - 1]) { end -= 1 }
+        if start == end || bytes[start] == 0x23 { return .skip }
+        var typeEnd = start
+        while typeEnd < end, !isSeparator(bytes[typeEnd]) { typeEnd += 1 }
+        var valueStart = typeEnd
+        while valueStart < end, isSeparator(bytes[valueStart]) { valueStart += 1 }
+        var valueEnd = valueStart
+        while valueEnd < end, !isSeparator(bytes[valueEnd]) { valueEnd += 1 }
+        let typeBytes = UnsafeBufferPointer(rebasing: bytes[start..<typeEnd])
+        let type = String(decoding: typeBytes, as: UTF8.self)
+        guard valueEnd > valueStart else { return .failure("expected '<signal type> <hash>'") }
+        let algorithm: HashAlgorithm
+        switch type.lowercased() {
+        case "pdq", "photo_pdq": algorithm = .pdq
+        case "md5", "video_md5", "photo_md5": algorithm = .md5
+        case "sha1": algorithm = .sha1
+        case "sha256": algorithm = .sha256
+        case "signal_type", "hash_type", "type", "indicator_type":
+            if line == 1 { return .skip }
+            return .failure("unknown signal type '\(type)'")
+        default:
+            return .failure("unknown signal type '\(type)'")
+        }
+        do {
+            let value = UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            return .success(try HashDigest(algorithm, utf8: value), nil)
+        } catch {
+            return .failure(error.description)
+        }
     }
 }
 

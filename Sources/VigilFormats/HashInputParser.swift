@@ -70,6 +70,11 @@ public final class HashInputParser {
         while let range = try input.nextLine() {
             let line = input.lineNumber
             if input.lastLineWasTooLong { return reject(line, input.tooLongReason) }
+            if csvColumns == nil, textLayout == nil,
+                let digest = input.withBytes(range, { Self.bareHash($0, sixtyFour: sixtyFourDigitAlgorithm) })
+            {
+                return .hashes([HashInput(digest: digest, path: nil, line: line)])
+            }
             let text = input.withBytes(range) { String(decoding: $0, as: UTF8.self) }
             let trimmed = TextFields.trim(text)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
@@ -78,14 +83,31 @@ public final class HashInputParser {
         return nil
     }
 
+    /// The common line read in place: 64 hex digits, bare or after `pdq:` / `pdq ` (the shapes `vigil match` is
+    /// fed by the million). Anything else (`nil`) takes the general path.
+    private static func bareHash(_ bytes: UnsafeBufferPointer<UInt8>, sixtyFour: HashAlgorithm) -> HashDigest? {
+        var start = 0
+        var end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 || bytes[end - 1] == 0x0D { end -= 1 }
+        var algorithm = sixtyFour
+        if end - start == 68, bytes[start] | 0x20 == 0x70, bytes[start + 1] | 0x20 == 0x64,
+            bytes[start + 2] | 0x20 == 0x71, bytes[start + 3] == 0x3A || bytes[start + 3] == 0x20
+        {
+            algorithm = .pdq
+            start += 4
+        }
+        guard end - start == 64 else { return nil }
+        return try? HashDigest(algorithm, utf8: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+    }
+
     private func reject(_ line: Int, _ reason: String) -> HashInputItem {
         .rejected(LineRejection(line: line, reason: reason))
     }
 
     private func parse(_ text: String, raw: String, line: Int) -> HashInputItem? {
         if text.hasPrefix("{") { return parseJSON(text, line: line) }
-        let lowered = text.lowercased()
-        if lowered.hasPrefix("path,") {
+        if text.utf8.first.map({ $0 | 0x20 }) == UInt8(ascii: "p"), text.prefix(5).lowercased() == "path," {
             csvColumns = CSVRecordInput.columnIndex(
                 text.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
             return nil

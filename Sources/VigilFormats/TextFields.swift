@@ -1,7 +1,7 @@
 import Foundation
 
 /// Small text helpers shared by the readers and writers.
-enum TextFields {
+public enum TextFields {
     /// Parses a yes/no flag as the field writes it; `nil` for an empty field, `.failure` for anything else.
     static func flag(_ text: String) -> Result<Bool?, FlagError> {
         let trimmed = trim(text)
@@ -104,7 +104,7 @@ enum TextFields {
     }
 
     /// Appends `text` as a JSON string literal (with quotes) to `out`.
-    static func appendJSONString(_ text: String, to out: inout [UInt8]) {
+    public static func appendJSONString(_ text: String, to out: inout [UInt8]) {
         out.append(0x22)
         for byte in text.utf8 {
             switch byte {

@@ -22,21 +22,30 @@ public struct Hash256: Hashable, Sendable {
 
     /// Parses exactly 64 hex digits (either case, no prefix, no whitespace); `nil` for anything else.
     public init?(hex: some StringProtocol) {
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        var index = 0
-        for byte in hex.utf8 {
-            guard index < 64, let nibble = Self.nibble(byte) else { return nil }
-            let value = UInt64(nibble)
-            switch index >> 4 {
-            case 0: words.0 = words.0 << 4 | value
-            case 1: words.1 = words.1 << 4 | value
-            case 2: words.2 = words.2 << 4 | value
-            default: words.3 = words.3 << 4 | value
-            }
-            index += 1
+        // Contiguous UTF-8 (every native String) is parsed in place; anything else through a copy.
+        if let parsed = hex.utf8.withContiguousStorageIfAvailable({ Hash256(hexUTF8: $0) }) {
+            guard let parsed else { return nil }
+            self = parsed
+            return
         }
-        guard index == 64 else { return nil }
-        self.init(w0: words.0, w1: words.1, w2: words.2, w3: words.3)
+        var copy = String(hex)
+        guard let parsed = copy.withUTF8({ Hash256(hexUTF8: $0) }) else { return nil }
+        self = parsed
+    }
+
+    /// Parses exactly 64 hex digits given as UTF-8 bytes (either case); `nil` for anything else.
+    public init?(hexUTF8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count == 64, let base = bytes.baseAddress else { return nil }
+        func word(_ offset: Int) -> UInt64? {
+            var value: UInt64 = 0
+            for i in offset..<(offset + 16) {
+                guard let nibble = hexNibble(base[i]) else { return nil }
+                value = value << 4 | UInt64(nibble)
+            }
+            return value
+        }
+        guard let w0 = word(0), let w1 = word(16), let w2 = word(32), let w3 = word(48) else { return nil }
+        self.init(w0: w0, w1: w1, w2: w2, w3: w3)
     }
 
     /// Reads exactly 32 bytes in big-endian order (the `bytes.fromhex()` layout); `nil` for any other length.
@@ -51,15 +60,19 @@ public struct Hash256: Hashable, Sendable {
 
     /// The 64 lowercase hex digits.
     public var hex: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for word in [w0, w1, w2, w3] {
-            for shift in stride(from: 60, through: 0, by: -4) {
-                out.append(digits[Int(truncatingIfNeeded: (word >> UInt64(shift)) & 0xF)])
+        String(unsafeUninitializedCapacity: 64) { out in
+            func write(_ word: UInt64, at offset: Int) {
+                for j in 0..<16 {
+                    let nibble = UInt8(truncatingIfNeeded: (word >> UInt64(60 - 4 * j)) & 0xF)
+                    out[offset + j] = nibble < 10 ? nibble &+ 0x30 : nibble &+ 0x57
+                }
             }
+            write(w0, at: 0)
+            write(w1, at: 16)
+            write(w2, at: 32)
+            write(w3, at: 48)
+            return 64
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The 32 bytes in big-endian order (the `bytes.fromhex()` layout).
@@ -85,8 +98,6 @@ public struct Hash256: Hashable, Sendable {
     public var popcount: Int {
         w0.nonzeroBitCount + w1.nonzeroBitCount + w2.nonzeroBitCount + w3.nonzeroBitCount
     }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? { hexNibble(byte) }
 }
 
 /// The value of one ASCII hex digit (either case), or nil.

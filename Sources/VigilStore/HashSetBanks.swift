@@ -127,12 +127,13 @@ extension HashSetStore {
     /// Items by id, with bank, review and version.
     public func items(ids: [Int64]) async throws -> [Int64: HashSetItem] {
         var out: [Int64: HashSetItem] = [:]
+        var decoder = ItemDecoder()
         for chunk in stride(from: 0, to: ids.count, by: 400) {
             for r in try await sql.select().columns(Self.itemColumns)
                 .from(HashItems.tableName).where(HashItems.id, .in, Array(ids[chunk..<min(chunk + 400, ids.count)]))
                 .all()
             {
-                let item = try Self.item(r)
+                let item = try decoder.item(r)
                 out[item.id] = item
             }
         }
@@ -140,21 +141,38 @@ extension HashSetStore {
     }
 
     static func item(_ r: any SQLRow) throws -> HashSetItem {
-        let id = try r.decode(HashItems.id, as: Int64.self)
-        let record = try decoder.decode(
-            HashSetRecord.self, from: Data(try r.decode(HashItems.record, as: String.self).utf8))
-        let created = Date(timeIntervalSince1970: Double(try r.decode(HashItems.createdAt, as: Int64.self)) / 1000)
-        let review: HashReview
-        if let json = try r.decode(HashItems.review, as: String?.self) {
-            review = try decoder.decode(HashReview.self, from: Data(json.utf8))
-        } else {
-            // Stored before reviews existed: known, as it was.
-            // The source's own categories stay on the record; the review's category is a desk code, so none here.
-            review = .confirmed(category: nil, by: nil, at: created)
+        var decoder = ItemDecoder()
+        return try decoder.item(r)
+    }
+
+    /// Decodes item rows. The records of one import share their review's JSON text (confirmed together), so each
+    /// distinct review text is decoded once per decoder: a match batch touching thousands of items decodes a few.
+    struct ItemDecoder {
+        private var reviews: [String: HashReview] = [:]
+
+        mutating func item(_ r: any SQLRow) throws -> HashSetItem {
+            let id = try r.decode(HashItems.id, as: Int64.self)
+            let record = try HashSetStore.decoder.decode(
+                HashSetRecord.self, from: Data(try r.decode(HashItems.record, as: String.self).utf8))
+            let created = Date(timeIntervalSince1970: Double(try r.decode(HashItems.createdAt, as: Int64.self)) / 1000)
+            let review: HashReview
+            if let json = try r.decode(HashItems.review, as: String?.self) {
+                if let known = reviews[json] {
+                    review = known
+                } else {
+                    review = try HashSetStore.decoder.decode(HashReview.self, from: Data(json.utf8))
+                    if reviews.count >= 256 { reviews.removeAll(keepingCapacity: true) }
+                    reviews[json] = review
+                }
+            } else {
+                // Stored before reviews existed: known, as it was.
+                // The source's own categories stay on the record; the review's category is a desk code, so none here.
+                review = .confirmed(category: nil, by: nil, at: created)
+            }
+            return HashSetItem(
+                id: id, record: record, bank: try r.decode(HashItems.bank, as: String.self), review: review,
+                version: try r.decode(HashItems.version, as: Int64.self), firstSeen: created)
         }
-        return HashSetItem(
-            id: id, record: record, bank: try r.decode(HashItems.bank, as: String.self), review: review,
-            version: try r.decode(HashItems.version, as: Int64.self), firstSeen: created)
     }
 
     /// The reviewers' queue: pending records of match banks oldest first, or the supervisors' (escalated), after

@@ -1,4 +1,6 @@
 """Operators' commands: users, API keys, audit verification and database errors, as run from a shell."""
+import json
+import random
 import os
 import sqlite3
 import subprocess
@@ -226,3 +228,29 @@ def test_every_setting_is_a_flag_a_variable_and_a_toml_key():
         r = subprocess.run([VIGIL, "serve", "--data-dir", d], capture_output=True, text=True, timeout=60,
                            env={**os.environ, "VIGIL_SMTP_TLS": "ssl"})
         assert r.returncode != 0 and "smtp_tls must be starttls, tls or none" in r.stderr, r.stderr
+
+
+def test_match_against_file_streams_batches_in_order():
+    """Queries are searched in batches while the next is read: answers keep input order, none lost or doubled."""
+    rng = random.Random(7)
+    known = ["%064x" % rng.getrandbits(256) for _ in range(5000)]
+    queries = []
+    for i in range(10_001):  # three batches of 4,096 and a partial one
+        if i % 3 == 0:
+            h = int(known[rng.randrange(len(known))], 16) ^ (1 << rng.randrange(256))  # one bit from a known hash
+            queries.append("%064x" % h)
+        else:
+            queries.append("%064x" % rng.getrandbits(256))
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "list.te"), "w") as f:
+            f.writelines("pdq %s\n" % h for h in known)
+        m = subprocess.run([VIGIL, "match", "--against", os.path.join(d, "list.te"), "--format", "json", "--stats"],
+                           input="".join("pdq:%s\n" % q for q in queries), capture_output=True, text=True, timeout=120)
+        assert m.returncode == 0, m.stderr
+        answers = [json.loads(line) for line in m.stdout.splitlines()]
+        assert [a["value"] for a in answers] == queries
+        near = [i for i, a in enumerate(answers) if a["matches"]]
+        assert near == list(range(0, len(queries), 3))
+        assert all(a["matches"][0]["distance"] == 1 for a in answers if a["matches"])
+        assert "5000 PDQ hashes ready" in m.stderr and "10001 queries matched" in m.stderr, m.stderr
+        assert "%d with a match" % len(near) in m.stderr

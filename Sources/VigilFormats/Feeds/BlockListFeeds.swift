@@ -202,16 +202,5 @@ struct ByteWriter {
         bytes.append(0x0A)
     }
 
-    mutating func jsonString(_ s: String) {
-        bytes.append(0x22)
-        for b in s.utf8 {
-            switch b {
-            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0..<0x20: bytes.append(contentsOf: Array(String(format: "\\u%04x", b).utf8))
-            default: bytes.append(b)
-            }
-        }
-        bytes.append(0x22)
-    }
+    mutating func jsonString(_ s: String) { TextFields.appendJSONString(s, to: &bytes) }
 }

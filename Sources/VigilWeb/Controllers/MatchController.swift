@@ -3,6 +3,7 @@ import ServiceLifecycle
 import Vapor
 import VigilApp
 import VigilCore
+import VigilFormats
 import VigilStore
 
 /// The match API for platforms: "have you seen these hashes?" against the national hash set.
@@ -83,7 +84,72 @@ enum MatchController {
             baseline: hit.record.baseline ?? false, knownBenign: hit.record.knownBenign, series: hit.record.seriesName)
     }
 
-    static func match(_ req: Request) async throws -> Response {
+    /// The answer written straight to bytes: the same JSON the `Content` encoding gives (keys in declaration order,
+    /// nil fields left out), several times faster on batches of a thousand.
+    static func json(_ r: Response) -> ByteBuffer {
+        var w = JSONBytes()
+        w.raw("{\"radius\":")
+        w.int(r.radius)
+        w.raw(",\"results\":[")
+        for (i, result) in r.results.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.field("{\"algorithm\":", result.algorithm)
+            w.field(",\"value\":", result.value)
+            w.raw(result.matched ? ",\"matched\":true,\"matches\":[" : ",\"matched\":false,\"matches\":[")
+            for (k, m) in result.matches.enumerated() {
+                if k > 0 { w.raw(",") }
+                w.field("{\"item\":", m.item)
+                w.raw(",\"distance\":")
+                w.int(m.distance)
+                w.field(",\"matched\":{\"algorithm\":", m.matched.algorithm)
+                w.field(",\"value\":", m.matched.value)
+                w.field("},\"bank\":", m.bank)
+                w.optional("category", m.category)
+                w.field(",\"review\":", m.review)
+                w.raw(",\"version\":")
+                w.int(m.version)
+                w.raw(",\"provenance\":{")
+                var first = true
+                for (key, value) in [
+                    ("contributor", m.provenance.contributor), ("firstSeen", m.provenance.firstSeen),
+                    ("case", m.provenance.case),
+                ] {
+                    guard let value else { continue }
+                    if !first { w.raw(",") }
+                    first = false
+                    w.string(key)
+                    w.field(":", value)
+                }
+                w.raw("},\"categories\":[")
+                for (c, category) in m.categories.enumerated() {
+                    if c > 0 { w.raw(",") }
+                    w.field("{\"scheme\":", category.scheme)
+                    w.field(",\"code\":", category.code)
+                    w.optional("national", category.national)
+                    w.optional("source", category.source)
+                    w.raw("}")
+                }
+                w.raw(m.baseline ? "],\"baseline\":true" : "],\"baseline\":false")
+                w.raw(m.knownBenign ? ",\"knownBenign\":true" : ",\"knownBenign\":false")
+                w.optional("series", m.series)
+                w.raw("}")
+            }
+            w.raw("]")
+            w.optional("error", result.error)
+            w.raw("}")
+        }
+        w.raw("]}")
+        return ByteBuffer(bytes: w.bytes)
+    }
+
+    static func match(_ req: Request) async throws -> Vapor.Response {
+        let answer = try await matchAnswer(req)
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        return Vapor.Response(status: .ok, headers: headers, body: .init(buffer: json(answer)))
+    }
+
+    static func matchAnswer(_ req: Request) async throws -> Response {
         try await req.vigil.rateLimit(req)
         let q = try req.content.decode(Query.self)
         guard !q.hashes.isEmpty else {
@@ -118,8 +184,10 @@ enum MatchController {
         }
         let valid = parsed.compactMap { $0 }
         let matcher = try await req.application.matchService.matcher(req.application)
+        // A large batch is spread over the cores: a platform waiting on one request gets its answer sooner.
         let answer = try await matcher.answer(
-            valid, radius: radius, includePending: includes.contains("pending"), jobs: 1)
+            valid, radius: radius, includePending: includes.contains("pending"),
+            jobs: valid.count >= 64 ? ProcessInfo.processInfo.activeProcessorCount : 1)
         let hits = answer.hits
         var k = 0
         var results: [ResultDTO] = []
@@ -385,5 +453,35 @@ extension VigilServices {
                 .tooManyRequests, headers: ["Retry-After": "10"],
                 reason: "Too many requests for this API key; slow down.")
         }
+    }
+}
+
+/// A JSON text built byte by byte (strings escaped as RFC 8259 requires, by `TextFields`).
+struct JSONBytes {
+    var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(64 * 1024) }
+
+    mutating func raw(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func int<T: BinaryInteger>(_ v: T) { bytes.append(contentsOf: String(v).utf8) }
+
+    mutating func string(_ s: String) { TextFields.appendJSONString(s, to: &bytes) }
+
+    /// `prefix` as it is, then `value` as a JSON string.
+    mutating func field(_ prefix: StaticString, _ value: String) {
+        raw(prefix)
+        string(value)
+    }
+
+    /// `,"key":"value"`, or nothing for nil (as `Codable` leaves nil fields out).
+    mutating func optional(_ key: StaticString, _ value: String?) {
+        guard let value else { return }
+        bytes.append(contentsOf: [0x2C, 0x22])
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [0x22, 0x3A])
+        string(value)
     }
 }
