@@ -16,9 +16,14 @@ enum JSONValue: Equatable {
         }
     }
 
-    /// Parses one JSON document from UTF-8 bytes (RFC 8259; nesting limited to 64 levels).
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
+    /// Parses one JSON document from UTF-8 bytes (RFC 8259; nesting limited to 64 levels). With
+    /// `rejectingDuplicateKeys`, an object naming a member twice is a syntax error (signed documents need it: two
+    /// readers must never see different values).
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, rejectingDuplicateKeys: Bool = false) throws(JSONSyntaxError)
+        -> JSONValue
+    {
         var parser = JSONParser(bytes: bytes)
+        parser.rejectDuplicateKeys = rejectingDuplicateKeys
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw JSONSyntaxError(offset: parser.index) }
@@ -40,6 +45,7 @@ private struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     var scratch: [UInt8] = []
+    var rejectDuplicateKeys = false
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -104,6 +110,7 @@ private struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == 0x3A else { throw failure }
             index += 1
+            if rejectDuplicateKeys, members[key] != nil { throw failure }
             members[key] = try value(depth: depth + 1)
             skipWhitespace()
             guard index < bytes.count else { throw failure }

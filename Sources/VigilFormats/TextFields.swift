@@ -103,7 +103,8 @@ public enum TextFields {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Appends `text` as a JSON string literal (with quotes) to `out`.
+    /// Appends `text` as a JSON string literal (with quotes) to `out`, escaped as RFC 8785 (canonical JSON) writes
+    /// it: `"` and `\`, the short escapes for b f n r t, other controls as `\u00xx`, everything else as UTF-8.
     public static func appendJSONString(_ text: String, to out: inout [UInt8]) {
         out.append(0x22)
         for byte in text.utf8 {
@@ -113,6 +114,8 @@ public enum TextFields {
             case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
             case 0x0D: out.append(contentsOf: [0x5C, 0x72])
             case 0x09: out.append(contentsOf: [0x5C, 0x74])
+            case 0x08: out.append(contentsOf: [0x5C, 0x62])
+            case 0x0C: out.append(contentsOf: [0x5C, 0x66])
             case 0..<0x20:
                 out.append(contentsOf: Array("\\u00".utf8))
                 let hex = Array("0123456789abcdef".utf8)
