@@ -12,6 +12,7 @@ extension VigilCommand {
         HashCommand.self,
         HashSetCommand.self,
         BankCommand.self,
+        PartnerCommand.self,
         MatchCommand.self,
         ScanCommand.self,
         FeedCommand.self,

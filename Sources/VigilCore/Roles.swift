@@ -39,6 +39,9 @@ public enum APIScope: String, Sendable, Codable, CaseIterable {
     case bouncesWrite = "bounces:write"
     /// The operator's monitoring reading `/metrics` (sign-in and case-view counters are not for the public).
     case metricsRead = "metrics:read"
+    /// A partner hotline sending federation messages (`POST /api/v1/federation/inbox`); the key's partner name must
+    /// be the partner's registered name.
+    case federationSend = "federation:send"
 
     /// Parses a comma-separated list such as `feeds:read,match:read`.
     /// - Throws: `APIScopeError.unknown` naming the first scope that is not known.

@@ -51,6 +51,7 @@ enum StoreSchema {
         ChecklistEntries.self, AwarenessRevisions.self, GlobalReviewEdits.self,
         Jobs.self,
         HostingColumns.self, Notices.self, NoticeItems.self, Channels.self, NoticeTemplates.self, NoticeBounces.self,
+        FederationPartners.self, FederationKeys.self, FederationInbox.self, FederationOutbox.self,
     ]
 }
 

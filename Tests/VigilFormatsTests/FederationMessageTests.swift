@@ -95,10 +95,9 @@ struct FederationMessageTests {
             try opened.checkTime(now: Self.signedAt.addingTimeInterval(-400), window: 300)
         }
         func code(_ body: String) -> String? {
-            do {
-                _ = try FederationSigning.open(Array(body.utf8))
-                return nil
-            } catch { return error.code }
+            let opened = Result { () throws(FederationError) in try FederationSigning.open(Array(body.utf8)) }
+            guard case .failure(let error) = opened else { return nil }
+            return error.code
         }
         let signature = String(repeating: "A", count: 86) + "=="
         #expect(code("not json") == "federation.malformed")

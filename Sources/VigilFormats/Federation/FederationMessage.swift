@@ -340,7 +340,7 @@ public enum FederationSigning {
 
     /// `ed25519:` and the first 16 hex digits of the SHA-256 of the 32-byte public key.
     public static func keyID(of key: Curve25519.Signing.PublicKey) -> String {
-        "ed25519:" + SHA256.hash(data: key.rawRepresentation).prefix(8).map { String(format: "%02x", $0) }.joined()
+        FederationKeyID.of(key.rawRepresentation)
     }
 
     /// RFC 3339 in UTC with whole seconds, as messages carry times.

@@ -25,6 +25,7 @@ public enum VigilMigrations {
             ListEntryOrigin(),
             HoldColumns(),
             HashBanks(),
+            CreateFederation(),
         ]
     }
 }

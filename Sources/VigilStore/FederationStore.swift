@@ -1,0 +1,273 @@
+import FluentKit
+import Foundation
+import SQLKit
+import VigilCore
+
+/// Partner hotlines, their keys, and the messages exchanged with them (the federation protocol's state).
+public struct FederationStore: Sendable {
+    public let db: any Database
+    public let clock: any VigilClock
+    /// Seals the API keys partners issued to us (the data folder's key).
+    let secrets: ContactSealer?
+
+    public init(db: any Database, clock: any VigilClock, secrets: ContactSealer? = nil) {
+        self.db = db
+        self.clock = clock
+        self.secrets = secrets
+    }
+
+    var sql: any SQLDatabase { db.sql }
+
+    static func ms(_ date: Date) -> Int64 { AuditChain.milliseconds(date) }
+    static func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
+
+    // MARK: partners
+
+    /// Every partner with its keys, by name.
+    public func partners() async throws -> [FederationPartner] {
+        let keys = try await sql.select().columns(FederationKeys.allColumns).from(FederationKeys.tableName)
+            .orderBy(FederationKeys.addedMS).all()
+        var byPartner: [String: [FederationPartner.Key]] = [:]
+        for r in keys {
+            byPartner[try r.decode(FederationKeys.partner, as: String.self), default: []].append(
+                FederationPartner.Key(
+                    id: try r.decode(FederationKeys.keyID, as: String.self),
+                    publicKey: try r.decode(FederationKeys.publicKey, as: String.self),
+                    added: Self.date(try r.decode(FederationKeys.addedMS, as: Int64.self)),
+                    retireAfter: try r.decode(FederationKeys.retireAfterMS, as: Int64?.self).map(Self.date)))
+        }
+        return try await sql.select().columns(FederationPartners.allColumns).from(FederationPartners.tableName)
+            .orderBy(FederationPartners.name).all()
+            .map { r in
+                let name = try r.decode(FederationPartners.name, as: String.self)
+                return FederationPartner(
+                    name: name, label: try r.decode(FederationPartners.label, as: String.self),
+                    countries: try r.decode(FederationPartners.countries, as: String.self).split(separator: ",").map(
+                        String.init),
+                    baseURL: try r.decode(FederationPartners.baseURL, as: String.self),
+                    enabled: try r.decode(FederationPartners.enabled, as: Bool.self),
+                    hasAPIKey: !(try r.decodeNil(FederationPartners.apiKeySealed)), keys: byPartner[name] ?? [])
+            }
+    }
+
+    /// The partner named `name`.
+    /// - Throws: ``StoreError/notFound(_:)``.
+    public func partner(named name: String) async throws -> FederationPartner {
+        guard let p = try await partners().first(where: { $0.name == name }) else {
+            throw StoreError.notFound("no partner named '\(name)'; `vigil partner list` shows them")
+        }
+        return p
+    }
+
+    /// The enabled partner covering `country`, if any.
+    public func partner(covering country: String) async throws -> FederationPartner? {
+        try await partners().first { $0.enabled && $0.countries.contains(country.uppercased()) }
+    }
+
+    /// The partner holding the key `keyID`, and that key.
+    public func key(id keyID: String) async throws -> (partner: FederationPartner, key: FederationPartner.Key)? {
+        for p in try await partners() {
+            if let k = p.keys.first(where: { $0.id == keyID }) { return (p, k) }
+        }
+        return nil
+    }
+
+    /// Registers a partner with its first public key and, when given, the API key it issued to us (audited; the API
+    /// key is sealed at rest and never shown again).
+    /// - Throws: ``StoreError/invalid(_:)`` for bad settings or key, ``StoreError/conflict(_:)`` for a name or key
+    ///   already registered.
+    public func addPartner(
+        _ partner: FederationPartner, publicKey: String, apiKey: String?, actor: AuditActor
+    ) async throws {
+        if let problem = FederationPartner.problem(
+            name: partner.name, countries: partner.countries, baseURL: partner.baseURL)
+        {
+            throw StoreError.invalid(problem)
+        }
+        let key = try Self.key(publicKey)
+        let sealed = try apiKey.map { try seal($0, partner: partner.name) }
+        let now = clock.now()
+        try await AuditLog.transaction(db) { tx in
+            let sql = tx.sql
+            if try await sql.select().column(FederationPartners.name).from(FederationPartners.tableName)
+                .where(FederationPartners.name, .equal, partner.name).first() != nil
+            {
+                throw StoreError.conflict("a partner named '\(partner.name)' already exists")
+            }
+            try await Self.insertKey(key, partner: partner.name, at: now, on: sql)
+            try await sql.insert(into: FederationPartners.tableName)
+                .columns(FederationPartners.allColumns)
+                .values(
+                    SQLBind(partner.name), SQLBind(partner.label), SQLBind(partner.countries.joined(separator: ",")),
+                    SQLBind(partner.baseURL), SQLBind(sealed), SQLBind(partner.enabled), SQLBind(Self.ms(now)),
+                    SQLBind(Self.ms(now))
+                ).run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "federation.partner-add", subject: "partner:\(partner.name)",
+                details: [
+                    "countries": partner.countries.joined(separator: ","), "base_url": partner.baseURL,
+                    "key_id": key.id, "api_key": apiKey == nil ? "none" : "stored",
+                ])
+        }
+    }
+
+    /// Switches a partner on or off (audited). A disabled partner's messages are refused at once and nothing is
+    /// sent to it.
+    public func setEnabled(_ name: String, _ enabled: Bool, actor: AuditActor) async throws {
+        _ = try await partner(named: name)
+        let now = clock.now()
+        try await AuditLog.transaction(db) { tx in
+            try await tx.sql.update(FederationPartners.tableName).set(FederationPartners.enabled, to: enabled)
+                .set(FederationPartners.updatedMS, to: Self.ms(now)).where(FederationPartners.name, .equal, name).run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor,
+                action: enabled ? "federation.partner-enable" : "federation.partner-disable",
+                subject: "partner:\(name)")
+        }
+    }
+
+    /// The partner rotated its key: the new key verifies from now, and every older key until `overlap` from now.
+    /// - Returns: when the older keys stop verifying.
+    @discardableResult
+    public func rotateKey(_ name: String, newPublicKey: String, overlap: TimeInterval, actor: AuditActor)
+        async throws -> Date
+    {
+        let p = try await partner(named: name)
+        let key = try Self.key(newPublicKey)
+        guard !p.keys.contains(where: { $0.id == key.id }) else {
+            throw StoreError.conflict("the partner already has the key \(key.id)")
+        }
+        guard overlap >= 0 else { throw StoreError.invalid("the overlap cannot be negative") }
+        let now = clock.now()
+        let retire = now.addingTimeInterval(overlap)
+        try await AuditLog.transaction(db) { tx in
+            let sql = tx.sql
+            try await Self.insertKey(key, partner: name, at: now, on: sql)
+            for old in p.keys where old.isCurrent(at: retire) {
+                try await sql.update(FederationKeys.tableName).set(FederationKeys.retireAfterMS, to: Self.ms(retire))
+                    .where(FederationKeys.keyID, .equal, old.id).run()
+            }
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "federation.partner-key-rotate", subject: "partner:\(name)",
+                details: [
+                    "key_id": key.id, "retired": p.keys.map(\.id).joined(separator: ","),
+                    "retire_after": retire.formatted(.iso8601),
+                ])
+        }
+        return retire
+    }
+
+    /// Stores (replacing) the API key the partner issued to us, sealed (audited without the key).
+    public func setAPIKey(_ name: String, apiKey: String, actor: AuditActor) async throws {
+        _ = try await partner(named: name)
+        let sealed = try seal(apiKey, partner: name)
+        let now = clock.now()
+        try await AuditLog.transaction(db) { tx in
+            try await tx.sql.update(FederationPartners.tableName).set(FederationPartners.apiKeySealed, to: sealed)
+                .set(FederationPartners.updatedMS, to: Self.ms(now)).where(FederationPartners.name, .equal, name).run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "federation.partner-api-key", subject: "partner:\(name)")
+        }
+    }
+
+    /// The API key the partner issued to us, unsealed, for the `Authorization` header of our messages.
+    public func apiKey(for name: String) async throws -> String? {
+        guard
+            let sealed = try await sql.select().column(FederationPartners.apiKeySealed)
+                .from(FederationPartners.tableName).where(FederationPartners.name, .equal, name).first()?
+                .decode(FederationPartners.apiKeySealed, as: String?.self)
+        else { return nil }
+        guard let secrets, let data = Data(base64Encoded: sealed) else {
+            throw StoreError.invalid("the partner's API key cannot be opened without the data folder's key")
+        }
+        return try secrets.open(data, reportID: "federation:\(name)")
+    }
+
+    private func seal(_ apiKey: String, partner: String) throws -> String {
+        let trimmed = apiKey.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 200 else {
+            throw StoreError.invalid("the API key must be 1 to 200 characters")
+        }
+        guard let secrets else { throw StoreError.invalid("storing a partner's API key needs the data folder's key") }
+        return try secrets.seal(trimmed, reportID: "federation:\(partner)").base64EncodedString()
+    }
+
+    static func key(_ base64: String) throws -> (id: String, publicKey: String) {
+        guard let raw = FederationPartner.publicKeyBytes(base64) else {
+            throw StoreError.invalid("a partner's public key is 32 bytes of base64 (its `vigil partner self` output)")
+        }
+        return (FederationKeyID.of(raw), raw.base64EncodedString())
+    }
+
+    static func insertKey(
+        _ key: (id: String, publicKey: String), partner: String, at time: Date, on sql: any SQLDatabase
+    )
+        async throws
+    {
+        if try await sql.select().column(FederationKeys.keyID).from(FederationKeys.tableName)
+            .where(FederationKeys.keyID, .equal, key.id).first() != nil
+        {
+            throw StoreError.conflict("the key \(key.id) is already registered")
+        }
+        try await sql.insert(into: FederationKeys.tableName).columns(FederationKeys.allColumns)
+            .values(
+                SQLBind(key.id), SQLBind(partner), SQLBind(key.publicKey), SQLBind(Self.ms(time)),
+                SQLBind(Int64?.none)
+            ).run()
+    }
+
+    // MARK: inbox
+
+    /// Whether a message was new or already received.
+    public enum Receipt: Sendable, Equatable {
+        case new
+        case duplicate
+    }
+
+    /// Keeps a verified message (its canonical bytes) for processing; a message id seen before is a duplicate and
+    /// changes nothing. Audited either way.
+    public func receive(
+        messageID: String, partner: String, type: String, caseRef: String, canonical: String, actor: AuditActor
+    ) async throws -> Receipt {
+        let now = clock.now()
+        return try await AuditLog.transaction(db) { tx in
+            let sql = tx.sql
+            let known =
+                try await sql.select().column(FederationInbox.messageID).from(FederationInbox.tableName)
+                .where(FederationInbox.messageID, .equal, messageID).first() != nil
+            if !known {
+                try await sql.insert(into: FederationInbox.tableName).columns(FederationInbox.allColumns)
+                    .values(
+                        SQLBind(messageID), SQLBind(partner), SQLBind(type), SQLBind(caseRef), SQLBind(canonical),
+                        SQLBind(Self.ms(now)), SQLBind("new"), SQLBind(Int64?.none)
+                    ).run()
+            }
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: known ? "federation.duplicate" : "federation.received",
+                subject: "partner:\(partner)", details: ["message": messageID, "type": type, "case": caseRef])
+            return known ? .duplicate : .new
+        }
+    }
+
+    /// Records a refused message (the inbox's answer) in the audit log.
+    public func auditRefusal(code: String, partner: String?, messageID: String?, reason: String, actor: AuditActor)
+        async throws
+    {
+        let now = clock.now()
+        var details = ["code": code, "reason": String(reason.prefix(300))]
+        if let messageID { details["message"] = String(messageID.prefix(64)) }
+        let audited = details
+        try await AuditLog.transaction(db) { tx in
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "federation.refused",
+                subject: partner.map { "partner:\($0)" } ?? "federation", details: audited)
+        }
+    }
+
+    /// How many messages the inbox holds per partner and type (for pages and tests).
+    public func inboxCount(partner: String? = nil) async throws -> Int {
+        var q = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(FederationInbox.tableName)
+        if let partner { q = q.where(FederationInbox.partner, .equal, partner) }
+        return try await q.first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+}
