@@ -90,6 +90,8 @@ func routes(_ app: Application) {
     app.on(
         .POST, ["api", "v1", "match", "feedback"], access: .apiScope(.matchRead), use: MatchController.feedback)
     app.on(.POST, ["api", "v1", "bounces"], access: .apiScope(.bouncesWrite), use: BouncesController.receive)
+    // Partner hotlines: the controller checks the key itself, so that every refusal is answered and audited alike.
+    app.on(.POST, ["api", "v1", "federation", "inbox"], access: .publicAccess, use: FederationController.inbox)
     // MARK: monitoring (a `metrics:read` key; Prometheus sends it as a bearer token)
     app.on(.GET, ["metrics"], access: .apiScope(.metricsRead), use: OpsController.metrics)
     app.on(

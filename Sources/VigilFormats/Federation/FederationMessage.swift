@@ -396,6 +396,14 @@ public enum FederationSigning {
             guard key.isValidSignature(signature, for: canonical) else { throw .badSignature }
         }
 
+        /// Checks the signature with a registered key (32 bytes, base64).
+        public func verify(publicKey base64: String) throws(FederationError) {
+            guard let raw = Data(base64Encoded: base64),
+                let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+            else { throw .unknownKey(message.keyID) }
+            try verify(with: key)
+        }
+
         /// Refuses a message signed more than `window` seconds before or after `now`.
         public func checkTime(now: Date, window: Int) throws(FederationError) {
             guard let signed = FederationSigning.date(message.signedAt) else { throw .malformed("bad 'signed_at'") }
