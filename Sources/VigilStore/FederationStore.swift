@@ -271,3 +271,176 @@ public struct FederationStore: Sendable {
         return try await q.first()?.decode(column: "n", as: Int.self) ?? 0
     }
 }
+
+// MARK: outbox
+
+extension FederationStore {
+    /// The queued job that delivers the outbox (also run every minute for retries).
+    public static let deliverJob = "federation-deliver"
+
+    /// A message waiting in the outbox (or delivered, or given up).
+    public struct Outgoing: Sendable, Equatable {
+        public enum State: String, Sendable { case pending, delivered, failed }
+        public let seq: Int64
+        public let messageID: String
+        public let partner: String
+        public let caseRef: String
+        public let type: String
+        /// The message as JSON, without its key id and signing time (set at each attempt).
+        public let message: String
+        public let state: State
+        public let attempts: Int
+        public let nextAttempt: Date
+        public let lastError: String?
+        public let created: Date
+        public let delivered: Date?
+    }
+
+    /// A message to send, as the protocol layer wrote it (JSON without key id and signing time).
+    public struct QueuedMessage: Sendable, Equatable {
+        public let id: String
+        public let type: String
+        public let caseRef: String
+        public let json: String
+
+        public init(id: String, type: String, caseRef: String, json: String) {
+            self.id = id
+            self.type = type
+            self.caseRef = caseRef
+            self.json = json
+        }
+    }
+
+    /// Puts a message in the outbox for `partner`, in the caller's transaction, and asks for a delivery run.
+    public func enqueue(_ message: QueuedMessage, partner: String, on tx: any Database) async throws {
+        let now = clock.now()
+        try await tx.sql.insert(into: FederationOutbox.tableName)
+            .columns(
+                FederationOutbox.messageID, FederationOutbox.partner, FederationOutbox.caseRef, FederationOutbox.type,
+                FederationOutbox.message, FederationOutbox.state, FederationOutbox.attempts,
+                FederationOutbox.nextAttemptMS, FederationOutbox.createdMS
+            )
+            .values(
+                SQLBind(message.id), SQLBind(partner), SQLBind(message.caseRef), SQLBind(message.type),
+                SQLBind(message.json), SQLBind(Outgoing.State.pending.rawValue), SQLBind(0), SQLBind(Self.ms(now)),
+                SQLBind(Self.ms(now))
+            ).run()
+        try await AuditLog.append(
+            on: tx, at: now, actor: .job(Self.deliverJob), action: "federation.queued", subject: "partner:\(partner)",
+            details: ["message": message.id, "type": message.type, "case": message.caseRef])
+        try await JobQueue(db: tx, clock: clock, owner: "federation").enqueue(Self.deliverJob, on: tx)
+    }
+
+    static func outgoing(_ r: any SQLRow) throws -> Outgoing {
+        Outgoing(
+            seq: try r.decode(FederationOutbox.seq, as: Int64.self),
+            messageID: try r.decode(FederationOutbox.messageID, as: String.self),
+            partner: try r.decode(FederationOutbox.partner, as: String.self),
+            caseRef: try r.decode(FederationOutbox.caseRef, as: String.self),
+            type: try r.decode(FederationOutbox.type, as: String.self),
+            message: try r.decode(FederationOutbox.message, as: String.self),
+            state: Outgoing.State(rawValue: try r.decode(FederationOutbox.state, as: String.self)) ?? .failed,
+            attempts: try r.decode(FederationOutbox.attempts, as: Int.self),
+            nextAttempt: Self.date(try r.decode(FederationOutbox.nextAttemptMS, as: Int64.self)),
+            lastError: try r.decode(FederationOutbox.lastError, as: String?.self),
+            created: Self.date(try r.decode(FederationOutbox.createdMS, as: Int64.self)),
+            delivered: try r.decode(FederationOutbox.deliveredMS, as: Int64?.self).map(Self.date))
+    }
+
+    /// Pending messages, oldest first (each partner's are delivered strictly in this order).
+    public func pending(limit: Int = 500) async throws -> [Outgoing] {
+        try await sql.select().columns(FederationOutbox.allColumns).from(FederationOutbox.tableName)
+            .where(FederationOutbox.state, .equal, Outgoing.State.pending.rawValue).orderBy(FederationOutbox.seq)
+            .limit(limit).all().map(Self.outgoing)
+    }
+
+    /// Every outbox message of a case, oldest first (the case page's timeline).
+    public func outgoing(caseRef: String) async throws -> [Outgoing] {
+        try await sql.select().columns(FederationOutbox.allColumns).from(FederationOutbox.tableName)
+            .where(FederationOutbox.caseRef, .equal, caseRef).orderBy(FederationOutbox.seq).all().map(Self.outgoing)
+    }
+
+    /// How an attempt ended.
+    public enum Attempt: Sendable, Equatable {
+        /// Accepted (202), or already received (409): delivered.
+        case delivered
+        /// Try again at `next` (the partner down, busy or unreachable).
+        case retry(next: Date, error: String)
+        /// Refused for good (a 4xx other than 409 and 429): kept, shown to administrators, skipped.
+        case failed(error: String)
+    }
+
+    /// Records an attempt's end (audited).
+    public func record(_ attempt: Attempt, for message: Outgoing) async throws {
+        let now = clock.now()
+        try await AuditLog.transaction(db) { tx in
+            var update = tx.sql.update(FederationOutbox.tableName)
+                .set(FederationOutbox.attempts, to: message.attempts + 1)
+            let action: String
+            var details = ["message": message.messageID, "attempt": String(message.attempts + 1)]
+            switch attempt {
+            case .delivered:
+                update = update.set(FederationOutbox.state, to: Outgoing.State.delivered.rawValue)
+                    .set(FederationOutbox.deliveredMS, to: Self.ms(now)).set(
+                        FederationOutbox.lastError, to: SQLLiteral.null)
+                action = "federation.delivered"
+            case .retry(let next, let error):
+                update = update.set(FederationOutbox.nextAttemptMS, to: Self.ms(next))
+                    .set(FederationOutbox.lastError, to: String(error.prefix(500)))
+                action = "federation.retry"
+                details["error"] = String(error.prefix(300))
+                details["next"] = next.formatted(.iso8601)
+            case .failed(let error):
+                update = update.set(FederationOutbox.state, to: Outgoing.State.failed.rawValue)
+                    .set(FederationOutbox.lastError, to: String(error.prefix(500)))
+                action = "federation.failed"
+                details["error"] = String(error.prefix(300))
+            }
+            try await update.where(FederationOutbox.seq, .equal, message.seq).run()
+            let audited = details
+            try await AuditLog.append(
+                on: tx, at: now, actor: .job(Self.deliverJob), action: action, subject: "partner:\(message.partner)",
+                details: audited)
+        }
+    }
+
+    /// A partner's link health: what waits, what failed, and the last message each way.
+    public struct Health: Sendable, Equatable {
+        public var pending = 0
+        public var failed = 0
+        public var lastDelivered: Date?
+        public var lastReceived: Date?
+        public var lastError: String?
+    }
+
+    /// Health per partner name.
+    public func health() async throws -> [String: Health] {
+        var out: [String: Health] = [:]
+        for r in try await sql.raw(
+            """
+            SELECT partner, state, COUNT(*) AS n, MAX(delivered_ms) AS last FROM federation_outbox
+            GROUP BY partner, state
+            """
+        ).all() {
+            let partner = try r.decode(column: "partner", as: String.self)
+            let n = try r.decode(column: "n", as: Int.self)
+            switch try r.decode(column: "state", as: String.self) {
+            case Outgoing.State.pending.rawValue: out[partner, default: Health()].pending = n
+            case Outgoing.State.failed.rawValue: out[partner, default: Health()].failed = n
+            default:
+                out[partner, default: Health()].lastDelivered = try r.decode(column: "last", as: Int64?.self).map(
+                    Self.date)
+            }
+        }
+        for message in try await pending(limit: 1000) where message.lastError != nil {
+            out[message.partner, default: Health()].lastError = message.lastError
+        }
+        for r in try await sql.raw(
+            "SELECT partner, MAX(received_ms) AS last FROM federation_inbox GROUP BY partner"
+        ).all() {
+            out[try r.decode(column: "partner", as: String.self), default: Health()].lastReceived =
+                try r.decode(column: "last", as: Int64?.self).map(Self.date)
+        }
+        return out
+    }
+}

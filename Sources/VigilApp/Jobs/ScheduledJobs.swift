@@ -41,6 +41,9 @@ public struct ScheduledJobs: Sendable {
         let fetcher = OutboundFetcher(config, proxy: config.listCheckProxy)
         let checker = LinkChecker(fetcher: fetcher, timeout: .seconds(30))
         let owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
+        let federation = FederationService(
+            store: FederationStore(db: db, clock: clock, secrets: sealer), hotline: hotline, notices: notices.store,
+            fetcher: OutboundFetcher(config), signingKey: blockList.signingKey, installation: config.siteName)
         let worker = QueueWorker(
             queue: JobQueue(db: db, clock: clock, owner: owner),
             handlers: [
@@ -54,8 +57,15 @@ public struct ScheduledJobs: Sendable {
                 NoticeStore.partnerReferralJob: { job in
                     struct P: Codable { let `case`: Int64, country: String }
                     let p = try JSONDecoder().decode(P.self, from: Data(job.payload.utf8))
-                    try await notices.store.referToPartner(caseID: p.case, country: p.country)
+                    // A partner on the federation protocol gets a signed referral and answers with its progress;
+                    // otherwise the partner channel (e-mail or webhook) gets a notice, as before.
+                    if let partner = try await federation.store.partner(covering: p.country) {
+                        try await federation.refer(caseID: p.case, country: p.country, to: partner)
+                    } else {
+                        try await notices.store.referToPartner(caseID: p.case, country: p.country)
+                    }
                 },
+                FederationStore.deliverJob: { _ in _ = try await federation.deliver() },
                 BlockListStore.publishJob: { _ in _ = try await blockList.publish(db, clock: clock) },
                 HotlineStore.reporterUpdateJob: { job in
                     guard let updates else {
@@ -86,6 +96,13 @@ public struct ScheduledJobs: Sendable {
                 "tell appellants who left an e-mail address the outcome, then delete it"),
             queued(NoticeStore.prepareJob, "add assessed cases' URLs to a notice for their host's abuse contact"),
             queued(NoticeStore.sendJob, "send or re-send notices through the SMTP relay"),
+            Job(
+                name: FederationStore.deliverJob, everyMinutes: 1,
+                summary: "deliver signed messages to partner hotlines, in order, retrying with back-off"
+            ) { limit in
+                _ = try await worker.drain(FederationStore.deliverJob, limit: limit)
+                return try await federation.deliver(limit: limit)
+            },
             Job(
                 name: "notice-recheck", everyMinutes: config.noticeRecheckMinutes,
                 summary: "recheck noticed URLs; gone ones count as removed"
