@@ -225,21 +225,27 @@ public struct FederationStore: Sendable {
     }
 
     /// Keeps a verified message (its canonical bytes) for processing; a message id seen before is a duplicate and
-    /// changes nothing. Audited either way.
+    /// changes nothing. Audited either way. `referral` is the referral a status or known message answers.
     public func receive(
-        messageID: String, partner: String, type: String, caseRef: String, canonical: String, actor: AuditActor
+        messageID: String, partner: String, type: String, caseRef: String, canonical: String, referral: String? = nil,
+        actor: AuditActor
     ) async throws -> Receipt {
         let now = clock.now()
-        return try await AuditLog.transaction(db) { tx in
+        let receipt: Receipt = try await AuditLog.transaction(db) { tx in
             let sql = tx.sql
+            // AuditLog.transaction takes the audit chain's lock first: receipts are serialised, arrivals unique.
             let known =
                 try await sql.select().column(FederationInbox.messageID).from(FederationInbox.tableName)
                 .where(FederationInbox.messageID, .equal, messageID).first() != nil
             if !known {
+                let last =
+                    try await sql.select().column(SQLFunction("MAX", args: FederationInbox.arrival), as: "n")
+                    .from(FederationInbox.tableName).first()?.decode(column: "n", as: Int64?.self) ?? 0
                 try await sql.insert(into: FederationInbox.tableName).columns(FederationInbox.allColumns)
                     .values(
                         SQLBind(messageID), SQLBind(partner), SQLBind(type), SQLBind(caseRef), SQLBind(canonical),
-                        SQLBind(Self.ms(now)), SQLBind("new"), SQLBind(Int64?.none)
+                        SQLBind(Self.ms(now)), SQLBind("new"), SQLBind(Int64?.none), SQLBind(referral),
+                        SQLBind(last + 1)
                     ).run()
             }
             try await AuditLog.append(
@@ -247,6 +253,10 @@ public struct FederationStore: Sendable {
                 subject: "partner:\(partner)", details: ["message": messageID, "type": type, "case": caseRef])
             return known ? .duplicate : .new
         }
+        if receipt == .new {
+            try await JobQueue(db: db, clock: clock, owner: "federation").enqueue(Self.processJob)
+        }
+        return receipt
     }
 
     /// Records a refused message (the inbox's answer) in the audit log.
@@ -277,6 +287,8 @@ public struct FederationStore: Sendable {
 extension FederationStore {
     /// The queued job that delivers the outbox (also run every minute for retries).
     public static let deliverJob = "federation-deliver"
+    /// The queued job that acts on received messages (also run every minute).
+    public static let processJob = "federation-process"
 
     /// A message waiting in the outbox (or delivered, or given up).
     public struct Outgoing: Sendable, Equatable {
@@ -442,5 +454,118 @@ extension FederationStore {
                 try r.decode(column: "last", as: Int64?.self).map(Self.date)
         }
         return out
+    }
+}
+
+// MARK: received messages and links to our cases
+
+extension FederationStore {
+    /// A message received from a partner.
+    public struct Incoming: Sendable, Equatable {
+        public let messageID: String
+        public let partner: String
+        public let type: String
+        public let caseRef: String
+        /// The canonical JSON that was signed.
+        public let message: String
+        public let received: Date
+        public let referral: String?
+    }
+
+    static func incoming(_ r: any SQLRow) throws -> Incoming {
+        Incoming(
+            messageID: try r.decode(FederationInbox.messageID, as: String.self),
+            partner: try r.decode(FederationInbox.partner, as: String.self),
+            type: try r.decode(FederationInbox.type, as: String.self),
+            caseRef: try r.decode(FederationInbox.caseRef, as: String.self),
+            message: try r.decode(FederationInbox.message, as: String.self),
+            received: Self.date(try r.decode(FederationInbox.receivedMS, as: Int64.self)),
+            referral: try r.decode(FederationInbox.referral, as: String?.self))
+    }
+
+    /// Messages not yet acted on, in the order they arrived.
+    public func unprocessed(limit: Int = 200) async throws -> [Incoming] {
+        try await sql.select().columns(FederationInbox.allColumns).from(FederationInbox.tableName)
+            .where(FederationInbox.state, .equal, "new").orderBy(FederationInbox.arrival).limit(limit).all()
+            .map(Self.incoming)
+    }
+
+    /// Marks a message acted on (`done`), or not actionable (`failed`, with the reason audited).
+    public func markProcessed(_ messageID: String, failed reason: String? = nil) async throws {
+        let now = clock.now()
+        try await AuditLog.transaction(db) { tx in
+            try await tx.sql.update(FederationInbox.tableName)
+                .set(FederationInbox.state, to: reason == nil ? "done" : "failed")
+                .set(FederationInbox.processedMS, to: Self.ms(now))
+                .where(FederationInbox.messageID, .equal, messageID).run()
+            if let reason {
+                try await AuditLog.append(
+                    on: tx, at: now, actor: .job(Self.processJob), action: "federation.not-processed",
+                    subject: "federation", details: ["message": messageID, "reason": String(reason.prefix(300))])
+            }
+        }
+    }
+
+    /// Statuses and known answers partners sent about our referrals, oldest first.
+    public func answers(toReferrals ids: [String]) async throws -> [Incoming] {
+        guard !ids.isEmpty else { return [] }
+        return try await sql.select().columns(FederationInbox.allColumns).from(FederationInbox.tableName)
+            .where(FederationInbox.referral, .in, ids).orderBy(FederationInbox.arrival).all().map(Self.incoming)
+    }
+
+    /// A partner's referral that opened or joined one of our cases.
+    public struct Link: Sendable, Equatable {
+        public let partner: String
+        /// The referral's message id.
+        public let referral: String
+        public let caseID: Int64
+        public let theirCase: String
+        /// The statuses already sent back, in order.
+        public let reported: [String]
+        /// When the referral was linked.
+        public let created: Date
+    }
+
+    /// Records that a partner's referral opened or joined `caseID` (audited on the case).
+    public func link(
+        partner: String, referral: String, caseID: Int64, theirCase: String, reported: [String], on tx: any Database
+    ) async throws {
+        let now = clock.now()
+        try await tx.sql.insert(into: FederationLinksColumns.tableName).columns(FederationLinksColumns.allColumns)
+            .values(
+                SQLBind(partner), SQLBind(referral), SQLBind(caseID), SQLBind(theirCase),
+                SQLBind(reported.joined(separator: ",")),
+                SQLBind(Self.ms(now))
+            ).run()
+        try await AuditLog.append(
+            on: tx, at: now, actor: .job(Self.processJob), action: "federation.referral-linked",
+            subject: "case:\(caseID)", details: ["partner": partner, "referral": referral, "their_case": theirCase])
+    }
+
+    /// Every link (the status job walks them), or a case's.
+    public func links(caseID: Int64? = nil) async throws -> [Link] {
+        var q = sql.select().columns(FederationLinksColumns.allColumns).from(FederationLinksColumns.tableName)
+        if let caseID { q = q.where(FederationLinksColumns.caseID, .equal, caseID) }
+        return try await q.orderBy(FederationLinksColumns.createdMS).all().map { r in
+            Link(
+                partner: try r.decode(FederationLinksColumns.partner, as: String.self),
+                referral: try r.decode(FederationLinksColumns.referral, as: String.self),
+                caseID: try r.decode(FederationLinksColumns.caseID, as: Int64.self),
+                theirCase: try r.decode(FederationLinksColumns.theirCase, as: String.self),
+                reported: try r.decode(FederationLinksColumns.reported, as: String.self).split(separator: ",").map(
+                    String.init),
+                created: Self.date(try r.decode(FederationLinksColumns.createdMS, as: Int64.self)))
+        }
+    }
+
+    /// Queues status messages for a link and records them as reported, in one transaction.
+    public func report(_ messages: [QueuedMessage], states: [String], for link: Link) async throws {
+        try await AuditLog.transaction(db) { tx in
+            for m in messages { try await enqueue(m, partner: link.partner, on: tx) }
+            try await tx.sql.update(FederationLinksColumns.tableName)
+                .set(FederationLinksColumns.reported, to: (link.reported + states).joined(separator: ","))
+                .where(FederationLinksColumns.partner, .equal, link.partner)
+                .where(FederationLinksColumns.referral, .equal, link.referral).run()
+        }
     }
 }

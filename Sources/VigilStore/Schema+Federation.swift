@@ -39,6 +39,23 @@ enum FederationInbox: String, SQLTableColumns {
     case receivedMS = "received_ms"
     case state
     case processedMS = "processed_ms"
+    /// The referral a status or known message answers (0021).
+    case referral
+    /// Arrival order (0021).
+    case arrival
+}
+
+/// `federation_links`: the case a partner's referral opened or joined, and the statuses sent back for it (0021).
+enum FederationLinksColumns: String, SQLTableColumns {
+    static let table = "federation_links"
+
+    case partner
+    case referral
+    case caseID = "case_id"
+    case theirCase = "their_case"
+    /// The states already sent back, comma-separated.
+    case reported
+    case createdMS = "created_ms"
 }
 
 /// `federation_outbox`: messages to send, in order (`seq`) per partner (0020).

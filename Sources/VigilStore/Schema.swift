@@ -52,6 +52,7 @@ enum StoreSchema {
         Jobs.self,
         HostingColumns.self, Notices.self, NoticeItems.self, Channels.self, NoticeTemplates.self, NoticeBounces.self,
         FederationPartners.self, FederationKeys.self, FederationInbox.self, FederationOutbox.self,
+        FederationLinksColumns.self,
     ]
 }
 

@@ -98,6 +98,10 @@ struct FederationDeliveryTests {
             #expect(message.referral?.assessment.illegality == "baseline")
             #expect(message.referral?.hosting.country == "XB")
             #expect(message.from == "Hotline XA")
+            // A's case page: the referral delivered; B's answers, when they come, are listed under it
+            let (analyst, _) = try await Staff.signedIn(a, clock: clockA, username: "ana2", role: .analyst)
+            let page = try await analyst.get("/cases/\(first)")
+            #expect(page.body.contains("partner-timeline") && page.body.contains("referral sent: delivered"))
             // a resend of a delivered message (as after a lost answer) is taken as delivered, and kept once
             try await a.db.sql.update("federation_outbox").set("state", to: "pending").where(
                 "case_ref", .equal, FederationService.reference(first)

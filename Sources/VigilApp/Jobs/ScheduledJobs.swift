@@ -66,6 +66,7 @@ public struct ScheduledJobs: Sendable {
                     }
                 },
                 FederationStore.deliverJob: { _ in _ = try await federation.deliver() },
+                FederationStore.processJob: { _ in _ = try await federation.process() },
                 BlockListStore.publishJob: { _ in _ = try await blockList.publish(db, clock: clock) },
                 HotlineStore.reporterUpdateJob: { job in
                     guard let updates else {
@@ -102,6 +103,13 @@ public struct ScheduledJobs: Sendable {
             ) { limit in
                 _ = try await worker.drain(FederationStore.deliverJob, limit: limit)
                 return try await federation.deliver(limit: limit)
+            },
+            Job(
+                name: FederationStore.processJob, everyMinutes: 1,
+                summary: "act on partners' messages (referrals become reports) and send them our cases' progress"
+            ) { limit in
+                _ = try await worker.drain(FederationStore.processJob, limit: limit)
+                return try await federation.process(limit: limit) + federation.reportProgress()
             },
             Job(
                 name: "notice-recheck", everyMinutes: config.noticeRecheckMinutes,

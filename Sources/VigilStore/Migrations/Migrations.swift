@@ -26,6 +26,7 @@ public enum VigilMigrations {
             HoldColumns(),
             HashBanks(),
             CreateFederation(),
+            FederationLinks(),
         ]
     }
 }

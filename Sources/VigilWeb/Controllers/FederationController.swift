@@ -47,7 +47,7 @@ enum FederationController {
             let receipt = try await store.receive(
                 messageID: opened.message.id, partner: partner.name, type: opened.message.type.rawValue,
                 caseRef: opened.message.case, canonical: String(decoding: opened.canonical, as: UTF8.self),
-                actor: req.auditActor)
+                referral: opened.message.status?.referral ?? opened.message.known?.referral, actor: req.auditActor)
             if receipt == .duplicate {
                 // Audited by the store as a duplicate; the sender counts it as delivered.
                 return try refusal(.duplicate(opened.message.id), req)

@@ -1,5 +1,7 @@
 import Vapor
+import VigilApp
 import VigilCore
+import VigilFormats
 import VigilStore
 
 /// The analyst desk: the queue, the case page, claiming, assessment, decisions with four-eyes confirmation,
@@ -163,6 +165,73 @@ enum CaseDeskController {
         var hostingChanged = false
         /// Why Vigil will not fetch the reported address (loopback, private, …); empty when it may.
         var notFetched = ""
+        /// What passed between this case and partner hotlines (federation), oldest first.
+        var partners: [PartnerRow] = []
+    }
+
+    struct PartnerRow: Encodable {
+        let time: String
+        let partner: String
+        let what: String
+    }
+
+    /// The case's federation timeline: who referred it to us, what we sent (and whether it arrived), and what the
+    /// partners answered about our referrals.
+    static func partnerRows(caseID: Int64, store: FederationStore) async throws -> [PartnerRow] {
+        var rows: [(Date, PartnerRow)] = []
+        for link in try await store.links(caseID: caseID) {
+            rows.append(
+                (
+                    link.created,
+                    PartnerRow(
+                        time: Format.dateTime(link.created), partner: link.partner,
+                        what: "referred this to us (their case \(link.theirCase))")
+                ))
+        }
+        let outgoing = try await store.outgoing(caseRef: FederationService.reference(caseID))
+        for m in outgoing {
+            let fate: String =
+                switch m.state {
+                case .delivered: "delivered \(m.delivered.map(Format.dateTime) ?? "")"
+                case .failed: "refused: \(m.lastError ?? "")"
+                case .pending:
+                    m.attempts == 0
+                        ? "waiting to be sent" : "not delivered yet (\(m.attempts) tries; \(m.lastError ?? ""))"
+                }
+            let what = m.type == "referral" ? "referral sent" : "\(m.type) sent (\(Self.state(of: m.message)))"
+            rows.append(
+                (m.created, PartnerRow(time: Format.dateTime(m.created), partner: m.partner, what: "\(what): \(fate)")))
+        }
+        let referrals = outgoing.filter { $0.type == "referral" }.map(\.messageID)
+        for a in try await store.answers(toReferrals: referrals) {
+            rows.append(
+                (
+                    a.received,
+                    PartnerRow(time: Format.dateTime(a.received), partner: a.partner, what: Self.answer(a.message))
+                ))
+        }
+        return rows.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// A partner's status or known answer in words: "removed in XB at …", "assessed: baseline".
+    static func answer(_ json: String) -> String {
+        guard let m = try? JSONDecoder().decode(FederationMessage.self, from: Data(json.utf8)) else { return json }
+        if let k = m.known { return "already known there: \(k.outcome) (their case \(k.reference ?? m.case))" }
+        guard let s = m.status else { return m.type.rawValue }
+        let at = FederationSigning.date(s.at).map(Format.dateTime) ?? s.at
+        switch s.state {
+        case .removed: return "removed there at \(at)"
+        case .assessed: return "assessed there: \(s.outcome ?? "")"
+        case .noticeSent: return "notice sent to the host at \(at)"
+        case .declined: return "declined: \(s.reason ?? "")"
+        case .unreachable: return "content unreachable there\(s.reason.map { ": \($0)" } ?? "")"
+        case .received: return "received (their case \(s.reference ?? m.case))"
+        }
+    }
+
+    static func state(of json: String) -> String {
+        guard let m = try? JSONDecoder().decode(FederationMessage.self, from: Data(json.utf8)) else { return "" }
+        return m.status?.state.rawValue ?? m.known?.outcome ?? ""
     }
 
     struct HostingView: Encodable {
@@ -266,6 +335,8 @@ enum CaseDeskController {
         full.notFetched = notFetchedReason(c.key, policy: try req.vigil.configuration.fetchPolicy) ?? ""
         full.hostingChanged =
             events.first { $0.action == "case.attributed" }?.detailsJSON.contains(#""changed":"true""#) ?? false
+        full.partners = try await partnerRows(
+            caseID: id, store: FederationStore(db: req.db, clock: try req.vigil.clock))
         return try await req.view.render("case", full).encodeResponse(status: status, for: req)
     }
 
