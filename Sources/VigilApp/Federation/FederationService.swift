@@ -97,15 +97,16 @@ public struct FederationService: Sendable {
     // MARK: delivery
 
     /// Delivers due messages: each partner's strictly in order (a message waiting for a retry holds back that
-    /// partner's later ones); returns how many were accepted.
-    public func deliver(limit: Int = 200) async throws -> Int {
+    /// partner's later ones); returns how many were accepted. `ignoringBackoff` tries waiting messages now (an
+    /// operator's `vigil jobs run federation-deliver`).
+    public func deliver(limit: Int = 200, ignoringBackoff: Bool = false) async throws -> Int {
         guard let signingKey else { throw StoreError.unreachable("no signing key to sign federation messages") }
         let partners = Dictionary(uniqueKeysWithValues: try await store.partners().map { ($0.name, $0) })
         var blocked: Set<String> = []
         var delivered = 0
         for message in try await store.pending(limit: limit) where !blocked.contains(message.partner) {
             let now = store.clock.now()
-            guard message.nextAttempt <= now else {
+            guard message.nextAttempt <= now || ignoringBackoff else {
                 blocked.insert(message.partner)
                 continue
             }

@@ -102,7 +102,7 @@ public struct ScheduledJobs: Sendable {
                 summary: "deliver signed messages to partner hotlines, in order, retrying with back-off"
             ) { limit in
                 _ = try await worker.drain(FederationStore.deliverJob, limit: limit)
-                return try await federation.deliver(limit: limit)
+                return try await federation.deliver(limit: limit, ignoringBackoff: runDelayedJobs)
             },
             Job(
                 name: FederationStore.processJob, everyMinutes: 1,

@@ -107,8 +107,12 @@ enum CaseDeskController {
     }
 
     /// The desk's buttons for `user` on this workflow, from the workflow itself (not a second list of rules).
-    static func actionButtons(_ wf: CaseWorkflow, user: String, at now: Date) -> [ActionButton] {
-        let candidates: [(String, String, CaseEvent)] = [
+    /// - Parameter hostingCountry: where the content is hosted, when known and not here: the desk offers to refer
+    ///   the case to that country's partner hotline.
+    static func actionButtons(_ wf: CaseWorkflow, user: String, at now: Date, hostingCountry: String? = nil)
+        -> [ActionButton]
+    {
+        var candidates: [(String, String, CaseEvent)] = [
             ("claim", "Claim", .claim(by: user)), ("unclaim", "Unclaim", .unclaim(by: user)),
             ("propose-list-entry", "Propose list entry", .proposeListEntry(by: user)),
             ("request-notice", "Request notice", .requestNotice(by: user)),
@@ -117,6 +121,13 @@ enum CaseDeskController {
             ("decline", "Decline pending decision", .decline(by: user)),
             ("close", "Close", .close(by: user)), ("reopen", "Reopen", .reopen(by: user)),
         ]
+        if let country = hostingCountry {
+            candidates.insert(
+                (
+                    "refer-partner", "Refer to the partner hotline in \(country)",
+                    .referToPartner(country: country, by: user)
+                ), at: 4)
+        }
         return candidates.compactMap { value, label, event in
             switch wf.refusal(of: event, at: now) {
             case nil: return ActionButton(value: value, label: label, disabled: false, reason: "")
@@ -288,8 +299,13 @@ enum CaseDeskController {
         let (events, _) = try await AuditLog.list(on: req.db, filter: .init(subject: "case:\(id)"), page: 1, per: 200)
         let wf = c.workflow
         let isLE = role == .leLiaison
+        let notices = NoticeStore(db: req.db, clock: try req.vigil.clock)
+        let hosting = try await notices.hosting(caseID: id)
         let page = CasePage(
-            layout: Layout(req, title: "Case \(id)"), actions: Self.actionButtons(wf, user: user, at: now), id: id,
+            layout: Layout(req, title: "Case \(id)"),
+            actions: Self.actionButtons(
+                wf, user: user, at: now, hostingCountry: hosting?.country.flatMap { $0.count == 2 ? $0 : nil }),
+            id: id,
             state: c.state.rawValue, target: defang(c.key),
             rawTarget: c.key ?? "",
             danger: c.danger, claimedBy: c.claimedBy ?? "", mine: c.claimedBy == user, held: wf.isHeld(at: now),
@@ -320,8 +336,7 @@ enum CaseDeskController {
             provisions: try req.vigil.configuration.legalProvisions,
             categories: try req.vigil.configuration.contentCategories, error: error)
         var full = page
-        let notices = NoticeStore(db: req.db, clock: try req.vigil.clock)
-        full.hosting = try await notices.hosting(caseID: id).map {
+        full.hosting = hosting.map {
             HostingView(
                 country: $0.country ?? "", network: $0.network ?? "", contact: $0.abuseContact ?? "",
                 registrarContact: $0.registrarContact ?? "", source: $0.source,

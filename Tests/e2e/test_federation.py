@@ -1,0 +1,121 @@
+"""Two hotlines, two `vigil serve` installations on loopback, work a case together over the federation protocol
+(docs/federation): a member of the public reports in A a URL hosted in B's country; A's analyst assesses it and
+refers it; B is down, so A retries; B comes back and gets the referral once; B turns it into a case; B's analyst
+assesses it; the 'received' and 'assessed' statuses flow back to A without anyone typing them, and A's case page
+shows them. Everything listens on loopback only."""
+import json
+import os
+import sqlite3
+import subprocess
+import urllib.request
+
+from selenium.webdriver.common.by import By
+
+from conftest import VIGIL, Server
+from test_hotline import add_user
+from test_platform_core import enrol, fill, sign_in, submit, totp
+from test_takedown import assess_newest_case, wait_until
+
+SETTINGS = ["--fetch-allow-cidrs", "127.0.0.0/8"]
+
+
+def vigil(server_dir, *args):
+    r = subprocess.run([VIGIL, *args, "--data-dir", os.path.join(server_dir, "data")], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def public_key(server_dir):
+    out = vigil(server_dir, "partner", "self")
+    return next(line.split(": ", 1)[1].strip() for line in out.splitlines() if line.startswith("public key:"))
+
+
+def api_key(server_dir, partner):
+    return vigil(server_dir, "apikey", "create", "--partner", partner, "--scopes", "federation:send").split()[-1]
+
+
+def rows(server_dir, sql):
+    with sqlite3.connect(os.path.join(server_dir, "data", "vigil.sqlite")) as c:
+        return c.execute(sql).fetchall()
+
+
+def test_two_hotlines_refer_a_case_and_its_progress_flows_back(browser):
+    a = Server(extra_args=SETTINGS)
+    b = Server(extra_args=SETTINGS)
+    try:
+        # The two hotlines exchange keys, URLs and API keys out of band.
+        vigil(a.dir, "partner", "add", "hotline-xb", "--country", "XB", "--url", b.base,
+              "--public-key", public_key(b.dir), "--api-key", api_key(b.dir, "hotline-xa"), "--label", "Hotline XB")
+        vigil(b.dir, "partner", "add", "hotline-xa", "--country", "XA", "--url", a.base,
+              "--public-key", public_key(a.dir), "--api-key", api_key(a.dir, "hotline-xb"), "--label", "Hotline XA")
+        url = "http://files.host.test/gallery/photo.jpg"
+        req = urllib.request.Request(a.base + "/api/v1/reports", data=json.dumps({"kind": "url", "url": url}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=30).read()
+
+        # A's analyst assesses the case, records that it is hosted in XB and refers it to B's hotline.
+        users_a = {n: enrol(browser, add_user(a, n, "analyst"), f"{n} password long") for n in ["ana", "amy"]}
+        case_url = assess_newest_case(browser, a.base, users_a["ana"])
+        fill(browser, country="XB", network="AS64500 Example Hosting", abuse_contact="abuse@host.test")
+        submit(browser, "#hosting-form button[type=submit]")
+        # B is down when the referral leaves: A keeps it and says why.
+        b.proc.terminate()
+        b.proc.wait(timeout=20)
+        submit(browser, "button[value=refer-partner]")
+        wait_until(lambda: rows(a.dir, "SELECT attempts FROM federation_outbox") and
+                   rows(a.dir, "SELECT attempts FROM federation_outbox")[0][0] >= 1, "A's first attempt")
+        assert rows(a.dir, "SELECT state FROM federation_outbox") == [("pending",)]
+        browser.get(case_url)
+        assert "not delivered yet" in browser.find_element(By.ID, "partner-timeline").text
+
+        # B comes back (same data, same port); A's next attempt delivers the referral, once.
+        b.log = open(os.path.join(b.dir, "server.log"), "a+")
+        b.proc = subprocess.Popen(
+            [VIGIL, "serve", "--data-dir", os.path.join(b.dir, "data"), "--port", str(b.port), *SETTINGS],
+            stdout=b.log, stderr=subprocess.STDOUT, env={**os.environ, "VIGIL_DNS_RESOLVER": "127.0.0.1:9"}, cwd=b.dir)
+        wait_until(b._accepts, "B listening")
+        # The back-off is 30 s after the first failure; an operator running the job tries now (the scheduler would
+        # within a minute).
+        subprocess.run([VIGIL, "jobs", "run", "federation-deliver", "--data-dir", os.path.join(a.dir, "data"), *SETTINGS],
+                       capture_output=True, text=True, timeout=120)
+        wait_until(lambda: rows(a.dir, "SELECT state FROM federation_outbox") == [("delivered",)], "the referral delivered")
+        wait_until(lambda: rows(b.dir, "SELECT state FROM federation_inbox") == [("done",)], "B to act on the referral")
+        assert len(rows(b.dir, "SELECT message_id FROM federation_inbox")) == 1, "received exactly once"
+
+        # B's queue has the case, from the partner hotline; B's analyst assesses it.
+        users_b = {"bob": enrol(browser, add_user(b, "bob", "analyst"), "bob password long")}
+        browser.delete_all_cookies()
+        sign_in(browser, b.base, "bob", "bob password long", totp(users_b["bob"], step_offset=1))
+        browser.get(b.base + "/cases")
+        browser.find_element(By.CSS_SELECTOR, "#queue tbody tr a").click()
+        b_case = browser.current_url
+        assert "referred this to us" in browser.find_element(By.ID, "partner-timeline").text
+        assert "hotline" in browser.find_element(By.ID, "reports").text
+        submit(browser, "button[value=claim]")
+        browser.find_element(By.CSS_SELECTOR, "#outcome option[value=baseline]").click()
+        submit(browser, "#assess-form button[type=submit]")
+
+        # Without anyone typing them, B's statuses reach A: received, then assessed.
+        subprocess.run([VIGIL, "jobs", "run", "federation-process", "--data-dir", os.path.join(b.dir, "data"), *SETTINGS],
+                       capture_output=True, text=True, timeout=120)
+        subprocess.run([VIGIL, "jobs", "run", "federation-deliver", "--data-dir", os.path.join(b.dir, "data"), *SETTINGS],
+                       capture_output=True, text=True, timeout=120)
+        wait_until(lambda: len(rows(a.dir, "SELECT message_id FROM federation_inbox WHERE type = 'status'")) == 2,
+                   "B's statuses at A")
+        browser.delete_all_cookies()
+        sign_in(browser, a.base, "amy", "amy password long", totp(users_a["amy"], step_offset=1))
+        browser.get(case_url)
+        assert "partner-timeline" in browser.page_source, browser.page_source[:3000]
+        timeline = browser.find_element(By.ID, "partner-timeline").text
+        assert "referral sent: delivered" in timeline
+        assert "received (their case" in timeline and "assessed there: baseline" in timeline, timeline
+        # Both audit chains hold.
+        for s in (a, b):
+            out = subprocess.run([VIGIL, "audit", "verify", "--data-dir", os.path.join(s.dir, "data")],
+                                 capture_output=True, text=True, timeout=120)
+            assert out.returncode == 0, out.stdout + out.stderr
+        assert b_case
+    finally:
+        a.stop()
+        b.stop()
