@@ -423,6 +423,8 @@ extension FederationStore {
         public var lastDelivered: Date?
         public var lastReceived: Date?
         public var lastError: String?
+
+        public init() {}
     }
 
     /// Health per partner name.

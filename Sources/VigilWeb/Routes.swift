@@ -70,6 +70,9 @@ func routes(_ app: Application) {
     app.on(.GET, ["admin", "banks"], access: Rules.admin) { try await BankController.page($0) }
     app.on(.POST, ["admin", "banks"], access: Rules.admin, use: BankController.add)
     app.on(.POST, ["admin", "banks", ":name"], access: Rules.admin, use: BankController.change)
+    app.on(.GET, ["admin", "partners"], access: Rules.admin) { try await PartnersController.page($0) }
+    app.on(.POST, ["admin", "partners"], access: Rules.admin, use: PartnersController.add)
+    app.on(.POST, ["admin", "partners", ":name"], access: Rules.admin, use: PartnersController.change)
     app.on(.GET, ["admin", "channels"], access: Rules.admin) { try await ChannelsController.page($0) }
     app.on(.POST, ["admin", "channels"], access: Rules.admin, use: ChannelsController.setChannel)
     app.on(.POST, ["admin", "notice-templates"], access: Rules.admin, use: ChannelsController.setTemplate)

@@ -95,6 +95,34 @@ public final class Metrics: Sendable {
         }
     }
 
+    /// Each partner hotline's link, read at scrape time: messages waiting and given up, and seconds since the last
+    /// message each way (absent until there is one).
+    func federation(_ health: [String: FederationStore.Health], now: Date) {
+        for (partner, h) in health {
+            for (metric, help, value) in [
+                (
+                    "federation_outbox_pending", "Messages waiting to be delivered to a partner hotline",
+                    Double(h.pending)
+                ),
+                ("federation_outbox_failed", "Messages a partner hotline refused for good", Double(h.failed)),
+            ] {
+                registry.makeGauge(
+                    descriptor: .init(namespace: "vigil", metricName: metric, unitName: "messages", helpText: help),
+                    labels: [("partner", partner)]
+                ).set(value)
+            }
+            for (direction, last) in [("sent", h.lastDelivered), ("received", h.lastReceived)] {
+                guard let last else { continue }
+                registry.makeGauge(
+                    descriptor: .init(
+                        namespace: "vigil", metricName: "federation_last_message_age", unitName: "seconds",
+                        helpText: "Seconds since the last message to or from a partner hotline"),
+                    labels: [("partner", partner), ("direction", direction)]
+                ).set(now.timeIntervalSince(last))
+            }
+        }
+    }
+
     public func job(_ name: String, outcome: String) {
         registry.makeCounter(
             descriptor: .init(

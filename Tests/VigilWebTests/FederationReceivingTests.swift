@@ -98,3 +98,51 @@ struct FederationReceivingTests {
         }
     }
 }
+
+@Suite("Partner hotlines for administrators, and their links in /metrics")
+struct PartnersPageTests {
+    @Test("an administrator adds a partner on /admin/partners (a bad key refused with the reason) and switches it off")
+    func adminPage() async throws {
+        try await withVigilApp { app, clock in
+            let (admin, _) = try await Staff.signedIn(app, clock: clock, username: "root2", role: .admin)
+            let key = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()
+            // a bad key: refused, with the reason, nothing added
+            let bad = try await admin.post(
+                "/admin/partners",
+                form: [
+                    ("name", "hotline-xb"), ("countries", "xb"), ("url", "https://xb.test"), ("publicKey", "c2hvcnQ="),
+                ])
+            #expect(bad.status == .unprocessableEntity && bad.body.contains("32 bytes of base64"))
+            let added = try await admin.post(
+                "/admin/partners",
+                form: [
+                    ("name", "hotline-xb"), ("label", "Hotline XB"), ("countries", "xb, xc"),
+                    ("url", "https://xb.test"),
+                    ("publicKey", key), ("apiKey", "their-token"),
+                ])
+            #expect(added.status == .ok && added.body.contains("Partner hotline-xb added"))
+            let store = FederationStore(db: app.db, clock: clock, secrets: try app.secretSealer)
+            let partner = try await store.partner(named: "hotline-xb")
+            #expect(partner.countries == ["XB", "XC"] && partner.hasAPIKey)
+            #expect(!added.body.contains("their-token"), "the API key is never shown again")
+            let off = try await admin.post("/admin/partners/hotline-xb", form: [("enabled", "false")])
+            #expect(off.body.contains("switched off"))
+            #expect(try await store.partner(named: "hotline-xb").enabled == false)
+            // an analyst may not
+            let (analyst, _) = try await Staff.signedIn(app, clock: clock, username: "ana3", role: .analyst)
+            #expect(try await analyst.get("/admin/partners").status == .forbidden)
+            // /metrics: the link's backlog, and the page's
+            try await AuditLog.transaction(app.db) { tx in
+                try await store.enqueue(
+                    .init(id: UUID().uuidString, type: "status", caseRef: "case-1", json: "{}"), partner: "hotline-xb",
+                    on: tx)
+            }
+            let metrics = try await TestBrowser(app).get("/metrics", scopes: [.metricsRead]).body
+            #expect(
+                metrics.contains("vigil_federation_outbox_pending_messages{partner=\"hotline-xb\"} 1"),
+                "\(metrics.suffix(600))")
+            let page = try await admin.get("/admin/partners")
+            #expect(page.body.contains("<td>1</td>") && page.body.contains("missing") == false)
+        }
+    }
+}

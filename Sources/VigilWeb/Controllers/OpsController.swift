@@ -20,6 +20,10 @@ enum OpsController {
         if let depths = try? await JobQueue(db: req.db, clock: req.vigil.clock, owner: "metrics").depths() {
             try req.vigil.metrics.jobQueue(depths)
         }
+        let federation = FederationStore(db: req.db, clock: try req.vigil.clock)
+        if let health = try? await federation.health() {
+            try req.vigil.metrics.federation(health, now: federation.clock.now())
+        }
         let text = try req.vigil.metrics.registry.emitToString()
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(

@@ -49,6 +49,7 @@ enum Navigation {
         ("/admin/users", "Users", Rules.admin),
         ("/admin/apikeys", "API keys", Rules.admin),
         ("/admin/banks", "Hash banks", Rules.admin),
+        ("/admin/partners", "Partners", Rules.admin),
         ("/admin/channels", "Partners", Rules.admin),
         ("/audit", "Audit log", Rules.audit),
         ("/checklist", "Checklist", Rules.checklistReaders),
