@@ -571,3 +571,70 @@ extension FederationStore {
         }
     }
 }
+
+// MARK: figures
+
+extension FederationStore {
+    /// Cross-border figures per partner: referrals sent and received, how long ours took to reach the partner, and
+    /// from report to removal for what we referred (from the partner's `removed` statuses).
+    public struct PartnerFigures: Sendable, Equatable {
+        public let partner: String
+        public let countries: [String]
+        public var sent = 0
+        public var delivered = 0
+        /// Seconds from queueing (the referral decision) to the partner's receipt, per delivered referral.
+        public var toReceipt: [TimeInterval] = []
+        /// Seconds from the case's first report to removal in the partner's country, per removed referral.
+        public var reportToRemoval: [TimeInterval] = []
+        public var received = 0
+    }
+
+    public func figures() async throws -> [PartnerFigures] {
+        var out: [String: PartnerFigures] = [:]
+        for p in try await partners() { out[p.name] = PartnerFigures(partner: p.name, countries: p.countries) }
+        let referrals = try await sql.select().columns(FederationOutbox.allColumns).from(FederationOutbox.tableName)
+            .where(FederationOutbox.type, .equal, "referral").all().map(Self.outgoing)
+        var caseOf: [String: Int64] = [:]
+        for r in referrals {
+            guard out[r.partner] != nil else { continue }
+            out[r.partner]!.sent += 1
+            if let d = r.delivered {
+                out[r.partner]!.delivered += 1
+                out[r.partner]!.toReceipt.append(d.timeIntervalSince(r.created))
+            }
+            if let id = Int64(r.caseRef.dropFirst("case-".count)), r.caseRef.hasPrefix("case-") {
+                caseOf[r.messageID] = id
+            }
+        }
+        var reportedAt: [Int64: Date] = [:]
+        let ids = Array(Set(caseOf.values))
+        for chunk in stride(from: 0, to: ids.count, by: 400) {
+            for r in try await sql.select().columns(Cases.id, Cases.createdMS).from(Cases.tableName)
+                .where(Cases.id, .in, Array(ids[chunk..<min(chunk + 400, ids.count)])).all()
+            {
+                reportedAt[try r.decode(Cases.id, as: Int64.self)] = Self.date(
+                    try r.decode(Cases.createdMS, as: Int64.self))
+            }
+        }
+        // A `removed` status carries when the content went: {"status":{"at":"…","state":"removed",…}}.
+        struct Removed: Decodable {
+            struct S: Decodable {
+                let state: String
+                let at: String
+            }
+            let status: S?
+        }
+        var counted: Set<String> = []
+        for a in try await answers(toReferrals: Array(caseOf.keys)) where a.type == "status" {
+            guard let referral = a.referral, !counted.contains(referral), out[a.partner] != nil,
+                let s = try? JSONDecoder().decode(Removed.self, from: Data(a.message.utf8)).status,
+                s.state == "removed",
+                let at = try? Date(s.at, strategy: .iso8601), let id = caseOf[referral], let reported = reportedAt[id]
+            else { continue }
+            counted.insert(referral)
+            out[a.partner]!.reportToRemoval.append(max(0, at.timeIntervalSince(reported)))
+        }
+        for link in try await links() where out[link.partner] != nil { out[link.partner]!.received += 1 }
+        return out.values.sorted { $0.partner < $1.partner }
+    }
+}

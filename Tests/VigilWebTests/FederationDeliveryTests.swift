@@ -112,6 +112,26 @@ struct FederationDeliveryTests {
                 on: b.db, filter: .init(action: "federation.duplicate"), page: 1, per: 10
             ).total
             #expect(duplicates == 1)
+            // B's 'removed' answer reaches A: the case page says so, and A's cross-border figures count it
+            let referralID = try #require(try await store.outgoing(caseRef: FederationService.reference(first)).first)
+                .messageID
+            let status = FederationMessage(
+                id: UUID().uuidString, from: "Hotline XB", case: "case-1",
+                status: .init(
+                    referral: referralID, state: .removed,
+                    at: FederationSigning.timestamp(clockA.now().addingTimeInterval(2 * 86400))))
+            let opened = try FederationSigning.open(
+                try FederationSigning.seal(status, with: Curve25519.Signing.PrivateKey(), at: clockA.now()).envelope)
+            _ = try await store.receive(
+                messageID: status.id, partner: "hotline-xb", type: "status", caseRef: "case-1",
+                canonical: String(decoding: opened.canonical, as: UTF8.self), referral: referralID, actor: .system)
+            let figures = try #require(try await store.figures().first)
+            #expect(figures.sent == 2 && figures.delivered == 2 && figures.received == 0)
+            #expect(figures.reportToRemoval.count == 1 && figures.reportToRemoval[0] > 2 * 86400)
+            let (supervisor, _) = try await Staff.signedIn(a, clock: clockA, username: "sue2", role: .supervisor)
+            let takedown = try await supervisor.get("/takedown")
+            #expect(takedown.body.contains("id=\"by-partner\"") && takedown.body.contains("hotline-xb"))
+            #expect(try await analyst.get("/cases/\(first)").body.contains("removed there at"))
         }
     }
 }

@@ -26,6 +26,34 @@ enum TakedownController {
         let chart: String
         let escalated: [CaseDeskController.NoticeRow]
         let open: Int
+        /// Cross-border: referrals to and from partner hotlines.
+        var partners: [PartnerGroup] = []
+    }
+
+    struct PartnerGroup: Encodable {
+        let partner: String
+        let countries: String
+        let sent: Int
+        let delivered: Int
+        /// Median hours from our referral decision to the partner's receipt.
+        let toReceipt: String
+        let removed: Int
+        let median: String
+        let within3: String
+        let received: Int
+    }
+
+    static func partnerGroups(_ figures: [FederationStore.PartnerFigures]) -> [PartnerGroup] {
+        figures.map { f in
+            let receipt = DurationSummary(f.toReceipt, total: f.delivered)
+            let removal = DurationSummary(f.reportToRemoval, total: f.sent)
+            return PartnerGroup(
+                partner: f.partner, countries: f.countries.joined(separator: ", "), sent: f.sent,
+                delivered: f.delivered,
+                toReceipt: receipt.median.map { String(format: "%.1f", $0 / 3600) } ?? "—",
+                removed: f.reportToRemoval.count, median: days(removal.median), within3: share(removal.withinThreeDays),
+                received: f.received)
+        }
     }
 
     static func days(_ t: TimeInterval?) -> String { t.map { String(format: "%.2f", $0 / 86_400) } ?? "—" }
@@ -67,18 +95,18 @@ enum TakedownController {
             escalated.append(try await .of(n, store: store))
         }
         let open = try await store.openItems(limit: 100_000).count
-        return try await req.view.render(
-            "takedown",
-            Page(
-                layout: Layout(req, title: "Notice and takedown"), overall: [group("All noticed cases", t)],
-                stages: [
-                    group("Report to assessment", t) { $0.assessmentTime },
-                    group("Assessment to notice", t) { $0.assessmentToNotice },
-                    group("Notice to removal", t) { $0.noticeToRemoval }, group("Report to removal", t),
-                ],
-                byMonth: byMonth, byCountry: grouped(t) { $0.country ?? "unknown" },
-                byProvider: grouped(t) { $0.contact },
-                chart: chart, escalated: escalated, open: open))
+        var page = Page(
+            layout: Layout(req, title: "Notice and takedown"), overall: [group("All noticed cases", t)],
+            stages: [
+                group("Report to assessment", t) { $0.assessmentTime },
+                group("Assessment to notice", t) { $0.assessmentToNotice },
+                group("Notice to removal", t) { $0.noticeToRemoval }, group("Report to removal", t),
+            ],
+            byMonth: byMonth, byCountry: grouped(t) { $0.country ?? "unknown" },
+            byProvider: grouped(t) { $0.contact },
+            chart: chart, escalated: escalated, open: open)
+        page.partners = partnerGroups(try await FederationStore(db: req.db, clock: try req.vigil.clock).figures())
+        return try await req.view.render("takedown", page)
     }
 
     /// One row per noticed case: its times and durations in days (no address).
