@@ -1,8 +1,9 @@
-"""Two hotlines, two `vigil serve` installations on loopback, work a case together over the federation protocol
-(docs/federation): a member of the public reports in A a URL hosted in B's country; A's analyst assesses it and
-refers it; B is down, so A retries; B comes back and gets the referral once; B turns it into a case; B's analyst
-assesses it; the 'received' and 'assessed' statuses flow back to A without anyone typing them, and A's case page
-shows them. Everything listens on loopback only."""
+"""Three hotlines, three `vigil serve` installations on loopback (B on PostgreSQL), work a case together over the
+federation protocol (docs/federation): a member of the public reports in A a URL hosted in B's country; A's analyst
+assesses it and refers it; B is down, so A retries; B comes back and gets the referral once; B turns it into a case;
+B's analyst assesses it; the 'received' and 'assessed' statuses flow back to A without anyone typing them, and A's
+case page shows them. Then C reports the same URL to B, and B answers 'known' with its outcome at once. Everything
+listens on loopback only."""
 import json
 import os
 import sqlite3
@@ -12,16 +13,20 @@ import urllib.request
 from selenium.webdriver.common.by import By
 
 from conftest import VIGIL, Server
-from test_hotline import add_user
 from test_platform_core import enrol, fill, sign_in, submit, totp
+from test_scale_out import postgres  # noqa: F401  (the fixture)
 from test_takedown import assess_newest_case, wait_until
 
 SETTINGS = ["--fetch-allow-cidrs", "127.0.0.0/8"]
 
 
+DB = {}  # a server's directory → its --database-url, for the one on PostgreSQL
+
+
 def vigil(server_dir, *args):
-    r = subprocess.run([VIGIL, *args, "--data-dir", os.path.join(server_dir, "data")], capture_output=True, text=True,
-                       timeout=120)
+    extra = ["--database-url", DB[server_dir]] if server_dir in DB else []
+    r = subprocess.run([VIGIL, *args, "--data-dir", os.path.join(server_dir, "data"), *extra], capture_output=True,
+                       text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -36,19 +41,42 @@ def api_key(server_dir, partner):
 
 
 def rows(server_dir, sql):
+    if server_dir in DB:
+        port = DB[server_dir].rsplit(":", 1)[1].split("/")[0]
+        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "vigil", "-d", "postgres", "-tA", "-F", "\t",
+                              "-c", sql], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return [tuple(line.split("\t")) for line in out.stdout.splitlines() if line]
     with sqlite3.connect(os.path.join(server_dir, "data", "vigil.sqlite")) as c:
         return c.execute(sql).fetchall()
 
 
-def test_two_hotlines_refer_a_case_and_its_progress_flows_back(browser):
+def add_user(server, name, role):
+    """`vigil user add` on the server's own database (B's is PostgreSQL): the one-time setup link."""
+    out = vigil(server.dir, "user", "add", "--username", name, "--role", role, "--port", str(server.port))
+    return next(line.strip() for line in out.splitlines() if "/setup/" in line)
+
+
+def jobs_run(server, name):
+    vigil(server.dir, "jobs", "run", name, *SETTINGS)
+
+
+def test_three_hotlines_refer_a_case_its_progress_flows_back_and_a_known_url_is_answered_at_once(browser, postgres):
+    url_pg, _ = postgres
     a = Server(extra_args=SETTINGS)
-    b = Server(extra_args=SETTINGS)
+    b = Server(extra_args=[*SETTINGS, "--database-url", url_pg])
+    DB[b.dir] = url_pg
+    c = Server(extra_args=SETTINGS)
     try:
         # The two hotlines exchange keys, URLs and API keys out of band.
         vigil(a.dir, "partner", "add", "hotline-xb", "--country", "XB", "--url", b.base,
               "--public-key", public_key(b.dir), "--api-key", api_key(b.dir, "hotline-xa"), "--label", "Hotline XB")
         vigil(b.dir, "partner", "add", "hotline-xa", "--country", "XA", "--url", a.base,
               "--public-key", public_key(a.dir), "--api-key", api_key(a.dir, "hotline-xb"), "--label", "Hotline XA")
+        vigil(c.dir, "partner", "add", "hotline-xb", "--country", "XB", "--url", b.base,
+              "--public-key", public_key(b.dir), "--api-key", api_key(b.dir, "hotline-xc"), "--label", "Hotline XB")
+        vigil(b.dir, "partner", "add", "hotline-xc", "--country", "XC", "--url", c.base,
+              "--public-key", public_key(c.dir), "--api-key", api_key(c.dir, "hotline-xb"), "--label", "Hotline XC")
         url = "http://files.host.test/gallery/photo.jpg"
         req = urllib.request.Request(a.base + "/api/v1/reports", data=json.dumps({"kind": "url", "url": url}).encode(),
                                      method="POST", headers={"Content-Type": "application/json"})
@@ -72,13 +100,13 @@ def test_two_hotlines_refer_a_case_and_its_progress_flows_back(browser):
         # B comes back (same data, same port); A's next attempt delivers the referral, once.
         b.log = open(os.path.join(b.dir, "server.log"), "a+")
         b.proc = subprocess.Popen(
-            [VIGIL, "serve", "--data-dir", os.path.join(b.dir, "data"), "--port", str(b.port), *SETTINGS],
+            [VIGIL, "serve", "--data-dir", os.path.join(b.dir, "data"), "--port", str(b.port), *SETTINGS,
+             "--database-url", url_pg],
             stdout=b.log, stderr=subprocess.STDOUT, env={**os.environ, "VIGIL_DNS_RESOLVER": "127.0.0.1:9"}, cwd=b.dir)
         wait_until(b._accepts, "B listening")
         # The back-off is 30 s after the first failure; an operator running the job tries now (the scheduler would
         # within a minute).
-        subprocess.run([VIGIL, "jobs", "run", "federation-deliver", "--data-dir", os.path.join(a.dir, "data"), *SETTINGS],
-                       capture_output=True, text=True, timeout=120)
+        jobs_run(a, "federation-deliver")
         wait_until(lambda: rows(a.dir, "SELECT state FROM federation_outbox") == [("delivered",)], "the referral delivered")
         wait_until(lambda: rows(b.dir, "SELECT state FROM federation_inbox") == [("done",)], "B to act on the referral")
         assert len(rows(b.dir, "SELECT message_id FROM federation_inbox")) == 1, "received exactly once"
@@ -97,10 +125,8 @@ def test_two_hotlines_refer_a_case_and_its_progress_flows_back(browser):
         submit(browser, "#assess-form button[type=submit]")
 
         # Without anyone typing them, B's statuses reach A: received, then assessed.
-        subprocess.run([VIGIL, "jobs", "run", "federation-process", "--data-dir", os.path.join(b.dir, "data"), *SETTINGS],
-                       capture_output=True, text=True, timeout=120)
-        subprocess.run([VIGIL, "jobs", "run", "federation-deliver", "--data-dir", os.path.join(b.dir, "data"), *SETTINGS],
-                       capture_output=True, text=True, timeout=120)
+        jobs_run(b, "federation-process")
+        jobs_run(b, "federation-deliver")
         wait_until(lambda: len(rows(a.dir, "SELECT message_id FROM federation_inbox WHERE type = 'status'")) == 2,
                    "B's statuses at A")
         browser.delete_all_cookies()
@@ -110,12 +136,32 @@ def test_two_hotlines_refer_a_case_and_its_progress_flows_back(browser):
         timeline = browser.find_element(By.ID, "partner-timeline").text
         assert "referral sent: delivered" in timeline
         assert "received (their case" in timeline and "assessed there: baseline" in timeline, timeline
-        # Both audit chains hold.
-        for s in (a, b):
-            out = subprocess.run([VIGIL, "audit", "verify", "--data-dir", os.path.join(s.dir, "data")],
-                                 capture_output=True, text=True, timeout=120)
-            assert out.returncode == 0, out.stdout + out.stderr
+
+        # C's public reports the same address; C's analyst refers it to B, which already assessed it: 'known', at once.
+        req = urllib.request.Request(c.base + "/api/v1/reports", data=json.dumps({"kind": "url", "url": url}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=30).read()
+        users_c = {"ana": enrol(browser, add_user(c, "ana", "analyst"), "ana password long")}  # C's own ana
+        c_case = assess_newest_case(browser, c.base, users_c["ana"])
+        fill(browser, country="XB", network="AS64500 Example Hosting", abuse_contact="abuse@host.test")
+        submit(browser, "#hosting-form button[type=submit]")
+        submit(browser, "button[value=refer-partner]")
+        wait_until(lambda: rows(c.dir, "SELECT state FROM federation_outbox") == [("delivered",)], "C's referral delivered")
+        wait_until(lambda: len(rows(b.dir, "SELECT message_id FROM federation_inbox WHERE state = 'done'")) == 2,
+                   "B to act on C's referral")
+        jobs_run(b, "federation-deliver")
+        wait_until(lambda: len(rows(c.dir, "SELECT message_id FROM federation_inbox WHERE type = 'known'")) == 1,
+                   "B's 'known' at C")
+        browser.get(c_case)
+        assert "already known there: baseline" in browser.find_element(By.ID, "partner-timeline").text
+        # B joined C's report to the case A's referral opened: one case for one address.
+        assert rows(b.dir, "SELECT COUNT(*) FROM cases") in ([(1,)], [("1",)])
+
+        # Every audit chain holds.
+        for s in (a, b, c):
+            vigil(s.dir, "audit", "verify")
         assert b_case
     finally:
         a.stop()
         b.stop()
+        c.stop()
