@@ -19,6 +19,12 @@ public struct FederationStore: Sendable {
     var sql: any SQLDatabase { db.sql }
 
     static func ms(_ date: Date) -> Int64 { AuditChain.milliseconds(date) }
+
+    /// An RFC 3339 time, with or without fractions of a second.
+    static func rfc3339(_ text: String) -> Date? {
+        (try? Date(text, strategy: .iso8601))
+            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+    }
     static func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
 
     // MARK: partners
@@ -359,11 +365,22 @@ extension FederationStore {
             delivered: try r.decode(FederationOutbox.deliveredMS, as: Int64?.self).map(Self.date))
     }
 
-    /// Pending messages, oldest first (each partner's are delivered strictly in this order).
-    public func pending(limit: Int = 500) async throws -> [Outgoing] {
-        try await sql.select().columns(FederationOutbox.allColumns).from(FederationOutbox.tableName)
-            .where(FederationOutbox.state, .equal, Outgoing.State.pending.rawValue).orderBy(FederationOutbox.seq)
-            .limit(limit).all().map(Self.outgoing)
+    /// Pending messages, oldest first (each partner's are delivered strictly in this order); with `partners`, only
+    /// theirs, and at most `limit` per partner, so one partner's backlog never hides another's messages.
+    public func pending(partners: [String]? = nil, limit: Int = 500) async throws -> [Outgoing] {
+        guard let partners else {
+            return try await sql.select().columns(FederationOutbox.allColumns).from(FederationOutbox.tableName)
+                .where(FederationOutbox.state, .equal, Outgoing.State.pending.rawValue).orderBy(FederationOutbox.seq)
+                .limit(limit).all().map(Self.outgoing)
+        }
+        var out: [Outgoing] = []
+        for partner in partners {
+            out += try await sql.select().columns(FederationOutbox.allColumns).from(FederationOutbox.tableName)
+                .where(FederationOutbox.state, .equal, Outgoing.State.pending.rawValue)
+                .where(FederationOutbox.partner, .equal, partner).orderBy(FederationOutbox.seq)
+                .limit(limit).all().map(Self.outgoing)
+        }
+        return out.sorted { $0.seq < $1.seq }
     }
 
     /// Every outbox message of a case, oldest first (the case page's timeline).
@@ -485,11 +502,33 @@ extension FederationStore {
             referral: try r.decode(FederationInbox.referral, as: String?.self))
     }
 
-    /// Messages not yet acted on, in the order they arrived.
+    /// Messages not yet acted on (or whose processing was cut short), in the order they arrived; ``claim(_:staleAfter:)``
+    /// decides which may be taken.
     public func unprocessed(limit: Int = 200) async throws -> [Incoming] {
         try await sql.select().columns(FederationInbox.allColumns).from(FederationInbox.tableName)
-            .where(FederationInbox.state, .equal, "new").orderBy(FederationInbox.arrival).limit(limit).all()
+            .where(FederationInbox.state, .in, ["new", "processing"]).orderBy(FederationInbox.arrival).limit(limit)
+            .all()
             .map(Self.incoming)
+    }
+
+    /// Claims a new message for processing; false when another run has it (or had it). A claimed message that is
+    /// never finished (the process died) is claimed again after `staleAfter`.
+    public func claim(_ messageID: String, staleAfter: TimeInterval = 600) async throws -> Bool {
+        let now = clock.now()
+        return try await AuditLog.transaction(db) { tx in
+            guard
+                let row = try await tx.sql.select().columns(FederationInbox.state, FederationInbox.processedMS)
+                    .from(FederationInbox.tableName).where(FederationInbox.messageID, .equal, messageID).first()
+            else { return false }
+            let state = try row.decode(FederationInbox.state, as: String.self)
+            let since = try row.decode(FederationInbox.processedMS, as: Int64?.self) ?? 0
+            guard state == "new" || (state == "processing" && since < Self.ms(now.addingTimeInterval(-staleAfter)))
+            else { return false }
+            try await tx.sql.update(FederationInbox.tableName).set(FederationInbox.state, to: "processing")
+                .set(FederationInbox.processedMS, to: Self.ms(now))
+                .where(FederationInbox.messageID, .equal, messageID).run()
+            return true
+        }
     }
 
     /// Marks a message acted on (`done`), or not actionable (`failed`, with the reason audited).
@@ -508,11 +547,25 @@ extension FederationStore {
         }
     }
 
-    /// Statuses and known answers partners sent about our referrals, oldest first.
+    /// Statuses and known answers about our referrals, oldest first: only those sent by the partner each referral
+    /// went to (another partner cannot speak for it).
     public func answers(toReferrals ids: [String]) async throws -> [Incoming] {
         guard !ids.isEmpty else { return [] }
-        return try await sql.select().columns(FederationInbox.allColumns).from(FederationInbox.tableName)
-            .where(FederationInbox.referral, .in, ids).orderBy(FederationInbox.arrival).all().map(Self.incoming)
+        var sentTo: [String: String] = [:]
+        var out: [Incoming] = []
+        for chunk in stride(from: 0, to: ids.count, by: 400) {
+            let part = Array(ids[chunk..<min(chunk + 400, ids.count)])
+            for r in try await sql.select().columns(FederationOutbox.messageID, FederationOutbox.partner)
+                .from(FederationOutbox.tableName).where(FederationOutbox.messageID, .in, part).all()
+            {
+                sentTo[try r.decode(FederationOutbox.messageID, as: String.self)] = try r.decode(
+                    FederationOutbox.partner, as: String.self)
+            }
+            out += try await sql.select().columns(FederationInbox.allColumns).from(FederationInbox.tableName)
+                .where(FederationInbox.referral, .in, part).all().map(Self.incoming)
+        }
+        return out.filter { a in a.referral.flatMap { sentTo[$0] } == a.partner }
+            .sorted { ($0.received, $0.messageID) < ($1.received, $1.messageID) }
     }
 
     /// A partner's referral that opened or joined one of our cases.
@@ -560,12 +613,22 @@ extension FederationStore {
         }
     }
 
-    /// Queues status messages for a link and records them as reported, in one transaction.
-    public func report(_ messages: [QueuedMessage], states: [String], for link: Link) async throws {
+    /// Queues status messages for a link and records them as reported, in one transaction. States another process
+    /// reported meanwhile are not queued again.
+    public func report(_ messages: [(state: String, message: QueuedMessage)], for link: Link) async throws {
         try await AuditLog.transaction(db) { tx in
-            for m in messages { try await enqueue(m, partner: link.partner, on: tx) }
+            let current =
+                try await tx.sql.select().column(FederationLinksColumns.reported).from(FederationLinksColumns.tableName)
+                .where(FederationLinksColumns.partner, .equal, link.partner)
+                .where(FederationLinksColumns.referral, .equal, link.referral).first()?
+                .decode(FederationLinksColumns.reported, as: String.self).split(separator: ",").map(String.init) ?? []
+            var reported = current
+            for (state, m) in messages where !reported.contains(state) {
+                try await enqueue(m, partner: link.partner, on: tx)
+                reported.append(state)
+            }
             try await tx.sql.update(FederationLinksColumns.tableName)
-                .set(FederationLinksColumns.reported, to: (link.reported + states).joined(separator: ","))
+                .set(FederationLinksColumns.reported, to: reported.joined(separator: ","))
                 .where(FederationLinksColumns.partner, .equal, link.partner)
                 .where(FederationLinksColumns.referral, .equal, link.referral).run()
         }
@@ -629,7 +692,7 @@ extension FederationStore {
             guard let referral = a.referral, !counted.contains(referral), out[a.partner] != nil,
                 let s = try? JSONDecoder().decode(Removed.self, from: Data(a.message.utf8)).status,
                 s.state == "removed",
-                let at = try? Date(s.at, strategy: .iso8601), let id = caseOf[referral], let reported = reportedAt[id]
+                let at = Self.rfc3339(s.at), let id = caseOf[referral], let reported = reportedAt[id]
             else { continue }
             counted.insert(referral)
             out[a.partner]!.reportToRemoval.append(max(0, at.timeIntervalSince(reported)))

@@ -120,7 +120,7 @@ struct FederationMessageTests {
         #expect((try? FederationSigning.seal(bad, with: Self.exampleKey, at: Self.signedAt)) == nil)
         var declined = FederationMessage(
             id: UUID().uuidString, from: "hotline-xb", case: "XB-1",
-            status: .init(referral: UUID().uuidString, state: .declined, at: "2026-12-03T05:00:00Z"))
+            status: .init(referral: UUID().uuidString.lowercased(), state: .declined, at: "2026-12-03T05:00:00Z"))
         #expect(throws: FederationError.malformed("a declined status says why ('reason')")) {
             try FederationSigning.seal(declined, with: Self.exampleKey, at: Self.signedAt)
         }

@@ -125,6 +125,20 @@ struct FederationDeliveryTests {
             _ = try await store.receive(
                 messageID: status.id, partner: "hotline-xb", type: "status", caseRef: "case-1",
                 canonical: String(decoding: opened.canonical, as: UTF8.self), referral: referralID, actor: .system)
+            // another partner cannot speak for a referral it never got: its 'removed' is not shown nor counted
+            try await store.addPartner(
+                FederationPartner(name: "hotline-xc", label: "XC", countries: ["XC"], baseURL: "https://xc.test"),
+                publicKey: Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString(),
+                apiKey: nil, actor: .system)
+            let meddling = FederationMessage(
+                id: UUID().uuidString, from: "Hotline XC", case: "c-1",
+                status: .init(referral: referralID, state: .removed, at: FederationSigning.timestamp(clockA.now())))
+            let meddled = try FederationSigning.open(
+                try FederationSigning.seal(meddling, with: Curve25519.Signing.PrivateKey(), at: clockA.now()).envelope)
+            _ = try await store.receive(
+                messageID: meddling.id, partner: "hotline-xc", type: "status", caseRef: "c-1",
+                canonical: String(decoding: meddled.canonical, as: UTF8.self), referral: referralID, actor: .system)
+            #expect(try await store.answers(toReferrals: [referralID]).map(\.partner) == ["hotline-xb"])
             let figures = try #require(try await store.figures().first)
             #expect(figures.sent == 2 && figures.delivered == 2 && figures.received == 0)
             #expect(figures.reportToRemoval.count == 1 && figures.reportToRemoval[0] > 2 * 86400)
@@ -132,6 +146,21 @@ struct FederationDeliveryTests {
             let takedown = try await supervisor.get("/takedown")
             #expect(takedown.body.contains("id=\"by-partner\"") && takedown.body.contains("hotline-xb"))
             #expect(try await analyst.get("/cases/\(first)").body.contains("removed there at"))
+
+            // a referral queued before a law-enforcement hold waits for the hold's end
+            let third = try await TakedownTests().assessedCase(hotline, "http://files.host.test/c.jpg")
+            try await service.refer(caseID: third, country: "XB", to: partner)
+            try await hotline.apply(
+                .placeHold(CaseHold(reason: "operation", expiresAt: clockA.now() + 86_400, placedBy: "leo")),
+                to: third, actor: .user("leo"))
+            #expect(try await service.deliver(ignoringBackoff: true) == 0)
+            let held = try #require(try await store.pending().first)
+            #expect(held.lastError?.contains("held for law enforcement") == true)
+            #expect(held.nextAttempt == clockA.now() + 86_400)
+            #expect(try await inbox.inboxCount(partner: "hotline-xa") == 2, "nothing left while held")
+            clockA.advance(by: 86_401)
+            clockB.set(clockA.now())
+            #expect(try await service.deliver() == 1)
         }
     }
 }

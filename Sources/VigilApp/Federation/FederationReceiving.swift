@@ -27,6 +27,8 @@ extension FederationService {
     public func process(limit: Int = 100) async throws -> Int {
         var done = 0
         for incoming in try await store.unprocessed(limit: limit) {
+            // Claimed first: the queue worker and the scheduler (or two servers) never act on one message twice.
+            guard try await store.claim(incoming.messageID) else { continue }
             do {
                 if incoming.type == FederationMessage.Kind.referral.rawValue {
                     try await accept(incoming)
@@ -63,8 +65,11 @@ extension FederationService {
             default: submission.url = item.value
             }
             guard let valid = try? submission.validated() else { continue }
-            let submitted = try await hotline.submit(
-                valid, language: "en", actor: .job(FederationStore.processJob))
+            var stored = HotlineStore.Submission(
+                report: valid, language: "en", actor: .job(FederationStore.processJob))
+            // The partner's media hashes stay with the report (for matching against the national set).
+            stored.fileHashes = referral.media.isEmpty ? nil : referral.media.map { "\($0.algorithm):\($0.value)" }
+            let submitted = try await hotline.submitBatch([stored])[0]
             caseID = caseID ?? submitted.caseID
         }
         guard let caseID else { throw StoreError.invalid("no item of the referral could be reported here") }
@@ -127,7 +132,7 @@ extension FederationService {
                 try m.validateBody()
                 return try Self.queued(m)
             }
-            try await store.report(messages, states: due.map(\.0.rawValue), for: link)
+            try await store.report(Array(zip(due.map(\.0.rawValue), messages)), for: link)
             queued += messages.count
         }
         return queued

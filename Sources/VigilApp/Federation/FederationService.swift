@@ -101,17 +101,26 @@ public struct FederationService: Sendable {
     /// operator's `vigil jobs run federation-deliver`).
     public func deliver(limit: Int = 200, ignoringBackoff: Bool = false) async throws -> Int {
         guard let signingKey else { throw StoreError.unreachable("no signing key to sign federation messages") }
-        let partners = Dictionary(uniqueKeysWithValues: try await store.partners().map { ($0.name, $0) })
+        let now = store.clock.now()
+        // Only enabled partners' messages are read: a disabled or long-down partner's backlog never hides others'.
+        let partners = Dictionary(
+            uniqueKeysWithValues: try await store.partners().filter(\.enabled).map { ($0.name, $0) })
         var blocked: Set<String> = []
         var delivered = 0
-        for message in try await store.pending(limit: limit) where !blocked.contains(message.partner) {
-            let now = store.clock.now()
-            guard message.nextAttempt <= now || ignoringBackoff else {
+        for message in try await store.pending(partners: Array(partners.keys), limit: limit)
+        where !blocked.contains(message.partner) {
+            guard message.nextAttempt <= now || ignoringBackoff, let partner = partners[message.partner] else {
                 blocked.insert(message.partner)
                 continue
             }
-            guard let partner = partners[message.partner], partner.enabled else {
-                // Kept for when the partner is switched back on; nothing goes to a disabled partner.
+            // A referral waits while a law-enforcement hold lasts (placed after it was queued, or while the partner
+            // was down): like a notice to a partner, it leaves only when the hold ends.
+            if message.type == FederationMessage.Kind.referral.rawValue, let id = Self.caseID(message.caseRef),
+                let until = try await hotline.caseSummary(id)?.workflow.noticeHeldUntil(at: now, toPartner: true)
+            {
+                try await store.record(
+                    .retry(next: until, error: "held for law enforcement until \(until.formatted(.iso8601))"),
+                    for: message)
                 blocked.insert(message.partner)
                 continue
             }
@@ -124,6 +133,11 @@ public struct FederationService: Sendable {
             }
         }
         return delivered
+    }
+
+    /// Our case id from a reference we wrote (`case-N`).
+    static func caseID(_ reference: String) -> Int64? {
+        reference.hasPrefix("case-") ? Int64(reference.dropFirst("case-".count)) : nil
     }
 
     /// One attempt: signs the message now and posts it to the partner's inbox.
@@ -147,11 +161,12 @@ public struct FederationService: Sendable {
             request.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
             request.body = .bytes(ByteBuffer(bytes: envelope))
             let response = try await fetcher.fetch(request, timeout: .seconds(30), maxBytes: 64 << 10)
+            let body = String(decoding: response.body.readableBytesView.prefix(300), as: UTF8.self)
             switch response.status {
-            case 200..<300, 409: return .delivered
+            case 200..<300: return .delivered
+            case 409 where body.contains("federation.duplicate"): return .delivered
             case 429, 500...: return retry("HTTP \(response.status) from \(partner.inboxURL)")
             default:
-                let body = String(decoding: response.body.readableBytesView.prefix(300), as: UTF8.self)
                 // A refusal for a key or a clock is the link's fault, not the message's: retried, not dropped.
                 if [401, 403].contains(response.status) || body.contains("federation.stale") {
                     return retry("HTTP \(response.status): \(body)")

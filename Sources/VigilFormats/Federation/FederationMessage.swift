@@ -215,7 +215,8 @@ public struct FederationMessage: Codable, Sendable, Equatable {
         guard self.protocol == FederationSigning.protocolName else {
             throw .unsupported("protocol '\(self.protocol)'; this server speaks \(FederationSigning.protocolName)")
         }
-        guard UUID(uuidString: id) != nil else { throw bad("'id' must be a UUID") }
+        func isUUID(_ s: String) -> Bool { UUID(uuidString: s) != nil && s == s.lowercased() }
+        guard isUUID(id) else { throw bad("'id' must be a UUID in lower case") }
         guard !from.isEmpty, from.count <= 100 else { throw bad("'from' must be 1 to 100 characters") }
         guard !self.case.isEmpty, self.case.count <= 100 else { throw bad("'case' must be 1 to 100 characters") }
         guard FederationSigning.date(signedAt) != nil else { throw bad("'signed_at' must be an RFC 3339 UTC time") }
@@ -260,13 +261,14 @@ public struct FederationMessage: Codable, Sendable, Equatable {
             }
         case .status:
             guard let s = status else { throw bad("a status message needs 'status'") }
-            guard UUID(uuidString: s.referral) != nil else { throw bad("'status.referral' must be the referral's id") }
+            guard isUUID(s.referral) else { throw bad("'status.referral' must be the referral's id") }
             guard FederationSigning.date(s.at) != nil else { throw bad("'status.at' must be an RFC 3339 UTC time") }
             if s.state == .declined, (s.reason ?? "").isEmpty { throw bad("a declined status says why ('reason')") }
             if let o = s.outcome, !Self.outcomes.contains(o) { throw bad("unknown outcome '\(o)'") }
+            if s.state == .assessed, s.outcome == nil { throw bad("an assessed status says the outcome") }
         case .known:
             guard let k = known else { throw bad("a known message needs 'known'") }
-            guard UUID(uuidString: k.referral) != nil else { throw bad("'known.referral' must be the referral's id") }
+            guard isUUID(k.referral) else { throw bad("'known.referral' must be the referral's id") }
             guard Self.outcomes.contains(k.outcome) else { throw bad("unknown outcome '\(k.outcome)'") }
             guard FederationSigning.date(k.assessedAt) != nil else {
                 throw bad("'known.assessed_at' must be an RFC 3339 UTC time")

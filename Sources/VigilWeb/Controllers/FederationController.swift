@@ -18,6 +18,8 @@ enum FederationController {
     }
 
     static func inbox(_ req: Request) async throws -> Response {
+        // The API's rate limit first: refusals are audited, so a flood must not reach the audit log unchecked.
+        try await req.vigil.rateLimit(req)
         let store = FederationStore(db: req.db, clock: try req.vigil.clock)
         var partnerName: String?
         var messageID: String?
