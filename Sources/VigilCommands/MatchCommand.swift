@@ -79,6 +79,7 @@ struct MatchCommand: AsyncParsableCommand {
         var anyMatch = false
         let sources = inputs.isEmpty ? ["-"] : inputs
         let out = Output(format: format)
+        out.header()
         let (radius, includePending) = (self.radius, self.includePending)
         let jobs = ProcessInfo.processInfo.activeProcessorCount
         let started = ContinuousClock.now
@@ -101,6 +102,8 @@ struct MatchCommand: AsyncParsableCommand {
             do {
                 parser = source == "-" ? HashInputParser(fileDescriptor: 0) : try HashInputParser(path: source)
             } catch {
+                // What earlier files matched is printed before the error ends the run.
+                try? await finishInFlight()
                 fail("\(source): \(error.description)")
             }
             var batch: [HashInput] = []
@@ -117,12 +120,17 @@ struct MatchCommand: AsyncParsableCommand {
                 batch = []
                 batch.reserveCapacity(Self.batchSize)
             }
-            while let item = try parser.next() {
-                switch item {
-                case .hashes(let list): batch += list
-                case .rejected(let r): warn("\(source):\(r.line): skipped: \(r.reason)")
+            do {
+                while let item = try parser.next() {
+                    switch item {
+                    case .hashes(let list): batch += list
+                    case .rejected(let r): warn("\(source):\(r.line): skipped: \(r.reason)")
+                    }
+                    if batch.count >= Self.batchSize { try await launch() }
                 }
-                if batch.count >= Self.batchSize { try await launch() }
+            } catch {
+                try? await finishInFlight()
+                throw error
             }
             try await launch()
         }

@@ -188,6 +188,7 @@ final class ThreatExchangeReader: HashSetReader {
         while start < end, isBlank(bytes[start]) { start += 1 }
         while end > start, isBlank(bytes[end - 1]) { end -= 1 }
         if start == end || bytes[start] == 0x23 { return .skip }
+        while start < end, isSeparator(bytes[start]) { start += 1 }  // `,pdq,HEX`: empty fields are dropped
         var typeEnd = start
         while typeEnd < end, !isSeparator(bytes[typeEnd]) { typeEnd += 1 }
         var valueStart = typeEnd

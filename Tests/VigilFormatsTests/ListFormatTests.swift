@@ -75,6 +75,7 @@ struct ListFormatTests {
             signal_type,signal
             pdq \(pdqA)
             pdq,\(pdqA.uppercased()),extra,fields
+            ,pdq,\(pdqA)
             video_md5\t\(md5A) 2024-01-01
             tmk abcdef
             pdq 1234
@@ -84,8 +85,11 @@ struct ListFormatTests {
         let (records, rejections) = try importAll(.te, path)
         let (first, second) = try roundTrip(.te, path, in: directory)
         // then
-        #expect(records.map(\.digests) == [[digest(.pdq, pdqA)], [digest(.pdq, pdqA)], [digest(.md5, md5A)]])
-        #expect(rejections.map(\.line) == [5, 6])
+        #expect(
+            records.map(\.digests) == [
+                [digest(.pdq, pdqA)], [digest(.pdq, pdqA)], [digest(.pdq, pdqA)], [digest(.md5, md5A)],
+            ])
+        #expect(rejections.map(\.line) == [6, 7])
         #expect(rejections[0].reason.contains("unknown signal type"))
         #expect(second == first)
     }

@@ -254,3 +254,16 @@ def test_match_against_file_streams_batches_in_order():
         assert all(a["matches"][0]["distance"] == 1 for a in answers if a["matches"])
         assert "5000 PDQ hashes ready" in m.stderr and "10001 queries matched" in m.stderr, m.stderr
         assert "%d with a match" % len(near) in m.stderr
+        # CSV keeps its header, then one row per match, in input order
+        c = subprocess.run([VIGIL, "match", "--against", os.path.join(d, "list.te"), "--format", "csv"],
+                           input="".join("pdq:%s\n" % q for q in queries), capture_output=True, text=True, timeout=120)
+        lines = c.stdout.splitlines()
+        assert lines[0].startswith("query_algorithm,query,path,distance"), lines[:2]
+        assert [l.split(",")[1] for l in lines[1:]] == [queries[i] for i in near]
+        # an unreadable second file: what the first matched is printed before the error (exit 2)
+        with open(os.path.join(d, "q.txt"), "w") as f:
+            f.writelines("pdq:%s\n" % q for q in queries[:9])
+        e = subprocess.run([VIGIL, "match", "--against", os.path.join(d, "list.te"), os.path.join(d, "q.txt"),
+                            os.path.join(d, "missing.txt")], capture_output=True, text=True, timeout=120)
+        assert e.returncode == 2 and "missing.txt" in e.stderr
+        assert len(e.stdout.splitlines()) == len([i for i in near if i < 9])
