@@ -19,12 +19,6 @@ public struct FederationStore: Sendable {
     var sql: any SQLDatabase { db.sql }
 
     static func ms(_ date: Date) -> Int64 { AuditChain.milliseconds(date) }
-
-    /// An RFC 3339 time, with or without fractions of a second.
-    static func rfc3339(_ text: String) -> Date? {
-        (try? Date(text, strategy: .iso8601))
-            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-    }
     static func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
 
     // MARK: partners
@@ -597,10 +591,17 @@ extension FederationStore {
             subject: "case:\(caseID)", details: ["partner": partner, "referral": referral, "their_case": theirCase])
     }
 
+    /// The link a partner's referral made, if it was acted on.
+    public func link(partner: String, referral: String) async throws -> Link? {
+        try await links(partner: partner, referral: referral).first
+    }
+
     /// Every link (the status job walks them), or a case's.
-    public func links(caseID: Int64? = nil) async throws -> [Link] {
+    public func links(caseID: Int64? = nil, partner: String? = nil, referral: String? = nil) async throws -> [Link] {
         var q = sql.select().columns(FederationLinksColumns.allColumns).from(FederationLinksColumns.tableName)
         if let caseID { q = q.where(FederationLinksColumns.caseID, .equal, caseID) }
+        if let partner { q = q.where(FederationLinksColumns.partner, .equal, partner) }
+        if let referral { q = q.where(FederationLinksColumns.referral, .equal, referral) }
         return try await q.orderBy(FederationLinksColumns.createdMS).all().map { r in
             Link(
                 partner: try r.decode(FederationLinksColumns.partner, as: String.self),
@@ -692,7 +693,7 @@ extension FederationStore {
             guard let referral = a.referral, !counted.contains(referral), out[a.partner] != nil,
                 let s = try? JSONDecoder().decode(Removed.self, from: Data(a.message.utf8)).status,
                 s.state == "removed",
-                let at = Self.rfc3339(s.at), let id = caseOf[referral], let reported = reportedAt[id]
+                let at = FederationKeyID.time(s.at), let id = caseOf[referral], let reported = reportedAt[id]
             else { continue }
             counted.insert(referral)
             out[a.partner]!.reportToRemoval.append(max(0, at.timeIntervalSince(reported)))

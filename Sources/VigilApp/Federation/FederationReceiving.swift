@@ -46,7 +46,7 @@ extension FederationService {
         let message = try JSONDecoder().decode(FederationMessage.self, from: Data(incoming.message.utf8))
         guard let referral = message.referral else { throw StoreError.invalid("a referral message without its body") }
         // Processed before (the answer was lost, or the job ran twice): nothing again.
-        if try await store.links().contains(where: { $0.partner == incoming.partner && $0.referral == message.id }) {
+        if try await store.link(partner: incoming.partner, referral: message.id) != nil {
             return
         }
         let label = try await store.partner(named: incoming.partner).label

@@ -85,3 +85,11 @@ public enum FederationKeyID {
         "ed25519:" + SHA256.hash(data: raw).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 }
+
+extension FederationKeyID {
+    /// Reads an RFC 3339 time as the protocol's messages carry them (`Z` or an offset; fractions allowed).
+    public static func time(_ text: String) -> Date? {
+        (try? Date(text, strategy: .iso8601))
+            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+    }
+}

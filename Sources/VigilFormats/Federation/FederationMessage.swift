@@ -351,10 +351,7 @@ public enum FederationSigning {
     }
 
     /// Reads an RFC 3339 time (`Z` or an offset; fractions allowed).
-    public static func date(_ text: String) -> Date? {
-        if let d = try? Date(text, strategy: .iso8601) { return d }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
+    public static func date(_ text: String) -> Date? { FederationKeyID.time(text) }
 
     /// The message's canonical bytes (RFC 8785 for a document of strings, integers, booleans, null, arrays, objects).
     public static func canonicalBytes(_ message: FederationMessage) throws(FederationError) -> [UInt8] {
