@@ -62,8 +62,15 @@ def until(predicate, timeout=20):
     raise AssertionError("condition not met within %ss" % timeout)
 
 
-def test_three_reviewers_then_dispute_then_false_positive(browser):
+from test_scale_out import postgres  # noqa: E402,F401  (the fixture)
+
+
+def test_three_reviewers_then_dispute_then_false_positive(browser, postgres, monkeypatch):
+    """Two `vigil serve` processes on one PostgreSQL: reviewers work on the first; the second's match API answers."""
+    url, pg_port = postgres
+    monkeypatch.setenv("VIGIL_DATABASE_URL", url)   # the servers and every `vigil` command below share it
     server = Server()
+    other = Server()
     try:
         base = server.base
         work = tempfile.mkdtemp(prefix="vigil-review-e2e-")
@@ -85,9 +92,12 @@ def test_three_reviewers_then_dispute_then_false_positive(browser):
             browser.get(base + "/hashset/review")
             assert f"{n} of 3 confirmations" in browser.find_element(By.ID, "confirmations").text
             assert KNOWN in browser.page_source
+            assert match(other.base, keys[0], KNOWN) == []   # not before the third confirmation
             ActionChains(browser).send_keys("1").perform()   # the keyboard shortcut for category 1
             WebDriverWait(browser, 15).until(lambda b: b.find_elements(By.ID, "nothing"))
-        hit = until(lambda: match(base, keys[0], flip(KNOWN, 4)))[0]
+        confirmed = time.monotonic()
+        hit = until(lambda: match(other.base, keys[0], flip(KNOWN, 4)), timeout=10)[0]   # the other process, within 10 s
+        print(f"\nthird confirmation to a match on the other server: {time.monotonic() - confirmed:.2f} s")
         assert hit["review"] == "confirmed" and hit["category"] == "1" and hit["bank"] == "national"
         assert hit["matched"]["value"] == KNOWN and hit["distance"] == 4
 
@@ -97,6 +107,7 @@ def test_three_reviewers_then_dispute_then_false_positive(browser):
             assert status == 200, answer
         assert answer["review"] == "pending"
         assert match(base, keys[0], KNOWN) == []
+        until(lambda: match(other.base, keys[0], KNOWN) == [], timeout=10)
 
         # A benign picture near a confirmed record, marked a false positive by a supervisor: near queries are
         # answered "no match" (the bank's radius is tightened to 10 bits first, so the known record stays findable).
@@ -119,11 +130,17 @@ def test_three_reviewers_then_dispute_then_false_positive(browser):
         audit = subprocess.run([VIGIL, "audit", "verify", "--data-dir", server.dir + "/data"], capture_output=True,
                                text=True, timeout=120)
         assert audit.returncode == 0, audit.stdout + audit.stderr
+        # Every step is in the audit log: three votes and two disputes on the record, the false positive marked.
+        rows = subprocess.run(["psql", "-qAt", "-h", "127.0.0.1", "-p", str(pg_port), "-U", "vigil", "-d", "postgres", "-c",
+                               "SELECT action, subject FROM audit_events WHERE action LIKE 'hashset.review.%' ORDER BY seq"],
+                              capture_output=True, text=True, timeout=60, check=True).stdout.split()
+        item = hit["item"]
+        assert rows.count(f"hashset.review.vote|{item}") == 3, rows
+        assert rows.count(f"hashset.review.dispute|{item}") == 2, rows
+        assert f"hashset.review.mark-false-positive|{fp['item']}" in rows, rows
     finally:
         server.stop()
-
-
-from test_scale_out import postgres  # noqa: E402,F401  (the fixture)
+        other.stop()
 
 
 def test_changes_reach_every_server_within_ten_seconds(postgres):
