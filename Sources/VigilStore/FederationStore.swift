@@ -639,45 +639,63 @@ extension FederationStore {
 // MARK: figures
 
 extension FederationStore {
-    /// Cross-border figures per partner: referrals sent and received, how long ours took to reach the partner, and
-    /// from report to removal for what we referred (from the partner's `removed` statuses).
+    /// Cross-border figures per partner: referrals sent and received, how long ours took from our assessment to the
+    /// partner's receipt, and from report to removal for what we referred (from the partner's `removed` statuses).
     public struct PartnerFigures: Sendable, Equatable {
         public let partner: String
         public let countries: [String]
         public var sent = 0
         public var delivered = 0
-        /// Seconds from queueing (the referral decision) to the partner's receipt, per delivered referral.
+        /// Seconds from the case's first assessment (else from the referral decision) to the partner's receipt, per
+        /// delivered referral.
         public var toReceipt: [TimeInterval] = []
         /// Seconds from the case's first report to removal in the partner's country, per removed referral.
         public var reportToRemoval: [TimeInterval] = []
         public var received = 0
     }
 
-    public func figures() async throws -> [PartnerFigures] {
+    /// The figures of referrals made (and received) in `period`, or of all of them.
+    public func figures(in period: DateInterval? = nil) async throws -> [PartnerFigures] {
         var out: [String: PartnerFigures] = [:]
         for p in try await partners() { out[p.name] = PartnerFigures(partner: p.name, countries: p.countries) }
         let referrals = try await sql.select().columns(FederationOutbox.allColumns).from(FederationOutbox.tableName)
             .where(FederationOutbox.type, .equal, "referral").all().map(Self.outgoing)
+            .filter { period?.contains($0.created) ?? true }
         var caseOf: [String: Int64] = [:]
+        for r in referrals {
+            if let id = Int64(r.caseRef.dropFirst("case-".count)), r.caseRef.hasPrefix("case-") {
+                caseOf[r.messageID] = id
+            }
+        }
+        let ids = Array(Set(caseOf.values))
+        var reportedAt: [Int64: Date] = [:]
+        var assessedAt: [Int64: Date] = [:]
+        for chunk in stride(from: 0, to: ids.count, by: 400) {
+            let part = Array(ids[chunk..<min(chunk + 400, ids.count)])
+            for r in try await sql.select().columns(Cases.id, Cases.createdMS).from(Cases.tableName)
+                .where(Cases.id, .in, part).all()
+            {
+                reportedAt[try r.decode(Cases.id, as: Int64.self)] = Self.date(
+                    try r.decode(Cases.createdMS, as: Int64.self))
+            }
+            // The first assessment of each case, from its audit trail.
+            for r in try await sql.select().columns(AuditEvents.subject, AuditEvents.timeMS).from(AuditEvents.table)
+                .where(AuditEvents.action, .equal, "case.assessed")
+                .where(AuditEvents.subject, .in, part.map { "case:\($0)" }).all()
+            {
+                guard let id = Int64(try r.decode(AuditEvents.subject, as: String.self).dropFirst("case:".count))
+                else { continue }
+                let at = Self.date(try r.decode(AuditEvents.timeMS, as: Int64.self))
+                assessedAt[id] = min(assessedAt[id] ?? at, at)
+            }
+        }
         for r in referrals {
             guard out[r.partner] != nil else { continue }
             out[r.partner]!.sent += 1
             if let d = r.delivered {
                 out[r.partner]!.delivered += 1
-                out[r.partner]!.toReceipt.append(d.timeIntervalSince(r.created))
-            }
-            if let id = Int64(r.caseRef.dropFirst("case-".count)), r.caseRef.hasPrefix("case-") {
-                caseOf[r.messageID] = id
-            }
-        }
-        var reportedAt: [Int64: Date] = [:]
-        let ids = Array(Set(caseOf.values))
-        for chunk in stride(from: 0, to: ids.count, by: 400) {
-            for r in try await sql.select().columns(Cases.id, Cases.createdMS).from(Cases.tableName)
-                .where(Cases.id, .in, Array(ids[chunk..<min(chunk + 400, ids.count)])).all()
-            {
-                reportedAt[try r.decode(Cases.id, as: Int64.self)] = Self.date(
-                    try r.decode(Cases.createdMS, as: Int64.self))
+                let from = caseOf[r.messageID].flatMap { assessedAt[$0] } ?? r.created
+                out[r.partner]!.toReceipt.append(max(0, d.timeIntervalSince(from)))
             }
         }
         // A `removed` status carries when the content went: {"status":{"at":"…","state":"removed",…}}.
@@ -698,7 +716,9 @@ extension FederationStore {
             counted.insert(referral)
             out[a.partner]!.reportToRemoval.append(max(0, at.timeIntervalSince(reported)))
         }
-        for link in try await links() where out[link.partner] != nil { out[link.partner]!.received += 1 }
+        for link in try await links() where out[link.partner] != nil && (period?.contains(link.created) ?? true) {
+            out[link.partner]!.received += 1
+        }
         return out.values.sorted { $0.partner < $1.partner }
     }
 }

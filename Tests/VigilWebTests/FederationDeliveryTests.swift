@@ -145,7 +145,18 @@ struct FederationDeliveryTests {
             let (supervisor, _) = try await Staff.signedIn(a, clock: clockA, username: "sue2", role: .supervisor)
             let takedown = try await supervisor.get("/takedown")
             #expect(takedown.body.contains("id=\"by-partner\"") && takedown.body.contains("hotline-xb"))
-            #expect(try await analyst.get("/cases/\(first)").body.contains("removed there at"))
+            #expect(try await analyst.get("/cases/\(first)").body.contains("removed in XB at"))
+            // and the public transparency page: referred 2, received 2, removed 1 (within 3 days), none to us
+            let month = Month(containing: clockA.now()).description
+            let csv = try await TestBrowser(a).get("/transparency/partner-referrals.csv?from=\(month)&to=\(month)")
+            #expect(csv.status == .ok)
+            #expect(
+                csv.body.contains("Referred,Received by the partner,Removed there,Removed within 3 days,Referred to us")
+            )
+            #expect(csv.body.contains("XB") && csv.body.contains(",2,2,1,1,0"), "\(csv.body)")
+            let times = try await TestBrowser(a).get("/transparency/partner-times.csv?from=\(month)&to=\(month)")
+            #expect(times.body.contains("Assessment to receipt (median hours)"))
+            #expect(try await TestBrowser(a).get("/transparency").body.contains("id=\"fig-partner-referrals\""))
 
             // a referral queued before a law-enforcement hold waits for the hold's end
             let third = try await TakedownTests().assessedCase(hotline, "http://files.host.test/c.jpg")

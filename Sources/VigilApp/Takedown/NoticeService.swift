@@ -48,6 +48,8 @@ public struct NoticeService: Sendable {
     public func attribute(_ job: JobQueue.Job) async throws {
         let p = try JSONDecoder().decode(CasePayload.self, from: Data(job.payload.utf8))
         try await attribute(caseID: p.case)
+        // The job follows every illegal assessment: content hosted where a partner hotline works goes to it.
+        try await PartnerRouter(db: db, clock: clock, ownCountry: configuration.country).routeIfDue(caseID: p.case)
     }
 
     public struct CasePayload: Codable { let `case`: Int64 }

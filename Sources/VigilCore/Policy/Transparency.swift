@@ -100,12 +100,13 @@ public enum FigureUnit: String, Sendable, Codable {
     case count
     case percent
     case days
+    case hours
 
     /// The number as the chart, the table and the CSV show it (the same text in all three).
     public func format(_ value: Double) -> String {
         switch self {
         case .count: String(Int(value.rounded()))
-        case .percent, .days: String(format: "%.1f", value)
+        case .percent, .days, .hours: String(format: "%.1f", value)
         }
     }
 }
@@ -210,6 +211,10 @@ public enum TransparencyFigure: String, Sendable, CaseIterable, Codable {
     case hashSetReview = "hash-set-review"
     /// Median days from a record entering the set to its confirmation, per month of confirmation.
     case hashSetReviewTime = "hash-set-review-time"
+    /// Referrals to and from partner hotlines abroad, per partner's country, and how many of ours were removed there.
+    case partnerReferrals = "partner-referrals"
+    /// Median hours from our assessment to the partner's receipt, and from the report to removal there.
+    case partnerTimes = "partner-times"
 }
 
 /// Something in Vigil that can give some of the transparency figures: the hotline, the hash set, and later the

@@ -214,24 +214,33 @@ enum CaseDeskController {
                 (m.created, PartnerRow(time: Format.dateTime(m.created), partner: m.partner, what: "\(what): \(fate)")))
         }
         let referrals = outgoing.filter { $0.type == "referral" }.map(\.messageID)
-        for a in try await store.answers(toReferrals: referrals) {
+        let answers = try await store.answers(toReferrals: referrals)
+        let countries =
+            answers.isEmpty
+            ? [:]
+            : Dictionary(try await store.partners().map { ($0.name, $0.countries.joined(separator: "/")) }) { a, _ in a
+            }
+        for a in answers {
             rows.append(
                 (
                     a.received,
-                    PartnerRow(time: Format.dateTime(a.received), partner: a.partner, what: Self.answer(a.message))
+                    PartnerRow(
+                        time: Format.dateTime(a.received), partner: a.partner,
+                        what: Self.answer(a.message, country: countries[a.partner] ?? a.partner))
                 ))
         }
         return rows.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
-    /// A partner's status or known answer in words: "removed in XB at …", "assessed: baseline".
-    static func answer(_ json: String) -> String {
+    /// A partner's status or known answer in words: "removed in XB at …", "assessed there: baseline".
+    /// - Parameter country: Where the partner works (its countries), named in a removal.
+    static func answer(_ json: String, country: String) -> String {
         guard let m = try? JSONDecoder().decode(FederationMessage.self, from: Data(json.utf8)) else { return json }
         if let k = m.known { return "already known there: \(k.outcome) (their case \(k.reference ?? m.case))" }
         guard let s = m.status else { return m.type.rawValue }
         let at = FederationSigning.date(s.at).map(Format.dateTime) ?? s.at
         switch s.state {
-        case .removed: return "removed there at \(at)"
+        case .removed: return "removed in \(country) at \(at)"
         case .assessed: return "assessed there: \(s.outcome ?? "")"
         case .noticeSent: return "notice sent to the host at \(at)"
         case .declined: return "declined: \(s.reason ?? "")"
@@ -494,6 +503,9 @@ enum CaseDeskController {
         } catch let error as any VigilFailure where error.kind != .internalFailure {
             return try await casePage(req, error: sentence(error.description), status: .unprocessableEntity)
         }
+        // Assessed content hosted where a partner hotline works goes to it (after a second analyst under four eyes).
+        try await PartnerRouter(db: req.db, clock: req.vigil.clock, ownCountry: try req.vigil.configuration.country)
+            .routeIfDue(caseID: id)
         return req.redirect(to: "/cases/\(id)", redirectType: .normal)
     }
 

@@ -133,6 +133,7 @@ extension VigilServer {
             { req in HashSetTransparency(db: req.db) },
             { req in BlockListTransparency(db: req.db) },
             { req in TakedownTransparency(db: req.db) },
+            { req in FederationTransparency(db: req.db) },
         ]
     }
 }
