@@ -25,6 +25,12 @@ struct ServerOptions: ParsableArguments {
     @Option(help: .setting("log_level")) var logLevel: String?
     @Option(help: .setting("site_name")) var siteName: String?
     @Option(help: .setting("emergency_number")) var emergencyNumber: String?
+    @Option(help: .setting("urgent_alert_to")) var urgentAlertTo: String?
+    @Option(help: .setting("urgent_alert_webhook")) var urgentAlertWebhook: String?
+    @Option(help: .setting("urgent_webhook_secret")) var urgentWebhookSecret: String?
+    @Option(help: .setting("urgent_ack_minutes")) var urgentAckMinutes: String?
+    @Option(help: .setting("urgent_le_contact")) var urgentLeContact: String?
+    @Option(help: .setting("time_zone")) var timeZone: String?
     @Option(help: .setting("helpline_name")) var helplineName: String?
     @Option(help: .setting("helpline_number")) var helplineNumber: String?
     @Option(help: .setting("public_reports_per_hour")) var publicReportsPerHour: String?

@@ -36,6 +36,18 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var siteName: String = "Vigil"
     /// The emergency number shown on public pages.
     public var emergencyNumber: String = "112"
+    /// Where urgent alerts go when no one on the rota is on duty (`urgent_alert_to`).
+    public var urgentAlertTo: [String] = []
+    /// A paging service's webhook called with every urgent alert and escalation (`urgent_alert_webhook`).
+    public var urgentAlertWebhook: String?
+    /// The HMAC key the webhook's `X-Vigil-Signature` is made with (`urgent_webhook_secret`).
+    public var urgentWebhookSecret: String?
+    /// How long an urgent alert waits for an acknowledgement before the next person is alerted (`urgent_ack_minutes`).
+    public var urgentAckMinutes: Double = 15
+    /// The law-enforcement liaison's 24/7 contact, the last step of an urgent alert (`urgent_le_contact`).
+    public var urgentLEContact: String?
+    /// The hotline's time zone, for the on-call rota (`time_zone`, IANA name).
+    public var timeZone: String = "UTC"
     /// The child helpline named on public pages.
     public var helplineName: String = "the national child helpline"
     public var helplineNumber: String = "116 111"

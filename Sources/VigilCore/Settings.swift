@@ -146,6 +146,47 @@ public enum Settings {
         },
         .text("site_name", "Name in page titles and authenticator apps (default Vigil).", \.siteName),
         .text("emergency_number", "Emergency number on the public pages (default 112).", \.emergencyNumber),
+        .list(
+            "urgent_alert_to",
+            "Addresses alerted about a child in immediate danger when no one on the rota is on duty (comma-separated).",
+            separator: ","
+        ) { c, v throws(SettingError) in
+            for a in v where !EmailAddress.isPlausible(a) {
+                throw SettingError("urgent_alert_to: '\(a)' is not an e-mail address")
+            }
+            c.urgentAlertTo = v
+        },
+        .optional(
+            "urgent_alert_webhook", "A paging service's URL, POSTed every urgent alert and escalation (signed JSON).",
+            \.urgentAlertWebhook),
+        .optional(
+            "urgent_webhook_secret", "Key of the urgent webhook's X-Vigil-Signature (HMAC-SHA-256 of the body).",
+            \.urgentWebhookSecret),
+        Setting(
+            key: "urgent_ack_minutes",
+            help: "Minutes an urgent alert waits for an acknowledgement before the next person is alerted (default 15)."
+        ) { c, v throws(SettingError) in
+            guard let m = Double(v.trimmingCharacters(in: .whitespaces)), m >= 0.05, m <= 1440 else {
+                throw SettingError("urgent_ack_minutes must be a number of minutes from 0.05 to 1440, got '\(v)'")
+            }
+            c.urgentAckMinutes = m
+        },
+        Setting(
+            key: "urgent_le_contact",
+            help: "The law-enforcement liaison's 24/7 e-mail address: the last step of an unacknowledged urgent alert."
+        ) { c, v throws(SettingError) in
+            guard !v.isEmpty else { return }
+            guard EmailAddress.isPlausible(v) else { throw SettingError("urgent_le_contact must be an e-mail address") }
+            c.urgentLEContact = v
+        },
+        Setting(key: "time_zone", help: "The hotline's time zone for the on-call rota (IANA name, default UTC).") {
+            c, v throws(SettingError) in
+            guard !v.isEmpty else { return }
+            guard TimeZone(identifier: v) != nil else {
+                throw SettingError("time_zone: '\(v)' is not a time zone name such as Europe/Paris")
+            }
+            c.timeZone = v
+        },
         .text("helpline_name", "The child helpline named on the public pages.", \.helplineName),
         .text("helpline_number", "The child helpline's number (default 116 111).", \.helplineNumber),
         .number("public_reports_per_hour", "Reports one address may send per hour (default 30).") {

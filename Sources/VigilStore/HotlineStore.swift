@@ -147,6 +147,7 @@ public struct HotlineStore: Sendable {
             let sql = tx.sql
             var out: [Submitted] = []
             var events: [AuditLog.Entry] = []
+            var urgent: [(Int64, AuditActor)] = []
             // The next case number, read once: this transaction holds the write lock (the chain's head row is locked).
             var nextCaseID =
                 (try await sql.select().column(
@@ -234,8 +235,15 @@ public struct HotlineStore: Sendable {
                             "danger": String(report.childInImmediateDanger),
                         ]))
                 out.append(Submitted(reference: p.reference, caseID: caseID, joinedExistingCase: joined))
+                if report.childInImmediateDanger {
+                    urgent.append((caseID, p.item.actor))
+                }
             }
             try await AuditLog.append(on: tx, events)
+            // A child in immediate danger: the on-call rota is alerted now, not when someone next opens the queue.
+            for (caseID, actor) in urgent {
+                try await UrgentStore.raise(caseID: caseID, at: now, clock: clock, actor: actor, on: tx)
+            }
             return out
         }
     }

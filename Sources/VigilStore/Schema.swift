@@ -53,6 +53,7 @@ enum StoreSchema {
         HostingColumns.self, Notices.self, NoticeItems.self, Channels.self, NoticeTemplates.self, NoticeBounces.self,
         FederationPartners.self, FederationKeys.self, FederationInbox.self, FederationOutbox.self,
         FederationLinksColumns.self,
+        RotaShifts.self, UrgentAlertsColumns.self, UrgentTokens.self,
     ]
 }
 

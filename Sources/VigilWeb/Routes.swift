@@ -18,6 +18,9 @@ func routes(_ app: Application) {
     app.on(.GET, ["appeal"], access: .publicAccess, use: AppealController.form)
     app.on(.POST, ["appeal"], access: .publicAccess, use: AppealController.submit)
     app.on(.GET, ["appeal", "status"], access: .publicAccess, use: AppealController.status)
+    // The one-time link in an urgent alert: the token is the credential (the recipient may not be signed in).
+    app.on(.GET, ["urgent", ":token"], access: .publicAccess, use: UrgentController.ackPage)
+    app.on(.POST, ["urgent", ":token"], access: .publicAccess, use: UrgentController.acknowledge)
 
     // MARK: sign-in and account setup (public by nature; throttled and CSRF-protected)
     app.on(.GET, ["login"], access: .publicAccess) { try await AuthController.loginPage($0) }
@@ -39,6 +42,9 @@ func routes(_ app: Application) {
     app.on(.POST, ["cases", ":id", "act"], access: Rules.caseActors, use: CaseDeskController.act)
     app.on(.POST, ["cases", ":id", "hosting"], access: Rules.desk, use: CaseDeskController.setHosting)
     app.on(.GET, ["le", "referred"], access: Rules.lawEnforcement, use: CaseDeskController.referred)
+    app.on(.GET, ["rota"], access: Rules.rotaReaders) { try await UrgentController.rota($0) }
+    app.on(.POST, ["rota"], access: Rules.rotaEditors, use: UrgentController.addShift)
+    app.on(.POST, ["rota", ":id", "remove"], access: Rules.rotaEditors, use: UrgentController.removeShift)
     app.on(.GET, ["cases", ":id", "referral"], access: Rules.lawEnforcement, use: CaseDeskController.referral)
 
     // MARK: staff: the block list (auditors read, defanged)

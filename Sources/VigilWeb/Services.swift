@@ -97,6 +97,15 @@ public final class Metrics: Sendable {
 
     /// Each partner hotline's link, read at scrape time: messages waiting and given up, and seconds since the last
     /// message each way (absent until there is one).
+    /// Urgent alerts nobody has acknowledged yet (a child said to be in immediate danger): alert on anything above 0.
+    func urgent(unacknowledged: Int) {
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "vigil", metricName: "urgent_alerts_unacknowledged", unitName: "alerts",
+                helpText: "Urgent alerts (a child in immediate danger) that nobody has acknowledged yet")
+        ).set(Double(unacknowledged))
+    }
+
     func federation(_ health: [String: FederationStore.Health], now: Date) {
         for (partner, h) in health {
             for (metric, help, value) in [

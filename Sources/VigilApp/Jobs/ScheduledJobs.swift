@@ -44,9 +44,13 @@ public struct ScheduledJobs: Sendable {
         let federation = FederationService(
             store: FederationStore(db: db, clock: clock, secrets: sealer), hotline: hotline, notices: notices.store,
             fetcher: OutboundFetcher(config), signingKey: blockList.signingKey, installation: config.siteName)
+        let urgent = UrgentAlertService(
+            db: db, clock: clock, configuration: config, fetcher: OutboundFetcher(config),
+            send: sendMail ?? UrgentAlertService.smtp(config))
         let worker = QueueWorker(
             queue: JobQueue(db: db, clock: clock, owner: owner),
             handlers: [
+                UrgentStore.alertJob: { try await urgent.run($0) },
                 NoticeStore.attributeJob: { try await notices.attribute($0) },
                 NoticeStore.prepareJob: { try await notices.prepare($0) },
                 NoticeStore.sendJob: { try await notices.send($0) },
@@ -83,6 +87,17 @@ public struct ScheduledJobs: Sendable {
             }
         }
         jobs = [
+            queued(
+                UrgentStore.alertJob,
+                "alert the on-call rota about a report saying a child is in immediate danger (e-mail and webhook)"),
+            Job(
+                name: UrgentStore.escalateJob, everyMinutes: 1,
+                summary: "alert the next person, then law enforcement's 24/7 contact, when no one acknowledged in time"
+            ) { _ in
+                let moved = try await urgent.escalate()
+                _ = try await worker.drain(UrgentStore.alertJob, limit: 100)
+                return moved
+            },
             queued(
                 HotlineStore.reporterUpdateJob,
                 "e-mail reporters who left an address the new public status of their report"),

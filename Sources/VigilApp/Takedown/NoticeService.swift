@@ -218,23 +218,8 @@ public struct NoticeService: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let body = try encoder.encode(
             Body(notice: notice.id, reminder: notice.sends, urls: items.map(\.url), confirm_url: confirmURL))
-        let mac = HMAC<SHA256>.authenticationCode(
-            for: body, using: SymmetricKey(data: Data((channel.secret ?? "").utf8)))
-        var request = HTTPClientRequest(url: channel.address)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(
-            name: "X-Vigil-Signature", value: "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
-        request.body = .bytes(ByteBuffer(data: body))
-        let response: OutboundFetcher.Response
-        do {
-            response = try await fetcher.fetch(request, timeout: .seconds(30), maxBytes: 64 << 10)
-        } catch let refusal as OutboundRefusal {
-            throw StoreError.unreachable("the webhook \(channel.address): \(refusal)")
-        }
-        guard (200..<300).contains(response.status) else {
-            throw StoreError.unreachable("the webhook \(channel.address) answered HTTP \(response.status)")
-        }
+        let response = try await SignedWebhook.post(
+            channel.address, body: body, secret: channel.secret, fetcher: fetcher)
         let json = try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
         return json?["removed"] as? Bool == true
     }

@@ -27,6 +27,7 @@ public enum VigilMigrations {
             HashBanks(),
             CreateFederation(),
             FederationLinks(),
+            UrgentAlerts(),
         ]
     }
 }

@@ -24,6 +24,9 @@ enum OpsController {
         if let health = try? await federation.health() {
             try req.vigil.metrics.federation(health, now: federation.clock.now())
         }
+        if let n = try? await UrgentStore(db: req.db, clock: try req.vigil.clock).unacknowledgedCount() {
+            try req.vigil.metrics.urgent(unacknowledged: n)
+        }
         let text = try req.vigil.metrics.registry.emitToString()
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(

@@ -178,6 +178,10 @@ enum CaseDeskController {
         var notFetched = ""
         /// What passed between this case and partner hotlines (federation), oldest first.
         var partners: [PartnerRow] = []
+        /// The urgent alerts about this case, in words ("acknowledged by ana at …").
+        var urgent: [String] = []
+        /// Whether this user may say a child is in immediate danger (analysts, when the case does not say so yet).
+        var canFlagDanger = false
     }
 
     struct PartnerRow: Encodable {
@@ -304,6 +308,9 @@ enum CaseDeskController {
         else {
             throw Abort(.notFound, reason: "There is no case \(id).")
         }
+        // Opening the case acknowledges its urgent alerts: someone is on it, nobody else needs waking.
+        let urgent = UrgentStore(db: req.db, clock: try req.vigil.clock)
+        if role != .auditor { try await urgent.acknowledgeOnOpen(caseID: id, by: user) }
         let now = try req.vigil.clock.now()
         let (events, _) = try await AuditLog.list(on: req.db, filter: .init(subject: "case:\(id)"), page: 1, per: 200)
         let wf = c.workflow
@@ -351,6 +358,14 @@ enum CaseDeskController {
                 registrarContact: $0.registrarContact ?? "", source: $0.source,
                 updated: "\($0.updatedBy), \(Format.dateTime($0.updatedAt))", details: $0.details ?? "")
         }
+        full.urgent = try await urgent.alerts(caseID: id).map { a in
+            if let by = a.acknowledgedBy {
+                return "Urgent alert raised \(Format.dateTime(a.raisedAt)), acknowledged by \(by) at "
+                    + (a.acknowledgedAt.map(Format.dateTime) ?? "")
+            }
+            return "Urgent alert raised \(Format.dateTime(a.raisedAt)): \(a.state), nobody has acknowledged it yet"
+        }
+        full.canFlagDanger = !c.danger && [.analyst, .supervisor, .admin].contains(role)
         full.notices = []
         for n in try await notices.notices(forCase: id) {
             full.notices.append(try await NoticeRow.of(n, store: notices))
@@ -424,6 +439,14 @@ enum CaseDeskController {
         let f = try req.content.decode(ActionForm.self)
         let now = try req.vigil.clock.now()
         let analystRoles: Set<Role> = [.analyst, .supervisor, .admin]
+        if f.action == "flag-danger" {
+            // Not a workflow step: the case goes to the top of the queue and the on-call rota is alerted.
+            guard analystRoles.contains(role) else {
+                throw Abort(.forbidden, reason: "Only analysts say a child is in immediate danger.")
+            }
+            try await UrgentStore(db: req.db, clock: try req.vigil.clock).flagDanger(caseID: id, actor: .user(user))
+            return req.redirect(to: "/cases/\(id)", redirectType: .normal)
+        }
         let event: CaseEvent
         switch f.action {
         case "claim": event = .claim(by: user)

@@ -28,6 +28,17 @@ enum TakedownController {
         let open: Int
         /// Cross-border: referrals to and from partner hotlines.
         var partners: [PartnerGroup] = []
+        /// The urgent path: time to acknowledge alerts about a child in immediate danger, by month.
+        var urgent: [UrgentMonth] = []
+    }
+
+    struct UrgentMonth: Encodable {
+        let month: String
+        let raised: Int
+        let acknowledged: Int
+        /// Minutes from the alert to its acknowledgement.
+        let median: String
+        let p90: String
     }
 
     struct PartnerGroup: Encodable {
@@ -35,7 +46,7 @@ enum TakedownController {
         let countries: String
         let sent: Int
         let delivered: Int
-        /// Median hours from our referral decision to the partner's receipt.
+        /// Median hours from our first assessment to the partner's receipt.
         let toReceipt: String
         let removed: Int
         let median: String
@@ -106,6 +117,12 @@ enum TakedownController {
             byProvider: grouped(t) { $0.contact },
             chart: chart, escalated: escalated, open: open)
         page.partners = partnerGroups(try await FederationStore(db: req.db, clock: try req.vigil.clock).figures())
+        page.urgent = try await UrgentStore(db: req.db, clock: try req.vigil.clock).ackFigures().map { f in
+            UrgentMonth(
+                month: f.month.description, raised: f.raised, acknowledged: f.acknowledged,
+                median: f.median.map { String(format: "%.1f", $0 / 60) } ?? "—",
+                p90: f.p90.map { String(format: "%.1f", $0 / 60) } ?? "—")
+        }
         return try await req.view.render("takedown", page)
     }
 
