@@ -29,6 +29,10 @@ struct DemoDataTests {
             let (sup, _) = try await Staff.signedIn(app, clock: clock, username: "sue", role: .supervisor)
             let takedown = try await sup.get("/takedown")
             #expect(takedown.status == .ok && takedown.body.contains("escalated"))
+            // the urgent path: a rota, and an alert acknowledged six minutes after the report
+            #expect(takedown.body.contains("id=\"urgent-ack\"") && takedown.body.contains("<td>6.0</td>"))
+            let rota = try await sup.get("/rota")
+            #expect(rota.body.contains("nights@hotline.example.test") && rota.body.contains("acknowledged"))
             let appealsPage = try await sup.get("/list/appeals")
             #expect(appealsPage.body.contains("stays (generated example)"))
             // nothing but reserved names

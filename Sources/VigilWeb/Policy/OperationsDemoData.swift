@@ -7,7 +7,8 @@ extension VigilServer {
     /// Demonstration data for the operations pages (#18): notices sent and the content removed, with realistic stage
     /// times; a notice escalated after going unanswered; an appeal decided and one open; a law-enforcement hold that
     /// lets notices leave after a date; a list entry whose verification ran out, so the list's versions show an
-    /// addition and an expiry. Only reserved `.test` names, and nothing leaves the machine: notices are recorded as
+    /// addition and an expiry; an on-call rota and an urgent report whose alert was acknowledged. Only reserved
+    /// `.test` names, and nothing leaves the machine: notices are recorded as
     /// the send job would record them, never sent. Added once, with the rest of the demo data.
     static func addOperationsDemoData(_ app: Application) async throws {
         let s = try app.vigil
@@ -100,5 +101,39 @@ extension VigilServer {
             target: "http://demo-host.example.test/gallery/image-1.jpg",
             grounds: "DEMO: the picture was removed last week (generated example).", contact: nil, language: "fr",
             sealer: nil, tokens: s.tokens)
+
+        // The urgent path: an on-call rota (days, and nights past midnight), and a report saying a child is in
+        // immediate danger whose alert the analyst on duty acknowledged six minutes later. The alert job is taken off
+        // the queue and marked sent: nothing is mailed.
+        let urgent = UrgentStore(db: app.db, clock: clock)
+        try await urgent.addShift(
+            RotaShift(
+                username: analyst, email: "on-call@hotline.example.test", days: [1, 2, 3, 4, 5], start: 8 * 60,
+                end: 20 * 60), actor: .system)
+        try await urgent.addShift(
+            RotaShift(
+                username: "demo-supervisor", email: "nights@hotline.example.test", days: Set(1...7), start: 20 * 60,
+                end: 8 * 60), actor: .system)
+        clock.set(now - 2 * 86_400)
+        let danger = try ReportSubmission(
+            kind: .url, url: "http://urgent.example.test/demo/7/live.html",
+            details: "Demonstration report (generated, not real).", childInImmediateDanger: true, contact: nil
+        ).validated()
+        let urgentCase = try await hotline.submit(danger, language: "en", actor: .publicVisitor).caseID
+        for job in try await queue.claim(UrgentStore.alertJob, limit: 10, evenIfDelayed: true) {
+            if let alert = try await urgent.alerts(caseID: urgentCase).first {
+                try await urgent.apply(
+                    .raise, to: alert.id, actor: .job(UrgentStore.alertJob),
+                    plan: {
+                        UrgentAlert(
+                            onDuty: OnCallRota(shifts: try await urgent.shifts().map(\.shift), timeZone: .gmt).onDuty(
+                                at: clock.now()), fallback: [], lawEnforcement: "demo-247@police.example.test")
+                    })
+                try await urgent.markNotified(alert.id, step: 0)
+            }
+            _ = try await queue.complete(job)
+        }
+        clock.advance(by: 6 * 60)
+        try await urgent.acknowledgeOnOpen(caseID: urgentCase, by: analyst)
     }
 }
