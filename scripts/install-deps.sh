@@ -7,7 +7,7 @@ runtime_only=0
 
 # Debian packages, by name.
 build_pkgs=(libvips-dev libturbojpeg0-dev libqrencode-dev libsqlite3-dev libmaxminddb-dev pkg-config)
-test_pkgs=(postgresql chromium chromium-driver hashdeep python3-pip unbound squid)
+test_pkgs=(postgresql chromium chromium-driver hashdeep python3-pip unbound squid bind9-utils)
 want=("${build_pkgs[@]}")
 [ $runtime_only = 1 ] || want+=("${test_pkgs[@]}")
 

@@ -184,6 +184,12 @@ def test_jobs_list_and_run():
         rpz = subprocess.run([VIGIL, "feed", "export", "--format", "rpz", "--out", "-", "--data-dir", data],
                              capture_output=True, text=True, timeout=120)
         assert rpz.returncode == 0 and "SOA" in rpz.stdout, rpz.stderr
+        # BIND's own checker accepts the empty zone (a resolver can load it on day one).
+        zone = os.path.join(d, "national.rpz")
+        with open(zone, "w") as f:
+            f.write(rpz.stdout)
+        checked = subprocess.run(["named-checkzone", "rpz.vigil.test", zone], capture_output=True, text=True, timeout=60)
+        assert checked.returncode == 0 and "OK" in checked.stdout, checked.stdout + checked.stderr
         bad = subprocess.run([VIGIL, "jobs", "run", "nope", "--data-dir", data], capture_output=True, text=True, timeout=120)
         assert bad.returncode == 2 and "no job named 'nope'" in bad.stderr
 

@@ -134,3 +134,29 @@ def test_kill_9_loses_no_acknowledged_report():
     s.dir_keep = True
     s.stop()
     assert not missing, f"{len(missing)} acknowledged reports were lost"
+
+
+def test_report_link_opens_the_form_filled_in_and_sends_nothing(server, browser):
+    """A platform's report link opens the form in the browser filled in and not sent; the copy-paste snippet on
+    /report/button is well-formed HTML, a plain link with no script and no event handler."""
+    import html
+    import sqlite3
+    import xml.etree.ElementTree as ET
+    from urllib.parse import quote
+    page = "http://videos.example.test/watch/1"
+    browser.get(f"{server.base}/report?kind=url&url={quote(page, safe='')}&service={quote('Example Videos')}&lang=es")
+    assert browser.find_element(By.NAME, "url").get_attribute("value") == page
+    assert browser.find_element(By.CSS_SELECTOR, "input[name=kind][value=url]").is_selected()
+    assert "Example Videos" in browser.find_element(By.ID, "prefilled").text
+    assert browser.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "es"
+    with sqlite3.connect(os.path.join(server.dir, "data", "vigil.sqlite")) as c:
+        assert c.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 0, "nothing is sent without the reporter"
+
+    browser.get(f"{server.base}/report/button")
+    for lang in ("en", "fr", "es", "ar"):
+        snippet = browser.find_element(By.ID, f"snippet-{lang}").text   # the text a web developer copies
+        element = ET.fromstring(html.unescape(snippet).replace("&", "&amp;"))   # well-formed: one element, closed
+        assert element.tag == "a" and element.get("href").startswith(server.base + "/report?kind=url&url=")
+        assert f"lang={lang}" in element.get("href") and element.get("lang") == lang
+        assert not any(k.lower().startswith("on") for k in element.attrib), element.attrib
+        assert "<script" not in snippet.lower() and list(element) == []
