@@ -18,7 +18,12 @@ public struct FederationTransparency: TransparencySource {
             in: DateInterval(start: period.start, end: period.end))
         guard !all.isEmpty else { return [:] }
         var out: [TransparencyFigure: FigureTable] = [:]
-        for f in wanted where figures.contains(f) { out[f] = Self.table(f, all) }
+        for f in wanted where figures.contains(f) {
+            // Times only for partners with some: a partner with none is not shown as 0 hours.
+            let partners =
+                f == .partnerTimes ? all.filter { !$0.toReceipt.isEmpty || !$0.reportToRemoval.isEmpty } : all
+            if !partners.isEmpty { out[f] = Self.table(f, partners) }
+        }
         return out
     }
 

@@ -31,7 +31,7 @@ enum UrgentAlertsColumns: String, SQLTableColumns {
     case ackBy = "ack_by"
 }
 
-/// `urgent_tokens`: the one-time acknowledgement links, by SHA-256 of the token (0022).
+/// `urgent_tokens`: each recipient's delivery of a step, with its acknowledgement link by SHA-256 (0022).
 enum UrgentTokens: String, SQLTableColumns {
     static let table = "urgent_tokens"
 
@@ -40,5 +40,6 @@ enum UrgentTokens: String, SQLTableColumns {
     case step
     case address
     case createdMS = "created_ms"
+    case sentMS = "sent_ms"
     case usedMS = "used_ms"
 }

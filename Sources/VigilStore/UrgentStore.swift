@@ -211,6 +211,14 @@ public struct UrgentStore: Sendable {
                     .from(UrgentAlertsColumns.tableName).where(UrgentAlertsColumns.id, .equal, id).first()
             else { throw StoreError.notFound("no urgent alert \(id)") }
             let stored = try Self.alert(row)
+            if stored.alert == nil && stored.state == "acknowledged" {
+                // Taken before it was sent: nothing goes out, and nobody takes it twice.
+                if case .acknowledge = event {
+                    throw StoreError.conflict(
+                        "the alert was already acknowledged by \(stored.acknowledgedBy ?? "someone")")
+                }
+                return []
+            }
             guard var value = stored.alert ?? planned else { return [] }
             let actions: [UrgentAlert.Action]
             do {
@@ -235,7 +243,7 @@ public struct UrgentStore: Sendable {
             }
             try await AuditLog.append(on: tx, entries)
             // An escalated step is sent by the `urgent-alert` job (retried by the queue when the relay is down).
-            if event == .deadlinePassed, actions.contains(where: { if case .notify = $0 { true } else { false } }) {
+            if case .deadlinePassed = event, actions.contains(where: { if case .notify = $0 { true } else { false } }) {
                 _ = try await JobQueue(db: tx, clock: clock, owner: "urgent").enqueue(
                     Self.alertJob, payload: "{\"alert\":\(id)}", maxAttempts: 40, on: tx)
             }
@@ -258,19 +266,64 @@ public struct UrgentStore: Sendable {
             .orderBy(UrgentAlertsColumns.id).all().map { try $0.decode(UrgentAlertsColumns.id, as: Int64.self) }
     }
 
-    /// A one-time acknowledgement link's token for one recipient of one step (only its hash is kept).
-    public func issueToken(alert id: Int64, step: Int, address: String) async throws -> String {
+    /// Claims the delivery of one step to one recipient (an address, or `webhook`) and returns the token of its
+    /// acknowledgement link (only its hash is kept); nil when it was sent already, or another process is sending it
+    /// now. A claim left by a process that died (over 5 minutes without being sent) is taken over.
+    public func claimDelivery(alert id: Int64, step: Int, address: String) async throws -> String? {
+        let now = clock.now()
+        if let row = try await sql.select().columns(UrgentTokens.sentMS, UrgentTokens.createdMS)
+            .from(UrgentTokens.tableName).where(UrgentTokens.alertID, .equal, id)
+            .where(UrgentTokens.step, .equal, step).where(UrgentTokens.address, .equal, address).first()
+        {
+            if try row.decode(UrgentTokens.sentMS, as: Int64?.self) != nil { return nil }
+            let claimed = Self.date(try row.decode(UrgentTokens.createdMS, as: Int64.self))
+            guard now.timeIntervalSince(claimed) > 300 else { return nil }
+            try await releaseDelivery(alert: id, step: step, address: address)
+        }
         let token = SystemTokenSource().urlSafeToken(bytes: 24)
-        try await sql.insert(into: UrgentTokens.tableName)
-            .columns(
-                UrgentTokens.tokenHash, UrgentTokens.alertID, UrgentTokens.step, UrgentTokens.address,
-                UrgentTokens.createdMS
-            )
-            .values(
-                SQLBind(sha256Hex(token)), SQLBind(id), SQLBind(step), SQLBind(address),
-                SQLBind(AuditChain.milliseconds(clock.now()))
-            ).run()
+        do {
+            try await sql.insert(into: UrgentTokens.tableName)
+                .columns(
+                    UrgentTokens.tokenHash, UrgentTokens.alertID, UrgentTokens.step, UrgentTokens.address,
+                    UrgentTokens.createdMS
+                )
+                .values(
+                    SQLBind(sha256Hex(token)), SQLBind(id), SQLBind(step), SQLBind(address),
+                    SQLBind(AuditChain.milliseconds(now))
+                ).run()
+        } catch {
+            // The unique index: another process claimed it between the look and the insert.
+            if try await sql.select().column(UrgentTokens.tokenHash).from(UrgentTokens.tableName)
+                .where(UrgentTokens.alertID, .equal, id).where(UrgentTokens.step, .equal, step)
+                .where(UrgentTokens.address, .equal, address).first() != nil
+            {
+                return nil
+            }
+            throw error
+        }
         return token
+    }
+
+    /// The claimed delivery went out.
+    public func deliverySent(alert id: Int64, step: Int, address: String) async throws {
+        try await sql.update(UrgentTokens.tableName).set(UrgentTokens.sentMS, to: AuditChain.milliseconds(clock.now()))
+            .where(UrgentTokens.alertID, .equal, id).where(UrgentTokens.step, .equal, step)
+            .where(UrgentTokens.address, .equal, address).run()
+    }
+
+    /// The claimed delivery failed: the next attempt claims it afresh (with a new link).
+    public func releaseDelivery(alert id: Int64, step: Int, address: String) async throws {
+        try await sql.delete(from: UrgentTokens.tableName).where(UrgentTokens.alertID, .equal, id)
+            .where(UrgentTokens.step, .equal, step).where(UrgentTokens.address, .equal, address)
+            .where(UrgentTokens.sentMS, .is, SQLLiteral.null).run()
+    }
+
+    /// Alerts raised over `olderThan` seconds ago and still not planned (their job failed or never ran).
+    public func stalePending(olderThan: TimeInterval) async throws -> [Int64] {
+        try await sql.select().column(UrgentAlertsColumns.id).from(UrgentAlertsColumns.tableName)
+            .where(UrgentAlertsColumns.state, .equal, "pending")
+            .where(UrgentAlertsColumns.raisedMS, .lessThanOrEqual, AuditChain.milliseconds(clock.now() - olderThan))
+            .orderBy(UrgentAlertsColumns.id).all().map { try $0.decode(UrgentAlertsColumns.id, as: Int64.self) }
     }
 
     /// The alert a one-time link belongs to, and to whom it was sent; nil for an unknown token.
@@ -299,14 +352,41 @@ public struct UrgentStore: Sendable {
         return try await self.alert(alert.id) ?? alert
     }
 
-    /// A staff member opened the case: its waiting alerts count as acknowledged by them.
+    /// A staff member of the desk opened the case: its waiting alerts count as acknowledged by them, also one not
+    /// sent yet (then nobody is disturbed).
     public func acknowledgeOnOpen(caseID: Int64, by user: String) async throws {
-        for a in try await alerts(caseID: caseID) where a.state == "open" || a.state == "unanswered" {
+        for a in try await alerts(caseID: caseID) where a.state != "acknowledged" {
+            if a.state == "pending" {
+                try await acknowledgePending(a, by: user)
+                continue
+            }
             do {
                 try await apply(.acknowledge(by: user, via: "case-page"), to: a.id, actor: .user(user))
             } catch StoreError.conflict {
                 continue  // acknowledged meanwhile
             }
+        }
+    }
+
+    /// An alert acknowledged before its job planned it: recorded, so the job sends nothing.
+    func acknowledgePending(_ a: Alert, by user: String) async throws {
+        let now = clock.now()
+        try await AuditLog.transaction(db) { tx in
+            guard
+                let row = try await tx.sql.select().column(UrgentAlertsColumns.state).from(
+                    UrgentAlertsColumns.tableName
+                )
+                .where(UrgentAlertsColumns.id, .equal, a.id).first(),
+                try row.decode(UrgentAlertsColumns.state, as: String.self) == "pending"
+            else { return }
+            try await tx.sql.update(UrgentAlertsColumns.tableName).set(UrgentAlertsColumns.state, to: "acknowledged")
+                .set(UrgentAlertsColumns.ackMS, to: AuditChain.milliseconds(now)).set(
+                    UrgentAlertsColumns.ackBy, to: user
+                )
+                .where(UrgentAlertsColumns.id, .equal, a.id).run()
+            try await AuditLog.append(
+                on: tx, at: now, actor: .user(user), action: "urgent.acknowledged", subject: "case:\(a.caseID)",
+                details: ["by": user, "via": "case-page", "step": "-1", "alert": String(a.id)])
         }
     }
 

@@ -48,6 +48,9 @@ struct PartnerRoutingTests {
         #expect(wf.state == .awaitingConfirmation)
         #expect(!actions.contains(.referToPartner(country: "XB")), "nothing leaves before the second analyst")
         #expect(route(wf, "XB") == nil, "already waiting for confirmation")
+        var released = try assessed(.internationallyIllegal, fourEyes: [.partnerReferral])
+        _ = try released.handle(.unclaim(by: "ana"), at: now)
+        #expect(route(released, "XB") == nil, "under four eyes, with no assessor holding it, an analyst refers by hand")
         #expect(throws: CaseWorkflowError.sameAnalyst) { _ = try wf.handle(.confirm(by: "ana"), at: now) }
         #expect(try wf.handle(.confirm(by: "amy"), at: now).contains(.referToPartner(country: "XB")))
         #expect(route(wf, "XB") == nil, "already referred")

@@ -75,23 +75,29 @@ struct UrgentAlertTests {
             onDuty: [RotaShift(username: "ana", email: "ana@hotline.test", days: [5], start: 0, end: 0)], fallback: [],
             lawEnforcement: "247@police.test")
         #expect(throws: UrgentAlert.Refusal.notRaised) { try a.handle(.acknowledge(by: "x", via: "link"), at: t) }
-        #expect(try a.handle(.deadlinePassed, at: t).isEmpty, "nothing to escalate before it is raised")
+        #expect(try a.handle(.deadlinePassed(ackAfter: 900), at: t).isEmpty, "nothing to escalate before it is raised")
         let raised = try a.handle(.raise, at: t)
         #expect(raised.first == .notify(step: 0))
         #expect(a.deadline(ackAfter: 900) == t + 900)
         #expect(try a.handle(.raise, at: t).isEmpty, "raised once")
-        let escalated = try a.handle(.deadlinePassed, at: t + 900)
+        #expect(try a.handle(.deadlinePassed(ackAfter: 900), at: t + 899).isEmpty, "not before the wait has passed")
+        let escalated = try a.handle(.deadlinePassed(ackAfter: 900), at: t + 900)
+        #expect(
+            try a.handle(.deadlinePassed(ackAfter: 900), at: t + 900).isEmpty,
+            "a second process asking at the same moment moves nothing: the new step's wait has just begun")
         #expect(escalated.first == .notify(step: 1) && a.step == 1 && a.steps[1].kind == .lawEnforcement)
         #expect(a.deadline(ackAfter: 900) == t + 1800)
-        #expect(try a.handle(.deadlinePassed, at: t + 1800) == [.audit("urgent.unanswered", ["steps": "2"])])
+        #expect(
+            try a.handle(.deadlinePassed(ackAfter: 900), at: t + 1800) == [.audit("urgent.unanswered", ["steps": "2"])])
         #expect(a.state == .unanswered && a.deadline(ackAfter: 900) == nil)
-        #expect(try a.handle(.deadlinePassed, at: t + 2700).isEmpty)
+        #expect(try a.handle(.deadlinePassed(ackAfter: 900), at: t + 2700).isEmpty)
         let ack = try a.handle(.acknowledge(by: "247@police.test", via: "link"), at: t + 2000)
         #expect(ack == [.audit("urgent.acknowledged", ["by": "247@police.test", "via": "link", "step": "1"])])
         #expect(a.state == .acknowledged && a.acknowledgedAt == t + 2000)
         #expect(throws: UrgentAlert.Refusal.alreadyAcknowledged(by: "247@police.test")) {
             try a.handle(.acknowledge(by: "ana", via: "case-page"), at: t + 2100)
         }
-        #expect(try a.handle(.deadlinePassed, at: t + 9000).isEmpty, "an acknowledged alert goes no further")
+        #expect(
+            try a.handle(.deadlinePassed(ackAfter: 900), at: t + 9000).isEmpty, "an acknowledged alert goes no further")
     }
 }

@@ -12,7 +12,13 @@ import VigilTestSupport
 /// The messages an alert sent, in order.
 actor Outbox {
     var messages: [(to: String, text: String)] = []
-    func add(_ to: String, _ text: String) { messages.append((to, text)) }
+    /// Addresses the relay refuses for now.
+    var refusing: Set<String> = []
+    func add(_ to: String, _ text: String) throws {
+        if refusing.contains(to) { throw StoreError.unreachable("relay down for \(to)") }
+        messages.append((to, text))
+    }
+    func refuse(_ addresses: Set<String>) { refusing = addresses }
 }
 
 @Suite("The urgent path: a child in immediate danger alerts the rota at once, and escalates until someone takes it")
@@ -20,15 +26,20 @@ struct UrgentPathTests {
     func service(_ app: Application, _ clock: ManualClock, _ outbox: Outbox) throws -> UrgentAlertService {
         UrgentAlertService(
             db: app.db, clock: clock, configuration: try app.vigil.configuration,
-            fetcher: OutboundFetcher(try app.vigil.configuration), send: { _, to, text in await outbox.add(to, text) })
+            fetcher: OutboundFetcher(try app.vigil.configuration),
+            send: { _, to, text in try await outbox.add(to, text) })
     }
 
     /// Runs the queued `urgent-alert` jobs, as `vigil serve`'s worker does within seconds.
     func runQueued(_ app: Application, _ clock: ManualClock, _ service: UrgentAlertService) async throws {
         let queue = JobQueue(db: app.db, clock: clock, owner: "test")
-        for job in try await queue.claim(UrgentStore.alertJob, limit: 10) {
-            try await service.run(job)
-            _ = try await queue.complete(job)
+        for job in try await queue.claim(UrgentStore.alertJob, limit: 10, evenIfDelayed: true) {
+            do {
+                try await service.run(job)
+                _ = try await queue.complete(job)
+            } catch {
+                try await queue.fail(job, error: String(describing: error))
+            }
         }
     }
 
@@ -163,6 +174,89 @@ struct UrgentPathTests {
             #expect(await outbox.messages.count == 4)
             let queue = try await ana.get("/cases")
             #expect(queue.status == .ok)
+        }
+    }
+
+    @Test("a refused recipient is retried alone, later steps still go, two escalations at once move one step")
+    func failuresAndRaces() async throws {
+        try await withVigilApp(configure: {
+            $0.urgentAlertTo = ["desk@hotline.test", "head@hotline.test"]
+            $0.urgentLEContact = "247@police.test"
+            $0.urgentAlertWebhook = "http://127.0.0.1:9/page"  // set without a secret: refused, never sent unsigned
+        }) { app, clock in
+            let outbox = Outbox()
+            let urgent = try service(app, clock, outbox)
+            await outbox.refuse(["head@hotline.test"])
+            let visitor = TestBrowser(app)
+            try await visitor.get("/report")
+            _ = try await visitor.post(
+                "/report", form: [("kind", "url"), ("url", "http://a.test/1"), ("danger", "on")])
+            try await runQueued(app, clock, urgent)
+            #expect(await outbox.messages.map(\.to) == ["desk@hotline.test"], "the other fallback address still got it")
+            let store = UrgentStore(db: app.db, clock: clock)
+            let alert = try #require(try await store.alerts(caseID: 1).first)
+            #expect(alert.notifiedStep == -1, "the step is not complete while one recipient waits")
+            let failed = try await JobQueue(db: app.db, clock: clock, owner: "t").jobs().first {
+                $0.name == UrgentStore.alertJob
+            }
+            #expect(failed?.lastError?.contains("urgent_webhook_secret is not set") == true)
+            #expect(failed?.lastError?.contains("head@hotline.test") == true)
+            // the wait passes: two processes escalate at the same moment; the alert moves one step, to law enforcement
+            clock.advance(by: 15 * 60)
+            async let first = urgent.escalate()
+            async let second = urgent.escalate()
+            #expect(try await first + second == 1)
+            #expect(try #require(try await store.alert(alert.id)).alert?.step == 1)
+            // the relay takes head@ again: the retry sends head@ and law enforcement, and desk@ not a second time
+            await outbox.refuse([])
+            clock.advance(by: 60)
+            try await runQueued(app, clock, urgent)
+            try await runQueued(app, clock, urgent)
+            #expect(
+                await outbox.messages.map(\.to).sorted() == [
+                    "247@police.test", "desk@hotline.test", "head@hotline.test",
+                ])
+        }
+    }
+
+    @Test("an alert whose job never ran is sent by the escalation; the liaison reading the case does not acknowledge")
+    func strandedAndLiaison() async throws {
+        try await withVigilApp(configure: { $0.urgentAlertTo = ["desk@hotline.test"] }) { app, clock in
+            let outbox = Outbox()
+            let urgent = try service(app, clock, outbox)
+            let hotline = try app.hotlineStoreForTests
+            let id = try await hotline.submit(
+                try ReportSubmission(kind: .url, url: "http://a.test/1", childInImmediateDanger: true).validated(),
+                language: "en", actor: .publicVisitor
+            ).caseID
+            // its job is lost (taken and never finished); a minute on, the escalation sends it itself
+            _ = try await JobQueue(db: app.db, clock: clock, owner: "lost").claim(UrgentStore.alertJob, limit: 1)
+            #expect(try await urgent.escalate() == 0)
+            #expect(await outbox.messages.isEmpty)
+            clock.advance(by: 61)
+            _ = try await urgent.escalate()
+            #expect(await outbox.messages.map(\.to) == ["desk@hotline.test"])
+            // the liaison opens the case (referred to law enforcement): the alert stays open for the desk
+            try await hotline.apply(.claim(by: "ana"), to: id, actor: .user("ana"))
+            try await hotline.apply(
+                .assess(CaseAssessment(outcome: .internationallyIllegal), by: "ana"), to: id, actor: .user("ana"))
+            try await hotline.apply(.referToLawEnforcement(by: "ana"), to: id, actor: .user("ana"))
+            let (leo, _) = try await Staff.signedIn(app, clock: clock, username: "leo", role: .leLiaison)
+            #expect(try await leo.get("/cases/\(id)").status == .ok)
+            let store = UrgentStore(db: app.db, clock: clock)
+            #expect(try await store.alerts(caseID: id).first?.state == "open")
+            // a second danger report, taken on the desk before its job runs: nobody is disturbed
+            let second = try await hotline.submit(
+                try ReportSubmission(kind: .url, url: "http://b.test/2", childInImmediateDanger: true).validated(),
+                language: "en", actor: .publicVisitor
+            ).caseID
+            let (ana, _) = try await Staff.signedIn(app, clock: clock, username: "ana", role: .analyst)
+            #expect(try await ana.get("/cases/\(second)").body.contains("acknowledged by ana"))
+            try await runQueued(app, clock, urgent)
+            #expect(await outbox.messages.count == 1, "the taken alert was not sent")
+            // a closed case cannot be flagged without reopening it
+            try await hotline.apply(.close(by: "ana"), to: id, actor: .user("ana"))
+            #expect(try await ana.post("/cases/\(id)/act", form: [("action", "flag-danger")]).status == .conflict)
         }
     }
 

@@ -51,28 +51,39 @@ public struct UrgentAlertService: Sendable {
     /// Runs one `urgent-alert` job: plans the alert if it is new, then sends every step not yet sent.
     public func run(_ job: JobQueue.Job) async throws {
         struct P: Decodable { let alert: Int64 }
-        let id = try JSONDecoder().decode(P.self, from: Data(job.payload.utf8)).alert
-        guard var alert = try await store.alert(id) else { return }
+        try await deliver(alert: try JSONDecoder().decode(P.self, from: Data(job.payload.utf8)).alert)
+    }
+
+    /// Plans the alert if it is new (unless someone already took it), then sends each step up to the current one
+    /// that has not gone yet. Each recipient is claimed before it is sent, so two processes never both send it, and
+    /// one recipient's failure neither blocks the others nor later steps; what failed is retried by the queue.
+    public func deliver(alert id: Int64) async throws {
+        guard var alert = try await store.alert(id), alert.state != "acknowledged" else { return }
         if alert.alert == nil {
             try await store.apply(.raise, to: id, actor: .job(UrgentStore.alertJob), plan: { try await plan() })
             alert = try await store.alert(id) ?? alert
         }
-        // Once acknowledged, nobody else is disturbed; each step not yet sent goes, in order.
         guard let value = alert.alert, alert.state != "acknowledged", value.step > alert.notifiedStep else { return }
+        var failures: [String] = []
         for step in max(0, alert.notifiedStep + 1)...value.step {
-            try await notify(alert, step: step)
-            try await store.markNotified(id, step: step)
+            let failed = try await notify(alert, step: step)
+            if failed.isEmpty { try await store.markNotified(id, step: step) }
+            failures += failed
         }
+        if !failures.isEmpty { throw StoreError.unreachable(failures.joined(separator: "; ")) }
     }
 
-    /// Sends one step: an e-mail to each of its addresses, and the paging webhook.
-    func notify(_ alert: UrgentStore.Alert, step: Int) async throws {
-        guard let value = alert.alert else { return }
+    /// Sends one step: an e-mail to each of its addresses and the paging webhook, each claimed first (skipped when
+    /// sent already or being sent by another process). Returns what failed, each in a sentence.
+    func notify(_ alert: UrgentStore.Alert, step: Int) async throws -> [String] {
+        guard let value = alert.alert else { return [] }
         let caseURL = "\(configuration.baseURL)/cases/\(alert.caseID)"
         let target = step < value.steps.count ? value.steps[step] : nil
         var failures: [String] = []
         for address in target?.addresses ?? [] {
-            let token = try await store.issueToken(alert: alert.id, step: step, address: address)
+            guard let token = try await store.claimDelivery(alert: alert.id, step: step, address: address) else {
+                continue
+            }
             do {
                 try await send(
                     configuration.smtpFrom, address,
@@ -80,34 +91,45 @@ public struct UrgentAlertService: Sendable {
                         configuration, to: address, caseID: alert.caseID, caseURL: caseURL,
                         ackURL: "\(configuration.baseURL)/urgent/\(token)", step: step, kind: target?.kind,
                         waited: configuration.urgentAckMinutes))
+                try await store.deliverySent(alert: alert.id, step: step, address: address)
             } catch {
+                try await store.releaseDelivery(alert: alert.id, step: step, address: address)
                 failures.append("\(address): \(String(describing: error).prefix(160))")
             }
         }
-        if let url = configuration.urgentAlertWebhook {
-            let token = try await store.issueToken(alert: alert.id, step: step, address: "webhook")
-            let body = try Self.webhookBody(
-                alert: alert.id, caseID: alert.caseID, caseURL: caseURL,
-                ackURL: "\(configuration.baseURL)/urgent/\(token)", step: step, target: target,
-                at: store.clock.now())
+        if let url = configuration.urgentAlertWebhook,
+            let token = try await store.claimDelivery(alert: alert.id, step: step, address: "webhook")
+        {
             do {
-                _ = try await SignedWebhook.post(
-                    url, body: body, secret: configuration.urgentWebhookSecret, fetcher: fetcher)
+                guard let secret = configuration.urgentWebhookSecret, !secret.isEmpty else {
+                    throw StoreError.invalid(
+                        "urgent_webhook_secret is not set: the paging webhook is not called unsigned")
+                }
+                let body = try Self.webhookBody(
+                    alert: alert.id, caseID: alert.caseID, caseURL: caseURL,
+                    ackURL: "\(configuration.baseURL)/urgent/\(token)", step: step, target: target,
+                    at: store.clock.now())
+                _ = try await SignedWebhook.post(url, body: body, secret: secret, fetcher: fetcher)
+                try await store.deliverySent(alert: alert.id, step: step, address: "webhook")
             } catch {
+                try await store.releaseDelivery(alert: alert.id, step: step, address: "webhook")
                 failures.append("webhook: \(String(describing: error).prefix(160))")
             }
         }
-        // What could not be sent is retried by the queue; the escalation's clock runs on regardless.
-        if !failures.isEmpty { throw StoreError.unreachable(failures.joined(separator: "; ")) }
+        return failures
     }
 
-    /// Moves every alert whose step waited `urgent_ack_minutes` to its next step (queued to be sent). Returns how
-    /// many moved.
+    /// Moves every alert whose step waited `urgent_ack_minutes` to its next step (queued to be sent), and sends
+    /// alerts raised over a minute ago whose job has not planned them (failed, or never ran). Returns how many moved.
     public func escalate() async throws -> Int {
         var moved = 0
+        for id in try await store.stalePending(olderThan: 60) {
+            do { try await deliver(alert: id) } catch { continue }  // its job retries what failed
+        }
         for id in try await store.due(ackAfter: ackAfter) {
             do {
-                let actions = try await store.apply(.deadlinePassed, to: id, actor: .job(UrgentStore.escalateJob))
+                let actions = try await store.apply(
+                    .deadlinePassed(ackAfter: ackAfter), to: id, actor: .job(UrgentStore.escalateJob))
                 if !actions.isEmpty { moved += 1 }
             } catch StoreError.conflict {
                 continue  // acknowledged meanwhile

@@ -342,7 +342,11 @@ public struct QueueWorker: Sendable {
     /// claimed up front would outlive its leases and be taken up again by another process.
     public func drain(_ name: String? = nil, limit: Int) async throws -> Int {
         var ran = 0
-        for handled in handlers.keys.sorted() where name == nil || name == handled {
+        // A child in immediate danger first: its alerts never wait behind a backlog of notices.
+        let order = handlers.keys.sorted {
+            ($0 == UrgentStore.alertJob ? 0 : 1, $0) < ($1 == UrgentStore.alertJob ? 0 : 1, $1)
+        }
+        for handled in order where name == nil || name == handled {
             while ran < limit,
                 let job = try await queue.claim(handled, limit: 1, lease: lease, evenIfDelayed: evenIfDelayed).first
             {

@@ -29,6 +29,10 @@ public enum PartnerRouting {
             host != ownCountry?.uppercased(), partnerCountries.contains(host),
             workflow.assessment?.outcome.isIllegal == true
         else { return nil }
+        // Under four eyes the proposal is the assessor's, so that another analyst confirms it; with nobody holding
+        // the case there is no assessor to name, and an analyst refers it by hand.
+        let decision = CaseDecision.partnerReferral(country: host)
+        if workflow.claimedBy == nil, workflow.fourEyes.requiresConfirmation(decision) { return nil }
         let event = CaseEvent.referToPartner(country: host, by: workflow.claimedBy ?? proposer)
         return workflow.refusal(of: event, at: time) == nil ? event : nil
     }

@@ -114,8 +114,9 @@ public struct UrgentAlert: Sendable, Equatable, Codable {
     public enum Event: Sendable, Equatable {
         /// The alert goes out to its first step.
         case raise
-        /// The current step's wait ended without an acknowledgement.
-        case deadlinePassed
+        /// The current step's wait (`ackAfter` seconds) may have ended without an acknowledgement; nothing happens
+        /// before it has (two processes asking at once move the alert one step, not two).
+        case deadlinePassed(ackAfter: TimeInterval)
         /// Someone took it: `via` is `link` (the one-time link) or `case-page` (opened the case).
         case acknowledge(by: String, via: String)
     }
@@ -176,8 +177,8 @@ public struct UrgentAlert: Sendable, Equatable, Codable {
                 ]
             }
             return [.notify(step: 0), .audit("urgent.alerted", Self.details(steps[0], step: 0))]
-        case .deadlinePassed:
-            guard state == .open, step >= 0 else { return [] }
+        case .deadlinePassed(let ackAfter):
+            guard state == .open, step >= 0, let due = deadline(ackAfter: ackAfter), due <= time else { return [] }
             guard step + 1 < steps.count else {
                 state = .unanswered
                 return [.audit("urgent.unanswered", ["steps": String(steps.count)])]

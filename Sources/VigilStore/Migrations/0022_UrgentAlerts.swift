@@ -2,7 +2,7 @@ import FluentKit
 import SQLKit
 
 /// The urgent path (#18): the on-call rota, alerts about reports saying a child is in immediate danger (their
-/// escalation as a JSON value of `UrgentAlert`), and the one-time acknowledgement links sent with them (hashed).
+/// escalation as a JSON value of `UrgentAlert`), and each recipient's delivery with its acknowledgement link (hashed).
 struct UrgentAlerts: AsyncMigration {
     var name: String { "0022_UrgentAlerts" }
 
@@ -34,11 +34,14 @@ struct UrgentAlerts: AsyncMigration {
             .field("step", .int, .required)
             .field("address", .string, .required)
             .field("created_ms", .int64, .required)
+            .field("sent_ms", .int64)
             .field("used_ms", .int64)
             .create()
         let sql = database.sql
         try await sql.raw("CREATE INDEX urgent_alerts_case ON urgent_alerts (case_id)").run()
         try await sql.raw("CREATE INDEX urgent_alerts_state ON urgent_alerts (state)").run()
+        // One delivery per recipient and step: two processes sending the same step cannot both claim it.
+        try await sql.raw("CREATE UNIQUE INDEX urgent_tokens_once ON urgent_tokens (alert_id, step, address)").run()
     }
 
     func revert(on database: any Database) async throws {

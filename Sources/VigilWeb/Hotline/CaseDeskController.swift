@@ -310,7 +310,8 @@ enum CaseDeskController {
         }
         // Opening the case acknowledges its urgent alerts: someone is on it, nobody else needs waking.
         let urgent = UrgentStore(db: req.db, clock: try req.vigil.clock)
-        if role != .auditor { try await urgent.acknowledgeOnOpen(caseID: id, by: user) }
+        // Only the desk's own staff: a liaison reading a referred case does not stop the hotline's escalation.
+        if [.analyst, .supervisor, .admin].contains(role) { try await urgent.acknowledgeOnOpen(caseID: id, by: user) }
         let now = try req.vigil.clock.now()
         let (events, _) = try await AuditLog.list(on: req.db, filter: .init(subject: "case:\(id)"), page: 1, per: 200)
         let wf = c.workflow
@@ -444,6 +445,11 @@ enum CaseDeskController {
             guard analystRoles.contains(role) else {
                 throw Abort(.forbidden, reason: "Only analysts say a child is in immediate danger.")
             }
+            if try await req.hotlineStore.caseSummary(id)?.state == .closed {
+                return try await casePage(
+                    req, error: "The case is closed: reopen it first, then say a child is in immediate danger.",
+                    status: .conflict)
+            }
             try await UrgentStore(db: req.db, clock: try req.vigil.clock).flagDanger(caseID: id, actor: .user(user))
             return req.redirect(to: "/cases/\(id)", redirectType: .normal)
         }
@@ -518,6 +524,8 @@ enum CaseDeskController {
         let (user, _) = try req.requireStaff()
         let id = try caseID(req)
         let f = try req.content.decode(HostingForm.self)
+        let notices = NoticeStore(db: req.db, clock: try req.vigil.clock)
+        let before = try await notices.hosting(caseID: id)?.country
         do {
             try await NoticeStore(db: req.db, clock: req.vigil.clock).setHosting(
                 caseID: id, country: f.country, network: f.network, abuseContact: f.abuse_contact,
@@ -526,9 +534,13 @@ enum CaseDeskController {
         } catch let error as any VigilFailure where error.kind != .internalFailure {
             return try await casePage(req, error: sentence(error.description), status: .unprocessableEntity)
         }
-        // Assessed content hosted where a partner hotline works goes to it (after a second analyst under four eyes).
-        try await PartnerRouter(db: req.db, clock: req.vigil.clock, ownCountry: try req.vigil.configuration.country)
-            .routeIfDue(caseID: id)
+        // Assessed content hosted where a partner hotline works goes to it (after a second analyst under four eyes);
+        // saving the same country again does not propose a referral a second analyst declined.
+        if try await notices.hosting(caseID: id)?.country != before {
+            try await PartnerRouter(
+                db: req.db, clock: req.vigil.clock, ownCountry: try req.vigil.configuration.country
+            ).routeIfDue(caseID: id)
+        }
         return req.redirect(to: "/cases/\(id)", redirectType: .normal)
     }
 
