@@ -114,7 +114,9 @@ let package = Package(
         .target(name: "VigilMatch", swiftSettings: strict),
         .target(
             name: "VigilMedia",
-            dependencies: ["VigilCore", "PDQ", "CVips", "CTurboJPEG", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "VigilCore", "PDQ", "CVips", "CTurboJPEG", "CFFmpeg", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -134,6 +136,12 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "CMaxMindDB", linkerSettings: [.linkedLibrary("maxminddb")]),
+        // FFmpeg's libraries (Debian libavformat-dev libavcodec-dev libswscale-dev libavutil-dev) behind a small C face.
+        .target(
+            name: "CFFmpeg",
+            linkerSettings: [
+                .linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("swscale"), .linkedLibrary("avutil"),
+            ]),
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         // MARK: benchmark drivers (run by `make bench`, built in release only there)
         .executableTarget(name: "BenchMatch", dependencies: ["VigilMatch"], path: "Sources/BenchMatch", swiftSettings: standard),

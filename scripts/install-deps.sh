@@ -6,8 +6,8 @@ runtime_only=0
 [ "${1:-}" = "--runtime-only" ] && runtime_only=1
 
 # Debian packages, by name.
-build_pkgs=(libvips-dev libturbojpeg0-dev libqrencode-dev libsqlite3-dev libmaxminddb-dev pkg-config)
-test_pkgs=(postgresql chromium chromium-driver hashdeep python3-pip unbound squid bind9-utils)
+build_pkgs=(libvips-dev libturbojpeg0-dev libqrencode-dev libsqlite3-dev libmaxminddb-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config)
+test_pkgs=(postgresql chromium chromium-driver hashdeep python3-pip unbound squid bind9-utils ffmpeg libavdevice-dev libavfilter-dev libswresample-dev)
 want=("${build_pkgs[@]}")
 [ $runtime_only = 1 ] || want+=("${test_pkgs[@]}")
 
@@ -35,7 +35,7 @@ fi
 if [ $runtime_only = 0 ]; then
   if ! python3 - <<'PY' 2>/dev/null
 import importlib.util, sys
-mods = ["pytest", "selenium", "pdqhash", "PIL", "numpy", "faiss", "schemathesis", "openapi_spec_validator", "aiosmtpd", "mmdb_writer", "dnslib"]
+mods = ["pytest", "selenium", "pdqhash", "PIL", "numpy", "faiss", "schemathesis", "openapi_spec_validator", "aiosmtpd", "mmdb_writer", "dnslib", "vpdq"]
 sys.exit(0 if all(importlib.util.find_spec(m) for m in mods) else 1)
 PY
   then

@@ -8,11 +8,13 @@ import VigilMedia
 struct HashCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hash",
-        abstract: "Fingerprint files: MD5, SHA-1, SHA-256 and the PDQ perceptual hash of images.",
+        abstract: "Fingerprint files: MD5, SHA-1, SHA-256, PDQ of images and vPDQ of videos.",
         discussion: """
             Directories are walked recursively; symbolic links inside them are not followed. Output is sorted \
             by path whatever --jobs is. Files that fail are listed on stderr, one line each, and the rest \
-            go on. PDQ quality below 50 is reported and flagged (such hashes should not be used for matching).
+            go on. PDQ quality below 50 is reported and flagged (such hashes should not be used for matching). \
+            Videos (recognised by their content) are decoded with FFmpeg's libraries: vPDQ hashes a frame every \
+            --seconds-per-hash seconds, as Meta's reference does; --format vpdq prints its lines.
             Exit status: 0 all files hashed, 1 some files failed, 2 usage error.
             """
     )
@@ -23,8 +25,17 @@ struct HashCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Files hashed in parallel (default: all cores).")
     var jobs: Int?
 
-    @Option(help: "Output format: text (aligned columns), csv (with header) or json (one object per line).")
+    @Option(help: "Output format: text, csv, json (one object per line) or vpdq (videos' frame lines).")
     var format: String = "text"
+
+    @Flag(help: "Fingerprint only videos (other files are left out).")
+    var videoOnly = false
+
+    @Flag(help: "Do not decode videos (their digests only).")
+    var noVideo = false
+
+    @Option(help: "vPDQ: seconds between hashed frames (default 1, as the reference).")
+    var secondsPerHash: Double = VPDQ.defaultSecondsPerHash
 
     @Flag(help: "Compute only the PDQ hash of images.")
     var pdqOnly = false
@@ -45,7 +56,13 @@ struct HashCommand: AsyncParsableCommand {
         if pdqOnly && digestsOnly { throw ValidationError("--pdq-only and --digests-only exclude each other.") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1.") }
-        if HashFormat(rawValue: format) == nil { throw ValidationError("--format must be text, csv or json.") }
+        if HashFormat(rawValue: format) == nil {
+            throw ValidationError("--format must be text, csv, json or vpdq.")
+        }
+        if videoOnly && noVideo { throw ValidationError("--video-only and --no-video exclude each other.") }
+        if !(secondsPerHash > 0 && secondsPerHash <= 3600) {
+            throw ValidationError("--seconds-per-hash must be more than 0 and at most 3600.")
+        }
     }
 
     func run() async throws {
@@ -54,7 +71,8 @@ struct HashCommand: AsyncParsableCommand {
             mode: fast ? .fast : .exact,
             dihedral: dihedral,
             maxPixels: maxPixels,
-            jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount
+            jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+            video: videoOnly ? .only : noVideo ? .skip : .include, secondsPerHash: secondsPerHash
         )
         let progress: HashRun.Progress? = isatty(STDERR_FILENO) == 1 ? ProgressLine().update : nil
         // Names that are not UTF-8 come back exactly from the raw arguments.

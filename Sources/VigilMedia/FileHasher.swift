@@ -80,16 +80,20 @@ public final class FileHasher {
         let decode = wantPDQ && type.isImage
         let declared = type.declaredDimensions(
             UnsafeRawBufferPointer(start: file.bytes, count: min(total, MediaType.sniffLength)))
+        let head = UnsafeRawBufferPointer(start: file.bytes, count: total)
+        // A video by its content (the container's magic bytes; FFmpeg probes the rest), never by its name.
+        let container = type.isImage ? nil : VideoContainer.sniff(head)
+        if options.video == .only && container == nil { return FileOutcome() }
+        let hashVideo = container != nil && options.video != .skip && wantPDQ
         if options.readsClues {
-            let head = UnsafeRawBufferPointer(start: file.bytes, count: total)
             if type.isImage {
                 clues = MetadataReader.clues(in: head, type: type)
             } else {
-                video = VideoContainer.sniff(head)
+                video = container
             }
         }
 
-        if !decode && !wantDigests {
+        if !decode && !wantDigests && !hashVideo {
             return FileOutcome(record: HashRecord(path: path, size: declaredSize, type: type, digests: nil, pdq: nil))
         }
 
@@ -128,6 +132,17 @@ public final class FileHasher {
         }
 
         var record = HashRecord(path: path, size: total, type: type, digests: digests, pdq: nil)
+        if hashVideo {
+            do {
+                record.vpdq = try VPDQ.hash(
+                    path: path, secondsPerHash: options.secondsPerHash, limits: options.videoLimits)
+                return FileOutcome(record: record)
+            } catch .noVideoStream {
+                return FileOutcome(record: record)  // sound only: the digests are its fingerprint
+            } catch {
+                return FileOutcome(record: record, problem: HashProblem(path: path, error: .video(error.description)))
+            }
+        }
         guard decode else { return FileOutcome(record: record) }
         do {
             if let declared { try checkPixels(width: declared.width, height: declared.height) }

@@ -1,3 +1,4 @@
+import Foundation
 import PDQ
 
 /// Output formats of `vigil hash`.
@@ -8,6 +9,8 @@ public enum HashFormat: String, Sendable, CaseIterable {
     case csv
     /// One JSON object per line (JSON Lines).
     case json
+    /// Videos' vPDQ as the reference writes it (`frame,quality,pdq,timestamp` per line); other files left out.
+    case vpdq
 }
 
 /// Renders hash records; the columns follow the options (digests, PDQ, dihedral variants).
@@ -35,8 +38,17 @@ public struct HashFormatter: Sendable {
     public func render(_ records: [HashRecord]) -> String {
         switch format {
         case .text: return renderText(records)
-        case .csv: return ([csvHeader] + records.map(csvLine)).map { $0 + "\n" }.joined()
+        case .csv:
+            let video = records.contains { $0.vpdq != nil }
+            return ([csvHeader + (video ? Self.csvVideoHeader : "")] + records.map { csvLine($0, video: video) })
+                .map { $0 + "\n" }.joined()
         case .json: return records.map { jsonLine($0) + "\n" }.joined()
+        case .vpdq:
+            let videos = records.filter { $0.vpdq != nil }
+            // One video: exactly the reference's file. Several: each under a `# PATH` line.
+            return videos.map { r in
+                (videos.count > 1 ? "# \(RawPath.display(r.path))\n" : "") + VPDQ.text(r.vpdq?.frames ?? [])
+            }.joined()
         }
     }
 
@@ -47,6 +59,8 @@ public struct HashFormatter: Sendable {
         if showDigests { header += ["MD5", "SHA1", "SHA256"] }
         if showPDQ { header += ["PDQ", "QUALITY"] }
         if dihedral { header += Self.dihedralNames.dropFirst().map { $0.uppercased() } }
+        let video = records.contains { $0.vpdq != nil }
+        if video { header.append("VIDEO") }
         header.append("PATH")
         var rows = [header]
         for record in records {
@@ -62,6 +76,7 @@ public struct HashFormatter: Sendable {
                 let variants = record.dihedral ?? []
                 row += (1..<8).map { $0 < variants.count ? variants[$0].hex : "-" }
             }
+            if video { row.append(record.vpdq.map(Self.videoSummary) ?? "-") }
             row.append(RawPath.display(record.path))
             rows.append(row)
         }
@@ -98,7 +113,16 @@ public struct HashFormatter: Sendable {
     }
 
     /// One CSV line (without newline).
-    public func csvLine(_ record: HashRecord) -> String {
+    /// The columns a CSV gains when it holds videos.
+    static let csvVideoHeader = ",video_container,video_codec,video_width,video_height,video_duration,vpdq_frames,vpdq"
+
+    /// "h264 320x240, 10.0 s, 10 frames hashed".
+    static func videoSummary(_ v: VideoHash) -> String {
+        "\(v.facts.codec) \(v.facts.width)x\(v.facts.height) "
+            + (v.facts.duration.map { String(format: "%.1fs", $0) } ?? "?s") + " vpdq:\(v.frames.count)"
+    }
+
+    public func csvLine(_ record: HashRecord, video: Bool = false) -> String {
         var cells = [csvField(RawPath.display(record.path)), String(record.size)]
         if showDigests {
             cells += [record.digests?.md5 ?? "", record.digests?.sha1 ?? "", record.digests?.sha256 ?? ""]
@@ -112,6 +136,18 @@ public struct HashFormatter: Sendable {
         if dihedral {
             let variants = record.dihedral ?? []
             cells += (1..<8).map { $0 < variants.count ? variants[$0].hex : "" }
+        }
+        if video {
+            if let v = record.vpdq {
+                // The frames as the reference's lines, separated by spaces (a line has none).
+                cells += [
+                    v.facts.container, v.facts.codec, String(v.facts.width), String(v.facts.height),
+                    v.facts.duration.map { String(format: "%.3f", $0) } ?? "", String(v.frames.count),
+                    v.frames.map(\.line).joined(separator: " "),
+                ]
+            } else {
+                cells += Array(repeating: "", count: 7)
+            }
         }
         return cells.joined(separator: ",")
     }
@@ -143,6 +179,14 @@ public struct HashFormatter: Sendable {
         if dihedral {
             let list = (record.dihedral ?? []).map { jsonString($0.hex) }.joined(separator: ",")
             fields.append("\"pdq_dihedral\":" + (record.dihedral == nil ? "null" : "[" + list + "]"))
+        }
+        if let v = record.vpdq {
+            let f = v.facts
+            fields.append(
+                "\"video\":{\"container\":\(jsonString(f.container)),\"codec\":\(jsonString(f.codec)),"
+                    + "\"width\":\(f.width),\"height\":\(f.height),\"frame_rate\":\(f.frameRate),"
+                    + "\"duration\":\(f.duration.map { String($0) } ?? "null"),\"frames_decoded\":\(v.decodedFrames),"
+                    + "\"vpdq\":[" + v.frames.map { jsonString($0.line) }.joined(separator: ",") + "]}")
         }
         return "{" + fields.joined(separator: ",") + "}"
     }

@@ -38,6 +38,21 @@ public struct HashOptions: Sendable, Equatable {
     /// Parallel workers (files hashed at once); at least 1.
     public var jobs: Int
     public var jpegDecoder: JPEGDecoder
+    /// Whether videos are fingerprinted (vPDQ), and whether other files are.
+    public enum VideoMode: Sendable, Equatable {
+        /// Videos get vPDQ besides their digests; other files as usual.
+        case include
+        /// Only videos are fingerprinted and reported (`--video-only`).
+        case only
+        /// Videos get their digests only (`--no-video`).
+        case skip
+    }
+
+    public var video: VideoMode
+    /// vPDQ's sampling interval (the reference's default, 1 s).
+    public var secondsPerHash: Double
+    /// Bounds on each video (pixels, frames, seconds).
+    public var videoLimits: VideoLimits
     /// Images up to this size are read into memory once (digests and decode from the same bytes); larger
     /// ones are digested in a streaming pass and decoded by libvips from the file.
     public var inMemoryLimit: Int
@@ -51,8 +66,13 @@ public struct HashOptions: Sendable, Equatable {
     public init(
         content: Content = .all, mode: Mode = .exact, dihedral: Bool = false,
         maxPixels: Int = HashOptions.pillowMaxPixels, jobs: Int = 1, jpegDecoder: JPEGDecoder = .turboJPEG,
-        inMemoryLimit: Int = 64 << 20, fastMinSide: Int = 512, readsClues: Bool = false
+        inMemoryLimit: Int = 64 << 20, fastMinSide: Int = 512, readsClues: Bool = false,
+        video: VideoMode = .include, secondsPerHash: Double = VPDQ.defaultSecondsPerHash,
+        videoLimits: VideoLimits = VideoLimits()
     ) {
+        self.video = video
+        self.secondsPerHash = secondsPerHash
+        self.videoLimits = videoLimits
         self.content = content
         self.mode = mode
         self.dihedral = dihedral
@@ -85,6 +105,8 @@ public struct HashRecord: Sendable, Equatable {
     public var clues: MediaClues?
     /// The video container a non-image file was recognised as (only with ``HashOptions/readsClues``).
     public var video: VideoContainer?
+    /// A video's vPDQ fingerprint and facts (duration, codec, dimensions), unless videos are skipped.
+    public var vpdq: VideoHash?
 
     /// PDQ's convention: a hash with quality below 50 should not be used for matching. It is reported, flagged.
     public static let minimumUsefulQuality = 50

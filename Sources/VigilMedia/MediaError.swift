@@ -14,6 +14,8 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
     case undecodable(format: MediaType, reason: String)
     /// The sniffed format has no decoder in the installed libvips.
     case unsupportedFormat(MediaType)
+    /// A video that could not be fingerprinted (unreadable, over a limit, or damaged part-way).
+    case video(String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot decode \(format.rawValue.uppercased()): \(reason)"
         case .unsupportedFormat(let format):
             return "\(format.rawValue.uppercased()) is not supported by the installed libvips"
+        case .video(let reason):
+            return reason
         }
     }
 }

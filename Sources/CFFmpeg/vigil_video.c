@@ -1,0 +1,204 @@
+#include "vigil_video.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/log.h>
+#include <libavutil/time.h>
+#include <libswscale/swscale.h>
+#include <stdio.h>
+#include <string.h>
+
+struct vigil_video {
+    AVFormatContext *format;
+    AVCodecContext *codec;
+    struct SwsContext *sws;
+    AVFrame *frame;
+    AVPacket *packet;
+    int stream;
+    int width;
+    int height;
+    int64_t decoded;
+    int64_t deadline_us;
+    int draining;
+    int finished;
+};
+
+static int interrupted(void *opaque) {
+    const struct vigil_video *v = opaque;
+    return v->deadline_us > 0 && av_gettime_relative() > v->deadline_us;
+}
+
+static void say(char *error, size_t len, const char *what, int code) {
+    if (!error || len == 0) return;
+    if (code < 0) {
+        char text[AV_ERROR_MAX_STRING_SIZE] = {0};
+        av_strerror(code, text, sizeof text);
+        snprintf(error, len, "%s (%s)", what, text);
+    } else {
+        snprintf(error, len, "%s", what);
+    }
+}
+
+void vigil_video_close(vigil_video *v) {
+    if (!v) return;
+    sws_freeContext(v->sws);
+    av_frame_free(&v->frame);
+    av_packet_free(&v->packet);
+    avcodec_free_context(&v->codec);
+    avformat_close_input(&v->format);
+    av_free(v);
+}
+
+int vigil_video_open(const char *path, int64_t max_pixels, double deadline_seconds, vigil_video **out,
+                     vigil_video_info *info, char *error, size_t error_len) {
+    av_log_set_level(AV_LOG_FATAL);
+    *out = NULL;
+    vigil_video *v = av_mallocz(sizeof *v);
+    if (!v) { say(error, error_len, "out of memory", 0); return -5; }
+    v->deadline_us = deadline_seconds > 0 ? av_gettime_relative() + (int64_t)(deadline_seconds * 1e6) : 0;
+    v->format = avformat_alloc_context();
+    if (!v->format) { vigil_video_close(v); say(error, error_len, "out of memory", 0); return -5; }
+    v->format->interrupt_callback.callback = interrupted;
+    v->format->interrupt_callback.opaque = v;
+    int rc = avformat_open_input(&v->format, path, NULL, NULL);
+    if (rc < 0) {
+        // avformat_open_input frees the context on failure.
+        v->format = NULL;
+        int late = interrupted(v);
+        vigil_video_close(v);
+        say(error, error_len, late ? "the time limit passed while reading the container" : "not a video FFmpeg can read", rc);
+        return late ? -6 : -1;
+    }
+    rc = avformat_find_stream_info(v->format, NULL);
+    if (rc < 0) {
+        int late = interrupted(v);
+        vigil_video_close(v);
+        say(error, error_len, late ? "the time limit passed while reading the streams" : "the streams cannot be read", rc);
+        return late ? -6 : -1;
+    }
+    v->stream = -1;
+    for (unsigned i = 0; i < v->format->nb_streams; i++) {
+        if (v->format->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+            !(v->format->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+            v->stream = (int)i;
+            break;
+        }
+    }
+    if (v->stream < 0) { vigil_video_close(v); say(error, error_len, "no video stream", 0); return -2; }
+    AVStream *s = v->format->streams[v->stream];
+    const AVCodecParameters *par = s->codecpar;
+    if (par->width <= 0 || par->height <= 0 || (int64_t)par->width * par->height > max_pixels) {
+        char what[128];
+        snprintf(what, sizeof what, "frame size %dx%d is zero or over the limit of %lld pixels", par->width, par->height,
+                 (long long)max_pixels);
+        vigil_video_close(v);
+        say(error, error_len, what, 0);
+        return -4;
+    }
+    const AVCodec *codec = avcodec_find_decoder(par->codec_id);
+    if (!codec) { vigil_video_close(v); say(error, error_len, "no decoder for this video's codec", 0); return -3; }
+    v->codec = avcodec_alloc_context3(codec);
+    if (!v->codec || avcodec_parameters_to_context(v->codec, par) < 0) {
+        vigil_video_close(v); say(error, error_len, "out of memory", 0); return -5;
+    }
+    // One thread per decoder: Vigil hashes several files at once on its own threads.
+    v->codec->thread_count = 1;
+    rc = avcodec_open2(v->codec, codec, NULL);
+    if (rc < 0) { vigil_video_close(v); say(error, error_len, "the decoder cannot be opened", rc); return -3; }
+    v->width = par->width;
+    v->height = par->height;
+    v->frame = av_frame_alloc();
+    v->packet = av_packet_alloc();
+    if (!v->frame || !v->packet) { vigil_video_close(v); say(error, error_len, "out of memory", 0); return -5; }
+    AVRational rate = s->avg_frame_rate;
+    if (rate.num == 0 || rate.den == 0) rate = s->r_frame_rate;
+    memset(info, 0, sizeof *info);
+    info->width = par->width;
+    info->height = par->height;
+    info->frame_rate = (rate.num && rate.den) ? av_q2d(rate) : 0;
+    info->duration = v->format->duration > 0 ? (double)v->format->duration / AV_TIME_BASE
+                     : (s->duration > 0 ? s->duration * av_q2d(s->time_base) : -1);
+    info->frame_count_hint = s->nb_frames;
+    snprintf(info->codec, sizeof info->codec, "%s", codec->name);
+    snprintf(info->container, sizeof info->container, "%s", v->format->iformat->name);
+    *out = v;
+    return 0;
+}
+
+/// Converts the decoded frame to packed RGB24 (the frame's own size may differ from the stream's: it is scaled to
+/// the stream's, as the reference's swscale context does).
+static int convert(vigil_video *v, uint8_t *rgb) {
+    v->sws = sws_getCachedContext(v->sws, v->frame->width, v->frame->height, v->frame->format, v->width, v->height,
+                                  AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
+    if (!v->sws) return -1;
+    uint8_t *planes[4] = {rgb, NULL, NULL, NULL};
+    int strides[4] = {v->width * 3, 0, 0, 0};
+    sws_scale(v->sws, (const uint8_t *const *)v->frame->data, v->frame->linesize, 0, v->frame->height, planes, strides);
+    return 0;
+}
+
+int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8_t *rgb, int64_t *frame_number,
+                     int *converted, char *error, size_t error_len) {
+    *converted = 0;
+    for (;;) {
+        if (interrupted(v)) { say(error, error_len, "the time limit passed while decoding", 0); return -7; }
+        int rc = avcodec_receive_frame(v->codec, v->frame);
+        if (rc == 0) {
+            *frame_number = v->decoded++;
+            if (want(context, *frame_number)) {
+                if (convert(v, rgb) < 0) {
+                    av_frame_unref(v->frame);
+                    say(error, error_len, "the frame cannot be converted to RGB", 0);
+                    return -8;
+                }
+                *converted = 1;
+            }
+            av_frame_unref(v->frame);
+            return 1;
+        }
+        if (rc == AVERROR_EOF) return 0;
+        if (rc != AVERROR(EAGAIN)) { say(error, error_len, "decoding failed", rc); return -8; }
+        if (v->draining) return 0;
+        // The decoder wants more input: the next packet of the video stream, or the end.
+        for (;;) {
+            rc = av_read_frame(v->format, v->packet);
+            if (rc < 0) {
+                if (interrupted(v)) { say(error, error_len, "the time limit passed while reading", 0); return -7; }
+                v->draining = 1;
+                avcodec_send_packet(v->codec, NULL);
+                break;
+            }
+            if (v->packet->stream_index != v->stream) { av_packet_unref(v->packet); continue; }
+            rc = avcodec_send_packet(v->codec, v->packet);
+            av_packet_unref(v->packet);
+            // A damaged packet is skipped, as players do; the frames around it still count.
+            if (rc < 0 && rc != AVERROR(EAGAIN) && rc != AVERROR_INVALIDDATA) {
+                say(error, error_len, "the decoder refused a packet", rc);
+                return -8;
+            }
+            break;
+        }
+    }
+}
+
+int vigil_video_sniff(const char *path) {
+    av_log_set_level(AV_LOG_FATAL);
+    AVFormatContext *format = NULL;
+    if (avformat_open_input(&format, path, NULL, NULL) < 0) return 0;
+    int found = 0;
+    // Images FFmpeg also reads (a single JPEG or PNG) are left to the image path.
+    const char *name = format->iformat->name;
+    int image = strstr(name, "_pipe") != NULL || strcmp(name, "image2") == 0;
+    if (!image && avformat_find_stream_info(format, NULL) >= 0) {
+        for (unsigned i = 0; i < format->nb_streams; i++) {
+            if (format->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+                !(format->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+                found = 1;
+                break;
+            }
+        }
+    }
+    avformat_close_input(&format);
+    return found;
+}

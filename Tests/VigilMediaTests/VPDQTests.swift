@@ -1,0 +1,107 @@
+import Foundation
+import PDQ
+import Testing
+
+@testable import VigilMedia
+
+/// Benign synthetic videos for tests, made by the `ffmpeg` program from its own sources (test patterns, fractals).
+enum TestVideos {
+    static let ffmpeg = ["/usr/bin/ffmpeg", "/usr/local/bin/ffmpeg"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+
+    /// Writes `source` (an FFmpeg lavfi source such as `testsrc2=size=320x240:rate=25:duration=4`) encoded with
+    /// `arguments` to a new file named `name`; the path.
+    static func make(_ source: String, _ name: String, _ arguments: [String] = ["-c:v", "mpeg4", "-q:v", "4"]) throws
+        -> String
+    {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-vpdq-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let out = dir.appendingPathComponent(name).path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(ffmpeg, "the ffmpeg program (scripts/install-deps.sh)"))
+        p.arguments = ["-v", "error", "-nostdin", "-f", "lavfi", "-i", source] + arguments + ["-y", out]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "ffmpeg \(source)")
+        return out
+    }
+}
+
+@Suite("vPDQ: a frame a second through FFmpeg's libraries, hashed with PDQ, bounded on hostile files")
+struct VPDQTests {
+    @Test("a frame every second, numbered in decode order, timestamped by the frame rate, in the reference's lines")
+    func sampling() throws {
+        let path = try TestVideos.make("testsrc2=size=320x240:rate=25:duration=6", "clip.mp4")
+        let v = try VPDQ.hash(path: path)
+        #expect(v.facts.width == 320 && v.facts.height == 240 && v.facts.frameRate == 25)
+        #expect(v.facts.codec == "mpeg4" && v.facts.container.contains("mp4"))
+        #expect(abs((v.facts.duration ?? 0) - 6) < 0.1)
+        #expect(v.decodedFrames == 150)
+        #expect(v.frames.map(\.frameNumber) == [0, 25, 50, 75, 100, 125])
+        #expect(v.frames.map(\.timestamp) == [0, 1, 2, 3, 4, 5])
+        #expect(v.frames.allSatisfy { $0.quality >= 50 }, "a test pattern has detail")
+        #expect(Set(v.frames.map(\.hash)).count > 1, "the pattern moves")
+        let line = v.frames[1].line
+        #expect(line.hasPrefix("25,") && line.hasSuffix(",1.000") && line.split(separator: ",").count == 4)
+        #expect(VPDQFrame(line: line) == v.frames[1])
+        #expect(VPDQFrame(line: "1,101,\(v.frames[0].hash.hex),0.0") == nil, "quality over 100")
+        #expect(VPDQFrame(line: "x,50,00,0.0") == nil)
+        // half the interval: every int(0.5 × 25)th frame, as the reference truncates; under a frame: every frame
+        #expect(try VPDQ.hash(path: path, secondsPerHash: 0.5).frames.count == 13, "every 12th frame (12.5 truncated)")
+        #expect(try VPDQ.hash(path: path, secondsPerHash: 0.01).frames.count == 150)
+        #expect(VPDQ.isVideo(path: path))
+    }
+
+    @Test("the same clip scaled and re-encoded small stays within PDQ's radius frame by frame")
+    func robust() throws {
+        let source = "testsrc2=size=640x360:rate=30:duration=4"
+        let a = try VPDQ.hash(path: try TestVideos.make(source, "a.mp4"))
+        let b = try VPDQ.hash(
+            path: try TestVideos.make(source, "b.mkv", ["-vf", "scale=320:180", "-c:v", "mpeg4", "-b:v", "150k"]))
+        #expect(a.frames.count == 4 && b.frames.count == 4)
+        for (x, y) in zip(a.frames, b.frames) {
+            #expect(x.frameNumber == y.frameNumber)
+            #expect(x.hash.distance(to: y.hash) <= 31, "frame \(x.frameNumber): \(x.hash.distance(to: y.hash)) bits")
+        }
+    }
+
+    @Test("hostile files end in a reported failure: empty, not a video, truncated, over the pixel, frame or time cap")
+    func hostile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-vpdq-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let empty = dir.appendingPathComponent("empty.mp4").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        #expect(throws: VPDQ.Failure.self) { try VPDQ.hash(path: empty) }
+        #expect(!VPDQ.isVideo(path: empty))
+        let text = dir.appendingPathComponent("notes.mp4").path
+        FileManager.default.createFile(atPath: text, contents: Data("not a video at all\n".utf8))
+        #expect(!VPDQ.isVideo(path: text))
+        let clip = try TestVideos.make("mandelbrot=size=320x240:rate=25", "m.mkv", ["-t", "4", "-c:v", "mpeg4"])
+        // cut in the middle: what was readable is hashed or the damage reported, never a crash
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: clip))
+        let cut = dir.appendingPathComponent("cut.mkv").path
+        FileManager.default.createFile(atPath: cut, contents: bytes.prefix(bytes.count / 2))
+        do {
+            let v = try VPDQ.hash(path: cut)
+            #expect(v.frames.count >= 1 && v.frames.count < 4)
+        } catch {
+            #expect(error.description.contains("video"))
+        }
+        #expect(throws: VPDQ.Failure.limit("frame size 320x240 is zero or over the limit of 1000 pixels")) {
+            try VPDQ.hash(path: clip, limits: VideoLimits(maxPixels: 1000))
+        }
+        #expect(throws: VPDQ.Failure.limit("more than 10 frames")) {
+            try VPDQ.hash(path: clip, limits: VideoLimits(maxFrames: 10))
+        }
+        #expect {
+            try VPDQ.hash(path: clip, limits: VideoLimits(maxSeconds: 0.000_001))
+        } throws: { error in
+            if case .limit(let why)? = error as? VPDQ.Failure { return why.contains("time limit") }
+            return false
+        }
+        // sound only in an MP4 container: no video stream, said as such
+        let audio = try TestVideos.make("sine=frequency=440:duration=1", "tone.m4a", ["-c:a", "aac"])
+        #expect(throws: VPDQ.Failure.noVideoStream) { try VPDQ.hash(path: audio) }
+    }
+}

@@ -1,0 +1,94 @@
+"""vPDQ against Meta's reference (PyPI `vpdq`, its own C++ over FFmpeg) on benign videos the `ffmpeg` program makes
+from its synthetic sources: test patterns, a fractal zoom, the game of life and colour bars, cropped, scaled,
+re-encoded at several bitrates and frame rates. `vigil hash --format vpdq` must give the same frames and
+timestamps, and per-frame PDQ equal or within a few bits; the agreement is printed."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import VIGIL
+
+vpdq = pytest.importorskip("vpdq", reason="pip install -r requirements-dev.txt (builds once libav*-dev is installed)")
+
+SOURCES = {
+    "testsrc2.mp4": ("testsrc2=size=640x360:rate=30:duration=8", ["-c:v", "libx264", "-pix_fmt", "yuv420p"]),
+    "mandelbrot.mkv": ("mandelbrot=size=320x240:rate=25", ["-t", "6", "-c:v", "mpeg4", "-q:v", "3"]),
+    "life.webm": ("life=size=320x240:rate=15:ratio=0.3:seed=7", ["-t", "8", "-c:v", "libvpx", "-b:v", "400k"]),
+    "smptebars-cropped.mp4": ("smptehdbars=size=1280x720:rate=24:duration=5",
+                              ["-vf", "crop=960:540:100:60,drawbox=x=40:y=40:w=200:h=120:color=white@0.8:t=fill",
+                               "-c:v", "libx264", "-pix_fmt", "yuv420p"]),
+    "testsrc2-low-bitrate.mp4": ("testsrc2=size=640x360:rate=30:duration=8",
+                                 ["-vf", "scale=320:180", "-c:v", "libx264", "-b:v", "60k", "-pix_fmt", "yuv420p"]),
+    "testsrc2-12fps.avi": ("testsrc2=size=480x270:rate=30:duration=6", ["-vf", "fps=12", "-c:v", "mpeg4"]),
+}
+
+
+def make(work, name, source, args):
+    path = os.path.join(work, name)
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-f", "lavfi", "-i", source, *args, "-y", path], check=True,
+                   timeout=300)
+    return path
+
+
+def test_vpdq_agrees_with_the_reference():
+    if shutil.which("ffmpeg") is None:
+        pytest.fail("the ffmpeg program is missing (scripts/install-deps.sh)")
+    work = tempfile.mkdtemp(prefix="vigil-vpdq-e2e-")
+    try:
+        frames = equal = 0
+        worst = 0
+        for name, (source, args) in SOURCES.items():
+            path = make(work, name, source, args)
+            ref = vpdq.computeHash(path, seconds_per_hash=1)
+            out = subprocess.run([VIGIL, "hash", "--format", "vpdq", path], capture_output=True, text=True, timeout=300)
+            assert out.returncode == 0, out.stderr
+            ours = [line.split(",") for line in out.stdout.splitlines()]
+            assert [int(f[0]) for f in ours] == [r.frame_number for r in ref], name
+            assert [f[3] for f in ours] == ["%.3f" % r.timestamp for r in ref], name
+            for f, r in zip(ours, ref):
+                d = bin(int(f[2], 16) ^ int(r.hex, 16)).count("1")
+                frames += 1
+                equal += d == 0
+                worst = max(worst, d)
+                assert abs(int(f[1]) - r.quality) <= 5, (name, f, r.quality)
+        print(f"\nvPDQ agreement with the reference: {equal}/{frames} frames bit-identical, worst {worst} bits")
+        assert frames >= 40
+        assert worst <= 8, "per-frame PDQ within a few bits of the reference"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_vigil_hash_handles_video_in_every_format():
+    work = tempfile.mkdtemp(prefix="vigil-video-formats-")
+    try:
+        clip = make(work, "clip.mp4", "testsrc2=size=320x240:rate=25:duration=3", ["-c:v", "mpeg4"])
+        with open(os.path.join(work, "notes.txt"), "w") as f:
+            f.write("not a video\n")
+        import json
+        out = subprocess.run([VIGIL, "hash", "--format", "json", clip], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        record = json.loads(out.stdout)
+        assert len(record["sha256"]) == 64 and record["video"]["codec"] == "mpeg4"
+        assert record["video"]["width"] == 320 and abs(record["video"]["duration"] - 3) < 0.1
+        assert [line.split(",")[0] for line in record["video"]["vpdq"]] == ["0", "25", "50"]
+        csv = subprocess.run([VIGIL, "hash", "--format", "csv", work], capture_output=True, text=True, timeout=120)
+        assert csv.returncode == 0 and "vpdq_frames" in csv.stdout.splitlines()[0], csv.stderr
+        text = subprocess.run([VIGIL, "hash", work], capture_output=True, text=True, timeout=120)
+        assert "mpeg4 320x240" in text.stdout and "vpdq:3" in text.stdout
+        only = subprocess.run([VIGIL, "hash", "--video-only", "--format", "json", work], capture_output=True, text=True,
+                              timeout=120)
+        assert len(only.stdout.splitlines()) == 1, "only the video"
+        skip = subprocess.run([VIGIL, "hash", "--no-video", "--format", "json", clip], capture_output=True, text=True,
+                              timeout=120)
+        assert "video" not in json.loads(skip.stdout)
+        bad = os.path.join(work, "broken.mp4")
+        with open(bad, "wb") as f:
+            f.write(open(clip, "rb").read()[:400])
+        broken = subprocess.run([VIGIL, "hash", "--format", "json", bad], capture_output=True, text=True, timeout=120)
+        assert broken.returncode == 1 and "broken.mp4" in broken.stderr, broken.stderr
+        assert json.loads(broken.stdout)["sha256"], "the digests stay when the video cannot be decoded"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# vPDQ (#16): `vigil hash --format vpdq` beside Meta's reference (PyPI vpdq, its C++ over the same FFmpeg) on the
+# same synthetic videos, in one run, with the agreement of their output. Run by `make bench`.
+#
+#   VIGIL=.build/release/vigil bench/video/run.sh
+#
+# Environment: VIGIL (required), SECONDS_LONG (length of the long video, 120), WORK (temporary folder), KEEP.
+# Videos are made by the `ffmpeg` program from its own sources (test pattern, fractal), never anything else.
+set -euo pipefail
+: "${VIGIL:?set VIGIL to the vigil binary (swift build -c release)}"
+PYTHON="${PYTHON:-python3}"
+LONG="${SECONDS_LONG:-120}"
+WORK="${WORK:-$(mktemp -d /tmp/vigil-video-bench.XXXXXX)}"
+trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+"$PYTHON" -c 'import vpdq' 2>/dev/null || { echo "bench/video: pip install -r requirements-dev.txt (vpdq)"; exit 2; }
+mk() { ffmpeg -v error -nostdin -f lavfi -i "$1" "${@:3}" -y "$WORK/$2"; }
+mk "testsrc2=size=1280x720:rate=30:duration=$LONG" hd.mp4 -c:v libx264 -preset veryfast -pix_fmt yuv420p
+mk "mandelbrot=size=640x360:rate=25" sd.mkv -t "$LONG" -c:v mpeg4 -q:v 3
+for f in hd.mp4 sd.mkv; do
+  "$PYTHON" - "$VIGIL" "$WORK/$f" <<'PY'
+import os, resource, subprocess, sys, time, vpdq
+vigil, path = sys.argv[1], sys.argv[2]
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime + s.ru_utime + s.ru_stime
+c0, t0 = cpu(), time.monotonic()
+out = subprocess.run([vigil, "hash", "--format", "vpdq", path], capture_output=True, text=True, check=True).stdout
+ours_wall, ours_cpu = time.monotonic() - t0, cpu() - c0
+rows = {}
+for threads in (1, 0):
+    c0, t0 = cpu(), time.monotonic()
+    ref = vpdq.computeHash(path, seconds_per_hash=1, thread_count=threads)
+    rows[threads] = (time.monotonic() - t0, cpu() - c0)
+ours = [l.split(",") for l in out.splitlines()]
+same = sum(1 for o, r in zip(ours, ref) if o[2] == r.hex and int(o[0]) == r.frame_number)
+print(f"{os.path.basename(path)}: {len(ref)} frames hashed; vigil {ours_wall:.2f} s wall, {ours_cpu:.2f} s CPU; "
+      f"reference 1 thread {rows[1][0]:.2f} s wall, {rows[1][1]:.2f} s CPU; all threads {rows[0][0]:.2f} s wall; "
+      f"vigil/reference (1 thread) wall ratio {ours_wall / rows[1][0]:.2f}; identical frames {same}/{len(ref)}")
+PY
+done
