@@ -6,8 +6,14 @@
 #include <libavutil/log.h>
 #include <libavutil/time.h>
 #include <libswscale/swscale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
+
+/// FFmpeg's log level is process-wide: set once, before any thread opens a video.
+static void quiet(void) { av_log_set_level(AV_LOG_FATAL); }
 
 struct vigil_video {
     AVFormatContext *format;
@@ -21,7 +27,8 @@ struct vigil_video {
     int64_t decoded;
     int64_t deadline_us;
     int draining;
-    int finished;
+    /// Reading stopped on an error other than the end of the file (a damaged or cut file).
+    int read_error;
 };
 
 static int interrupted(void *opaque) {
@@ -52,7 +59,7 @@ void vigil_video_close(vigil_video *v) {
 
 int vigil_video_open(const char *path, int64_t max_pixels, double deadline_seconds, vigil_video **out,
                      vigil_video_info *info, char *error, size_t error_len) {
-    av_log_set_level(AV_LOG_FATAL);
+    pthread_once(&quiet_once, quiet);
     *out = NULL;
     vigil_video *v = av_mallocz(sizeof *v);
     if (!v) { say(error, error_len, "out of memory", 0); return -5; }
@@ -61,7 +68,11 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
     if (!v->format) { vigil_video_close(v); say(error, error_len, "out of memory", 0); return -5; }
     v->format->interrupt_callback.callback = interrupted;
     v->format->interrupt_callback.opaque = v;
-    int rc = avformat_open_input(&v->format, path, NULL, NULL);
+    // Only the file protocol: a name like "concat:…" or "subfile,,…" must never make FFmpeg read something else.
+    AVDictionary *options = NULL;
+    av_dict_set(&options, "protocol_whitelist", "file", 0);
+    int rc = avformat_open_input(&v->format, path, NULL, &options);
+    av_dict_free(&options);
     if (rc < 0) {
         // avformat_open_input frees the context on failure.
         v->format = NULL;
@@ -70,7 +81,16 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
         say(error, error_len, late ? "the time limit passed while reading the container" : "not a video FFmpeg can read", rc);
         return late ? -6 : -1;
     }
-    rc = avformat_find_stream_info(v->format, NULL);
+    // Probing decodes a few frames too: the same pixel cap applies to every stream's probe decoder.
+    char cap[32];
+    snprintf(cap, sizeof cap, "%lld", (long long)max_pixels);
+    AVDictionary **probe = av_calloc(v->format->nb_streams ? v->format->nb_streams : 1, sizeof *probe);
+    if (!probe) { vigil_video_close(v); say(error, error_len, "out of memory", 0); return -5; }
+    for (unsigned i = 0; i < v->format->nb_streams; i++) av_dict_set(&probe[i], "max_pixels", cap, 0);
+    unsigned probed = v->format->nb_streams;
+    rc = avformat_find_stream_info(v->format, probe);
+    for (unsigned i = 0; i < probed; i++) av_dict_free(&probe[i]);
+    av_free(probe);
     if (rc < 0) {
         int late = interrupted(v);
         vigil_video_close(v);
@@ -102,8 +122,10 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
     if (!v->codec || avcodec_parameters_to_context(v->codec, par) < 0) {
         vigil_video_close(v); say(error, error_len, "out of memory", 0); return -5;
     }
-    // One thread per decoder: Vigil hashes several files at once on its own threads.
+    // One thread per decoder: Vigil hashes several files at once on its own threads. The pixel cap holds for every
+    // frame the decoder makes, not only the size the container declares.
     v->codec->thread_count = 1;
+    v->codec->max_pixels = max_pixels;
     rc = avcodec_open2(v->codec, codec, NULL);
     if (rc < 0) { vigil_video_close(v); say(error, error_len, "the decoder cannot be opened", rc); return -3; }
     v->width = par->width;
@@ -134,8 +156,9 @@ static int convert(vigil_video *v, uint8_t *rgb) {
     if (!v->sws) return -1;
     uint8_t *planes[4] = {rgb, NULL, NULL, NULL};
     int strides[4] = {v->width * 3, 0, 0, 0};
-    sws_scale(v->sws, (const uint8_t *const *)v->frame->data, v->frame->linesize, 0, v->frame->height, planes, strides);
-    return 0;
+    int rows = sws_scale(v->sws, (const uint8_t *const *)v->frame->data, v->frame->linesize, 0, v->frame->height,
+                         planes, strides);
+    return rows > 0 ? 0 : -1;
 }
 
 int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8_t *rgb, int64_t *frame_number,
@@ -157,14 +180,21 @@ int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8
             av_frame_unref(v->frame);
             return 1;
         }
-        if (rc == AVERROR_EOF) return 0;
+        if (rc == AVERROR_EOF || (v->draining && rc == AVERROR(EAGAIN))) {
+            if (v->read_error) { say(error, error_len, "the file is damaged or cut short", v->read_error); return -8; }
+            return 0;
+        }
         if (rc != AVERROR(EAGAIN)) { say(error, error_len, "decoding failed", rc); return -8; }
-        if (v->draining) return 0;
         // The decoder wants more input: the next packet of the video stream, or the end.
         for (;;) {
+            if (interrupted(v)) { say(error, error_len, "the time limit passed while reading", 0); return -7; }
             rc = av_read_frame(v->format, v->packet);
             if (rc < 0) {
                 if (interrupted(v)) { say(error, error_len, "the time limit passed while reading", 0); return -7; }
+                // The end of the file, or a read that failed (kept: reported once the decoder is drained).
+                if (rc != AVERROR_EOF || (v->format->pb && v->format->pb->error)) {
+                    v->read_error = rc != AVERROR_EOF ? rc : v->format->pb->error;
+                }
                 v->draining = 1;
                 avcodec_send_packet(v->codec, NULL);
                 break;
@@ -180,25 +210,4 @@ int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8
             break;
         }
     }
-}
-
-int vigil_video_sniff(const char *path) {
-    av_log_set_level(AV_LOG_FATAL);
-    AVFormatContext *format = NULL;
-    if (avformat_open_input(&format, path, NULL, NULL) < 0) return 0;
-    int found = 0;
-    // Images FFmpeg also reads (a single JPEG or PNG) are left to the image path.
-    const char *name = format->iformat->name;
-    int image = strstr(name, "_pipe") != NULL || strcmp(name, "image2") == 0;
-    if (!image && avformat_find_stream_info(format, NULL) >= 0) {
-        for (unsigned i = 0; i < format->nb_streams; i++) {
-            if (format->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
-                !(format->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
-                found = 1;
-                break;
-            }
-        }
-    }
-    avformat_close_input(&format);
-    return found;
 }

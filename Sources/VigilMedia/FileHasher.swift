@@ -134,11 +134,13 @@ public final class FileHasher {
         var record = HashRecord(path: path, size: total, type: type, digests: digests, pdq: nil)
         if hashVideo {
             do {
+                // The file already open and digested: the fingerprint describes the same bytes.
                 record.vpdq = try VPDQ.hash(
-                    path: path, secondsPerHash: options.secondsPerHash, limits: options.videoLimits)
+                    descriptor: fd, secondsPerHash: options.secondsPerHash, limits: options.videoLimits)
                 return FileOutcome(record: record)
             } catch .noVideoStream {
-                return FileOutcome(record: record)  // sound only: the digests are its fingerprint
+                // Sound only: the digests are its fingerprint (and `--video-only` leaves it out).
+                return options.video == .only ? FileOutcome() : FileOutcome(record: record)
             } catch {
                 return FileOutcome(record: record, problem: HashProblem(path: path, error: .video(error.description)))
             }

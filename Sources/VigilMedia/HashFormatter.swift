@@ -141,9 +141,9 @@ public struct HashFormatter: Sendable {
             if let v = record.vpdq {
                 // The frames as the reference's lines, separated by spaces (a line has none).
                 cells += [
-                    v.facts.container, v.facts.codec, String(v.facts.width), String(v.facts.height),
-                    v.facts.duration.map { String(format: "%.3f", $0) } ?? "", String(v.frames.count),
-                    v.frames.map(\.line).joined(separator: " "),
+                    csvField(v.facts.container), csvField(v.facts.codec), String(v.facts.width),
+                    String(v.facts.height), v.facts.duration.map { String(format: "%.3f", $0) } ?? "",
+                    String(v.frames.count), csvField(v.frames.map(\.line).joined(separator: " ")),
                 ]
             } else {
                 cells += Array(repeating: "", count: 7)

@@ -120,7 +120,8 @@ public enum VideoContainer: String, Sendable, Codable, CaseIterable {
         if at(4, Array("ftyp".utf8)), b.count >= 12 {
             let brand = String(decoding: b[8..<12], as: UTF8.self)
             if brand == "qt  " { return .quicktime }
-            let images = ["avif", "avis", "heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1"]
+            // Stills in the same box format (HEIF, AVIF, Canon's CR3 raw) are not videos.
+            let images = ["avif", "avis", "heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1", "crx "]
             return images.contains(brand) ? nil : .mp4
         }
         if at(4, Array("moov".utf8)) || at(4, Array("mdat".utf8)) || at(4, Array("wide".utf8)) { return .quicktime }

@@ -23,7 +23,7 @@ typedef struct {
     char container[64];
 } vigil_video_info;
 
-/// Opens `path`. Returns 0, or a negative code with a sentence in `error`:
+/// Opens `path` (the file protocol only; pass `/proc/self/fd/N` to read a file already open). Returns 0, or a negative code with a sentence in `error`:
 /// -1 not a video FFmpeg can read, -2 no video stream, -3 no decoder, -4 dimensions zero or over `max_pixels`,
 /// -5 out of memory, -6 the deadline passed while probing.
 int vigil_video_open(const char *path, int64_t max_pixels, double deadline_seconds, vigil_video **out,
@@ -31,16 +31,13 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
 
 /// Decodes the next frame. With `want` non-zero, converts it to RGB24 into `rgb` (width*height*3 bytes, packed).
 /// Returns 1 when a frame was decoded (its decode-order number, from 0, in `frame_number`), 0 at the end,
-/// negative on an error (-7 the deadline passed, -8 a decoding error) with a sentence in `error`.
+/// negative on an error (-7 the deadline passed, -8 a decoding error, or a read that failed before the end: the
+/// file is damaged or cut short) with a sentence in `error`.
 /// `want` is asked per frame through the callback so that only sampled frames are converted.
 typedef int (*vigil_video_want)(void *context, int64_t frame_number);
 int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8_t *rgb, int64_t *frame_number,
                      int *converted, char *error, size_t error_len);
 
 void vigil_video_close(vigil_video *v);
-
-/// Whether the bytes at `path` look like a container FFmpeg can read with a video stream (a probe of the content,
-/// never the file name). 1 yes, 0 no.
-int vigil_video_sniff(const char *path);
 
 #endif

@@ -67,7 +67,9 @@ public struct UrgentAlertService: Sendable {
         var failures: [String] = []
         for step in max(0, alert.notifiedStep + 1)...value.step {
             let failed = try await notify(alert, step: step)
-            if failed.isEmpty { try await store.markNotified(id, step: step) }
+            // A step counts as sent only when it and every step before it are: a later step's success must not
+            // hide an earlier recipient still waiting for a retry.
+            if failed.isEmpty && failures.isEmpty { try await store.markNotified(id, step: step) }
             failures += failed
         }
         if !failures.isEmpty { throw StoreError.unreachable(failures.joined(separator: "; ")) }

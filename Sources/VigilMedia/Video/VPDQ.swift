@@ -2,6 +2,10 @@ import CFFmpeg
 import Foundation
 import PDQ
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One hashed frame of a video, as vPDQ writes it: `frameNumber,quality,pdqHex,timestamp`.
 public struct VPDQFrame: Sendable, Equatable, Hashable {
     /// The frame's place in decode order, from 0.
@@ -99,9 +103,6 @@ public enum VPDQ {
         }
     }
 
-    /// Whether the file's content is a video FFmpeg can read (a probe of the bytes, never the name).
-    public static func isVideo(path: String) -> Bool { vigil_video_sniff(path) == 1 }
-
     /// Hashes the video at `path`.
     /// - Parameters:
     ///   - progress: called every few hundred decoded frames with the frames decoded and the seconds of video
@@ -111,10 +112,24 @@ public enum VPDQ {
         path: String, secondsPerHash: Double = defaultSecondsPerHash, limits: VideoLimits = VideoLimits(),
         progress: ((Int, Double) -> Void)? = nil
     ) throws(Failure) -> VideoHash {
+        let fd = openReadOnly(path, O_NOCTTY)
+        guard fd >= 0 else { throw .notVideo(systemError("open").description) }
+        defer { close(fd) }
+        return try hash(
+            descriptor: fd, secondsPerHash: secondsPerHash, limits: limits, progress: progress)
+    }
+
+    /// Hashes the video open at `descriptor` (read through `/proc/self/fd`, so FFmpeg reads exactly the file already
+    /// open, whatever its name's bytes, and never a protocol a name could spell).
+    public static func hash(
+        descriptor: Int32, secondsPerHash: Double = defaultSecondsPerHash, limits: VideoLimits = VideoLimits(),
+        progress: ((Int, Double) -> Void)? = nil
+    ) throws(Failure) -> VideoHash {
         var video: OpaquePointer?
         var info = vigil_video_info()
         var error = [CChar](repeating: 0, count: 256)
-        let opened = vigil_video_open(path, Int64(limits.maxPixels), limits.maxSeconds, &video, &info, &error, 256)
+        let opened = vigil_video_open(
+            "file:/proc/self/fd/\(descriptor)", Int64(limits.maxPixels), limits.maxSeconds, &video, &info, &error, 256)
         let message = { String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         guard opened == 0, let video else {
             if opened == -4 || opened == -6 { throw .limit(message()) }
@@ -164,6 +179,13 @@ public enum VPDQ {
                         timestamp: Double(Float(number) / Float(facts.frameRate))))
             }
             if decoded % 500 == 0 { progress?(decoded, Double(number) / facts.frameRate) }
+        }
+        // A file cut short often ends without a read error: what was decoded against what the container declares.
+        if let duration = facts.duration, duration > 2, Double(decoded) / facts.frameRate < duration * 0.8 - 0.5 {
+            throw .decode(
+                String(
+                    format: "the video stops at %.1f s of the %.1f s its container declares (cut short or damaged)",
+                    Double(decoded) / facts.frameRate, duration), frames: frames.count)
         }
         return VideoHash(facts: facts, frames: frames, decodedFrames: decoded)
     }
