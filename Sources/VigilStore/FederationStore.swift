@@ -654,19 +654,13 @@ extension FederationStore {
         public var received = 0
     }
 
-    /// Whether `date` falls in `period` (start included, end not: a month boundary counts once); every date without one.
-    static func within(_ period: DateInterval?, _ date: Date) -> Bool {
-        guard let period else { return true }
-        return date >= period.start && date < period.end
-    }
-
     /// The figures of referrals made (and received) in `period`, or of all of them.
-    public func figures(in period: DateInterval? = nil) async throws -> [PartnerFigures] {
+    public func figures(in period: ReportingPeriod? = nil) async throws -> [PartnerFigures] {
         var out: [String: PartnerFigures] = [:]
         for p in try await partners() { out[p.name] = PartnerFigures(partner: p.name, countries: p.countries) }
         let referrals = try await sql.select().columns(FederationOutbox.allColumns).from(FederationOutbox.tableName)
             .where(FederationOutbox.type, .equal, "referral").all().map(Self.outgoing)
-            .filter { Self.within(period, $0.created) }
+            .filter { period?.contains($0.created) ?? true }
         var caseOf: [String: Int64] = [:]
         for r in referrals {
             if let id = Int64(r.caseRef.dropFirst("case-".count)), r.caseRef.hasPrefix("case-") {
@@ -722,7 +716,7 @@ extension FederationStore {
             counted.insert(referral)
             out[a.partner]!.reportToRemoval.append(max(0, at.timeIntervalSince(reported)))
         }
-        for link in try await links() where out[link.partner] != nil && Self.within(period, link.created) {
+        for link in try await links() where out[link.partner] != nil && (period?.contains(link.created) ?? true) {
             out[link.partner]!.received += 1
         }
         return out.values.sorted { $0.partner < $1.partner }

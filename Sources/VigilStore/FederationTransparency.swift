@@ -14,8 +14,7 @@ public struct FederationTransparency: TransparencySource {
     public func figures(_ wanted: [TransparencyFigure], in period: ReportingPeriod) async throws -> [TransparencyFigure:
         FigureTable]
     {
-        let all = try await FederationStore(db: db, clock: SystemClock()).figures(
-            in: DateInterval(start: period.start, end: period.end))
+        let all = try await FederationStore(db: db, clock: SystemClock()).figures(in: period)
         guard !all.isEmpty else { return [:] }
         var out: [TransparencyFigure: FigureTable] = [:]
         for f in wanted where figures.contains(f) {

@@ -11,7 +11,7 @@ import VigilStore
 /// written to (the update is recorded as not sent). A status that changed again before the job ran is skipped: the
 /// newer change has its own job.
 public struct ReporterUpdates: Sendable {
-    public typealias Send = @Sendable (_ from: String, _ to: String, _ message: String) async throws -> Void
+    public typealias Send = SMTPClient.Send
 
     let hotline: HotlineStore
     let sealer: ContactSealer
@@ -32,14 +32,7 @@ public struct ReporterUpdates: Sendable {
     }
 
     /// Sends through the configured SMTP relay; without one the job fails and waits (nothing is lost).
-    public static func smtp(_ c: VigilConfiguration) -> Send {
-        { from, to, message in
-            guard let client = SMTPClient(c) else {
-                throw StoreError.unreachable("no SMTP relay is configured (smtp_host): the reporter's update waits")
-            }
-            try await client.send(from: from, to: [to], message: message)
-        }
-    }
+    public static func smtp(_ c: VigilConfiguration) -> Send { SMTPClient.sender(c, waiting: "the reporter's update") }
 
     /// Runs one `reporter-update` job.
     public func run(_ job: JobQueue.Job) async throws {

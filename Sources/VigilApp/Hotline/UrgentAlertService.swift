@@ -9,7 +9,7 @@ import VigilStore
 /// An alert carries the case link and never the reported content.
 public struct UrgentAlertService: Sendable {
     /// Delivers one message (the SMTP relay in production).
-    public typealias Send = @Sendable (_ from: String, _ to: String, _ message: String) async throws -> Void
+    public typealias Send = SMTPClient.Send
 
     public let store: UrgentStore
     public let configuration: VigilConfiguration
@@ -28,12 +28,7 @@ public struct UrgentAlertService: Sendable {
 
     /// The SMTP relay as `Send`; without one, alerts wait (the job is retried) and the webhook still pages.
     public static func smtp(_ c: VigilConfiguration) -> Send {
-        { from, to, message in
-            guard let client = SMTPClient(c) else {
-                throw StoreError.unreachable("no SMTP relay is configured (smtp_host): the urgent alert e-mail waits")
-            }
-            try await client.send(from: from, to: [to], message: message)
-        }
+        SMTPClient.sender(c, waiting: "the urgent alert e-mail")
     }
 
     var ackAfter: TimeInterval { configuration.urgentAckMinutes * 60 }
@@ -145,7 +140,7 @@ public struct UrgentAlertService: Sendable {
         _ c: VigilConfiguration, to: String, caseID: Int64, caseURL: String, ackURL: String, step: Int,
         kind: UrgentAlert.Step.Kind?, waited: Double
     ) -> String {
-        let minutes = waited == waited.rounded() ? String(Int(waited)) : String(format: "%.1f", waited)
+        let minutes = UrgentAlert.minutes(waited)
         let why: String =
             switch (kind, step) {
             case (.lawEnforcement?, _):

@@ -38,6 +38,19 @@ public struct SMTPClient: Sendable {
     }
 
     /// The client the configuration describes, or nil when no relay is configured.
+    /// Delivers one message: from, to, the whole message (the relay in production, a capture in tests).
+    public typealias Send = @Sendable (_ from: String, _ to: String, _ message: String) async throws -> Void
+
+    /// The relay `c` names as a `Send`; without one, each message fails saying that `what` waits (its job retries).
+    public static func sender(_ c: VigilConfiguration, waiting what: String) -> Send {
+        { from, to, message in
+            guard let client = SMTPClient(c) else {
+                throw StoreError.unreachable("no SMTP relay is configured (smtp_host): \(what) waits")
+            }
+            try await client.send(from: from, to: [to], message: message)
+        }
+    }
+
     public init?(_ c: VigilConfiguration) {
         guard let host = c.smtpHost else { return nil }
         self.init(

@@ -196,6 +196,11 @@ public struct UrgentAlert: Sendable, Equatable, Codable {
         }
     }
 
+    /// Minutes as people read them: `15`, or `0.05` for a shortened test wait.
+    public static func minutes(_ m: Double) -> String {
+        m == m.rounded() ? String(Int(m)) : String(format: "%g", m)
+    }
+
     static func details(_ s: Step, step: Int) -> [String: String] {
         ["step": String(step), "kind": s.kind.rawValue, "to": s.name]
     }

@@ -77,9 +77,7 @@ enum UrgentController {
                     "\(by), \(a.acknowledgedAt.map(Format.dateTime) ?? "")"
                 } ?? "")
         }
-        let minutes =
-            c.urgentAckMinutes == c.urgentAckMinutes.rounded()
-            ? String(Int(c.urgentAckMinutes)) : String(format: "%.2f", c.urgentAckMinutes)
+        let minutes = UrgentAlert.minutes(c.urgentAckMinutes)
         return try await req.view.render(
             "rota",
             Page(
