@@ -128,9 +128,10 @@ extension HashSetStore {
     public func items(ids: [Int64]) async throws -> [Int64: HashSetItem] {
         var out: [Int64: HashSetItem] = [:]
         var decoder = ItemDecoder()
-        for chunk in stride(from: 0, to: ids.count, by: 400) {
+        // A match batch of 1,000 hashes asks for up to 1,000 items: one statement (both databases take far more binds).
+        for chunk in stride(from: 0, to: ids.count, by: 1000) {
             for r in try await sql.select().columns(Self.itemColumns)
-                .from(HashItems.tableName).where(HashItems.id, .in, Array(ids[chunk..<min(chunk + 400, ids.count)]))
+                .from(HashItems.tableName).where(HashItems.id, .in, Array(ids[chunk..<min(chunk + 1000, ids.count)]))
                 .all()
             {
                 let item = try decoder.item(r)
@@ -152,8 +153,7 @@ extension HashSetStore {
 
         mutating func item(_ r: any SQLRow) throws -> HashSetItem {
             let id = try r.decode(HashItems.id, as: Int64.self)
-            let record = try HashSetStore.decoder.decode(
-                HashSetRecord.self, from: Data(try r.decode(HashItems.record, as: String.self).utf8))
+            let record = try HashSetRecordJSON.decode(try r.decode(HashItems.record, as: String.self))
             let created = Date(timeIntervalSince1970: Double(try r.decode(HashItems.createdAt, as: Int64.self)) / 1000)
             let review: HashReview
             if let json = try r.decode(HashItems.review, as: String?.self) {

@@ -128,7 +128,7 @@ public struct HashSetStore: Sendable {
             ).all() {
                 let id = try r.decode(HashItems.id, as: Int64.self)
                 let json = try r.decode(HashItems.record, as: String.self)
-                let record = try Self.decoder.decode(HashSetRecord.self, from: Data(json.utf8))
+                let record = try HashSetRecordJSON.decode(json)
                 items[id] = record
                 // Its other digests are stored too: a merge must not insert them again.
                 for d in record.digests where known[d] == nil { known[d] = id }
@@ -272,8 +272,7 @@ public struct HashSetStore: Sendable {
                 }
                 try body(
                     id,
-                    try Self.decoder.decode(
-                        HashSetRecord.self, from: Data(try r.decode(HashItems.record, as: String.self).utf8)))
+                    try HashSetRecordJSON.decode(try r.decode(HashItems.record, as: String.self)))
             }
         }
     }

@@ -74,6 +74,38 @@ struct MatchAPITests {
         }
     }
 
+    @Test("the body is read by hand only in its documented layout: every other body gets Vapor's answer or error")
+    func bodyReading() async throws {
+        try await withVigilApp { app, clock in
+            let key = try await seed(app, clock)
+            let documented =
+                #"{"hashes":[{"algorithm":"pdq","value":"\#(near(8))"},{"algorithm":"md5","value":"nothex"}],"radius":31}"#
+            let expected = try await post(app, key: key, documented)
+            #expect(expected.status == .ok)
+            #expect(expected.body.contains(#""matched":true"#))
+            // The same request written otherwise: white space, escapes, another member order, an unknown member
+            // (the fallback), nulls.
+            for variant in [
+                #" { "radius" : 31 , "hashes" : [ { "value" : "\#(near(8))" , "algorithm" : "\u0070dq" } , {"algorithm":"md5","value":"nothex"} ] } "#,
+                #"{"hashes":[{"algorithm":"pdq","value":"\#(near(8))"},{"algorithm":"md5","value":"nothex"}],"radius":31,"note":{"x":[1]}}"#,
+                #"{"hashes":[{"algorithm":"pdq","value":"\#(near(8))"},{"algorithm":"md5","value":"nothex"}],"radius":31,"include":null}"#,
+            ] {
+                let page = try await post(app, key: key, variant)
+                #expect(page.status == .ok, "\(variant)")
+                #expect(page.body == expected.body, "\(variant)")
+            }
+            // Malformed bodies: a 400 that says what is wrong, never a crash or a silent empty answer.
+            for bad in [
+                #"{"hashes":"pdq"}"#, #"{"hashes":[{"algorithm":"pdq"}]}"#, #"{"hashes":[],"radius":"31"}"#,
+                #"{"hashes":[{"algorithm":"pdq","value":"\#(knownPDQ)"}] trailing"#, #"{"radius":31}"#, "",
+            ] {
+                let page = try await post(app, key: key, bad)
+                #expect(page.status == .badRequest, "\(bad)")
+                #expect(page.body.contains("field") || page.body.contains("body"), "\(page.body)")
+            }
+        }
+    }
+
     @Test("without a key, or with a key lacking match:read, the API refuses")
     func refused() async throws {
         try await withVigilApp { app, clock in

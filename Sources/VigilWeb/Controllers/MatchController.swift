@@ -1,5 +1,6 @@
 import Fluent
 import ServiceLifecycle
+import Synchronization
 import Vapor
 import VigilApp
 import VigilCore
@@ -9,6 +10,8 @@ import VigilStore
 /// The match API for platforms: "have you seen these hashes?" against the national hash set.
 enum MatchController {
     static let maxHashes = 1000
+    /// Match batches being searched now, in all requests.
+    static let searching = Atomic<Int>(0)
 
     struct Query: Content {
         struct Hash: Content {
@@ -84,6 +87,75 @@ enum MatchController {
             baseline: hit.record.baseline ?? false, knownBenign: hit.record.knownBenign, series: hit.record.seriesName)
     }
 
+    /// The request body. A JSON body in the documented layout is read by hand (``JSONReader``): at a thousand
+    /// hashes per request, `JSONDecoder` costs more than the rest of the request's own work. Anything else (another
+    /// media type, an unknown member, a malformed body) goes through Vapor's decoding, with its errors.
+    static func query(_ req: Request) throws -> Query {
+        guard let length = req.body.data?.readableBytes, length > 0 else {
+            throw Abort(.badRequest, reason: "The request body is empty: send a JSON object with a 'hashes' array.")
+        }
+        if req.headers.contentType == .json, let body = req.body.data,
+            let q = body.withUnsafeReadableBytes({ raw -> Query? in
+                var reader = JSONReader(bytes: raw.bindMemory(to: UInt8.self))
+                var hashes: [Query.Hash]?
+                var radius: Int?
+                var include: [String]?
+                var seen = JSONReader.KeysSeen()
+                let ok = reader.object { key, reader in
+                    guard seen.first(key) else { return false }
+                    switch key {
+                    case "hashes":
+                        var list: [Query.Hash] = []
+                        list.reserveCapacity(maxHashes)
+                        guard
+                            reader.array({ reader in
+                                var algorithm: String?
+                                var value: String?
+                                guard
+                                    reader.object({ key, reader in
+                                        switch key {
+                                        case "algorithm" where algorithm == nil: algorithm = reader.string()
+                                        case "value" where value == nil: value = reader.string()
+                                        default: return false
+                                        }
+                                        return true
+                                    }), let algorithm, let value
+                                else { return false }
+                                list.append(Query.Hash(algorithm: algorithm, value: value))
+                                return true
+                            })
+                        else { return false }
+                        hashes = list
+                        return true
+                    case "radius":
+                        if reader.null() { return true }
+                        guard let r = reader.integer(), let n = Int(exactly: r) else { return false }
+                        radius = n
+                        return true
+                    case "include":
+                        if reader.null() { return true }
+                        var list: [String] = []
+                        guard
+                            reader.array({ reader in
+                                guard let s = reader.string() else { return false }
+                                list.append(s)
+                                return true
+                            })
+                        else { return false }
+                        include = list
+                        return true
+                    default: return false
+                    }
+                }
+                guard ok, reader.atEnd(), let hashes else { return nil }
+                return Query(hashes: hashes, radius: radius, include: include)
+            })
+        {
+            return q
+        }
+        return try req.content.decode(Query.self)
+    }
+
     /// The answer written straight to bytes: the same JSON the `Content` encoding gives (keys in declaration order,
     /// nil fields left out), several times faster on batches of a thousand.
     static func json(_ r: Response) -> ByteBuffer {
@@ -151,7 +223,7 @@ enum MatchController {
 
     static func matchAnswer(_ req: Request) async throws -> Response {
         try await req.vigil.rateLimit(req)
-        let q = try req.content.decode(Query.self)
+        let q = try query(req)
         guard !q.hashes.isEmpty else {
             throw Abort(.badRequest, reason: "The field 'hashes' must hold at least one hash.")
         }
@@ -184,10 +256,13 @@ enum MatchController {
         }
         let valid = parsed.compactMap { $0 }
         let matcher = try await req.application.matchService.matcher(req.application)
-        // A large batch is spread over the cores: a platform waiting on one request gets its answer sooner.
+        // A large batch is spread over the cores other batches leave free: one platform waiting on one request gets
+        // its answer sooner, and concurrent requests do not share the cores among more threads than there are.
+        let others = searching.add(1, ordering: .relaxed).oldValue
+        defer { searching.subtract(1, ordering: .relaxed) }
         let answer = try await matcher.answer(
             valid, radius: radius, includePending: includes.contains("pending"),
-            jobs: valid.count >= 64 ? ProcessInfo.processInfo.activeProcessorCount : 1)
+            jobs: valid.count >= 64 ? max(1, ProcessInfo.processInfo.activeProcessorCount - others) : 1)
         let hits = answer.hits
         var k = 0
         var results: [ResultDTO] = []
