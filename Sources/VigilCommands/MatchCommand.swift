@@ -30,16 +30,44 @@ struct MatchCommand: AsyncParsableCommand {
     var includePending = false
     @Flag(help: "Report load time and queries/s on standard error.")
     var stats = false
-    @Argument(help: "Files of hashes to match ('-' or none: standard input).") var inputs: [String] = []
+    @Option(
+        name: .customLong("videos"),
+        help: ArgumentHelp(
+            "Match query videos against these known videos instead of hashes (repeatable): video files, .vpdq files "
+                + "of the reference's lines, or folders of them. The inputs are then videos or .vpdq files.",
+            valueName: "path"))
+    var videos: [String] = []
+    @Option(help: "With --videos: percent of the query's distinct frames that must match (vPDQ's default 80).")
+    var queryShare = 80.0
+    @Option(help: "With --videos: percent of the known video's distinct frames that must match (default 0).")
+    var targetShare = 0.0
+    @Option(help: "With --videos: frames of lower PDQ quality are not compared (vPDQ's default 50).")
+    var minQuality = 50
+    @Option(help: "With --videos: seconds between hashed frames when a video is hashed here (vPDQ's default 1).")
+    var secondsPerHash = 1.0
+    @Argument(help: "Files of hashes to match ('-' or none: standard input); with --videos, videos or .vpdq files.")
+    var inputs: [String] = []
 
     func validate() throws {
         guard (0...63).contains(radius) else { throw ValidationError("--radius must be between 0 and 63") }
+        guard (0...100).contains(queryShare), (0...100).contains(targetShare) else {
+            throw ValidationError("--query-share and --target-share are percentages, 0 to 100")
+        }
+        guard (0...100).contains(minQuality) else { throw ValidationError("--min-quality must be between 0 and 100") }
+        guard secondsPerHash > 0, secondsPerHash.isFinite else {
+            throw ValidationError("--seconds-per-hash must be a positive number of seconds")
+        }
+        if !videos.isEmpty, !against.isEmpty {
+            throw ValidationError("--videos and --against cannot be combined: videos match videos, hashes match hashes")
+        }
     }
 
     func run() async throws {
         var matched = false
         let started = ContinuousClock.now
-        if against.isEmpty {
+        if !videos.isEmpty {
+            matched = try matchVideos()
+        } else if against.isEmpty {
             // Exact digests are looked up in the database as they come, so it stays open for the whole run.
             matched = try await runStoreCommand(options) { ctx in
                 // The server's snapshot, when current, spares reading every PDQ hash from the database.
@@ -234,8 +262,10 @@ struct MatchCommand: AsyncParsableCommand {
             }
         }
 
-        func csv(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+        func csv(_ s: String) -> String { Self.csvField(s) }
+
+        static func csvField(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
     }

@@ -104,3 +104,62 @@ def test_vigil_hash_handles_video_in_every_format():
         assert json.loads(broken.stdout)["sha256"], "the digests stay when the video cannot be decoded"
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_vigil_match_finds_a_reencoded_clip_and_where_it_comes_from():
+    """An analyst's question: which known video does this clip show, and where? The clip is 0:12–0:27 of a known
+    40-second video, slightly cropped, scaled and re-encoded at another frame rate and with another codec."""
+    import json
+    work = tempfile.mkdtemp(prefix="vigil-video-match-")
+    try:
+        known = os.path.join(work, "known")
+        os.makedirs(known)
+        long = make(known, "long.mp4", "testsrc2=size=640x360:rate=30:duration=40",
+                    ["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        make(known, "fractal.mkv", "mandelbrot=size=320x240:rate=25", ["-t", "10", "-c:v", "mpeg4", "-q:v", "3"])
+        with open(os.path.join(known, "broken.mp4"), "wb") as f:
+            f.write(open(long, "rb").read()[:500])
+        clip = os.path.join(work, "clip.avi")
+        subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-ss", "12", "-i", long, "-t", "15",
+                        "-vf", "crop=632:356:4:2,scale=480:270,fps=25", "-c:v", "mpeg4", "-q:v", "4", "-y", clip],
+                       check=True, timeout=300)
+        other = make(work, "life.webm", "life=size=320x240:rate=15:ratio=0.3:seed=7",
+                     ["-t", "8", "-c:v", "libvpx", "-b:v", "400k"])
+
+        out = subprocess.run([VIGIL, "match", "--videos", known, clip, "--stats"], capture_output=True, text=True,
+                             timeout=300)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "known video left out" in out.stderr and "broken.mp4" in out.stderr, "reported, not fatal"
+        assert "2 known videos" in out.stderr
+        assert "shows " + long in out.stdout and "fractal" not in out.stdout, out.stdout
+        print("\n" + out.stdout)
+
+        res = subprocess.run([VIGIL, "match", "--videos", known, "--format", "json", clip], capture_output=True,
+                             text=True, timeout=300)
+        answer = json.loads(res.stdout)
+        assert answer["matched"] and [m["video"] for m in answer["matches"]] == [long]
+        m = answer["matches"][0]
+        # testsrc2 repeats its pattern, so many of the known video's frames look like the clip's: the share of the
+        # video is high; where the clip comes from is told by the range, not by the share.
+        assert m["queryShare"] >= 80 and m["videoShare"] > 0, m
+        main = max(m["ranges"], key=lambda r: r["frames"])
+        assert main["queryStart"] <= 1 and main["queryEnd"] >= 13, main
+        assert abs(main["videoStart"] - (12 + main["queryStart"])) <= 1.1, main
+        assert abs(main["videoEnd"] - (12 + main["queryEnd"])) <= 1.1, main
+
+        # The clip's vPDQ lines, as a partner would send them, give the same answer as the clip itself.
+        lines = subprocess.run([VIGIL, "hash", "--format", "vpdq", clip], capture_output=True, text=True, timeout=300)
+        vpdq_file = os.path.join(work, "clip.vpdq")
+        with open(vpdq_file, "w") as f:
+            f.write(lines.stdout)
+        again = subprocess.run([VIGIL, "match", "--videos", known, "--format", "json", vpdq_file],
+                               capture_output=True, text=True, timeout=300)
+        assert json.loads(again.stdout)["matches"] == answer["matches"]
+
+        none = subprocess.run([VIGIL, "match", "--videos", known, other], capture_output=True, text=True, timeout=300)
+        assert none.returncode == 1 and "no known video" in none.stdout, none.stdout + none.stderr
+        bad = subprocess.run([VIGIL, "match", "--videos", known, os.path.join(known, "broken.mp4")],
+                             capture_output=True, text=True, timeout=300)
+        assert bad.returncode == 2 and "broken.mp4" in bad.stderr
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,204 @@
+import ArgumentParser
+import Foundation
+import VigilMatch
+import VigilMedia
+
+/// `vigil match --videos KNOWN… QUERY…`: which known videos each query video (or clip) shows, how much, and where.
+extension MatchCommand {
+    /// A video's frames as read from a video file (hashed with vPDQ) or from a `.vpdq` file of the reference's
+    /// lines.
+    static func videoFrames(_ path: String, secondsPerHash: Double) throws -> [VideoFrame] {
+        if path == "-" || path.hasSuffix(".vpdq") || path.hasSuffix(".txt") {
+            let data =
+                path == "-"
+                ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path))
+            var frames: [VideoFrame] = []
+            for (n, line) in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).enumerated() {
+                let text = line.trimmingCharacters(in: .whitespaces)
+                if text.isEmpty || text.hasPrefix("#") { continue }
+                guard let f = VPDQFrame(line: text) else {
+                    throw ValidationError(
+                        "\(path):\(n + 1): not a vPDQ line (frame number,quality,PDQ hex,seconds): \(text.prefix(80))")
+                }
+                frames.append(f.videoFrame)
+            }
+            guard !frames.isEmpty else { throw ValidationError("\(path): no vPDQ lines") }
+            return frames
+        }
+        do {
+            return try VPDQ.hash(path: path, secondsPerHash: secondsPerHash).frames.map(\.videoFrame)
+        } catch {
+            throw ValidationError("\(path): \(error.description)")
+        }
+    }
+
+    /// The files a `--videos` argument names: the file itself, or every regular file below a folder, in name order.
+    static func videoFiles(_ path: String) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return [path]
+        }
+        let root = URL(fileURLWithPath: path)
+        var out: [String] = []
+        if let e = FileManager.default.enumerator(
+            at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
+        {
+            for case let url as URL in e
+            where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
+                out.append(url.path)
+            }
+        }
+        return out.sorted()
+    }
+
+    /// Indexes the known videos, then answers each query; returns whether anything matched. A known video that
+    /// cannot be read is reported and left out; a query that cannot be read is reported and makes the exit status 2.
+    func matchVideos() throws -> Bool {
+        let rule = VideoMatchRule(
+            radius: radius, minimumQuality: minQuality, queryShare: queryShare, targetShare: targetShare)
+        let started = ContinuousClock.now
+        let index = FrameIndex()
+        var names: [String] = []
+        var skipped = 0
+        let files = videos.flatMap(Self.videoFiles)
+        for (k, file) in files.enumerated() {
+            do {
+                let frames = try Self.videoFrames(file, secondsPerHash: secondsPerHash)
+                try index.add(video: Int64(names.count), frames: frames)
+                names.append(file)
+            } catch {
+                skipped += 1
+                FileHandle.standardError.write(Data("vigil match: known video left out: \(error)\n".utf8))
+            }
+            if files.count >= 20, (k + 1) % 10 == 0 || k + 1 == files.count {
+                FileHandle.standardError.write(
+                    Data("vigil match: indexed \(k + 1) of \(files.count) known videos\n".utf8))
+            }
+        }
+        index.compact()
+        if stats {
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format: "vigil match: %d known videos (%d sampled frames, %d distinct) indexed in %.2f s%@\n",
+                        names.count, index.frameCount, index.entryCount,
+                        Self.seconds(ContinuousClock.now - started), skipped > 0 ? ", \(skipped) left out" : ""
+                    ).utf8))
+        }
+        guard !names.isEmpty else { throw ValidationError("no known video could be read from --videos") }
+        var anyMatch = false
+        var failed = false
+        if format == .csv {
+            Swift.print(
+                "query,video,query_share,target_share,query_frames,video_frames,query_start,query_end,video_start,video_end"
+            )
+        }
+        for query in inputs.isEmpty ? ["-"] : inputs {
+            let frames: [VideoFrame]
+            do { frames = try Self.videoFrames(query, secondsPerHash: secondsPerHash) } catch {
+                FileHandle.standardError.write(Data("vigil match: \(error)\n".utf8))
+                failed = true
+                continue
+            }
+            let hits = index.search(frames, rule: rule)
+            anyMatch = anyMatch || !hits.isEmpty
+            VideoOutput(format: format, names: names).print(query: query, hits: hits)
+        }
+        if failed { throw ExitCode(2) }
+        return anyMatch
+    }
+
+    struct VideoOutput {
+        let format: Format
+        let names: [String]
+
+        /// Seconds as m:ss (h:mm:ss from an hour), to the tenth when the time is not whole.
+        static func clock(_ seconds: Double) -> String {
+            let tenths = Int((seconds * 10).rounded())
+            let whole = tenths / 10
+            let fraction = tenths % 10 == 0 ? "" : ".\(tenths % 10)"
+            let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60)
+            return h > 0
+                ? String(format: "%d:%02d:%02d", h, m, s) + fraction : String(format: "%d:%02d", m, s) + fraction
+        }
+
+        static func percent(_ v: Double) -> String { String(format: "%.1f", v) }
+
+        func print(query: String, hits: [FrameIndex.Hit]) {
+            switch format {
+            case .text:
+                if hits.isEmpty { Swift.print("\(query): no known video") }
+                for h in hits {
+                    let c = h.comparison
+                    Swift.print(
+                        "\(query): shows \(names[Int(h.video)]) — \(Self.percent(c.queryShare))% of the query's frames "
+                            + "(\(c.matchedQueryFrames) of \(c.queryFrames)), \(Self.percent(c.targetShare))% of the "
+                            + "video's (\(c.matchedTargetFrames) of \(c.targetFrames))")
+                    for r in h.ranges {
+                        Swift.print(
+                            "  \(Self.clock(r.queryStart))–\(Self.clock(r.queryEnd)) of the query is "
+                                + "\(Self.clock(r.targetStart))–\(Self.clock(r.targetEnd)) of the video (\(r.frames) frames)"
+                        )
+                    }
+                }
+            case .csv:
+                for h in hits {
+                    let c = h.comparison
+                    let head = [
+                        MatchCommand.Output.csvField(query), MatchCommand.Output.csvField(names[Int(h.video)]),
+                        Self.percent(c.queryShare), Self.percent(c.targetShare), String(c.queryFrames),
+                        String(c.targetFrames),
+                    ].joined(separator: ",")
+                    if h.ranges.isEmpty { Swift.print(head + ",,,,") }
+                    for r in h.ranges {
+                        Swift.print(
+                            head + ","
+                                + [r.queryStart, r.queryEnd, r.targetStart, r.targetEnd].map {
+                                    String(format: "%.3f", $0)
+                                }.joined(separator: ","))
+                    }
+                }
+            case .json:
+                struct Range: Encodable {
+                    let queryStart, queryEnd, videoStart, videoEnd: Double
+                    let frames: Int
+                }
+                struct Match: Encodable {
+                    let video: String
+                    let queryShare, videoShare: Double
+                    let queryFrames, matchedQueryFrames, videoFrames, matchedVideoFrames: Int
+                    let ranges: [Range]
+                }
+                struct Answer: Encodable {
+                    let query: String
+                    let matched: Bool
+                    let matches: [Match]
+                }
+                let answer = Answer(
+                    query: query, matched: !hits.isEmpty,
+                    matches: hits.map { h in
+                        let c = h.comparison
+                        return Match(
+                            video: names[Int(h.video)], queryShare: c.queryShare, videoShare: c.targetShare,
+                            queryFrames: c.queryFrames, matchedQueryFrames: c.matchedQueryFrames,
+                            videoFrames: c.targetFrames, matchedVideoFrames: c.matchedTargetFrames,
+                            ranges: h.ranges.map {
+                                Range(
+                                    queryStart: $0.queryStart, queryEnd: $0.queryEnd, videoStart: $0.targetStart,
+                                    videoEnd: $0.targetEnd, frames: $0.frames)
+                            })
+                    })
+                let e = JSONEncoder()
+                e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                if let data = try? e.encode(answer) { Swift.print(String(decoding: data, as: UTF8.self)) }
+            }
+        }
+    }
+}
+
+extension VPDQFrame {
+    /// The frame as the frame index takes it.
+    var videoFrame: VideoFrame {
+        VideoFrame(hash: Hash256(hex: hash.hex)!, quality: quality, timestamp: timestamp)
+    }
+}
