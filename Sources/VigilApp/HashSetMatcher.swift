@@ -46,17 +46,21 @@ public final class HashSetMatcher: @unchecked Sendable {
         public var suppressed: [Int: Suppression]
     }
 
-    private let lock = NSLock()
+    let lock = NSLock()
     private var index = HammingIndex()
     private var owners: [Int64] = []
     private var exact: [HashDigest: Int64] = [:]
     /// The records of hash-list files; item `i` is `fileRecords[i - 1]`.
     private var fileRecords: [HashSetRecord] = []
-    private let store: HashSetStore?
+    let store: HashSetStore?
     /// PDQ digests indexed, for deciding when to rebuild from the database.
     public private(set) var indexedPDQCount = 0
     /// The newest item whose digests the index holds (deltas add the items after it).
     private var checkedItem: Int64 = 0
+    /// Video records by their frames (item ids as video ids), and the newest video row it holds; guarded by `lock`
+    /// (the frame index itself is safe to search while it grows).
+    var videoIndex = FrameIndex()
+    var checkedVideoRow: Int64 = 0
 
     /// A matcher over records held in memory (hash-list files). The PDQ index is built in one piece with `jobs`
     /// threads (one segment: the fastest layout to search).
@@ -121,6 +125,7 @@ public final class HashSetMatcher: @unchecked Sendable {
                 self.indexedPDQCount = owners.count
                 self.checkedItem = fingerprint.maxItemID
                 self.indexSource = .snapshot
+                try await refreshVideos()
                 return
             }
         }
@@ -151,7 +156,10 @@ public final class HashSetMatcher: @unchecked Sendable {
             indexedPDQCount = freshOwners.count
             checkedItem = newest
             indexSource = .database
+            videoIndex = FrameIndex()
+            checkedVideoRow = 0
         }
+        try await refreshVideos()
         if let snapshotPath {
             // Recorded with the fingerprint taken before reading: rows added while reading make it stale, not wrong.
             try? MatchIndexSnapshot.save(fresh, owners: freshOwners, fingerprint: fingerprint, to: snapshotPath)
@@ -162,7 +170,7 @@ public final class HashSetMatcher: @unchecked Sendable {
     public enum Refresh: Sendable, Equatable {
         /// Nothing had changed.
         case current
-        /// The PDQ hashes of `added` new digests were inserted into the live index.
+        /// `added` new PDQ digests and video records were inserted into the live indexes.
         case delta(added: Int)
         /// A change a delta cannot express (a PDQ digest added to an older item): the index was read again.
         case rebuilt
@@ -195,6 +203,7 @@ public final class HashSetMatcher: @unchecked Sendable {
             }
             added = fresh.count
         }
+        added += try await refreshVideos()
         if verify, try await store.fingerprint().pdqDigests != Int64(lock.withLock({ indexedPDQCount })) {
             try await rebuild()
             return .rebuilt

@@ -3,6 +3,7 @@ import Foundation
 import VigilApp
 import VigilCore
 import VigilFormats
+import VigilMedia
 import VigilStore
 
 extension HashSetFormat: ExpressibleByArgument {}
@@ -11,7 +12,7 @@ extension HashSetFormat: ExpressibleByArgument {}
 struct HashSetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hashset", abstract: "Import, export and count the national hash set.",
-        subcommands: [Import.self, Export.self, Stats.self])
+        subcommands: [Import.self, ImportVideos.self, Export.self, Stats.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -53,19 +54,8 @@ struct HashSetCommand: AsyncParsableCommand {
             let confirm = confirm || (format == .nsrl && bank == nil)
             let summary = try await runStoreCommand(options) { ctx in
                 let store = HashSetStore(db: ctx.database, clock: SystemClock())
-                // Checked before anything is written.
-                let target = try await store.bank(named: bankName)
-                if confirm, !target.reviewed {
-                    throw StoreError.invalid(
-                        "the bank '\(bankName)' is not marked reviewed, so an import cannot confirm its records (vigil bank set \(bankName) --reviewed true)"
-                    )
-                }
-                let intake: HashSetStore.Intake =
-                    confirm
-                    ? .confirmed(bank: bankName)
-                    : .pending(
-                        bank: bankName,
-                        reviewsRequired: target.reviewed ? 1 : ctx.configuration.hashReviewsRequired)
+                let intake = try await HashSetCommand.intake(
+                    store, bank: bankName, confirm: confirm, reviewsRequired: ctx.configuration.hashReviewsRequired)
                 var summary = HashSetStore.ImportSummary()
                 var lines = 0
                 while let b = try box.value.nextBatch(maxRecords: size) {
@@ -91,6 +81,121 @@ struct HashSetCommand: AsyncParsableCommand {
             if summary.added + summary.updated + summary.unchanged == 0 && !summary.rejected.isEmpty {
                 throw ExitCode(1)
             }
+        }
+    }
+
+    /// Where an import's new records go, checked before anything is written: the bank must exist, and only a bank
+    /// marked reviewed may have its imports confirmed.
+    static func intake(_ store: HashSetStore, bank: String, confirm: Bool, reviewsRequired: Int) async throws
+        -> HashSetStore.Intake
+    {
+        let target = try await store.bank(named: bank)
+        if confirm, !target.reviewed {
+            throw StoreError.invalid(
+                "the bank '\(bank)' is not marked reviewed, so an import cannot confirm its records (vigil bank set \(bank) --reviewed true)"
+            )
+        }
+        return confirm
+            ? .confirmed(bank: bank) : .pending(bank: bank, reviewsRequired: target.reviewed ? 1 : reviewsRequired)
+    }
+
+    struct ImportVideos: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-videos",
+            abstract: "Fingerprint videos and add them to the national set as video records.",
+            discussion: """
+                Each video under the paths becomes a record: the file's MD5, SHA-1 and SHA-256 and its vPDQ frames \
+                (decoded with FFmpeg's libraries). Files that are not videos, or cannot be decoded, are reported and \
+                skipped. The videos themselves are not stored. Records merge by digest, so importing a video twice \
+                adds nothing.
+                """)
+        @OptionGroup var options: DatabaseOptions
+        @Option(help: "The bank new records join (default national).") var bank = HashBank.defaultName
+        @Option(help: "Name of the source recorded with the category (default: import-videos).")
+        var source = "import-videos"
+        @Option(help: "A category for every video, as SCHEME:CODE (for example projectvic-us:1).") var category: String?
+        @Option(help: "The contributor recorded in each record's provenance.") var contributor: String?
+        @Option(help: "The case the videos belong to, recorded in each record's provenance.") var caseID: String?
+        @Option(help: "User name of the staff member the import is from (they may not review its records).")
+        var submittedBy: String?
+        @Flag(help: "Confirm new records on import (only into a bank marked reviewed).") var confirm = false
+        @Option(help: "Seconds between hashed frames (vPDQ's default 1).") var secondsPerHash = 1.0
+        @Argument(help: "Video files or folders of them.") var paths: [String]
+
+        func validate() throws {
+            guard secondsPerHash > 0, secondsPerHash.isFinite else {
+                throw ValidationError("--seconds-per-hash must be a positive number of seconds")
+            }
+            if let category, category.split(separator: ":", maxSplits: 1).count != 2 {
+                throw ValidationError("--category takes SCHEME:CODE, for example projectvic-us:1")
+            }
+        }
+
+        /// A MIME type for FFmpeg's container names (`mov,mp4,m4a,3gp,3g2,mj2`, `matroska,webm`, `avi`, …).
+        static func mediaType(container: String) -> String {
+            let names = container.split(separator: ",")
+            if names.contains("mp4") { return "video/mp4" }
+            if names.contains("webm") { return "video/webm" }
+            if names.contains("avi") { return "video/x-msvideo" }
+            if names.contains("mpegts") { return "video/mp2t" }
+            return "video/x-" + (names.first.map(String.init) ?? "unknown")
+        }
+
+        func run() async throws {
+            let hasher = FileHasher(options: HashOptions(video: .only, secondsPerHash: secondsPerHash))
+            var videos: [HashSetStore.VideoImport] = []
+            var skipped = 0
+            let files = paths.flatMap(MatchCommand.videoFiles)
+            let categories: [HashCategory] =
+                category.map {
+                    let parts = $0.split(separator: ":", maxSplits: 1).map(String.init)
+                    return [
+                        HashCategory(scheme: CategoryScheme(rawValue: parts[0]), code: parts[1], source: self.source)
+                    ]
+                } ?? []
+            for (k, file) in files.enumerated() {
+                let outcome = hasher.hash(path: file)
+                guard let r = outcome.record, let d = r.digests, let v = r.vpdq, !v.frames.isEmpty else {
+                    skipped += 1
+                    let why = outcome.problem.map { "\($0.error)" } ?? "not a video"
+                    FileHandle.standardError.write(Data("vigil hashset import-videos: \(file): skipped: \(why)\n".utf8))
+                    continue
+                }
+                var record = HashSetRecord(
+                    digests: [
+                        try HashDigest(.sha256, d.sha256), try HashDigest(.sha1, d.sha1), try HashDigest(.md5, d.md5),
+                    ],
+                    categories: categories,
+                    provenance: HashProvenance(contributor: contributor, caseID: caseID))
+                record.fileName = (file as NSString).lastPathComponent
+                record.fileSize = Int64(r.size)
+                record.mediaType = Self.mediaType(container: v.facts.container)
+                videos.append(
+                    HashSetStore.VideoImport(
+                        record: record, frames: v.frames.map(\.line), duration: v.facts.duration))
+                if isatty(2) == 1 {
+                    FileHandle.standardError.write(Data("\r\(k + 1) of \(files.count) files fingerprinted…".utf8))
+                }
+            }
+            if isatty(2) == 1 { FileHandle.standardError.write(Data("\r".utf8)) }
+            guard !videos.isEmpty else {
+                FileHandle.standardError.write(Data("vigil hashset import-videos: no video to import\n".utf8))
+                throw ExitCode(1)
+            }
+            let (bank, confirm, src) = (bank, confirm, source)
+            let submitter: AuditActor = submittedBy.map { .user($0) } ?? .system
+            let list = videos
+            let summary = try await runStoreCommand(options) { ctx in
+                let store = HashSetStore(db: ctx.database, clock: SystemClock())
+                let intake = try await HashSetCommand.intake(
+                    store, bank: bank, confirm: confirm, reviewsRequired: ctx.configuration.hashReviewsRequired)
+                var summary = HashSetStore.ImportSummary()
+                try await store.importVideos(list, source: src, actor: submitter, intake: intake, into: &summary)
+                return summary
+            }
+            print(
+                "videos: added \(summary.added), updated \(summary.updated), unchanged \(summary.unchanged), skipped \(skipped)"
+            )
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilApp
 import VigilMatch
 import VigilMedia
 
@@ -12,16 +13,12 @@ extension MatchCommand {
             let data =
                 path == "-"
                 ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path))
-            var frames: [VideoFrame] = []
-            for (n, line) in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).enumerated() {
-                let text = line.trimmingCharacters(in: .whitespaces)
-                if text.isEmpty || text.hasPrefix("#") { continue }
-                guard let f = VPDQFrame(line: text) else {
-                    throw ValidationError(
-                        "\(path):\(n + 1): not a vPDQ line (frame number,quality,PDQ hex,seconds): \(text.prefix(80))")
-                }
-                frames.append(f.videoFrame)
-            }
+            let frames: [VideoFrame]
+            do {
+                frames = try VPDQLines.frames(
+                    String(decoding: data, as: UTF8.self).split(
+                        omittingEmptySubsequences: false, whereSeparator: \.isNewline))
+            } catch { throw ValidationError("\(path): \(error.description)") }
             guard !frames.isEmpty else { throw ValidationError("\(path): no vPDQ lines") }
             return frames
         }
@@ -193,12 +190,5 @@ extension MatchCommand {
                 if let data = try? e.encode(answer) { Swift.print(String(decoding: data, as: UTF8.self)) }
             }
         }
-    }
-}
-
-extension VPDQFrame {
-    /// The frame as the frame index takes it.
-    var videoFrame: VideoFrame {
-        VideoFrame(hash: Hash256(hex: hash.hex)!, quality: quality, timestamp: timestamp)
     }
 }

@@ -226,8 +226,12 @@ public final class FrameIndex: @unchecked Sendable {
                 let s = Double(t.runs[2 * r])
                 let en = Double(t.runs[2 * r + 1])
                 for qt in times {
-                    let lo = Int(((s - qt) / width).rounded())
-                    let bins = lo...max(lo, min(lo + 64, Int(((en - qt) / width).rounded())))
+                    // Times come from callers: one that is not a finite, plausible number of seconds casts no vote.
+                    let from = ((s - qt) / width).rounded()
+                    let to = ((en - qt) / width).rounded()
+                    guard from.isFinite, to.isFinite, abs(from) < 1e12, abs(to) < 1e12 else { continue }
+                    let lo = Int(from)
+                    let bins = lo...max(lo, min(lo + 64, Int(to)))
                     votes.append(Vote(frame: i, queryTime: qt, runStart: s, runEnd: en, bins: bins))
                     for b in bins { byBin[b, default: []].insert(i) }
                 }

@@ -41,3 +41,15 @@ enum HashDigests: String, SQLTableColumns {
     case value
     case itemID = "item_id"
 }
+
+/// `hash_videos`: a video item's vPDQ frames, the reference's lines (0023).
+enum HashVideosColumns: String, SQLTableColumns {
+    static let table = "hash_videos"
+
+    case id
+    case itemID = "item_id"
+    case frames
+    case frameCount = "frame_count"
+    case duration
+    case createdMS = "created_ms"
+}

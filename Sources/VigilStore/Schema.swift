@@ -45,7 +45,7 @@ enum StoreSchema {
     static let allTables: [any SQLTableColumns.Type] = [
         Users.self, SetupTokens.self, RecoveryCodes.self, Sessions.self, APIKeysColumns.self,
         AuditEvents.self, AuditHead.self,
-        HashItems.self, HashDigests.self, HashBanksColumns.self,
+        HashItems.self, HashDigests.self, HashBanksColumns.self, HashVideosColumns.self,
         Cases.self, Reports.self,
         ListEntries.self, ListVersions.self, ListChanges.self, FeedDownloads.self, Appeals.self,
         ChecklistEntries.self, AwarenessRevisions.self, GlobalReviewEdits.self,

@@ -183,3 +183,19 @@ struct FrameIndexTests {
         #expect(throws: FrameIndex.SnapshotError.self) { try FrameIndex.load(from: path) }
     }
 }
+
+extension FrameIndexTests {
+    @Test("times no video has (huge, infinite, not a number) never crash a search; the shares stand")
+    func absurdTimes() throws {
+        var rng = SplitMix64(seed: 77)
+        let hashes = (0..<10).map { _ in Hash256.random(using: &rng) }
+        let index = FrameIndex()
+        try index.add(
+            video: 1,
+            frames: hashes.enumerated().map { VideoFrame(hash: $1, quality: 90, timestamp: Double($0) * 1e300) })
+        for t in [1e300, -1e300, .infinity, .nan, 0] {
+            let q = hashes.map { VideoFrame(hash: $0, quality: 90, timestamp: t) }
+            #expect(index.search(q).first?.comparison.queryShare == 100)
+        }
+    }
+}

@@ -31,6 +31,19 @@ struct MatchResponseJSONTests {
                         match(category: nil, contributor: nil, series: nil, national: nil),
                     ], error: nil),
                 .init(algorithm: "md5", value: "bad", matched: false, matches: [], error: tricky),
+            ],
+            videos: [
+                .init(
+                    label: tricky, frames: 15, matched: true,
+                    matches: [
+                        .init(
+                            item: "item-9", bank: "national", category: "1", review: "confirmed", version: 2,
+                            provenance: .init(contributor: tricky, firstSeen: nil, case: nil), categories: [],
+                            baseline: false, knownBenign: false, series: nil, queryShare: 100, videoShare: 37.5,
+                            queryFrames: 15, matchedQueryFrames: 15, videoFrames: 40, matchedVideoFrames: 15,
+                            ranges: [.init(queryStart: 0, queryEnd: 14, videoStart: 12, videoEnd: 26.5, frames: 15)])
+                    ], error: nil),
+                .init(label: nil, frames: 2, matched: false, matches: [], error: "vpdq line 2: not a vPDQ line"),
             ])
         // when
         let written = Data(buffer: M.json(response))
@@ -41,6 +54,9 @@ struct MatchResponseJSONTests {
         #expect(a != nil)
         #expect(a == b)
         #expect(!String(decoding: written, as: UTF8.self).contains("\"category\":null"))
+        // Without videos asked about, the answer has no "videos" member at all.
+        let imagesOnly = M.Response(radius: 31, results: response.results, videos: nil)
+        #expect(!String(buffer: M.json(imagesOnly)).contains("videos"))
         #expect(
             try JSONDecoder().decode(M.Response.self, from: written).results[0].matches[0].provenance.contributor
                 == tricky)

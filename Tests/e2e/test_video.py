@@ -163,3 +163,62 @@ def test_vigil_match_finds_a_reencoded_clip_and_where_it_comes_from():
         assert bad.returncode == 2 and "broken.mp4" in bad.stderr
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_a_partner_posts_a_clips_vpdq_and_gets_the_known_video_with_ranges(server):
+    """The police unit fingerprints a known video into the national set; a platform posts the vPDQ of an upload
+    that is a re-encoded clip of it and is told which known video it shows and where."""
+    import json
+    import time
+    import urllib.request
+    work = tempfile.mkdtemp(prefix="vigil-video-api-")
+    try:
+        def cli(*args, ok=True):
+            r = subprocess.run([VIGIL, *args, "--data-dir", server.dir + "/data"], capture_output=True, text=True,
+                               timeout=300)
+            assert (r.returncode == 0) == ok, r.stdout + r.stderr
+            return r
+        known = make(work, "known.mp4", "testsrc2=size=640x360:rate=30:duration=30",
+                     ["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        with open(os.path.join(work, "notes.txt"), "w") as f:
+            f.write("not a video\n")
+        cli("bank", "add", "police", "--reviewed", "--label", "Police unit")
+        imported = cli("hashset", "import-videos", work, "--bank", "police", "--confirm",
+                       "--category", "projectvic-us:1", "--contributor", "Police unit")
+        assert "videos: added 1" in imported.stdout and "notes.txt: skipped" in imported.stderr, imported
+        assert "videos: added 0" in cli("hashset", "import-videos", known, "--bank", "police", "--confirm").stdout
+        assert "no video" in cli("hashset", "import-videos", os.path.join(work, "notes.txt"), ok=False).stderr
+        key = cli("apikey", "create", "--partner", "Platform", "--scopes", "match:read").stdout.strip().splitlines()[-1]
+
+        clip = os.path.join(work, "upload.avi")
+        subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-ss", "12", "-i", known, "-t", "10",
+                        "-vf", "crop=632:356:4:2,scale=480:270,fps=25", "-c:v", "mpeg4", "-q:v", "4", "-y", clip],
+                       check=True, timeout=300)
+        lines = subprocess.run([VIGIL, "hash", "--format", "vpdq", clip], capture_output=True, text=True,
+                               timeout=300).stdout.splitlines()
+        body = json.dumps({"videos": [{"label": "upload-77", "vpdq": lines}]}).encode()
+
+        def ask():
+            req = urllib.request.Request(server.base + "/api/v1/match", data=body, method="POST", headers={
+                "Authorization": f"Bearer {key.strip()}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return json.loads(r.read())
+        # The running server takes the new record as a delta (every 2 s): asked until it answers, within 15 s.
+        deadline = time.monotonic() + 15
+        answer = ask()
+        while not answer["videos"][0]["matched"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+            answer = ask()
+        video = answer["videos"][0]
+        assert video["matched"] and video["label"] == "upload-77" and video["frames"] == len(lines), answer
+        m = video["matches"][0]
+        assert m["bank"] == "police" and m["review"] == "confirmed" and m["queryShare"] >= 80, m
+        assert m["categories"][0]["code"] == "1" and m["provenance"]["contributor"] == "Police unit"
+        main = max(m["ranges"], key=lambda r: r["frames"])
+        assert main["queryStart"] <= 1 and main["queryEnd"] >= 8, main
+        assert abs(main["videoStart"] - (12 + main["queryStart"])) <= 1.1, main
+        print(f"\nupload-77: {m['queryShare']:.0f}% of its frames in {m['item']}; "
+              f"{main['queryStart']:.0f}-{main['queryEnd']:.0f} s of the upload is "
+              f"{main['videoStart']:.0f}-{main['videoEnd']:.0f} s of the known video")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -28,6 +28,7 @@ public enum VigilMigrations {
             CreateFederation(),
             FederationLinks(),
             UrgentAlerts(),
+            HashVideos(),
         ]
     }
 }

@@ -1,0 +1,204 @@
+import Foundation
+import Testing
+import Vapor
+import VigilApp
+import VigilCore
+import VigilMatch
+import VigilStore
+import VigilTestSupport
+
+@testable import VigilWeb
+
+/// Video records in the national set: stored with their vPDQ frames, indexed by frame, matched through banks and
+/// review, and asked about through `POST /api/v1/match`.
+@Suite("Video records: the set, the matcher and the match API")
+struct VideoRecordTests {
+    /// Deterministic frames.
+    struct Rng {
+        var g: SplitMix64
+        init(state: UInt64) { g = SplitMix64(seed: state) }
+        mutating func hash() -> Hash256 { Hash256(w0: g.next(), w1: g.next(), w2: g.next(), w3: g.next()) }
+    }
+
+    /// A video of `seconds` distinct frames, one a second, as the reference's lines.
+    static func lines(_ hashes: [Hash256], from start: Int = 0, shift: Double = 0, flip: Bool = false) -> [String] {
+        hashes.enumerated().map { k, h in
+            // A re-encoding moves a few bits: the low bits of the first word.
+            let moved = flip ? Hash256(w0: h.w0 ^ 0b1011, w1: h.w1, w2: h.w2, w3: h.w3) : h
+            return "\((start + k) * 25),95,\(moved.hex),\(String(format: "%.3f", Double(start + k) + shift))"
+        }
+    }
+
+    static func record(_ n: Int) throws -> HashSetRecord {
+        HashSetRecord(
+            digests: [try HashDigest(.sha256, String(format: "%064x", n))],
+            categories: [HashCategory(scheme: .projectVIC, code: "1", source: "test")],
+            provenance: HashProvenance(contributor: "Police unit"))
+    }
+
+    @Test("stored with its frames, once per item; a video without a file digest or frames is refused first")
+    func store() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            var rng = Rng(state: 1)
+            let frames = Self.lines((0..<30).map { _ in rng.hash() })
+            var s = HashSetStore.ImportSummary()
+            let ids = try await store.importVideos(
+                [HashSetStore.VideoImport(record: try Self.record(1), frames: frames, duration: 30)], source: "t",
+                actor: .system, intake: .confirmed(bank: "national"), into: &s)
+            #expect(s.added == 1 && ids.count == 1)
+            // Importing it again adds nothing and keeps the first frame list.
+            var again = HashSetStore.ImportSummary()
+            _ = try await store.importVideos(
+                [HashSetStore.VideoImport(record: try Self.record(1), frames: Array(frames.prefix(3)))], source: "t",
+                actor: .system, intake: .confirmed(bank: "national"), into: &again)
+            #expect(again.added == 0)
+            let stored = try await store.videos(items: ids)
+            #expect(stored[ids[0]]?.frames == frames && stored[ids[0]]?.duration == 30)
+            var rows: [HashSetStore.StoredVideo] = []
+            try await store.forEachVideo { rows.append($0) }
+            #expect(rows.count == 1)
+
+            let pdqOnly = HashSetRecord(digests: [try HashDigest(.pdq, rng.hash().hex)])
+            for bad in [
+                HashSetStore.VideoImport(record: pdqOnly, frames: frames),
+                HashSetStore.VideoImport(record: try Self.record(2), frames: []),
+            ] {
+                var x = HashSetStore.ImportSummary()
+                await #expect(throws: StoreError.self) {
+                    try await store.importVideos(
+                        [HashSetStore.VideoImport(record: try Self.record(3), frames: frames), bad], source: "t",
+                        actor: .system, intake: .confirmed(bank: "national"), into: &x)
+                }
+            }
+            #expect(try await store.counts().items == 1, "nothing written by a refused import")
+        }
+    }
+
+    func post(_ app: Application, key: String, _ json: String) async throws -> TestBrowser.Page {
+        let h: HTTPHeaders = [
+            "Content-Type": "application/json", "Accept": "application/json", "Authorization": "Bearer \(key)",
+        ]
+        return try await TestBrowser(app).send(.POST, "/api/v1/match", headers: h, body: json)
+    }
+
+    struct Answer: Decodable {
+        struct Video: Decodable {
+            struct Match: Decodable {
+                struct Range: Decodable { let queryStart, queryEnd, videoStart, videoEnd: Double; let frames: Int }
+                let item: String
+                let bank: String
+                let review: String
+                let queryShare: Double
+                let videoShare: Double
+                let ranges: [Range]
+            }
+            let label: String?
+            let matched: Bool
+            let matches: [Match]
+            let error: String?
+        }
+        let videos: [Video]?
+    }
+
+    @Test("a partner posts a clip's vPDQ and gets the known video and where the clip comes from")
+    func matchAPI() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            var rng = Rng(state: 7)
+            let known = (0..<120).map { _ in rng.hash() }
+            let pendingVideo = (0..<40).map { _ in rng.hash() }
+            var s = HashSetStore.ImportSummary()
+            let ids = try await store.importVideos(
+                [HashSetStore.VideoImport(record: try Self.record(10), frames: Self.lines(known))], source: "t",
+                actor: .system, intake: .confirmed(bank: "national"), into: &s)
+            try await store.importVideos(
+                [HashSetStore.VideoImport(record: try Self.record(11), frames: Self.lines(pendingVideo))], source: "t",
+                actor: .system, intake: .pending(reviewsRequired: 3), into: &s)
+            let key = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(
+                partner: "Platform", scopes: [.matchRead], actor: .system
+            ).secret
+
+            // The clip: 1:05–1:35 of the known video, re-encoded (a few bits moved), its own time from 0.
+            let clip = Self.lines(Array(known[65...95]), shift: -0, flip: true).enumerated().map { k, line in
+                let f = line.split(separator: ",")
+                return "\(k * 25),95,\(f[2]),\(String(format: "%.3f", Double(k)))"
+            }
+            func body(_ videos: [String], extra: String = "") -> String {
+                #"{"videos":[\#(videos.joined(separator: ","))]\#(extra)}"#
+            }
+            func video(_ lines: [String], label: String) -> String {
+                #"{"label":"\#(label)","vpdq":[\#(lines.map { "\"\($0)\"" }.joined(separator: ","))]}"#
+            }
+            let unrelated = Self.lines((0..<20).map { _ in rng.hash() })
+            let res = try await post(
+                app, key: key,
+                body([
+                    video(clip, label: "upload-1"), video(unrelated, label: "upload-2"),
+                    video(["0,95,nothex,0.000"], label: "upload-3"),
+                ]))
+            #expect(res.status == .ok, "\(res.body)")
+            let answer = try JSONDecoder().decode(Answer.self, from: Data(res.body.utf8))
+            let videos = try #require(answer.videos)
+            #expect(videos.map(\.label) == ["upload-1", "upload-2", "upload-3"])
+            #expect(videos.map(\.matched) == [true, false, false])
+            #expect(videos[2].error?.contains("line 1") == true, "one bad video fails alone")
+            let m = try #require(videos[0].matches.first)
+            #expect(m.item == "item-\(ids[0])" && m.bank == "national" && m.review == "confirmed")
+            #expect(m.queryShare == 100 && abs(m.videoShare - 31.0 * 100 / 120) < 0.01)
+            #expect(m.ranges.count == 1)
+            #expect(
+                m.ranges.first.map { [$0.queryStart, $0.queryEnd, $0.videoStart, $0.videoEnd] } == [0, 30, 65, 95])
+
+            // The pending video matches only on request; the compact (python-threatexchange) form is read too.
+            let compact = Self.lines(pendingVideo).map { line in
+                let f = line.split(separator: ",")
+                return "\(f[2]),\(f[1]),\(f[3])"
+            }
+            for (include, expected) in [("", false), (#","include":["pending"]"#, true)] {
+                let r = try await post(app, key: key, body([video(compact, label: "p")], extra: include))
+                let a = try JSONDecoder().decode(Answer.self, from: Data(r.body.utf8))
+                #expect(a.videos?.first?.matched == expected, "\(r.body)")
+            }
+            // Hashes and videos in one request; the audit counts both.
+            let both = try await post(
+                app, key: key,
+                #"{"hashes":[{"algorithm":"md5","value":"00000000000000000000000000000000"}],"videos":[\#(video(clip, label: "x"))]}"#
+            )
+            #expect(both.status == .ok && both.body.contains(#""results":[{"#))
+            let audit = try await AuditLog.list(on: app.db, filter: .init(action: "match.query"), page: 1, per: 10)
+            #expect(audit.events.contains { $0.detailsJSON.contains(#""videos_matched":"1""#) })
+            // Bad requests: too many videos, shares out of range.
+            let many = body(Array(repeating: video(clip, label: "v"), count: 17))
+            #expect(try await post(app, key: key, many).status == .badRequest)
+            let share = body([video(clip, label: "v")], extra: #","video":{"queryShare":120}"#)
+            #expect(try await post(app, key: key, share).status == .badRequest)
+        }
+    }
+
+    @Test("a video added to the set reaches a running matcher as a delta, and a bank switched off stops it")
+    func deltasAndBanks() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            var rng = Rng(state: 3)
+            let hashes = (0..<20).map { _ in rng.hash() }
+            let frames = try VPDQLines.frames(Self.lines(hashes))
+            let matcher = try await HashSetMatcher(store: store)
+            matcher.bankCacheLifetime = .zero
+            #expect(try await matcher.matchVideo(frames).isEmpty)
+            var s = HashSetStore.ImportSummary()
+            try await store.importVideos(
+                [HashSetStore.VideoImport(record: try Self.record(20), frames: Self.lines(hashes))], source: "t",
+                actor: .system, intake: .confirmed(bank: "national"), into: &s)
+            #expect(try await matcher.matchVideo(frames).isEmpty, "not yet")
+            #expect(try await matcher.refresh() == .delta(added: 1))
+            #expect(try await matcher.matchVideo(frames).map(\.comparison.queryShare) == [100])
+            #expect(matcher.indexedVideoCount == 1)
+            _ = try await store.updateBank("national", actor: .user("admin")) { $0.enabled = false }
+            #expect(try await matcher.matchVideo(frames).isEmpty, "a bank switched off stops matching")
+            // A new matcher reads the videos from the database.
+            let fresh = try await HashSetMatcher(store: store)
+            #expect(fresh.indexedVideoCount == 1)
+        }
+    }
+}
