@@ -15,7 +15,7 @@ import VigilMatch
     import Glibc
 #endif
 
-struct SplitMix64 {
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -128,6 +128,7 @@ struct Options {
     var jobs = ProcessInfo.processInfo.activeProcessorCount
     var queries = 1000
     var quick = false
+    var frameCount = 5_000_000
 
     init(_ args: [String]) {
         var i = 1
@@ -142,6 +143,7 @@ struct Options {
             case "--jobs": jobs = Int(value) ?? jobs
             case "--queries": queries = Int(value) ?? queries
             case "--quick": quick = true; i -= 1
+            case "--frames": frameCount = Int(value) ?? frameCount
             default: break
             }
             i += 2
@@ -392,12 +394,110 @@ func digests(_ o: Options) throws {
     print(String(decoding: json, as: UTF8.self))
 }
 
+/// `BenchMatch frames --frames N [--queries Q]`: the frame index (#16) at scale. Synthetic videos of 30 to 3,600
+/// sampled frames (log-uniform), cut into scenes of 5 to 40 frames whose frames drift a few bits from one to the
+/// next (a third of them still: the same hash again); one video in ten is a re-encoding of an earlier one (every
+/// frame moved up to 8 bits), so the set is clustered as real sets are. Measures the build, the memory per sampled
+/// frame, the single-core latency of 60-frame clips (re-encoded, time-shifted) and whether each finds its source,
+/// and a brute-force scan of every stored frame for the same clips.
+func frames(_ o: Options) throws {
+    var rng = SplitMix64(state: 16)
+    let target = o.frameCount
+    let index = FrameIndex()
+    var videos: [[VideoFrame]] = []
+    var total = 0
+    let before = memory()
+    var t = now()
+    var kept: [Int: [VideoFrame]] = [:]
+    var keptIDs: [Int] = []
+    while total < target {
+        let length = min(target - total, Int(exp(Double(rng.next() % 10_000) / 10_000 * log(120.0))) * 30)
+        var frames: [VideoFrame] = []
+        if videos.count > 10, rng.next() % 10 == 0, let key = keptIDs.randomElement(using: &rng), let source = kept[key]
+        {
+            frames = source.map {
+                VideoFrame(
+                    hash: rng.flip($0.hash, bits: Int(rng.next() % 9)), quality: $0.quality, timestamp: $0.timestamp)
+            }
+        } else {
+            var h = rng.hash()
+            var sceneLeft = 0
+            for k in 0..<max(1, length) {
+                if sceneLeft == 0 {
+                    h = rng.hash()
+                    sceneLeft = 5 + Int(rng.next() % 36)
+                } else if rng.next() % 3 != 0 {
+                    h = rng.flip(h, bits: 1 + Int(rng.next() % 6))
+                }
+                sceneLeft -= 1
+                frames.append(VideoFrame(hash: h, quality: 80 + Int(rng.next() % 21), timestamp: Double(k)))
+            }
+        }
+        try index.add(video: Int64(videos.count), frames: frames)
+        // Only a sample of the videos is kept for queries: holding every frame twice would measure the harness.
+        if rng.next() % 50 == 0 || videos.count < 20 {
+            kept[videos.count] = frames
+            keptIDs.append(videos.count)
+        }
+        videos.append([])
+        total += frames.count
+    }
+    index.compact(jobs: o.jobs)
+    let buildSeconds = now() - t
+    let after = memory()
+    // Queries: 60-frame clips of kept videos at least 60 frames long, every frame moved 0–10 bits.
+    let sources = kept.filter { $0.value.count >= 60 }.map(\.key).sorted()
+    var latencies: [Double] = []
+    var found = 0
+    var clips: [[VideoFrame]] = []
+    for q in 0..<o.queries {
+        let id = sources[q % sources.count]
+        let v = kept[id]!
+        let start = Int(rng.next() % UInt64(v.count - 59))
+        let clip = v[start..<(start + 60)].map {
+            VideoFrame(
+                hash: rng.flip($0.hash, bits: Int(rng.next() % 11)), quality: $0.quality,
+                timestamp: $0.timestamp - Double(start))
+        }
+        clips.append(clip)
+        t = now()
+        let hits = index.search(clip)
+        latencies.append(now() - t)
+        if hits.contains(where: { $0.video == Int64(id) }) { found += 1 }
+    }
+    latencies.sort()
+    // Brute force over every stored frame (the flat scan faiss IndexBinaryFlat does), for a few clips.
+    let stored = (0..<index.entryCount).map { index.entryHash($0) }
+    var bruteSeconds: [Double] = []
+    for clip in clips.prefix(3) {
+        t = now()
+        var matches = 0
+        for f in clip { for h in stored where h.distance(to: f.hash) <= 31 { matches += 1 } }
+        bruteSeconds.append(now() - t)
+        precondition(matches > 0)
+    }
+    let record: [String: Any] = [
+        "engine": "VigilMatch.FrameIndex", "videos": videos.count, "sampled_frames": total,
+        "stored_entries": index.entryCount,
+        "build_s": buildSeconds, "footprint_bytes": index.memoryFootprint,
+        "footprint_per_frame": Double(index.memoryFootprint) / Double(total),
+        "rss_per_frame": Double(after.rss - before.rss) / Double(total),
+        "clip_ms_median": latencies[latencies.count / 2] * 1000,
+        "clip_ms_p95": latencies[latencies.count * 95 / 100] * 1000,
+        "clip_ms_max": latencies.last! * 1000, "clips": latencies.count, "clips_finding_source": found,
+        "brute_force_clip_ms": bruteSeconds.reduce(0, +) / Double(bruteSeconds.count) * 1000,
+    ]
+    let json = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+    print(String(decoding: json, as: UTF8.self))
+}
+
 let options = Options(CommandLine.arguments)
 do {
     switch options.command {
     case "generate": try generate(options)
     case "run": try run(options)
     case "digests": try digests(options)
+    case "frames": try frames(options)
     default:
         print("usage: BenchMatch generate|run --out DIR [--sets a,b] [--set S] [--radius 31] [--jobs N]")
         exit(2)

@@ -90,6 +90,9 @@ public final class FrameIndex: @unchecked Sendable {
         }
     }
 
+    /// The hash of stored entry `entry` (0..<``entryCount``).
+    public func entryHash(_ entry: Int) -> Hash256 { hashes.hash(at: UInt32(entry)) }
+
     /// The video with this identifier, if indexed.
     public func video(_ id: Int64) -> Video? {
         lock.withLock { tables.byID[id].map { tables.videos[$0] } }

@@ -4,7 +4,13 @@
 #
 #   VIGIL=.build/release/vigil bench/video/run.sh
 #
-# Environment: VIGIL (required), SECONDS_LONG (length of the long video, 120), WORK (temporary folder), KEEP.
+# Then the frame index at scale: `BenchMatch frames` (synthetic clustered videos of 30-3,600 frames; 60-frame
+# re-encoded clips answered on one core; memory per sampled frame; a brute-force scan of every stored frame for the
+# same clips).
+#
+# Environment: VIGIL (required), SECONDS_LONG (length of the long video, 120), FRAMES (sampled frames in the frame
+# index, 10000000; the issue's figure is 50000000, about 4 GB and 4 minutes), BENCH_BIN (BenchMatch; default beside
+# VIGIL), WORK (temporary folder), KEEP.
 # Videos are made by the `ffmpeg` program from its own sources (test pattern, fractal), never anything else.
 set -euo pipefail
 : "${VIGIL:?set VIGIL to the vigil binary (swift build -c release)}"
@@ -39,3 +45,7 @@ print(f"{os.path.basename(path)}: {len(ref)} frames hashed; vigil {ours_wall:.2f
       f"vigil/reference (1 thread) wall ratio {ours_wall / rows[1][0]:.2f}; identical frames {same}/{len(ref)}")
 PY
 done
+BENCH_BIN="${BENCH_BIN:-$(dirname "$VIGIL")/BenchMatch}"
+[ -x "$BENCH_BIN" ] || { echo "BenchMatch not found at $BENCH_BIN (swift build -c release --product BenchMatch)"; exit 1; }
+echo "frame index, ${FRAMES:-10000000} sampled frames:"
+"$BENCH_BIN" frames --frames "${FRAMES:-10000000}" --queries 200
