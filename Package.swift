@@ -115,7 +115,8 @@ let package = Package(
         .target(
             name: "VigilMedia",
             dependencies: [
-                "VigilCore", "PDQ", "CVips", "CTurboJPEG", "CFFmpeg", .product(name: "Crypto", package: "swift-crypto"),
+                "VigilCore", "VigilMatch", "PDQ", "CVips", "CTurboJPEG", "CFFmpeg",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -158,7 +159,7 @@ let package = Package(
         .testTarget(name: "VigilMatchTests", dependencies: ["VigilMatch", "PDQ"]),
         .testTarget(name: "VigilFormatsTests", dependencies: ["VigilFormats", "VigilCore"]),
         .testTarget(name: "VigilMediaTests", dependencies: ["VigilMedia", "PDQ"]),
-        .testTarget(name: "VigilScanTests", dependencies: ["VigilScan", "VigilMedia", "VigilCore"]),
+        .testTarget(name: "VigilScanTests", dependencies: ["VigilScan", "VigilMedia", "VigilCore", "VigilMatch"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilCore", "VigilTestSupport"]),
         .testTarget(
             name: "VigilWebTests",

@@ -27,44 +27,93 @@ extension HashSetMatcher {
     func refreshVideos() async throws -> Int {
         guard let store else { return 0 }
         let (seen, index) = lock.withLock { (checkedVideoRow, videoIndex) }
-        var last = seen
+        // From a little behind the last row seen, ids and items only: on PostgreSQL a transaction can commit a lower
+        // id after a higher one. The frames are read for the videos not indexed yet.
+        let rows = try await store.videoRows(afterRow: max(0, seen - 64))
+        let missing = rows.filter { index.video($0.item) == nil }.map(\.item)
         var added = 0
-        try await store.forEachVideo(afterRow: seen) { v in
-            last = v.row
-            // A damaged list is left out rather than stopping every other video (its lines are checked on import).
-            guard let frames = try? VPDQLines.frames(v.frames), index.video(v.item) == nil else { return }
-            try? index.add(video: v.item, frames: frames)
-            added += 1
+        for chunk in stride(from: 0, to: missing.count, by: 500) {
+            let stored = try await store.videos(items: Array(missing[chunk..<min(chunk + 500, missing.count)]))
+            let batch = stored.values.sorted { $0.row < $1.row }.compactMap { v -> (id: Int64, frames: [VideoFrame])? in
+                (try? VPDQLines.frames(v.frames)).map { (v.item, $0) }
+            }
+            added += Self.add(batch, to: index)
         }
+        let last = rows.last?.row ?? seen
         lock.withLock { if videoIndex === index { checkedVideoRow = max(checkedVideoRow, last) } }
         return added
+    }
+
+    /// Adds a batch in one go, or one by one when one of them is refused; returns how many were added.
+    static func add(_ batch: [(id: Int64, frames: [VideoFrame])], to index: FrameIndex) -> Int {
+        do {
+            try index.add(contentsOf: batch)
+            return batch.count
+        } catch {
+            return batch.reduce(0) { $0 + ((try? index.add(video: $1.id, frames: $1.frames)) != nil ? 1 : 0) }
+        }
+    }
+
+    /// Adds the stored videos after `row` to `index`, a few hundred at a time; returns how many were added and the
+    /// last row read. A damaged frame list is left out rather than stopping every other video (lines are checked
+    /// on import).
+    func loadVideos(into index: FrameIndex, after row: Int64) async throws -> (added: Int, last: Int64) {
+        guard let store else { return (0, row) }
+        var last = row
+        var added = 0
+        var batch: [(id: Int64, frames: [VideoFrame])] = []
+        func flush() {
+            added += Self.add(batch, to: index)
+            batch.removeAll(keepingCapacity: true)
+        }
+        try await store.forEachVideo(afterRow: row) { v in
+            last = v.row
+            guard let frames = try? VPDQLines.frames(v.frames), index.video(v.item) == nil else { return }
+            batch.append((v.item, frames))
+            if batch.count >= 500 { flush() }
+        }
+        flush()
+        return (added, last)
     }
 
     /// Videos indexed.
     public var indexedVideoCount: Int { lock.withLock { videoIndex }.videoCount }
 
     /// The known videos `frames` shows under `rule`, best first: records of enabled match banks, confirmed (or
-    /// pending, with `includePending`). Negative banks hold image hashes; they do not suppress video answers.
+    /// pending, with `includePending`), each bank within the smaller of the rule's radius and its own, and banks that
+    /// sample answering the videos they sample (keyed by the first frame). Negative banks hold image hashes; they do
+    /// not suppress video answers.
     public func matchVideo(
         _ frames: [VideoFrame], rule: VideoMatchRule = VideoMatchRule(), includePending: Bool = false
     )
         async throws -> [VideoHit]
     {
-        guard let store else { return [] }
+        guard let store, let first = frames.first else { return [] }
         let index = lock.withLock { videoIndex }
-        let found = index.search(frames, rule: rule)
-        guard !found.isEmpty else { return [] }
-        let items = try await store.items(ids: found.map(\.video))
         let banks = Dictionary(uniqueKeysWithValues: try await store.banks().map { ($0.name, $0) })
-        return found.compactMap { hit in
-            guard let item = items[hit.video], let bank = banks[item.bank], bank.enabled, bank.kind == .match,
-                item.review.matches(includePending: includePending)
-            else { return nil }
-            return VideoHit(
-                item: item.id, record: item.record, bank: bank.name, review: item.review.state,
-                category: item.review.category, version: item.version, firstSeen: item.firstSeen,
-                comparison: hit.comparison, ranges: hit.ranges)
+        let matchBanks = banks.values.filter { $0.enabled && $0.kind == .match }
+        let key = Self.samplingKey(HashDigest(pdqHex: first.hash.hex))
+        var out: [VideoHit] = []
+        // One search per distinct radius the banks allow (usually one).
+        for radius in Set(matchBanks.map { min(rule.radius, $0.pdqRadius) }).sorted(by: >) {
+            var r = rule
+            r.radius = radius
+            let found = index.search(frames, rule: r)
+            guard !found.isEmpty else { continue }
+            let items = try await store.items(ids: found.map(\.video))
+            for hit in found {
+                guard let item = items[hit.video], let bank = banks[item.bank], bank.enabled, bank.kind == .match,
+                    min(rule.radius, bank.pdqRadius) == radius, bank.sampling >= 1 || bank.samples(key),
+                    item.review.matches(includePending: includePending)
+                else { continue }
+                out.append(
+                    VideoHit(
+                        item: item.id, record: item.record, bank: bank.name, review: item.review.state,
+                        category: item.review.category, version: item.version, firstSeen: item.firstSeen,
+                        comparison: hit.comparison, ranges: hit.ranges))
+            }
         }
+        return out.sorted { VideoComparison.ranks(($0.comparison, $0.item), before: ($1.comparison, $1.item)) }
     }
 }
 
@@ -98,12 +147,5 @@ public enum VPDQLines {
             out.append(VideoFrame(hash: h, quality: q, timestamp: t))
         }
         return out
-    }
-}
-
-extension VPDQFrame {
-    /// The frame as the frame index takes it.
-    public var videoFrame: VideoFrame {
-        VideoFrame(hash: Hash256(hex: hash.hex)!, quality: quality, timestamp: timestamp)
     }
 }

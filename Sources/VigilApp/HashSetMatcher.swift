@@ -126,6 +126,7 @@ public final class HashSetMatcher: @unchecked Sendable {
                 self.checkedItem = fingerprint.maxItemID
                 self.indexSource = .snapshot
                 try await refreshVideos()
+                videoIndex.compact(jobs: self.jobs)
                 return
             }
         }
@@ -150,16 +151,20 @@ public final class HashSetMatcher: @unchecked Sendable {
             }
         }
         let fresh = HammingIndex(hashes, jobs: jobs)
+        // The videos are read into a new frame index before it replaces the old one: queries meanwhile keep
+        // their answers.
+        let freshVideos = FrameIndex()
+        let (_, lastVideo) = try await loadVideos(into: freshVideos, after: 0)
+        freshVideos.compact(jobs: jobs)
         lock.withLock {
             index = fresh
             owners = freshOwners
             indexedPDQCount = freshOwners.count
             checkedItem = newest
             indexSource = .database
-            videoIndex = FrameIndex()
-            checkedVideoRow = 0
+            videoIndex = freshVideos
+            checkedVideoRow = lastVideo
         }
-        try await refreshVideos()
         if let snapshotPath {
             // Recorded with the fingerprint taken before reading: rows added while reading make it stale, not wrong.
             try? MatchIndexSnapshot.save(fresh, owners: freshOwners, fingerprint: fingerprint, to: snapshotPath)

@@ -129,6 +129,9 @@ struct HashSetCommand: AsyncParsableCommand {
             if let category, category.split(separator: ":", maxSplits: 1).count != 2 {
                 throw ValidationError("--category takes SCHEME:CODE, for example projectvic-us:1")
             }
+            for path in paths where !FileManager.default.fileExists(atPath: path) {
+                throw ValidationError("no such file or folder: \(path)")
+            }
         }
 
         /// A MIME type for FFmpeg's container names (`mov,mp4,m4a,3gp,3g2,mj2`, `matroska,webm`, `avi`, …).
@@ -145,7 +148,7 @@ struct HashSetCommand: AsyncParsableCommand {
             let hasher = FileHasher(options: HashOptions(video: .only, secondsPerHash: secondsPerHash))
             var videos: [HashSetStore.VideoImport] = []
             var skipped = 0
-            let files = paths.flatMap(MatchCommand.videoFiles)
+            let files = paths.flatMap(MatchVideoCommand.videoFiles)
             let categories: [HashCategory] =
                 category.map {
                     let parts = $0.split(separator: ":", maxSplits: 1).map(String.init)

@@ -13,7 +13,7 @@ struct MatchCommand: AsyncParsableCommand {
         discussion: """
             Input: hex hashes one per line (32 digits MD5, 40 SHA-1, 64 PDQ unless written sha256:HEX), md5sum-style \
             lines, or `vigil hash` output in any of its formats. Exit status: 0 when something matched, 1 when \
-            nothing did, 2 on error (like grep).
+            nothing did, 2 on error (like grep). Videos: vigil match-video.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, csv, json }
@@ -30,44 +30,16 @@ struct MatchCommand: AsyncParsableCommand {
     var includePending = false
     @Flag(help: "Report load time and queries/s on standard error.")
     var stats = false
-    @Option(
-        name: .customLong("videos"),
-        help: ArgumentHelp(
-            "Match query videos against these known videos instead of hashes (repeatable): video files, .vpdq files "
-                + "of the reference's lines, or folders of them. The inputs are then videos or .vpdq files.",
-            valueName: "path"))
-    var videos: [String] = []
-    @Option(help: "With --videos: percent of the query's distinct frames that must match (vPDQ's default 80).")
-    var queryShare = 80.0
-    @Option(help: "With --videos: percent of the known video's distinct frames that must match (default 0).")
-    var targetShare = 0.0
-    @Option(help: "With --videos: frames of lower PDQ quality are not compared (vPDQ's default 50).")
-    var minQuality = 50
-    @Option(help: "With --videos: seconds between hashed frames when a video is hashed here (vPDQ's default 1).")
-    var secondsPerHash = 1.0
-    @Argument(help: "Files of hashes to match ('-' or none: standard input); with --videos, videos or .vpdq files.")
-    var inputs: [String] = []
+    @Argument(help: "Files of hashes to match ('-' or none: standard input).") var inputs: [String] = []
 
     func validate() throws {
         guard (0...63).contains(radius) else { throw ValidationError("--radius must be between 0 and 63") }
-        guard (0...100).contains(queryShare), (0...100).contains(targetShare) else {
-            throw ValidationError("--query-share and --target-share are percentages, 0 to 100")
-        }
-        guard (0...100).contains(minQuality) else { throw ValidationError("--min-quality must be between 0 and 100") }
-        guard secondsPerHash > 0, secondsPerHash.isFinite else {
-            throw ValidationError("--seconds-per-hash must be a positive number of seconds")
-        }
-        if !videos.isEmpty, !against.isEmpty {
-            throw ValidationError("--videos and --against cannot be combined: videos match videos, hashes match hashes")
-        }
     }
 
     func run() async throws {
         var matched = false
         let started = ContinuousClock.now
-        if !videos.isEmpty {
-            matched = try matchVideos()
-        } else if against.isEmpty {
+        if against.isEmpty {
             // Exact digests are looked up in the database as they come, so it stays open for the whole run.
             matched = try await runStoreCommand(options) { ctx in
                 // The server's snapshot, when current, spares reading every PDQ hash from the database.

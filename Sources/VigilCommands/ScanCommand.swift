@@ -3,6 +3,7 @@ import Foundation
 import VigilApp
 import VigilCore
 import VigilFormats
+import VigilMatch
 import VigilMedia
 import VigilScan
 import VigilStore
@@ -262,6 +263,18 @@ struct MatcherKnownSet: KnownSet {
                         KnownHit(item: "ignore-list#\(h.item)", record: h.record, distance: 0, matched: h.matched))
                 }
             }
+        }
+        return out
+    }
+
+    /// The set's video records each video shows (confirmed records of enabled match banks).
+    func matchVideos(_ videos: [[VideoFrame]], rule: VideoMatchRule) async throws -> [[KnownVideoHit]] {
+        var out: [[KnownVideoHit]] = []
+        for frames in videos {
+            out.append(
+                try await main.matchVideo(frames, rule: rule).map {
+                    KnownVideoHit(item: label($0.item), record: $0.record, comparison: $0.comparison, ranges: $0.ranges)
+                })
         }
         return out
     }

@@ -14,6 +14,7 @@ extension VigilCommand {
         BankCommand.self,
         PartnerCommand.self,
         MatchCommand.self,
+        MatchVideoCommand.self,
         ScanCommand.self,
         FeedCommand.self,
         SquidHelperCommand.self,

@@ -136,13 +136,18 @@ public struct JSONReader {
     public mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = index
+        var ascii = true
         while index < bytes.count {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
-                let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                // Invalid UTF-8 would be repaired by String(decoding:); JSONDecoder refuses it, so leave it to it.
+                guard let s = ascii ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
+                else { return nil }
                 index += 1
                 return s
             }
+            if b >= 0x80 { ascii = false }
             if b == UInt8(ascii: "\\") { return escapedString(from: start) }
             if b < 0x20 { return nil }
             index += 1

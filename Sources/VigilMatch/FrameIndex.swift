@@ -101,48 +101,71 @@ public final class FrameIndex: @unchecked Sendable {
     public enum AddError: Error, Equatable, Sendable {
         /// A video with this identifier is indexed already.
         case duplicate(Int64)
+        /// A frame's quality is outside vPDQ's 0–100.
+        case quality(video: Int64, frame: Int)
+        /// A frame's time is not a number of seconds a video has (negative, not finite, beyond a Float).
+        case timestamp(video: Int64, frame: Int)
     }
 
     /// Adds a video's sampled frames (in presentation order, as vPDQ lists them). Frames of every quality are
     /// kept, so any rule's quality threshold can be applied at query time.
     public func add(video id: Int64, frames: [VideoFrame]) throws(AddError) {
+        try add(contentsOf: [(id, frames)])
+    }
+
+    /// Adds several videos at once: the tables a running search holds are copied once for the batch, not once per
+    /// video. Nothing is added when one of them is refused.
+    public func add(contentsOf videos: [(id: Int64, frames: [VideoFrame])]) throws(AddError) {
         lock.lock()
         defer { lock.unlock() }
-        guard tables.byID[id] == nil else { throw .duplicate(id) }
-        // Distinct hashes in first-seen order, each with the runs of consecutive frames that showed it.
-        var order: [Hash256] = []
-        var slot: [Hash256: Int] = [:]
-        var firstQuality: [UInt8] = []
-        var runs: [[Float]] = []
-        var previous: Hash256?
-        for f in frames {
-            let t = Float(f.timestamp)
-            if let s = slot[f.hash] {
-                if f.hash == previous {
-                    runs[s][runs[s].count - 1] = t
-                } else {
-                    runs[s].append(contentsOf: [t, t])
-                }
-            } else {
-                slot[f.hash] = order.count
-                order.append(f.hash)
-                firstQuality.append(UInt8(clamping: f.quality))
-                runs.append([t, t])
+        var ids: Set<Int64> = []
+        for (id, frames) in videos {
+            guard tables.byID[id] == nil, ids.insert(id).inserted else { throw .duplicate(id) }
+            if let bad = frames.firstIndex(where: { !(0...100).contains($0.quality) }) {
+                throw .quality(video: id, frame: bad)
             }
-            previous = f.hash
+            if let bad = frames.firstIndex(where: { !($0.timestamp >= 0 && Float($0.timestamp).isFinite) }) {
+                throw .timestamp(video: id, frame: bad)
+            }
         }
-        let start = UInt32(hashes.count)
-        for r in runs {
-            tables.runStart.append(UInt32(tables.runs.count / 2))
-            tables.runs.append(contentsOf: r)
+        var hashesToInsert: [Hash256] = []
+        for (id, frames) in videos {
+            // Distinct hashes in first-seen order, each with the runs of consecutive frames that showed it.
+            var order: [Hash256] = []
+            var slot: [Hash256: Int] = [:]
+            var firstQuality: [UInt8] = []
+            var runs: [[Float]] = []
+            var previous: Hash256?
+            for f in frames {
+                let t = Float(f.timestamp)
+                if let s = slot[f.hash] {
+                    if f.hash == previous {
+                        runs[s][runs[s].count - 1] = t
+                    } else {
+                        runs[s].append(contentsOf: [t, t])
+                    }
+                } else {
+                    slot[f.hash] = order.count
+                    order.append(f.hash)
+                    firstQuality.append(UInt8(f.quality))
+                    runs.append([t, t])
+                }
+                previous = f.hash
+            }
+            let start = UInt32(hashes.count + hashesToInsert.count)
+            for r in runs {
+                tables.runStart.append(UInt32(tables.runs.count / 2))
+                tables.runs.append(contentsOf: r)
+            }
+            tables.quality.append(contentsOf: firstQuality)
+            hashesToInsert.append(contentsOf: order)
+            tables.byID[id] = tables.videos.count
+            tables.videos.append(
+                Video(
+                    id: id, frames: frames.count, lastTimestamp: frames.last?.timestamp ?? 0, entryStart: start,
+                    entryEnd: start + UInt32(order.count)))
         }
-        tables.quality.append(contentsOf: firstQuality)
-        hashes.insert(contentsOf: order)
-        tables.byID[id] = tables.videos.count
-        tables.videos.append(
-            Video(
-                id: id, frames: frames.count, lastTimestamp: frames.last?.timestamp ?? 0, entryStart: start,
-                entryEnd: UInt32(hashes.count)))
+        hashes.insert(contentsOf: hashesToInsert)
     }
 
     /// Merges the index's segments into one: the fastest layout for queries, after a bulk load.
@@ -174,11 +197,11 @@ public final class FrameIndex: @unchecked Sendable {
         }
         guard !qHashes.isEmpty, rule.radius >= 0 else { return [] }
         // Pairs (query frame, entry) by video.
-        var pairs: [Int: [(Int32, UInt32)]] = [:]
+        var pairs: [Int: [(Int32, UInt32, Int)]] = [:]
         let found = hashes.searchBatch(qHashes, radius: rule.radius, jobs: 1)
         for (i, matches) in found.enumerated() {
             for m in matches where Int(m.id) < t.quality.count && t.quality[Int(m.id)] >= minimum {
-                pairs[t.video(ofEntry: m.id), default: []].append((Int32(i), m.id))
+                pairs[t.video(ofEntry: m.id), default: []].append((Int32(i), m.id, m.distance))
             }
         }
         let step = VideoMatching.samplingInterval(query)
@@ -197,10 +220,7 @@ public final class FrameIndex: @unchecked Sendable {
                     video: video.id, comparison: comparison,
                     ranges: Self.ranges(list, queryTimes: qTimes, tables: t, step: step)))
         }
-        return hits.sorted {
-            ($0.comparison.queryShare, $0.comparison.targetShare, -$0.video)
-                > ($1.comparison.queryShare, $1.comparison.targetShare, -$1.video)
-        }
+        return hits.sorted { VideoComparison.ranks(($0.comparison, $0.video), before: ($1.comparison, $1.video)) }
     }
 
     /// The matched stretches of one video. Every matched pair votes for the time offsets (target − query, in
@@ -209,10 +229,22 @@ public final class FrameIndex: @unchecked Sendable {
     /// joining the first offset that explains it; each offset's frames, in query order, are cut where the query
     /// skips more than 2.5 intervals. A frame shown at several times (a still scene, a repeated shot) votes at each,
     /// up to a bound.
-    static func ranges(_ pairs: [(Int32, UInt32)], queryTimes: [[Double]], tables t: Tables, step: Double)
+    static func ranges(_ all: [(Int32, UInt32, Int)], queryTimes: [[Double]], tables t: Tables, step: Double)
         -> [MatchedRange]
     {
         let width = max(step, 1e-3)
+        // Where a frame comes from is told by its nearest entries: each query frame votes through those within a
+        // few bits of its nearest (at most four), so a still or repetitive video cannot make the votes explode.
+        var nearest: [Int32: Int] = [:]
+        for (i, _, d) in all { nearest[i] = min(nearest[i] ?? Int.max, d) }
+        var taken: [Int32: Int] = [:]
+        var pairs: [(Int32, UInt32)] = []
+        for (i, e, d) in all.sorted(by: { ($0.2, $0.1) < ($1.2, $1.1) }) where d <= nearest[i]! + 6 {
+            guard taken[i, default: 0] < 4 else { continue }
+            taken[i, default: 0] += 1
+            pairs.append((i, e))
+        }
+        let maxVotes = 20_000
         struct Vote {
             let frame: Int32
             let queryTime: Double
@@ -233,8 +265,9 @@ public final class FrameIndex: @unchecked Sendable {
                     let from = ((s - qt) / width).rounded()
                     let to = ((en - qt) / width).rounded()
                     guard from.isFinite, to.isFinite, abs(from) < 1e12, abs(to) < 1e12 else { continue }
+                    guard votes.count < maxVotes else { break }
                     let lo = Int(from)
-                    let bins = lo...max(lo, min(lo + 64, Int(to)))
+                    let bins = lo...max(lo, min(lo + 16, Int(to)))
                     votes.append(Vote(frame: i, queryTime: qt, runStart: s, runEnd: en, bins: bins))
                     for b in bins { byBin[b, default: []].insert(i) }
                 }
@@ -299,7 +332,10 @@ extension FrameIndex {
     /// Writes the index: the Hamming index's own snapshot at `path`, the videos and tables at `path + ".frames"`
     /// (each through a temporary file and a rename).
     public func save(to path: String) throws(SnapshotError) {
-        let t = lock.withLock { tables }
+        // Under the lock, so the hashes and the tables are of the same moment (an add waits).
+        lock.lock()
+        defer { lock.unlock() }
+        let t = tables
         do { try hashes.save(to: path) } catch { throw .io(String(describing: error)) }
         var data = Data(capacity: 64 + t.videos.count * 32 + t.quality.count * 5 + t.runs.count * 4)
         data.append(contentsOf: Self.magic)
@@ -343,7 +379,9 @@ extension FrameIndex {
             let v = Video(
                 id: Int64(bitPattern: reader.u64()!), frames: Int(clamping: reader.u64()!),
                 lastTimestamp: Double(bitPattern: reader.u64()!), entryStart: reader.u32()!, entryEnd: reader.u32()!)
-            guard v.entryStart == expectedStart, v.entryEnd >= v.entryStart, t.byID[v.id] == nil else {
+            guard v.entryStart == expectedStart, v.entryEnd >= v.entryStart, t.byID[v.id] == nil,
+                v.frames >= Int(v.entryEnd - v.entryStart), v.frames <= Int(UInt32.max)
+            else {
                 throw .invalid("video \(v.id): entries out of order")
             }
             expectedStart = v.entryEnd

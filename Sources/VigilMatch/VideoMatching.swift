@@ -32,7 +32,7 @@ public struct VideoMatchRule: Sendable, Equatable, Hashable {
 }
 
 /// How much of two videos matched: counts of distinct usable frames, and the shares in percent.
-public struct VideoComparison: Sendable, Equatable, Hashable {
+public struct VideoComparison: Sendable, Equatable, Hashable, Codable {
     /// Distinct query frames of sufficient quality, and how many of them matched a target frame.
     public var queryFrames: Int
     public var matchedQueryFrames: Int
@@ -56,6 +56,14 @@ public struct VideoComparison: Sendable, Equatable, Hashable {
         targetFrames == 0 ? 0 : Double(matchedTargetFrames) * 100 / Double(targetFrames)
     }
 
+    /// The order answers are given in: the larger query share first, then the larger target share, then the
+    /// smaller video id.
+    public static func ranks(_ a: (VideoComparison, Int64), before b: (VideoComparison, Int64)) -> Bool {
+        if a.0.queryShare != b.0.queryShare { return a.0.queryShare > b.0.queryShare }
+        if a.0.targetShare != b.0.targetShare { return a.0.targetShare > b.0.targetShare }
+        return a.1 < b.1
+    }
+
     /// Whether both shares pass the rule's thresholds (and something matched at all).
     public func isMatch(_ rule: VideoMatchRule) -> Bool {
         matchedQueryFrames > 0 && queryShare >= rule.queryShare && targetShare >= rule.targetShare
@@ -64,7 +72,7 @@ public struct VideoComparison: Sendable, Equatable, Hashable {
 
 /// A stretch of the query that shows a stretch of the target: "0:42–1:17 of the query is 3:05–3:40 of the target".
 /// Times are the first and last matched frames' presentation times, in seconds.
-public struct MatchedRange: Sendable, Equatable, Hashable {
+public struct MatchedRange: Sendable, Equatable, Hashable, Codable {
     public var queryStart: Double
     public var queryEnd: Double
     public var targetStart: Double

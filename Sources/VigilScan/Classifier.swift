@@ -16,12 +16,18 @@ public enum Classifier {
     /// - Parameters:
     ///   - files: The examined files, in path order.
     ///   - hits: For each file, every hit of its digests (``ScanFile/queries``), in any order.
+    ///   - videoHits: For each file, the known videos it shows (vPDQ), or none: a video that shows a known video
+    ///     and has no exact hit is a near match.
     ///   - similarRadius: PDQ distance within which new media and near matches count as the same picture.
-    public static func classify(_ files: [ScanFile], hits: [[KnownHit]], similarRadius: Int = 10) -> [ScanResult] {
+    public static func classify(
+        _ files: [ScanFile], hits: [[KnownHit]], videoHits: [[KnownVideoHit]]? = nil, similarRadius: Int = 10
+    ) -> [ScanResult] {
         precondition(files.count == hits.count, "one hit list per file")
+        precondition(videoHits == nil || videoHits?.count == files.count, "one video hit list per file")
         var results: [ScanResult] = []
         results.reserveCapacity(files.count)
-        for (file, fileHits) in zip(files, hits) {
+        for (i, (file, fileHits)) in zip(files, hits).enumerated() {
+            let videos = videoHits?[i].filter { !$0.record.knownBenign } ?? []
             let exact = fileHits.filter { $0.matched.algorithm != .pdq }
             let known = exact.filter { !$0.record.knownBenign }
             let benign = exact.filter { $0.record.knownBenign }
@@ -31,8 +37,10 @@ public enum Classifier {
                 results.append(ScanResult(file: file, fileClass: .known, hits: unique(known)))
             } else if !benign.isEmpty {
                 results.append(ScanResult(file: file, fileClass: .knownBenign, hits: unique(benign)))
-            } else if !near.isEmpty {
-                results.append(ScanResult(file: file, fileClass: .nearMatch, hits: unique(near)))
+            } else if !near.isEmpty || !videos.isEmpty {
+                var r = ScanResult(file: file, fileClass: .nearMatch, hits: unique(near))
+                r.videoHits = videos
+                results.append(r)
             } else if file.isMedia && !(file.problem != nil && file.pdq == nil && file.video == nil) {
                 results.append(ScanResult(file: file, fileClass: .newMedia))
             } else {

@@ -1,5 +1,6 @@
 import Foundation
 import VigilCore
+import VigilMatch
 import VigilMedia
 
 /// report.html: one self-contained page (inline CSS, no script, no external resource; a Content-Security-Policy
@@ -154,8 +155,13 @@ enum HTMLReport {
             if let g = r.similarGroup { h += ", <a href=\"#similar-\(g)\">similar group \(g)</a>" }
             if showReason, let why = r.priorityReason { h += "; \(esc(why))" }
             h += "</small></td><td>"
+            for hit in r.videoHits.prefix(3) {
+                h += "\(esc(hit.item)) (vPDQ)<br><small>\(esc(hit.summary))<br>\(esc(hit.categoryLabel))"
+                if !hit.provenanceLabel.isEmpty { h += "; \(esc(hit.provenanceLabel))" }
+                h += "</small><br>"
+            }
             if r.hits.isEmpty {
-                h += "—"
+                if r.videoHits.isEmpty { h += "—" }
             } else {
                 for hit in r.hits.prefix(3) {
                     h += "\(esc(hit.item)) "

@@ -1,5 +1,6 @@
 import Foundation
 import VigilCore
+import VigilMatch
 import VigilMedia
 
 #if canImport(Glibc)
@@ -163,6 +164,34 @@ enum ResultsWriter {
             j.member("image_unique_id", clues.imageUniqueID)
             j.endObject()
         }
+        if !r.videoHits.isEmpty {
+            j.key("video_matches")
+            j.beginArray()
+            for h in r.videoHits {
+                j.beginObject()
+                j.member("item", h.item)
+                j.member("query_share", h.comparison.queryShare)
+                j.member("video_share", h.comparison.targetShare)
+                j.member("categories", h.categoryLabel)
+                j.member("series", h.record.seriesName)
+                j.member("contributor", h.record.provenance.contributor)
+                j.member("case", h.record.provenance.caseID)
+                j.key("ranges")
+                j.beginArray()
+                for x in h.ranges {
+                    j.beginObject()
+                    j.member("file_start", x.queryStart)
+                    j.member("file_end", x.queryEnd)
+                    j.member("video_start", x.targetStart)
+                    j.member("video_end", x.targetEnd)
+                    j.member("frames", x.frames)
+                    j.endObject()
+                }
+                j.endArray()
+                j.endObject()
+            }
+            j.endArray()
+        }
         if !r.hits.isEmpty {
             j.key("matches")
             j.beginArray()
@@ -189,6 +218,7 @@ enum ResultsWriter {
         "path", "size", "type", "class", "priority", "review_rank", "md5", "sha1", "sha256", "pdq", "pdq_quality",
         "match_item", "match_distance", "match_categories", "match_series", "duplicate_group", "make", "model",
         "serial_number", "capture_time", "latitude", "longitude", "software", "modified", "problem", "similar_group",
+        "video_match_item", "video_match", "duration",
     ]
 
     /// One row per file, with the first (nearest) match and the main clues.
@@ -207,7 +237,8 @@ enum ResultsWriter {
                 f.clues?.latitude.map { MediaClues.degreesText($0) } ?? "",
                 f.clues?.longitude.map { MediaClues.degreesText($0) } ?? "", f.clues?.software ?? "",
                 f.times.map { ReportContext.timestamp(Date(timeIntervalSince1970: $0.modified)) } ?? "",
-                f.problem ?? "", r.similarGroup.map(String.init) ?? "",
+                f.problem ?? "", r.similarGroup.map(String.init) ?? "", r.videoHits.first?.item ?? "",
+                r.videoHits.first?.summary ?? "", f.duration.map { String(format: "%.3f", $0) } ?? "",
             ]
             out += row.map(csvField).joined(separator: ",") + "\n"
         }
@@ -279,6 +310,8 @@ enum ResultsWriter {
             var comment = "case \(context.configuration.caseID); found by \(context.configuration.examiner)" + found
             if r.fileClass == .nearMatch, let h = r.hits.first {
                 comment += "; near match of \(h.item) (distance \(h.distance))"
+            } else if r.fileClass == .nearMatch, let v = r.videoHits.first {
+                comment += "; shows \(v.item) (vPDQ: \(v.summary))"
             }
             j.member("Comments", comment)
             j.endObject()

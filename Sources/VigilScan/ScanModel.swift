@@ -1,6 +1,7 @@
 import Foundation
 import PDQ
 import VigilCore
+import VigilMatch
 import VigilMedia
 
 /// The national hash set (or hash-list files) as `vigil scan` consults it.
@@ -12,6 +13,58 @@ public protocol KnownSet: Sendable {
     /// Known-benign items are returned too, flagged in their record.
     /// - Returns: One list per query, in query order.
     func match(_ queries: [HashDigest], radius: Int) async throws -> [[KnownHit]]
+
+    /// The known videos each video shows (vPDQ, under `rule`), best first. A set without video records answers none.
+    func matchVideos(_ videos: [[VideoFrame]], rule: VideoMatchRule) async throws -> [[KnownVideoHit]]
+}
+
+extension KnownSet {
+    public func matchVideos(_ videos: [[VideoFrame]], rule: VideoMatchRule) async throws -> [[KnownVideoHit]] {
+        videos.map { _ in [] }
+    }
+}
+
+/// A known video a video file shows: how much of each, and where.
+public struct KnownVideoHit: Sendable, Equatable, Codable {
+    /// The item's reference in the set.
+    public var item: String
+    public var record: HashSetRecord
+    public var comparison: VideoComparison
+    /// Stretches of the file (seconds) that show stretches of the known video.
+    public var ranges: [MatchedRange]
+
+    public init(item: String, record: HashSetRecord, comparison: VideoComparison, ranges: [MatchedRange]) {
+        self.item = item
+        self.record = record
+        self.comparison = comparison
+        self.ranges = ranges
+    }
+
+    /// The categories and provenance, as for image hits.
+    var asKnownHit: KnownHit {
+        KnownHit(item: item, record: record, distance: 0, matched: record.primaryDigest ?? record.digests[0])
+    }
+    public var categoryLabel: String { asKnownHit.categoryLabel }
+    public var provenanceLabel: String { asKnownHit.provenanceLabel }
+
+    /// "100% of the file's frames, 37% of item-12's; 0:00–0:14 = 0:12–0:26".
+    public var summary: String {
+        let share = String(
+            format: "%.0f%% of the file's frames, %.0f%% of the known video's", comparison.queryShare,
+            comparison.targetShare)
+        let where_ = ranges.prefix(4).map {
+            "\(Self.clock($0.queryStart))–\(Self.clock($0.queryEnd)) of the file = "
+                + "\(Self.clock($0.targetStart))–\(Self.clock($0.targetEnd)) of the known video"
+        }
+        return ([share] + where_).joined(separator: "; ")
+    }
+
+    /// Seconds as m:ss (h:mm:ss from an hour).
+    public static func clock(_ seconds: Double) -> String {
+        let whole = Int(seconds.isFinite ? max(0, min(seconds, 1e9)).rounded() : 0)
+        let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60)
+        return h > 0 ? String(format: "%d:%02d:%02d", h, m, s) : String(format: "%d:%02d", m, s)
+    }
 }
 
 /// One known item a file matched.
@@ -76,6 +129,10 @@ public struct ScanFile: Sendable, Equatable, Codable {
     public var times: FileTimes?
     /// Why the file could not be read or decoded fully, if it could not.
     public var problem: String?
+    /// A video's vPDQ frames, the reference's lines.
+    public var vpdq: [String]?
+    /// A video's duration in seconds, as its container declares it.
+    public var duration: Double?
 
     /// A file with the given parts.
     public init(
@@ -111,6 +168,8 @@ public struct ScanFile: Sendable, Equatable, Codable {
             pdqQuality = r.pdq?.quality
             clues = r.clues
             times = r.times
+            vpdq = r.vpdq.map { $0.frames.map(\.line) }
+            duration = r.vpdq?.facts.duration
         }
         problem = outcome.problem.map { $0.error.description }
     }
@@ -210,6 +269,8 @@ public struct ScanResult: Sendable, Equatable {
     public var similarGroup: Int?
     /// A small greyscale JPEG, with `--thumbnails`, for new media and near matches.
     public var thumbnail: [UInt8]?
+    /// Near match: the known videos a video shows (vPDQ), best first.
+    public var videoHits: [KnownVideoHit] = []
 
     /// A result with the given parts.
     public init(

@@ -1,5 +1,6 @@
 import Foundation
 import VigilCore
+import VigilMatch
 import VigilMedia
 
 #if canImport(Glibc)
@@ -204,7 +205,8 @@ public struct ScanRun: Sendable {
 
         // 4. Match and classify.
         let hits = try await match(files)
-        var results = Classifier.classify(files, hits: hits)
+        let videoHits = try await matchVideos(files)
+        var results = Classifier.classify(files, hits: hits, videoHits: videoHits)
         if c.thumbnails {
             for i in results.indices where results[i].fileClass == .newMedia || results[i].fileClass == .nearMatch {
                 guard let type = MediaType(rawValue: results[i].file.type), type.isImage else { continue }
@@ -251,6 +253,18 @@ public struct ScanRun: Sendable {
             start = end
         }
         return hits
+    }
+
+    /// Asks which known videos each video file shows, by its vPDQ frames (vPDQ's rule, the scan's radius).
+    private func matchVideos(_ files: [ScanFile]) async throws -> [[KnownVideoHit]] {
+        var out = [[KnownVideoHit]](repeating: [], count: files.count)
+        let positions = files.indices.filter { !(files[$0].vpdq ?? []).isEmpty }
+        guard !positions.isEmpty else { return out }
+        let videos = positions.map { files[$0].vpdq!.compactMap { VPDQFrame(line: $0)?.videoFrame } }
+        let found = try await knownSet.matchVideos(
+            videos, rule: VideoMatchRule(radius: min(configuration.radius, 63)))
+        for (k, i) in positions.enumerated() where k < found.count { out[i] = found[k] }
+        return out
     }
 
     private func prepareOutput() throws {

@@ -28,7 +28,7 @@ public struct APIKeys: Sendable {
         let row = APIKeyModel(
             partner: name, scopes: scopes.map(\.rawValue).joined(separator: ","), prefix: String(secret.prefix(10)),
             keyHash: sha256Hex(secret), createdAt: now, createdBy: actor.display)
-        try await db.transaction { tx in
+        try await AuditLog.transaction(db) { tx in
             try await row.create(on: tx)
             try await AuditLog.append(
                 on: tx, at: now, actor: actor, action: "apikey.create", subject: "apikey:\(row.id!.uuidString)",
@@ -44,7 +44,7 @@ public struct APIKeys: Sendable {
     /// Revokes a key by id, or by its prefix as shown in lists.
     public func revoke(_ idOrPrefix: String, actor: AuditActor) async throws {
         let now = clock.now()
-        try await db.transaction { tx in
+        try await AuditLog.transaction(db) { tx in
             var key: APIKeyModel?
             if let id = UUID(uuidString: idOrPrefix) { key = try await APIKeyModel.find(id, on: tx) }
             if key == nil { key = try await APIKeyModel.query(on: tx).filter(\.$prefix == idOrPrefix).first() }

@@ -46,7 +46,7 @@ public struct Accounts: Sendable {
         let now = clock.now()
         let token = tokens.urlSafeToken()
         let lifetime = configuration.setupLinkLifetime
-        return try await db.transaction { tx in
+        return try await AuditLog.transaction(db) { tx in
             if try await UserModel.query(on: tx).filter(\.$username == username).first() != nil {
                 throw StoreError.conflict("a user named '\(username)' already exists")
             }
@@ -78,7 +78,7 @@ public struct Accounts: Sendable {
     /// Disables or re-enables a user; disabling ends their sessions.
     public func setDisabled(_ disabled: Bool, username: String, actor: AuditActor) async throws {
         let now = clock.now()
-        try await db.transaction { tx in
+        try await AuditLog.transaction(db) { tx in
             guard let user = try await UserModel.query(on: tx).filter(\.$username == username).first() else {
                 throw StoreError.notFound("no user named '\(username)'")
             }
@@ -103,7 +103,7 @@ public struct Accounts: Sendable {
     /// Changes a user's role.
     public func setRole(_ role: Role, username: String, actor: AuditActor) async throws {
         let now = clock.now()
-        try await db.transaction { tx in
+        try await AuditLog.transaction(db) { tx in
             guard let user = try await UserModel.query(on: tx).filter(\.$username == username).first() else {
                 throw StoreError.notFound("no user named '\(username)'")
             }
@@ -128,7 +128,7 @@ public struct Accounts: Sendable {
         let now = clock.now()
         let token = tokens.urlSafeToken()
         let lifetime = configuration.setupLinkLifetime
-        try await db.transaction { tx in
+        try await AuditLog.transaction(db) { tx in
             guard let user = try await UserModel.query(on: tx).filter(\.$username == username).first() else {
                 throw StoreError.notFound("no user named '\(username)'")
             }
@@ -154,7 +154,7 @@ public struct Accounts: Sendable {
         let now = clock.now()
         let token = tokens.urlSafeToken()
         let lifetime = configuration.setupLinkLifetime
-        try await db.transaction { tx in
+        try await AuditLog.transaction(db) { tx in
             guard let user = try await UserModel.query(on: tx).filter(\.$username == username).first() else {
                 throw StoreError.notFound("no user named '\(username)'")
             }
@@ -193,7 +193,7 @@ public struct Accounts: Sendable {
         let hash = try passwords.hash(password)
         let totp = TOTP.generate(using: tokens)
         let now = clock.now()
-        try await db.transaction { tx in
+        try await AuditLog.transaction(db) { tx in
             user.passwordHash = hash
             user.totpSecret = try TOTPSecretStorage.seal(totp.base32Secret, userID: user.id!, with: secrets)
             user.mfaEnabled = false
@@ -218,7 +218,7 @@ public struct Accounts: Sendable {
                 "that code is not right; check the authenticator app's clock and try the current code")
         }
         let codes = AccountRules.recoveryCodes(using: tokens)
-        try await db.transaction { tx in
+        try await AuditLog.transaction(db) { tx in
             user.mfaEnabled = true
             user.totpLastCounter = Int64(counter)
             user.failedLogins = 0
@@ -273,7 +273,7 @@ public struct Accounts: Sendable {
                 user, reason: !ok ? "bad password" : (user.disabled ? "disabled" : "not set up"))
         }
         let token = tokens.urlSafeToken()
-        try await db.transaction { tx in
+        try await AuditLog.transaction(db) { tx in
             try await SessionModel(tokenHash: sha256Hex(token), userID: user.id!, mfaPassed: false, now: now).create(
                 on: tx)
         }
@@ -313,7 +313,7 @@ public struct Accounts: Sendable {
             return try await recordFailure(user, reason: "bad code")
         }
         let token = tokens.urlSafeToken()
-        try await db.transaction { tx in
+        try await AuditLog.transaction(db) { tx in
             try await session.delete(on: tx)
             try await SessionModel(tokenHash: sha256Hex(token), userID: user.id!, mfaPassed: true, now: now).create(
                 on: tx)
@@ -332,7 +332,7 @@ public struct Accounts: Sendable {
         let now = clock.now()
         let threshold = configuration.lockoutThreshold
         let duration = configuration.lockoutDuration
-        return try await db.transaction { tx in
+        return try await AuditLog.transaction(db) { tx in
             user.failedLogins += 1
             var locked = false
             if user.failedLogins >= threshold {
@@ -356,7 +356,7 @@ public struct Accounts: Sendable {
 
     private func audit(action: String, subject: String, details: [String: String]) async throws {
         let now = clock.now()
-        try await db.transaction { tx in
+        try await AuditLog.transaction(db) { tx in
             try await AuditLog.append(
                 on: tx, at: now, actor: .publicVisitor, action: action, subject: subject, details: details)
         }
@@ -388,7 +388,7 @@ public struct Accounts: Sendable {
         guard let s = try await SessionModel.query(on: db).filter(\.$tokenHash == sha256Hex(sessionToken)).first()
         else { return }
         let user = try await UserModel.find(s.userID, on: db)
-        try await db.transaction { tx in
+        try await AuditLog.transaction(db) { tx in
             try await s.delete(on: tx)
             if let u = user, s.mfaPassed {
                 try await AuditLog.append(

@@ -90,7 +90,10 @@ public struct HashSetStore: Sendable {
         let counts = try await db.withConnection { connection in
             try await ImportStatements(connection).prepareConnection()
             return try await connection.transaction { tx in
-                try await Self.merge(
+                // The merge reads before it writes: on SQLite the write lock first, so that another process's write
+                // cannot make those reads stale (SQLite would refuse the late write as busy).
+                if tx.sql.dialect.name == "sqlite" { try await AuditLog.lockChain(on: tx) }
+                return try await Self.merge(
                     records, on: tx, source: source, actor: actor, intake: intake, now: now, ms: ms)
             }
         }
@@ -100,7 +103,7 @@ public struct HashSetStore: Sendable {
     }
 
     /// Step 1–3 of ``importBatch(_:source:actor:into:)`` inside its transaction; returns added, updated, unchanged.
-    private static func merge(
+    static func merge(
         _ records: [HashSetRecord], on tx: any Database, source: String, actor: AuditActor, intake: Intake, now: Date,
         ms: Int64
     ) async throws -> (Int, Int, Int) {

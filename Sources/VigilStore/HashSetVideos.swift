@@ -46,23 +46,51 @@ extension HashSetStore {
             }
             guard !v.frames.isEmpty else { throw StoreError.invalid("video \(n + 1) has no vPDQ frames") }
         }
-        try await importBatch(videos.map(\.record), source: source, actor: actor, intake: intake, into: &summary)
-        let found = try await items(forExact: videos.compactMap(\.record.primaryDigest))
-        let ms = AuditChain.milliseconds(clock.now())
-        var ids: [Int64] = []
-        for v in videos {
-            guard let item = found[v.record.primaryDigest!] else {
-                throw StoreError.invalid("an imported video's item was not found")
+        let now = clock.now()
+        let ms = AuditChain.milliseconds(now)
+        let clock = self.clock
+        // Records and frames in one transaction: a failure leaves neither.
+        let (counts, ids) = try await db.withConnection { connection in
+            try await ImportStatements(connection).prepareConnection()
+            return try await connection.transaction { tx -> ((Int, Int, Int), [Int64]) in
+                if tx.sql.dialect.name == "sqlite" { try await AuditLog.lockChain(on: tx) }
+                let counts = try await Self.merge(
+                    videos.map(\.record), on: tx, source: source, actor: actor, intake: intake, now: now, ms: ms)
+                let store = HashSetStore(db: tx, clock: clock)
+                let found = try await store.items(forExact: videos.compactMap(\.record.primaryDigest))
+                var ids: [Int64] = []
+                for v in videos {
+                    guard let item = found[v.record.primaryDigest!] else {
+                        throw StoreError.invalid("an imported video's item was not found")
+                    }
+                    ids.append(item.id)
+                }
+                let existing = try await store.videos(items: ids)
+                var added: Set<Int64> = []
+                for (v, item) in zip(videos, ids) where existing[item] == nil && added.insert(item).inserted {
+                    try await tx.sql.raw(
+                        """
+                        INSERT INTO hash_videos (item_id, frames, frame_count, duration, created_ms)
+                        VALUES (\(bind: item), \(bind: v.frames.joined(separator: "\n")), \(bind: v.frames.count),
+                        \(bind: v.duration), \(bind: ms)) ON CONFLICT (item_id) DO NOTHING
+                        """
+                    ).run()
+                }
+                // Frames given to an item that was already known (its record unchanged) are a change too.
+                if !added.isEmpty {
+                    try await AuditLog.append(
+                        on: tx, at: now, actor: actor, action: "hashset.videos-added", subject: "hashset",
+                        details: [
+                            "videos": String(added.count), "source": source,
+                            "items": added.sorted().prefix(20).map { "item-\($0)" }.joined(separator: ","),
+                        ])
+                }
+                return (counts, ids)
             }
-            ids.append(item.id)
-            try await sql.raw(
-                """
-                INSERT INTO hash_videos (item_id, frames, frame_count, duration, created_ms)
-                VALUES (\(bind: item.id), \(bind: v.frames.joined(separator: "\n")), \(bind: v.frames.count),
-                \(bind: v.duration), \(bind: ms)) ON CONFLICT (item_id) DO NOTHING
-                """
-            ).run()
         }
+        summary.added += counts.0
+        summary.updated += counts.1
+        summary.unchanged += counts.2
         return ids
     }
 
@@ -95,6 +123,17 @@ extension HashSetStore {
             }
         }
         return out
+    }
+
+    /// The rows after `row` and their items, without the frames (a cheap look for a match index's delta).
+    public func videoRows(afterRow row: Int64) async throws -> [(row: Int64, item: Int64)] {
+        try await sql.select().columns(HashVideosColumns.id, HashVideosColumns.itemID).from(HashVideosColumns.tableName)
+            .where(HashVideosColumns.id, .greaterThan, row).orderBy(HashVideosColumns.id).all().map {
+                (
+                    try $0.decode(HashVideosColumns.id, as: Int64.self),
+                    try $0.decode(HashVideosColumns.itemID, as: Int64.self)
+                )
+            }
     }
 
     /// The newest video row (0 when there is none).

@@ -192,10 +192,50 @@ extension FrameIndexTests {
         let index = FrameIndex()
         try index.add(
             video: 1,
-            frames: hashes.enumerated().map { VideoFrame(hash: $1, quality: 90, timestamp: Double($0) * 1e300) })
+            frames: hashes.enumerated().map { VideoFrame(hash: $1, quality: 90, timestamp: Double($0) * 1e30) })
+        // Times beyond what the index stores are refused on the way in.
+        #expect(throws: FrameIndex.AddError.timestamp(video: 2, frame: 1)) {
+            try index.add(
+                video: 2,
+                frames: hashes.enumerated().map { VideoFrame(hash: $1, quality: 90, timestamp: Double($0) * 1e300) })
+        }
+        #expect(throws: FrameIndex.AddError.timestamp(video: 3, frame: 0)) {
+            try index.add(video: 3, frames: [VideoFrame(hash: hashes[0], quality: 90, timestamp: -1)])
+        }
         for t in [1e300, -1e300, .infinity, .nan, 0] {
             let q = hashes.map { VideoFrame(hash: $0, quality: 90, timestamp: t) }
             #expect(index.search(q).first?.comparison.queryShare == 100)
         }
+    }
+}
+
+extension FrameIndexTests {
+    @Test("refused adds change nothing: a duplicate id, a quality outside 0–100; any id sorts, Int64.min included")
+    func refusedAdds() throws {
+        var rng = SplitMix64(seed: 12)
+        let frames = (0..<5).map { VideoFrame(hash: .random(using: &rng), quality: 90, timestamp: Double($0)) }
+        let index = FrameIndex()
+        try index.add(contentsOf: [(Int64.min, frames), (Int64.max, frames)])
+        #expect(throws: FrameIndex.AddError.duplicate(7)) { try index.add(contentsOf: [(7, frames), (7, frames)]) }
+        var bad = frames
+        bad[2].quality = 101
+        #expect(throws: FrameIndex.AddError.quality(video: 8, frame: 2)) { try index.add(video: 8, frames: bad) }
+        #expect(index.videoCount == 2 && index.entryCount == 10)
+        #expect(index.search(frames).map(\.video) == [Int64.min, Int64.max])
+    }
+
+    @Test("a still query against a long still video is answered at once: votes are bounded")
+    func stillAgainstStill() throws {
+        var rng = SplitMix64(seed: 13)
+        let base = Hash256.random(using: &rng)
+        // A thousand near-identical frames alternating between a few hashes: thousands of runs per entry.
+        let variants = (0..<4).map { base.flipping($0 * 2, using: &rng) }
+        let long = (0..<4000).map { VideoFrame(hash: variants[$0 % 4], quality: 90, timestamp: Double($0)) }
+        let index = FrameIndex()
+        try index.add(video: 1, frames: long)
+        let query = (0..<2000).map { VideoFrame(hash: variants[($0 / 3) % 4], quality: 90, timestamp: Double($0)) }
+        let hit = try #require(index.search(query).first)
+        #expect(hit.comparison.queryShare == 100)
+        #expect(hit.ranges.count <= 8, "at most eight offsets are taken")
     }
 }

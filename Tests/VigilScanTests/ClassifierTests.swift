@@ -1,5 +1,6 @@
 import Testing
 import VigilCore
+import VigilMatch
 import VigilMedia
 
 @testable import VigilScan
@@ -120,5 +121,36 @@ struct ClassifierTests {
         #expect(!f.queries.contains { $0.algorithm == .pdq })
         f.pdqQuality = 80
         #expect(f.queries.contains { $0.algorithm == .pdq })
+    }
+
+    @Test(
+        "a video that shows a known video is a near match with where; an exact digest still wins; benign videos do not count"
+    )
+    func videos() {
+        let knownVideo = item([md5("7")], series: "Series V")
+        let benignVideo = item([md5("8")], benign: true)
+        let showing = KnownVideoHit(
+            item: "item-7", record: knownVideo,
+            comparison: VideoComparison(
+                queryFrames: 15, matchedQueryFrames: 15, targetFrames: 40, matchedTargetFrames: 15),
+            ranges: [MatchedRange(queryStart: 0, queryEnd: 14, targetStart: 12, targetEnd: 26, frames: 15)])
+        let benign = KnownVideoHit(
+            item: "nsrl", record: benignVideo,
+            comparison: VideoComparison(queryFrames: 5, matchedQueryFrames: 5, targetFrames: 5, matchedTargetFrames: 5),
+            ranges: [])
+        let files = [
+            ScanFile(path: "/e/clip.mp4", size: 9, type: "other", video: "mp4", md5: String(repeating: "9", count: 32)),
+            ScanFile(path: "/e/copy.mp4", size: 9, type: "other", video: "mp4", md5: String(repeating: "7", count: 32)),
+            ScanFile(
+                path: "/e/intro.mp4", size: 9, type: "other", video: "mp4", md5: String(repeating: "6", count: 32)),
+        ]
+        let results = Classifier.classify(
+            files, hits: [[], [hit("item-7", knownVideo, md5("7"))], []], videoHits: [[showing], [showing], [benign]])
+        #expect(results.map(\.fileClass) == [.nearMatch, .known, .newMedia])
+        #expect(results[0].videoHits == [showing] && results[0].priority == 1)
+        #expect(
+            showing.summary
+                == "100% of the file's frames, 38% of the known video's; 0:00–0:14 of the file = 0:12–0:26 of the known video"
+        )
     }
 }

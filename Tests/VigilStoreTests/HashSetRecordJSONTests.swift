@@ -92,4 +92,17 @@ import VigilCore
         #expect(throws: (any Error).self) { try Self.jsonDecoder(text) }
         #expect(throws: (any Error).self) { try HashSetRecordJSON.decode(text) }
     }
+
+    @Test("a string that is not UTF-8 is refused, with or without escapes, as JSONDecoder refuses it")
+    func invalidUTF8() {
+        for body in [[0xFF], [0x5C, 0x6E, 0xC3]] as [[UInt8]] {
+            let bytes = Array(#"{"a":""#.utf8) + body + Array(#""}"#.utf8)
+            let read = bytes.withUnsafeBufferPointer { buffer -> Bool in
+                var r = JSONReader(bytes: buffer)
+                return r.object { _, r in r.string() != nil }
+            }
+            #expect(!read)
+            #expect(throws: (any Error).self) { try JSONDecoder().decode([String: String].self, from: Data(bytes)) }
+        }
+    }
 }

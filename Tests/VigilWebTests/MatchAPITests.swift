@@ -98,6 +98,9 @@ struct MatchAPITests {
             for bad in [
                 #"{"hashes":"pdq"}"#, #"{"hashes":[{"algorithm":"pdq"}]}"#, #"{"hashes":[],"radius":"31"}"#,
                 #"{"hashes":[{"algorithm":"pdq","value":"\#(knownPDQ)"}] trailing"#, #"{"radius":31}"#, "",
+                // A failed value, then the key again: never taken by the hand reader.
+                #"{"hashes":[{"algorithm":"md5","value":,"value":"11111111111111111111111111111111"}]}"#,
+                #"{"hashes":[{"algorithm":"md5","value":"\q","value":"11111111111111111111111111111111"}]}"#,
             ] {
                 let page = try await post(app, key: key, bad)
                 #expect(page.status == .badRequest, "\(bad)")

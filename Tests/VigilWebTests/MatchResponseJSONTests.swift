@@ -46,7 +46,7 @@ struct MatchResponseJSONTests {
                 .init(label: nil, frames: 2, matched: false, matches: [], error: "vpdq line 2: not a vPDQ line"),
             ])
         // when
-        let written = Data(buffer: M.json(response))
+        let written = Data(buffer: try M.json(response))
         let encoded = try JSONEncoder().encode(response)
         // then
         let a = try JSONSerialization.jsonObject(with: written) as? NSDictionary
@@ -56,7 +56,7 @@ struct MatchResponseJSONTests {
         #expect(!String(decoding: written, as: UTF8.self).contains("\"category\":null"))
         // Without videos asked about, the answer has no "videos" member at all.
         let imagesOnly = M.Response(radius: 31, results: response.results, videos: nil)
-        #expect(!String(buffer: M.json(imagesOnly)).contains("videos"))
+        #expect(!String(buffer: try M.json(imagesOnly)).contains("videos"))
         #expect(
             try JSONDecoder().decode(M.Response.self, from: written).results[0].matches[0].provenance.contributor
                 == tricky)

@@ -173,6 +173,11 @@ struct VideoRecordTests {
             #expect(try await post(app, key: key, many).status == .badRequest)
             let share = body([video(clip, label: "v")], extra: #","video":{"queryShare":120}"#)
             #expect(try await post(app, key: key, share).status == .badRequest)
+            // Frames below PDQ's useful quality are never compared on request; a wide radius is held to 31 for frames.
+            let quality = body([video(clip, label: "v")], extra: #","video":{"minQuality":10}"#)
+            #expect(try await post(app, key: key, quality).status == .badRequest)
+            let wide = try await post(app, key: key, body([video(clip, label: "v")], extra: #","radius":63"#))
+            #expect(try JSONDecoder().decode(Answer.self, from: Data(wide.body.utf8)).videos?.first?.matched == true)
         }
     }
 
@@ -194,6 +199,12 @@ struct VideoRecordTests {
             #expect(try await matcher.refresh() == .delta(added: 1))
             #expect(try await matcher.matchVideo(frames).map(\.comparison.queryShare) == [100])
             #expect(matcher.indexedVideoCount == 1)
+            // A bank's own radius holds for frames too: frames 3 bits away are outside a radius of 2.
+            let moved = try VPDQLines.frames(Self.lines(hashes, flip: true))
+            #expect(try await matcher.matchVideo(moved).count == 1)
+            _ = try await store.updateBank("national", actor: .user("admin")) { $0.pdqRadius = 2 }
+            #expect(try await matcher.matchVideo(moved).isEmpty)
+            #expect(try await matcher.matchVideo(frames).count == 1)
             _ = try await store.updateBank("national", actor: .user("admin")) { $0.enabled = false }
             #expect(try await matcher.matchVideo(frames).isEmpty, "a bank switched off stops matching")
             // A new matcher reads the videos from the database.

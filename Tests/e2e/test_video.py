@@ -126,7 +126,7 @@ def test_vigil_match_finds_a_reencoded_clip_and_where_it_comes_from():
         other = make(work, "life.webm", "life=size=320x240:rate=15:ratio=0.3:seed=7",
                      ["-t", "8", "-c:v", "libvpx", "-b:v", "400k"])
 
-        out = subprocess.run([VIGIL, "match", "--videos", known, clip, "--stats"], capture_output=True, text=True,
+        out = subprocess.run([VIGIL, "match-video", "--known", known, clip, "--stats"], capture_output=True, text=True,
                              timeout=300)
         assert out.returncode == 0, out.stdout + out.stderr
         assert "known video left out" in out.stderr and "broken.mp4" in out.stderr, "reported, not fatal"
@@ -134,7 +134,7 @@ def test_vigil_match_finds_a_reencoded_clip_and_where_it_comes_from():
         assert "shows " + long in out.stdout and "fractal" not in out.stdout, out.stdout
         print("\n" + out.stdout)
 
-        res = subprocess.run([VIGIL, "match", "--videos", known, "--format", "json", clip], capture_output=True,
+        res = subprocess.run([VIGIL, "match-video", "--known", known, "--format", "json", clip], capture_output=True,
                              text=True, timeout=300)
         answer = json.loads(res.stdout)
         assert answer["matched"] and [m["video"] for m in answer["matches"]] == [long]
@@ -152,13 +152,13 @@ def test_vigil_match_finds_a_reencoded_clip_and_where_it_comes_from():
         vpdq_file = os.path.join(work, "clip.vpdq")
         with open(vpdq_file, "w") as f:
             f.write(lines.stdout)
-        again = subprocess.run([VIGIL, "match", "--videos", known, "--format", "json", vpdq_file],
+        again = subprocess.run([VIGIL, "match-video", "--known", known, "--format", "json", vpdq_file],
                                capture_output=True, text=True, timeout=300)
         assert json.loads(again.stdout)["matches"] == answer["matches"]
 
-        none = subprocess.run([VIGIL, "match", "--videos", known, other], capture_output=True, text=True, timeout=300)
+        none = subprocess.run([VIGIL, "match-video", "--known", known, other], capture_output=True, text=True, timeout=300)
         assert none.returncode == 1 and "no known video" in none.stdout, none.stdout + none.stderr
-        bad = subprocess.run([VIGIL, "match", "--videos", known, os.path.join(known, "broken.mp4")],
+        bad = subprocess.run([VIGIL, "match-video", "--known", known, os.path.join(known, "broken.mp4")],
                              capture_output=True, text=True, timeout=300)
         assert bad.returncode == 2 and "broken.mp4" in bad.stderr
     finally:
@@ -220,5 +220,54 @@ def test_a_partner_posts_a_clips_vpdq_and_gets_the_known_video_with_ranges(serve
         print(f"\nupload-77: {m['queryShare']:.0f}% of its frames in {m['item']}; "
               f"{main['queryStart']:.0f}-{main['queryEnd']:.0f} s of the upload is "
               f"{main['videoStart']:.0f}-{main['videoEnd']:.0f} s of the known video")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_scan_finds_a_reencoded_clip_of_a_known_video_and_survives_hostile_videos():
+    """Seized media: a cropped, re-encoded clip of a video in the national set is a near match with its ranges; a
+    video the set does not know is new media; truncated, empty and fake videos are problems, never a stop."""
+    import json
+    work = tempfile.mkdtemp(prefix="vigil-video-scan-")
+    try:
+        data = os.path.join(work, "data")
+
+        def run(*args):
+            return subprocess.run([VIGIL, *args], capture_output=True, text=True, timeout=600)
+        known = make(work, "known.mp4", "testsrc2=size=640x360:rate=30:duration=30",
+                     ["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        assert run("bank", "add", "police", "--reviewed", "--data-dir", data).returncode == 0
+        imported = run("hashset", "import-videos", known, "--bank", "police", "--confirm", "--category",
+                       "projectvic-us:1", "--contributor", "Police unit", "--data-dir", data)
+        assert imported.returncode == 0, imported.stderr
+        ev = os.path.join(work, "evidence")
+        os.makedirs(os.path.join(ev, "phone"))
+        clip = os.path.join(ev, "phone", "VID_0042.avi")
+        subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-ss", "5", "-i", known, "-t", "12",
+                        "-vf", "crop=632:356:4:2,scale=480:270,fps=25", "-c:v", "mpeg4", "-q:v", "4", "-y", clip],
+                       check=True, timeout=300)
+        make(ev, "life.webm", "life=size=320x240:rate=15:ratio=0.3:seed=7", ["-t", "6", "-c:v", "libvpx", "-b:v", "300k"])
+        with open(os.path.join(ev, "cut.mp4"), "wb") as f:
+            f.write(open(known, "rb").read()[:3000])
+        open(os.path.join(ev, "empty.mp4"), "wb").close()
+        with open(os.path.join(ev, "fake.mkv"), "w") as f:
+            f.write("not a video at all\n")
+        out = os.path.join(work, "out")
+        scan = run("scan", ev, "--case", "CASE-16", "--examiner", "E2E", "--out", out, "--data-dir", data)
+        assert scan.returncode in (0, 1), scan.stdout + scan.stderr
+        results = json.load(open(os.path.join(out, "results.json")))
+        files = {os.path.basename(f["path"]): f for f in results["files"]}
+        c = files["VID_0042.avi"]
+        assert c["class"] == "near-match", c
+        v = c["video_matches"][0]
+        assert v["query_share"] >= 80 and v["categories"].startswith("projectvic-us:1"), v
+        main = max(v["ranges"], key=lambda r: r["frames"])
+        assert main["file_start"] <= 1 and main["file_end"] >= 10, main
+        assert abs(main["video_start"] - (5 + main["file_start"])) <= 1.1, main
+        assert files["life.webm"]["class"] == "new-media"
+        assert {"cut.mp4", "empty.mp4", "fake.mkv"} <= set(files), "every file is listed"
+        html = open(os.path.join(out, "report.html"), encoding="utf-8").read()
+        assert "(vPDQ)" in html and "of the known video" in html
+        print("\nscan: VID_0042.avi " + next(l for l in html.split("<br>") if "of the known video" in l))
     finally:
         shutil.rmtree(work, ignore_errors=True)

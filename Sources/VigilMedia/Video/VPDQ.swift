@@ -1,6 +1,7 @@
 import CFFmpeg
 import Foundation
 import PDQ
+import VigilMatch
 
 #if canImport(Glibc)
     import Glibc
@@ -193,5 +194,12 @@ public enum VPDQ {
     /// The reference's text: one line per hashed frame.
     public static func text(_ frames: [VPDQFrame]) -> String {
         frames.map { $0.line + "\n" }.joined()
+    }
+}
+
+extension VPDQFrame {
+    /// The frame as the frame index takes it.
+    public var videoFrame: VideoFrame {
+        VideoFrame(hash: Hash256(hex: hash.hex)!, quality: quality, timestamp: timestamp)
     }
 }

@@ -186,9 +186,10 @@ enum MatchController {
                                 var value: String?
                                 guard
                                     reader.object({ key, reader in
+                                        guard let text = reader.string() else { return false }
                                         switch key {
-                                        case "algorithm" where algorithm == nil: algorithm = reader.string()
-                                        case "value" where value == nil: value = reader.string()
+                                        case "algorithm" where algorithm == nil: algorithm = text
+                                        case "value" where value == nil: value = text
                                         default: return false
                                         }
                                         return true
@@ -231,7 +232,7 @@ enum MatchController {
 
     /// The answer written straight to bytes: the same JSON the `Content` encoding gives (keys in declaration order,
     /// nil fields left out), several times faster on batches of a thousand.
-    static func json(_ r: Response) -> ByteBuffer {
+    static func json(_ r: Response) throws -> ByteBuffer {
         var w = JSONBytes()
         w.raw("{\"radius\":")
         w.int(r.radius)
@@ -284,9 +285,9 @@ enum MatchController {
             w.raw("}")
         }
         w.raw("]")
-        if let videos = r.videos, let data = try? JSONEncoder().encode(videos) {
+        if let videos = r.videos {
             w.raw(",\"videos\":")
-            w.bytes.append(contentsOf: data)
+            w.bytes.append(contentsOf: try JSONEncoder().encode(videos))
         }
         w.raw("}")
         return ByteBuffer(bytes: w.bytes)
@@ -296,7 +297,7 @@ enum MatchController {
         let answer = try await matchAnswer(req)
         var headers = HTTPHeaders()
         headers.contentType = .json
-        return Vapor.Response(status: .ok, headers: headers, body: .init(buffer: json(answer)))
+        return Vapor.Response(status: .ok, headers: headers, body: .init(buffer: try json(answer)))
     }
 
     static func matchAnswer(_ req: Request) async throws -> Response {
@@ -390,15 +391,20 @@ enum MatchController {
     static func matchVideos(_ q: Query, radius: Int, includePending: Bool, _ matcher: HashSetMatcher) async throws
         -> [VideoResultDTO]?
     {
+        // Frames are compared within at most vPDQ's 31 bits, and only frames of PDQ's useful quality (50 and up):
+        // wider, a handful of near-black frames would pair with every frame of the set and tell a caller about
+        // videos that do not match.
         let rule = VideoMatchRule(
-            radius: radius, minimumQuality: q.video?.minQuality ?? 50, queryShare: q.video?.queryShare ?? 80,
+            radius: min(radius, 31), minimumQuality: q.video?.minQuality ?? 50, queryShare: q.video?.queryShare ?? 80,
             targetShare: q.video?.videoShare ?? 0)
-        guard (0...100).contains(rule.minimumQuality), (0...100).contains(rule.queryShare),
+        guard (50...100).contains(rule.minimumQuality), (0...100).contains(rule.queryShare),
             (0...100).contains(rule.targetShare)
         else {
             throw Abort(
                 .badRequest,
-                reason: "The fields of 'video' (queryShare, videoShare, minQuality) must each be between 0 and 100.")
+                reason:
+                    "The fields of 'video' must be within their ranges: queryShare and videoShare 0 to 100, minQuality 50 to 100."
+            )
         }
         guard let videos = q.videos, !videos.isEmpty else { return nil }
         guard videos.count <= maxVideos else {

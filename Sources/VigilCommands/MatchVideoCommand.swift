@@ -4,8 +4,50 @@ import VigilApp
 import VigilMatch
 import VigilMedia
 
-/// `vigil match --videos KNOWN… QUERY…`: which known videos each query video (or clip) shows, how much, and where.
-extension MatchCommand {
+/// `vigil match-video --known KNOWN… QUERY…`: which known videos each query video (or clip) shows, how much, and
+/// where, with no database.
+struct MatchVideoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "match-video",
+        abstract: "Which known videos does each video show, how much, and where (vPDQ; no database).",
+        discussion: """
+            Videos are hashed here with vPDQ, or read as .vpdq files of the reference's lines. Two videos match as \
+            vPDQ decides: at least --query-share percent of the query's distinct frames (quality 50 and up) within \
+            --radius bits of the known video's. Exit status: 0 when a video matched, 1 when none did, 2 on error.
+            """)
+
+    typealias Format = MatchCommand.Format
+
+    @Option(
+        name: .customLong("known"),
+        help: ArgumentHelp("Known videos: video files, .vpdq files or folders of them (repeatable).", valueName: "path")
+    )
+    var videos: [String] = []
+    @Option(help: "PDQ Hamming radius for frames, 0–63.") var radius = 31
+    @Option(help: "Percent of the query's distinct frames that must match.") var queryShare = 80.0
+    @Option(help: "Percent of the known video's distinct frames that must match.") var targetShare = 0.0
+    @Option(help: "Frames of lower PDQ quality are not compared.") var minQuality = 50
+    @Option(help: "Seconds between hashed frames when a video is hashed here.") var secondsPerHash = 1.0
+    @Option(help: "Output: text, csv or json (one object per query).") var format: Format = .text
+    @Flag(help: "Report what was indexed, and how fast, on standard error.") var stats = false
+    @Argument(help: "Query videos or .vpdq files ('-': vPDQ lines on standard input).") var inputs: [String] = []
+
+    func validate() throws {
+        guard !videos.isEmpty else { throw ValidationError("give the known videos with --known PATH") }
+        guard (0...63).contains(radius) else { throw ValidationError("--radius must be between 0 and 63") }
+        guard (0...100).contains(queryShare), (0...100).contains(targetShare) else {
+            throw ValidationError("--query-share and --target-share are percentages, 0 to 100")
+        }
+        guard (0...100).contains(minQuality) else { throw ValidationError("--min-quality must be between 0 and 100") }
+        guard secondsPerHash > 0, secondsPerHash.isFinite else {
+            throw ValidationError("--seconds-per-hash must be a positive number of seconds")
+        }
+    }
+
+    func run() throws {
+        if try !matchVideos() { throw ExitCode(1) }
+    }
+
     /// A video's frames as read from a video file (hashed with vPDQ) or from a `.vpdq` file of the reference's
     /// lines.
     static func videoFrames(_ path: String, secondsPerHash: Double) throws -> [VideoFrame] {
@@ -79,10 +121,10 @@ extension MatchCommand {
                     String(
                         format: "vigil match: %d known videos (%d sampled frames, %d distinct) indexed in %.2f s%@\n",
                         names.count, index.frameCount, index.entryCount,
-                        Self.seconds(ContinuousClock.now - started), skipped > 0 ? ", \(skipped) left out" : ""
+                        MatchCommand.seconds(ContinuousClock.now - started), skipped > 0 ? ", \(skipped) left out" : ""
                     ).utf8))
         }
-        guard !names.isEmpty else { throw ValidationError("no known video could be read from --videos") }
+        guard !names.isEmpty else { throw ValidationError("no known video could be read from --known") }
         var anyMatch = false
         var failed = false
         if format == .csv {
