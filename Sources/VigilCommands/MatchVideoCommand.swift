@@ -153,7 +153,8 @@ struct MatchVideoCommand: ParsableCommand {
 
         /// Seconds as m:ss (h:mm:ss from an hour), to the tenth when the time is not whole.
         static func clock(_ seconds: Double) -> String {
-            let tenths = Int((seconds * 10).rounded())
+            // Held to plausible times: a crafted .vpdq file may say anything.
+            let tenths = Int((max(0, min(seconds.isFinite ? seconds : 0, 1e9)) * 10).rounded())
             let whole = tenths / 10
             let fraction = tenths % 10 == 0 ? "" : ".\(tenths % 10)"
             let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60)

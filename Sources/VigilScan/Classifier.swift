@@ -159,8 +159,10 @@ public struct ScanSummary: Sendable, Equatable, Codable {
         var categories: [String: Int] = [:]
         for r in results {
             classes[r.fileClass.rawValue, default: 0] += 1
-            if r.fileClass == .known || r.fileClass == .nearMatch, let hit = r.hits.first {
-                categories[hit.categoryLabel, default: 0] += 1
+            if r.fileClass == .known || r.fileClass == .nearMatch,
+                let label = r.hits.first?.categoryLabel ?? r.videoHits.first?.categoryLabel
+            {
+                categories[label, default: 0] += 1
             }
         }
         self.classes = classes

@@ -149,6 +149,15 @@ enum HTMLReport {
                 h += "<img alt=\"greyscale thumbnail, blurred until revealed\" src=\"data:image/jpeg;base64,"
                 h += Data(thumb).base64EncodedString() + "\"></label>"
             }
+            if showReason, let sheet = r.contactSheet {  // a video: its frames behind one checkbox
+                h += "<label class=\"thumb sheet\"><input type=\"checkbox\" aria-label=\"Reveal the video's frames\">"
+                h += "<span>"
+                for still in sheet {
+                    h += "<img alt=\"greyscale video frame, blurred until revealed\" src=\"data:image/jpeg;base64,"
+                    h += Data(still).base64EncodedString() + "\">"
+                }
+                h += "</span></label>"
+            }
             h +=
                 "<span class=\"path\">\(esc(RawPath.display(f.path)))</span><br><small>\(esc(f.video ?? f.type)), \(f.size) bytes"
             if let g = r.duplicateGroup { h += ", <a href=\"#dup-\(g)\">duplicate group \(g)</a>" }
@@ -221,6 +230,9 @@ enum HTMLReport {
         .thumb input{position:absolute;opacity:0}
         .thumb img{filter:grayscale(1) blur(10px);max-width:128px;max-height:128px}
         .thumb input:checked+img{filter:grayscale(1)}
+        .sheet span{display:flex;flex-wrap:wrap;gap:2px}
+        .sheet img{max-width:96px;max-height:96px}
+        .thumb input:checked+span img{filter:grayscale(1)}
         .thumb input:focus-visible+img{outline:3px solid #005fcc}
         a{color:#005fcc}
         """

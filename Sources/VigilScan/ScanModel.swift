@@ -269,6 +269,8 @@ public struct ScanResult: Sendable, Equatable {
     public var similarGroup: Int?
     /// A small greyscale JPEG, with `--thumbnails`, for new media and near matches.
     public var thumbnail: [UInt8]?
+    /// A few frames of a new or near-match video as small greyscale JPEGs, with `--thumbnails`.
+    public var contactSheet: [[UInt8]]?
     /// Near match: the known videos a video shows (vPDQ), best first.
     public var videoHits: [KnownVideoHit] = []
 

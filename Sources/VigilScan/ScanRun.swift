@@ -173,7 +173,10 @@ public struct ScanRun: Sendable {
         var done: [ScanFile?] = Array(repeating: nil, count: walk.files.count)
         var pending: [Int] = []
         for (i, path) in walk.files.enumerated() {
-            if let r = recorded[path], r.size == sizes[i], r.modified == modified[i] {
+            // A video journaled by a build without vPDQ (no frames and no problem) is read again for its frames.
+            if let r = recorded[path], r.size == sizes[i], r.modified == modified[i],
+                !(r.video != nil && r.vpdq == nil && r.problem == nil)
+            {
                 done[i] = r
             } else {
                 pending.append(i)
@@ -209,6 +212,12 @@ public struct ScanRun: Sendable {
         var results = Classifier.classify(files, hits: hits, videoHits: videoHits)
         if c.thumbnails {
             for i in results.indices where results[i].fileClass == .newMedia || results[i].fileClass == .nearMatch {
+                if results[i].file.video != nil, results[i].file.vpdq != nil {
+                    // A video: a contact sheet of four frames (nil when it cannot be decoded that far).
+                    let sheet = try? VideoStills.greyJPEGs(path: results[i].file.path, count: 4, maxSide: 96)
+                    results[i].contactSheet = sheet?.isEmpty == false ? sheet : nil
+                    continue
+                }
                 guard let type = MediaType(rawValue: results[i].file.type), type.isImage else { continue }
                 results[i].thumbnail = try? Thumbnail.greyJPEG(
                     path: results[i].file.path, type: type, maxSide: 128, maxPixels: c.maxPixels)
@@ -255,15 +264,25 @@ public struct ScanRun: Sendable {
         return hits
     }
 
+    /// The share of either video's frames that makes a near match (vPDQ's default query share).
+    static let videoShare = 80.0
+
     /// Asks which known videos each video file shows, by its vPDQ frames (vPDQ's rule, the scan's radius).
     private func matchVideos(_ files: [ScanFile]) async throws -> [[KnownVideoHit]] {
         var out = [[KnownVideoHit]](repeating: [], count: files.count)
         let positions = files.indices.filter { !(files[$0].vpdq ?? []).isEmpty }
         guard !positions.isEmpty else { return out }
         let videos = positions.map { files[$0].vpdq!.compactMap { VPDQFrame(line: $0)?.videoFrame } }
+        // Every video sharing a frame is asked for (shares 0), then kept when the file is mostly a known video or
+        // holds most of one (a compilation): vPDQ's 80% either way. Frames within at most 31 bits: wider, a few
+        // plain frames would pair with every frame of the set.
         let found = try await knownSet.matchVideos(
-            videos, rule: VideoMatchRule(radius: min(configuration.radius, 63)))
-        for (k, i) in positions.enumerated() where k < found.count { out[i] = found[k] }
+            videos, rule: VideoMatchRule(radius: min(configuration.radius, 31), queryShare: 0, targetShare: 0))
+        for (k, i) in positions.enumerated() where k < found.count {
+            out[i] = found[k].filter {
+                $0.comparison.queryShare >= Self.videoShare || $0.comparison.targetShare >= Self.videoShare
+            }
+        }
         return out
     }
 

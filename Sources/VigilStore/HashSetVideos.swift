@@ -65,9 +65,9 @@ extension HashSetStore {
                     }
                     ids.append(item.id)
                 }
-                let existing = try await store.videos(items: ids)
+                let existing = try await store.videoItems(ids)
                 var added: Set<Int64> = []
-                for (v, item) in zip(videos, ids) where existing[item] == nil && added.insert(item).inserted {
+                for (v, item) in zip(videos, ids) where !existing.contains(item) && added.insert(item).inserted {
                     try await tx.sql.raw(
                         """
                         INSERT INTO hash_videos (item_id, frames, frame_count, duration, created_ms)
@@ -120,6 +120,19 @@ extension HashSetStore {
             {
                 let v = try Self.storedVideo(r)
                 out[v.item] = v
+            }
+        }
+        return out
+    }
+
+    /// Which of these items have frames (their ids only, no frames read).
+    public func videoItems(_ ids: [Int64]) async throws -> Set<Int64> {
+        var out: Set<Int64> = []
+        for chunk in stride(from: 0, to: ids.count, by: 1000) {
+            for r in try await sql.select().column(HashVideosColumns.itemID).from(HashVideosColumns.tableName)
+                .where(HashVideosColumns.itemID, .in, Array(ids[chunk..<min(chunk + 1000, ids.count)])).all()
+            {
+                out.insert(try r.decode(HashVideosColumns.itemID, as: Int64.self))
             }
         }
         return out

@@ -113,3 +113,25 @@ struct VPDQTests {
         #expect(throws: VPDQ.Failure.noVideoStream) { try VPDQ.hash(path: audio) }
     }
 }
+
+@Suite("Video stills: a contact sheet of small greyscale frames")
+struct VideoStillsTests {
+    @Test("four frames spread over the video, greyscale JPEGs no larger than asked; a text file is refused")
+    func sheet() throws {
+        let path = try TestVideos.make("testsrc2=size=640x360:rate=25:duration=8", "clip.mp4")
+        let stills = try VideoStills.greyJPEGs(path: path, count: 4, maxSide: 96)
+        #expect(stills.count == 4)
+        #expect(Set(stills).count == 4, "four different moments")
+        for jpeg in stills {
+            // A JPEG: SOI, then a frame header with one component (greyscale) and at most 96 pixels a side.
+            #expect(jpeg.prefix(2) == [0xFF, 0xD8])
+            let sof = try #require((0..<(jpeg.count - 9)).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
+            let height = Int(jpeg[sof + 5]) << 8 | Int(jpeg[sof + 6])
+            let width = Int(jpeg[sof + 7]) << 8 | Int(jpeg[sof + 8])
+            #expect(jpeg[sof + 9] == 1 && width <= 96 && height <= 96 && width > 0)
+        }
+        let text = FileManager.default.temporaryDirectory.appendingPathComponent("notes-\(UUID()).mp4").path
+        try Data("not a video".utf8).write(to: URL(fileURLWithPath: text))
+        #expect(throws: VPDQ.Failure.self) { try VideoStills.greyJPEGs(path: text) }
+    }
+}

@@ -247,13 +247,21 @@ def test_scan_finds_a_reencoded_clip_of_a_known_video_and_survives_hostile_video
                         "-vf", "crop=632:356:4:2,scale=480:270,fps=25", "-c:v", "mpeg4", "-q:v", "4", "-y", clip],
                        check=True, timeout=300)
         make(ev, "life.webm", "life=size=320x240:rate=15:ratio=0.3:seed=7", ["-t", "6", "-c:v", "libvpx", "-b:v", "300k"])
+        # A compilation: 15 s of something else, then the whole known video; most of the file is not the known video
+        # (under 80% of its frames), but it holds nearly all of the known video's.
+        subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-f", "lavfi", "-i",
+                        "mandelbrot=size=480x270:rate=25", "-i", known, "-filter_complex",
+                        "[0:v]trim=duration=15,setpts=PTS-STARTPTS[a];[1:v]scale=480:270,fps=25,setpts=PTS-STARTPTS[b];"
+                        "[a][b]concat=n=2:v=1[v]", "-map", "[v]", "-c:v", "mpeg4", "-q:v", "4", "-y",
+                        os.path.join(ev, "compilation.mp4")], check=True, timeout=300)
         with open(os.path.join(ev, "cut.mp4"), "wb") as f:
             f.write(open(known, "rb").read()[:3000])
         open(os.path.join(ev, "empty.mp4"), "wb").close()
         with open(os.path.join(ev, "fake.mkv"), "w") as f:
             f.write("not a video at all\n")
         out = os.path.join(work, "out")
-        scan = run("scan", ev, "--case", "CASE-16", "--examiner", "E2E", "--out", out, "--data-dir", data)
+        scan = run("scan", ev, "--case", "CASE-16", "--examiner", "E2E", "--out", out, "--data-dir", data,
+                   "--thumbnails")
         assert scan.returncode in (0, 1), scan.stdout + scan.stderr
         results = json.load(open(os.path.join(out, "results.json")))
         files = {os.path.basename(f["path"]): f for f in results["files"]}
@@ -265,9 +273,24 @@ def test_scan_finds_a_reencoded_clip_of_a_known_video_and_survives_hostile_video
         assert main["file_start"] <= 1 and main["file_end"] >= 10, main
         assert abs(main["video_start"] - (5 + main["file_start"])) <= 1.1, main
         assert files["life.webm"]["class"] == "new-media"
+        comp = files["compilation.mp4"]
+        assert comp["class"] == "near-match", comp
+        cv = comp["video_matches"][0]
+        assert cv["query_share"] < 80 <= cv["video_share"], cv
+        cmain = max(cv["ranges"], key=lambda r: r["frames"])
+        assert abs(cmain["file_start"] - 15 - cmain["video_start"]) <= 1.1, cmain
         assert {"cut.mp4", "empty.mp4", "fake.mkv"} <= set(files), "every file is listed"
         html = open(os.path.join(out, "report.html"), encoding="utf-8").read()
         assert "(vPDQ)" in html and "of the known video" in html
-        print("\nscan: VID_0042.avi " + next(l for l in html.split("<br>") if "of the known video" in l))
+        # A contact sheet for the near-match clip, the compilation and the new video (four frames each, blurred until
+        # ticked); none for the hostile files.
+        assert html.count("Reveal the video's frames") == 3 and html.count("greyscale video frame") == 12
+        assert "<script" not in html
+        for name in ("VID_0042.avi", "compilation.mp4"):
+            m = files[name]["video_matches"][0]
+            r = max(m["ranges"], key=lambda r: r["frames"])
+            print(f"\nscan: {name}: {m['query_share']:.0f}% of its frames, {m['video_share']:.0f}% of the known "
+                  f"video's; {r['file_start']:.0f}-{r['file_end']:.0f} s of the file = "
+                  f"{r['video_start']:.0f}-{r['video_end']:.0f} s of the known video")
     finally:
         shutil.rmtree(work, ignore_errors=True)

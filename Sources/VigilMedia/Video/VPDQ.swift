@@ -120,32 +120,42 @@ public enum VPDQ {
             descriptor: fd, secondsPerHash: secondsPerHash, limits: limits, progress: progress)
     }
 
-    /// Hashes the video open at `descriptor` (read through `/proc/self/fd`, so FFmpeg reads exactly the file already
-    /// open, whatever its name's bytes, and never a protocol a name could spell).
-    public static func hash(
-        descriptor: Int32, secondsPerHash: Double = defaultSecondsPerHash, limits: VideoLimits = VideoLimits(),
-        progress: ((Int, Double) -> Void)? = nil
-    ) throws(Failure) -> VideoHash {
+    /// Opens the video at `descriptor` through FFmpeg (see ``hash(descriptor:secondsPerHash:limits:progress:)``) and
+    /// reads its facts; the caller closes it with `vigil_video_close`.
+    static func open(descriptor: Int32, limits: VideoLimits) throws(Failure) -> (OpaquePointer, VideoFacts) {
         var video: OpaquePointer?
         var info = vigil_video_info()
         var error = [CChar](repeating: 0, count: 256)
         let opened = vigil_video_open(
             "file:/proc/self/fd/\(descriptor)", Int64(limits.maxPixels), limits.maxSeconds, &video, &info, &error, 256)
-        let message = { String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard opened == 0, let video else {
-            if opened == -4 || opened == -6 { throw .limit(message()) }
+            if opened == -4 || opened == -6 { throw .limit(message) }
             if opened == -2 { throw .noVideoStream }
-            throw .notVideo(message())
+            throw .notVideo(message)
         }
-        defer { vigil_video_close(video) }
         let facts = VideoFacts(
             width: Int(info.width), height: Int(info.height), frameRate: info.frame_rate,
             duration: info.duration >= 0 ? info.duration : nil,
             codec: withUnsafeBytes(of: info.codec) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) },
             container: withUnsafeBytes(of: info.container) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
         guard facts.frameRate > 0, facts.frameRate.isFinite else {
+            vigil_video_close(video)
             throw .notVideo("the frame rate is unknown")
         }
+        return (video, facts)
+    }
+
+    /// Hashes the video open at `descriptor` (read through `/proc/self/fd`, so FFmpeg reads exactly the file already
+    /// open, whatever its name's bytes, and never a protocol a name could spell).
+    public static func hash(
+        descriptor: Int32, secondsPerHash: Double = defaultSecondsPerHash, limits: VideoLimits = VideoLimits(),
+        progress: ((Int, Double) -> Void)? = nil
+    ) throws(Failure) -> VideoHash {
+        let (video, facts) = try open(descriptor: descriptor, limits: limits)
+        defer { vigil_video_close(video) }
+        var error = [CChar](repeating: 0, count: 256)
+        let message = { String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         // Every frameMod-th frame, at least every frame (the reference truncates, then takes 1 for 0).
         var frameMod = Int64(secondsPerHash * facts.frameRate)
         if frameMod <= 0 { frameMod = 1 }
