@@ -233,6 +233,7 @@ enum HTMLReport {
         .sheet span{display:flex;flex-wrap:wrap;gap:2px}
         .sheet img{max-width:96px;max-height:96px}
         .thumb input:checked+span img{filter:grayscale(1)}
+        .thumb input:focus-visible+img,.thumb input:focus-visible+span{outline:2px solid #1b1b1b}
         .thumb input:focus-visible+img{outline:3px solid #005fcc}
         a{color:#005fcc}
         """

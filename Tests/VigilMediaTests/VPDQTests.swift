@@ -135,3 +135,16 @@ struct VideoStillsTests {
         #expect(throws: VPDQ.Failure.self) { try VideoStills.greyJPEGs(path: text) }
     }
 }
+
+extension VideoStillsTests {
+    @Test("any shape scales inside its buffer: a strip, a column, one pixel, sides smaller than the reduction")
+    func shapes() {
+        for (w, h) in [(1920, 16), (16, 1920), (1, 1), (97, 3), (5, 400)] {
+            let rgb = [UInt8](repeating: 200, count: w * h * 3)
+            let jpeg = VideoStills.greyJPEG(rgb, width: w, height: h, maxSide: 96)
+            #expect(jpeg?.prefix(2) == [0xFF, 0xD8], "\(w)x\(h)")
+        }
+        #expect(VideoStills.greyJPEG([0, 0, 0], width: 1, height: 1, maxSide: 0) == nil)
+        #expect(VideoStills.greyJPEG([0, 0], width: 1, height: 1, maxSide: 8) == nil, "a short buffer is refused")
+    }
+}
