@@ -53,10 +53,12 @@ struct FederationDeliveryTests {
             let hotline = try a.hotlineStoreForTests
             let service = FederationService(
                 store: store, hotline: hotline, notices: NoticeStore(db: a.db, clock: clockA),
-                // A closed port is retried until the connect timeout: short here, so the test does not wait 10 s.
+                // A closed port is retried until the connect timeout: 2 s here, so the test does not wait 10 s,
+                // and a loaded machine still connects once the partner is back (a loopback connect took
+                // over 500 ms in CI's link checks).
                 fetcher: OutboundFetcher(
                     policy: try a.vigil.configuration.fetchPolicy, resolver: DNSClient.configured("127.0.0.1:9"),
-                    connectTimeout: .milliseconds(300)),
+                    connectTimeout: .seconds(2)),
                 signingKey: keyA, installation: "Hotline XA")
             // given: two assessed cases referred, and the partner down
             let first = try await TakedownTests().assessedCase(hotline, "http://files.host.test/a.jpg")
