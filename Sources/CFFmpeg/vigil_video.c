@@ -29,6 +29,11 @@ struct vigil_video {
     int draining;
     /// Reading stopped on an error other than the end of the file (a damaged or cut file).
     int read_error;
+    /// swscale's output: rows 64-byte aligned, with room past the last one. swscale's SIMD writes whole vectors,
+    /// so into a packed buffer whose rows are not a multiple of 16 bytes (a 312-pixel-wide video) it wrote past
+    /// the caller's buffer and corrupted the heap; the rows are copied out from here.
+    uint8_t *scaled;
+    int scaled_stride;
 };
 
 static int interrupted(void *opaque) {
@@ -50,6 +55,7 @@ static void say(char *error, size_t len, const char *what, int code) {
 void vigil_video_close(vigil_video *v) {
     if (!v) return;
     sws_freeContext(v->sws);
+    av_freep(&v->scaled);
     av_frame_free(&v->frame);
     av_packet_free(&v->packet);
     avcodec_free_context(&v->codec);
@@ -154,11 +160,19 @@ static int convert(vigil_video *v, uint8_t *rgb) {
     v->sws = sws_getCachedContext(v->sws, v->frame->width, v->frame->height, v->frame->format, v->width, v->height,
                                   AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
     if (!v->sws) return -1;
-    uint8_t *planes[4] = {rgb, NULL, NULL, NULL};
-    int strides[4] = {v->width * 3, 0, 0, 0};
+    if (!v->scaled) {
+        v->scaled_stride = FFALIGN(v->width * 3, 64);
+        v->scaled = av_malloc((size_t)v->scaled_stride * (size_t)v->height + 256);
+        if (!v->scaled) return -1;
+    }
+    uint8_t *planes[4] = {v->scaled, NULL, NULL, NULL};
+    int strides[4] = {v->scaled_stride, 0, 0, 0};
     int rows = sws_scale(v->sws, (const uint8_t *const *)v->frame->data, v->frame->linesize, 0, v->frame->height,
                          planes, strides);
-    return rows > 0 ? 0 : -1;
+    if (rows <= 0) return -1;
+    const size_t row = (size_t)v->width * 3;
+    for (int y = 0; y < v->height; y++) memcpy(rgb + (size_t)y * row, v->scaled + (size_t)y * v->scaled_stride, row);
+    return 0;
 }
 
 int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8_t *rgb, int64_t *frame_number,

@@ -79,7 +79,8 @@ extension HashSetMatcher {
     /// Videos indexed.
     public var indexedVideoCount: Int { lock.withLock { videoIndex }.videoCount }
 
-    /// The known videos `frames` shows under `rule`, best first: records of enabled match banks, confirmed (or
+    /// The known videos `frames` shows under `rule`, best first (from hash-list files, every video record they hold;
+    /// from the database, as follows): records of enabled match banks, confirmed (or
     /// pending, with `includePending`), each bank within the smaller of the rule's radius and its own, and banks that
     /// sample answering the videos they sample (keyed by the first frame). Negative banks hold image hashes; they do
     /// not suppress video answers.
@@ -88,8 +89,18 @@ extension HashSetMatcher {
     )
         async throws -> [VideoHit]
     {
-        guard let store, let first = frames.first else { return [] }
+        guard let first = frames.first else { return [] }
         let index = lock.withLock { videoIndex }
+        guard let store else {
+            // Hash-list files: their video records, as confirmed records of the lists' one bank.
+            return index.search(frames, rule: rule).compactMap { hit -> VideoHit? in
+                guard hit.video >= 1, hit.video <= fileRecords.count else { return nil }
+                let item = Self.fileItem(hit.video, fileRecords[Int(hit.video - 1)])
+                return VideoHit(
+                    item: item.id, record: item.record, bank: item.bank, review: item.review.state, category: nil,
+                    version: item.version, firstSeen: item.firstSeen, comparison: hit.comparison, ranges: hit.ranges)
+            }.sorted { VideoComparison.ranks(($0.comparison, $0.item), before: ($1.comparison, $1.item)) }
+        }
         let banks = Dictionary(uniqueKeysWithValues: try await store.banks().map { ($0.name, $0) })
         let matchBanks = banks.values.filter { $0.enabled && $0.kind == .match }
         let key = Self.samplingKey(HashDigest(pdqHex: first.hash.hex))
@@ -119,13 +130,7 @@ extension HashSetMatcher {
 
 /// vPDQ's text, the reference's lines, read into frames for the frame index.
 public enum VPDQLines {
-    public struct Failure: Error, Equatable, CustomStringConvertible {
-        public let line: Int
-        public let text: String
-        public var description: String {
-            "line \(line): not a vPDQ line (frame number,quality,PDQ hex,seconds): \(text.prefix(80))"
-        }
-    }
+    public typealias Failure = VideoFingerprint.LineFailure
 
     /// The frames of `lines`: the reference's (`frameNumber,quality,pdqHex,seconds`) or python-threatexchange's
     /// compact form (`pdqHex,quality,seconds`); blank lines and `#` comments are skipped.
@@ -134,17 +139,10 @@ public enum VPDQLines {
         for (n, line) in lines.enumerated() {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty || text.hasPrefix("#") { continue }
-            if let f = VPDQFrame(line: text) {
-                out.append(f.videoFrame)
-                continue
+            guard let f = VideoFingerprint.line(text), let h = Hash256(hex: f.hex) else {
+                throw Failure(line: n + 1, text: text)
             }
-            let f = text.split(separator: ",", omittingEmptySubsequences: false).map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }
-            guard f.count == 3, f[0].count == 64, let h = Hash256(hex: f[0]), let q = Int(f[1]), (0...100).contains(q),
-                let t = Double(f[2]), t >= 0, t.isFinite
-            else { throw Failure(line: n + 1, text: text) }
-            out.append(VideoFrame(hash: h, quality: q, timestamp: t))
+            out.append(VideoFrame(hash: h, quality: f.quality, timestamp: f.seconds))
         }
         return out
     }

@@ -51,7 +51,7 @@ public final class HashSetMatcher: @unchecked Sendable {
     private var owners: [Int64] = []
     private var exact: [HashDigest: Int64] = [:]
     /// The records of hash-list files; item `i` is `fileRecords[i - 1]`.
-    private var fileRecords: [HashSetRecord] = []
+    private(set) var fileRecords: [HashSetRecord] = []
     let store: HashSetStore?
     /// PDQ digests indexed, for deciding when to rebuild from the database.
     public private(set) var indexedPDQCount = 0
@@ -85,6 +85,12 @@ public final class HashSetMatcher: @unchecked Sendable {
         }
         index = HammingIndex(hashes, jobs: self.jobs)
         indexedPDQCount = owners.count
+        // Video records (a VICS file's vPDQ) go to the frame index; a damaged frame list is left out.
+        let videos = list.enumerated().compactMap { i, r -> (id: Int64, frames: [VideoFrame])? in
+            guard let v = r.video, let frames = try? VPDQLines.frames(v.frames), !frames.isEmpty else { return nil }
+            return (Int64(i + 1), frames)
+        }
+        if !videos.isEmpty { _ = Self.add(videos, to: videoIndex) }
     }
 
     /// Where the PDQ index came from when the matcher was made.

@@ -232,10 +232,24 @@ struct HashSetCommand: AsyncParsableCommand {
                 // Only what matches: enabled match banks (never a negative or switched-off bank's records).
                 let store = HashSetStore(db: ctx.database, clock: SystemClock())
                 let banks = try await store.banks().filter { $0.enabled && $0.kind == .match }.map(\.name)
+                // VICS carries a video's frames: videos are written after the other records, their frames read a
+                // hundred videos at a time (a long video has thousands of lines).
+                let videoItems = fmt == .vics ? Set(try await store.videoRows(afterRow: 0).map(\.item)) : []
+                var videos: [(Int64, HashSetRecord)] = []
                 try await store.forEachItem(states: states, banks: banks, withoutCategories: HashReview.internalOnly) {
-                    _, record in
+                    id, record in
                     if skipBenign && record.knownBenign { return }
+                    if videoItems.contains(id) { return videos.append((id, record)) }
                     if try writer.write(record) { written += 1 } else { skipped += 1 }
+                }
+                for start in stride(from: 0, to: videos.count, by: 100) {
+                    let chunk = videos[start..<min(start + 100, videos.count)]
+                    let frames = try await store.videos(items: chunk.map(\.0))
+                    for (id, record) in chunk {
+                        var record = record
+                        record.video = frames[id].map { VideoFingerprint(frames: $0.frames, duration: $0.duration) }
+                        if try writer.write(record) { written += 1 } else { skipped += 1 }
+                    }
                 }
                 try writer.finish()
                 return (written, skipped)
@@ -252,11 +266,14 @@ struct HashSetCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Count items and digests in the national set.")
         @OptionGroup var options: DatabaseOptions
         func run() async throws {
-            let (items, digests) = try await runStoreCommand(options) { ctx in
-                try await HashSetStore(db: ctx.database, clock: SystemClock()).counts()
+            let (items, digests, videos) = try await runStoreCommand(options) { ctx in
+                let store = HashSetStore(db: ctx.database, clock: SystemClock())
+                let (items, digests) = try await store.counts()
+                return (items, digests, try await store.videoCounts())
             }
             print("items: \(items)")
             for (alg, n) in digests.sorted(by: { $0.key < $1.key }) { print("\(alg): \(n)") }
+            print("videos: \(videos.videos) (\(videos.frames) vPDQ frames)")
         }
     }
 }

@@ -263,6 +263,14 @@ public struct HashSetRecord: Sendable, Hashable, Codable {
     public var mediaType: String?
     /// How many times the material was submitted (ICSE "Number of submissions").
     public var submissionCount: Int?
+    /// A video's vPDQ frames, as an interchange file carries them. Not part of the stored record (the store keeps
+    /// frames with the item, see `HashSetStore.importVideos`), so not encoded, and not merged.
+    public var video: VideoFingerprint?
+
+    private enum CodingKeys: String, CodingKey {
+        case digests, categories, provenance, seriesName, victimIdentified, offenderIdentified, distributed
+        case baseline, knownBenign, fileAvailable, fileName, fileSize, mediaType, submissionCount
+    }
 
     /// Creates a record.
     public init(

@@ -278,6 +278,40 @@ final class VICSReader: HashSetReader {
         }
     }
 
+    /// Vigil's video keys, beside VICS's own: `vPDQ`, the frames as the reference writes them (an array of lines,
+    /// or one string of lines), and `VideoDuration` in seconds.
+    static func video(from object: [String: JSONValue]) -> Result<VideoFingerprint?, Reason> {
+        let lines: [String]
+        switch object["vPDQ"] {
+        case nil, .null?: return .success(nil)
+        case .array(let values)?:
+            var out: [String] = []
+            for (n, value) in values.enumerated() {
+                guard case .string(let line) = value else {
+                    return .failure(Reason(text: "vPDQ: frame \(n + 1) is not a string"))
+                }
+                out.append(line)
+            }
+            lines = out
+        case .string(let text)?: lines = text.split(whereSeparator: \.isNewline).map(String.init)
+        default: return .failure(Reason(text: "vPDQ: expected an array of frame lines"))
+        }
+        let frames: [String]
+        switch VideoFingerprint.normalised(lines) {
+        case .success(let normalised): frames = normalised
+        case .failure(let failure): return .failure(Reason(text: "vPDQ \(failure.description)"))
+        }
+        guard !frames.isEmpty else { return .failure(Reason(text: "vPDQ: no frames")) }
+        var duration: Double?
+        if let text = object["VideoDuration"]?.text {
+            guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
+                return .failure(Reason(text: "VideoDuration: '\(text)' is not a number of seconds"))
+            }
+            duration = seconds
+        }
+        return .success(VideoFingerprint(frames: frames, duration: duration))
+    }
+
     private static let digestKeys: [(String, HashAlgorithm)] = [
         ("MD5", .md5), ("SHA1", .sha1), ("SHA256", .sha256), ("PhotoDNA", .photodna),
     ]
@@ -304,7 +338,22 @@ final class VICSReader: HashSetReader {
             }
         }
         guard !digests.isEmpty else { return .failure(Reason(text: "Media has no MD5, SHA1 or PhotoDNA")) }
+        if let value = text("PDQ") {
+            do {
+                digests.append(try HashDigest(.pdq, value))
+            } catch {
+                return .failure(Reason(text: "PDQ: \(error.description)"))
+            }
+        }
         var record = HashSetRecord(digests: digests)
+        switch video(from: object) {
+        case .success(let fingerprint):
+            if fingerprint != nil, ![.md5, .sha1, .sha256].contains(digests[0].algorithm) {
+                return .failure(Reason(text: "vPDQ: a video record needs the file's MD5, SHA1 or SHA256"))
+            }
+            record.video = fingerprint
+        case .failure(let reason): return .failure(reason)
+        }
         if let code = text("Category") {
             let source = text("PrecategorizationSource") ?? options.source
             record.categories.append(options.categoryMapping.category(scheme: scheme, code: code, source: source))
@@ -343,7 +392,10 @@ final class VICSReader: HashSetReader {
 
 /// Writes VICS JSON in the 2.0 or 1.3 form. Each Media carries MediaID, Category (the record's first category in
 /// the chosen scheme), MD5, SHA1, SHA256, PhotoDNA, the identification and distribution flags, Series, MediaSize,
-/// MimeType, the category's source as PrecategorizationSource, and the file name under MediaFiles.
+/// MimeType, the category's source as PrecategorizationSource, and the file name under MediaFiles. Beside VICS's
+/// own keys, as ThreatExchange names its signal types: PDQ (64 hexadecimal digits) and, for a video, vPDQ (its
+/// frame lines as Meta's reference writes them) and VideoDuration (seconds). Tools that do not know them skip
+/// them, as OData readers skip properties they were not told of.
 final class VICSWriter: HashSetWriter {
     private let output: ByteOutput
     private let version: VICSVersion
@@ -411,6 +463,20 @@ final class VICSWriter: HashSetWriter {
         string("SHA1", record.digest(.sha1)?.value.uppercased())
         string("SHA256", record.digest(.sha256)?.value.uppercased())
         string("PhotoDNA", record.digest(.photodna)?.value)
+        string("PDQ", record.digest(.pdq)?.value)
+        if let video = record.video {
+            key("vPDQ")
+            object.append(0x5B)
+            for (n, line) in video.frames.enumerated() {
+                if n > 0 { object.append(0x2C) }
+                TextFields.appendJSONString(line, to: &object)
+            }
+            object.append(0x5D)
+            if let duration = video.duration {
+                key("VideoDuration")
+                object.append(contentsOf: String(format: "%.3f", duration).utf8)
+            }
+        }
         flag("VictimIdentified", record.victimIdentified)
         flag("OffenderIdentified", record.offenderIdentified)
         flag("IsDistributed", record.distributed)

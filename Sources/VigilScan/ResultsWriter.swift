@@ -262,7 +262,8 @@ enum ResultsWriter {
 
     /// VICS 2.0 Media for every new media file (and near match: new items of known series), for categorisation
     /// and contribution. Standard keys (MD5, SHA1, SHA256, MediaSize, MimeType, MediaFiles with FileName and
-    /// FilePath) plus Vigil's own: PDQ, Exifs (name/value pairs), and the case in `Comments`.
+    /// FilePath) plus Vigil's own: PDQ, a video's vPDQ lines and VideoDuration, Exifs (name/value pairs), and the
+    /// case in `Comments`.
     static func vics(_ context: ReportContext) -> String {
         var j = JSONOut()
         j.beginObject()
@@ -282,6 +283,13 @@ enum ResultsWriter {
             j.member("SHA1", sha1.uppercased())
             j.member("SHA256", f.sha256?.uppercased())
             j.member("PDQ", f.pdq)
+            if let frames = f.vpdq, !frames.isEmpty {
+                j.key("vPDQ")
+                j.beginArray()
+                for line in frames { j.string(line) }
+                j.endArray()
+                if let duration = f.duration { j.member("VideoDuration", (duration * 1000).rounded() / 1000) }
+            }
             j.member("MediaSize", f.size)
             j.member("MimeType", f.mimeType)
             j.key("MediaFiles")

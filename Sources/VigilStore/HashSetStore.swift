@@ -79,11 +79,24 @@ public struct HashSetStore: Sendable {
     /// `JSONEncoder` cost more than the database itself.
     ///
     /// New records go to `intake`'s bank, pending review unless the intake confirms them; records that merge into
-    /// a known item keep its bank and review.
+    /// a known item keep its bank and review. Records that carry a video's frames (a VICS file's `vPDQ`) are
+    /// imported as videos (``importVideos(_:source:actor:intake:into:)``), the frames kept with their item.
     public func importBatch(
         _ records: [HashSetRecord], source: String, actor: AuditActor, intake: Intake = .pending(reviewsRequired: 3),
         into summary: inout ImportSummary
     ) async throws {
+        if records.contains(where: { $0.video != nil }) {
+            let videos = records.compactMap { r -> VideoImport? in
+                guard let video = r.video else { return nil }
+                var record = r
+                record.video = nil
+                return VideoImport(record: record, frames: video.frames, duration: video.duration)
+            }
+            try await importBatch(
+                records.filter { $0.video == nil }, source: source, actor: actor, intake: intake, into: &summary)
+            try await importVideos(videos, source: source, actor: actor, intake: intake, into: &summary)
+            return
+        }
         guard !records.isEmpty else { return }
         let now = clock.now()
         let ms = AuditChain.milliseconds(now)

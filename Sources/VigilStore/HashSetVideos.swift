@@ -149,6 +149,19 @@ extension HashSetStore {
             }
     }
 
+    /// How many items are videos with frames, and how many frames they hold.
+    public func videoCounts() async throws -> (videos: Int, frames: Int) {
+        // PostgreSQL sums a bigint column as numeric: cast back, on both databases.
+        let row = try await sql.raw(
+            """
+            SELECT count(*) AS n, CAST(coalesce(sum(frame_count), 0) AS BIGINT) AS f FROM hash_videos
+            """
+        ).first()
+        return (
+            try row?.decode(column: "n", as: Int.self) ?? 0, try row?.decode(column: "f", as: Int.self) ?? 0
+        )
+    }
+
     /// The newest video row (0 when there is none).
     public func newestVideoRow() async throws -> Int64 {
         try await sql.select().column(

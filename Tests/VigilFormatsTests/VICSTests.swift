@@ -130,6 +130,52 @@ struct VICSTests {
         #expect(records.last?.digests.first?.value == hex32(4_999))
     }
 
+    static let pdqA = String(repeating: "a5", count: 32)
+    static let pdqB = String(repeating: "3C", count: 32)
+    static let videos = """
+        {"@odata.context":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media",
+         "value":[
+          {"MediaID":20,"Category":1,"MD5":"00000000000000000000000000000020","MimeType":"video/mp4",
+           "vPDQ":["0,100,\(pdqA),0.000","30,90,\(pdqB),1.000"],"VideoDuration":2.5},
+          {"MediaID":21,"MD5":"00000000000000000000000000000021","vPDQ":"\(pdqA),80,0.5\\n\(pdqB),70,1.5"},
+          {"MediaID":22,"MD5":"00000000000000000000000000000022","vPDQ":["0,100,\(pdqA),0.000","1,101,\(pdqB),1"]},
+          {"MediaID":23,"PhotoDNA":"AAECAwQ=","vPDQ":["0,100,\(pdqA),0.000"]},
+          {"MediaID":24,"MD5":"00000000000000000000000000000024","vPDQ":[]},
+          {"MediaID":25,"MD5":"00000000000000000000000000000025","PDQ":"\(pdqB)"},
+          {"MediaID":26,"MD5":"00000000000000000000000000000026","vPDQ":["0,100,\(pdqA),0"],"VideoDuration":"long"}
+         ]}
+        """
+
+    @Test("video Media carry their vPDQ frames and duration both ways; a bad frame rejects only its Media")
+    func videoRecords() throws {
+        // given
+        let directory = try TemporaryDirectory()
+        let path = try directory.file("videos.json", Self.videos)
+        // when
+        let (records, rejections) = try importAll(.vics, path)
+        // then: two videos (the reference's lines, and the compact form in one string) and an image with PDQ
+        try #require(records.count == 3, "\(rejections)")
+        #expect(
+            records[0].video
+                == VideoFingerprint(
+                    frames: ["0,100,\(Self.pdqA),0.000", "30,90,\(Self.pdqB.lowercased()),1.000"], duration: 2.5))
+        #expect(records[1].video?.frames == ["\(Self.pdqA),80,0.500", "\(Self.pdqB.lowercased()),70,1.500"])
+        #expect(records[2].video == nil && records[2].digest(.pdq)?.value == Self.pdqB.lowercased())
+        let reasons = rejections.map(\.reason)
+        #expect(reasons.count == 4, "\(rejections)")
+        #expect(reasons.contains { $0.contains("vPDQ line 2") }, "a quality of 101, named by its frame")
+        #expect(reasons.contains { $0.contains("needs the file's MD5") }, "a video is known by its file digests")
+        #expect(reasons.contains { $0.contains("no frames") })
+        #expect(reasons.contains { $0.contains("VideoDuration") })
+        // and exported, the frames come back as they went in
+        let out = directory.path("out.json")
+        try exportAll(.vics, records, to: out, options: HashSetExportOptions(vicsVersion: .v2_0))
+        let again = try importAll(.vics, out)
+        #expect(again.rejections.isEmpty)
+        #expect(again.records.map(\.video) == records.map(\.video))
+        #expect(again.records.map(\.digests) == records.map(\.digests))
+    }
+
     @Test("a file that is not JSON is refused")
     func notJSON() throws {
         // given

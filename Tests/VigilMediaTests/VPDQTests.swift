@@ -52,6 +52,18 @@ struct VPDQTests {
         #expect(try VPDQ.hash(path: path, secondsPerHash: 0.01).frames.count == 150)
     }
 
+    @Test("widths whose RGB rows are not a multiple of 16 bytes hash safely and the same every time")
+    func oddWidths() throws {
+        // swscale writes whole vectors: into rows of 936 bytes (312 pixels) it once wrote past the frame buffer and
+        // corrupted the heap (a scan aborted with "corrupted double-linked list").
+        for size in ["312x176", "97x55", "250x142"] {
+            let path = try TestVideos.make("testsrc2=size=\(size):rate=10:duration=3", "odd-\(size).avi")
+            let first = try VPDQ.hash(path: path)
+            #expect(first.frames.count == 3, "\(size)")
+            for _ in 0..<4 { #expect(try VPDQ.hash(path: path).frames == first.frames, "\(size)") }
+        }
+    }
+
     @Test("the same clip scaled and re-encoded small stays within PDQ's radius frame by frame")
     func robust() throws {
         let source = "testsrc2=size=640x360:rate=30:duration=4"

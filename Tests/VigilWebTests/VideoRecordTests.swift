@@ -75,6 +75,35 @@ struct VideoRecordTests {
         }
     }
 
+    @Test(
+        "records that carry frames (a VICS file's vPDQ) import as videos beside images; a matcher of files finds them")
+    func recordsCarryingFrames() async throws {
+        var rng = Rng(state: 5)
+        let hashes = (0..<40).map { _ in rng.hash() }
+        var video = try Self.record(7)
+        video.video = VideoFingerprint(frames: Self.lines(hashes), duration: 40)
+        let image = try Self.record(8)
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            var s = HashSetStore.ImportSummary()
+            try await store.importBatch(
+                [image, video], source: "vics", actor: .system, intake: .confirmed(bank: "national"), into: &s)
+            #expect(s.added == 2)
+            let counts = try await store.videoCounts()
+            #expect(counts.videos == 1 && counts.frames == 40)
+            let item = try #require(try await store.items(forExact: [video.digests[0]])[video.digests[0]])
+            #expect(try await store.videos(items: [item.id])[item.id]?.frames == video.video?.frames)
+            #expect(item.record.video == nil, "the frames live with the item, not in the record's JSON")
+        }
+        // A hash-list file's video records, matched without a database: seconds 10-24 of the video.
+        let matcher = HashSetMatcher(records: [image, video])
+        let clip = try VPDQLines.frames(Self.lines(Array(hashes[10..<25]), flip: true))
+        let hits = try await matcher.matchVideo(clip)
+        #expect(hits.map(\.item) == [2] && hits[0].comparison.queryShare == 100, "\(hits.map(\.comparison))")
+        let range = try #require(hits[0].ranges.max { $0.frames < $1.frames })
+        #expect(range.targetStart == 10 && range.targetEnd == 24, "\(range)")
+    }
+
     func post(_ app: Application, key: String, _ json: String) async throws -> TestBrowser.Page {
         let h: HTTPHeaders = [
             "Content-Type": "application/json", "Accept": "application/json", "Authorization": "Bearer \(key)",

@@ -286,11 +286,78 @@ def test_scan_finds_a_reencoded_clip_of_a_known_video_and_survives_hostile_video
         # ticked); none for the hostile files.
         assert html.count("Reveal the video's frames") == 3 and html.count("greyscale video frame") == 12
         assert "<script" not in html
+        # What is new goes back to the set: the scan's VICS carries each new or near-match video's frames, and an
+        # import makes them video records beside the known one.
+        vics = json.load(open(os.path.join(out, "new-media.vics.json")))["value"]
+        life = next(m for m in vics if m["MediaFiles"][0]["FileName"] == "life.webm")
+        assert len(life["vPDQ"]) == 6 and abs(life["VideoDuration"] - 6) < 0.5, life.get("VideoDuration")
+        back = run("hashset", "import", "--format", "vics", os.path.join(out, "new-media.vics.json"), "--data-dir",
+                   data)
+        assert back.returncode == 0 and f"added {len(vics)}," in back.stdout, back.stdout + back.stderr
+        with_frames = [m["MediaFiles"][0]["FileName"] for m in vics if "vPDQ" in m]
+        assert {"VID_0042.avi", "compilation.mp4", "life.webm"} <= set(with_frames), with_frames
+        assert f"videos: {1 + len(with_frames)} " in run("hashset", "stats", "--data-dir", data).stdout
         for name in ("VID_0042.avi", "compilation.mp4"):
             m = files[name]["video_matches"][0]
             r = max(m["ranges"], key=lambda r: r["frames"])
             print(f"\nscan: {name}: {m['query_share']:.0f}% of its frames, {m['video_share']:.0f}% of the known "
                   f"video's; {r['file_start']:.0f}-{r['file_end']:.0f} s of the file = "
                   f"{r['video_start']:.0f}-{r['video_end']:.0f} s of the known video")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_video_records_travel_as_vics_and_a_scan_against_the_file_finds_a_clip():
+    """A police unit exports its video records as VICS for a partner; the partner imports them into its own set
+    (frames and all), and an examiner with only the file scans seized media against it, offline."""
+    import json
+    work = tempfile.mkdtemp(prefix="vigil-video-vics-")
+    try:
+        def run(*args, ok=True):
+            r = subprocess.run([VIGIL, *args], capture_output=True, text=True, timeout=600)
+            assert (r.returncode == 0) == ok, r.stdout + r.stderr
+            return r
+        a, b = os.path.join(work, "a"), os.path.join(work, "b")
+        known = make(work, "known.mp4", "testsrc2=size=320x180:rate=25:duration=20",
+                     ["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        run("bank", "add", "police", "--reviewed", "--data-dir", a)
+        run("hashset", "import-videos", known, "--bank", "police", "--confirm", "--category", "projectvic-us:1",
+            "--data-dir", a)
+        exported = os.path.join(work, "police.json")
+        assert "exported 1 records" in run("hashset", "export", "--format", "vics", exported, "--data-dir", a).stdout
+        media = json.load(open(exported))["value"]
+        assert len(media) == 1 and media[0]["Category"] == 1 and media[0]["MimeType"] == "video/mp4", media
+        frames = media[0]["vPDQ"]
+        assert 19 <= len(frames) <= 21 and abs(media[0]["VideoDuration"] - 20) < 0.5, media[0]["VideoDuration"]
+        assert all(len(line.split(",")) == 4 for line in frames), frames[:2]
+
+        # The partner: imported into its own set, the frames come with the record, and go out again unchanged.
+        run("bank", "add", "partner", "--reviewed", "--data-dir", b)
+        imported = run("hashset", "import", "--format", "vics", exported, "--bank", "partner", "--confirm",
+                       "--data-dir", b)
+        assert "added 1" in imported.stdout, imported.stdout
+        assert f"videos: 1 ({len(frames)} vPDQ frames)" in run("hashset", "stats", "--data-dir", b).stdout
+        again = os.path.join(work, "partner.json")
+        run("hashset", "export", "--format", "vics", again, "--data-dir", b)
+        assert json.load(open(again))["value"][0]["vPDQ"] == frames
+
+        # The examiner: a re-encoded, cropped clip (0:06-0:16) against the file alone.
+        ev = os.path.join(work, "evidence")
+        os.makedirs(ev)
+        subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-ss", "6", "-i", known, "-t", "10",
+                        "-vf", "crop=312:176:4:2,fps=20", "-c:v", "mpeg4", "-q:v", "4", "-y",
+                        os.path.join(ev, "clip.avi")], check=True, timeout=300)
+        out = os.path.join(work, "out")
+        run("scan", ev, "--case", "CASE-VICS", "--examiner", "E2E", "--out", out, "--against", exported,
+            "--data-dir", os.path.join(work, "none"))
+        clip = json.load(open(os.path.join(out, "results.json")))["files"][0]
+        assert clip["class"] == "near-match", clip
+        m = clip["video_matches"][0]
+        assert m["query_share"] >= 80 and m["item"].startswith("police.json#"), m
+        main = max(m["ranges"], key=lambda r: r["frames"])
+        assert abs(main["video_start"] - (6 + main["file_start"])) <= 1.1, main
+        print(f"\nVICS: {len(frames)} frames exported and re-imported; the clip is "
+              f"{main['file_start']:.0f}-{main['file_end']:.0f} s = {main['video_start']:.0f}-"
+              f"{main['video_end']:.0f} s of {m['item']}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
