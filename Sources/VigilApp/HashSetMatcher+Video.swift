@@ -98,7 +98,7 @@ extension HashSetMatcher {
                 let item = Self.fileItem(hit.video, fileRecords[Int(hit.video - 1)])
                 return VideoHit(
                     item: item.id, record: item.record, bank: item.bank, review: item.review.state, category: nil,
-                    version: item.version, firstSeen: item.firstSeen, comparison: hit.comparison, ranges: hit.ranges)
+                    version: item.version, firstSeen: nil, comparison: hit.comparison, ranges: hit.ranges)
             }.sorted { VideoComparison.ranks(($0.comparison, $0.item), before: ($1.comparison, $1.item)) }
         }
         let banks = Dictionary(uniqueKeysWithValues: try await store.banks().map { ($0.name, $0) })
@@ -145,5 +145,58 @@ public enum VPDQLines {
             out.append(VideoFrame(hash: h, quality: f.quality, timestamp: f.seconds))
         }
         return out
+    }
+}
+
+/// The frame index on disk beside the PDQ snapshot: `FrameIndex`'s own files at `path + ".videos"` (and
+/// `.videos.frames`), and `path + ".videos.head"`: a header with the last video row the index holds and a checksum
+/// of every (row, item) pair up to it. The index is used only while the database still has exactly those rows
+/// (frames never change once stored, so rows after it are a delta); anything else reads the frames again.
+///
+///     magic "VIGILVIH", version UInt32, 0 UInt32, last row, row count, rows checksum (each 8 bytes)
+enum VideoIndexSnapshot {
+    static let magic: [UInt8] = Array("VIGILVIH".utf8)
+    static let version: UInt32 = 1
+
+    static func indexPath(_ path: String) -> String { path + ".videos" }
+
+    /// The rows up to `last` and their checksum, from the database (ids only, no frames).
+    static func rows(_ store: HashSetStore, upTo last: Int64) async throws -> (count: Int, checksum: UInt64) {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var count = 0
+        for (row, item) in try await store.videoRows(afterRow: 0) where row <= last {
+            for w in [UInt64(bitPattern: row), UInt64(bitPattern: item)] {
+                h = (h ^ w) &* 0x0000_0100_0000_01b3
+                h ^= h >> 29
+            }
+            count += 1
+        }
+        return (count, h)
+    }
+
+    static func save(_ index: FrameIndex, lastRow: Int64, store: HashSetStore, to path: String) async throws {
+        let (count, checksum) = try await rows(store, upTo: lastRow)
+        try index.save(to: indexPath(path))
+        var data = Data(magic)
+        for v in [UInt32(version), 0] { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+        for v in [UInt64(bitPattern: lastRow), UInt64(count), checksum] {
+            withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) }
+        }
+        try data.write(to: URL(fileURLWithPath: indexPath(path) + ".head"), options: .atomic)
+    }
+
+    /// The saved index and its last row, when the database still holds exactly the rows it was made from.
+    static func load(from path: String, store: HashSetStore) async throws -> (FrameIndex, Int64)? {
+        guard let head = FileManager.default.contents(atPath: indexPath(path) + ".head"), head.count == 40,
+            Array(head[0..<8]) == magic
+        else { return nil }
+        let bytes = [UInt8](head)
+        func u64(_ at: Int) -> UInt64 { (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * $1) } }
+        guard UInt32(u64(8) & 0xFFFF_FFFF) == version else { return nil }
+        let lastRow = Int64(bitPattern: u64(16))
+        let (count, checksum) = try await rows(store, upTo: lastRow)
+        guard UInt64(count) == u64(24), checksum == u64(32) else { return nil }
+        guard let index = try? FrameIndex.load(from: indexPath(path)), index.videoCount <= count else { return nil }
+        return (index, lastRow)
     }
 }

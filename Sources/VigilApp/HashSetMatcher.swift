@@ -61,6 +61,8 @@ public final class HashSetMatcher: @unchecked Sendable {
     /// (the frame index itself is safe to search while it grows).
     var videoIndex = FrameIndex()
     var checkedVideoRow: Int64 = 0
+    /// Where the frame index came from when the matcher was made (a snapshot saves reading every frame line).
+    public internal(set) var videoIndexSource: IndexSource = .memory
 
     /// A matcher over records held in memory (hash-list files). The PDQ index is built in one piece with `jobs`
     /// threads (one segment: the fastest layout to search).
@@ -90,7 +92,11 @@ public final class HashSetMatcher: @unchecked Sendable {
             guard let v = r.video, let frames = try? VPDQLines.frames(v.frames), !frames.isEmpty else { return nil }
             return (Int64(i + 1), frames)
         }
-        if !videos.isEmpty { _ = Self.add(videos, to: videoIndex) }
+        if !videos.isEmpty {
+            _ = Self.add(videos, to: videoIndex)
+            // Indexed: the records need not hold the frame lines a second time.
+            for (id, _) in videos { fileRecords[Int(id - 1)].video = nil }
+        }
     }
 
     /// Where the PDQ index came from when the matcher was made.
@@ -131,8 +137,18 @@ public final class HashSetMatcher: @unchecked Sendable {
                 self.indexedPDQCount = owners.count
                 self.checkedItem = fingerprint.maxItemID
                 self.indexSource = .snapshot
+                if let (videos, row) = try? await VideoIndexSnapshot.load(from: snapshotPath, store: store) {
+                    videoIndex = videos
+                    checkedVideoRow = row
+                    videoIndexSource = .snapshot
+                }
                 try await refreshVideos()
                 videoIndex.compact(jobs: self.jobs)
+                if videoIndexSource != .snapshot {
+                    videoIndexSource = .database
+                    try? await VideoIndexSnapshot.save(
+                        videoIndex, lastRow: checkedVideoRow, store: store, to: snapshotPath)
+                }
                 return
             }
         }
@@ -159,9 +175,19 @@ public final class HashSetMatcher: @unchecked Sendable {
         let fresh = HammingIndex(hashes, jobs: jobs)
         // The videos are read into a new frame index before it replaces the old one: queries meanwhile keep
         // their answers.
-        let freshVideos = FrameIndex()
-        let (_, lastVideo) = try await loadVideos(into: freshVideos, after: 0)
+        // Frames never change once stored: a frame index snapshot that still fits the database's rows stands, and
+        // only the videos stored after it are read (images change the PDQ fingerprint far more often).
+        var freshVideos = FrameIndex()
+        var after: Int64 = 0
+        var videoSource = IndexSource.database
+        if let snapshotPath, let (saved, row) = try? await VideoIndexSnapshot.load(from: snapshotPath, store: store) {
+            (freshVideos, after, videoSource) = (saved, row, .snapshot)
+        }
+        let (addedVideos, lastVideo) = try await loadVideos(into: freshVideos, after: after)
         freshVideos.compact(jobs: jobs)
+        if let snapshotPath, videoSource == .database || addedVideos > 0 {
+            try? await VideoIndexSnapshot.save(freshVideos, lastRow: lastVideo, store: store, to: snapshotPath)
+        }
         lock.withLock {
             index = fresh
             owners = freshOwners
@@ -170,6 +196,7 @@ public final class HashSetMatcher: @unchecked Sendable {
             indexSource = .database
             videoIndex = freshVideos
             checkedVideoRow = lastVideo
+            videoIndexSource = videoSource
         }
         if let snapshotPath {
             // Recorded with the fingerprint taken before reading: rows added while reading make it stale, not wrong.

@@ -158,6 +158,15 @@ struct HashSetCommand: AsyncParsableCommand {
                 } ?? []
             for (k, file) in files.enumerated() {
                 let outcome = hasher.hash(path: file)
+                if let v = outcome.record?.vpdq, v.frames.count > VideoFingerprint.maxFrames {
+                    skipped += 1
+                    FileHandle.standardError.write(
+                        Data(
+                            ("vigil hashset import-videos: \(file): skipped: \(v.frames.count) frames, more than a "
+                                + "video record carries (\(VideoFingerprint.maxFrames)); a larger --seconds-per-hash "
+                                + "takes fewer\n").utf8))
+                    continue
+                }
                 guard let r = outcome.record, let d = r.digests, let v = r.vpdq, !v.frames.isEmpty else {
                     skipped += 1
                     let why = outcome.problem.map { "\($0.error)" } ?? "not a video"

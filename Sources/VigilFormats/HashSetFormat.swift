@@ -156,12 +156,17 @@ public struct HashSetBatch: Sendable {
 extension HashSetReader {
     /// Reads up to `maxRecords` records (and any rejections met on the way), for one transaction per batch.
     /// - Returns: The batch, or `nil` when the input is exhausted and nothing was read.
-    public func nextBatch(maxRecords: Int) throws(HashSetFormatError) -> HashSetBatch? {
+    /// The next records, at most `maxRecords` of them, and fewer once they carry `maxFrames` video frames (a VICS
+    /// file of long videos holds thousands of frame lines a record).
+    public func nextBatch(maxRecords: Int, maxFrames: Int = 500_000) throws(HashSetFormatError) -> HashSetBatch? {
         var batch = HashSetBatch()
         batch.records.reserveCapacity(min(maxRecords, 100_000))
-        while batch.records.count < maxRecords, let item = try next() {
+        var frames = 0
+        while batch.records.count < maxRecords, frames < maxFrames, let item = try next() {
             switch item {
-            case .record(let record, let line): batch.records.append((record, line))
+            case .record(let record, let line):
+                batch.records.append((record, line))
+                frames += record.video?.frames.count ?? 0
             case .rejected(let rejection): batch.rejections.append(rejection)
             }
         }

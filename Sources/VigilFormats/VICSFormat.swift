@@ -293,7 +293,10 @@ final class VICSReader: HashSetReader {
                 out.append(line)
             }
             lines = out
-        case .string(let text)?: lines = text.split(whereSeparator: \.isNewline).map(String.init)
+        case .string(let text)?:
+            lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+                $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+            }
         default: return .failure(Reason(text: "vPDQ: expected an array of frame lines"))
         }
         let frames: [String]
@@ -301,13 +304,17 @@ final class VICSReader: HashSetReader {
         case .success(let normalised): frames = normalised
         case .failure(let failure): return .failure(Reason(text: "vPDQ \(failure.description)"))
         }
-        guard !frames.isEmpty else { return .failure(Reason(text: "vPDQ: no frames")) }
+        // An empty list is no fingerprint: the record is still its file digests.
+        guard !frames.isEmpty else { return .success(nil) }
         var duration: Double?
-        if let text = object["VideoDuration"]?.text {
+        switch object["VideoDuration"] {
+        case nil, .null?: break
+        case .number(let text)?, .string(let text)?:
             guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
                 return .failure(Reason(text: "VideoDuration: '\(text)' is not a number of seconds"))
             }
             duration = seconds
+        default: return .failure(Reason(text: "VideoDuration: not a number of seconds"))
         }
         return .success(VideoFingerprint(frames: frames, duration: duration))
     }

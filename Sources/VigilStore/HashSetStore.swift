@@ -158,7 +158,13 @@ public struct HashSetStore: Sendable {
         newItems.reserveCapacity(records.count)
         newDigests.reserveCapacity(records.count)
         for record in records {
-            if let id = record.digests.lazy.compactMap({ known[$0] }).first, var existing = items[id] {
+            // A record is the item its file digests name; PDQ names an item only for a record that has nothing
+            // else. Different files can share a PDQ (blank pictures, re-encodings): merged by it, the second
+            // file's MD5, SHA-1 and SHA-256 would be lost.
+            let hasFileDigest = record.digests.contains { $0.algorithm != .pdq }
+            if let id = record.digests.lazy.filter({ !hasFileDigest || $0.algorithm != .pdq }).compactMap({ known[$0] })
+                .first, var existing = items[id]
+            {
                 if existing.merge(record) {
                     items[id] = existing
                     changed.insert(id)

@@ -57,10 +57,13 @@ extension HashSetStore {
                 let counts = try await Self.merge(
                     videos.map(\.record), on: tx, source: source, actor: actor, intake: intake, now: now, ms: ms)
                 let store = HashSetStore(db: tx, clock: clock)
-                let found = try await store.items(forExact: videos.compactMap(\.record.primaryDigest))
+                // Each video's item by any of its file digests: a record merged through its SHA-1 into an item with
+                // another MD5 is that item.
+                let fileDigests = { (r: HashSetRecord) in r.digests.filter { $0.algorithm != .pdq } }
+                let found = try await store.items(forExact: videos.flatMap { fileDigests($0.record) })
                 var ids: [Int64] = []
                 for v in videos {
-                    guard let item = found[v.record.primaryDigest!] else {
+                    guard let item = fileDigests(v.record).lazy.compactMap({ found[$0] }).first else {
                         throw StoreError.invalid("an imported video's item was not found")
                     }
                     ids.append(item.id)

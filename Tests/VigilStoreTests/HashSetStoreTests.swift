@@ -40,6 +40,27 @@ struct HashSetStoreTests {
         }
     }
 
+    @Test("two files that share a PDQ stay two items, each with its own file digests; a PDQ alone merges by PDQ")
+    func pdqNeverJoinsFiles() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            let pdq = try HashDigest(.pdq, String(repeating: "00", count: 32))
+            var s = HashSetStore.ImportSummary()
+            try await store.importBatch(
+                [HashSetRecord(digests: [md5(1), pdq])], source: "a", actor: .system, into: &s)
+            try await store.importBatch(
+                [HashSetRecord(digests: [md5(2), pdq])], source: "b", actor: .system, into: &s)
+            #expect(s.added == 2)
+            let found = try await store.items(forExact: [md5(1), md5(2)])
+            #expect(found[md5(1)] != nil && found[md5(2)] != nil && found[md5(1)]?.id != found[md5(2)]?.id)
+            var pdqOnly = HashSetRecord(digests: [pdq])
+            pdqOnly.seriesName = "S"
+            var t = HashSetStore.ImportSummary()
+            try await store.importBatch([pdqOnly], source: "c", actor: .system, into: &t)
+            #expect(t.added == 0 && t.updated == 1, "a PDQ-only record is the item that holds its PDQ")
+        }
+    }
+
     @Test("every record comes back out exactly as it went in")
     func exportKeepsEveryField() async throws {
         try await withVigilApp { app, clock in

@@ -241,4 +241,52 @@ struct VideoRecordTests {
             #expect(fresh.indexedVideoCount == 1)
         }
     }
+
+    @Test("the frame index is saved beside the PDQ snapshot; a start loads it and reads only newer videos")
+    func frameIndexSnapshot() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            let path = (try app.vigil.configuration.dataDirectory as NSString).appendingPathComponent(
+                HashSetMatcher.snapshotFileName)
+            var rng = Rng(state: 9)
+            let videos = (0..<4).map { _ in (0..<25).map { _ in rng.hash() } }
+            func add(_ n: Int) async throws {
+                var s = HashSetStore.ImportSummary()
+                try await store.importVideos(
+                    [HashSetStore.VideoImport(record: try Self.record(30 + n), frames: Self.lines(videos[n]))],
+                    source: "t", actor: .system, intake: .confirmed(bank: "national"), into: &s)
+            }
+            func finds(_ m: HashSetMatcher, _ n: Int) async throws -> Bool {
+                try await m.matchVideo(try VPDQLines.frames(Self.lines(Array(videos[n][5..<20]), flip: true)))
+                    .count == 1
+            }
+            for n in 0..<3 { try await add(n) }
+            // given: the first start reads the frames and saves them
+            let first = try await HashSetMatcher(store: store, snapshotPath: path)
+            #expect(first.videoIndexSource == .database && first.indexedVideoCount == 3)
+            #expect(FileManager.default.fileExists(atPath: path + ".videos.head"))
+            // when: a video and an image are added (the PDQ snapshot goes stale)
+            try await add(3)
+            var s = HashSetStore.ImportSummary()
+            try await store.importBatch(
+                [HashSetRecord(digests: [try HashDigest(.pdq, rng.hash().hex)])], source: "t", actor: .system,
+                intake: .confirmed(bank: "national"), into: &s)
+            // then: the next start reads the PDQ hashes again but loads the frame index, adding the new video
+            let second = try await HashSetMatcher(store: store, snapshotPath: path)
+            #expect(second.indexSource == .database && second.videoIndexSource == .snapshot)
+            #expect(second.indexedVideoCount == 4)
+            for n in 0..<4 { #expect(try await finds(second, n), "video \(n)") }
+            let third = try await HashSetMatcher(store: store, snapshotPath: path)
+            #expect(third.indexSource == .snapshot && third.videoIndexSource == .snapshot)
+            #expect(try await finds(third, 3))
+            // when: the header no longer fits the database's rows (another database, a damaged file); then: ignored
+            try Data(repeating: 7, count: 40).write(to: URL(fileURLWithPath: path + ".videos.head"))
+            let fourth = try await HashSetMatcher(store: store, snapshotPath: path)
+            #expect(fourth.videoIndexSource == .database && fourth.indexedVideoCount == 4)
+            try Data("not an index".utf8).write(to: URL(fileURLWithPath: path + ".videos"))
+            let fifth = try await HashSetMatcher(store: store, snapshotPath: path)
+            #expect(fifth.videoIndexSource == .database && fifth.indexedVideoCount == 4)
+            #expect(try await finds(fifth, 0))
+        }
+    }
 }
