@@ -6,6 +6,7 @@
 #include <libavutil/log.h>
 #include <libavutil/time.h>
 #include <libswscale/swscale.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +35,27 @@ struct vigil_video {
     /// the caller's buffer and corrupted the heap; the rows are copied out from here.
     uint8_t *scaled;
     int scaled_stride;
+    /// Skipping non-reference frames (see the header): the first frame's presentation time, the factor from time
+    /// base units to frame numbers, the state (0 checking the times, 1 skipping, -1 decoding everything), how many
+    /// frames agreed so far, and the last number handed out.
+    int64_t first_pts;
+    double pts_to_number;
+    int skip_state;
+    int64_t agreed;
+    int64_t last_number;
 };
+
+void vigil_video_skip_nonreference(vigil_video *v, int on) {
+    if (v && v->skip_state == 0 && !on) v->skip_state = -1;
+}
+
+int64_t vigil_video_skipped(const vigil_video *v) {
+    if (!v || v->last_number + 1 <= v->decoded) return 0;
+    return v->last_number + 1 - v->decoded;
+}
+
+/// Frames whose presentation times must agree with their order before skipping starts.
+static const int64_t agreement_needed = 90;
 
 static int interrupted(void *opaque) {
     const struct vigil_video *v = opaque;
@@ -141,6 +162,11 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
     if (!v->frame || !v->packet) { vigil_video_close(v); say(error, error_len, "out of memory", 0); return -5; }
     AVRational rate = s->avg_frame_rate;
     if (rate.num == 0 || rate.den == 0) rate = s->r_frame_rate;
+    v->first_pts = AV_NOPTS_VALUE;
+    v->last_number = -1;
+    v->pts_to_number = (rate.num && rate.den && s->time_base.num && s->time_base.den)
+                           ? av_q2d(s->time_base) * av_q2d(rate) : 0;
+    v->skip_state = v->pts_to_number > 0 ? 0 : -1;
     memset(info, 0, sizeof *info);
     info->width = par->width;
     info->height = par->height;
@@ -182,7 +208,27 @@ int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8
         if (interrupted(v)) { say(error, error_len, "the time limit passed while decoding", 0); return -7; }
         int rc = avcodec_receive_frame(v->codec, v->frame);
         if (rc == 0) {
-            *frame_number = v->decoded++;
+            const int64_t pts = v->frame->best_effort_timestamp;
+            int64_t number;
+            if (v->skip_state == 1) {
+                number = pts != AV_NOPTS_VALUE ? llround((double)(pts - v->first_pts) * v->pts_to_number)
+                                               : v->last_number + 1;
+                if (number <= v->last_number) number = v->last_number + 1;
+            } else {
+                number = v->decoded;
+                if (v->skip_state == 0) {
+                    if (number == 0) v->first_pts = pts;
+                    if (pts == AV_NOPTS_VALUE || v->first_pts == AV_NOPTS_VALUE ||
+                        llround((double)(pts - v->first_pts) * v->pts_to_number) != number) {
+                        v->skip_state = -1;
+                    } else if (++v->agreed >= agreement_needed) {
+                        v->skip_state = 1;
+                    }
+                }
+            }
+            v->decoded++;
+            v->last_number = number;
+            *frame_number = number;
             if (want(context, *frame_number)) {
                 if (convert(v, rgb) < 0) {
                     av_frame_unref(v->frame);
@@ -214,6 +260,12 @@ int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8
                 break;
             }
             if (v->packet->stream_index != v->stream) { av_packet_unref(v->packet); continue; }
+            // A frame not wanted is decoded only if others refer to it.
+            v->codec->skip_frame = AVDISCARD_DEFAULT;
+            if (v->skip_state == 1 && v->packet->pts != AV_NOPTS_VALUE &&
+                !want(context, llround((double)(v->packet->pts - v->first_pts) * v->pts_to_number))) {
+                v->codec->skip_frame = AVDISCARD_NONREF;
+            }
             rc = avcodec_send_packet(v->codec, v->packet);
             av_packet_unref(v->packet);
             // A damaged packet is skipped, as players do; the frames around it still count.

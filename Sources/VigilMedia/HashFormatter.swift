@@ -186,7 +186,8 @@ public struct HashFormatter: Sendable {
                 "\"video\":{\"container\":\(jsonString(f.container)),\"codec\":\(jsonString(f.codec)),"
                     + "\"width\":\(f.width),\"height\":\(f.height),\"frame_rate\":\(f.frameRate),"
                     + "\"duration\":\(f.duration.map { String($0) } ?? "null"),\"frames_decoded\":\(v.decodedFrames),"
-                    + "\"vpdq\":[" + v.frames.map { jsonString($0.line) }.joined(separator: ",") + "]}")
+                    + "\"frames_skipped\":\(v.skippedFrames),\"vpdq\":["
+                    + v.frames.map { jsonString($0.line) }.joined(separator: ",") + "]}")
         }
         return "{" + fields.joined(separator: ",") + "}"
     }

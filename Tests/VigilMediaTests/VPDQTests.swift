@@ -64,6 +64,23 @@ struct VPDQTests {
         }
     }
 
+    @Test("frames no sampled frame depends on are not decoded, and the sampled frames come out the same")
+    func skipsNonReferenceFrames() throws {
+        // H.264 with B-frames (x264's default: some are references, some not), 30 fps, 8 s: 240 frames.
+        let path = try TestVideos.make(
+            "testsrc2=size=320x180:rate=30:duration=8", "b-frames.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        let skipping = try VPDQ.hash(path: path, decodeEveryFrame: false)
+        let whole = try VPDQ.hash(path: path, decodeEveryFrame: true)
+        #expect(whole.skippedFrames == 0 && whole.decodedFrames == 240)
+        #expect(skipping.decodedFrames == 240, "skipped frames are still counted")
+        #expect(skipping.skippedFrames > 40, "\(skipping.skippedFrames) frames skipped")
+        #expect(skipping.frames == whole.frames, "the same frames, numbers, times and hashes")
+        #expect(skipping.frames.map(\.frameNumber) == Array(stride(from: 0, to: 240, by: 30)))
+        // A stream without B-frames has nothing to skip.
+        let mpeg4 = try VPDQ.hash(path: try TestVideos.make("testsrc2=size=320x180:rate=30:duration=4", "p.avi"))
+        #expect(mpeg4.skippedFrames == 0 && mpeg4.decodedFrames == 120)
+    }
+
     @Test("the same clip scaled and re-encoded small stays within PDQ's radius frame by frame")
     func robust() throws {
         let source = "testsrc2=size=640x360:rate=30:duration=4"

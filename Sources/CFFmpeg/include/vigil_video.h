@@ -30,11 +30,21 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
                      vigil_video_info *info, char *error, size_t error_len);
 
 /// Decodes the next frame. With `want` non-zero, converts it to RGB24 into `rgb` (width*height*3 bytes, packed).
-/// Returns 1 when a frame was decoded (its decode-order number, from 0, in `frame_number`), 0 at the end,
+/// Returns 1 when a frame was decoded (its number in presentation order, from 0, in `frame_number`), 0 at the end,
 /// negative on an error (-7 the deadline passed, -8 a decoding error, or a read that failed before the end: the
 /// file is damaged or cut short) with a sentence in `error`.
-/// `want` is asked per frame through the callback so that only sampled frames are converted.
+/// `want` is asked per frame through the callback so that only sampled frames are converted; it must be a pure
+/// function of the number, because it is also asked about packets before they are decoded.
+///
+/// Skipping (on unless vigil_video_skip_nonreference(v, 0)): once the first 90 frames' presentation times have
+/// agreed with their decode-order numbers (a constant frame rate), a packet whose frame is not wanted is decoded
+/// only if other frames refer to it (AVDISCARD_NONREF): a frame no other frame refers to cannot change a wanted
+/// one, so the wanted frames decode exactly as before. From then on a frame's number comes from its presentation
+/// time, which counts the skipped frames. A stream whose times do not agree is decoded whole, numbered in order.
 typedef int (*vigil_video_want)(void *context, int64_t frame_number);
+void vigil_video_skip_nonreference(vigil_video *v, int on);
+/// Frames skipped so far without decoding (packets discarded as non-reference).
+int64_t vigil_video_skipped(const vigil_video *v);
 int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8_t *rgb, int64_t *frame_number,
                      int *converted, char *error, size_t error_len);
 

@@ -55,8 +55,10 @@ public struct VideoFacts: Sendable, Equatable {
 public struct VideoHash: Sendable, Equatable {
     public let facts: VideoFacts
     public let frames: [VPDQFrame]
-    /// Frames decoded in all (the sampled ones are `frames`).
+    /// Frames the video has, as numbered (the sampled ones are `frames`).
     public let decodedFrames: Int
+    /// Of those, frames not decoded: no other frame refers to them and they were not sampled.
+    public var skippedFrames: Int = 0
 }
 
 /// Bounds on one video, so that a hostile file (absurd dimensions, a stream that never ends, millions of frames)
@@ -111,14 +113,19 @@ public enum VPDQ {
     /// - Throws: ``Failure``.
     public static func hash(
         path: String, secondsPerHash: Double = defaultSecondsPerHash, limits: VideoLimits = VideoLimits(),
-        progress: ((Int, Double) -> Void)? = nil
+        decodeEveryFrame: Bool = decodeEveryFrame, progress: ((Int, Double) -> Void)? = nil
     ) throws(Failure) -> VideoHash {
         let fd = openReadOnly(path, O_NOCTTY)
         guard fd >= 0 else { throw .notVideo(systemError("open").description) }
         defer { close(fd) }
         return try hash(
-            descriptor: fd, secondsPerHash: secondsPerHash, limits: limits, progress: progress)
+            descriptor: fd, secondsPerHash: secondsPerHash, limits: limits, decodeEveryFrame: decodeEveryFrame,
+            progress: progress)
     }
+
+    /// Decode every frame, as the reference does, instead of skipping frames no sampled frame depends on: set
+    /// `VIGIL_VIDEO_DECODE=all` (for measuring the effect; the sampled frames decode the same either way).
+    public static let decodeEveryFrame = ProcessInfo.processInfo.environment["VIGIL_VIDEO_DECODE"] == "all"
 
     /// Opens the video at `descriptor` through FFmpeg (see ``hash(descriptor:secondsPerHash:limits:progress:)``) and
     /// reads its facts; the caller closes it with `vigil_video_close`.
@@ -150,10 +157,11 @@ public enum VPDQ {
     /// open, whatever its name's bytes, and never a protocol a name could spell).
     public static func hash(
         descriptor: Int32, secondsPerHash: Double = defaultSecondsPerHash, limits: VideoLimits = VideoLimits(),
-        progress: ((Int, Double) -> Void)? = nil
+        decodeEveryFrame: Bool = decodeEveryFrame, progress: ((Int, Double) -> Void)? = nil
     ) throws(Failure) -> VideoHash {
         let (video, facts) = try open(descriptor: descriptor, limits: limits)
         defer { vigil_video_close(video) }
+        if decodeEveryFrame { vigil_video_skip_nonreference(video, 0) }
         var error = [CChar](repeating: 0, count: 256)
         let message = { String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         // Every frameMod-th frame, at least every frame (the reference truncates, then takes 1 for 0).
@@ -163,6 +171,7 @@ public enum VPDQ {
         let hasher = PDQHasher()
         var frames: [VPDQFrame] = []
         var decoded = 0
+        var seen = 0
         while true {
             var number: Int64 = 0
             var converted: Int32 = 0
@@ -179,7 +188,9 @@ public enum VPDQ {
                 throw .decode(message(), frames: frames.count)
             }
             decoded += 1
-            if decoded > limits.maxFrames { throw .limit("more than \(limits.maxFrames) frames") }
+            // Frames as numbered: skipped ones count towards the cap and the length too.
+            seen = max(seen, Int(clamping: number) + 1)
+            if seen > limits.maxFrames { throw .limit("more than \(limits.maxFrames) frames") }
             if converted == 1 {
                 let r = rgb.withUnsafeBufferPointer {
                     hasher.hash(pixels: $0, width: facts.width, height: facts.height, channels: 3)
@@ -192,13 +203,15 @@ public enum VPDQ {
             if decoded % 500 == 0 { progress?(decoded, Double(number) / facts.frameRate) }
         }
         // A file cut short often ends without a read error: what was decoded against what the container declares.
-        if let duration = facts.duration, duration > 2, Double(decoded) / facts.frameRate < duration * 0.8 - 0.5 {
+        if let duration = facts.duration, duration > 2, Double(seen) / facts.frameRate < duration * 0.8 - 0.5 {
             throw .decode(
                 String(
                     format: "the video stops at %.1f s of the %.1f s its container declares (cut short or damaged)",
-                    Double(decoded) / facts.frameRate, duration), frames: frames.count)
+                    Double(seen) / facts.frameRate, duration), frames: frames.count)
         }
-        return VideoHash(facts: facts, frames: frames, decodedFrames: decoded)
+        var hash = VideoHash(facts: facts, frames: frames, decodedFrames: seen)
+        hash.skippedFrames = Int(vigil_video_skipped(video))
+        return hash
     }
 
     /// The reference's text: one line per hashed frame.
