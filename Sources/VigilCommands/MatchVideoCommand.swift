@@ -152,15 +152,7 @@ struct MatchVideoCommand: ParsableCommand {
         let names: [String]
 
         /// Seconds as m:ss (h:mm:ss from an hour), to the tenth when the time is not whole.
-        static func clock(_ seconds: Double) -> String {
-            // Held to plausible times: a crafted .vpdq file may say anything.
-            let tenths = Int((max(0, min(seconds.isFinite ? seconds : 0, 1e9)) * 10).rounded())
-            let whole = tenths / 10
-            let fraction = tenths % 10 == 0 ? "" : ".\(tenths % 10)"
-            let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60)
-            return h > 0
-                ? String(format: "%d:%02d:%02d", h, m, s) + fraction : String(format: "%d:%02d", m, s) + fraction
-        }
+        static func clock(_ seconds: Double) -> String { MatchedRange.clock(seconds, tenths: true) }
 
         static func percent(_ v: Double) -> String { String(format: "%.1f", v) }
 

@@ -87,6 +87,18 @@ public struct MatchedRange: Sendable, Equatable, Hashable, Codable {
         self.targetEnd = targetEnd
         self.frames = frames
     }
+
+    /// Seconds as m:ss (h:mm:ss from an hour); with `tenths`, to the tenth when the time is not whole. Held to
+    /// plausible times: a crafted frame list may say anything.
+    public static func clock(_ seconds: Double, tenths: Bool = false) -> String {
+        let scale = tenths ? 10.0 : 1.0
+        let units = Int((max(0, min(seconds.isFinite ? seconds : 0, 1e9)) * scale).rounded())
+        let whole = tenths ? units / 10 : units
+        let fraction = tenths && units % 10 != 0 ? ".\(units % 10)" : ""
+        let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return (h > 0 ? "\(h):\(two(m)):\(two(s))" : "\(m):\(two(s))") + fraction
+    }
 }
 
 public enum VideoMatching {

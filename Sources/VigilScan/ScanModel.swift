@@ -60,11 +60,7 @@ public struct KnownVideoHit: Sendable, Equatable, Codable {
     }
 
     /// Seconds as m:ss (h:mm:ss from an hour).
-    public static func clock(_ seconds: Double) -> String {
-        let whole = Int(seconds.isFinite ? max(0, min(seconds, 1e9)).rounded() : 0)
-        let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60)
-        return h > 0 ? String(format: "%d:%02d:%02d", h, m, s) : String(format: "%d:%02d", m, s)
-    }
+    public static func clock(_ seconds: Double) -> String { MatchedRange.clock(seconds) }
 }
 
 /// One known item a file matched.

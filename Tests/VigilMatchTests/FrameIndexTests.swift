@@ -5,6 +5,15 @@ import Testing
 
 @Suite("Frame index: videos by their frames, exact against the reference's brute-force comparison")
 struct FrameIndexTests {
+    @Test("matched times read as a clock: m:ss, h:mm:ss from an hour, tenths on request, crafted times held")
+    func clock() {
+        #expect(MatchedRange.clock(0) == "0:00" && MatchedRange.clock(77.4) == "1:17")
+        #expect(MatchedRange.clock(3 * 3600 + 5 * 60 + 9) == "3:05:09")
+        #expect(MatchedRange.clock(12.25, tenths: true) == "0:12.3" && MatchedRange.clock(12, tenths: true) == "0:12")
+        #expect(MatchedRange.clock(-5) == "0:00" && MatchedRange.clock(.nan) == "0:00")
+        #expect(MatchedRange.clock(.infinity) == "0:00" && MatchedRange.clock(1e300) == "277777:46:40")
+    }
+
     /// A synthetic video: `scenes` shots, each a base hash held for a few sampled frames with small changes, a few
     /// frames of low quality, one second apart from `start`.
     static func video(_ rng: inout SplitMix64, scenes: Int, start: Double = 0) -> [VideoFrame] {
