@@ -394,7 +394,7 @@ func digests(_ o: Options) throws {
     print(String(decoding: json, as: UTF8.self))
 }
 
-/// `BenchMatch frames --frames N [--queries Q]`: the frame index (#16) at scale. Synthetic videos of 30 to 3,600
+/// `BenchMatch frames --frames N [--queries Q] [--out DIR]`: the frame index (#16) at scale. Synthetic videos of 30 to 3,600
 /// sampled frames (log-uniform), cut into scenes of 5 to 40 frames whose frames drift a few bits from one to the
 /// next (a third of them still: the same hash again); one video in ten is a re-encoding of an earlier one (every
 /// frame moved up to 8 bits), so the set is clustered as real sets are. Measures the build, the memory per sampled
@@ -480,6 +480,13 @@ func frames(_ o: Options) throws {
         for f in clip { for h in stored where h.distance(to: f.hash) <= 31 { matches += 1 } }
         bruteSeconds.append(now() - t)
         precondition(matches > 0)
+    }
+    // With --out, the stored frame hashes and the clips, for faiss IndexBinaryFlat over the same frames
+    // (bench/video/faiss_frames.py): 32-byte big-endian records, the clips 60 frames each in order.
+    if !o.out.isEmpty {
+        try FileManager.default.createDirectory(atPath: o.out, withIntermediateDirectories: true)
+        try writeRecords(stored, to: o.out + "/frames.stored.bin")
+        try writeRecords(clips.flatMap { $0.map(\.hash) }, to: o.out + "/frames.clips.bin")
     }
     let record: [String: Any] = [
         "engine": "VigilMatch.FrameIndex", "videos": videos.count, "sampled_frames": total,

@@ -35,15 +35,56 @@ struct vigil_video {
     /// the caller's buffer and corrupted the heap; the rows are copied out from here.
     uint8_t *scaled;
     int scaled_stride;
-    /// Skipping non-reference frames (see the header): the first frame's presentation time, the factor from time
-    /// base units to frame numbers, the state (0 checking the times, 1 skipping, -1 decoding everything), how many
-    /// frames agreed so far, and the last number handed out.
-    int64_t first_pts;
-    double pts_to_number;
+    /// Skipping non-reference frames (see the header). The presentation times of the packets read and not yet
+    /// passed, sorted (the decoder's reorder window plus skipped frames); the frames passed so far in presentation
+    /// order (output or skipped): a frame's number is its rank. The state: 0 checking that ranks agree with the
+    /// decode order, 1 skipping, -1 decoding everything. How many frames agreed, and the last number handed out.
+    int64_t *pending;
+    int pending_count;
+    int64_t ranked;
     int skip_state;
     int64_t agreed;
     int64_t last_number;
 };
+
+/// The most presentation times held: beyond it (a stream that never outputs what it reads) skipping stops.
+static const int pending_cap = 4096;
+
+/// Frames a packet may land on either side of its estimated number and still be decoded when one is wanted.
+static const int64_t margin = 2;
+
+/// Inserts a packet's presentation time; 0 when there is no room.
+static int pending_insert(vigil_video *v, int64_t pts) {
+    if (!v->pending) {
+        v->pending = av_malloc_array(pending_cap, sizeof *v->pending);
+        if (!v->pending) return 0;
+    }
+    if (v->pending_count == pending_cap) return 0;
+    int i = v->pending_count++;
+    while (i > 0 && v->pending[i - 1] > pts) { v->pending[i] = v->pending[i - 1]; i--; }
+    v->pending[i] = pts;
+    return 1;
+}
+
+/// Passes every pending time before `pts` (frames skipped, or never output) and then `pts` itself; the frame's rank,
+/// or -1 when `pts` was never read (the ranks no longer follow the stream).
+static int64_t pending_pass(vigil_video *v, int64_t pts) {
+    int before = 0;
+    while (before < v->pending_count && v->pending[before] < pts) before++;
+    if (before == v->pending_count || v->pending[before] != pts) return -1;
+    int64_t rank = v->ranked + before;
+    memmove(v->pending, v->pending + before + 1, (size_t)(v->pending_count - before - 1) * sizeof *v->pending);
+    v->pending_count -= before + 1;
+    v->ranked = rank + 1;
+    return rank;
+}
+
+/// The number a packet's frame will likely have: frames passed, plus pending times before it.
+static int64_t pending_estimate(const vigil_video *v, int64_t pts) {
+    int before = 0;
+    while (before < v->pending_count && v->pending[before] < pts) before++;
+    return v->ranked + before;
+}
 
 void vigil_video_skip_nonreference(vigil_video *v, int on) {
     if (v && v->skip_state == 0 && !on) v->skip_state = -1;
@@ -77,6 +118,7 @@ void vigil_video_close(vigil_video *v) {
     if (!v) return;
     sws_freeContext(v->sws);
     av_freep(&v->scaled);
+    av_freep(&v->pending);
     av_frame_free(&v->frame);
     av_packet_free(&v->packet);
     avcodec_free_context(&v->codec);
@@ -162,11 +204,7 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
     if (!v->frame || !v->packet) { vigil_video_close(v); say(error, error_len, "out of memory", 0); return -5; }
     AVRational rate = s->avg_frame_rate;
     if (rate.num == 0 || rate.den == 0) rate = s->r_frame_rate;
-    v->first_pts = AV_NOPTS_VALUE;
     v->last_number = -1;
-    v->pts_to_number = (rate.num && rate.den && s->time_base.num && s->time_base.den)
-                           ? av_q2d(s->time_base) * av_q2d(rate) : 0;
-    v->skip_state = v->pts_to_number > 0 ? 0 : -1;
     memset(info, 0, sizeof *info);
     info->width = par->width;
     info->height = par->height;
@@ -208,22 +246,21 @@ int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8
         if (interrupted(v)) { say(error, error_len, "the time limit passed while decoding", 0); return -7; }
         int rc = avcodec_receive_frame(v->codec, v->frame);
         if (rc == 0) {
-            const int64_t pts = v->frame->best_effort_timestamp;
-            int64_t number;
+            const int64_t pts = v->frame->pts;
+            int64_t number = v->decoded;
             if (v->skip_state == 1) {
-                number = pts != AV_NOPTS_VALUE ? llround((double)(pts - v->first_pts) * v->pts_to_number)
-                                               : v->last_number + 1;
-                if (number <= v->last_number) number = v->last_number + 1;
-            } else {
-                number = v->decoded;
-                if (v->skip_state == 0) {
-                    if (number == 0) v->first_pts = pts;
-                    if (pts == AV_NOPTS_VALUE || v->first_pts == AV_NOPTS_VALUE ||
-                        llround((double)(pts - v->first_pts) * v->pts_to_number) != number) {
-                        v->skip_state = -1;
-                    } else if (++v->agreed >= agreement_needed) {
-                        v->skip_state = 1;
-                    }
+                // Numbered by rank; a frame whose time was never read means the ranks are lost: start again.
+                number = pts == AV_NOPTS_VALUE ? -1 : pending_pass(v, pts);
+                if (number < 0) {
+                    av_frame_unref(v->frame);
+                    say(error, error_len, "frame times do not follow the packets; decode everything", 0);
+                    return -9;
+                }
+            } else if (v->skip_state == 0) {
+                if (pts == AV_NOPTS_VALUE || pending_pass(v, pts) != number) {
+                    v->skip_state = -1;
+                } else if (++v->agreed >= agreement_needed) {
+                    v->skip_state = 1;
                 }
             }
             v->decoded++;
@@ -260,11 +297,26 @@ int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8
                 break;
             }
             if (v->packet->stream_index != v->stream) { av_packet_unref(v->packet); continue; }
-            // A frame not wanted is decoded only if others refer to it.
+            // Every packet's time is kept while checking or skipping; a frame not wanted (nor any frame within the
+            // margin of its estimated number) is decoded only if others refer to it.
             v->codec->skip_frame = AVDISCARD_DEFAULT;
-            if (v->skip_state == 1 && v->packet->pts != AV_NOPTS_VALUE &&
-                !want(context, llround((double)(v->packet->pts - v->first_pts) * v->pts_to_number))) {
-                v->codec->skip_frame = AVDISCARD_NONREF;
+            if (v->skip_state >= 0) {
+                const int64_t pts = v->packet->pts;
+                if (pts == AV_NOPTS_VALUE || !pending_insert(v, pts)) {
+                    if (v->skip_state == 1) {
+                        av_packet_unref(v->packet);
+                        say(error, error_len, "a packet without a time while skipping; decode everything", 0);
+                        return -9;
+                    }
+                    v->skip_state = -1;
+                } else if (v->skip_state == 1) {
+                    const int64_t estimate = pending_estimate(v, pts);
+                    int wanted = 0;
+                    for (int64_t n = estimate - margin; n <= estimate + margin && !wanted; n++) {
+                        wanted = n >= 0 && want(context, n);
+                    }
+                    if (!wanted) v->codec->skip_frame = AVDISCARD_NONREF;
+                }
             }
             rc = avcodec_send_packet(v->codec, v->packet);
             av_packet_unref(v->packet);

@@ -101,7 +101,7 @@ extension HashSetMatcher {
                     version: item.version, firstSeen: nil, comparison: hit.comparison, ranges: hit.ranges)
             }.sorted { VideoComparison.ranks(($0.comparison, $0.item), before: ($1.comparison, $1.item)) }
         }
-        let banks = Dictionary(uniqueKeysWithValues: try await store.banks().map { ($0.name, $0) })
+        let banks = try await currentBanks().0
         let matchBanks = banks.values.filter { $0.enabled && $0.kind == .match }
         let key = Self.samplingKey(HashDigest(pdqHex: first.hash.hex))
         var out: [VideoHit] = []

@@ -353,7 +353,7 @@ public final class HashSetMatcher: @unchecked Sendable {
     /// The banks by name, and how far a query must search for negative banks' hashes: their largest radius, or 0
     /// when no enabled negative bank holds a record (then a query searches only its own radius). Read at most once a
     /// second, so a bank switched off changes answers within a second and a busy server does not ask per query.
-    private func currentBanks() async throws -> ([String: HashBank], Int) {
+    func currentBanks() async throws -> ([String: HashBank], Int) {
         guard let store else { return ([Self.fileBank.name: Self.fileBank], 0) }
         let now = ContinuousClock.now
         if let (cached, lifetime) = lock.withLock({ bankCache.map { ($0, bankLifetime) } }), now - cached.at < lifetime

@@ -76,6 +76,24 @@ struct VPDQTests {
         #expect(skipping.skippedFrames > 40, "\(skipping.skippedFrames) frames skipped")
         #expect(skipping.frames == whole.frames, "the same frames, numbers, times and hashes")
         #expect(skipping.frames.map(\.frameNumber) == Array(stride(from: 0, to: 240, by: 30)))
+        // A dropped frame (a gap in the times, as phones and webcams record): numbers are ranks, so the frames
+        // after the gap are the same as decoding everything.
+        let gap = try TestVideos.make(
+            "testsrc2=size=320x180:rate=30:duration=8", "gap.mp4",
+            ["-vf", "select=not(eq(n\\,150))", "-fps_mode", "passthrough", "-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        let gapSkipping = try VPDQ.hash(path: gap, decodeEveryFrame: false)
+        #expect(gapSkipping.skippedFrames > 40 && gapSkipping.decodedFrames == 239)
+        #expect(gapSkipping.frames == (try VPDQ.hash(path: gap, decodeEveryFrame: true)).frames)
+        // Two recordings joined byte for byte (the times start again): skipping stops and the whole is decoded.
+        let part = try TestVideos.make(
+            "testsrc2=size=320x180:rate=30:duration=5", "part.ts", ["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        let joined = part + "-joined.ts"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: part))
+        try (bytes + bytes).write(to: URL(fileURLWithPath: joined))
+        let joinedSkipping = try VPDQ.hash(path: joined, decodeEveryFrame: false)
+        #expect(joinedSkipping.frames == (try VPDQ.hash(path: joined, decodeEveryFrame: true)).frames)
+        #expect(joinedSkipping.decodedFrames == 300 && joinedSkipping.frames.count == 10)
+        #expect(joinedSkipping.skippedFrames == 0, "decoded again, every frame")
         // A stream without B-frames has nothing to skip.
         let mpeg4 = try VPDQ.hash(path: try TestVideos.make("testsrc2=size=320x180:rate=30:duration=4", "p.avi"))
         #expect(mpeg4.skippedFrames == 0 && mpeg4.decodedFrames == 120)

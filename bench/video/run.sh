@@ -11,7 +11,8 @@
 # re-encoded clips answered on one core; memory per sampled frame; a brute-force scan of every stored frame for the
 # same clips).
 #
-# Environment: VIGIL (required), SECONDS_LONG (length of the long video, 120), FRAMES (sampled frames in the frame
+# Environment: VIGIL (required), SECONDS_LONG (length of the long video, 120), FAISS (1; 0 skips faiss
+# IndexBinaryFlat over the same frames), FAISS_CLIPS (20), FRAMES (sampled frames in the frame
 # index, 10000000; the issue's figure is 50000000, about 4 GB and 4 minutes), BENCH_BIN (BenchMatch; default beside
 # VIGIL), WORK (temporary folder), KEEP.
 # Videos are made by the `ffmpeg` program from its own sources (test pattern, fractal), never anything else.
@@ -58,4 +59,12 @@ done
 BENCH_BIN="${BENCH_BIN:-$(dirname "$VIGIL")/BenchMatch}"
 [ -x "$BENCH_BIN" ] || { echo "BenchMatch not found at $BENCH_BIN (swift build -c release --product BenchMatch)"; exit 1; }
 echo "frame index, ${FRAMES:-10000000} sampled frames:"
-"$BENCH_BIN" frames --frames "${FRAMES:-10000000}" --queries 200
+mkdir -p "$WORK/frames"
+line=$("$BENCH_BIN" frames --frames "${FRAMES:-10000000}" --queries 200 --out "$WORK/frames" | tail -1)
+echo "$line"
+# faiss IndexBinaryFlat over the same stored frames and clips, one thread (FAISS=0 skips it).
+if [ "${FAISS:-1}" = 1 ] && "$PYTHON" -c 'import faiss, numpy' 2>/dev/null; then
+  "$PYTHON" "$(dirname "$0")/faiss_frames.py" "$WORK/frames" "$line" --clips "${FAISS_CLIPS:-20}"
+else
+  echo "faiss rows skipped (FAISS=0, or pip install faiss-cpu numpy)"
+fi

@@ -32,15 +32,17 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
 /// Decodes the next frame. With `want` non-zero, converts it to RGB24 into `rgb` (width*height*3 bytes, packed).
 /// Returns 1 when a frame was decoded (its number in presentation order, from 0, in `frame_number`), 0 at the end,
 /// negative on an error (-7 the deadline passed, -8 a decoding error, or a read that failed before the end: the
-/// file is damaged or cut short) with a sentence in `error`.
+/// file is damaged or cut short; -9 skipping lost the frame numbers, see below) with a sentence in `error`.
 /// `want` is asked per frame through the callback so that only sampled frames are converted; it must be a pure
 /// function of the number, because it is also asked about packets before they are decoded.
 ///
-/// Skipping (on unless vigil_video_skip_nonreference(v, 0)): once the first 90 frames' presentation times have
-/// agreed with their decode-order numbers (a constant frame rate), a packet whose frame is not wanted is decoded
-/// only if other frames refer to it (AVDISCARD_NONREF): a frame no other frame refers to cannot change a wanted
-/// one, so the wanted frames decode exactly as before. From then on a frame's number comes from its presentation
-/// time, which counts the skipped frames. A stream whose times do not agree is decoded whole, numbered in order.
+/// Skipping (on unless vigil_video_skip_nonreference(v, 0)): frames are numbered by their rank in presentation
+/// order among all packets read (each packet is one frame), which is the decode-output count the reference uses.
+/// Once the first 90 frames' ranks have agreed with that count, a packet whose frame is not wanted (nor any frame
+/// within two of its estimated number) is decoded only if other frames refer to it (AVDISCARD_NONREF): a frame no
+/// other frame refers to cannot change a wanted one, so the wanted frames decode exactly as before. A stream whose
+/// ranks disagree is decoded whole; one that loses them while skipping (a frame whose time was never read, a packet
+/// without a time) ends with -9: decode it again with skipping off.
 typedef int (*vigil_video_want)(void *context, int64_t frame_number);
 void vigil_video_skip_nonreference(vigil_video *v, int on);
 /// Frames skipped so far without decoding (packets discarded as non-reference).

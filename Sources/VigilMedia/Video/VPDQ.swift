@@ -159,9 +159,27 @@ public enum VPDQ {
         descriptor: Int32, secondsPerHash: Double = defaultSecondsPerHash, limits: VideoLimits = VideoLimits(),
         decodeEveryFrame: Bool = decodeEveryFrame, progress: ((Int, Double) -> Void)? = nil
     ) throws(Failure) -> VideoHash {
+        if let hash = try decode(
+            descriptor: descriptor, secondsPerHash: secondsPerHash, limits: limits, everyFrame: decodeEveryFrame,
+            progress: progress)
+        {
+            return hash
+        }
+        // The frames' times stopped following the packets while skipping (joined recordings, packets without
+        // times): the numbers can no longer be trusted, so the video is decoded again, every frame.
+        return try decode(
+            descriptor: descriptor, secondsPerHash: secondsPerHash, limits: limits, everyFrame: true,
+            progress: progress)!
+    }
+
+    /// One pass over the video; nil when skipping had to stop (decode again with `everyFrame`).
+    private static func decode(
+        descriptor: Int32, secondsPerHash: Double, limits: VideoLimits, everyFrame: Bool,
+        progress: ((Int, Double) -> Void)?
+    ) throws(Failure) -> VideoHash? {
         let (video, facts) = try open(descriptor: descriptor, limits: limits)
         defer { vigil_video_close(video) }
-        if decodeEveryFrame { vigil_video_skip_nonreference(video, 0) }
+        if everyFrame { vigil_video_skip_nonreference(video, 0) }
         var error = [CChar](repeating: 0, count: 256)
         let message = { String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         // Every frameMod-th frame, at least every frame (the reference truncates, then takes 1 for 0).
@@ -183,6 +201,7 @@ public enum VPDQ {
                 }
             }
             if rc == 0 { break }
+            if rc == -9, !everyFrame { return nil }
             if rc < 0 {
                 if rc == -7 { throw .limit("\(message()) (\(limits.maxSeconds) s)") }
                 throw .decode(message(), frames: frames.count)

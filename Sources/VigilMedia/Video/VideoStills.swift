@@ -22,6 +22,8 @@ public enum VideoStills {
         defer { close(fd) }
         let (video, facts) = try VPDQ.open(descriptor: fd, limits: limits)
         defer { vigil_video_close(video) }
+        // A few frames for a contact sheet: decoded in order, nothing skipped.
+        vigil_video_skip_nonreference(video, 0)
         // The frames wanted, by number; without a duration, the first frames one second apart.
         // A container may declare anything: the estimate is held to the frame cap.
         let declared = facts.duration.map { $0 * facts.frameRate } ?? Double(count) * facts.frameRate
