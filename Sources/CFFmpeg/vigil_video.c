@@ -51,7 +51,7 @@ struct vigil_video {
 static const int pending_cap = 4096;
 
 /// Frames a packet may land on either side of its estimated number and still be decoded when one is wanted.
-static const int64_t margin = 2;
+static const int64_t margin = 1;
 
 /// Inserts a packet's presentation time; 0 when there is no room.
 static int pending_insert(vigil_video *v, int64_t pts) {

@@ -12,7 +12,7 @@ extension HashSetFormat: ExpressibleByArgument {}
 struct HashSetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hashset", abstract: "Import, export and count the national hash set.",
-        subcommands: [Import.self, ImportVideos.self, Export.self, Stats.self])
+        subcommands: [Import.self, ImportVideos.self, Export.self, ExportVideos.self, Stats.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -268,6 +268,70 @@ struct HashSetCommand: AsyncParsableCommand {
                     "exported \(written) records to \(path)"
                         + (skipped > 0 ? " (\(skipped) had nothing this format can carry)" : ""))
             }
+        }
+    }
+
+    struct ExportVideos: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export-videos",
+            abstract: "Export video records' vPDQ as Meta's reference writes it, one file per video.",
+            discussion: """
+                Each video record of an enabled match bank (confirmed only, unless --include-pending) becomes                 DIR/<MD5>.vpdq: one line per frame, frame number,quality,PDQ hex,seconds, as vpdq writes them.                 DIR/videos.csv lists each file with its item, digests, category, duration and frame count. The                 folder is what vigil match-video --known reads, and what tools built on Meta's vpdq read. VICS                 (vigil hashset export --format vics) carries the same frames with the records.
+                """)
+        @OptionGroup var options: DatabaseOptions
+        @Flag(help: "Also export records still in review (by default only confirmed records leave).")
+        var includePending = false
+        @Argument(help: "The folder to write (created).") var directory: String
+
+        func run() async throws {
+            let dir = directory
+            let states: Set<HashReviewState> = includePending ? [.confirmed, .pending, .escalated] : [.confirmed]
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                FileHandle.standardError.write(
+                    Data("vigil hashset export-videos: \(error.localizedDescription)\n".utf8))
+                throw ExitCode(1)
+            }
+            let written = try await runStoreCommand(options) { ctx -> Int in
+                let store = HashSetStore(db: ctx.database, clock: SystemClock())
+                let banks = Set(try await store.banks().filter { $0.enabled && $0.kind == .match }.map(\.name))
+                let rows = try await store.videoRows(afterRow: 0)
+                var csv = "file,item,md5,sha1,sha256,category,duration,frames\n"
+                var written = 0
+                for start in stride(from: 0, to: rows.count, by: 100) {
+                    let ids = rows[start..<min(start + 100, rows.count)].map(\.item)
+                    let items = try await store.items(ids: ids)
+                    let frames = try await store.videos(items: ids)
+                    for id in ids {
+                        guard let item = items[id], let video = frames[id], banks.contains(item.bank),
+                            states.contains(item.review.state),
+                            !(item.review.category.map(HashReview.internalOnly.contains) ?? false),
+                            let name = [.md5, .sha1, .sha256].lazy.compactMap({ item.record.digest($0)?.value }).first
+                        else { continue }
+                        let file = name + ".vpdq"
+                        let text = video.frames.joined(separator: "\n") + "\n"
+                        try Data(text.utf8).write(
+                            to: URL(fileURLWithPath: (dir as NSString).appendingPathComponent(file)))
+                        let category = item.record.categories.first.map { "\($0.scheme.rawValue):\($0.code)" } ?? ""
+                        let fields = [
+                            file, "item-\(id)", item.record.digest(.md5)?.value ?? "",
+                            item.record.digest(.sha1)?.value ?? "", item.record.digest(.sha256)?.value ?? "", category,
+                            video.duration.map { String(format: "%.3f", $0) } ?? "", String(video.frames.count),
+                        ]
+                        csv += fields.map(Self.csvField).joined(separator: ",") + "\n"
+                        written += 1
+                    }
+                }
+                try Data(csv.utf8).write(
+                    to: URL(fileURLWithPath: (dir as NSString).appendingPathComponent("videos.csv")))
+                return written
+            }
+            print("exported \(written) videos to \(dir) (one .vpdq file each; videos.csv lists them)")
+        }
+
+        /// A CSV field, quoted when it holds a comma, a quote or a line break.
+        static func csvField(_ text: String) -> String {
+            text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline })
+                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
         }
     }
 

@@ -356,6 +356,15 @@ def test_video_records_travel_as_vics_and_a_scan_against_the_file_finds_a_clip()
         assert m["query_share"] >= 80 and m["item"].startswith("police.json#"), m
         main = max(m["ranges"], key=lambda r: r["frames"])
         assert abs(main["video_start"] - (6 + main["file_start"])) <= 1.1, main
+        # The reference's own form: one .vpdq file per video, which match-video reads as known videos.
+        folder = os.path.join(work, "vpdq")
+        assert "exported 1 videos" in run("hashset", "export-videos", folder, "--data-dir", a).stdout
+        listed = open(os.path.join(folder, "videos.csv")).read().splitlines()
+        assert listed[0].startswith("file,item,md5") and len(listed) == 2, listed
+        name = listed[1].split(",")[0]
+        assert open(os.path.join(folder, name)).read().splitlines() == frames
+        shown = run("match-video", "--known", folder, os.path.join(ev, "clip.avi")).stdout
+        assert "shows " + os.path.join(folder, name) in shown, shown
         print(f"\nVICS: {len(frames)} frames exported and re-imported; the clip is "
               f"{main['file_start']:.0f}-{main['file_end']:.0f} s = {main['video_start']:.0f}-"
               f"{main['video_end']:.0f} s of {m['item']}")

@@ -39,7 +39,7 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
 /// Skipping (on unless vigil_video_skip_nonreference(v, 0)): frames are numbered by their rank in presentation
 /// order among all packets read (each packet is one frame), which is the decode-output count the reference uses.
 /// Once the first 90 frames' ranks have agreed with that count, a packet whose frame is not wanted (nor any frame
-/// within two of its estimated number) is decoded only if other frames refer to it (AVDISCARD_NONREF): a frame no
+/// within one of its estimated number) is decoded only if other frames refer to it (AVDISCARD_NONREF): a frame no
 /// other frame refers to cannot change a wanted one, so the wanted frames decode exactly as before. A stream whose
 /// ranks disagree is decoded whole; one that loses them while skipping (a frame whose time was never read, a packet
 /// without a time) ends with -9: decode it again with skipping off.
