@@ -39,7 +39,7 @@ struct vigil_video {
     /// passed, sorted (the decoder's reorder window plus skipped frames); the frames passed so far in presentation
     /// order (output or skipped): a frame's number is its rank. The state: 0 checking that ranks agree with the
     /// decode order, 1 skipping, -1 decoding everything. How many frames agreed, and the last number handed out.
-    int64_t *pending;
+    struct pending_frame { int64_t pts; int skippable; } *pending;
     int pending_count;
     int64_t ranked;
     int skip_state;
@@ -53,25 +53,30 @@ static const int pending_cap = 4096;
 /// Frames a packet may land on either side of its estimated number and still be decoded when one is wanted.
 static const int64_t margin = 1;
 
-/// Inserts a packet's presentation time; 0 when there is no room.
-static int pending_insert(vigil_video *v, int64_t pts) {
+/// Inserts a packet's presentation time, and whether it was sent to be skipped; 0 when there is no room.
+static int pending_insert(vigil_video *v, int64_t pts, int skippable) {
     if (!v->pending) {
         v->pending = av_malloc_array(pending_cap, sizeof *v->pending);
         if (!v->pending) return 0;
     }
     if (v->pending_count == pending_cap) return 0;
     int i = v->pending_count++;
-    while (i > 0 && v->pending[i - 1] > pts) { v->pending[i] = v->pending[i - 1]; i--; }
-    v->pending[i] = pts;
+    while (i > 0 && v->pending[i - 1].pts > pts) { v->pending[i] = v->pending[i - 1]; i--; }
+    v->pending[i].pts = pts;
+    v->pending[i].skippable = skippable;
     return 1;
 }
 
-/// Passes every pending time before `pts` (frames skipped, or never output) and then `pts` itself; the frame's rank,
-/// or -1 when `pts` was never read (the ranks no longer follow the stream).
-static int64_t pending_pass(vigil_video *v, int64_t pts) {
+/// Passes every pending time before `pts` (frames skipped) and then `pts` itself; the frame's rank, or -1 when the
+/// ranks can no longer be trusted: `pts` was never read, a frame passed over was sent to be decoded (the decoder
+/// dropped it, so the reference would not count it), or one passed over was wanted (the estimate missed it).
+static int64_t pending_pass(vigil_video *v, int64_t pts, vigil_video_want want, void *context) {
     int before = 0;
-    while (before < v->pending_count && v->pending[before] < pts) before++;
-    if (before == v->pending_count || v->pending[before] != pts) return -1;
+    while (before < v->pending_count && v->pending[before].pts < pts) {
+        if (!v->pending[before].skippable || want(context, v->ranked + before)) return -1;
+        before++;
+    }
+    if (before == v->pending_count || v->pending[before].pts != pts) return -1;
     int64_t rank = v->ranked + before;
     memmove(v->pending, v->pending + before + 1, (size_t)(v->pending_count - before - 1) * sizeof *v->pending);
     v->pending_count -= before + 1;
@@ -82,7 +87,7 @@ static int64_t pending_pass(vigil_video *v, int64_t pts) {
 /// The number a packet's frame will likely have: frames passed, plus pending times before it.
 static int64_t pending_estimate(const vigil_video *v, int64_t pts) {
     int before = 0;
-    while (before < v->pending_count && v->pending[before] < pts) before++;
+    while (before < v->pending_count && v->pending[before].pts < pts) before++;
     return v->ranked + before;
 }
 
@@ -205,6 +210,12 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
     AVRational rate = s->avg_frame_rate;
     if (rate.num == 0 || rate.den == 0) rate = s->r_frame_rate;
     v->last_number = -1;
+    // Only codecs whose non-reference frames no other frame uses: H.264 (nal_ref_idc 0) and MPEG-1/2/4 B-frames.
+    // HEVC is left out: a sub-layer non-reference picture can still serve a higher temporal layer.
+    switch (par->codec_id) {
+    case AV_CODEC_ID_H264: case AV_CODEC_ID_MPEG1VIDEO: case AV_CODEC_ID_MPEG2VIDEO: case AV_CODEC_ID_MPEG4: break;
+    default: v->skip_state = -1;
+    }
     memset(info, 0, sizeof *info);
     info->width = par->width;
     info->height = par->height;
@@ -250,14 +261,14 @@ int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8
             int64_t number = v->decoded;
             if (v->skip_state == 1) {
                 // Numbered by rank; a frame whose time was never read means the ranks are lost: start again.
-                number = pts == AV_NOPTS_VALUE ? -1 : pending_pass(v, pts);
+                number = pts == AV_NOPTS_VALUE ? -1 : pending_pass(v, pts, want, context);
                 if (number < 0) {
                     av_frame_unref(v->frame);
                     say(error, error_len, "frame times do not follow the packets; decode everything", 0);
                     return -9;
                 }
             } else if (v->skip_state == 0) {
-                if (pts == AV_NOPTS_VALUE || pending_pass(v, pts) != number) {
+                if (pts == AV_NOPTS_VALUE || pending_pass(v, pts, want, context) != number) {
                     v->skip_state = -1;
                 } else if (++v->agreed >= agreement_needed) {
                     v->skip_state = 1;
@@ -279,6 +290,17 @@ int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8
         }
         if (rc == AVERROR_EOF || (v->draining && rc == AVERROR(EAGAIN))) {
             if (v->read_error) { say(error, error_len, "the file is damaged or cut short", v->read_error); return -8; }
+            // Frames skipped at the end still count; a wanted one among them was missed.
+            if (v->skip_state == 1) {
+                for (int i = 0; i < v->pending_count; i++) {
+                    if (!v->pending[i].skippable) continue;
+                    if (want(context, v->ranked + i)) {
+                        say(error, error_len, "a wanted frame was skipped; decode everything", 0);
+                        return -9;
+                    }
+                    if (v->ranked + i > v->last_number) v->last_number = v->ranked + i;
+                }
+            }
             return 0;
         }
         if (rc != AVERROR(EAGAIN)) { say(error, error_len, "decoding failed", rc); return -8; }
@@ -302,20 +324,23 @@ int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8
             v->codec->skip_frame = AVDISCARD_DEFAULT;
             if (v->skip_state >= 0) {
                 const int64_t pts = v->packet->pts;
-                if (pts == AV_NOPTS_VALUE || !pending_insert(v, pts)) {
+                int skippable = 0;
+                if (v->skip_state == 1 && pts != AV_NOPTS_VALUE) {
+                    const int64_t estimate = pending_estimate(v, pts);
+                    skippable = 1;
+                    for (int64_t n = estimate - margin; n <= estimate + margin && skippable; n++) {
+                        skippable = !(n >= 0 && want(context, n));
+                    }
+                }
+                if (pts == AV_NOPTS_VALUE || !pending_insert(v, pts, skippable)) {
                     if (v->skip_state == 1) {
                         av_packet_unref(v->packet);
                         say(error, error_len, "a packet without a time while skipping; decode everything", 0);
                         return -9;
                     }
                     v->skip_state = -1;
-                } else if (v->skip_state == 1) {
-                    const int64_t estimate = pending_estimate(v, pts);
-                    int wanted = 0;
-                    for (int64_t n = estimate - margin; n <= estimate + margin && !wanted; n++) {
-                        wanted = n >= 0 && want(context, n);
-                    }
-                    if (!wanted) v->codec->skip_frame = AVDISCARD_NONREF;
+                } else if (skippable) {
+                    v->codec->skip_frame = AVDISCARD_NONREF;
                 }
             }
             rc = avcodec_send_packet(v->codec, v->packet);

@@ -161,21 +161,22 @@ enum VideoIndexSnapshot {
     static func indexPath(_ path: String) -> String { path + ".videos" }
 
     /// The rows up to `last` and their checksum, from the database (ids only, no frames).
-    static func rows(_ store: HashSetStore, upTo last: Int64) async throws -> (count: Int, checksum: UInt64) {
+    static func rows(_ store: HashSetStore, upTo last: Int64) async throws -> (
+        count: Int, checksum: UInt64, rows: [(row: Int64, item: Int64)]
+    ) {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        var count = 0
-        for (row, item) in try await store.videoRows(afterRow: 0) where row <= last {
+        let rows = try await store.videoRows(afterRow: 0).filter { $0.row <= last }
+        for (row, item) in rows {
             for w in [UInt64(bitPattern: row), UInt64(bitPattern: item)] {
                 h = (h ^ w) &* 0x0000_0100_0000_01b3
                 h ^= h >> 29
             }
-            count += 1
         }
-        return (count, h)
+        return (rows.count, h, rows)
     }
 
     static func save(_ index: FrameIndex, lastRow: Int64, store: HashSetStore, to path: String) async throws {
-        let (count, checksum) = try await rows(store, upTo: lastRow)
+        let (count, checksum, _) = try await rows(store, upTo: lastRow)
         try index.save(to: indexPath(path))
         var data = Data(magic)
         for v in [UInt32(version), 0] { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
@@ -194,9 +195,12 @@ enum VideoIndexSnapshot {
         func u64(_ at: Int) -> UInt64 { (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * $1) } }
         guard UInt32(u64(8) & 0xFFFF_FFFF) == version else { return nil }
         let lastRow = Int64(bitPattern: u64(16))
-        let (count, checksum) = try await rows(store, upTo: lastRow)
+        let (count, checksum, stored) = try await rows(store, upTo: lastRow)
         guard UInt64(count) == u64(24), checksum == u64(32) else { return nil }
         guard let index = try? FrameIndex.load(from: indexPath(path)), index.videoCount <= count else { return nil }
-        return (index, lastRow)
+        // The index and its header are separate files, and two processes (a server, a scan) may save into one data
+        // directory: a video the header covers but the index lacks is read again, from its row on.
+        let firstMissing = stored.first { index.video($0.item) == nil }?.row
+        return (index, firstMissing.map { $0 - 1 } ?? lastRow)
     }
 }

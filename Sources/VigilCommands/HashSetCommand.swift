@@ -286,7 +286,22 @@ struct HashSetCommand: AsyncParsableCommand {
         func run() async throws {
             let dir = directory
             let states: Set<HashReviewState> = includePending ? [.confirmed, .pending, .escalated] : [.confirmed]
-            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            // The folder is the export: a previous export's files are replaced (a withdrawn record's file must not
+            // linger), anything else in it is refused rather than mixed in.
+            let fm = FileManager.default
+            let present = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
+            let foreign = present.filter { !$0.hasSuffix(".vpdq") && $0 != "videos.csv" }
+            if !foreign.isEmpty {
+                FileHandle.standardError.write(
+                    Data(
+                        ("vigil hashset export-videos: \(dir) holds other files (\(foreign.prefix(3).joined(separator: ", ")))"
+                            + "; give an empty or new folder\n").utf8))
+                throw ExitCode(1)
+            }
+            do {
+                try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                for name in present { try fm.removeItem(atPath: (dir as NSString).appendingPathComponent(name)) }
+            } catch {
                 FileHandle.standardError.write(
                     Data("vigil hashset export-videos: \(error.localizedDescription)\n".utf8))
                 throw ExitCode(1)

@@ -82,8 +82,11 @@ struct MatchVideoCommand: ParsableCommand {
         if let e = FileManager.default.enumerator(
             at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
         {
+            // A folder from `vigil hashset export-videos` lists its videos in videos.csv: not a video.
             for case let url as URL in e
-            where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
+            where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true
+                && url.pathExtension.lowercased() != "csv"
+            {
                 out.append(url.path)
             }
         }

@@ -265,6 +265,7 @@ struct VideoRecordTests {
             let first = try await HashSetMatcher(store: store, snapshotPath: path)
             #expect(first.videoIndexSource == .database && first.indexedVideoCount == 3)
             #expect(FileManager.default.fileExists(atPath: path + ".videos.head"))
+            let older = try [".videos", ".videos.frames"].map { try Data(contentsOf: URL(fileURLWithPath: path + $0)) }
             // when: a video and an image are added (the PDQ snapshot goes stale)
             try await add(3)
             var s = HashSetStore.ImportSummary()
@@ -279,6 +280,14 @@ struct VideoRecordTests {
             let third = try await HashSetMatcher(store: store, snapshotPath: path)
             #expect(third.indexSource == .snapshot && third.videoIndexSource == .snapshot)
             #expect(try await finds(third, 3))
+            // when: another process saved an older index under the newer header (a server and a scan share the data
+            // directory); then: the video the header covers but the index lacks is read again
+            for (suffix, data) in zip([".videos", ".videos.frames"], older) {
+                try data.write(to: URL(fileURLWithPath: path + suffix))
+            }
+            let mixed = try await HashSetMatcher(store: store, snapshotPath: path)
+            #expect(mixed.videoIndexSource == .snapshot && mixed.indexedVideoCount == 4)
+            #expect(try await finds(mixed, 3))
             // when: the header no longer fits the database's rows (another database, a damaged file); then: ignored
             try Data(repeating: 7, count: 40).write(to: URL(fileURLWithPath: path + ".videos.head"))
             let fourth = try await HashSetMatcher(store: store, snapshotPath: path)

@@ -363,8 +363,16 @@ def test_video_records_travel_as_vics_and_a_scan_against_the_file_finds_a_clip()
         assert listed[0].startswith("file,item,md5") and len(listed) == 2, listed
         name = listed[1].split(",")[0]
         assert open(os.path.join(folder, name)).read().splitlines() == frames
-        shown = run("match-video", "--known", folder, os.path.join(ev, "clip.avi")).stdout
-        assert "shows " + os.path.join(folder, name) in shown, shown
+        shown = run("match-video", "--known", folder, os.path.join(ev, "clip.avi"))
+        assert "shows " + os.path.join(folder, name) in shown.stdout, shown.stdout
+        assert "left out" not in shown.stderr, "videos.csv is not a video"
+        # Exporting again replaces the export; a folder holding anything else is refused, nothing written.
+        assert "exported 1 videos" in run("hashset", "export-videos", folder, "--data-dir", a).stdout
+        assert sorted(os.listdir(folder)) == sorted([name, "videos.csv"])
+        with open(os.path.join(work, "vpdq", "notes.txt"), "w") as f:
+            f.write("mine\n")
+        refused = run("hashset", "export-videos", folder, "--data-dir", a, ok=False)
+        assert "holds other files" in refused.stderr and os.path.exists(os.path.join(folder, name))
         print(f"\nVICS: {len(frames)} frames exported and re-imported; the clip is "
               f"{main['file_start']:.0f}-{main['file_end']:.0f} s = {main['video_start']:.0f}-"
               f"{main['video_end']:.0f} s of {m['item']}")

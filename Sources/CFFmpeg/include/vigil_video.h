@@ -42,7 +42,9 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
 /// within one of its estimated number) is decoded only if other frames refer to it (AVDISCARD_NONREF): a frame no
 /// other frame refers to cannot change a wanted one, so the wanted frames decode exactly as before. A stream whose
 /// ranks disagree is decoded whole; one that loses them while skipping (a frame whose time was never read, a packet
-/// without a time) ends with -9: decode it again with skipping off.
+/// without a time, a frame sent to be decoded that never came out, a wanted frame passed over) ends with -9: decode
+/// it again with skipping off. Only H.264 and MPEG-1/2/4 are skipped (not HEVC: its sub-layer non-reference
+/// pictures can serve higher temporal layers).
 typedef int (*vigil_video_want)(void *context, int64_t frame_number);
 void vigil_video_skip_nonreference(vigil_video *v, int on);
 /// Frames skipped so far without decoding (packets discarded as non-reference).
