@@ -79,52 +79,100 @@ extension HashSetMatcher {
     /// Videos indexed.
     public var indexedVideoCount: Int { lock.withLock { videoIndex }.videoCount }
 
-    /// The known videos `frames` shows under `rule`, best first (from hash-list files, every video record they hold;
-    /// from the database, as follows): records of enabled match banks, confirmed (or
-    /// pending, with `includePending`), each bank within the smaller of the rule's radius and its own, and banks that
-    /// sample answering the videos they sample (keyed by the first frame). Negative banks hold image hashes; they do
-    /// not suppress video answers.
+    /// The known videos `frames` shows under `rule`, best first; empty when a negative bank's video explains the
+    /// query (see ``answerVideo(_:rule:includePending:)``).
     public func matchVideo(
         _ frames: [VideoFrame], rule: VideoMatchRule = VideoMatchRule(), includePending: Bool = false
-    )
-        async throws -> [VideoHit]
-    {
-        guard let first = frames.first else { return [] }
+    ) async throws -> [VideoHit] {
+        try await answerVideo(frames, rule: rule, includePending: includePending).hits
+    }
+
+    /// A video query's answer: the known videos it shows, or none and the negative bank's video that explained it.
+    public struct VideoAnswer: Sendable {
+        public var hits: [VideoHit]
+        /// Set when a known-benign or false-positive video matched the query at least as well as every known video
+        /// did: the query is answered "no match", and this is the reason, for staff.
+        public var suppressed: VideoSuppression?
+    }
+
+    /// The negative bank's video that suppressed a video query, and how much of the query it explained.
+    public struct VideoSuppression: Sendable, Equatable {
+        public let bank: String
+        public let item: Int64
+        public let comparison: VideoComparison
+    }
+
+    /// The known videos `frames` shows under `rule`, best first. From hash-list files, every video record they hold
+    /// answers. From the database: records of enabled match banks, confirmed (or pending, with `includePending`),
+    /// each bank within the smaller of the rule's radius and its own, and banks that sample answering the videos they
+    /// sample (keyed by the first frame). Video records of enabled negative banks (a broadcaster's intro, a test
+    /// card, a clip moved to `false-positive`) suppress: when one matches the query under the rule's shares, within
+    /// its bank's radius (at most vPDQ's 31 bits), with a query share at least the best known video's (and, equal,
+    /// a share of its own frames at least as high), the answer is "no match" and ``VideoAnswer/suppressed`` says why.
+    public func answerVideo(
+        _ frames: [VideoFrame], rule: VideoMatchRule = VideoMatchRule(), includePending: Bool = false
+    ) async throws -> VideoAnswer {
+        guard let first = frames.first else { return VideoAnswer(hits: []) }
         let index = lock.withLock { videoIndex }
         guard let store else {
             // Hash-list files: their video records, as confirmed records of the lists' one bank.
-            return index.search(frames, rule: rule).compactMap { hit -> VideoHit? in
+            let hits = index.search(frames, rule: rule).compactMap { hit -> VideoHit? in
                 guard hit.video >= 1, hit.video <= fileRecords.count else { return nil }
                 let item = Self.fileItem(hit.video, fileRecords[Int(hit.video - 1)])
                 return VideoHit(
                     item: item.id, record: item.record, bank: item.bank, review: item.review.state, category: nil,
                     version: item.version, firstSeen: nil, comparison: hit.comparison, ranges: hit.ranges)
-            }.sorted { VideoComparison.ranks(($0.comparison, $0.item), before: ($1.comparison, $1.item)) }
+            }
+            return VideoAnswer(hits: hits.sorted(by: Self.ranks))
         }
         let banks = try await currentBanks().0
-        let matchBanks = banks.values.filter { $0.enabled && $0.kind == .match }
+        /// The radius a bank's videos are compared within.
+        func radius(_ bank: HashBank) -> Int {
+            bank.kind == .match ? min(rule.radius, bank.pdqRadius) : min(31, bank.pdqRadius)
+        }
+        let enabled = banks.values.filter(\.enabled)
         let key = Self.samplingKey(HashDigest(pdqHex: first.hash.hex))
         var out: [VideoHit] = []
-        // One search per distinct radius the banks allow (usually one).
-        for radius in Set(matchBanks.map { min(rule.radius, $0.pdqRadius) }).sorted(by: >) {
-            var r = rule
-            r.radius = radius
-            let found = index.search(frames, rule: r)
+        var negative: VideoSuppression?
+        // One search per distinct radius the banks allow (usually one, for match and negative banks alike).
+        for r in Set(enabled.map(radius)).sorted(by: >) {
+            var ruled = rule
+            ruled.radius = r
+            let found = index.search(frames, rule: ruled)
             guard !found.isEmpty else { continue }
             let items = try await store.items(ids: found.map(\.video))
             for hit in found {
-                guard let item = items[hit.video], let bank = banks[item.bank], bank.enabled, bank.kind == .match,
-                    min(rule.radius, bank.pdqRadius) == radius, bank.sampling >= 1 || bank.samples(key),
-                    item.review.matches(includePending: includePending)
+                guard let item = items[hit.video], let bank = banks[item.bank], bank.enabled, radius(bank) == r
                 else { continue }
-                out.append(
-                    VideoHit(
-                        item: item.id, record: item.record, bank: bank.name, review: item.review.state,
-                        category: item.review.category, version: item.version, firstSeen: item.firstSeen,
-                        comparison: hit.comparison, ranges: hit.ranges))
+                switch bank.kind {
+                case .negative:
+                    if negative.map({
+                        VideoComparison.ranks((hit.comparison, item.id), before: ($0.comparison, $0.item))
+                    }) ?? true {
+                        negative = VideoSuppression(bank: bank.name, item: item.id, comparison: hit.comparison)
+                    }
+                case .match:
+                    guard bank.sampling >= 1 || bank.samples(key), item.review.matches(includePending: includePending)
+                    else { continue }
+                    out.append(
+                        VideoHit(
+                            item: item.id, record: item.record, bank: bank.name, review: item.review.state,
+                            category: item.review.category, version: item.version, firstSeen: item.firstSeen,
+                            comparison: hit.comparison, ranges: hit.ranges))
+                }
             }
         }
-        return out.sorted { VideoComparison.ranks(($0.comparison, $0.item), before: ($1.comparison, $1.item)) }
+        out.sort(by: Self.ranks)
+        if let negative,
+            out.first.map({ !VideoComparison.ranks(($0.comparison, 0), before: (negative.comparison, 0)) }) ?? true
+        {
+            return VideoAnswer(hits: [], suppressed: negative)
+        }
+        return VideoAnswer(hits: out)
+    }
+
+    static func ranks(_ a: VideoHit, _ b: VideoHit) -> Bool {
+        VideoComparison.ranks((a.comparison, a.item), before: (b.comparison, b.item))
     }
 }
 

@@ -144,10 +144,36 @@ struct HashSetCommand: AsyncParsableCommand {
             return "video/x-" + (names.first.map(String.init) ?? "unknown")
         }
 
+        /// The record of one video file, or why it is skipped.
+        static func fingerprint(
+            _ file: String, _ hasher: FileHasher, categories: [HashCategory], provenance: HashProvenance
+        ) throws -> Result<HashSetStore.VideoImport, String> {
+            let outcome = hasher.hash(path: file)
+            if let v = outcome.record?.vpdq, v.frames.count > VideoFingerprint.maxFrames {
+                return .failure(
+                    "\(v.frames.count) frames, more than a video record carries (\(VideoFingerprint.maxFrames)); a "
+                        + "larger --seconds-per-hash takes fewer")
+            }
+            guard let r = outcome.record, let d = r.digests, let v = r.vpdq, !v.frames.isEmpty else {
+                return .failure(outcome.problem.map { "\($0.error)" } ?? "not a video")
+            }
+            var record = HashSetRecord(
+                digests: [
+                    try HashDigest(.sha256, d.sha256), try HashDigest(.sha1, d.sha1), try HashDigest(.md5, d.md5),
+                ],
+                categories: categories, provenance: provenance)
+            record.fileName = (file as NSString).lastPathComponent
+            record.fileSize = Int64(r.size)
+            record.mediaType = mediaType(container: v.facts.container)
+            return .success(
+                HashSetStore.VideoImport(record: record, frames: v.frames.map(\.line), duration: v.facts.duration))
+        }
+
+        /// Videos fingerprinted and not yet written, at most: a long run commits as it goes, so an interruption
+        /// loses only the last few (a re-run skips none and adds nothing twice: records merge by digest).
+        static let batchSize = 20
+
         func run() async throws {
-            let hasher = FileHasher(options: HashOptions(video: .only, secondsPerHash: secondsPerHash))
-            var videos: [HashSetStore.VideoImport] = []
-            var skipped = 0
             let files = paths.flatMap(MatchVideoCommand.videoFiles)
             let categories: [HashCategory] =
                 category.map {
@@ -156,58 +182,51 @@ struct HashSetCommand: AsyncParsableCommand {
                         HashCategory(scheme: CategoryScheme(rawValue: parts[0]), code: parts[1], source: self.source)
                     ]
                 } ?? []
-            for (k, file) in files.enumerated() {
-                let outcome = hasher.hash(path: file)
-                if let v = outcome.record?.vpdq, v.frames.count > VideoFingerprint.maxFrames {
-                    skipped += 1
-                    FileHandle.standardError.write(
-                        Data(
-                            ("vigil hashset import-videos: \(file): skipped: \(v.frames.count) frames, more than a "
-                                + "video record carries (\(VideoFingerprint.maxFrames)); a larger --seconds-per-hash "
-                                + "takes fewer\n").utf8))
-                    continue
-                }
-                guard let r = outcome.record, let d = r.digests, let v = r.vpdq, !v.frames.isEmpty else {
-                    skipped += 1
-                    let why = outcome.problem.map { "\($0.error)" } ?? "not a video"
-                    FileHandle.standardError.write(Data("vigil hashset import-videos: \(file): skipped: \(why)\n".utf8))
-                    continue
-                }
-                var record = HashSetRecord(
-                    digests: [
-                        try HashDigest(.sha256, d.sha256), try HashDigest(.sha1, d.sha1), try HashDigest(.md5, d.md5),
-                    ],
-                    categories: categories,
-                    provenance: HashProvenance(contributor: contributor, caseID: caseID))
-                record.fileName = (file as NSString).lastPathComponent
-                record.fileSize = Int64(r.size)
-                record.mediaType = Self.mediaType(container: v.facts.container)
-                videos.append(
-                    HashSetStore.VideoImport(
-                        record: record, frames: v.frames.map(\.line), duration: v.facts.duration))
-                if isatty(2) == 1 {
-                    FileHandle.standardError.write(Data("\r\(k + 1) of \(files.count) files fingerprinted…".utf8))
-                }
-            }
-            if isatty(2) == 1 { FileHandle.standardError.write(Data("\r".utf8)) }
-            guard !videos.isEmpty else {
-                FileHandle.standardError.write(Data("vigil hashset import-videos: no video to import\n".utf8))
-                throw ExitCode(1)
-            }
-            let (bank, confirm, src) = (bank, confirm, source)
+            let provenance = HashProvenance(contributor: contributor, caseID: caseID)
+            let (bank, confirm, src, seconds) = (bank, confirm, source, secondsPerHash)
             let submitter: AuditActor = submittedBy.map { .user($0) } ?? .system
-            let list = videos
-            let summary = try await runStoreCommand(options) { ctx in
+            let interactive = isatty(2) == 1
+            let (summary, skipped) = try await runStoreCommand(options) { ctx in
                 let store = HashSetStore(db: ctx.database, clock: SystemClock())
+                // The bank is checked before the first video is decoded: hours of hashing never end in "no such bank".
                 let intake = try await HashSetCommand.intake(
                     store, bank: bank, confirm: confirm, reviewsRequired: ctx.configuration.hashReviewsRequired)
+                let hasher = FileHasher(options: HashOptions(video: .only, secondsPerHash: seconds))
                 var summary = HashSetStore.ImportSummary()
-                try await store.importVideos(list, source: src, actor: submitter, intake: intake, into: &summary)
-                return summary
+                var batch: [HashSetStore.VideoImport] = []
+                var skipped = 0
+                func flush() async throws {
+                    guard !batch.isEmpty else { return }
+                    try await store.importVideos(batch, source: src, actor: submitter, intake: intake, into: &summary)
+                    batch.removeAll()
+                }
+                for (k, file) in files.enumerated() {
+                    switch try Self.fingerprint(file, hasher, categories: categories, provenance: provenance) {
+                    case .success(let video): batch.append(video)
+                    case .failure(let why):
+                        skipped += 1
+                        FileHandle.standardError.write(
+                            Data(
+                                "\(interactive ? "\r" : "")vigil hashset import-videos: \(file): skipped: \(why)\n".utf8
+                            ))
+                    }
+                    if batch.count >= Self.batchSize { try await flush() }
+                    if interactive {
+                        FileHandle.standardError.write(Data("\r\(k + 1) of \(files.count) files fingerprinted…".utf8))
+                    }
+                }
+                try await flush()
+                if interactive { FileHandle.standardError.write(Data("\r".utf8)) }
+                return (summary, skipped)
             }
             print(
                 "videos: added \(summary.added), updated \(summary.updated), unchanged \(summary.unchanged), skipped \(skipped)"
             )
+            // As `hashset import`: a run that stored nothing and skipped something failed.
+            if summary.added + summary.updated + summary.unchanged == 0 {
+                FileHandle.standardError.write(Data("vigil hashset import-videos: no video to import\n".utf8))
+                throw ExitCode(1)
+            }
         }
     }
 
@@ -332,7 +351,7 @@ struct HashSetCommand: AsyncParsableCommand {
                             item.record.digest(.sha1)?.value ?? "", item.record.digest(.sha256)?.value ?? "", category,
                             video.duration.map { String(format: "%.3f", $0) } ?? "", String(video.frames.count),
                         ]
-                        csv += fields.map(Self.csvField).joined(separator: ",") + "\n"
+                        csv += fields.map { CSVText.quoted($0) }.joined(separator: ",") + "\n"
                         written += 1
                     }
                 }
@@ -341,12 +360,6 @@ struct HashSetCommand: AsyncParsableCommand {
                 return written
             }
             print("exported \(written) videos to \(dir) (one .vpdq file each; videos.csv lists them)")
-        }
-
-        /// A CSV field, quoted when it holds a comma, a quote or a line break.
-        static func csvField(_ text: String) -> String {
-            text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline })
-                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
         }
     }
 

@@ -234,11 +234,6 @@ struct MatchCommand: AsyncParsableCommand {
             }
         }
 
-        func csv(_ s: String) -> String { Self.csvField(s) }
-
-        static func csvField(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
+        func csv(_ s: String) -> String { CSVText.quoted(s) }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VigilApp
+import VigilCore
 import VigilMatch
 import VigilMedia
 
@@ -180,7 +181,7 @@ struct MatchVideoCommand: ParsableCommand {
                 for h in hits {
                     let c = h.comparison
                     let head = [
-                        MatchCommand.Output.csvField(query), MatchCommand.Output.csvField(names[Int(h.video)]),
+                        CSVText.quoted(query), CSVText.quoted(names[Int(h.video)]),
                         Self.percent(c.queryShare), Self.percent(c.targetShare), String(c.queryFrames),
                         String(c.targetFrames),
                     ].joined(separator: ",")

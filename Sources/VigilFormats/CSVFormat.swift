@@ -181,7 +181,7 @@ final class CSVHashSetWriter: HashSetWriter {
             provenance.foundWhere ?? "", provenance.foundAt.map(ISOTimestamp.format) ?? "", provenance.caseID ?? "",
             provenance.mediaID ?? "",
         ]
-        try output.append(row.map { TextFields.csvField($0, separator: ",") }.joined(separator: ","))
+        try output.append(row.map { CSVText.quoted($0) }.joined(separator: ","))
         try output.endLine()
         return true
     }

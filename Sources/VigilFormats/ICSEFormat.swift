@@ -174,7 +174,7 @@ final class ICSEWriter: HashSetWriter {
             record.submissionCount.map(String.init) ?? "", TextFields.flagText(record.fileAvailable),
             record.mediaType ?? "", TextFields.flagText(record.baseline),
         ]
-        try output.append(row.map { TextFields.csvField($0, separator: ";") }.joined(separator: ";"))
+        try output.append(row.map { CSVText.quoted($0, separator: ";") }.joined(separator: ";"))
         try output.endLine()
         return true
     }

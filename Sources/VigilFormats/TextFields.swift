@@ -63,12 +63,6 @@ public enum TextFields {
         return fields
     }
 
-    /// Quotes a CSV field when it holds the separator, a quote or a line break.
-    static func csvField(_ text: String, separator: Character) -> String {
-        guard text.contains(where: { $0 == separator || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
     /// Escapes `%`, the given characters and line breaks as `%XX`.
     static func percentEscape(_ text: String, reserved: Set<Character>) -> String {
         var out = ""

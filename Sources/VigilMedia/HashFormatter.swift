@@ -1,5 +1,6 @@
 import Foundation
 import PDQ
+import VigilCore
 
 /// Output formats of `vigil hash`.
 public enum HashFormat: String, Sendable, CaseIterable {
@@ -123,7 +124,7 @@ public struct HashFormatter: Sendable {
     }
 
     public func csvLine(_ record: HashRecord, video: Bool = false) -> String {
-        var cells = [csvField(RawPath.display(record.path)), String(record.size)]
+        var cells = [CSVText.quoted(RawPath.display(record.path)), String(record.size)]
         if showDigests {
             cells += [record.digests?.md5 ?? "", record.digests?.sha1 ?? "", record.digests?.sha256 ?? ""]
         }
@@ -141,20 +142,15 @@ public struct HashFormatter: Sendable {
             if let v = record.vpdq {
                 // The frames as the reference's lines, separated by spaces (a line has none).
                 cells += [
-                    csvField(v.facts.container), csvField(v.facts.codec), String(v.facts.width),
+                    CSVText.quoted(v.facts.container), CSVText.quoted(v.facts.codec), String(v.facts.width),
                     String(v.facts.height), v.facts.duration.map { String(format: "%.3f", $0) } ?? "",
-                    String(v.frames.count), csvField(v.frames.map(\.line).joined(separator: " ")),
+                    String(v.frames.count), CSVText.quoted(v.frames.map(\.line).joined(separator: " ")),
                 ]
             } else {
                 cells += Array(repeating: "", count: 7)
             }
         }
         return cells.joined(separator: ",")
-    }
-
-    private func csvField(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingAll("\"", with: "\"\"") + "\""
     }
 
     // MARK: JSON

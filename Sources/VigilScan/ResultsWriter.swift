@@ -240,24 +240,9 @@ enum ResultsWriter {
                 f.problem ?? "", r.similarGroup.map(String.init) ?? "", r.videoHits.first?.item ?? "",
                 r.videoHits.first?.summary ?? "", f.duration.map { String(format: "%.3f", $0) } ?? "",
             ]
-            out += row.map(csvField).joined(separator: ",") + "\n"
+            out += row.map(CSVText.field).joined(separator: ",") + "\n"
         }
         return out
-    }
-
-    /// RFC 4180 quoting; a field starting with = + - @ gets a leading quote so spreadsheets never run it.
-    static func csvField(_ s: String) -> String {
-        var v = s
-        if let first = v.utf8.first,
-            [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
-                .contains(first)
-        {
-            v = "'" + v
-        }
-        if v.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-            return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return v
     }
 
     /// VICS 2.0 Media for every new media file (and near match: new items of known series), for categorisation

@@ -80,34 +80,47 @@ public struct HashSetStore: Sendable {
     ///
     /// New records go to `intake`'s bank, pending review unless the intake confirms them; records that merge into
     /// a known item keep its bank and review. Records that carry a video's frames (a VICS file's `vPDQ`) are
-    /// imported as videos (``importVideos(_:source:actor:intake:into:)``), the frames kept with their item.
+    /// imported as videos (``importVideos(_:source:actor:intake:into:)``) in the same transaction, the frames kept
+    /// with their item.
     public func importBatch(
         _ records: [HashSetRecord], source: String, actor: AuditActor, intake: Intake = .pending(reviewsRequired: 3),
         into summary: inout ImportSummary
     ) async throws {
+        // Records carrying frames are videos; all of the batch goes in one transaction.
+        var plain = records
+        var videos: [VideoImport] = []
         if records.contains(where: { $0.video != nil }) {
-            let videos = records.compactMap { r -> VideoImport? in
+            plain = records.filter { $0.video == nil }
+            videos = records.compactMap { r -> VideoImport? in
                 guard let video = r.video else { return nil }
                 var record = r
                 record.video = nil
                 return VideoImport(record: record, frames: video.frames, duration: video.duration)
             }
-            try await importBatch(
-                records.filter { $0.video == nil }, source: source, actor: actor, intake: intake, into: &summary)
-            try await importVideos(videos, source: source, actor: actor, intake: intake, into: &summary)
-            return
+            try Self.check(videos)
         }
-        guard !records.isEmpty else { return }
+        guard !plain.isEmpty || !videos.isEmpty else { return }
         let now = clock.now()
         let ms = AuditChain.milliseconds(now)
+        let clock = self.clock
+        let (plainRecords, videoImports) = (plain, videos)
         let counts = try await db.withConnection { connection in
             try await ImportStatements(connection).prepareConnection()
             return try await connection.transaction { tx in
                 // The merge reads before it writes: on SQLite the write lock first, so that another process's write
                 // cannot make those reads stale (SQLite would refuse the late write as busy).
                 if tx.sql.dialect.name == "sqlite" { try await AuditLog.lockChain(on: tx) }
-                return try await Self.merge(
-                    records, on: tx, source: source, actor: actor, intake: intake, now: now, ms: ms)
+                var counts = (0, 0, 0)
+                if !plainRecords.isEmpty {
+                    counts = try await Self.merge(
+                        plainRecords, on: tx, source: source, actor: actor, intake: intake, now: now, ms: ms)
+                }
+                if !videoImports.isEmpty {
+                    let (v, _) = try await Self.mergeVideos(
+                        videoImports, on: tx, source: source, actor: actor, intake: intake, now: now, clock: clock)
+                    counts = (counts.0 + v.0, counts.1 + v.1, counts.2 + v.2)
+                }
+                return counts
             }
         }
         summary.added += counts.0

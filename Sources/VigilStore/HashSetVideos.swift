@@ -40,61 +40,77 @@ extension HashSetStore {
     public func importVideos(
         _ videos: [VideoImport], source: String, actor: AuditActor, intake: Intake, into summary: inout ImportSummary
     ) async throws -> [Int64] {
-        for (n, v) in videos.enumerated() {
-            guard let d = v.record.primaryDigest, [.md5, .sha1, .sha256].contains(d.algorithm) else {
-                throw StoreError.invalid("video \(n + 1): a video record needs the file's MD5, SHA-1 or SHA-256")
-            }
-            guard !v.frames.isEmpty else { throw StoreError.invalid("video \(n + 1) has no vPDQ frames") }
-        }
+        try Self.check(videos)
         let now = clock.now()
-        let ms = AuditChain.milliseconds(now)
         let clock = self.clock
         // Records and frames in one transaction: a failure leaves neither.
         let (counts, ids) = try await db.withConnection { connection in
             try await ImportStatements(connection).prepareConnection()
             return try await connection.transaction { tx -> ((Int, Int, Int), [Int64]) in
                 if tx.sql.dialect.name == "sqlite" { try await AuditLog.lockChain(on: tx) }
-                let counts = try await Self.merge(
-                    videos.map(\.record), on: tx, source: source, actor: actor, intake: intake, now: now, ms: ms)
-                let store = HashSetStore(db: tx, clock: clock)
-                // Each video's item by any of its file digests: a record merged through its SHA-1 into an item with
-                // another MD5 is that item.
-                let fileDigests = { (r: HashSetRecord) in r.digests.filter { $0.algorithm != .pdq } }
-                let found = try await store.items(forExact: videos.flatMap { fileDigests($0.record) })
-                var ids: [Int64] = []
-                for v in videos {
-                    guard let item = fileDigests(v.record).lazy.compactMap({ found[$0] }).first else {
-                        throw StoreError.invalid("an imported video's item was not found")
-                    }
-                    ids.append(item.id)
-                }
-                let existing = try await store.videoItems(ids)
-                var added: Set<Int64> = []
-                for (v, item) in zip(videos, ids) where !existing.contains(item) && added.insert(item).inserted {
-                    try await tx.sql.raw(
-                        """
-                        INSERT INTO hash_videos (item_id, frames, frame_count, duration, created_ms)
-                        VALUES (\(bind: item), \(bind: v.frames.joined(separator: "\n")), \(bind: v.frames.count),
-                        \(bind: v.duration), \(bind: ms)) ON CONFLICT (item_id) DO NOTHING
-                        """
-                    ).run()
-                }
-                // Frames given to an item that was already known (its record unchanged) are a change too.
-                if !added.isEmpty {
-                    try await AuditLog.append(
-                        on: tx, at: now, actor: actor, action: "hashset.videos-added", subject: "hashset",
-                        details: [
-                            "videos": String(added.count), "source": source,
-                            "items": added.sorted().prefix(20).map { "item-\($0)" }.joined(separator: ","),
-                        ])
-                }
-                return (counts, ids)
+                return try await Self.mergeVideos(
+                    videos, on: tx, source: source, actor: actor, intake: intake, now: now, clock: clock)
             }
         }
         summary.added += counts.0
         summary.updated += counts.1
         summary.unchanged += counts.2
         return ids
+    }
+
+    /// Refuses, before anything is written, a video without a file digest (a record is known by its digests) or
+    /// without frames.
+    static func check(_ videos: [VideoImport]) throws {
+        for (n, v) in videos.enumerated() {
+            guard let d = v.record.primaryDigest, [.md5, .sha1, .sha256].contains(d.algorithm) else {
+                throw StoreError.invalid("video \(n + 1): a video record needs the file's MD5, SHA-1 or SHA-256")
+            }
+            guard !v.frames.isEmpty else { throw StoreError.invalid("video \(n + 1) has no vPDQ frames") }
+        }
+    }
+
+    /// ``importVideos(_:source:actor:intake:into:)`` inside its transaction (the chain locked on SQLite); returns
+    /// added, updated, unchanged and each video's item id.
+    static func mergeVideos(
+        _ videos: [VideoImport], on tx: any Database, source: String, actor: AuditActor, intake: Intake, now: Date,
+        clock: any VigilClock
+    ) async throws -> ((Int, Int, Int), [Int64]) {
+        let ms = AuditChain.milliseconds(now)
+        let counts = try await merge(
+            videos.map(\.record), on: tx, source: source, actor: actor, intake: intake, now: now, ms: ms)
+        let store = HashSetStore(db: tx, clock: clock)
+        // Each video's item by any of its file digests: a record merged through its SHA-1 into an item with
+        // another MD5 is that item.
+        let fileDigests = { (r: HashSetRecord) in r.digests.filter { $0.algorithm != .pdq } }
+        let found = try await store.items(forExact: videos.flatMap { fileDigests($0.record) })
+        var ids: [Int64] = []
+        for v in videos {
+            guard let item = fileDigests(v.record).lazy.compactMap({ found[$0] }).first else {
+                throw StoreError.invalid("an imported video's item was not found")
+            }
+            ids.append(item.id)
+        }
+        let existing = try await store.videoItems(ids)
+        var added: Set<Int64> = []
+        for (v, item) in zip(videos, ids) where !existing.contains(item) && added.insert(item).inserted {
+            try await tx.sql.raw(
+                """
+                INSERT INTO hash_videos (item_id, frames, frame_count, duration, created_ms)
+                VALUES (\(bind: item), \(bind: v.frames.joined(separator: "\n")), \(bind: v.frames.count),
+                \(bind: v.duration), \(bind: ms)) ON CONFLICT (item_id) DO NOTHING
+                """
+            ).run()
+        }
+        // Frames given to an item that was already known (its record unchanged) are a change too.
+        if !added.isEmpty {
+            try await AuditLog.append(
+                on: tx, at: now, actor: actor, action: "hashset.videos-added", subject: "hashset",
+                details: [
+                    "videos": String(added.count), "source": source,
+                    "items": added.sorted().prefix(20).map { "item-\($0)" }.joined(separator: ","),
+                ])
+        }
+        return (counts, ids)
     }
 
     /// The stored videos after `row`, in row order, `batch` at a time.

@@ -177,6 +177,16 @@ struct TransparencyTests {
                 == "Type,\"Share, %\"\r\nWeb page,66.7\r\n'=cmd,33.3\r\n")
     }
 
+    @Test("CSV fields: spreadsheet tables neutralise formulas; data files keep every value and quote only when needed")
+    func csvFields() {
+        #expect(CSVText.field("-1,5") == "\"'-1,5\"" && CSVText.field("\tx") == "'\tx" && CSVText.field("@a") == "'@a")
+        #expect(CSVText.field("plain") == "plain" && CSVText.field("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        // A hash list's field stays as written: a leading minus is data, and ICSE's separator is the semicolon.
+        #expect(CSVText.quoted("-clip.mp4") == "-clip.mp4" && CSVText.quoted("a,b") == "\"a,b\"")
+        #expect(CSVText.quoted("a,b", separator: ";") == "a,b" && CSVText.quoted("a;b", separator: ";") == "\"a;b\"")
+        #expect(CSVText.quoted("two\nlines") == "\"two\nlines\"")
+    }
+
     @Test("rare labels are grouped as other, keeping the total")
     func grouping() {
         let t = FigureTable(

@@ -242,6 +242,56 @@ struct VideoRecordTests {
         }
     }
 
+    @Test("a known-benign video suppresses the videos it explains, not those it only touches; the audit says why")
+    func negativeBanks() async throws {
+        try await withVigilApp { app, clock in
+            let store = HashSetStore(db: app.db, clock: clock)
+            var rng = Rng(state: 11)
+            // A known video that opens with a broadcaster's 10-second intro, and the intro, known benign.
+            let intro = (0..<10).map { _ in rng.hash() }
+            let known = intro + (0..<30).map { _ in rng.hash() }
+            var s = HashSetStore.ImportSummary()
+            let ids = try await store.importVideos(
+                [HashSetStore.VideoImport(record: try Self.record(30), frames: Self.lines(known))], source: "t",
+                actor: .system, intake: .confirmed(bank: "national"), into: &s)
+            let benign = try await store.importVideos(
+                [HashSetStore.VideoImport(record: try Self.record(31), frames: Self.lines(intro))], source: "t",
+                actor: .system, intake: .confirmed(bank: "false-positive"), into: &s)
+            let matcher = try await HashSetMatcher(store: store)
+            matcher.bankCacheLifetime = .zero
+
+            // An upload of only the intro, re-encoded: the known video holds all of it, but so does the benign clip,
+            // which explains it as well and all of itself besides.
+            let introOnly = try VPDQLines.frames(Self.lines(intro, flip: true))
+            let answer = try await matcher.answerVideo(introOnly)
+            #expect(answer.hits.isEmpty)
+            #expect(answer.suppressed?.item == benign[0] && answer.suppressed?.bank == "false-positive")
+            #expect(answer.suppressed?.comparison.queryShare == 100)
+            // The whole known video: the intro is a quarter of it, under the rule's 80%, so it suppresses nothing.
+            let whole = try await matcher.answerVideo(try VPDQLines.frames(Self.lines(known, flip: true)))
+            #expect(whole.hits.map(\.item) == ids && whole.suppressed == nil)
+            // A negative bank switched off neither matches nor suppresses.
+            _ = try await store.updateBank("false-positive", actor: .user("admin")) { $0.enabled = false }
+            #expect(try await matcher.matchVideo(introOnly).map(\.item) == ids)
+            _ = try await store.updateBank("false-positive", actor: .user("admin")) { $0.enabled = true }
+
+            // Through the API the caller sees "no match"; the audit names the negative bank's record.
+            let key = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(
+                partner: "Platform", scopes: [.matchRead], actor: .system
+            ).secret
+            let lines = Self.lines(intro, flip: true).map { "\"\($0)\"" }.joined(separator: ",")
+            let res = try await post(app, key: key, #"{"videos":[{"label":"intro","vpdq":[\#(lines)]}]}"#)
+            let a = try JSONDecoder().decode(Answer.self, from: Data(res.body.utf8))
+            #expect(a.videos?.first?.matched == false && a.videos?.first?.matches.isEmpty == true, "\(res.body)")
+            #expect(!res.body.contains("false-positive"), "the reason stays with staff")
+            let audit = try await AuditLog.list(on: app.db, filter: .init(action: "match.query"), page: 1, per: 10)
+            #expect(
+                audit.events.contains {
+                    $0.detailsJSON.contains(#""videos_suppressed_by":"false-positive:item-\#(benign[0])""#)
+                }, "\(audit.events.map(\.detailsJSON))")
+        }
+    }
+
     @Test("the frame index is saved beside the PDQ snapshot; a start loads it and reads only newer videos")
     func frameIndexSnapshot() async throws {
         try await withVigilApp { app, clock in

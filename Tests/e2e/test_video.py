@@ -183,6 +183,9 @@ def test_a_partner_posts_a_clips_vpdq_and_gets_the_known_video_with_ranges(serve
         with open(os.path.join(work, "notes.txt"), "w") as f:
             f.write("not a video\n")
         cli("bank", "add", "police", "--reviewed", "--label", "Police unit")
+        # An unknown bank is refused before any video is decoded.
+        refused = cli("hashset", "import-videos", work, "--bank", "polcie", ok=False)
+        assert "polcie" in refused.stderr and "skipped" not in refused.stderr, refused.stderr
         imported = cli("hashset", "import-videos", work, "--bank", "police", "--confirm",
                        "--category", "projectvic-us:1", "--contributor", "Police unit")
         assert "videos: added 1" in imported.stdout and "notes.txt: skipped" in imported.stderr, imported

@@ -281,12 +281,19 @@ public enum Transparency {
 /// CSV text (RFC 4180) for people's spreadsheets: fields quoted when needed, and a leading `=`, `+`, `-` or `@`
 /// neutralised so that a spreadsheet program does not read a text as a formula.
 public enum CSVText {
-    /// One field.
+    /// One field of a table people open in a spreadsheet: RFC 4180 quoting, and a field starting with = + - @, a tab
+    /// or a carriage return gets a leading quote so a spreadsheet never runs it as a formula.
     public static func field(_ s: String) -> String {
         var t = s
-        if let f = t.first, "=+-@".contains(f) { t = "'" + t }
-        guard t.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return t }
-        return "\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        if let f = t.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(f) { t = "'" + t }
+        return quoted(t)
+    }
+
+    /// One field of a data file other programs read (hash lists, exchange formats): RFC 4180 quoting only, quoted
+    /// when it holds the separator, a quote or a line break.
+    public static func quoted(_ s: String, separator: Character = ",") -> String {
+        guard s.contains(where: { $0 == separator || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// Lines of fields, each line ended by CRLF.

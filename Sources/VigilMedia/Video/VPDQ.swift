@@ -1,6 +1,7 @@
 import CFFmpeg
 import Foundation
 import PDQ
+import VigilCore
 import VigilMatch
 
 #if canImport(Glibc)
@@ -28,15 +29,12 @@ public struct VPDQFrame: Sendable, Equatable, Hashable {
         "\(frameNumber),\(quality),\(hash.hex),\(String(format: "%.3f", timestamp))"
     }
 
-    /// Reads a reference line (`12,100,HEX,0.400`); nil for anything else.
+    /// Reads a reference line (`12,100,HEX,0.400`); nil for anything else (the compact form has no frame number).
     public init?(line: some StringProtocol) {
-        let f = line.split(separator: ",", omittingEmptySubsequences: false).map {
-            $0.trimmingCharacters(in: .whitespaces)
+        guard let l = VideoFingerprint.line(line), let n = l.frameNumber, let h = PDQHash(hex: l.hex) else {
+            return nil
         }
-        guard f.count >= 4, let n = Int(f[0]), n >= 0, let q = Int(f[1]), (0...100).contains(q),
-            let h = PDQHash(hex: f[2]), let t = Double(f[3]), t >= 0, t.isFinite
-        else { return nil }
-        self.init(frameNumber: n, quality: q, hash: h, timestamp: t)
+        self.init(frameNumber: n, quality: l.quality, hash: h, timestamp: l.seconds)
     }
 }
 

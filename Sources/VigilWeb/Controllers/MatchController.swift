@@ -337,8 +337,10 @@ enum MatchController {
         let valid = parsed.compactMap { $0 }
         let matcher = try await req.application.matchService.matcher(req.application)
         // Videos first: their options are checked before any work on the hashes.
-        let videoResults = try await matchVideos(
+        let videoAnswer = try await matchVideos(
             q, radius: radius, includePending: includes.contains("pending"), matcher)
+        let videoResults = videoAnswer?.results
+        let videosSuppressed = videoAnswer?.suppressed ?? []
         // A large batch is spread over the cores: a platform waiting on one request gets its answer sooner. (Giving
         // concurrent batches only the cores others leave free measured no faster at 1M: 13,000-13,500 queries/s
         // against 13,200-14,900 with every batch on every core.)
@@ -377,6 +379,11 @@ enum MatchController {
         if let videoResults {
             details["videos"] = String(videoResults.count)
             details["videos_matched"] = String(videoResults.filter(\.matched).count)
+            if !videosSuppressed.isEmpty {
+                details["videos_suppressed"] = String(videosSuppressed.count)
+                details["videos_suppressed_by"] = Set(videosSuppressed.map { "\($0.bank):item-\($0.item)" }).sorted()
+                    .prefix(20).joined(separator: ",")
+            }
         }
         let audited = details
         try await req.db.transaction { tx in
@@ -387,9 +394,10 @@ enum MatchController {
     }
 
     /// The videos of a match request, each answered on its own: a video whose frames cannot be read gets its error
-    /// and the others their answers.
+    /// and the others their answers. Videos a negative bank explained answer "no match"; why is returned for the
+    /// audit, never to the caller.
     static func matchVideos(_ q: Query, radius: Int, includePending: Bool, _ matcher: HashSetMatcher) async throws
-        -> [VideoResultDTO]?
+        -> (results: [VideoResultDTO], suppressed: [HashSetMatcher.VideoSuppression])?
     {
         // Frames are compared within at most vPDQ's 31 bits, and only frames of PDQ's useful quality (50 and up):
         // wider, a handful of near-black frames would pair with every frame of the set and tell a caller about
@@ -411,6 +419,7 @@ enum MatchController {
             throw Abort(.badRequest, reason: "The field 'videos' may hold at most \(maxVideos) videos per request.")
         }
         var out: [VideoResultDTO] = []
+        var suppressed: [HashSetMatcher.VideoSuppression] = []
         for v in videos {
             func failed(_ error: String) -> VideoResultDTO {
                 VideoResultDTO(label: v.label, frames: v.vpdq.count, matched: false, matches: [], error: error)
@@ -428,13 +437,15 @@ enum MatchController {
                 out.append(failed("no vPDQ frames"))
                 continue
             }
-            let hits = try await matcher.matchVideo(frames, rule: rule, includePending: includePending)
+            let answer = try await matcher.answerVideo(frames, rule: rule, includePending: includePending)
+            let hits = answer.hits
+            if let s = answer.suppressed { suppressed.append(s) }
             out.append(
                 VideoResultDTO(
                     label: v.label, frames: frames.count, matched: !hits.isEmpty, matches: hits.map(videoDTO),
                     error: nil))
         }
-        return out
+        return (out, suppressed)
     }
 
     static func videoDTO(_ hit: HashSetMatcher.VideoHit) -> VideoMatchDTO {
