@@ -79,36 +79,45 @@ extension HashSetMatcher {
     /// Videos indexed.
     public var indexedVideoCount: Int { lock.withLock { videoIndex }.videoCount }
 
-    /// The known videos `frames` shows under `rule`, best first; empty when a negative bank's video explains the
-    /// query (see ``answerVideo(_:rule:includePending:)``).
+    /// The known videos `frames` shows under `rule`, best first, less those a negative bank's video explains (see
+    /// ``answerVideo(_:rule:includePending:)``).
     public func matchVideo(
         _ frames: [VideoFrame], rule: VideoMatchRule = VideoMatchRule(), includePending: Bool = false
     ) async throws -> [VideoHit] {
         try await answerVideo(frames, rule: rule, includePending: includePending).hits
     }
 
-    /// A video query's answer: the known videos it shows, or none and the negative bank's video that explained it.
+    /// A video query's answer: the known videos it shows, and the negative bank's video that explained away others.
     public struct VideoAnswer: Sendable {
         public var hits: [VideoHit]
-        /// Set when a known-benign or false-positive video matched the query at least as well as every known video
-        /// did: the query is answered "no match", and this is the reason, for staff.
+        /// Set when a known-benign or false-positive video explained the query and so removed at least one known
+        /// video from ``hits``: the reason, for staff (a caller is told only what remains).
         public var suppressed: VideoSuppression?
     }
 
-    /// The negative bank's video that suppressed a video query, and how much of the query it explained.
+    /// The negative bank's video that suppressed known videos, and how much of the query it explained.
     public struct VideoSuppression: Sendable, Equatable {
         public let bank: String
         public let item: Int64
         public let comparison: VideoComparison
     }
 
+    /// Share of the query's frames (percent) a negative bank's video must explain before it suppresses anything,
+    /// whatever shares the caller asked for: the upload must be mostly the benign video.
+    public static let suppressingShare = 80.0
+
     /// The known videos `frames` shows under `rule`, best first. From hash-list files, every video record they hold
     /// answers. From the database: records of enabled match banks, confirmed (or pending, with `includePending`),
     /// each bank within the smaller of the rule's radius and its own, and banks that sample answering the videos they
-    /// sample (keyed by the first frame). Video records of enabled negative banks (a broadcaster's intro, a test
-    /// card, a clip moved to `false-positive`) suppress: when one matches the query under the rule's shares, within
-    /// its bank's radius (at most vPDQ's 31 bits), with a query share at least the best known video's (and, equal,
-    /// a share of its own frames at least as high), the answer is "no match" and ``VideoAnswer/suppressed`` says why.
+    /// sample (keyed by the first frame).
+    ///
+    /// Video records of enabled negative banks (a broadcaster's intro, a test card, a clip moved to
+    /// `false-positive`; in any review state, as negative image hashes) suppress, compared within the same radius:
+    /// a negative video that holds at least ``suppressingShare`` of the query's frames (and passes the rule's
+    /// shares) removes each known video that
+    /// explains no more of the query than it does and of whose own frames the query holds less than
+    /// ``suppressingShare`` (an intro that opens a known video, uploaded alone, is the intro). A query that holds
+    /// most of a known video keeps it whatever else it holds: a compilation is not hidden by its benign parts.
     public func answerVideo(
         _ frames: [VideoFrame], rule: VideoMatchRule = VideoMatchRule(), includePending: Bool = false
     ) async throws -> VideoAnswer {
@@ -126,10 +135,8 @@ extension HashSetMatcher {
             return VideoAnswer(hits: hits.sorted(by: Self.ranks))
         }
         let banks = try await currentBanks().0
-        /// The radius a bank's videos are compared within.
-        func radius(_ bank: HashBank) -> Int {
-            bank.kind == .match ? min(rule.radius, bank.pdqRadius) : min(31, bank.pdqRadius)
-        }
+        /// The radius a bank's videos are compared within: shares mean the same for every bank only at one radius.
+        func radius(_ bank: HashBank) -> Int { min(rule.radius, bank.pdqRadius) }
         let enabled = banks.values.filter(\.enabled)
         let key = Self.samplingKey(HashDigest(pdqHex: first.hash.hex))
         var out: [VideoHit] = []
@@ -146,10 +153,11 @@ extension HashSetMatcher {
                 else { continue }
                 switch bank.kind {
                 case .negative:
-                    if negative.map({
-                        VideoComparison.ranks((hit.comparison, item.id), before: ($0.comparison, $0.item))
-                    }) ?? true {
-                        negative = VideoSuppression(bank: bank.name, item: item.id, comparison: hit.comparison)
+                    let c = hit.comparison
+                    if c.queryShare >= Self.suppressingShare,
+                        negative.map({ VideoComparison.ranks((c, item.id), before: ($0.comparison, $0.item)) }) ?? true
+                    {
+                        negative = VideoSuppression(bank: bank.name, item: item.id, comparison: c)
                     }
                 case .match:
                     guard bank.sampling >= 1 || bank.samples(key), item.review.matches(includePending: includePending)
@@ -163,12 +171,12 @@ extension HashSetMatcher {
             }
         }
         out.sort(by: Self.ranks)
-        if let negative,
-            out.first.map({ !VideoComparison.ranks(($0.comparison, 0), before: (negative.comparison, 0)) }) ?? true
-        {
-            return VideoAnswer(hits: [], suppressed: negative)
+        guard let negative else { return VideoAnswer(hits: out) }
+        let kept = out.filter {
+            $0.comparison.queryShare > negative.comparison.queryShare
+                || $0.comparison.targetShare >= Self.suppressingShare
         }
-        return VideoAnswer(hits: out)
+        return VideoAnswer(hits: kept, suppressed: kept.count < out.count ? negative : nil)
     }
 
     static func ranks(_ a: VideoHit, _ b: VideoHit) -> Bool {

@@ -197,7 +197,18 @@ struct HashSetCommand: AsyncParsableCommand {
                 var skipped = 0
                 func flush() async throws {
                     guard !batch.isEmpty else { return }
-                    try await store.importVideos(batch, source: src, actor: submitter, intake: intake, into: &summary)
+                    do {
+                        try await store.importVideos(
+                            batch, source: src, actor: submitter, intake: intake, into: &summary)
+                    } catch {
+                        // What earlier batches stored stays; say how much, so a re-run is understood.
+                        FileHandle.standardError.write(
+                            Data(
+                                ("\nvigil hashset import-videos: stopped; stored before the failure: added "
+                                    + "\(summary.added), updated \(summary.updated), unchanged \(summary.unchanged)\n")
+                                    .utf8))
+                        throw error
+                    }
                     batch.removeAll()
                 }
                 for (k, file) in files.enumerated() {
@@ -222,7 +233,7 @@ struct HashSetCommand: AsyncParsableCommand {
             print(
                 "videos: added \(summary.added), updated \(summary.updated), unchanged \(summary.unchanged), skipped \(skipped)"
             )
-            // As `hashset import`: a run that stored nothing and skipped something failed.
+            // A run that stored nothing (every file skipped, or none given) failed.
             if summary.added + summary.updated + summary.unchanged == 0 {
                 FileHandle.standardError.write(Data("vigil hashset import-videos: no video to import\n".utf8))
                 throw ExitCode(1)

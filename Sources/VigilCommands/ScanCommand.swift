@@ -267,7 +267,8 @@ struct MatcherKnownSet: KnownSet {
         return out
     }
 
-    /// The set's video records each video shows (confirmed records of enabled match banks).
+    /// The set's video records each video shows (confirmed records of enabled match banks), less those a negative
+    /// bank's video explains (``HashSetMatcher/answerVideo(_:rule:includePending:)``).
     func matchVideos(_ videos: [[VideoFrame]], rule: VideoMatchRule) async throws -> [[KnownVideoHit]] {
         var out: [[KnownVideoHit]] = []
         for frames in videos {

@@ -275,7 +275,8 @@ public struct ScanRun: Sendable {
         let videos = positions.map { files[$0].vpdq!.compactMap { VPDQFrame(line: $0)?.videoFrame } }
         // Every video sharing a frame is asked for (shares 0), then kept when the file is mostly a known video or
         // holds most of one (a compilation): vPDQ's 80% either way. Frames within at most 31 bits: wider, a few
-        // plain frames would pair with every frame of the set.
+        // plain frames would pair with every frame of the set. A known set with negative banks has already removed
+        // the known videos a benign one explains.
         let found = try await knownSet.matchVideos(
             videos, rule: VideoMatchRule(radius: min(configuration.radius, 31), queryShare: 0, targetShare: 0))
         for (k, i) in positions.enumerated() where k < found.count {

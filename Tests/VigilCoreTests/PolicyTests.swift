@@ -185,6 +185,9 @@ struct TransparencyTests {
         #expect(CSVText.quoted("-clip.mp4") == "-clip.mp4" && CSVText.quoted("a,b") == "\"a,b\"")
         #expect(CSVText.quoted("a,b", separator: ";") == "a,b" && CSVText.quoted("a;b", separator: ";") == "\"a;b\"")
         #expect(CSVText.quoted("two\nlines") == "\"two\nlines\"")
+        // A CR-LF pair and a comma under a combining accent are single characters; they are quoted all the same.
+        #expect(CSVText.quoted("a\r\n=HYPERLINK(1)") == "\"a\r\n=HYPERLINK(1)\"")
+        #expect(CSVText.quoted("a,\u{301}b") == "\"a,\u{301}b\"" && CSVText.field("x\r\ny") == "\"x\r\ny\"")
     }
 
     @Test("rare labels are grouped as other, keeping the total")

@@ -255,13 +255,14 @@ struct VideoRecordTests {
                 [HashSetStore.VideoImport(record: try Self.record(30), frames: Self.lines(known))], source: "t",
                 actor: .system, intake: .confirmed(bank: "national"), into: &s)
             let benign = try await store.importVideos(
-                [HashSetStore.VideoImport(record: try Self.record(31), frames: Self.lines(intro))], source: "t",
+                [HashSetStore.VideoImport(record: try Self.record(31), frames: Self.lines(intro, flip: true))],
+                source: "t",
                 actor: .system, intake: .confirmed(bank: "false-positive"), into: &s)
             let matcher = try await HashSetMatcher(store: store)
             matcher.bankCacheLifetime = .zero
 
-            // An upload of only the intro, re-encoded: the known video holds all of it, but so does the benign clip,
-            // which explains it as well and all of itself besides.
+            // An upload of only the intro, as the benign clip was encoded: the known video holds all of it, but the
+            // benign clip explains it as well, and the upload is a quarter of the known video.
             let introOnly = try VPDQLines.frames(Self.lines(intro, flip: true))
             let answer = try await matcher.answerVideo(introOnly)
             #expect(answer.hits.isEmpty)
@@ -270,6 +271,22 @@ struct VideoRecordTests {
             // The whole known video: the intro is a quarter of it, under the rule's 80%, so it suppresses nothing.
             let whole = try await matcher.answerVideo(try VPDQLines.frames(Self.lines(known, flip: true)))
             #expect(whole.hits.map(\.item) == ids && whole.suppressed == nil)
+            // A compilation of the intro and a short known video, asked as a scan asks (any share): the intro explains
+            // most of it and hides the long video it opens, but the short one is there whole and stays.
+            let short = (0..<2).map { _ in rng.hash() }
+            let shortIDs = try await store.importVideos(
+                [HashSetStore.VideoImport(record: try Self.record(32), frames: Self.lines(short))], source: "t",
+                actor: .system, intake: .confirmed(bank: "national"), into: &s)
+            #expect(try await matcher.refresh() == .delta(added: 1))
+            let compilation = try VPDQLines.frames(Self.lines(intro + short, flip: true))
+            let anyShare = VideoMatchRule(radius: 31, minimumQuality: 50, queryShare: 0, targetShare: 0)
+            let mixed = try await matcher.answerVideo(compilation, rule: anyShare)
+            #expect(mixed.hits.map(\.item) == shortIDs && mixed.suppressed?.item == benign[0])
+            // At a smaller radius every bank is compared within it, the negative one too: the benign clip was stored
+            // from another encoding (3 bits off), so within 2 bits it explains nothing and the known video stays.
+            let exactIntro = try VPDQLines.frames(Self.lines(intro))
+            let near = try await matcher.answerVideo(exactIntro, rule: VideoMatchRule(radius: 2))
+            #expect(near.hits.map(\.item) == ids && near.suppressed == nil)
             // A negative bank switched off neither matches nor suppresses.
             _ = try await store.updateBank("false-positive", actor: .user("admin")) { $0.enabled = false }
             #expect(try await matcher.matchVideo(introOnly).map(\.item) == ids)

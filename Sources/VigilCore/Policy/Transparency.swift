@@ -291,8 +291,12 @@ public enum CSVText {
 
     /// One field of a data file other programs read (hash lists, exchange formats): RFC 4180 quoting only, quoted
     /// when it holds the separator, a quote or a line break.
-    public static func quoted(_ s: String, separator: Character = ",") -> String {
-        guard s.contains(where: { $0 == separator || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+    /// Looked for scalar by scalar: a CR-LF pair, or a comma with a combining mark, is one `Character` equal to none
+    /// of them, and a file name can hold either.
+    public static func quoted(_ s: String, separator: Unicode.Scalar = ",") -> String {
+        guard s.unicodeScalars.contains(where: { $0 == separator || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+            return s
+        }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
