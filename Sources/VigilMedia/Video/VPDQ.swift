@@ -157,6 +157,7 @@ public enum VPDQ {
         descriptor: Int32, secondsPerHash: Double = defaultSecondsPerHash, limits: VideoLimits = VideoLimits(),
         decodeEveryFrame: Bool = decodeEveryFrame, progress: ((Int, Double) -> Void)? = nil
     ) throws(Failure) -> VideoHash {
+        let started = ContinuousClock.now
         if let hash = try decode(
             descriptor: descriptor, secondsPerHash: secondsPerHash, limits: limits, everyFrame: decodeEveryFrame,
             progress: progress)
@@ -164,16 +165,20 @@ public enum VPDQ {
             return hash
         }
         // The frames' times stopped following the packets while skipping (joined recordings, packets without
-        // times): the numbers can no longer be trusted, so the video is decoded again, every frame.
+        // times): the numbers can no longer be trusted, so the video is decoded again, every frame, in what is left
+        // of the time limit (both passes together stay within it).
+        var rest = limits
+        rest.maxSeconds = limits.maxSeconds - (ContinuousClock.now - started) / .seconds(1)
+        guard rest.maxSeconds > 0 else { throw .limit("decoding took longer than the limit (\(limits.maxSeconds) s)") }
         return try decode(
-            descriptor: descriptor, secondsPerHash: secondsPerHash, limits: limits, everyFrame: true,
-            progress: progress)!
+            descriptor: descriptor, secondsPerHash: secondsPerHash, limits: rest, everyFrame: true,
+            progress: progress, reportedSeconds: limits.maxSeconds)!
     }
 
     /// One pass over the video; nil when skipping had to stop (decode again with `everyFrame`).
     private static func decode(
         descriptor: Int32, secondsPerHash: Double, limits: VideoLimits, everyFrame: Bool,
-        progress: ((Int, Double) -> Void)?
+        progress: ((Int, Double) -> Void)?, reportedSeconds: Double? = nil
     ) throws(Failure) -> VideoHash? {
         let (video, facts) = try open(descriptor: descriptor, limits: limits)
         defer { vigil_video_close(video) }
@@ -201,7 +206,7 @@ public enum VPDQ {
             if rc == 0 { break }
             if rc == -9, !everyFrame { return nil }
             if rc < 0 {
-                if rc == -7 { throw .limit("\(message()) (\(limits.maxSeconds) s)") }
+                if rc == -7 { throw .limit("\(message()) (\(reportedSeconds ?? limits.maxSeconds) s)") }
                 throw .decode(message(), frames: frames.count)
             }
             decoded += 1
