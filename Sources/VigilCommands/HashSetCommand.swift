@@ -12,7 +12,7 @@ extension HashSetFormat: ExpressibleByArgument {}
 struct HashSetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hashset", abstract: "Import, export and count the national hash set.",
-        subcommands: [Import.self, ImportVideos.self, Export.self, ExportVideos.self, Stats.self])
+        subcommands: [Import.self, ImportVideos.self, ImportVPDQ.self, Export.self, ExportVideos.self, Stats.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -110,15 +110,9 @@ struct HashSetCommand: AsyncParsableCommand {
                 adds nothing.
                 """)
         @OptionGroup var options: DatabaseOptions
-        @Option(help: "The bank new records join (default national).") var bank = HashBank.defaultName
+        @OptionGroup var records: VideoRecordOptions
         @Option(help: "Name of the source recorded with the category (default: import-videos).")
         var source = "import-videos"
-        @Option(help: "A category for every video, as SCHEME:CODE (for example projectvic-us:1).") var category: String?
-        @Option(help: "The contributor recorded in each record's provenance.") var contributor: String?
-        @Option(help: "The case the videos belong to, recorded in each record's provenance.") var caseID: String?
-        @Option(help: "User name of the staff member the import is from (they may not review its records).")
-        var submittedBy: String?
-        @Flag(help: "Confirm new records on import (only into a bank marked reviewed).") var confirm = false
         @Option(help: "Seconds between hashed frames (vPDQ's default 1).") var secondsPerHash = 1.0
         @Argument(help: "Video files or folders of them.") var paths: [String]
 
@@ -126,12 +120,7 @@ struct HashSetCommand: AsyncParsableCommand {
             guard secondsPerHash > 0, secondsPerHash.isFinite else {
                 throw ValidationError("--seconds-per-hash must be a positive number of seconds")
             }
-            if let category, category.split(separator: ":", maxSplits: 1).count != 2 {
-                throw ValidationError("--category takes SCHEME:CODE, for example projectvic-us:1")
-            }
-            for path in paths where !FileManager.default.fileExists(atPath: path) {
-                throw ValidationError("no such file or folder: \(path)")
-            }
+            try records.check(paths)
         }
 
         /// A MIME type for FFmpeg's container names (`mov,mp4,m4a,3gp,3g2,mj2`, `matroska,webm`, `avi`, …).
@@ -175,16 +164,10 @@ struct HashSetCommand: AsyncParsableCommand {
 
         func run() async throws {
             let files = paths.flatMap(MatchVideoCommand.videoFiles)
-            let categories: [HashCategory] =
-                category.map {
-                    let parts = $0.split(separator: ":", maxSplits: 1).map(String.init)
-                    return [
-                        HashCategory(scheme: CategoryScheme(rawValue: parts[0]), code: parts[1], source: self.source)
-                    ]
-                } ?? []
-            let provenance = HashProvenance(contributor: contributor, caseID: caseID)
-            let (bank, confirm, src, seconds) = (bank, confirm, source, secondsPerHash)
-            let submitter: AuditActor = submittedBy.map { .user($0) } ?? .system
+            let categories = records.categories(source: source)
+            let provenance = records.provenance
+            let (bank, confirm, src, seconds) = (records.bank, records.confirm, source, secondsPerHash)
+            let submitter = records.submitter
             let interactive = isatty(2) == 1
             let (summary, skipped) = try await runStoreCommand(options) { ctx in
                 let store = HashSetStore(db: ctx.database, clock: SystemClock())
@@ -230,14 +213,7 @@ struct HashSetCommand: AsyncParsableCommand {
                 if interactive { FileHandle.standardError.write(Data("\r".utf8)) }
                 return (summary, skipped)
             }
-            print(
-                "videos: added \(summary.added), updated \(summary.updated), unchanged \(summary.unchanged), skipped \(skipped)"
-            )
-            // A run that stored nothing (every file skipped, or none given) failed.
-            if summary.added + summary.updated + summary.unchanged == 0 {
-                FileHandle.standardError.write(Data("vigil hashset import-videos: no video to import\n".utf8))
-                throw ExitCode(1)
-            }
+            try VideoRecordOptions.report(summary, skipped: skipped, command: "import-videos")
         }
     }
 
@@ -306,7 +282,12 @@ struct HashSetCommand: AsyncParsableCommand {
             commandName: "export-videos",
             abstract: "Export video records' vPDQ as Meta's reference writes it, one file per video.",
             discussion: """
-                Each video record of an enabled match bank (confirmed only, unless --include-pending) becomes                 DIR/<MD5>.vpdq: one line per frame, frame number,quality,PDQ hex,seconds, as vpdq writes them.                 DIR/videos.csv lists each file with its item, digests, category, duration and frame count. The                 folder is what vigil match-video --known reads, and what tools built on Meta's vpdq read. VICS                 (vigil hashset export --format vics) carries the same frames with the records.
+                Each video record of an enabled match bank (confirmed only, unless --include-pending) becomes \
+                DIR/<MD5>.vpdq: one line per frame, frame number,quality,PDQ hex,seconds, as vpdq writes them. \
+                DIR/videos.csv lists each file with its item, digests, category, duration and frame count. The \
+                folder is what vigil match-video --known and vigil hashset import-vpdq read, and what tools built \
+                on Meta's vpdq read. VICS (vigil hashset export --format vics) carries the same frames with the \
+                records.
                 """)
         @OptionGroup var options: DatabaseOptions
         @Flag(help: "Also export records still in review (by default only confirmed records leave).")

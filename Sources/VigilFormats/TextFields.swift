@@ -26,7 +26,7 @@ public enum TextFields {
 
     /// Splits one CSV record (RFC 4180 quoting) on `separator`; `nil` when a quoted field is not closed
     /// (the record continues on the next line).
-    static func splitCSV(_ bytes: UnsafeBufferPointer<UInt8>, separator: UInt8) -> [String]? {
+    public static func splitCSV(_ bytes: UnsafeBufferPointer<UInt8>, separator: UInt8) -> [String]? {
         var fields: [String] = []
         var field: [UInt8] = []
         var index = 0

@@ -369,6 +369,22 @@ def test_video_records_travel_as_vics_and_a_scan_against_the_file_finds_a_clip()
         shown = run("match-video", "--known", folder, os.path.join(ev, "clip.avi"))
         assert "shows " + os.path.join(folder, name) in shown.stdout, shown.stdout
         assert "left out" not in shown.stderr, "videos.csv is not a video"
+        # A partner imports that folder into its own set: digests, category and duration from videos.csv, the
+        # frames unchanged; a file named neither by a digest nor in videos.csv is skipped and named.
+        c = os.path.join(work, "c")
+        run("bank", "add", "partner", "--reviewed", "--data-dir", c)
+        stray = os.path.join(work, "stray.vpdq")
+        shutil.copy(os.path.join(folder, name), stray)
+        got = run("hashset", "import-vpdq", folder, stray, "--bank", "partner", "--confirm", "--data-dir", c)
+        assert "videos: added 1," in got.stdout and "stray.vpdq: skipped: a video record needs" in got.stderr, got
+        assert f"videos: 1 ({len(frames)} vPDQ frames)" in run("hashset", "stats", "--data-dir", c).stdout
+        again_c = os.path.join(work, "partner-c.json")
+        run("hashset", "export", "--format", "vics", again_c, "--data-dir", c)
+        media_c = json.load(open(again_c))["value"][0]
+        assert media_c["vPDQ"] == frames and media_c["Category"] == 1, media_c
+        assert abs(media_c["VideoDuration"] - media[0]["VideoDuration"]) < 0.01
+        assert "videos: added 0" in run("hashset", "import-vpdq", folder, "--bank", "partner", "--confirm",
+                                        "--data-dir", c).stdout
         # Exporting again replaces the export; a folder holding anything else is refused, nothing written.
         assert "exported 1 videos" in run("hashset", "export-videos", folder, "--data-dir", a).stdout
         assert sorted(os.listdir(folder)) == sorted([name, "videos.csv"])
