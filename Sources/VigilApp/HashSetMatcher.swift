@@ -53,16 +53,20 @@ public final class HashSetMatcher: @unchecked Sendable {
     /// The records of hash-list files; item `i` is `fileRecords[i - 1]`.
     private(set) var fileRecords: [HashSetRecord] = []
     let store: HashSetStore?
-    /// PDQ digests indexed, for deciding when to rebuild from the database.
-    public private(set) var indexedPDQCount = 0
+    /// PDQ digests indexed, for deciding when to rebuild from the database; guarded by `lock`.
+    private var pdqCount = 0
+    /// PDQ digests indexed.
+    public var indexedPDQCount: Int { lock.withLock { pdqCount } }
     /// The newest item whose digests the index holds (deltas add the items after it).
     private var checkedItem: Int64 = 0
     /// Video records by their frames (item ids as video ids), and the newest video row it holds; guarded by `lock`
     /// (the frame index itself is safe to search while it grows).
     var videoIndex = FrameIndex()
     var checkedVideoRow: Int64 = 0
+    /// Where the frame index came from (guarded by `lock`).
+    var videoSource: IndexSource = .memory
     /// Where the frame index came from when the matcher was made (a snapshot saves reading every frame line).
-    public internal(set) var videoIndexSource: IndexSource = .memory
+    public var videoIndexSource: IndexSource { lock.withLock { videoSource } }
 
     /// A matcher over records held in memory (hash-list files). The PDQ index is built in one piece with `jobs`
     /// threads (one segment: the fastest layout to search).
@@ -86,7 +90,7 @@ public final class HashSetMatcher: @unchecked Sendable {
             }
         }
         index = HammingIndex(hashes, jobs: self.jobs)
-        indexedPDQCount = owners.count
+        pdqCount = owners.count
         // Video records (a VICS file's vPDQ) go to the frame index; a damaged frame list is left out.
         let videos = list.enumerated().compactMap { i, r -> (id: Int64, frames: [VideoFrame])? in
             guard let v = r.video, let frames = try? VPDQLines.frames(v.frames), !frames.isEmpty else { return nil }
@@ -112,8 +116,10 @@ public final class HashSetMatcher: @unchecked Sendable {
     /// The snapshot's file name in the data directory (`vigil serve` and `vigil match` share it).
     public static let snapshotFileName = "match-index.snapshot"
 
+    /// Where the current PDQ index came from (guarded by `lock`).
+    private var pdqSource: IndexSource = .memory
     /// Where the current PDQ index came from.
-    public private(set) var indexSource: IndexSource = .memory
+    public var indexSource: IndexSource { lock.withLock { pdqSource } }
     private let snapshotPath: String?
     private let jobs: Int
 
@@ -134,18 +140,18 @@ public final class HashSetMatcher: @unchecked Sendable {
             if let (index, owners) = try? MatchIndexSnapshot.load(from: snapshotPath, expecting: fingerprint) {
                 self.index = index
                 self.owners = owners
-                self.indexedPDQCount = owners.count
+                self.pdqCount = owners.count
                 self.checkedItem = fingerprint.maxItemID
-                self.indexSource = .snapshot
+                self.pdqSource = .snapshot
                 if let (videos, row) = try? await VideoIndexSnapshot.load(from: snapshotPath, store: store) {
                     videoIndex = videos
                     checkedVideoRow = row
-                    videoIndexSource = .snapshot
+                    videoSource = .snapshot
                 }
                 try await refreshVideos()
                 videoIndex.compact(jobs: self.jobs)
-                if videoIndexSource != .snapshot {
-                    videoIndexSource = .database
+                if videoSource != .snapshot {
+                    videoSource = .database
                     try? await VideoIndexSnapshot.save(
                         videoIndex, lastRow: checkedVideoRow, store: store, to: snapshotPath)
                 }
@@ -191,12 +197,12 @@ public final class HashSetMatcher: @unchecked Sendable {
         lock.withLock {
             index = fresh
             owners = freshOwners
-            indexedPDQCount = freshOwners.count
+            pdqCount = freshOwners.count
             checkedItem = newest
-            indexSource = .database
+            pdqSource = .database
             videoIndex = freshVideos
             checkedVideoRow = lastVideo
-            videoIndexSource = videoSource
+            self.videoSource = videoSource
         }
         if let snapshotPath {
             // Recorded with the fingerprint taken before reading: rows added while reading make it stale, not wrong.
@@ -236,13 +242,13 @@ public final class HashSetMatcher: @unchecked Sendable {
                     index.insert(h)
                     owners.append(item)
                 }
-                indexedPDQCount = owners.count
+                pdqCount = owners.count
                 checkedItem = max(checkedItem, newest)
             }
             added = fresh.count
         }
         added += try await refreshVideos()
-        if verify, try await store.fingerprint().pdqDigests != Int64(lock.withLock({ indexedPDQCount })) {
+        if verify, try await store.fingerprint().pdqDigests != Int64(lock.withLock({ pdqCount })) {
             try await rebuild()
             return .rebuilt
         }
