@@ -112,12 +112,14 @@ extension HashSetMatcher {
     /// sample (keyed by the first frame).
     ///
     /// Video records of enabled negative banks (a broadcaster's intro, a test card, a clip moved to
-    /// `false-positive`; in any review state, as negative image hashes) suppress, compared within the same radius:
+    /// `false-positive`; in any review state, as negative image hashes) suppress, each bank compared as match banks
+    /// are (within the smaller of the rule's radius and its own):
     /// a negative video that holds at least ``suppressingShare`` of the query's frames (and passes the rule's
-    /// shares) removes each known video that
-    /// explains no more of the query than it does and of whose own frames the query holds less than
-    /// ``suppressingShare`` (an intro that opens a known video, uploaded alone, is the intro). A query that holds
-    /// most of a known video keeps it whatever else it holds: a compilation is not hidden by its benign parts.
+    /// shares) removes each known video that also explains at least ``suppressingShare`` of the query, but no more
+    /// than the negative does, and of whose own frames the query holds less than ``suppressingShare``: an intro that
+    /// opens a known video, uploaded alone, is the intro. A query that holds most of a known video keeps it whatever
+    /// else it holds (a compilation is not hidden by its benign parts), and so does a query in which the known video
+    /// is a small part (a benign clip as padding hides nothing).
     public func answerVideo(
         _ frames: [VideoFrame], rule: VideoMatchRule = VideoMatchRule(), includePending: Bool = false
     ) async throws -> VideoAnswer {
@@ -172,8 +174,12 @@ extension HashSetMatcher {
         }
         out.sort(by: Self.ranks)
         guard let negative else { return VideoAnswer(hits: out) }
+        // Removed: a known video that explains most of the query too (so the two share most of its frames), no more
+        // of it than the negative does, and of which the query holds little. A query padded with a benign clip
+        // around a short stretch of a long known video keeps it: that stretch is not what the negative explains.
         let kept = out.filter {
-            $0.comparison.queryShare > negative.comparison.queryShare
+            $0.comparison.queryShare < Self.suppressingShare
+                || $0.comparison.queryShare > negative.comparison.queryShare
                 || $0.comparison.targetShare >= Self.suppressingShare
         }
         return VideoAnswer(hits: kept, suppressed: kept.count < out.count ? negative : nil)

@@ -179,19 +179,9 @@ struct HashSetCommand: AsyncParsableCommand {
                 var batch: [HashSetStore.VideoImport] = []
                 var skipped = 0
                 func flush() async throws {
-                    guard !batch.isEmpty else { return }
-                    do {
-                        try await store.importVideos(
-                            batch, source: src, actor: submitter, intake: intake, into: &summary)
-                    } catch {
-                        // What earlier batches stored stays; say how much, so a re-run is understood.
-                        FileHandle.standardError.write(
-                            Data(
-                                ("\nvigil hashset import-videos: stopped; stored before the failure: added "
-                                    + "\(summary.added), updated \(summary.updated), unchanged \(summary.unchanged)\n")
-                                    .utf8))
-                        throw error
-                    }
+                    try await VideoRecordOptions.store(
+                        batch, in: store, source: src, actor: submitter, intake: intake, into: &summary,
+                        command: "import-videos")
                     batch.removeAll()
                 }
                 for (k, file) in files.enumerated() {

@@ -282,6 +282,17 @@ struct VideoRecordTests {
             let anyShare = VideoMatchRule(radius: 31, minimumQuality: 50, queryShare: 0, targetShare: 0)
             let mixed = try await matcher.answerVideo(compilation, rule: anyShare)
             #expect(mixed.hits.map(\.item) == shortIDs && mixed.suppressed?.item == benign[0])
+            // Padding does not hide: a long benign clip around two seconds of the known video's second half, asked
+            // with a low query share, still answers the known video (the benign clip is most of the upload, but not
+            // the part the known video explains).
+            let card = (0..<20).map { _ in rng.hash() }
+            try await store.importVideos(
+                [HashSetStore.VideoImport(record: try Self.record(33), frames: Self.lines(card))], source: "t",
+                actor: .system, intake: .confirmed(bank: "false-positive"), into: &s)
+            #expect(try await matcher.refresh() == .delta(added: 1))
+            let padded = try VPDQLines.frames(Self.lines(card + Array(known[30..<32]), flip: true))
+            let low = VideoMatchRule(radius: 31, minimumQuality: 50, queryShare: 5, targetShare: 0)
+            #expect(try await matcher.answerVideo(padded, rule: low).hits.map(\.item) == ids)
             // At a smaller radius every bank is compared within it, the negative one too: the benign clip was stored
             // from another encoding (3 bits off), so within 2 bits it explains nothing and the known video stays.
             let exactIntro = try VPDQLines.frames(Self.lines(intro))

@@ -385,6 +385,24 @@ def test_video_records_travel_as_vics_and_a_scan_against_the_file_finds_a_clip()
         assert abs(media_c["VideoDuration"] - media[0]["VideoDuration"]) < 0.01
         assert "videos: added 0" in run("hashset", "import-vpdq", folder, "--bank", "partner", "--confirm",
                                         "--data-dir", c).stdout
+        # A spreadsheet's copy: videos.csv with a byte-order mark still gives the category; the same video twice in
+        # one import is stored once, the second file named; a digest cell that is not one skips its file.
+        sheet = os.path.join(work, "sheet")
+        os.makedirs(os.path.join(sheet, "again"))
+        shutil.copy(os.path.join(folder, name), sheet)
+        shutil.copy(os.path.join(folder, name), os.path.join(sheet, "again"))
+        with open(os.path.join(sheet, "videos.csv"), "w", encoding="utf-8-sig") as f:
+            f.write(open(os.path.join(folder, "videos.csv")).read())
+        d = os.path.join(work, "d")
+        run("bank", "add", "partner", "--reviewed", "--data-dir", d)
+        got = run("hashset", "import-vpdq", sheet, "--bank", "partner", "--confirm", "--data-dir", d)
+        assert "videos: added 1," in got.stdout and "another file of this import is the video" in got.stderr, got
+        run("hashset", "export", "--format", "vics", again_c, "--data-dir", d)
+        assert json.load(open(again_c))["value"][0]["Category"] == 1
+        with open(os.path.join(sheet, "videos.csv"), "w") as f:
+            f.write(open(os.path.join(folder, "videos.csv")).read().replace("," + name[:-5], ",zz" + name[2:-5], 1))
+        bad = run("hashset", "import-vpdq", os.path.join(sheet, name), "--data-dir", d, ok=False)
+        assert "is not one" in bad.stderr, bad.stderr
         # Exporting again replaces the export; a folder holding anything else is refused, nothing written.
         assert "exported 1 videos" in run("hashset", "export-videos", folder, "--data-dir", a).stdout
         assert sorted(os.listdir(folder)) == sorted([name, "videos.csv"])
