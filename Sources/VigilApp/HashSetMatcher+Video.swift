@@ -195,15 +195,11 @@ public enum VPDQLines {
     public typealias Failure = VideoFingerprint.LineFailure
 
     /// The frames of `lines`: the reference's (`frameNumber,quality,pdqHex,seconds`) or python-threatexchange's
-    /// compact form (`pdqHex,quality,seconds`); blank lines and `#` comments are skipped.
+    /// compact form (`pdqHex,quality,seconds`), read by ``VideoFingerprint/lines(_:limit:)``.
     public static func frames(_ lines: some Sequence<some StringProtocol>) throws(Failure) -> [VideoFrame] {
         var out: [VideoFrame] = []
-        for (n, line) in lines.enumerated() {
-            let text = line.trimmingCharacters(in: .whitespaces)
-            if text.isEmpty || text.hasPrefix("#") { continue }
-            guard let f = VideoFingerprint.line(text), let h = Hash256(hex: f.hex) else {
-                throw Failure(line: n + 1, text: text)
-            }
+        for f in try VideoFingerprint.lines(lines).get() {
+            guard let h = Hash256(hex: f.hex) else { throw Failure(line: out.count + 1, text: f.hex) }
             out.append(VideoFrame(hash: h, quality: f.quality, timestamp: f.seconds))
         }
         return out

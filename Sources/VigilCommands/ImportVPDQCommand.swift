@@ -117,7 +117,7 @@ extension HashSetCommand {
                 return .failure("\(size) bytes, more than a video record's \(VideoFingerprint.maxFrames) frames take")
             }
             guard let data = FileManager.default.contents(atPath: path) else { return .failure("cannot be read") }
-            let lines = withoutBOM(String(decoding: data, as: UTF8.self)).split(
+            let lines = String(decoding: data, as: UTF8.self).split(
                 omittingEmptySubsequences: false, whereSeparator: \.isNewline)
             let frames: [String]
             switch VideoFingerprint.normalised(lines) {
@@ -127,11 +127,8 @@ extension HashSetCommand {
             guard !frames.isEmpty else { return .failure("no vPDQ lines") }
             let categories: [HashCategory] =
                 category.map { [$0] }
-                ?? listed?.category.flatMap { text in
-                    let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-                    return parts.count == 2
-                        ? [HashCategory(scheme: CategoryScheme(rawValue: parts[0]), code: parts[1], source: source)]
-                        : nil
+                ?? listed?.category.flatMap { NationalCategoryMapping().category(parsing: $0, source: source) }.map {
+                    [$0]
                 } ?? []
             var record = HashSetRecord(digests: digests, categories: categories, provenance: provenance)
             record.fileName = name
@@ -148,10 +145,11 @@ extension HashSetCommand {
                     if listings[folder] == nil {
                         let csv = (folder as NSString).appendingPathComponent("videos.csv")
                         let text = FileManager.default.contents(atPath: csv).map { String(decoding: $0, as: UTF8.self) }
-                        if let text, Self.listing(text) == nil {
+                        let listing = text.flatMap(Self.listing)
+                        if text != nil, listing == nil {
                             Self.warn("\(csv): no 'file' column; the files' names must be their digests")
                         }
-                        listings[folder] = text.flatMap(Self.listing) ?? [:]
+                        listings[folder] = listing ?? [:]
                     }
                     let listed = listings[folder]?[name]
                     if listed == nil, listings[folder]?.isEmpty == false, Self.digest(named: name) != nil {
@@ -231,7 +229,7 @@ struct VideoRecordOptions: ParsableArguments {
 
     /// Refuses a malformed category and paths that do not exist.
     func check(_ paths: [String]) throws {
-        if let category, category.split(separator: ":", maxSplits: 1).count != 2 {
+        if let category, NationalCategoryMapping().category(parsing: category, source: nil) == nil {
             throw ValidationError("--category takes SCHEME:CODE, for example projectvic-us:1")
         }
         for path in paths where !FileManager.default.fileExists(atPath: path) {
@@ -241,10 +239,7 @@ struct VideoRecordOptions: ParsableArguments {
 
     /// `--category` as the records' category (none when not given).
     func categories(source: String) -> [HashCategory] {
-        guard let parts = category?.split(separator: ":", maxSplits: 1).map(String.init), parts.count == 2 else {
-            return []
-        }
-        return [HashCategory(scheme: CategoryScheme(rawValue: parts[0]), code: parts[1], source: source)]
+        category.flatMap { NationalCategoryMapping().category(parsing: $0, source: source) }.map { [$0] } ?? []
     }
 
     var provenance: HashProvenance { HashProvenance(contributor: contributor, caseID: caseID) }

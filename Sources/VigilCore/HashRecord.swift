@@ -197,6 +197,13 @@ public struct NationalCategoryMapping: Sendable, Hashable, Codable {
         HashCategory(
             scheme: scheme, code: code, nationalCategory: nationalCategory(scheme: scheme, code: code), source: source)
     }
+
+    /// A category written `SCHEME:CODE` (as `projectvic-us:1`), or nil when `text` is not of that form.
+    public func category(parsing text: some StringProtocol, source: String?) -> HashCategory? {
+        let parts = text.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return category(scheme: CategoryScheme(rawValue: parts[0]), code: parts[1], source: source)
+    }
 }
 
 /// Where a hash came from, as INTERPOL's ICSE records it.

@@ -59,22 +59,33 @@ public struct VideoFingerprint: Sendable, Hashable {
         return Line(frameNumber: frame, quality: q, hex: hex.lowercased(), seconds: t)
     }
 
-    /// Checks `lines` (blank lines and `#` comments skipped) and returns them normalised (see ``Line/text``), or the
-    /// first bad line's number (from 1) and why.
-    public static func normalised(_ lines: some Sequence<some StringProtocol>) -> Result<[String], LineFailure> {
-        var out: [String] = []
+    /// Reads `lines` (a byte-order mark before the first, blank lines and `#` comments skipped), or the first bad
+    /// line's number (from 1) and why; more than `limit` frames is a failure too.
+    public static func lines(_ lines: some Sequence<some StringProtocol>, limit: Int = .max) -> Result<
+        [Line], LineFailure
+    > {
+        var out: [Line] = []
         for (n, raw) in lines.enumerated() {
-            let text = raw.trimmingCharacters(in: .whitespaces)
+            var text = raw.trimmingCharacters(in: .whitespaces)
+            if n == 0, text.unicodeScalars.first == "\u{FEFF}" {
+                text = String(text.unicodeScalars.dropFirst()).trimmingCharacters(in: .whitespaces)
+            }
             if text.isEmpty || text.hasPrefix("#") { continue }
             guard let line = line(text) else {
                 return .failure(LineFailure(line: n + 1, text: text))
             }
-            out.append(line.text)
-            guard out.count <= maxFrames else {
+            out.append(line)
+            guard out.count <= limit else {
                 return .failure(LineFailure(line: n + 1, text: "", tooMany: true))
             }
         }
         return .success(out)
+    }
+
+    /// Checks `lines` as ``lines(_:limit:)`` reads them, at most ``maxFrames``, and returns them normalised (see
+    /// ``Line/text``).
+    public static func normalised(_ lines: some Sequence<some StringProtocol>) -> Result<[String], LineFailure> {
+        Self.lines(lines, limit: maxFrames).map { $0.map(\.text) }
     }
 
     /// A frame line that could not be read.

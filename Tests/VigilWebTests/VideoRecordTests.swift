@@ -36,6 +36,18 @@ struct VideoRecordTests {
             provenance: HashProvenance(contributor: "Police unit"))
     }
 
+    /// Stores ``record(_:)`` `n` as a video of `hashes` (the reference's lines, ``lines(_:flip:)``); its item ids.
+    @discardableResult
+    static func importVideo(
+        _ store: HashSetStore, record n: Int, _ hashes: [Hash256], flip: Bool = false,
+        intake: HashSetStore.Intake = .confirmed(bank: "national")
+    ) async throws -> [Int64] {
+        var summary = HashSetStore.ImportSummary()
+        return try await store.importVideos(
+            [HashSetStore.VideoImport(record: try record(n), frames: lines(hashes, flip: flip))], source: "t",
+            actor: .system, intake: intake, into: &summary)
+    }
+
     @Test("stored with its frames, once per item; a video without a file digest or frames is refused first")
     func store() async throws {
         try await withVigilApp { app, clock in
@@ -137,13 +149,8 @@ struct VideoRecordTests {
             var rng = Rng(state: 7)
             let known = (0..<120).map { _ in rng.hash() }
             let pendingVideo = (0..<40).map { _ in rng.hash() }
-            var s = HashSetStore.ImportSummary()
-            let ids = try await store.importVideos(
-                [HashSetStore.VideoImport(record: try Self.record(10), frames: Self.lines(known))], source: "t",
-                actor: .system, intake: .confirmed(bank: "national"), into: &s)
-            try await store.importVideos(
-                [HashSetStore.VideoImport(record: try Self.record(11), frames: Self.lines(pendingVideo))], source: "t",
-                actor: .system, intake: .pending(reviewsRequired: 3), into: &s)
+            let ids = try await Self.importVideo(store, record: 10, known)
+            try await Self.importVideo(store, record: 11, pendingVideo, intake: .pending(reviewsRequired: 3))
             let key = try await APIKeys(db: app.db, clock: clock, tokens: SystemTokenSource()).create(
                 partner: "Platform", scopes: [.matchRead], actor: .system
             ).secret
@@ -220,10 +227,7 @@ struct VideoRecordTests {
             let matcher = try await HashSetMatcher(store: store)
             matcher.bankCacheLifetime = .zero
             #expect(try await matcher.matchVideo(frames).isEmpty)
-            var s = HashSetStore.ImportSummary()
-            try await store.importVideos(
-                [HashSetStore.VideoImport(record: try Self.record(20), frames: Self.lines(hashes))], source: "t",
-                actor: .system, intake: .confirmed(bank: "national"), into: &s)
+            try await Self.importVideo(store, record: 20, hashes)
             #expect(try await matcher.matchVideo(frames).isEmpty, "not yet")
             #expect(try await matcher.refresh() == .delta(added: 1))
             #expect(try await matcher.matchVideo(frames).map(\.comparison.queryShare) == [100])
@@ -250,14 +254,9 @@ struct VideoRecordTests {
             // A known video that opens with a broadcaster's 10-second intro, and the intro, known benign.
             let intro = (0..<10).map { _ in rng.hash() }
             let known = intro + (0..<30).map { _ in rng.hash() }
-            var s = HashSetStore.ImportSummary()
-            let ids = try await store.importVideos(
-                [HashSetStore.VideoImport(record: try Self.record(30), frames: Self.lines(known))], source: "t",
-                actor: .system, intake: .confirmed(bank: "national"), into: &s)
-            let benign = try await store.importVideos(
-                [HashSetStore.VideoImport(record: try Self.record(31), frames: Self.lines(intro, flip: true))],
-                source: "t",
-                actor: .system, intake: .confirmed(bank: "false-positive"), into: &s)
+            let ids = try await Self.importVideo(store, record: 30, known)
+            let benign = try await Self.importVideo(
+                store, record: 31, intro, flip: true, intake: .confirmed(bank: "false-positive"))
             let matcher = try await HashSetMatcher(store: store)
             matcher.bankCacheLifetime = .zero
 
@@ -274,9 +273,7 @@ struct VideoRecordTests {
             // A compilation of the intro and a short known video, asked as a scan asks (any share): the intro explains
             // most of it and hides the long video it opens, but the short one is there whole and stays.
             let short = (0..<2).map { _ in rng.hash() }
-            let shortIDs = try await store.importVideos(
-                [HashSetStore.VideoImport(record: try Self.record(32), frames: Self.lines(short))], source: "t",
-                actor: .system, intake: .confirmed(bank: "national"), into: &s)
+            let shortIDs = try await Self.importVideo(store, record: 32, short)
             #expect(try await matcher.refresh() == .delta(added: 1))
             let compilation = try VPDQLines.frames(Self.lines(intro + short, flip: true))
             let anyShare = VideoMatchRule(radius: 31, minimumQuality: 50, queryShare: 0, targetShare: 0)
@@ -286,9 +283,7 @@ struct VideoRecordTests {
             // with a low query share, still answers the known video (the benign clip is most of the upload, but not
             // the part the known video explains).
             let card = (0..<20).map { _ in rng.hash() }
-            try await store.importVideos(
-                [HashSetStore.VideoImport(record: try Self.record(33), frames: Self.lines(card))], source: "t",
-                actor: .system, intake: .confirmed(bank: "false-positive"), into: &s)
+            try await Self.importVideo(store, record: 33, card, intake: .confirmed(bank: "false-positive"))
             #expect(try await matcher.refresh() == .delta(added: 1))
             let padded = try VPDQLines.frames(Self.lines(card + Array(known[30..<32]), flip: true))
             let low = VideoMatchRule(radius: 31, minimumQuality: 50, queryShare: 5, targetShare: 0)
@@ -329,10 +324,7 @@ struct VideoRecordTests {
             var rng = Rng(state: 9)
             let videos = (0..<4).map { _ in (0..<25).map { _ in rng.hash() } }
             func add(_ n: Int) async throws {
-                var s = HashSetStore.ImportSummary()
-                try await store.importVideos(
-                    [HashSetStore.VideoImport(record: try Self.record(30 + n), frames: Self.lines(videos[n]))],
-                    source: "t", actor: .system, intake: .confirmed(bank: "national"), into: &s)
+                try await Self.importVideo(store, record: 30 + n, videos[n])
             }
             func finds(_ m: HashSetMatcher, _ n: Int) async throws -> Bool {
                 try await m.matchVideo(try VPDQLines.frames(Self.lines(Array(videos[n][5..<20]), flip: true)))
