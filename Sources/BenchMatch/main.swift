@@ -7,6 +7,10 @@
 //   BenchMatch run --out DIR --set SET [--radius 31] [--jobs N]
 //       builds the index, times queries with one thread and with N, checks recall against the truth, times a
 //       snapshot save and load, and appends one JSON line to DIR/results.jsonl.
+//   BenchMatch pace --out DIR --set SET [--radius 31] [--jobs N]
+//       builds the index once, then for every line read on standard input answers the queries once on N threads
+//       and prints that pass's queries/s: a caller interleaves the engine's passes with its own product path's, so
+//       both are measured in the same minute of a shared machine.
 import Dispatch
 import Foundation
 import VigilMatch
@@ -504,6 +508,20 @@ func frames(_ o: Options) throws {
     print(String(decoding: json, as: UTF8.self))
 }
 
+func pace(_ o: Options) throws {
+    let index = HammingIndex(try RecordFile(path: "\(o.out)/\(o.set).bin"), jobs: o.jobs)
+    let queries = Array(try RecordFile(path: "\(o.out)/\(o.set).queries.bin"))
+    _ = index.searchBatch(queries, radius: o.radius, jobs: o.jobs)  // warm
+    print("ready", index.count)
+    fflush(nil)
+    while readLine() != nil {
+        let t = now()
+        _ = index.searchBatch(queries, radius: o.radius, jobs: o.jobs)
+        print(Int((Double(queries.count) / (now() - t)).rounded()))
+        fflush(nil)
+    }
+}
+
 let options = Options(CommandLine.arguments)
 do {
     switch options.command {
@@ -511,8 +529,9 @@ do {
     case "run": try run(options)
     case "digests": try digests(options)
     case "frames": try frames(options)
+    case "pace": try pace(options)
     default:
-        print("usage: BenchMatch generate|run --out DIR [--sets a,b] [--set S] [--radius 31] [--jobs N]")
+        print("usage: BenchMatch generate|run|pace --out DIR [--sets a,b] [--set S] [--radius 31] [--jobs N]")
         exit(2)
     }
 } catch {

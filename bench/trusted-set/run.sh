@@ -4,26 +4,27 @@
 #   VIGIL=.build/release/vigil bench/trusted-set/run.sh        (make bench runs it)
 #
 # For each set in $SETS (BenchMatch's generator: random_1m, random_10m), in one run:
-#   1. the engine: `BenchMatch run` on the set's hashes and queries (all cores), three times before and three times
-#      after the product paths (it moves by a fifth between runs here); the median of the six is the rate they are
-#      measured against;
-#   2. the same hashes imported confirmed into a reviewed bank, a negative bank holding a near neighbour of 1% of
+#   1. the same hashes imported confirmed into a reviewed bank, a negative bank holding a near neighbour of 1% of
 #      them, and `vigil serve` started on the database;
-#   3. time to effect: a hash imported by another process until the server answers it (the server applies deltas
+#   2. time to effect: a hash imported by another process until the server answers it (the server applies deltas
 #      every 2 s), and a bank switched off until it stops answering;
-#   4. match throughput on the same queries, banks and negative bank on: `POST /api/v1/match` in batches of 1,000
-#      from 2 and from 4 client connections (a platform keeps several requests in flight; with 2 cores and 2
-#      connections the server idles while each request travels), `vigil match` on the database and `vigil match --against` the set as a file
-#      (both with --stats: the query phase, and the start-up reported beside it); each as a share of the engine.
+#   3. match throughput on the same queries, banks and negative bank on. The engine's rate moves by a fifth from
+#      minute to minute on a shared 2-core machine, so every pass of a product path follows a pass of the engine
+#      (`BenchMatch pace`: the index built once, all cores, one pass over the queries per request), $PASSES times
+#      over: `POST /api/v1/match` in batches of 1,000 from 4 and from 2 client connections (a platform keeps several
+#      requests in flight; with 2 connections the server idles while each request travels), `vigil match` on the
+#      database and `vigil match --against` the set as a file (both with --stats: the query phase, the start-up
+#      reported beside it). Each path's share of the engine is the median of its pairs' ratios.
 # Environment: VIGIL (required), BENCH_BIN (BenchMatch; default: beside VIGIL), SETS ("random_1m random_10m"),
 # QUERIES (20000 for 1M, a tenth of that for 10M: the generator's brute-force truth grows with both),
-# WORK (temporary folder), KEEP (keep it), PYTHON (python3).
+# PASSES (7), WORK (temporary folder), KEEP (keep it), PYTHON (python3).
 set -euo pipefail
 : "${VIGIL:?set VIGIL to the vigil binary (swift build -c release)}"
 BENCH_BIN="${BENCH_BIN:-$(dirname "$VIGIL")/BenchMatch}"
 [ -x "$BENCH_BIN" ] || { echo "BenchMatch not found at $BENCH_BIN (swift build -c release --product BenchMatch)"; exit 1; }
 SETS="${SETS:-random_1m random_10m}"
 PYTHON="${PYTHON:-python3}"
+PASSES="${PASSES:-7}"
 WORK="${WORK:-$(mktemp -d /tmp/vigil-trusted-bench.XXXXXX)}"
 mkdir -p "$WORK"
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
@@ -35,16 +36,6 @@ DIR="$WORK/$SET"
 DATA="$DIR/data"
 mkdir -p "$DIR"
 "$BENCH_BIN" generate --out "$DIR" --sets "$SET" --queries "$Q" >/dev/null
-# The engine's rate moves by a fifth from run to run on a shared 2-core machine: it is measured three times before
-# the product paths and three times after, and the shares are taken against the median of the six.
-engine_runs() {
-  for _ in 1 2 3; do
-    "$BENCH_BIN" run --out "$DIR" --set "$SET" | tail -1 | "$PYTHON" -c 'import json,sys; print(round(json.load(sys.stdin)["qps_all"]))'
-  done
-}
-ENGINES="$(engine_runs)"
-ENGINE=$(echo $ENGINES | tr ' ' '\n' | sort -n | sed -n 2p)
-echo "engine (BenchMatch, all cores) before: $(echo $ENGINES) queries/s"
 "$PYTHON" - "$DIR" "$SET" <<'PY'
 import os, random, sys
 work, name = sys.argv[1], sys.argv[2]
@@ -77,9 +68,9 @@ SERVER=$!
 for _ in $(seq 1 3000); do grep -q "match index ready" "$DIR/serve.log" && break; sleep 0.1; done
 grep "match index ready" "$DIR/serve.log" || { cat "$DIR/serve.log"; exit 1; }
 
-API=$("$PYTHON" - "$DIR" "$PORT" "$KEY" "$VIGIL" "$DATA" "$ENGINE" <<'PY'
-import http.client, json, os, subprocess, sys, threading, time, urllib.request
-work, port, key, vigil, data, engine = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
+"$PYTHON" - "$DIR" "$PORT" "$KEY" "$VIGIL" "$DATA" <<'PY'
+import json, os, subprocess, sys, time, urllib.request
+work, port, key, vigil, data = sys.argv[1:6]
 base = f"http://127.0.0.1:{port}"
 def post(hashes):
     body = json.dumps({"hashes": [{"algorithm": "pdq", "value": h} for h in hashes]}).encode()
@@ -105,16 +96,29 @@ while not post([new])[0]["matched"]:   # the bank back on before throughput is m
     time.sleep(0.05)
 print(f"time to effect: addition {t_match - t_import:.2f} s after its import committed "
       f"({t_match - t0:.2f} s including the import command); bank off {t_silent - t_off:.2f} s")
+PY
+
+# Throughput: each product path's pass right after an engine pass, $PASSES times over; the share is the median of
+# the pairs' ratios. The client does as little as it can: bodies made beforehand, one kept-alive connection per
+# thread, matches counted in the raw answer (the 2 cores are shared with the server).
+"$PYTHON" - "$DIR" "$SET" "$PORT" "$KEY" "$VIGIL" "$DATA" "$BENCH_BIN" "$PASSES" <<'PY'
+import http.client, json, os, re, statistics, subprocess, sys, threading, time
+work, name, port, key, vigil, data, bench, passes = sys.argv[1:9]
+port, passes = int(port), int(passes)
 queries = [l.strip()[4:] for l in open(os.path.join(work, "queries.txt"))]
-# The client does as little as it can: bodies made beforehand, one kept-alive connection per thread, matches
-# counted in the raw answer (the 2 cores are shared with the server).
+engine = subprocess.Popen([bench, "pace", "--out", work, "--set", name], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True)
+assert engine.stdout.readline().startswith("ready")
+def engine_pass():
+    engine.stdin.write("go\n"); engine.stdin.flush()
+    return int(engine.stdout.readline())
 bodies = [json.dumps({"hashes": [{"algorithm": "pdq", "value": h} for h in queries[i:i + 1000]]}).encode()
           for i in range(0, len(queries), 1000)]
 headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 matched = [0]
 lock = threading.Lock()
 def worker(part):
-    conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=300)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     for body in part:
         conn.request("POST", "/api/v1/match", body=body, headers=headers)
         r = conn.getresponse()
@@ -123,39 +127,41 @@ def worker(part):
         with lock:
             matched[0] += raw.count(b'"matched":true')
     conn.close()
+def api(connections):
+    matched[0] = 0
+    t = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(bodies[i::connections],)) for i in range(connections)]
+    for th in threads: th.start()
+    for th in threads: th.join()
+    assert matched[0] > 0, "no query matched"
+    return len(queries) / (time.monotonic() - t)
+def cli(*args):   # vigil match's query phase (--stats), without its start-up
+    err = subprocess.run([vigil, "match", "--stats", *args, os.path.join(work, "queries.txt")],
+                         capture_output=True, text=True, check=True).stderr
+    return int(re.findall(r"\(([0-9]+) queries/s\)", err)[-1])
+paths = [
+    ("POST /api/v1/match, batches of 1,000 from 4 connections", lambda: api(4)),
+    ("POST /api/v1/match, batches of 1,000 from 2 connections", lambda: api(2)),
+    ("vigil match (database), query phase", lambda: cli("--data-dir", data)),
+    ("vigil match --against (file), query phase", lambda: cli("--against", os.path.join(work, "set.te"))),
+]
 worker(bodies[:1])   # warm
-for connections in (2, 4):
-    # Each connection count three times over the queries; the median pass is reported.
-    rates = []
-    for _ in range(3):
-        matched[0] = 0
-        t = time.monotonic()
-        threads = [threading.Thread(target=worker, args=(bodies[i::connections],)) for i in range(connections)]
-        for th in threads: th.start()
-        for th in threads: th.join()
-        rates.append(len(queries) / (time.monotonic() - t))
-    rate = sorted(rates)[1]
-    print(f"POST /api/v1/match {connections}: ({rate:.0f} queries/s) ({matched[0]} matched of {len(queries)}; "
-          f"passes {', '.join('%.0f' % r for r in rates)})")
+pairs = {label: [] for label, _ in paths}
+for _ in range(passes):
+    for label, measure in paths:
+        e = engine_pass()
+        pairs[label].append((measure(), e))
+engine.stdin.close(); engine.wait()
+engines = [e for v in pairs.values() for _, e in v]
+print(f"engine (BenchMatch, all cores, {len(engines)} passes): median {statistics.median(engines):.0f} queries/s "
+      f"(from {min(engines)} to {max(engines)})")
+for label, v in pairs.items():
+    ratios = sorted(a / e for a, e in v)
+    print(f"{label}: {statistics.median(ratios):.2f} of the engine ({statistics.median(a for a, _ in v):.0f} "
+          f"queries/s; pairs from {ratios[0]:.2f} to {ratios[-1]:.2f})")
 PY
-)
-echo "$API" | grep -v "POST /api"
-API2=$(echo "$API" | grep "POST /api/v1/match 2:")
-API4=$(echo "$API" | grep "POST /api/v1/match 4:")
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 SERVER=
-
-DB=$("$VIGIL" match --stats --data-dir "$DATA" "$DIR/queries.txt" 2>&1 >/dev/null | tail -1 || true)
-FILE=$("$VIGIL" match --stats --against "$DIR/set.te" "$DIR/queries.txt" 2>&1 >/dev/null | tail -1 || true)
-AFTER="$(engine_runs)"
-echo "engine (BenchMatch, all cores) after: $(echo $AFTER) queries/s"
-ENGINE=$(echo $ENGINES $AFTER | tr ' ' '\n' | sort -n | sed -n 3,4p | paste -sd+ | sed 's|.*|(&)/2|' | bc)
-echo "engine median of six: $ENGINE queries/s"
-share() { "$PYTHON" -c "import re,sys; m=re.search(r'\(([0-9]+) queries/s\)', sys.argv[1]); print('%.2f' % (int(m.group(1)) / $ENGINE))" "$1"; }
-echo "POST /api/v1/match, batches of 1,000 from 2 connections: ${API2#POST /api/v1/match 2: } = $(share "$API2") of the engine"
-echo "POST /api/v1/match, batches of 1,000 from 4 connections: ${API4#POST /api/v1/match 4: } = $(share "$API4") of the engine"
-echo "vigil match (database): ${DB#vigil match: } = $(share "$DB") of the engine"
-echo "vigil match --against (file): ${FILE#vigil match: } = $(share "$FILE") of the engine"
 rm -f "$DIR/$SET.bin" "$DIR/$SET.queries.bin"
 [ -n "${KEEP:-}" ] || rm -rf "$DIR"
 done
