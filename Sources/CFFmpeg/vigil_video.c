@@ -131,7 +131,7 @@ void vigil_video_close(vigil_video *v) {
     av_free(v);
 }
 
-int vigil_video_open(const char *path, int64_t max_pixels, double deadline_seconds, vigil_video **out,
+int vigil_video_open(const char *path, int64_t max_pixels, double deadline_seconds, int threads, vigil_video **out,
                      vigil_video_info *info, char *error, size_t error_len) {
     pthread_once(&quiet_once, quiet);
     *out = NULL;
@@ -196,9 +196,12 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
     if (!v->codec || avcodec_parameters_to_context(v->codec, par) < 0) {
         vigil_video_close(v); say(error, error_len, "out of memory", 0); return -5;
     }
-    // One thread per decoder: Vigil hashes several files at once on its own threads. The pixel cap holds for every
-    // frame the decoder makes, not only the size the container declares.
-    v->codec->thread_count = 1;
+    // One thread per decoder when Vigil hashes several files at once on its own threads; more when a video has the
+    // cores to itself (frame threads: each frame bit for bit as one thread decodes it, and every packet keeps the
+    // skip setting it was sent with). The pixel cap holds for every frame the decoder makes, not only the size the
+    // container declares.
+    v->codec->thread_count = threads > 1 ? (threads < 16 ? threads : 16) : 1;
+    if (threads > 1) v->codec->thread_type = FF_THREAD_FRAME;
     v->codec->max_pixels = max_pixels;
     rc = avcodec_open2(v->codec, codec, NULL);
     if (rc < 0) { vigil_video_close(v); say(error, error_len, "the decoder cannot be opened", rc); return -3; }

@@ -22,7 +22,9 @@ struct HashCommand: AsyncParsableCommand {
     @Argument(help: "Files and directories to hash.")
     var paths: [String]
 
-    @Option(name: .shortAndLong, help: "Files hashed in parallel (default: all cores).")
+    @Option(
+        name: .shortAndLong,
+        help: "Files hashed in parallel (default: all cores); with fewer files, each video decodes on the cores left.")
     var jobs: Int?
 
     @Option(help: "Output format: text, csv, json (one object per line) or vpdq (videos' frame lines).")

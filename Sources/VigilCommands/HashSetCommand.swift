@@ -174,7 +174,10 @@ struct HashSetCommand: AsyncParsableCommand {
                 // The bank is checked before the first video is decoded: hours of hashing never end in "no such bank".
                 let intake = try await HashSetCommand.intake(
                     store, bank: bank, confirm: confirm, reviewsRequired: ctx.configuration.hashReviewsRequired)
-                let hasher = FileHasher(options: HashOptions(video: .only, secondsPerHash: seconds))
+                // One video at a time, each decoded on every core.
+                var hashing = HashOptions(video: .only, secondsPerHash: seconds)
+                hashing.videoThreads = ProcessInfo.processInfo.activeProcessorCount
+                let hasher = FileHasher(options: hashing)
                 var summary = HashSetStore.ImportSummary()
                 var batch: [HashSetStore.VideoImport] = []
                 var skipped = 0

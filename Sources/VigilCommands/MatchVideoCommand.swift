@@ -66,7 +66,9 @@ struct MatchVideoCommand: ParsableCommand {
             return frames
         }
         do {
-            return try VPDQ.hash(path: path, secondsPerHash: secondsPerHash).frames.map(\.videoFrame)
+            return try VPDQ.hash(
+                path: path, secondsPerHash: secondsPerHash, threads: ProcessInfo.processInfo.activeProcessorCount
+            ).frames.map(\.videoFrame)
         } catch {
             throw ValidationError("\(path): \(error.description)")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import PDQ
 
 #if canImport(Glibc)
@@ -97,6 +98,12 @@ public final class FileHasher {
             return FileOutcome(record: HashRecord(path: path, size: declaredSize, type: type, digests: nil, pdq: nil))
         }
 
+        // A video with idle cores to itself decodes while its digests are read (FFmpeg opens the file anew, with its
+        // own offset); it is always waited for before the descriptor goes back to the caller.
+        let early =
+            hashVideo && wantDigests && options.videoThreads > 1
+            ? VideoJob.start(descriptor: fd, options: options) : nil
+        defer { _ = early?.wait() }
         var digests: FileDigests?
         var inMemory = decode && declaredSize <= options.inMemoryLimit
         if inMemory {
@@ -133,15 +140,15 @@ public final class FileHasher {
 
         var record = HashRecord(path: path, size: total, type: type, digests: digests, pdq: nil)
         if hashVideo {
-            do {
-                // The file already open and digested: the fingerprint describes the same bytes.
-                record.vpdq = try VPDQ.hash(
-                    descriptor: fd, secondsPerHash: options.secondsPerHash, limits: options.videoLimits)
+            // The file already open (and digested): the fingerprint describes the same bytes.
+            switch early?.wait() ?? VideoJob.hash(descriptor: fd, options: options) {
+            case .success(let vpdq):
+                record.vpdq = vpdq
                 return FileOutcome(record: record)
-            } catch .noVideoStream {
+            case .failure(.noVideoStream):
                 // Sound only: the digests are its fingerprint (and `--video-only` leaves it out).
                 return options.video == .only ? FileOutcome() : FileOutcome(record: record)
-            } catch {
+            case .failure(let error):
                 return FileOutcome(record: record, problem: HashProblem(path: path, error: .video(error.description)))
             }
         }
@@ -269,6 +276,42 @@ func openReadOnly(_ path: String, _ flags: Int32) -> Int32 {
         if fd >= 0 || errno != EPERM { return fd }
     }
     return RawPath.openFile(path, base)
+}
+
+/// One video's vPDQ, computed on a thread of its own while the caller reads the file's digests.
+private final class VideoJob: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    /// Written by the job's thread before `done` is signalled; read only after waiting for it.
+    private var result: Result<VideoHash, VPDQ.Failure>?
+    private var waited = false
+
+    static func hash(descriptor: Int32, options: HashOptions) -> Result<VideoHash, VPDQ.Failure> {
+        Result { () throws(VPDQ.Failure) in
+            try VPDQ.hash(
+                descriptor: descriptor, secondsPerHash: options.secondsPerHash, limits: options.videoLimits,
+                threads: options.videoThreads)
+        }
+    }
+
+    static func start(descriptor: Int32, options: HashOptions) -> VideoJob {
+        let job = VideoJob()
+        let thread = Thread {
+            job.result = hash(descriptor: descriptor, options: options)
+            job.done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        return job
+    }
+
+    /// The job's result, once it has finished (waiting for it the first time).
+    func wait() -> Result<VideoHash, VPDQ.Failure> {
+        if !waited {
+            done.wait()
+            waited = true
+        }
+        return result ?? .failure(.notVideo("no result"))
+    }
 }
 
 private func seconds(_ time: timespec) -> Double {

@@ -53,6 +53,9 @@ public struct HashOptions: Sendable, Equatable {
     public var secondsPerHash: Double
     /// Bounds on each video (pixels, frames, seconds).
     public var videoLimits: VideoLimits
+    /// Threads decoding each video: ``HashRun`` sets it to the cores its workers leave idle (a single long video
+    /// gets every core; a tree of files one each).
+    public var videoThreads = 1
     /// Images up to this size are read into memory once (digests and decode from the same bytes); larger
     /// ones are digested in a streaming pass and decoded by libvips from the file.
     public var inMemoryLimit: Int

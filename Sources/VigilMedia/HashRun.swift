@@ -60,10 +60,13 @@ public enum HashRun {
         let slots = Slots(count: files.count)
         let queue = WorkQueue(total: files.count)
         let workers = max(1, min(options.jobs, files.count))
+        // Fewer files than jobs: each video decodes on the cores no worker takes.
+        var options = options
+        options.videoThreads = max(1, options.jobs / workers)
         let group = DispatchGroup()
         for _ in 0..<workers {
             group.enter()
-            let thread = Thread {
+            let thread = Thread { [options] in
                 let hasher = FileHasher(options: options)
                 while let index = queue.next() {
                     let outcome = hasher.hash(path: files[index])

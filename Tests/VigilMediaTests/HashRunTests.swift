@@ -148,6 +148,33 @@ struct HashRunTests {
         }
     }
 
+    @Test(
+        "a video alone gets every job's core (decoding on threads beside its digests) and the same record as on one",
+        arguments: ["clip.mp4", "tone.m4a", "cut.mp4"])
+    func videoAlone(_ name: String) async throws {
+        let path: String
+        switch name {
+        case "tone.m4a": path = try TestVideos.make("sine=frequency=440:duration=1", name, ["-c:a", "aac"])
+        default:
+            path = try TestVideos.make(
+                "testsrc2=size=320x180:rate=30:duration=5", "clip.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+            if name == "cut.mp4" {
+                // Cut short: the digests of what is there, and the damage reported, the same either way.
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+                try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
+            }
+        }
+        let one = await HashRun.run(paths: [path], options: HashOptions(jobs: 1))
+        let four = await HashRun.run(paths: [path], options: HashOptions(jobs: 4))
+        #expect(one == four, "\(name)")
+        #expect(one.records.count == 1 && one.records.first?.digests != nil, "\(name)")
+        switch name {
+        case "clip.mp4": #expect(one.records.first?.vpdq?.frames.count == 5 && one.problems.isEmpty)
+        case "tone.m4a": #expect(one.records.first?.vpdq == nil && one.problems.isEmpty, "sound only: digests alone")
+        default: #expect(one.problems.count == 1, "\(one.problems)")
+        }
+    }
+
     @Test("a worker that failed on a broken JPEG still decodes the next good one (greyscale and colour)")
     func brokenJPEGDoesNotPoisonTheWorker() throws {
         // given: a JPEG cut after 300 bytes, and good greyscale and colour JPEGs hashed by the same worker after it

@@ -99,6 +99,40 @@ struct VPDQTests {
         #expect(mpeg4.skippedFrames == 0 && mpeg4.decodedFrames == 120)
     }
 
+    @Test(
+        "decoded on several threads (a video with the cores to itself), every frame comes out as one thread makes it",
+        arguments: [
+            ("b-frames.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"]),
+            ("gap.mp4", ["-vf", "select=not(eq(n\\,100))", "-fps_mode", "passthrough", "-c:v", "libx264"]),
+            ("p.avi", ["-c:v", "mpeg4", "-q:v", "4"]),
+            ("b.avi", ["-c:v", "mpeg4", "-bf", "2", "-q:v", "4"]),
+            ("vp9.webm", ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-b:v", "200k"]),
+            ("hevc.mkv", ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error"]),
+        ])
+    func threads(_ name: String, _ encoding: [String]) throws {
+        let path = try TestVideos.make("testsrc2=size=320x180:rate=30:duration=6", name, encoding)
+        let one = try VPDQ.hash(path: path, threads: 1)
+        #expect(one.frames.count >= 6)
+        for threads in [2, 4] {
+            let many = try VPDQ.hash(path: path, threads: threads)
+            #expect(many.frames == one.frames, "\(name) on \(threads) threads")
+            // Whether a packet may be skipped is estimated when it is sent, before the frames ahead of it come out
+            // (later on threads), and checked when its neighbours do: around a dropped frame one more may be
+            // decoded, never one fewer wanted.
+            #expect(many.decodedFrames == one.decodedFrames, "\(name)")
+            #expect(
+                abs(many.skippedFrames - one.skippedFrames) <= 2,
+                "\(name): \(many.skippedFrames) frames skipped against \(one.skippedFrames)")
+        }
+        // Cut short, it fails the same way on threads as on one.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let cut = path + "-cut" + (name as NSString).pathExtension
+        try bytes.prefix(bytes.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
+        let oneCut = Result { () throws(VPDQ.Failure) in try VPDQ.hash(path: cut, threads: 1).frames }
+        let manyCut = Result { () throws(VPDQ.Failure) in try VPDQ.hash(path: cut, threads: 4).frames }
+        #expect(manyCut == oneCut, "\(name) cut short")
+    }
+
     @Test("the same clip scaled and re-encoded small stays within PDQ's radius frame by frame")
     func robust() throws {
         let source = "testsrc2=size=640x360:rate=30:duration=4"

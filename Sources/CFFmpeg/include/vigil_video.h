@@ -25,8 +25,9 @@ typedef struct {
 
 /// Opens `path` (the file protocol only; pass `/proc/self/fd/N` to read a file already open). Returns 0, or a negative code with a sentence in `error`:
 /// -1 not a video FFmpeg can read, -2 no video stream, -3 no decoder, -4 dimensions zero or over `max_pixels`,
-/// -5 out of memory, -6 the deadline passed while probing.
-int vigil_video_open(const char *path, int64_t max_pixels, double deadline_seconds, vigil_video **out,
+/// -5 out of memory, -6 the deadline passed while probing. `threads` above 1 decodes on that many threads (FFmpeg's
+/// frame threads: the same frames, bit for bit, sooner), for a video hashed while other cores are idle.
+int vigil_video_open(const char *path, int64_t max_pixels, double deadline_seconds, int threads, vigil_video **out,
                      vigil_video_info *info, char *error, size_t error_len);
 
 /// Decodes the next frame. With `want` non-zero, converts it to RGB24 into `rgb` (width*height*3 bytes, packed).

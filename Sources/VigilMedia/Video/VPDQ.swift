@@ -106,19 +106,21 @@ public enum VPDQ {
 
     /// Hashes the video at `path`.
     /// - Parameters:
+    ///   - threads: decoding threads (FFmpeg's frame threads; the frames come out the same): more than 1 when the
+    ///     video has idle cores to itself.
     ///   - progress: called every few hundred decoded frames with the frames decoded and the seconds of video
     ///     reached, for long files.
     /// - Throws: ``Failure``.
     public static func hash(
         path: String, secondsPerHash: Double = defaultSecondsPerHash, limits: VideoLimits = VideoLimits(),
-        decodeEveryFrame: Bool = decodeEveryFrame, progress: ((Int, Double) -> Void)? = nil
+        decodeEveryFrame: Bool = decodeEveryFrame, threads: Int = 1, progress: ((Int, Double) -> Void)? = nil
     ) throws(Failure) -> VideoHash {
         let fd = openReadOnly(path, O_NOCTTY)
         guard fd >= 0 else { throw .notVideo(systemError("open").description) }
         defer { close(fd) }
         return try hash(
             descriptor: fd, secondsPerHash: secondsPerHash, limits: limits, decodeEveryFrame: decodeEveryFrame,
-            progress: progress)
+            threads: threads, progress: progress)
     }
 
     /// Decode every frame, as the reference does, instead of skipping frames no sampled frame depends on: set
@@ -127,12 +129,15 @@ public enum VPDQ {
 
     /// Opens the video at `descriptor` through FFmpeg (see ``hash(descriptor:secondsPerHash:limits:progress:)``) and
     /// reads its facts; the caller closes it with `vigil_video_close`.
-    static func open(descriptor: Int32, limits: VideoLimits) throws(Failure) -> (OpaquePointer, VideoFacts) {
+    static func open(descriptor: Int32, limits: VideoLimits, threads: Int = 1) throws(Failure) -> (
+        OpaquePointer, VideoFacts
+    ) {
         var video: OpaquePointer?
         var info = vigil_video_info()
         var error = [CChar](repeating: 0, count: 256)
         let opened = vigil_video_open(
-            "file:/proc/self/fd/\(descriptor)", Int64(limits.maxPixels), limits.maxSeconds, &video, &info, &error, 256)
+            "file:/proc/self/fd/\(descriptor)", Int64(limits.maxPixels), limits.maxSeconds, Int32(clamping: threads),
+            &video, &info, &error, 256)
         let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard opened == 0, let video else {
             if opened == -4 || opened == -6 { throw .limit(message) }
@@ -155,12 +160,12 @@ public enum VPDQ {
     /// open, whatever its name's bytes, and never a protocol a name could spell).
     public static func hash(
         descriptor: Int32, secondsPerHash: Double = defaultSecondsPerHash, limits: VideoLimits = VideoLimits(),
-        decodeEveryFrame: Bool = decodeEveryFrame, progress: ((Int, Double) -> Void)? = nil
+        decodeEveryFrame: Bool = decodeEveryFrame, threads: Int = 1, progress: ((Int, Double) -> Void)? = nil
     ) throws(Failure) -> VideoHash {
         let started = ContinuousClock.now
         if let hash = try decode(
             descriptor: descriptor, secondsPerHash: secondsPerHash, limits: limits, everyFrame: decodeEveryFrame,
-            progress: progress)
+            threads: threads, progress: progress)
         {
             return hash
         }
@@ -171,16 +176,16 @@ public enum VPDQ {
         rest.maxSeconds = limits.maxSeconds - (ContinuousClock.now - started) / .seconds(1)
         guard rest.maxSeconds > 0 else { throw .limit("decoding took longer than the limit (\(limits.maxSeconds) s)") }
         return try decode(
-            descriptor: descriptor, secondsPerHash: secondsPerHash, limits: rest, everyFrame: true,
+            descriptor: descriptor, secondsPerHash: secondsPerHash, limits: rest, everyFrame: true, threads: threads,
             progress: progress, reportedSeconds: limits.maxSeconds)!
     }
 
     /// One pass over the video; nil when skipping had to stop (decode again with `everyFrame`).
     private static func decode(
-        descriptor: Int32, secondsPerHash: Double, limits: VideoLimits, everyFrame: Bool,
+        descriptor: Int32, secondsPerHash: Double, limits: VideoLimits, everyFrame: Bool, threads: Int,
         progress: ((Int, Double) -> Void)?, reportedSeconds: Double? = nil
     ) throws(Failure) -> VideoHash? {
-        let (video, facts) = try open(descriptor: descriptor, limits: limits)
+        let (video, facts) = try open(descriptor: descriptor, limits: limits, threads: threads)
         defer { vigil_video_close(video) }
         if everyFrame { vigil_video_skip_nonreference(video, 0) }
         var error = [CChar](repeating: 0, count: 256)
