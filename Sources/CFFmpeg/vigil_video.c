@@ -200,6 +200,10 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
     // cores to itself (frame threads: each frame bit for bit as one thread decodes it, and every packet keeps the
     // skip setting it was sent with). The pixel cap holds for every frame the decoder makes, not only the size the
     // container declares.
+    // Each thread holds frames of its own: at most 16, and no more than keep about 256 MB of frames in flight.
+    int64_t frame_bytes = (int64_t)par->width * par->height * 3 / 2;
+    int64_t affordable = frame_bytes > 0 ? ((int64_t)256 << 20) / frame_bytes : 16;
+    if (threads > affordable) threads = affordable > 1 ? (int)affordable : 1;
     v->codec->thread_count = threads > 1 ? (threads < 16 ? threads : 16) : 1;
     if (threads > 1) v->codec->thread_type = FF_THREAD_FRAME;
     v->codec->max_pixels = max_pixels;
@@ -306,6 +310,9 @@ int vigil_video_next(vigil_video *v, vigil_video_want want, void *context, uint8
             }
             return 0;
         }
+        // A damaged packet is skipped, as players do (on frame threads its error comes back here, later, rather
+        // than from sending it); FFmpeg clears it and the next call goes on.
+        if (rc == AVERROR_INVALIDDATA) continue;
         if (rc != AVERROR(EAGAIN)) { say(error, error_len, "decoding failed", rc); return -8; }
         // The decoder wants more input: the next packet of the video stream, or the end.
         for (;;) {

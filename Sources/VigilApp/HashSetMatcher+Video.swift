@@ -197,12 +197,10 @@ public enum VPDQLines {
     /// The frames of `lines`: the reference's (`frameNumber,quality,pdqHex,seconds`) or python-threatexchange's
     /// compact form (`pdqHex,quality,seconds`), read by ``VideoFingerprint/lines(_:limit:)``.
     public static func frames(_ lines: some Sequence<some StringProtocol>) throws(Failure) -> [VideoFrame] {
-        var out: [VideoFrame] = []
-        for f in try VideoFingerprint.lines(lines).get() {
-            guard let h = Hash256(hex: f.hex) else { throw Failure(line: out.count + 1, text: f.hex) }
-            out.append(VideoFrame(hash: h, quality: f.quality, timestamp: f.seconds))
+        // Every line read holds 64 hexadecimal digits, which always make a hash.
+        try VideoFingerprint.lines(lines).get().compactMap { f in
+            Hash256(hex: f.hex).map { VideoFrame(hash: $0, quality: f.quality, timestamp: f.seconds) }
         }
-        return out
     }
 }
 

@@ -124,13 +124,20 @@ struct VPDQTests {
                 abs(many.skippedFrames - one.skippedFrames) <= 2,
                 "\(name): \(many.skippedFrames) frames skipped against \(one.skippedFrames)")
         }
-        // Cut short, it fails the same way on threads as on one.
+        // Cut short, or with bytes overwritten in the middle and near the end (a damaged packet is skipped, whether
+        // its error comes from sending it or, on threads, later from a frame), the same on threads as on one.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        let cut = path + "-cut" + (name as NSString).pathExtension
-        try bytes.prefix(bytes.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
-        let oneCut = Result { () throws(VPDQ.Failure) in try VPDQ.hash(path: cut, threads: 1).frames }
-        let manyCut = Result { () throws(VPDQ.Failure) in try VPDQ.hash(path: cut, threads: 4).frames }
-        #expect(manyCut == oneCut, "\(name) cut short")
+        var damaged = bytes
+        for at in [bytes.count / 2, bytes.count * 9 / 10, bytes.count * 97 / 100] {
+            damaged.replaceSubrange(at..<min(at + 300, bytes.count), with: Data(repeating: 0x5A, count: 300))
+        }
+        for (kind, data) in [("cut", bytes.prefix(bytes.count * 2 / 3)), ("damaged", damaged)] {
+            let file = path + "-\(kind)." + (name as NSString).pathExtension
+            try data.write(to: URL(fileURLWithPath: file))
+            let oneBad = Result { () throws(VPDQ.Failure) in try VPDQ.hash(path: file, threads: 1).frames }
+            let manyBad = Result { () throws(VPDQ.Failure) in try VPDQ.hash(path: file, threads: 4).frames }
+            #expect(manyBad == oneBad, "\(name) \(kind)")
+        }
     }
 
     @Test("the same clip scaled and re-encoded small stays within PDQ's radius frame by frame")

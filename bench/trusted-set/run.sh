@@ -14,7 +14,8 @@
 #      over: `POST /api/v1/match` in batches of 1,000 from 4 and from 2 client connections (a platform keeps several
 #      requests in flight; with 2 connections the server idles while each request travels), `vigil match` on the
 #      database and `vigil match --against` the set as a file (both with --stats: the query phase, the start-up
-#      reported beside it). Each path's share of the engine is the median of its pairs' ratios.
+#      reported beside it). Each path's share of the engine is the median of its pairs' ratios. The server and the
+#      engine stay up, idle, while `vigil match` runs (three indexes in memory: about 3 GB at 10M).
 # Environment: VIGIL (required), BENCH_BIN (BenchMatch; default: beside VIGIL), SETS ("random_1m random_10m"),
 # QUERIES (20000 for 1M, a tenth of that for 10M: the generator's brute-force truth grows with both),
 # PASSES (7), WORK (temporary folder), KEEP (keep it), PYTHON (python3).
@@ -108,10 +109,16 @@ port, passes = int(port), int(passes)
 queries = [l.strip()[4:] for l in open(os.path.join(work, "queries.txt"))]
 engine = subprocess.Popen([bench, "pace", "--out", work, "--set", name], stdin=subprocess.PIPE,
                           stdout=subprocess.PIPE, text=True)
-assert engine.stdout.readline().startswith("ready")
+def engine_line():
+    line = engine.stdout.readline()
+    if not line:
+        sys.exit(f"BenchMatch pace stopped (exit {engine.wait()})")
+    return line
+if not engine_line().startswith("ready"):
+    sys.exit("BenchMatch pace did not start")
 def engine_pass():
     engine.stdin.write("go\n"); engine.stdin.flush()
-    return int(engine.stdout.readline())
+    return int(engine_line())
 bodies = [json.dumps({"hashes": [{"algorithm": "pdq", "value": h} for h in queries[i:i + 1000]]}).encode()
           for i in range(0, len(queries), 1000)]
 headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
@@ -136,9 +143,12 @@ def api(connections):
     assert matched[0] > 0, "no query matched"
     return len(queries) / (time.monotonic() - t)
 def cli(*args):   # vigil match's query phase (--stats), without its start-up
-    err = subprocess.run([vigil, "match", "--stats", *args, os.path.join(work, "queries.txt")],
-                         capture_output=True, text=True, check=True).stderr
-    return int(re.findall(r"\(([0-9]+) queries/s\)", err)[-1])
+    done = subprocess.run([vigil, "match", "--stats", *args, os.path.join(work, "queries.txt")],
+                          capture_output=True, text=True)
+    rates = re.findall(r"\(([0-9]+) queries/s\)", done.stderr)
+    if done.returncode not in (0, 1) or not rates:   # 1: nothing matched
+        sys.exit(f"vigil match {' '.join(args)} failed (exit {done.returncode}): {done.stderr[-2000:]}")
+    return int(rates[-1])
 paths = [
     ("POST /api/v1/match, batches of 1,000 from 4 connections", lambda: api(4)),
     ("POST /api/v1/match, batches of 1,000 from 2 connections", lambda: api(2)),
