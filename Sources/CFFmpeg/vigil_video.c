@@ -201,10 +201,11 @@ int vigil_video_open(const char *path, int64_t max_pixels, double deadline_secon
     // skip setting it was sent with). The pixel cap holds for every frame the decoder makes, not only the size the
     // container declares.
     // Each thread holds frames of its own: at most 16, and no more than keep about 256 MB of frames in flight.
-    int64_t frame_bytes = (int64_t)par->width * par->height * 3 / 2;
-    int64_t affordable = frame_bytes > 0 ? ((int64_t)256 << 20) / frame_bytes : 16;
-    if (threads > affordable) threads = affordable > 1 ? (int)affordable : 1;
-    v->codec->thread_count = threads > 1 ? (threads < 16 ? threads : 16) : 1;
+    const int64_t affordable = ((int64_t)256 << 20) / ((int64_t)par->width * par->height * 3 / 2 + 1);
+    if (threads > 16) threads = 16;
+    if (threads > affordable) threads = (int)affordable;
+    if (threads < 1) threads = 1;
+    v->codec->thread_count = threads;
     if (threads > 1) v->codec->thread_type = FF_THREAD_FRAME;
     v->codec->max_pixels = max_pixels;
     rc = avcodec_open2(v->codec, codec, NULL);

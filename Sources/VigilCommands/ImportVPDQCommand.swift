@@ -125,11 +125,7 @@ extension HashSetCommand {
             case .failure(let failure): return .failure("\(failure)")
             }
             guard !frames.isEmpty else { return .failure("no vPDQ lines") }
-            let categories: [HashCategory] =
-                category.map { [$0] }
-                ?? listed?.category.flatMap { NationalCategoryMapping().category(parsing: $0, source: source) }.map {
-                    [$0]
-                } ?? []
+            let categories = category.map { [$0] } ?? VideoRecordOptions.categories(listed?.category, source: source)
             var record = HashSetRecord(digests: digests, categories: categories, provenance: provenance)
             record.fileName = name
             return .success(HashSetStore.VideoImport(record: record, frames: frames, duration: listed?.duration))
@@ -238,8 +234,11 @@ struct VideoRecordOptions: ParsableArguments {
     }
 
     /// `--category` as the records' category (none when not given).
-    func categories(source: String) -> [HashCategory] {
-        category.flatMap { NationalCategoryMapping().category(parsing: $0, source: source) }.map { [$0] } ?? []
+    func categories(source: String) -> [HashCategory] { Self.categories(category, source: source) }
+
+    /// A `SCHEME:CODE` text as a record's categories: none when absent or not of that form.
+    static func categories(_ text: String?, source: String) -> [HashCategory] {
+        text.flatMap { NationalCategoryMapping().category(parsing: $0, source: source) }.map { [$0] } ?? []
     }
 
     var provenance: HashProvenance { HashProvenance(contributor: contributor, caseID: caseID) }
